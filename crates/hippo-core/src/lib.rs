@@ -1,0 +1,22 @@
+//! Domain types and rules of hippo: identifiers, roles, validated values,
+//! time, error codes and audit vocabulary.
+//!
+//! This crate does no I/O: no tokio, no database, no HTTP. Everything here is
+//! plain data and pure functions, so every other crate can depend on it.
+
+pub mod audit;
+pub mod error;
+pub mod ids;
+pub mod role;
+pub mod session;
+pub mod time;
+pub mod units;
+pub mod user;
+
+pub use audit::{AuditAction, NewAuditEvent, Outcome, RequestMeta};
+pub use error::ErrorCode;
+pub use ids::{DataKeyId, SessionId, UserId};
+pub use role::Role;
+pub use session::{Session, SessionScope, SessionState};
+pub use time::{Clock, FakeClock, SystemClock, Timestamp};
+pub use user::{DisplayName, User, UserStatus, Username};

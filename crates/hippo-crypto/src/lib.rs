@@ -1,0 +1,47 @@
+//! hippo's cryptography: the master key and envelope encryption, password
+//! hashing and policy, session tokens, TOTP and keyed blind indexes.
+//!
+//! Symmetric primitives, HMAC and randomness come from aws-lc-rs, so a
+//! FIPS 140-3 build needs no code change; argon2id is outside that boundary
+//! (see docs/adr/0002-crypto.md).
+
+pub mod envelope;
+pub mod master_key;
+pub mod password;
+pub mod random;
+pub mod token;
+pub mod totp;
+
+pub use envelope::{Aad, DataKey, IndexKey};
+pub use master_key::{MasterKey, MasterKeyError};
+pub use password::{PasswordError, PasswordHasher, PasswordPolicy};
+
+/// A cryptographic operation failed: a wrong key, tampered ciphertext or
+/// an unusable input. Deliberately carries no detail.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("cryptographic operation failed")]
+pub struct CryptoError;
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    s
+}
+
+/// SHA-256 of bytes.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+/// Compares two byte strings in time independent of where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
+}

@@ -1,0 +1,122 @@
+//! Request extractors: the signed-in actor, request metadata for the audit
+//! trail, and JSON bodies whose every rejection becomes a problem response.
+
+use crate::problem::ApiError;
+use crate::{AppState, tls::Peer};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use hippo_core::{ErrorCode, RequestMeta};
+use hippo_service::Actor;
+use serde::de::DeserializeOwned;
+
+/// Who is asking, for the audit trail: peer address (never a spoofable
+/// forwarded header), user agent (truncated), request id.
+pub fn request_meta(parts: &Parts) -> RequestMeta {
+    let ip = parts
+        .extensions
+        .get::<ConnectInfo<Peer>>()
+        .map(|c| c.0.addr.ip().to_string());
+    let user_agent = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(256).collect());
+    let request_id = parts
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(64).collect());
+    RequestMeta {
+        ip,
+        user_agent,
+        request_id,
+    }
+}
+
+/// Request metadata as an extractor.
+pub struct Meta(pub RequestMeta);
+
+impl<S: Send + Sync> FromRequestParts<S> for Meta {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Meta(request_meta(parts)))
+    }
+}
+
+/// The bearer token's actor. Any scope: handlers and services that need a
+/// fully signed-in session check `require_full`.
+pub struct Auth(pub Actor);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::Unauthenticated,
+                    "a valid bearer token is required",
+                )
+            })?;
+        let meta = request_meta(parts);
+        let actor = state.hippo.authenticate(token, &meta).await?;
+        Ok(Auth(actor))
+    }
+}
+
+/// A JSON body. Wrong content type, malformed JSON, unknown fields, wrong
+/// types and oversize bodies all answer with problem details.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> ApiError {
+    match r {
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "send Content-Type: application/json",
+        ),
+        JsonRejection::JsonDataError(e) => {
+            ApiError::new(ErrorCode::ValidationFailed, e.body_text())
+        }
+        JsonRejection::JsonSyntaxError(e) => ApiError::new(
+            ErrorCode::ValidationFailed,
+            format!("malformed JSON: {}", e.body_text()),
+        )
+        .with_status(axum::http::StatusCode::BAD_REQUEST),
+        JsonRejection::BytesRejection(e) => {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(ErrorCode::PayloadTooLarge, "request body too large")
+            } else {
+                ApiError::new(
+                    ErrorCode::ValidationFailed,
+                    "could not read the request body",
+                )
+            }
+        }
+        other => ApiError::new(ErrorCode::ValidationFailed, other.body_text()),
+    }
+}

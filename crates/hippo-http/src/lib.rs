@@ -1,0 +1,133 @@
+//! hippo's HTTP interface: the axum router, extractors, problem details,
+//! OpenAPI document, metrics and the TLS transport. It calls
+//! `hippo-service` and never touches a store directly.
+
+pub mod extract;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+pub mod tls;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::{delete, get, post};
+use hippo_core::ErrorCode;
+use hippo_service::Hippo;
+use problem::ApiError;
+use std::sync::Arc;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use tls::Peer;
+
+/// Largest JSON body accepted by the API (uploads get their own limit).
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// Shared state of every handler.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub hippo: Arc<Hippo>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+/// Transport facts the router needs.
+#[derive(Clone, Copy, Debug)]
+pub struct HttpOptions {
+    /// Served over TLS (directly): send HSTS.
+    pub tls: bool,
+}
+
+/// The whole HTTP application.
+pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
+    let state = AppState {
+        hippo,
+        metrics: Arc::new(metrics::Metrics::default()),
+    };
+    let api = Router::new()
+        .route("/auth/login", post(routes::auth::login))
+        .route("/auth/logout", post(routes::auth::logout))
+        .route("/me", get(routes::me::get_me))
+        .route("/me/mfa/totp", post(routes::me::begin_totp))
+        .route("/me/mfa/totp/confirm", post(routes::me::confirm_totp))
+        .route("/me/password", post(routes::me::change_password))
+        .route("/me/sessions", get(routes::me::list_sessions))
+        .route("/me/sessions/{id}", delete(routes::me::revoke_session))
+        .route(
+            "/users",
+            post(routes::users::create_user).get(routes::users::list_users),
+        )
+        .route(
+            "/users/{id}",
+            get(routes::users::get_user).patch(routes::users::update_user),
+        )
+        .route(
+            "/users/{id}/deactivate",
+            post(routes::users::deactivate_user),
+        )
+        .route(
+            "/users/{id}/reactivate",
+            post(routes::users::reactivate_user),
+        )
+        .route(
+            "/users/{id}/password-reset",
+            post(routes::users::reset_password),
+        )
+        .route("/openapi.json", get(openapi::openapi_json));
+
+    let mut app = Router::new()
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .route("/metrics", get(routes::health::metrics))
+        .nest("/api/v1", api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::record,
+        ))
+        .with_state(state);
+
+    let headers: [(HeaderName, &'static str); 6] = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+        (
+            HeaderName::from_static("cross-origin-resource-policy"),
+            "same-origin",
+        ),
+    ];
+    for (name, value) in headers {
+        app = app.layer(SetResponseHeaderLayer::overriding(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    if options.tls {
+        app = app.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        ));
+    }
+    let request_id = HeaderName::from_static("x-request-id");
+    app.layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "no such resource")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "method not allowed on this resource",
+    )
+}

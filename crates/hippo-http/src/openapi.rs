@@ -1,0 +1,41 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations and
+//! served at `GET /api/v1/openapi.json`.
+
+use crate::problem::Problem;
+use crate::routes::{auth, health, me, users, wire};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "hippo", description = "Secure messaging for healthcare. Errors are RFC 9457 problem details with a stable `code`."),
+    paths(
+        health::healthz, health::readyz, health::metrics,
+        auth::login, auth::logout,
+        me::get_me, me::begin_totp, me::confirm_totp, me::change_password, me::list_sessions, me::revoke_session,
+        users::create_user, users::list_users, users::get_user, users::update_user,
+        users::deactivate_user, users::reactivate_user, users::reset_password,
+        openapi_json,
+    ),
+    components(schemas(Problem, wire::UserResponse, wire::SessionResponse)),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// `GET /api/v1/openapi.json`: this document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "health", responses((status = 200, description = "OpenAPI 3 document")))]
+pub async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
+}

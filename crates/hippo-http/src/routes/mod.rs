@@ -1,0 +1,8 @@
+//! One module per resource. A handler parses, calls one service function
+//! and shapes the response.
+
+pub mod auth;
+pub mod health;
+pub mod me;
+pub mod users;
+pub mod wire;

@@ -1,0 +1,155 @@
+//! User administration (role `admin`).
+
+use crate::AppState;
+use crate::extract::{ApiJson, Auth};
+use crate::problem::{ApiResult, Problem};
+use crate::routes::wire::UserResponse;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use hippo_service::users::{By, NewUser, UserPatch};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    pub username: String,
+    pub display_name: Option<String>,
+    /// `admin`, `clinician`, `staff`, `auditor` or `service`.
+    pub role: String,
+    pub password: String,
+}
+
+/// `POST /api/v1/users`
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
+    request_body = CreateUserRequest, responses(
+    (status = 201, body = UserResponse), (status = 403, body = Problem),
+    (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(req): ApiJson<CreateUserRequest>,
+) -> ApiResult<(StatusCode, Json<UserResponse>)> {
+    let user = state
+        .hippo
+        .create_user(
+            By::Admin(&actor),
+            NewUser {
+                username: req.username,
+                display_name: req.display_name,
+                role: req.role,
+                password: zeroize::Zeroizing::new(req.password),
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(UserResponse::from(&user))))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserList {
+    pub users: Vec<UserResponse>,
+}
+
+/// `GET /api/v1/users`
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), responses(
+    (status = 200, body = UserList), (status = 403, body = Problem)))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+) -> ApiResult<Json<UserList>> {
+    let users = state.hippo.list_users(By::Admin(&actor)).await?;
+    Ok(Json(UserList {
+        users: users.iter().map(UserResponse::from).collect(),
+    }))
+}
+
+/// `GET /api/v1/users/{id}`
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path)), responses(
+    (status = 200, body = UserResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_user(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<UserResponse>> {
+    let user = state.hippo.get_user(By::Admin(&actor), &id).await?;
+    Ok(Json(UserResponse::from(&user)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    pub display_name: Option<String>,
+    pub role: Option<String>,
+}
+
+/// `PATCH /api/v1/users/{id}`
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = UpdateUserRequest, responses(
+    (status = 200, body = UserResponse), (status = 403, body = Problem),
+    (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<UpdateUserRequest>,
+) -> ApiResult<Json<UserResponse>> {
+    let patch = UserPatch {
+        display_name: req.display_name,
+        role: req.role,
+    };
+    let user = state
+        .hippo
+        .update_user(By::Admin(&actor), &id, patch)
+        .await?;
+    Ok(Json(UserResponse::from(&user)))
+}
+
+/// `POST /api/v1/users/{id}/deactivate`: every session and socket of the user
+/// ends now; their history stays.
+#[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path)), responses(
+    (status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn deactivate_user(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state.hippo.deactivate_user(By::Admin(&actor), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/users/{id}/reactivate`
+#[utoipa::path(post, path = "/api/v1/users/{id}/reactivate", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path)), responses(
+    (status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn reactivate_user(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state.hippo.reactivate_user(By::Admin(&actor), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PasswordResetResponse {
+    /// Give this to the user out of band; they must change it at next sign-in.
+    pub temporary_password: String,
+}
+
+/// `POST /api/v1/users/{id}/password-reset`
+#[utoipa::path(post, path = "/api/v1/users/{id}/password-reset", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path)), responses(
+    (status = 200, body = PasswordResetResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PasswordResetResponse>> {
+    let temporary = state.hippo.reset_password(By::Admin(&actor), &id).await?;
+    Ok(Json(PasswordResetResponse {
+        temporary_password: temporary.to_string(),
+    }))
+}

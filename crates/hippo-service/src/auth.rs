@@ -1,0 +1,587 @@
+//! Sign-in and sessions: login with lockout, throttling and TOTP; token
+//! authentication with idle and absolute expiry; logout; MFA enrollment;
+//! password change; listing and revoking one's own sessions.
+
+use crate::{Actor, Event, Hippo, Result, ServiceError};
+use hippo_core::{
+    AuditAction, ErrorCode, NewAuditEvent, Outcome, RequestMeta, Session, SessionId, SessionScope,
+    SessionState, Timestamp, User, UserStatus, Username,
+};
+use hippo_crypto::{PasswordPolicy, token, totp};
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// What a client presents to sign in.
+pub struct LoginInput {
+    pub username: String,
+    pub password: Zeroizing<String>,
+    pub totp_code: Option<String>,
+}
+
+/// A successful sign-in.
+#[derive(Debug)]
+pub struct LoginOutcome {
+    pub token: Zeroizing<String>,
+    pub session: Session,
+    pub user: User,
+    pub mfa_enrollment_required: bool,
+    pub password_change_required: bool,
+}
+
+/// A TOTP enrollment handed to the user.
+#[derive(Debug)]
+pub struct TotpEnrollment {
+    pub secret_base32: Zeroizing<String>,
+    pub otpauth_uri: Zeroizing<String>,
+}
+
+/// The same answer for an unknown user and a wrong password.
+fn invalid_credentials() -> ServiceError {
+    ServiceError::public(
+        ErrorCode::InvalidCredentials,
+        "username or password is incorrect",
+    )
+}
+
+impl Hippo {
+    /// Signs a user in. Every attempt, allowed or not, is recorded.
+    pub async fn login(&self, input: LoginInput, meta: &RequestMeta) -> Result<LoginOutcome> {
+        let now = self.clock.now();
+        let source = meta.ip.clone().unwrap_or_default();
+        let event = |outcome, reason: &str| {
+            NewAuditEvent::new(now, AuditAction::AuthLogin, outcome)
+                .meta(meta)
+                .detail(serde_json::json!({ "reason": reason }))
+        };
+
+        if let Some(wait) = self.throttle.check(&source, now) {
+            self.audit_alone(event(Outcome::Denied, "throttled"))
+                .await?;
+            return Err(ServiceError::Public {
+                code: ErrorCode::RateLimited,
+                detail: "too many failed sign-ins from this address; wait and retry".into(),
+                retry_after: Some(wait),
+            });
+        }
+
+        let row = match Username::parse(&input.username) {
+            Ok(name) => {
+                self.store
+                    .get_user_by_index(&self.keys.username_index(name.as_str()))
+                    .await?
+            }
+            Err(_) => None,
+        };
+        let Some(row) = row else {
+            // Same work as a real check, same answer.
+            self.verify_password(&input.password, None).await?;
+            self.throttle.record_failure(&source, now);
+            self.audit_alone(event(Outcome::Failure, "invalid_credentials"))
+                .await?;
+            return Err(invalid_credentials());
+        };
+        let actor_event = |outcome, reason: &str| {
+            event(outcome, reason)
+                .actor(Some(&row.id), None)
+                .resource("user", row.id.as_str())
+        };
+
+        let password_ok = self
+            .verify_password(&input.password, Some(&row.password_hash))
+            .await?;
+        let locked = row.locked_until.is_some_and(|until| now < until);
+
+        if locked {
+            self.throttle.record_failure(&source, now);
+            self.audit_alone(actor_event(Outcome::Denied, "account_locked"))
+                .await?;
+            // Only someone who knows the password learns that it is locked.
+            return Err(if password_ok {
+                ServiceError::public(
+                    ErrorCode::AccountLocked,
+                    "account locked after repeated failed sign-ins; try later or ask an administrator",
+                )
+            } else {
+                invalid_credentials()
+            });
+        }
+        if !password_ok {
+            self.throttle.record_failure(&source, now);
+            self.record_failed_login(
+                &row.id,
+                actor_event(Outcome::Failure, "invalid_credentials"),
+                meta,
+            )
+            .await?;
+            return Err(invalid_credentials());
+        }
+        if row.status == UserStatus::Deactivated {
+            self.audit_alone(actor_event(Outcome::Denied, "account_deactivated"))
+                .await?;
+            return Err(ServiceError::public(
+                ErrorCode::AccountDeactivated,
+                "this account is deactivated",
+            ));
+        }
+
+        let mut totp_step = None;
+        if row.mfa_enabled {
+            let Some(code) = input.totp_code.as_deref().filter(|c| !c.trim().is_empty()) else {
+                self.audit_alone(actor_event(Outcome::Denied, "mfa_required"))
+                    .await?;
+                return Err(ServiceError::public(
+                    ErrorCode::MfaRequired,
+                    "a TOTP code is required: send totp_code",
+                ));
+            };
+            let secret_enc = row
+                .mfa_secret_enc
+                .as_deref()
+                .ok_or_else(|| ServiceError::Internal("MFA enabled without a secret".into()))?;
+            let secret = self
+                .keys
+                .open_user_secret("mfa_secret", row.id.as_str(), secret_enc)?;
+            let unix = now.as_millis().div_euclid(1000);
+            match totp::verify(&secret, code, unix, row.totp_last_step) {
+                Some(step) => totp_step = Some(step),
+                None => {
+                    self.throttle.record_failure(&source, now);
+                    let ev = NewAuditEvent::new(now, AuditAction::AuthMfa, Outcome::Failure)
+                        .meta(meta)
+                        .actor(Some(&row.id), None)
+                        .resource("user", row.id.as_str())
+                        .detail(serde_json::json!({ "reason": "invalid_code" }));
+                    self.record_failed_login(&row.id, ev, meta).await?;
+                    return Err(invalid_credentials());
+                }
+            }
+        }
+
+        let scope = if self.config.require_mfa && !row.mfa_enabled {
+            SessionScope::MfaEnrollment
+        } else if row.must_change_password {
+            SessionScope::PasswordChange
+        } else {
+            SessionScope::Full
+        };
+        let (token, token_hash) = token::generate()?;
+        let session = Session {
+            id: SessionId::generate(),
+            user_id: row.id.clone(),
+            scope,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now.plus(self.config.session_max_lifetime),
+            ip: meta.ip.clone(),
+            user_agent: meta.user_agent.clone(),
+            ended_at: None,
+            end_reason: None,
+        };
+
+        let mut tx = self.store.begin_write().await?;
+        if let Some(step) = totp_step {
+            if !tx.claim_totp_step(&row.id, step).await? {
+                drop(tx);
+                let ev = NewAuditEvent::new(now, AuditAction::AuthMfa, Outcome::Failure)
+                    .meta(meta)
+                    .actor(Some(&row.id), None)
+                    .resource("user", row.id.as_str())
+                    .detail(serde_json::json!({ "reason": "code_reused" }));
+                self.record_failed_login(&row.id, ev, meta).await?;
+                return Err(invalid_credentials());
+            }
+            tx.append_audit(
+                &NewAuditEvent::new(now, AuditAction::AuthMfa, Outcome::Success)
+                    .meta(meta)
+                    .actor(Some(&row.id), Some(&session.id))
+                    .resource("user", row.id.as_str()),
+            )
+            .await?;
+        }
+        let mut fresh = tx
+            .get_user(&row.id)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("user vanished during login".into()))?;
+        fresh.failed_logins = 0;
+        fresh.locked_until = None;
+        fresh.updated_at = now;
+        tx.update_user(&fresh).await?;
+        tx.insert_session(&session, &token_hash).await?;
+        tx.append_audit(
+            &NewAuditEvent::new(now, AuditAction::AuthLogin, Outcome::Success)
+                .meta(meta)
+                .actor(Some(&row.id), Some(&session.id))
+                .resource("user", row.id.as_str())
+                .detail(serde_json::json!({ "scope": scope.as_str() })),
+        )
+        .await?;
+        tx.commit().await?;
+
+        Ok(LoginOutcome {
+            token,
+            session,
+            user: self.user_from_row(&fresh)?,
+            mfa_enrollment_required: scope == SessionScope::MfaEnrollment,
+            password_change_required: scope == SessionScope::PasswordChange,
+        })
+    }
+
+    /// Counts a failed sign-in against the account and locks it at the limit.
+    async fn record_failed_login(
+        &self,
+        user: &hippo_core::UserId,
+        event: NewAuditEvent,
+        meta: &RequestMeta,
+    ) -> Result<()> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin_write().await?;
+        let failures = tx.increment_failed_logins(user, now).await?;
+        tx.append_audit(&event).await?;
+        if failures >= i64::from(self.config.login_max_failures) {
+            if let Some(mut row) = tx.get_user(user).await? {
+                row.failed_logins = 0;
+                row.locked_until = Some(now.plus(self.config.login_lockout));
+                row.updated_at = now;
+                tx.update_user(&row).await?;
+            }
+            tx.append_audit(
+                &NewAuditEvent::new(now, AuditAction::AuthLockout, Outcome::Success)
+                    .meta(meta)
+                    .actor(Some(user), None)
+                    .resource("user", user.as_str())
+                    .detail(serde_json::json!({
+                        "failures": failures,
+                        "locked_for_secs": self.config.login_lockout.as_secs(),
+                    })),
+            )
+            .await?;
+            tracing::warn!(user_id = %user, "account locked after repeated failed sign-ins");
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Resolves a bearer token to its actor, enforcing expiry and refreshing
+    /// the idle timer.
+    pub async fn authenticate(&self, presented: &str, meta: &RequestMeta) -> Result<Actor> {
+        let unauthenticated = || {
+            ServiceError::public(
+                ErrorCode::Unauthenticated,
+                "a valid bearer token is required",
+            )
+        };
+        if !token::looks_valid(presented) {
+            return Err(unauthenticated());
+        }
+        let session = self
+            .store
+            .get_session_by_token_hash(&token::hash(presented))
+            .await?
+            .ok_or_else(unauthenticated)?;
+        let now = self.clock.now();
+        let idle = self.config.session_idle_timeout;
+        match session.state(now, idle) {
+            SessionState::Live => {}
+            SessionState::Ended => {
+                return Err(if session.end_reason.as_deref() == Some("expired") {
+                    ServiceError::public(
+                        ErrorCode::SessionExpired,
+                        "the session has expired; sign in again",
+                    )
+                } else {
+                    ServiceError::public(
+                        ErrorCode::Unauthenticated,
+                        "the session has ended; sign in again",
+                    )
+                });
+            }
+            SessionState::IdleExpired | SessionState::LifetimeExpired => {
+                self.expire_session(&session, now).await?;
+                return Err(ServiceError::public(
+                    ErrorCode::SessionExpired,
+                    "the session has expired; sign in again",
+                ));
+            }
+        }
+        let row = self
+            .store
+            .get_user(&session.user_id)
+            .await?
+            .ok_or_else(unauthenticated)?;
+        if !Self::is_active(&row) {
+            return Err(unauthenticated());
+        }
+        // Refresh the idle timer, but write at most once per granule.
+        let granule = (idle / 15).min(Duration::from_secs(60));
+        let mut session = session;
+        if now.since(session.last_seen_at) >= granule {
+            self.store.touch_session(&session.id, now).await?;
+            session.last_seen_at = now;
+        }
+        Ok(Actor {
+            user: self.user_from_row(&row)?,
+            session,
+            meta: meta.clone(),
+        })
+    }
+
+    async fn expire_session(&self, session: &Session, now: Timestamp) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        if tx.end_session(&session.id, now, "expired").await? {
+            tx.append_audit(
+                &NewAuditEvent::new(now, AuditAction::SessionExpired, Outcome::Success)
+                    .actor(Some(&session.user_id), Some(&session.id))
+                    .resource("session", session.id.as_str()),
+            )
+            .await?;
+            tx.commit().await?;
+            self.events.publish(Event::SessionEnded {
+                session_id: session.id.clone(),
+                user_id: session.user_id.clone(),
+                reason: "expired",
+            });
+        }
+        Ok(())
+    }
+
+    /// Ends the caller's session everywhere.
+    pub async fn logout(&self, actor: &Actor) -> Result<()> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin_write().await?;
+        tx.end_session(&actor.session.id, now, "logout").await?;
+        tx.append_audit(&actor.event(now, AuditAction::AuthLogout, Outcome::Success))
+            .await?;
+        tx.commit().await?;
+        self.events.publish(Event::SessionEnded {
+            session_id: actor.session.id.clone(),
+            user_id: actor.user.id.clone(),
+            reason: "logout",
+        });
+        Ok(())
+    }
+
+    /// Starts TOTP enrollment: a new secret, pending until confirmed.
+    pub async fn begin_totp_enrollment(&self, actor: &Actor) -> Result<TotpEnrollment> {
+        let now = self.clock.now();
+        if actor.session.scope == SessionScope::PasswordChange {
+            actor.require_full()?;
+        }
+        if actor.user.mfa_enabled {
+            return Err(ServiceError::public(
+                ErrorCode::Conflict,
+                "a TOTP authenticator is already enrolled",
+            ));
+        }
+        let secret = totp::generate_secret()?;
+        let mut tx = self.store.begin_write().await?;
+        let mut row = tx
+            .get_user(&actor.user.id)
+            .await?
+            .ok_or_else(ServiceError::not_found)?;
+        row.mfa_pending_secret_enc = Some(self.keys.seal_user_secret(
+            "mfa_pending_secret",
+            row.id.as_str(),
+            &secret,
+        )?);
+        row.updated_at = now;
+        tx.update_user(&row).await?;
+        tx.append_audit(
+            &actor
+                .event(now, AuditAction::AuthMfa, Outcome::Success)
+                .resource("user", actor.user.id.as_str())
+                .detail(serde_json::json!({ "step": "enrollment_started" })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(TotpEnrollment {
+            secret_base32: Zeroizing::new(totp::base32(&secret)),
+            otpauth_uri: Zeroizing::new(totp::otpauth_uri(
+                &self.config.totp_issuer,
+                &actor.user.username,
+                &secret,
+            )),
+        })
+    }
+
+    /// Confirms enrollment with a code from the authenticator. An enrollment
+    /// session ends here: the user signs in again with a code.
+    pub async fn confirm_totp_enrollment(&self, actor: &Actor, code: &str) -> Result<()> {
+        let now = self.clock.now();
+        let row = self
+            .store
+            .get_user(&actor.user.id)
+            .await?
+            .ok_or_else(ServiceError::not_found)?;
+        let Some(pending) = row.mfa_pending_secret_enc.as_deref() else {
+            return Err(ServiceError::validation(
+                "no enrollment in progress: POST /api/v1/me/mfa/totp first",
+            ));
+        };
+        let secret = self
+            .keys
+            .open_user_secret("mfa_pending_secret", row.id.as_str(), pending)?;
+        let unix = now.as_millis().div_euclid(1000);
+        let Some(step) = totp::verify(&secret, code, unix, row.totp_last_step) else {
+            self.audit_alone(
+                actor
+                    .event(now, AuditAction::AuthMfa, Outcome::Failure)
+                    .resource("user", actor.user.id.as_str())
+                    .detail(serde_json::json!({ "step": "enrollment_confirm", "reason": "invalid_code" })),
+            )
+            .await?;
+            return Err(ServiceError::validation(
+                "the code does not match; check the authenticator's clock",
+            ));
+        };
+        let mut tx = self.store.begin_write().await?;
+        let mut row = tx
+            .get_user(&actor.user.id)
+            .await?
+            .ok_or_else(ServiceError::not_found)?;
+        row.mfa_secret_enc = Some(self.keys.seal_user_secret(
+            "mfa_secret",
+            row.id.as_str(),
+            &secret,
+        )?);
+        row.mfa_pending_secret_enc = None;
+        row.mfa_enabled = true;
+        row.totp_last_step = Some(step);
+        row.updated_at = now;
+        tx.update_user(&row).await?;
+        tx.append_audit(
+            &actor
+                .event(now, AuditAction::AuthMfa, Outcome::Success)
+                .resource("user", actor.user.id.as_str())
+                .detail(serde_json::json!({ "step": "enrolled" })),
+        )
+        .await?;
+        let ends_session = actor.session.scope == SessionScope::MfaEnrollment;
+        if ends_session {
+            tx.end_session(&actor.session.id, now, "mfa_enrolled")
+                .await?;
+        }
+        tx.commit().await?;
+        if ends_session {
+            self.events.publish(Event::SessionEnded {
+                session_id: actor.session.id.clone(),
+                user_id: actor.user.id.clone(),
+                reason: "revoked",
+            });
+        }
+        Ok(())
+    }
+
+    /// Changes the caller's password; every other session ends. A session
+    /// that was limited to the change ends too: sign in with the new password.
+    pub async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> Result<()> {
+        let now = self.clock.now();
+        if actor.session.scope == SessionScope::MfaEnrollment {
+            actor.require_full()?;
+        }
+        let row = self
+            .store
+            .get_user(&actor.user.id)
+            .await?
+            .ok_or_else(ServiceError::not_found)?;
+        if !self
+            .verify_password(current, Some(&row.password_hash))
+            .await?
+        {
+            let ev = actor
+                .event(now, AuditAction::UserPasswordChange, Outcome::Failure)
+                .resource("user", actor.user.id.as_str())
+                .detail(serde_json::json!({ "reason": "invalid_credentials" }));
+            self.record_failed_login(&actor.user.id, ev, &actor.meta)
+                .await?;
+            return Err(ServiceError::public(
+                ErrorCode::InvalidCredentials,
+                "current password is incorrect",
+            ));
+        }
+        PasswordPolicy::for_mfa(self.config.require_mfa)
+            .check(new, &actor.user.username)
+            .map_err(|e| ServiceError::validation(e.to_string()))?;
+        if current == new {
+            return Err(ServiceError::validation(
+                "the new password must differ from the current one",
+            ));
+        }
+        let hash = self.hash_password(new).await?;
+        let mut tx = self.store.begin_write().await?;
+        let mut row = tx
+            .get_user(&actor.user.id)
+            .await?
+            .ok_or_else(ServiceError::not_found)?;
+        row.password_hash = hash;
+        row.must_change_password = false;
+        row.updated_at = now;
+        tx.update_user(&row).await?;
+        let keep = (actor.session.scope == SessionScope::Full).then_some(&actor.session.id);
+        let mut ended = tx
+            .end_user_sessions(&actor.user.id, keep, now, "password_changed")
+            .await?;
+        tx.append_audit(
+            &actor
+                .event(now, AuditAction::UserPasswordChange, Outcome::Success)
+                .resource("user", actor.user.id.as_str())
+                .detail(serde_json::json!({ "sessions_ended": ended.len() })),
+        )
+        .await?;
+        tx.commit().await?;
+        for session_id in ended.drain(..) {
+            self.events.publish(Event::SessionEnded {
+                session_id,
+                user_id: actor.user.id.clone(),
+                reason: "revoked",
+            });
+        }
+        Ok(())
+    }
+
+    /// The caller's live sessions.
+    pub async fn list_my_sessions(&self, actor: &Actor) -> Result<Vec<Session>> {
+        let now = self.clock.now();
+        let idle = self.config.session_idle_timeout;
+        Ok(self
+            .store
+            .list_open_sessions(&actor.user.id)
+            .await?
+            .into_iter()
+            .filter(|s| s.state(now, idle) == SessionState::Live)
+            .collect())
+    }
+
+    /// Ends one of the caller's own sessions.
+    pub async fn revoke_my_session(&self, actor: &Actor, id: &str) -> Result<()> {
+        let now = self.clock.now();
+        let not_found = ServiceError::not_found;
+        let id = SessionId::parse(id).ok_or_else(not_found)?;
+        let session = self.store.get_session(&id).await?;
+        let Some(session) = session.filter(|s| s.user_id == actor.user.id && s.ended_at.is_none())
+        else {
+            return Err(self
+                .deny(
+                    actor,
+                    AuditAction::SessionRevoke,
+                    Some(("session", id.to_string())),
+                    not_found(),
+                )
+                .await);
+        };
+        let mut tx = self.store.begin_write().await?;
+        tx.end_session(&session.id, now, "revoked").await?;
+        tx.append_audit(
+            &actor
+                .event(now, AuditAction::SessionRevoke, Outcome::Success)
+                .resource("session", session.id.as_str()),
+        )
+        .await?;
+        tx.commit().await?;
+        self.events.publish(Event::SessionEnded {
+            session_id: session.id,
+            user_id: actor.user.id.clone(),
+            reason: "revoked",
+        });
+        Ok(())
+    }
+}

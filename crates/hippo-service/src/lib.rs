@@ -1,0 +1,206 @@
+//! hippo's use cases: sign-in, sessions, MFA, passwords and user
+//! administration (more areas arrive with later issues). Each use case
+//! checks access first (deny by default), then changes data and appends its
+//! audit record in one transaction, and only then publishes events.
+//!
+//! The HTTP layer and the admin CLI both call into [`Hippo`]; neither runs
+//! SQL of its own.
+
+pub mod actor;
+pub mod auth;
+pub mod error;
+pub mod events;
+pub mod keyring;
+pub mod throttle;
+pub mod users;
+
+use hippo_core::{AuditAction, Clock, NewAuditEvent, Outcome, User, UserStatus};
+use hippo_crypto::PasswordHasher;
+use hippo_store::{Store, UserRow};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+pub use actor::Actor;
+pub use error::{Result, ServiceError};
+pub use events::{Event, EventBus};
+pub use keyring::{Keyring, KeyringError};
+
+/// Settings the use cases depend on.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    pub session_idle_timeout: Duration,
+    pub session_max_lifetime: Duration,
+    pub login_max_failures: u32,
+    pub login_lockout: Duration,
+    pub require_mfa: bool,
+    /// Failed logins tolerated from one source address per window before
+    /// further attempts from it get 429.
+    pub login_ip_max_failures: u32,
+    pub login_ip_window: Duration,
+    /// Shown in authenticator apps.
+    pub totp_issuer: String,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            session_idle_timeout: Duration::from_secs(15 * 60),
+            session_max_lifetime: Duration::from_secs(12 * 3600),
+            login_max_failures: 5,
+            login_lockout: Duration::from_secs(15 * 60),
+            require_mfa: true,
+            login_ip_max_failures: 50,
+            login_ip_window: Duration::from_secs(5 * 60),
+            totp_issuer: "hippo".into(),
+        }
+    }
+}
+
+/// The application: every use case hangs off this.
+pub struct Hippo {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) keys: Arc<Keyring>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: ServiceConfig,
+    pub(crate) hasher: PasswordHasher,
+    /// Bounds concurrent argon2 work (CPU and memory).
+    pub(crate) hash_permits: Semaphore,
+    pub(crate) events: EventBus,
+    pub(crate) throttle: throttle::LoginThrottle,
+}
+
+impl std::fmt::Debug for Hippo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hippo")
+            .field("backend", &self.store.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Hippo {
+    pub fn new(
+        store: Arc<dyn Store>,
+        keys: Arc<Keyring>,
+        clock: Arc<dyn Clock>,
+        config: ServiceConfig,
+        hasher: PasswordHasher,
+    ) -> Self {
+        let permits = std::thread::available_parallelism().map_or(2, usize::from);
+        let throttle =
+            throttle::LoginThrottle::new(config.login_ip_max_failures, config.login_ip_window);
+        Self {
+            store,
+            keys,
+            clock,
+            config,
+            hasher,
+            hash_permits: Semaphore::new(permits),
+            events: EventBus::new(),
+            throttle,
+        }
+    }
+
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    pub fn events(&self) -> &EventBus {
+        &self.events
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Readiness: the store answers.
+    pub async fn ready(&self) -> Result<()> {
+        Ok(self.store.ping().await?)
+    }
+
+    /// Runs argon2 verification off the async threads, bounded.
+    pub(crate) async fn verify_password(&self, password: &str, phc: Option<&str>) -> Result<bool> {
+        let _permit = self
+            .hash_permits
+            .acquire()
+            .await
+            .map_err(|_| ServiceError::Internal("hash semaphore closed".into()))?;
+        let hasher = self.hasher.clone();
+        let password = zeroize::Zeroizing::new(password.to_owned());
+        let phc = phc.map(str::to_owned);
+        tokio::task::spawn_blocking(move || match phc {
+            Some(phc) => hasher.verify(&password, &phc),
+            None => hasher.verify_dummy(&password),
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(format!("password verification task: {e}")))
+    }
+
+    /// Hashes a new password off the async threads, bounded.
+    pub(crate) async fn hash_password(&self, password: &str) -> Result<String> {
+        let _permit = self
+            .hash_permits
+            .acquire()
+            .await
+            .map_err(|_| ServiceError::Internal("hash semaphore closed".into()))?;
+        let hasher = self.hasher.clone();
+        let password = zeroize::Zeroizing::new(password.to_owned());
+        tokio::task::spawn_blocking(move || hasher.hash(&password))
+            .await
+            .map_err(|e| ServiceError::Internal(format!("password hashing task: {e}")))?
+            .map_err(ServiceError::from)
+    }
+
+    /// Decrypts a stored user for the outside world.
+    pub(crate) fn user_from_row(&self, row: &UserRow) -> Result<User> {
+        Ok(User {
+            id: row.id.clone(),
+            username: self
+                .keys
+                .open_user_field("username", row.id.as_str(), &row.username_enc)?,
+            display_name: self.keys.open_user_field(
+                "display_name",
+                row.id.as_str(),
+                &row.display_name_enc,
+            )?,
+            role: row.role,
+            status: row.status,
+            mfa_enabled: row.mfa_enabled,
+            must_change_password: row.must_change_password,
+            created_at: row.created_at,
+        })
+    }
+
+    /// Appends one audit record in its own transaction: for denied and
+    /// failed attempts, which change nothing else.
+    pub(crate) async fn audit_alone(&self, event: NewAuditEvent) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        tx.append_audit(&event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a denied attempt by `actor` and returns the error to answer.
+    pub(crate) async fn deny(
+        &self,
+        actor: &Actor,
+        action: AuditAction,
+        resource: Option<(&'static str, String)>,
+        error: ServiceError,
+    ) -> ServiceError {
+        let mut ev = actor
+            .event(self.clock.now(), action, Outcome::Denied)
+            .detail(serde_json::json!({ "reason": error.code().as_str() }));
+        if let Some((kind, id)) = resource {
+            ev = ev.resource(kind, id);
+        }
+        match self.audit_alone(ev).await {
+            Ok(()) => error,
+            Err(e) => e,
+        }
+    }
+
+    pub(crate) fn is_active(row: &UserRow) -> bool {
+        row.status == UserStatus::Active
+    }
+}

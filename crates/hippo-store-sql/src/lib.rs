@@ -1,0 +1,69 @@
+//! The SQL implementations of [`hippo_store::Store`]: SQLite (embedded, the
+//! default) and PostgreSQL (clusters).
+//!
+//! Both backends share one text of every query (`$N` placeholders work on
+//! both): the [`sql_store!`] macro expands the same code over each driver's
+//! types. What differs — connecting, pragmas, transaction start and the DDL —
+//! lives in `sqlite.rs`, `postgres.rs` and `migrations/<backend>/`.
+
+mod migrate;
+pub mod postgres;
+mod queries;
+pub mod sqlite;
+
+use hippo_store::{Store, StoreError};
+use std::path::Path;
+use std::sync::Arc;
+
+pub use migrate::SCHEMA_VERSION;
+
+/// Opens the store named by `database_url`: `postgres://…` selects
+/// PostgreSQL; `None` or a `sqlite:` URL selects SQLite (by default the file
+/// `hippo.db` in `data_dir`). Applies pending migrations and refuses a schema
+/// newer than this binary.
+pub async fn open(
+    database_url: Option<&str>,
+    data_dir: &Path,
+) -> Result<Arc<dyn Store>, StoreError> {
+    match database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(postgres::PgStore::connect(url, None).await?))
+        }
+        Some(url) if url.starts_with("sqlite:") => {
+            let path = url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:");
+            Ok(Arc::new(sqlite::SqliteStore::open(Path::new(path)).await?))
+        }
+        Some(other) => Err(StoreError::Other(format!(
+            "database URL must start with postgres:// or sqlite: (got scheme `{}`)",
+            other.split(':').next().unwrap_or_default()
+        ))),
+        None => Ok(Arc::new(
+            sqlite::SqliteStore::open(&data_dir.join("hippo.db")).await?,
+        )),
+    }
+}
+
+/// Maps a driver error to a [`StoreError`] without leaking values.
+pub(crate) fn map_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(db.constraint().unwrap_or("unique").to_owned())
+        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
+        sqlx::Error::Database(db)
+            if db.code().as_deref() == Some("5") || db.code().as_deref() == Some("517") =>
+        {
+            // SQLITE_BUSY / SQLITE_BUSY_SNAPSHOT after busy_timeout.
+            StoreError::Unavailable(e.to_string())
+        }
+        sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::Decode(_)
+        | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt(e.to_string()),
+        _ => StoreError::Other(e.to_string()),
+    }
+}

@@ -1,0 +1,67 @@
+//! Embedded, forward-only migrations, one tree per backend with the same
+//! version numbers. A database whose schema is newer than this binary is
+//! refused before anything touches it.
+
+use hippo_store::StoreError;
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use std::borrow::Cow;
+
+/// Highest schema version this binary knows.
+pub const SCHEMA_VERSION: i64 = 1;
+
+const SQLITE: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/sqlite/0001_foundation.sql"),
+)];
+
+const POSTGRES: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/postgres/0001_foundation.sql"),
+)];
+
+fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {
+    Migrator::with_migrations(
+        list.iter()
+            .map(|(v, d, sql)| {
+                Migration::new(
+                    *v,
+                    Cow::Borrowed(*d),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
+
+pub(crate) fn sqlite() -> Migrator {
+    migrator(SQLITE)
+}
+
+pub(crate) fn postgres() -> Migrator {
+    migrator(POSTGRES)
+}
+
+/// The error for a database written by a newer hippo.
+pub(crate) fn too_new(found: i64) -> StoreError {
+    StoreError::Other(format!(
+        "database schema version {found} is newer than this hippo supports ({SCHEMA_VERSION}); run a newer hippo"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_backends_list_the_same_versions() {
+        let a: Vec<_> = SQLITE.iter().map(|(v, d, _)| (*v, *d)).collect();
+        let b: Vec<_> = POSTGRES.iter().map(|(v, d, _)| (*v, *d)).collect();
+        assert_eq!(a, b);
+        assert_eq!(a.last().map(|x| x.0), Some(SCHEMA_VERSION));
+    }
+}

@@ -1,0 +1,61 @@
+//! PostgreSQL backend, for clusters of several hippo nodes on one database.
+//! The URL is passed to the driver unchanged, so its TLS options
+//! (`sslmode=verify-full`, `sslrootcert=…`) are honoured. Migrations take
+//! PostgreSQL's advisory lock, so nodes starting together migrate once.
+
+use hippo_store::StoreError;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The PostgreSQL store.
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects and migrates. `schema`, when given, becomes the
+    /// `search_path` (the test suite gives each test its own schema).
+    pub async fn connect(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        let mut opts = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Other(format!("invalid PostgreSQL URL: {e}")))?
+            .application_name("hippo");
+        if let Some(schema) = schema {
+            opts = opts.options([("search_path", schema)]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+        let applied: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+            .fetch_one(&pool)
+            .await
+            .unwrap_or(None);
+        if let Some(v) = applied {
+            if v > crate::SCHEMA_VERSION {
+                return Err(crate::migrate::too_new(v));
+            }
+        }
+        crate::migrate::postgres()
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Other(format!("migrating PostgreSQL database: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn begin_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        self.pool.begin().await.map_err(crate::map_err)
+    }
+
+    async fn close_pools(&self) {
+        self.pool.close().await;
+    }
+}
+
+crate::queries::sql_store!(sqlx::Postgres, PgStore, "postgres");

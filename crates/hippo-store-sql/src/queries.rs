@@ -1,0 +1,487 @@
+//! Every SQL statement hippo runs, written once. [`sql_store!`] expands them
+//! for one sqlx driver and implements `Store` and `WriteTx` for that
+//! backend's store type, which supplies `reader()` (a pool for reads) and
+//! `begin_tx()` (a write transaction started the backend's way).
+
+macro_rules! sql_store {
+    ($db:ty, $store:ty, $backend:literal) => {
+        use async_trait::async_trait;
+        use hippo_core::{
+            AuditAction, NewAuditEvent, Outcome, Role, Session, SessionId, SessionScope, Timestamp,
+            UserId, UserStatus,
+        };
+        use hippo_store::{AuditRecord, DataKeyRow, Result, UserRow, WriteTx};
+        use sqlx::Row;
+
+        type DbRow = <$db as sqlx::Database>::Row;
+
+        fn corrupt(what: &str) -> hippo_store::StoreError {
+            hippo_store::StoreError::Corrupt(format!("unexpected value in {what}"))
+        }
+
+        fn ts(ms: i64) -> Timestamp {
+            Timestamp::from_millis(ms)
+        }
+
+        fn user_from_row(r: &DbRow) -> Result<UserRow> {
+            let g = |e| crate::map_err(e);
+            Ok(UserRow {
+                id: UserId::from_stored(r.try_get("id").map_err(g)?),
+                username_index: r.try_get("username_index").map_err(g)?,
+                username_enc: r.try_get("username_enc").map_err(g)?,
+                display_name_enc: r.try_get("display_name_enc").map_err(g)?,
+                role: Role::parse(&r.try_get::<String, _>("role").map_err(g)?)
+                    .ok_or_else(|| corrupt("users.role"))?,
+                status: UserStatus::parse(&r.try_get::<String, _>("status").map_err(g)?)
+                    .ok_or_else(|| corrupt("users.status"))?,
+                password_hash: r.try_get("password_hash").map_err(g)?,
+                must_change_password: r.try_get("must_change_password").map_err(g)?,
+                mfa_enabled: r.try_get("mfa_enabled").map_err(g)?,
+                mfa_secret_enc: r.try_get("mfa_secret_enc").map_err(g)?,
+                mfa_pending_secret_enc: r.try_get("mfa_pending_secret_enc").map_err(g)?,
+                totp_last_step: r.try_get("totp_last_step").map_err(g)?,
+                failed_logins: r.try_get("failed_logins").map_err(g)?,
+                locked_until: r.try_get::<Option<i64>, _>("locked_until").map_err(g)?.map(ts),
+                created_at: ts(r.try_get("created_at").map_err(g)?),
+                updated_at: ts(r.try_get("updated_at").map_err(g)?),
+            })
+        }
+
+        fn session_from_row(r: &DbRow) -> Result<Session> {
+            let g = |e| crate::map_err(e);
+            Ok(Session {
+                id: SessionId::from_stored(r.try_get("id").map_err(g)?),
+                user_id: UserId::from_stored(r.try_get("user_id").map_err(g)?),
+                scope: SessionScope::parse(&r.try_get::<String, _>("scope").map_err(g)?)
+                    .ok_or_else(|| corrupt("sessions.scope"))?,
+                created_at: ts(r.try_get("created_at").map_err(g)?),
+                last_seen_at: ts(r.try_get("last_seen_at").map_err(g)?),
+                expires_at: ts(r.try_get("expires_at").map_err(g)?),
+                ip: r.try_get("ip").map_err(g)?,
+                user_agent: r.try_get("user_agent").map_err(g)?,
+                ended_at: r.try_get::<Option<i64>, _>("ended_at").map_err(g)?.map(ts),
+                end_reason: r.try_get("end_reason").map_err(g)?,
+            })
+        }
+
+        fn audit_from_row(r: &DbRow) -> Result<AuditRecord> {
+            let g = |e| crate::map_err(e);
+            Ok(AuditRecord {
+                seq: r.try_get("seq").map_err(g)?,
+                at: ts(r.try_get("at").map_err(g)?),
+                actor_id: r.try_get::<Option<String>, _>("actor_id").map_err(g)?.map(UserId::from_stored),
+                session_id: r
+                    .try_get::<Option<String>, _>("session_id")
+                    .map_err(g)?
+                    .map(SessionId::from_stored),
+                ip: r.try_get("ip").map_err(g)?,
+                user_agent: r.try_get("user_agent").map_err(g)?,
+                request_id: r.try_get("request_id").map_err(g)?,
+                action: AuditAction::parse(&r.try_get::<String, _>("action").map_err(g)?)
+                    .ok_or_else(|| corrupt("audit_events.action"))?,
+                resource_type: r.try_get("resource_type").map_err(g)?,
+                resource_id: r.try_get("resource_id").map_err(g)?,
+                patient_id: r.try_get("patient_id").map_err(g)?,
+                outcome: Outcome::parse(&r.try_get::<String, _>("outcome").map_err(g)?)
+                    .ok_or_else(|| corrupt("audit_events.outcome"))?,
+                detail: r.try_get("detail").map_err(g)?,
+                prev_hash: r.try_get("prev_hash").map_err(g)?,
+                hash: r.try_get("hash").map_err(g)?,
+            })
+        }
+
+        const SELECT_USER_BY_ID: &str = "SELECT id, username_index, username_enc, display_name_enc, role, status, \
+            password_hash, must_change_password, mfa_enabled, mfa_secret_enc, mfa_pending_secret_enc, \
+            totp_last_step, failed_logins, locked_until, created_at, updated_at FROM users WHERE id = $1";
+
+        /// One write transaction on this backend.
+        pub struct Tx {
+            tx: sqlx::Transaction<'static, $db>,
+        }
+
+        #[async_trait]
+        impl WriteTx for Tx {
+            async fn put_meta(&mut self, key: &str, value: &str) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO meta (key, value) VALUES ($1, $2) \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(key)
+                .bind(value)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(())
+            }
+
+            async fn insert_data_key(&mut self, k: &DataKeyRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO data_keys (id, purpose, wrapped, master_key_check, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&k.id)
+                .bind(&k.purpose)
+                .bind(&k.wrapped)
+                .bind(&k.master_key_check)
+                .bind(k.created_at.as_millis())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(())
+            }
+
+            async fn get_user(&mut self, id: &UserId) -> Result<Option<UserRow>> {
+                let row = sqlx::query(SELECT_USER_BY_ID)
+                    .bind(id.as_str())
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                row.as_ref().map(user_from_row).transpose()
+            }
+
+            async fn insert_user(&mut self, u: &UserRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO users (id, username_index, username_enc, display_name_enc, role, status, \
+                     password_hash, must_change_password, mfa_enabled, mfa_secret_enc, mfa_pending_secret_enc, \
+                     totp_last_step, failed_logins, locked_until, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                )
+                .bind(u.id.as_str())
+                .bind(&u.username_index)
+                .bind(&u.username_enc)
+                .bind(&u.display_name_enc)
+                .bind(u.role.as_str())
+                .bind(u.status.as_str())
+                .bind(&u.password_hash)
+                .bind(u.must_change_password)
+                .bind(u.mfa_enabled)
+                .bind(&u.mfa_secret_enc)
+                .bind(&u.mfa_pending_secret_enc)
+                .bind(u.totp_last_step)
+                .bind(u.failed_logins)
+                .bind(u.locked_until.map(Timestamp::as_millis))
+                .bind(u.created_at.as_millis())
+                .bind(u.updated_at.as_millis())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(())
+            }
+
+            async fn update_user(&mut self, u: &UserRow) -> Result<()> {
+                sqlx::query(
+                    "UPDATE users SET username_index = $2, username_enc = $3, display_name_enc = $4, \
+                     role = $5, status = $6, password_hash = $7, must_change_password = $8, \
+                     mfa_enabled = $9, mfa_secret_enc = $10, mfa_pending_secret_enc = $11, \
+                     totp_last_step = $12, failed_logins = $13, locked_until = $14, updated_at = $15 \
+                     WHERE id = $1",
+                )
+                .bind(u.id.as_str())
+                .bind(&u.username_index)
+                .bind(&u.username_enc)
+                .bind(&u.display_name_enc)
+                .bind(u.role.as_str())
+                .bind(u.status.as_str())
+                .bind(&u.password_hash)
+                .bind(u.must_change_password)
+                .bind(u.mfa_enabled)
+                .bind(&u.mfa_secret_enc)
+                .bind(&u.mfa_pending_secret_enc)
+                .bind(u.totp_last_step)
+                .bind(u.failed_logins)
+                .bind(u.locked_until.map(Timestamp::as_millis))
+                .bind(u.updated_at.as_millis())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(())
+            }
+
+            async fn increment_failed_logins(&mut self, id: &UserId, at: Timestamp) -> Result<i64> {
+                let row = sqlx::query(
+                    "UPDATE users SET failed_logins = failed_logins + 1, updated_at = $2 \
+                     WHERE id = $1 RETURNING failed_logins",
+                )
+                .bind(id.as_str())
+                .bind(at.as_millis())
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                row.try_get(0).map_err(crate::map_err)
+            }
+
+            async fn claim_totp_step(&mut self, id: &UserId, step: i64) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE users SET totp_last_step = $2 \
+                     WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+                )
+                .bind(id.as_str())
+                .bind(step)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn insert_session(&mut self, s: &Session, token_hash: &str) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO sessions (id, user_id, token_hash, scope, created_at, last_seen_at, \
+                     expires_at, ip, user_agent, ended_at, end_reason) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(s.id.as_str())
+                .bind(s.user_id.as_str())
+                .bind(token_hash)
+                .bind(s.scope.as_str())
+                .bind(s.created_at.as_millis())
+                .bind(s.last_seen_at.as_millis())
+                .bind(s.expires_at.as_millis())
+                .bind(&s.ip)
+                .bind(&s.user_agent)
+                .bind(s.ended_at.map(Timestamp::as_millis))
+                .bind(&s.end_reason)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(())
+            }
+
+            async fn end_session(&mut self, id: &SessionId, at: Timestamp, reason: &str) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE sessions SET ended_at = $2, end_reason = $3 WHERE id = $1 AND ended_at IS NULL",
+                )
+                .bind(id.as_str())
+                .bind(at.as_millis())
+                .bind(reason)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn end_user_sessions(
+                &mut self,
+                user: &UserId,
+                keep: Option<&SessionId>,
+                at: Timestamp,
+                reason: &str,
+            ) -> Result<Vec<SessionId>> {
+                let rows = sqlx::query(
+                    "UPDATE sessions SET ended_at = $2, end_reason = $3 \
+                     WHERE user_id = $1 AND ended_at IS NULL AND ($4 IS NULL OR id <> $4) RETURNING id",
+                )
+                .bind(user.as_str())
+                .bind(at.as_millis())
+                .bind(reason)
+                .bind(keep.map(SessionId::as_str))
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                rows.iter()
+                    .map(|r| r.try_get::<String, _>(0).map(SessionId::from_stored).map_err(crate::map_err))
+                    .collect()
+            }
+
+            async fn append_audit(&mut self, e: &NewAuditEvent) -> Result<i64> {
+                // Taking the head row's write lock first serialises appenders
+                // until commit: gapless seq, a single chain.
+                let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+                    .fetch_one(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                let seq: i64 = head.try_get(0).map_err(crate::map_err)?;
+                let prev_hash: String = head.try_get(1).map_err(crate::map_err)?;
+                let detail = hippo_store::chain::detail_text(e);
+                let hash = hippo_store::chain::hash_new(seq, &prev_hash, e, &detail);
+                sqlx::query(
+                    "INSERT INTO audit_events (seq, at, actor_id, session_id, ip, user_agent, request_id, \
+                     action, resource_type, resource_id, patient_id, outcome, detail, prev_hash, hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                )
+                .bind(seq)
+                .bind(e.at.as_millis())
+                .bind(e.actor_id.as_ref().map(UserId::as_str))
+                .bind(e.session_id.as_ref().map(SessionId::as_str))
+                .bind(&e.meta.ip)
+                .bind(&e.meta.user_agent)
+                .bind(&e.meta.request_id)
+                .bind(e.action.as_str())
+                .bind(e.resource_type)
+                .bind(&e.resource_id)
+                .bind(&e.patient_id)
+                .bind(e.outcome.as_str())
+                .bind(&detail)
+                .bind(&prev_hash)
+                .bind(&hash)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+                    .bind(&hash)
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                Ok(seq)
+            }
+
+            async fn commit(self: Box<Self>) -> Result<()> {
+                self.tx.commit().await.map_err(crate::map_err)
+            }
+        }
+
+        #[async_trait]
+        impl hippo_store::Store for $store {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn begin_write(&self) -> Result<Box<dyn WriteTx>> {
+                Ok(Box::new(Tx { tx: self.begin_tx().await? }))
+            }
+
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1")
+                    .execute(self.reader())
+                    .await
+                    .map_err(crate::map_err)?;
+                Ok(())
+            }
+
+            async fn get_meta(&self, key: &str) -> Result<Option<String>> {
+                let row = sqlx::query("SELECT value FROM meta WHERE key = $1")
+                    .bind(key)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(crate::map_err)?;
+                row.map(|r| r.try_get(0).map_err(crate::map_err)).transpose()
+            }
+
+            async fn list_data_keys(&self) -> Result<Vec<DataKeyRow>> {
+                let rows = sqlx::query(
+                    "SELECT id, purpose, wrapped, master_key_check, created_at FROM data_keys ORDER BY created_at, id",
+                )
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                rows.iter()
+                    .map(|r| {
+                        let g = |e| crate::map_err(e);
+                        Ok(DataKeyRow {
+                            id: r.try_get("id").map_err(g)?,
+                            purpose: r.try_get("purpose").map_err(g)?,
+                            wrapped: r.try_get("wrapped").map_err(g)?,
+                            master_key_check: r.try_get("master_key_check").map_err(g)?,
+                            created_at: ts(r.try_get("created_at").map_err(g)?),
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn get_user(&self, id: &UserId) -> Result<Option<UserRow>> {
+                let row = sqlx::query(SELECT_USER_BY_ID)
+                    .bind(id.as_str())
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(crate::map_err)?;
+                row.as_ref().map(user_from_row).transpose()
+            }
+
+            async fn get_user_by_index(&self, username_index: &str) -> Result<Option<UserRow>> {
+                let row = sqlx::query(
+                    "SELECT id, username_index, username_enc, display_name_enc, role, status, \
+                     password_hash, must_change_password, mfa_enabled, mfa_secret_enc, mfa_pending_secret_enc, \
+                     totp_last_step, failed_logins, locked_until, created_at, updated_at \
+                     FROM users WHERE username_index = $1",
+                )
+                .bind(username_index)
+                .fetch_optional(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                row.as_ref().map(user_from_row).transpose()
+            }
+
+            async fn list_users(&self) -> Result<Vec<UserRow>> {
+                let rows = sqlx::query(
+                    "SELECT id, username_index, username_enc, display_name_enc, role, status, \
+                     password_hash, must_change_password, mfa_enabled, mfa_secret_enc, mfa_pending_secret_enc, \
+                     totp_last_step, failed_logins, locked_until, created_at, updated_at \
+                     FROM users ORDER BY created_at, id",
+                )
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                rows.iter().map(user_from_row).collect()
+            }
+
+            async fn get_session_by_token_hash(&self, token_hash: &str) -> Result<Option<Session>> {
+                let row = sqlx::query(
+                    "SELECT id, user_id, scope, created_at, last_seen_at, expires_at, ip, user_agent, \
+                     ended_at, end_reason FROM sessions WHERE token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                row.as_ref().map(session_from_row).transpose()
+            }
+
+            async fn get_session(&self, id: &SessionId) -> Result<Option<Session>> {
+                let row = sqlx::query(
+                    "SELECT id, user_id, scope, created_at, last_seen_at, expires_at, ip, user_agent, \
+                     ended_at, end_reason FROM sessions WHERE id = $1",
+                )
+                .bind(id.as_str())
+                .fetch_optional(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                row.as_ref().map(session_from_row).transpose()
+            }
+
+            async fn list_open_sessions(&self, user: &UserId) -> Result<Vec<Session>> {
+                let rows = sqlx::query(
+                    "SELECT id, user_id, scope, created_at, last_seen_at, expires_at, ip, user_agent, \
+                     ended_at, end_reason FROM sessions WHERE user_id = $1 AND ended_at IS NULL \
+                     ORDER BY created_at, id",
+                )
+                .bind(user.as_str())
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                rows.iter().map(session_from_row).collect()
+            }
+
+            async fn list_audit(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRecord>> {
+                let rows = sqlx::query(
+                    "SELECT seq, at, actor_id, session_id, ip, user_agent, request_id, action, \
+                     resource_type, resource_id, patient_id, outcome, detail, prev_hash, hash \
+                     FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
+                )
+                .bind(after_seq)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                rows.iter().map(audit_from_row).collect()
+            }
+
+            async fn touch_session(&self, id: &SessionId, at: Timestamp) -> Result<()> {
+                let mut tx = self.begin_tx().await?;
+                sqlx::query(
+                    "UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2 AND ended_at IS NULL",
+                )
+                .bind(id.as_str())
+                .bind(at.as_millis())
+                .execute(&mut *tx)
+                .await
+                .map_err(crate::map_err)?;
+                tx.commit().await.map_err(crate::map_err)
+            }
+
+            async fn close(&self) {
+                self.close_pools().await;
+            }
+        }
+    };
+}
+
+pub(crate) use sql_store;

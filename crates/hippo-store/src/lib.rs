@@ -1,0 +1,110 @@
+//! The storage interface of hippo: records as stored (sensitive fields
+//! already encrypted), a read API, and a transaction-scoped write API in which
+//! a use case's change and its audit record commit together or not at all.
+//!
+//! Implementations live in `hippo-store-sql` (SQLite and PostgreSQL). The
+//! shared storage test suite (`testsuite`, feature `testsuite`) runs against
+//! both.
+
+pub mod chain;
+pub mod records;
+#[cfg(feature = "testsuite")]
+pub mod testsuite;
+
+use async_trait::async_trait;
+use hippo_core::{NewAuditEvent, Session, SessionId, Timestamp, UserId};
+pub use records::{AuditRecord, DataKeyRow, UserRow};
+
+/// What went wrong in storage, in the terms a use case can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was violated (e.g. a username already taken).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database cannot be reached or is overloaded; retry later.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// The data is not in the shape this binary expects.
+    #[error("storage data error: {0}")]
+    Corrupt(String),
+    /// Anything else; logged, never shown to clients.
+    #[error("storage error: {0}")]
+    Other(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A store. Reads go straight to it; every change goes through
+/// [`Store::begin_write`].
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+
+    /// Starts a write transaction. Dropping it without `commit` rolls back.
+    async fn begin_write(&self) -> Result<Box<dyn WriteTx>>;
+
+    /// Answers when the database does (for `/readyz`).
+    async fn ping(&self) -> Result<()>;
+
+    async fn get_meta(&self, key: &str) -> Result<Option<String>>;
+    async fn list_data_keys(&self) -> Result<Vec<DataKeyRow>>;
+
+    async fn get_user(&self, id: &UserId) -> Result<Option<UserRow>>;
+    async fn get_user_by_index(&self, username_index: &str) -> Result<Option<UserRow>>;
+    async fn list_users(&self) -> Result<Vec<UserRow>>;
+
+    async fn get_session_by_token_hash(&self, token_hash: &str) -> Result<Option<Session>>;
+    async fn get_session(&self, id: &SessionId) -> Result<Option<Session>>;
+    /// Sessions of a user that have not been ended (they may have expired).
+    async fn list_open_sessions(&self, user: &UserId) -> Result<Vec<Session>>;
+
+    /// Audit records with `seq > after_seq`, oldest first.
+    async fn list_audit(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRecord>>;
+
+    /// Records activity on a session (the idle timer). Only moves forward.
+    async fn touch_session(&self, id: &SessionId, at: Timestamp) -> Result<()>;
+
+    /// Closes connections.
+    async fn close(&self);
+}
+
+/// One write transaction.
+#[async_trait]
+pub trait WriteTx: Send {
+    async fn put_meta(&mut self, key: &str, value: &str) -> Result<()>;
+    async fn insert_data_key(&mut self, key: &DataKeyRow) -> Result<()>;
+
+    /// The user as seen inside this transaction.
+    async fn get_user(&mut self, id: &UserId) -> Result<Option<UserRow>>;
+    /// [`StoreError::Conflict`] when the username is taken.
+    async fn insert_user(&mut self, user: &UserRow) -> Result<()>;
+    /// Replaces every mutable field of the user.
+    async fn update_user(&mut self, user: &UserRow) -> Result<()>;
+    /// Adds one failed login and returns the new count.
+    async fn increment_failed_logins(&mut self, id: &UserId, at: Timestamp) -> Result<i64>;
+    /// Stores `step` as the last accepted TOTP step if it is newer than the
+    /// stored one. False means the code was already used (a replay).
+    async fn claim_totp_step(&mut self, id: &UserId, step: i64) -> Result<bool>;
+
+    async fn insert_session(&mut self, session: &Session, token_hash: &str) -> Result<()>;
+    /// Ends one open session; false if it was already ended.
+    async fn end_session(&mut self, id: &SessionId, at: Timestamp, reason: &str) -> Result<bool>;
+    /// Ends every open session of a user, except `keep`; returns the ended ids.
+    async fn end_user_sessions(
+        &mut self,
+        user: &UserId,
+        keep: Option<&SessionId>,
+        at: Timestamp,
+        reason: &str,
+    ) -> Result<Vec<SessionId>>;
+
+    /// Appends to the audit trail; returns the record's sequence number.
+    /// Sequence numbers are gapless and the hash chain is extended under a
+    /// lock held until commit, so concurrent writers (also several processes
+    /// on one PostgreSQL) serialise here.
+    async fn append_audit(&mut self, event: &NewAuditEvent) -> Result<i64>;
+
+    /// Makes everything durable. Only after this may a caller answer 2xx.
+    async fn commit(self: Box<Self>) -> Result<()>;
+}

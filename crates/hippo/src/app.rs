@@ -1,0 +1,98 @@
+//! Assembles a running hippo from a [`Config`]: checks the ground (data dir,
+//! master key, schema), opens the store and keyring, and builds the
+//! use-case layer. `serve` and every admin command start here, so they
+//! share one set of checks.
+
+use crate::settings::Config;
+use anyhow::{Context, Result, bail};
+use hippo_core::Clock;
+use hippo_crypto::{MasterKey, PasswordHasher};
+use hippo_service::{Hippo, Keyring, ServiceConfig};
+use hippo_store::Store;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Creates the data dir (0700) or checks that it is a usable directory.
+pub fn prepare_data_dir(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        if !dir.is_dir() {
+            bail!("data dir {} is not a directory", dir.display());
+        }
+    } else {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create data dir {}", dir.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("cannot set permissions of data dir {}", dir.display()))?;
+        }
+    }
+    let probe = dir.join(".hippo-write-test");
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("data dir {} is not writable", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// The service settings derived from the configuration.
+pub fn service_config(config: &Config) -> ServiceConfig {
+    ServiceConfig {
+        session_idle_timeout: config.session_idle_timeout,
+        session_max_lifetime: config.session_max_lifetime,
+        login_max_failures: config.login_max_failures,
+        login_lockout: config.login_lockout,
+        require_mfa: config.require_mfa,
+        ..ServiceConfig::default()
+    }
+}
+
+/// Everything a command needs.
+pub struct App {
+    pub hippo: Arc<Hippo>,
+    pub store: Arc<dyn Store>,
+    /// The master key file was created just now.
+    pub created_master_key: bool,
+}
+
+/// Opens the app with the given clock and password hasher (tests pass a
+/// fake clock and cheap argon2 parameters).
+pub async fn open_with(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    hasher: PasswordHasher,
+) -> Result<App> {
+    prepare_data_dir(&config.data_dir)?;
+    let store = hippo_store_sql::open(
+        config.database_url.as_deref().map(String::as_str),
+        &config.data_dir,
+    )
+    .await
+    .context("cannot open the database")?;
+    let initialised = store
+        .get_meta("master_key_check")
+        .await
+        .context("cannot read the database")?
+        .is_some();
+    let (master, created_master_key) =
+        MasterKey::load_or_create(&config.master_key_file, !initialised)?;
+    let keys = Keyring::open(store.as_ref(), master, clock.now()).await?;
+    let hippo = Arc::new(Hippo::new(
+        store.clone(),
+        Arc::new(keys),
+        clock,
+        service_config(config),
+        hasher,
+    ));
+    Ok(App {
+        hippo,
+        store,
+        created_master_key,
+    })
+}
+
+/// Opens the app with the wall clock and production argon2 parameters.
+pub async fn open(config: &Config) -> Result<App> {
+    let hasher = PasswordHasher::new().context("cannot set up password hashing")?;
+    open_with(config, Arc::new(hippo_core::SystemClock), hasher).await
+}

@@ -1,0 +1,164 @@
+//! `hippo serve`: checks the ground, then serves HTTPS (or, with
+//! `--insecure-http`, plain HTTP behind a proxy) until SIGTERM/SIGINT, then
+//! drains in-flight requests and exits 0.
+
+use crate::settings::Config;
+use anyhow::{Context, Result};
+use hippo_http::tls::{PlainListener, TlsFiles, TlsListener, load_server_tls};
+use hippo_http::{HttpOptions, Peer};
+use std::future::{Future, IntoFuture};
+use std::time::Duration;
+
+/// After a shutdown signal, how long in-flight requests and idle keep-alive
+/// connections get before the server stops anyway.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs a server future; once `shutdown` fires, gives it [`DRAIN_TIMEOUT`].
+async fn with_drain<F, E>(
+    serve: impl FnOnce(std::pin::Pin<Box<dyn Future<Output = ()> + Send>>) -> F,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()>
+where
+    F: Future<Output = Result<(), E>>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let (tx, mut rx) = tokio::sync::watch::channel(false);
+    let signal = Box::pin(async move {
+        shutdown.await;
+        let _ = tx.send(true);
+    });
+    let deadline = async move {
+        let _ = rx.wait_for(|fired| *fired).await;
+        tokio::time::sleep(DRAIN_TIMEOUT).await;
+    };
+    tokio::select! {
+        result = serve(signal) => result?,
+        () = deadline => tracing::warn!("connections still open after the drain timeout; stopping anyway"),
+    }
+    Ok(())
+}
+
+/// Waits for SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested; draining in-flight requests");
+}
+
+/// Serves `router` on the configured listener until `shutdown` completes.
+/// Returns once every connection has drained.
+pub async fn serve_until(
+    config: &Config,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_listening: impl FnOnce(std::net::SocketAddr, Option<&str>),
+) -> Result<()> {
+    let app = router.into_make_service_with_connect_info::<Peer>();
+    if config.insecure_http {
+        let listener = PlainListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        on_listening(addr, None);
+        with_drain(
+            |signal| {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(signal)
+                    .into_future()
+            },
+            shutdown,
+        )
+        .await?;
+    } else {
+        let files = TlsFiles {
+            cert: config.tls_cert.clone(),
+            key: config.tls_key.clone(),
+            client_ca: config.tls_client_ca.clone(),
+        };
+        let tls = load_server_tls(&config.data_dir, &files)?;
+        let listener = TlsListener::bind(config.listen, tls.config.clone())
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        on_listening(addr, Some(&tls.fingerprint_sha256));
+        if tls.generated {
+            tracing::warn!(
+                "serving a generated self-signed certificate; configure --tls-cert/--tls-key for production"
+            );
+        }
+        with_drain(
+            |signal| {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(signal)
+                    .into_future()
+            },
+            shutdown,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn run(config: Config) -> Result<()> {
+    let app = crate::app::open(&config).await?;
+    if app.created_master_key {
+        tracing::warn!(
+            path = %config.master_key_file.display(),
+            "created a new master key; in production keep it apart from the data directory and its backups"
+        );
+    }
+    if config.insecure_http {
+        tracing::warn!(
+            "PLAIN HTTP: --insecure-http is set; run only behind a TLS-terminating proxy"
+        );
+    }
+    for setting in &config.inactive {
+        tracing::warn!(
+            setting,
+            "setting accepted but not yet in effect in this version"
+        );
+    }
+    tracing::info!(
+        backend = app.store.backend(),
+        require_mfa = config.require_mfa,
+        "hippo starting"
+    );
+    let router = hippo_http::router(
+        app.hippo.clone(),
+        HttpOptions {
+            tls: !config.insecure_http,
+        },
+    );
+    let scheme = if config.insecure_http {
+        "http"
+    } else {
+        "https"
+    };
+    serve_until(&config, router, shutdown_signal(), |addr, fingerprint| {
+        if let Some(fp) = fingerprint {
+            println!("TLS certificate SHA-256 fingerprint: {fp}");
+        }
+        println!("hippo listening on {scheme}://{addr}");
+        tracing::info!(%addr, scheme, "listening");
+    })
+    .await?;
+    app.store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! The `hippo` binary's library half: settings, assembly and the
+//! subcommands, public so that integration tests drive exactly what the
+//! binary runs.
+
+pub mod app;
+pub mod cli;
+pub mod settings;

@@ -1,0 +1,257 @@
+//! The real binary: admin commands with the server stopped and running,
+//! `serve` start-up and graceful shutdown, and refusals with one clear line.
+
+use crate::support::PASSWORD;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn hippo(data_dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hippo"));
+    c.arg("--data-dir").arg(data_dir);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("HIPPO_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("HIPPO_LOG", "warn");
+    c
+}
+
+fn create_user(data_dir: &Path, username: &str, role: &str) -> std::process::Output {
+    let mut child = hippo(data_dir)
+        .args([
+            "user",
+            "create",
+            "--username",
+            username,
+            "--role",
+            role,
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn one_line_error(out: &std::process::Output) -> String {
+    assert!(!out.status.success(), "expected failure");
+    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("hippo:")).collect();
+    assert_eq!(lines.len(), 1, "one clear line expected, got: {stderr}");
+    lines[0].to_owned()
+}
+
+#[test]
+fn user_commands_work_without_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = create_user(&data, "alice", "admin");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(id.len(), 36, "prints the new id: {id}");
+
+    let out = hippo(&data).args(["user", "list"]).output().unwrap();
+    let listing = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        listing.contains(&id) && listing.contains("alice") && listing.contains("active"),
+        "{listing}"
+    );
+
+    let out = hippo(&data)
+        .args(["user", "deactivate", "alice"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let listing =
+        String::from_utf8(hippo(&data).args(["user", "list"]).output().unwrap().stdout).unwrap();
+    assert!(listing.contains("deactivated"), "{listing}");
+    let out = hippo(&data)
+        .args(["user", "reactivate", &id])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+
+    // Duplicate and weak passwords are refused with one line.
+    let line = one_line_error(&create_user(&data, "alice", "admin"));
+    assert!(line.contains("taken"), "{line}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("master.key"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600);
+        let mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+}
+
+#[test]
+fn bad_settings_and_unusable_ground_exit_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(create_user(&data, "alice", "admin").status.success());
+
+    let out = hippo(&data)
+        .args(["--session-idle-timeout", "soon", "user", "list"])
+        .output()
+        .unwrap();
+    assert!(one_line_error(&out).contains("--session-idle-timeout"));
+    let out = hippo(&data)
+        .args(["user", "list"])
+        .env("HIPPO_LOGIN_MAX_FAILURES", "many")
+        .output()
+        .unwrap();
+    assert!(one_line_error(&out).contains("HIPPO_LOGIN_MAX_FAILURES"));
+    let out = hippo(&data)
+        .args(["--listen", "everywhere", "serve"])
+        .output()
+        .unwrap();
+    assert!(one_line_error(&out).contains("--listen"));
+
+    // The data dir is a file.
+    let file = dir.path().join("afile");
+    std::fs::write(&file, "x").unwrap();
+    let out = hippo(&file).args(["user", "list"]).output().unwrap();
+    assert!(one_line_error(&out).contains("not a directory"));
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = data.join("master.key");
+        let original = std::fs::read(&key).unwrap();
+        // World-readable key.
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let out = hippo(&data).args(["user", "list"]).output().unwrap();
+        assert!(one_line_error(&out).contains("chmod 600"));
+        // A different key.
+        std::fs::remove_file(&key).unwrap();
+        let other = dir.path().join("other");
+        assert!(create_user(&other, "bob", "admin").status.success());
+        std::fs::copy(other.join("master.key"), &key).unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let out = hippo(&data).args(["serve"]).output().unwrap();
+        assert!(one_line_error(&out).contains("does not match"));
+        // No key at all for existing data.
+        std::fs::remove_file(&key).unwrap();
+        let out = hippo(&data).args(["user", "list"]).output().unwrap();
+        assert!(one_line_error(&out).contains("does not exist"));
+        // Garbage key.
+        std::fs::write(&key, "not a key").unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let out = hippo(&data).args(["user", "list"]).output().unwrap();
+        assert!(one_line_error(&out).contains("not a hippo master key"));
+        std::fs::write(&key, original).unwrap();
+        let out = hippo(&data).args(["user", "list"]).output().unwrap();
+        assert!(out.status.success());
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn serve_prints_fingerprint_accepts_cli_changes_and_drains_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let mut child = hippo(&data)
+        .args(["--listen", &format!("127.0.0.1:{port}"), "serve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut fingerprint = None;
+    loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("server did not start");
+        if let Some(fp) = line.strip_prefix("TLS certificate SHA-256 fingerprint: ") {
+            fingerprint = Some(fp.to_owned());
+        }
+        if line.starts_with("hippo listening on https://127.0.0.1:") {
+            break;
+        }
+    }
+    let fingerprint = fingerprint.expect("fingerprint printed");
+    assert_eq!(fingerprint.len(), 32 * 3 - 1, "{fingerprint}");
+
+    // The admin CLI works while the server runs.
+    let out = create_user(&data, "alice", "admin");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let pem = std::fs::read(data.join("tls/cert.pem")).unwrap();
+    let client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()])
+        .build()
+        .unwrap();
+    let resp = client
+        .post(format!("https://localhost:{port}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "username": "alice", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["mfa_enrollment_required"], serde_json::json!(true));
+
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    let plain = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .send()
+        .await;
+    assert!(plain.is_err() || plain.is_ok_and(|r| !r.status().is_success()));
+
+    drop(client);
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(code) = child.try_wait().unwrap() {
+            assert!(code.success(), "exit status {code:?}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server did not exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,322 @@
+//! The test harness: a real hippo (same `app::open_with` and router as
+//! `hippo serve`) on a loopback port over TLS, with a fake clock, in a temp
+//! data dir. `HIPPO_TEST_DATABASE=postgres` runs it on PostgreSQL
+//! (`HIPPO_TEST_DATABASE_URL`, default the local server) in a fresh schema.
+
+#![allow(dead_code, reason = "helpers used by some test modules only")]
+
+use hippo::settings::{Config, SettingArgs};
+use hippo_core::{FakeClock, Timestamp};
+use hippo_crypto::{PasswordHasher, totp};
+use hippo_service::Hippo;
+use hippo_service::users::{By, NewUser};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// 2026-01-01T00:00:00Z, a fixed start for the fake clock.
+pub const START: i64 = 1_767_225_600_000;
+
+pub const PASSWORD: &str = "correct-kettle-drum-42";
+
+pub fn pg_url() -> String {
+    std::env::var("HIPPO_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+pub fn on_postgres() -> bool {
+    std::env::var("HIPPO_TEST_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
+/// A fresh PostgreSQL schema and a URL that selects it.
+pub async fn fresh_pg_schema() -> (String, String) {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let schema = format!(
+        "it_{}_{}_{n}",
+        std::process::id(),
+        hippo_core::UserId::generate().as_str()[24..].replace('-', "")
+    );
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&pg_url())
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL at {} is required for these tests: {e}",
+                pg_url()
+            )
+        });
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut conn)
+        .await
+        .expect("create schema");
+    let sep = if pg_url().contains('?') { '&' } else { '?' };
+    (
+        schema.clone(),
+        format!("{}{sep}options=-c%20search_path%3D{schema}", pg_url()),
+    )
+}
+
+/// Settings for a test server in `dir`.
+pub async fn test_config(dir: &std::path::Path, tweak: impl FnOnce(&mut SettingArgs)) -> Config {
+    let mut args = SettingArgs {
+        data_dir: Some(dir.join("data").display().to_string()),
+        listen: Some("127.0.0.1:0".into()),
+        ..SettingArgs::default()
+    };
+    if on_postgres() {
+        args.database_url = Some(fresh_pg_schema().await.1);
+    }
+    tweak(&mut args);
+    args.resolve().expect("test settings")
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: FakeClock,
+    pub hippo: Arc<Hippo>,
+    pub config: Config,
+    pub dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&mut SettingArgs)) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = test_config(dir.path(), tweak).await;
+        let clock = FakeClock::new(Timestamp::from_millis(START));
+        // Cheap argon2 parameters keep the suite fast; the production
+        // parameters are measured in BENCHMARKS.md.
+        let hasher = PasswordHasher::with_params(1024, 1, 1).expect("hasher");
+        let app = hippo::app::open_with(&config, Arc::new(clock.clone()), hasher)
+            .await
+            .expect("open app");
+        let router = hippo_http::router(
+            app.hippo.clone(),
+            hippo_http::HttpOptions {
+                tls: !config.insecure_http,
+            },
+        );
+        let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
+        let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+        let serve_config = config.clone();
+        let task = tokio::spawn(async move {
+            hippo::cli::serve::serve_until(
+                &serve_config,
+                router,
+                async {
+                    let _ = shutdown_rx.await;
+                },
+                move |addr, _| {
+                    let _ = addr_tx.send(addr);
+                },
+            )
+            .await
+            .expect("serve");
+        });
+        let addr = addr_rx.await.expect("server address");
+        let scheme = if config.insecure_http {
+            "http"
+        } else {
+            "https"
+        };
+        let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(30));
+        if !config.insecure_http {
+            let pem = std::fs::read(config.data_dir.join("tls/cert.pem")).expect("generated cert");
+            builder = builder.tls_certs_only([reqwest::Certificate::from_pem(&pem).expect("pem")]);
+        }
+        Self {
+            base: format!("{scheme}://localhost:{}", addr.port()),
+            client: builder.build().expect("client"),
+            clock,
+            hippo: app.hippo,
+            config,
+            dir,
+            shutdown: Some(shutdown_tx),
+            task: Some(task),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends a request; returns status and JSON body (Null when empty).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    /// Creates a user through the CLI path (as `hippo user create` does).
+    pub async fn create_user(&self, username: &str, role: &str) -> String {
+        self.hippo
+            .create_user(
+                By::Cli,
+                NewUser {
+                    username: username.into(),
+                    display_name: Some(format!("User {username}")),
+                    role: role.into(),
+                    password: zeroize::Zeroizing::new(PASSWORD.into()),
+                },
+            )
+            .await
+            .expect("create user")
+            .id
+            .to_string()
+    }
+
+    pub async fn login_raw(
+        &self,
+        username: &str,
+        password: &str,
+        code: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut body = json!({ "username": username, "password": password });
+        if let Some(c) = code {
+            body["totp_code"] = json!(c);
+        }
+        self.post("/api/v1/auth/login", None, body).await
+    }
+
+    /// The TOTP code at the fake clock's current time.
+    pub fn code_now(&self, secret_base32: &str) -> String {
+        let secret = base32_decode(secret_base32);
+        let now = hippo_core::Clock::now(&self.clock).as_millis() / 1000;
+        totp::code_at_step(&secret, totp::step_of(now))
+    }
+
+    /// Enrolls TOTP for a fresh user and returns (secret, full token).
+    pub async fn enroll_and_login(&self, username: &str) -> (String, String) {
+        let (status, body) = self.login_raw(username, PASSWORD, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["mfa_enrollment_required"], json!(true));
+        let limited = body["token"].as_str().expect("token").to_owned();
+        let (status, body) = self
+            .post("/api/v1/me/mfa/totp", Some(&limited), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let secret = body["secret"].as_str().expect("secret").to_owned();
+        let code = self.code_now(&secret);
+        let (status, body) = self
+            .post(
+                "/api/v1/me/mfa/totp/confirm",
+                Some(&limited),
+                json!({ "code": code }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        // Each code is accepted once: move to the next step for the login.
+        self.clock.advance(Duration::from_secs(30));
+        let token = self.login_with_code(username, &secret).await;
+        (secret, token)
+    }
+
+    /// Logs in with the current code; returns the token.
+    pub async fn login_with_code(&self, username: &str, secret: &str) -> String {
+        let code = self.code_now(secret);
+        let (status, body) = self.login_raw(username, PASSWORD, Some(&code)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["mfa_enrollment_required"], json!(false));
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// A user of `role` with MFA enrolled and a full session: (id, token, secret).
+    pub async fn signed_in(&self, username: &str, role: &str) -> (String, String, String) {
+        let id = self.create_user(username, role).await;
+        let (secret, token) = self.enroll_and_login(username).await;
+        (id, token, secret)
+    }
+
+    /// Every audit record, checked to form an intact chain.
+    pub async fn audit(&self) -> Vec<hippo_store::AuditRecord> {
+        let records = self
+            .hippo
+            .store()
+            .list_audit(0, 1_000_000)
+            .await
+            .expect("audit");
+        let genesis = (0, hippo_store::chain::GENESIS_HASH.to_owned());
+        assert_eq!(
+            hippo_store::chain::first_break(&records, genesis),
+            None,
+            "audit chain broken"
+        );
+        records
+    }
+}
+
+pub fn base32_decode(s: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buffer: u32 = 0;
+    let mut bits = 0;
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => panic!("not base32: {c}"),
+        };
+        buffer = (buffer << 5) | u32::from(v);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// Asserts a problem+json answer with `code`.
+pub fn assert_problem(status: StatusCode, body: &Value, want_status: u16, want_code: &str) {
+    assert_eq!(status.as_u16(), want_status, "{body}");
+    assert_eq!(body["code"], json!(want_code), "{body}");
+    assert_eq!(body["status"], json!(want_status), "{body}");
+    assert!(
+        body["title"].is_string() && body["detail"].is_string() && body["type"].is_string(),
+        "{body}"
+    );
+}
