@@ -348,3 +348,241 @@ impl Connected<IncomingStream<'_, PlainListener>> for Peer {
         stream.remote_addr().clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::Router;
+    use axum::extract::ConnectInfo;
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn serve(config: Arc<ServerConfig>) -> SocketAddr {
+        let listener = TlsListener::bind("127.0.0.1:0".parse().unwrap(), config)
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().route(
+            "/who",
+            get(|ConnectInfo(peer): ConnectInfo<Peer>| async move {
+                peer.client_cert_sha256.unwrap_or_else(|| "none".into())
+            }),
+        );
+        tokio::spawn(async move {
+            axum::serve(listener, app.into_make_service_with_connect_info::<Peer>())
+                .await
+                .unwrap();
+        });
+        addr
+    }
+
+    fn client_config(
+        trust: &Path,
+        identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    ) -> Arc<rustls::ClientConfig> {
+        let mut roots = rustls::RootCertStore::empty();
+        for c in load_certs(trust).unwrap() {
+            roots.add(c).unwrap();
+        }
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots);
+        Arc::new(match identity {
+            Some((chain, key)) => builder.with_client_auth_cert(chain, key).unwrap(),
+            None => builder.with_no_client_auth(),
+        })
+    }
+
+    /// GET /who over TLS; the body, or an error if the server refused us.
+    async fn who(addr: SocketAddr, config: Arc<rustls::ClientConfig>) -> std::io::Result<String> {
+        let tcp = TcpStream::connect(addr).await?;
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let mut tls = tokio_rustls::TlsConnector::from(config)
+            .connect(name, tcp)
+            .await?;
+        tls.write_all(b"GET /who HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut out = Vec::new();
+        tls.read_to_end(&mut out).await?;
+        let text = String::from_utf8_lossy(&out).into_owned();
+        if !text.starts_with("HTTP/1.1 200") {
+            return Err(std::io::Error::other(text));
+        }
+        Ok(text
+            .rsplit("\r\n\r\n")
+            .next()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    /// Raw bytes in, the server's first bytes out (empty when it closed).
+    async fn raw_exchange(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
+        let mut tcp = TcpStream::connect(addr).await.unwrap();
+        tcp.write_all(bytes).await.unwrap();
+        let mut buf = vec![0u8; 512];
+        match tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf)).await {
+            Ok(Ok(n)) => buf[..n].to_vec(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A TLS 1.1 ClientHello: legacy version 0x0302, TLS 1.0/1.1 suites,
+    /// no supported_versions extension.
+    fn tls11_client_hello() -> Vec<u8> {
+        let mut body = vec![0x03, 0x02];
+        body.extend_from_slice(&[7u8; 32]);
+        body.push(0);
+        body.extend_from_slice(&[0x00, 0x04, 0xc0, 0x13, 0x00, 0x2f]);
+        body.extend_from_slice(&[0x01, 0x00]);
+        let mut hs = vec![0x01, 0x00, 0x00, u8::try_from(body.len()).unwrap()];
+        hs.extend_from_slice(&body);
+        let mut record = vec![0x16, 0x03, 0x02, 0x00, u8::try_from(hs.len()).unwrap()];
+        record.extend_from_slice(&hs);
+        record
+    }
+
+    #[tokio::test]
+    async fn generates_a_localhost_certificate_once_and_serves_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = load_server_tls(dir.path(), &TlsFiles::default()).unwrap();
+        assert!(first.generated);
+        assert_eq!(first.fingerprint_sha256.len(), 95);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("tls/key.pem"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let second = load_server_tls(dir.path(), &TlsFiles::default()).unwrap();
+        assert!(!second.generated);
+        assert_eq!(first.fingerprint_sha256, second.fingerprint_sha256);
+
+        let addr = serve(second.config).await;
+        let body = who(addr, client_config(&dir.path().join("tls/cert.pem"), None))
+            .await
+            .unwrap();
+        assert_eq!(body, "none");
+    }
+
+    #[tokio::test]
+    async fn refuses_tls_1_1_and_plain_http() {
+        let dir = tempfile::tempdir().unwrap();
+        let tls = load_server_tls(dir.path(), &TlsFiles::default()).unwrap();
+        let addr = serve(tls.config).await;
+
+        let answer = raw_exchange(addr, &tls11_client_hello()).await;
+        assert_ne!(
+            answer.first(),
+            Some(&0x16),
+            "must not answer a TLS 1.1 hello with a ServerHello"
+        );
+        assert!(
+            answer.is_empty() || answer[0] == 0x15,
+            "an alert or a close: {answer:?}"
+        );
+
+        let answer = raw_exchange(addr, b"GET /who HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
+        assert!(
+            !answer.starts_with(b"HTTP/"),
+            "plain HTTP must not be served: {answer:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn client_certificates_are_required_and_checked_under_mtls() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "device CA");
+        let ca =
+            rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().unwrap())
+                .unwrap();
+        let ca_path = dir.path().join("ca.pem");
+        std::fs::write(&ca_path, ca.pem()).unwrap();
+
+        let issue = |issuer: &rcgen::Issuer<'_, rcgen::KeyPair>| {
+            let mut params = rcgen::CertificateParams::new(vec!["device-1".to_owned()]).unwrap();
+            params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+            let key = rcgen::KeyPair::generate().unwrap();
+            let cert = params.signed_by(&key, issuer).unwrap();
+            let der_key = PrivateKeyDer::try_from(key.serialize_der()).unwrap();
+            (vec![cert.der().clone()], der_key)
+        };
+        let good = issue(&ca);
+        let good_fp = hex_lower(good.0[0].as_ref());
+        let mut rogue_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        rogue_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let rogue_ca =
+            rcgen::CertifiedIssuer::self_signed(rogue_params, rcgen::KeyPair::generate().unwrap())
+                .unwrap();
+        let rogue = issue(&rogue_ca);
+
+        let files = TlsFiles {
+            client_ca: Some(ca_path),
+            ..TlsFiles::default()
+        };
+        let tls = load_server_tls(dir.path(), &files).unwrap();
+        let addr = serve(tls.config).await;
+        let trust = dir.path().join("tls/cert.pem");
+
+        assert!(
+            who(addr, client_config(&trust, None)).await.is_err(),
+            "no certificate"
+        );
+        assert!(
+            who(addr, client_config(&trust, Some(rogue))).await.is_err(),
+            "certificate from another CA"
+        );
+        let body = who(addr, client_config(&trust, Some(good))).await.unwrap();
+        assert_eq!(body, good_fp);
+    }
+
+    #[test]
+    fn cert_and_key_go_together_and_bad_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let only_cert = TlsFiles {
+            cert: Some(dir.path().join("c.pem")),
+            ..TlsFiles::default()
+        };
+        assert!(
+            load_server_tls(dir.path(), &only_cert)
+                .err()
+                .unwrap()
+                .to_string()
+                .contains("--tls-key")
+        );
+        let missing = TlsFiles {
+            cert: Some(dir.path().join("c.pem")),
+            key: Some(dir.path().join("k.pem")),
+            client_ca: None,
+        };
+        assert!(
+            load_server_tls(dir.path(), &missing)
+                .err()
+                .unwrap()
+                .to_string()
+                .contains("c.pem")
+        );
+        let garbage = dir.path().join("g.pem");
+        std::fs::write(&garbage, "not pem").unwrap();
+        let bad = TlsFiles {
+            cert: Some(garbage.clone()),
+            key: Some(garbage),
+            client_ca: None,
+        };
+        assert!(
+            load_server_tls(dir.path(), &bad)
+                .err()
+                .unwrap()
+                .to_string()
+                .contains("g.pem")
+        );
+    }
+}

@@ -46,11 +46,15 @@ pub(crate) fn postgres() -> Migrator {
     migrator(POSTGRES)
 }
 
-/// The error for a database written by a newer hippo.
-pub(crate) fn too_new(found: i64) -> StoreError {
-    StoreError::Other(format!(
-        "database schema version {found} is newer than this hippo supports ({SCHEMA_VERSION}); run a newer hippo"
-    ))
+/// Refuses a database written by a newer hippo (`applied` is the highest
+/// version in `_sqlx_migrations`, if any).
+pub(crate) fn refuse_newer(applied: Option<i64>) -> Result<(), StoreError> {
+    match applied {
+        Some(found) if found > SCHEMA_VERSION => Err(StoreError::Other(format!(
+            "database schema version {found} is newer than this hippo supports ({SCHEMA_VERSION}); run a newer hippo"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

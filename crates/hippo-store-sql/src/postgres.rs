@@ -33,11 +33,7 @@ impl PgStore {
             .fetch_one(&pool)
             .await
             .unwrap_or(None);
-        if let Some(v) = applied {
-            if v > crate::SCHEMA_VERSION {
-                return Err(crate::migrate::too_new(v));
-            }
-        }
+        crate::migrate::refuse_newer(applied)?;
         crate::migrate::postgres()
             .run(&pool)
             .await

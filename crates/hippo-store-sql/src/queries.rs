@@ -3,6 +3,29 @@
 //! backend's store type, which supplies `reader()` (a pool for reads) and
 //! `begin_tx()` (a write transaction started the backend's way).
 
+/// `SELECT <every users column> FROM users <tail>`.
+macro_rules! select_users {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, username_index, username_enc, display_name_enc, role, status, password_hash, ",
+            "must_change_password, mfa_enabled, mfa_secret_enc, mfa_pending_secret_enc, totp_last_step, ",
+            "failed_logins, locked_until, created_at, updated_at FROM users ",
+            $tail
+        )
+    };
+}
+
+/// `SELECT <every sessions column> FROM sessions <tail>`.
+macro_rules! select_sessions {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, user_id, scope, created_at, last_seen_at, expires_at, ip, user_agent, ",
+            "ended_at, end_reason FROM sessions ",
+            $tail
+        )
+    };
+}
+
 macro_rules! sql_store {
     ($db:ty, $store:ty, $backend:literal) => {
         use async_trait::async_trait;
@@ -12,6 +35,7 @@ macro_rules! sql_store {
         };
         use hippo_store::{AuditRecord, DataKeyRow, Result, UserRow, WriteTx};
         use sqlx::Row;
+        use $crate::queries::{select_sessions, select_users};
 
         type DbRow = <$db as sqlx::Database>::Row;
 
@@ -90,9 +114,7 @@ macro_rules! sql_store {
             })
         }
 
-        const SELECT_USER_BY_ID: &str = "SELECT id, username_index, username_enc, display_name_enc, role, status, \
-            password_hash, must_change_password, mfa_enabled, mfa_secret_enc, mfa_pending_secret_enc, \
-            totp_last_step, failed_logins, locked_until, created_at, updated_at FROM users WHERE id = $1";
+        const SELECT_USER_BY_ID: &str = select_users!("WHERE id = $1");
 
         /// One write transaction on this backend.
         pub struct Tx {
@@ -387,12 +409,7 @@ macro_rules! sql_store {
             }
 
             async fn get_user_by_index(&self, username_index: &str) -> Result<Option<UserRow>> {
-                let row = sqlx::query(
-                    "SELECT id, username_index, username_enc, display_name_enc, role, status, \
-                     password_hash, must_change_password, mfa_enabled, mfa_secret_enc, mfa_pending_secret_enc, \
-                     totp_last_step, failed_logins, locked_until, created_at, updated_at \
-                     FROM users WHERE username_index = $1",
-                )
+                let row = sqlx::query(select_users!("WHERE username_index = $1"))
                 .bind(username_index)
                 .fetch_optional(self.reader())
                 .await
@@ -401,12 +418,7 @@ macro_rules! sql_store {
             }
 
             async fn list_users(&self) -> Result<Vec<UserRow>> {
-                let rows = sqlx::query(
-                    "SELECT id, username_index, username_enc, display_name_enc, role, status, \
-                     password_hash, must_change_password, mfa_enabled, mfa_secret_enc, mfa_pending_secret_enc, \
-                     totp_last_step, failed_logins, locked_until, created_at, updated_at \
-                     FROM users ORDER BY created_at, id",
-                )
+                let rows = sqlx::query(select_users!("ORDER BY created_at, id"))
                 .fetch_all(self.reader())
                 .await
                 .map_err(crate::map_err)?;
@@ -414,10 +426,7 @@ macro_rules! sql_store {
             }
 
             async fn get_session_by_token_hash(&self, token_hash: &str) -> Result<Option<Session>> {
-                let row = sqlx::query(
-                    "SELECT id, user_id, scope, created_at, last_seen_at, expires_at, ip, user_agent, \
-                     ended_at, end_reason FROM sessions WHERE token_hash = $1",
-                )
+                let row = sqlx::query(select_sessions!("WHERE token_hash = $1"))
                 .bind(token_hash)
                 .fetch_optional(self.reader())
                 .await
@@ -426,10 +435,7 @@ macro_rules! sql_store {
             }
 
             async fn get_session(&self, id: &SessionId) -> Result<Option<Session>> {
-                let row = sqlx::query(
-                    "SELECT id, user_id, scope, created_at, last_seen_at, expires_at, ip, user_agent, \
-                     ended_at, end_reason FROM sessions WHERE id = $1",
-                )
+                let row = sqlx::query(select_sessions!("WHERE id = $1"))
                 .bind(id.as_str())
                 .fetch_optional(self.reader())
                 .await
@@ -438,11 +444,7 @@ macro_rules! sql_store {
             }
 
             async fn list_open_sessions(&self, user: &UserId) -> Result<Vec<Session>> {
-                let rows = sqlx::query(
-                    "SELECT id, user_id, scope, created_at, last_seen_at, expires_at, ip, user_agent, \
-                     ended_at, end_reason FROM sessions WHERE user_id = $1 AND ended_at IS NULL \
-                     ORDER BY created_at, id",
-                )
+                let rows = sqlx::query(select_sessions!("WHERE user_id = $1 AND ended_at IS NULL ORDER BY created_at, id"))
                 .bind(user.as_str())
                 .fetch_all(self.reader())
                 .await
@@ -484,4 +486,4 @@ macro_rules! sql_store {
     };
 }
 
-pub(crate) use sql_store;
+pub(crate) use {select_sessions, select_users, sql_store};

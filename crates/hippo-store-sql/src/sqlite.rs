@@ -47,11 +47,7 @@ impl SqliteStore {
             .fetch_one(&writer)
             .await
             .unwrap_or(None);
-        if let Some(v) = applied {
-            if v > crate::SCHEMA_VERSION {
-                return Err(crate::migrate::too_new(v));
-            }
-        }
+        crate::migrate::refuse_newer(applied)?;
         crate::migrate::sqlite()
             .run(&writer)
             .await

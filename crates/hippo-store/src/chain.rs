@@ -26,8 +26,19 @@ fn canonical(
     detail: &str,
 ) -> String {
     serde_json::json!([
-        seq, at_ms, actor_id, session_id, ip, user_agent, request_id, action, resource_type,
-        resource_id, patient_id, outcome, detail
+        seq,
+        at_ms,
+        actor_id,
+        session_id,
+        ip,
+        user_agent,
+        request_id,
+        action,
+        resource_type,
+        resource_id,
+        patient_id,
+        outcome,
+        detail
     ])
     .to_string()
 }

@@ -1,6 +1,13 @@
 //! hippo's integration tests: the real HTTP stack over TLS, the real store
 //! (SQLite, or PostgreSQL with HIPPO_TEST_DATABASE=postgres), a fake clock.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::type_complexity,
+    reason = "integration tests: a failed step should panic with its message"
+)]
+
 mod at_rest;
 mod auth;
 mod cli;

@@ -1,0 +1,157 @@
+//! The storage suite on both backends, plus backend-level guarantees: the
+//! audit table is append-only and a newer schema is refused.
+//!
+//! PostgreSQL is required (`HIPPO_TEST_DATABASE_URL`, default the local
+//! server); each test gets its own schema. Unreachable means failure, never
+//! a skip.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
+
+use hippo_store::Store;
+use hippo_store_sql::postgres::PgStore;
+use hippo_store_sql::sqlite::SqliteStore;
+use sqlx::Connection;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+fn pg_url() -> String {
+    std::env::var("HIPPO_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+async fn fresh_schema() -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let schema = format!(
+        "st_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        &hippo_core::UserId::generate().as_str()[24..]
+    );
+    let mut conn = sqlx::PgConnection::connect(&pg_url())
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL at {} is required for the storage suite: {e}",
+                pg_url()
+            )
+        });
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    schema
+}
+
+pub async fn make_sqlite() -> Arc<dyn Store> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hippo.db");
+    std::mem::forget(dir); // the test process owns the temp dir until exit
+    Arc::new(SqliteStore::open(&path).await.unwrap())
+}
+
+pub async fn make_postgres() -> Arc<dyn Store> {
+    let schema = fresh_schema().await;
+    Arc::new(PgStore::connect(&pg_url(), Some(&schema)).await.unwrap())
+}
+
+mod sqlite {
+    hippo_store::storage_suite!(crate::make_sqlite);
+}
+
+mod postgres {
+    hippo_store::storage_suite!(crate::make_postgres);
+}
+
+async fn append_one(store: &dyn Store) {
+    let mut tx = store.begin_write().await.unwrap();
+    tx.append_audit(&hippo_core::NewAuditEvent::new(
+        hippo_core::Timestamp::from_millis(1),
+        hippo_core::AuditAction::AuthLogin,
+        hippo_core::Outcome::Success,
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn sqlite_audit_trail_is_append_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hippo.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    append_one(&store).await;
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    for sql in [
+        "UPDATE audit_events SET detail = '{}' WHERE seq = 1",
+        "DELETE FROM audit_events",
+    ] {
+        let err = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    assert_eq!(store.list_audit(0, 10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn postgres_audit_trail_is_append_only() {
+    let schema = fresh_schema().await;
+    let store = PgStore::connect(&pg_url(), Some(&schema)).await.unwrap();
+    append_one(&store).await;
+    let mut conn = sqlx::PgConnection::connect(&pg_url()).await.unwrap();
+    for sql in [
+        format!("UPDATE {schema}.audit_events SET detail = '{{}}' WHERE seq = 1"),
+        format!("DELETE FROM {schema}.audit_events"),
+        format!("TRUNCATE {schema}.audit_events"),
+    ] {
+        let err = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    assert_eq!(store.list_audit(0, 10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_schema_newer_than_the_binary_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hippo.db");
+    SqliteStore::open(&path).await.unwrap().close().await;
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (999, 'from the future', TRUE, X'00', 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let err = SqliteStore::open(&path).await.err().expect("must refuse");
+    assert!(err.to_string().contains("newer"), "{err}");
+
+    let schema = fresh_schema().await;
+    PgStore::connect(&pg_url(), Some(&schema))
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let mut conn = sqlx::PgConnection::connect(&pg_url()).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO {schema}._sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (999, 'from the future', TRUE, '\\x00', 0)"
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let err = PgStore::connect(&pg_url(), Some(&schema))
+        .await
+        .err()
+        .expect("must refuse");
+    assert!(err.to_string().contains("newer"), "{err}");
+}

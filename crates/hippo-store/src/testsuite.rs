@@ -1,0 +1,400 @@
+//! The storage test suite: behaviour every `Store` implementation must
+//! have. [`storage_suite!`](crate::storage_suite) expands it into one test
+//! per case for a backend; `hippo-store-sql` runs it on SQLite and on
+//! PostgreSQL.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test suite: failures panic with context"
+)]
+
+use crate::chain::{GENESIS_HASH, first_break};
+use crate::{DataKeyRow, Store, StoreError, UserRow};
+use hippo_core::{
+    AuditAction, NewAuditEvent, Outcome, RequestMeta, Role, Session, SessionId, SessionScope,
+    Timestamp, UserId, UserStatus,
+};
+use std::sync::Arc;
+
+/// Expands into one `#[tokio::test]` per case, each on a fresh store made
+/// by the async function `$make`.
+#[macro_export]
+macro_rules! storage_suite {
+    ($make:path) => {
+        $crate::storage_suite!(@cases $make;
+            users_round_trip_every_field,
+            usernames_are_unique,
+            failed_logins_count_up,
+            totp_steps_are_claimed_once,
+            sessions_lifecycle,
+            touch_only_moves_forward,
+            dropped_transaction_leaves_nothing,
+            audit_chain_is_gapless_and_verifies,
+            concurrent_appenders_keep_the_chain,
+            meta_upserts,
+            data_keys_round_trip,
+        );
+    };
+    (@cases $make:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let store = $make().await;
+                $crate::testsuite::$case(store).await;
+            }
+        )*
+    };
+}
+
+fn ts(ms: i64) -> Timestamp {
+    Timestamp::from_millis(ms)
+}
+
+/// A user row with every optional field set.
+pub fn sample_user(index: &str) -> UserRow {
+    UserRow {
+        id: UserId::generate(),
+        username_index: index.to_owned(),
+        username_enc: vec![1, 2, 3, 0, 255],
+        display_name_enc: vec![9; 40],
+        role: Role::Clinician,
+        status: UserStatus::Active,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        must_change_password: true,
+        mfa_enabled: true,
+        mfa_secret_enc: Some(vec![7; 48]),
+        mfa_pending_secret_enc: None,
+        totp_last_step: Some(42),
+        failed_logins: 2,
+        locked_until: Some(ts(5_000)),
+        created_at: ts(1_000),
+        updated_at: ts(2_000),
+    }
+}
+
+fn sample_session(user: &UserId, created: i64) -> Session {
+    Session {
+        id: SessionId::generate(),
+        user_id: user.clone(),
+        scope: SessionScope::Full,
+        created_at: ts(created),
+        last_seen_at: ts(created),
+        expires_at: ts(created + 3_600_000),
+        ip: Some("127.0.0.1".into()),
+        user_agent: None,
+        ended_at: None,
+        end_reason: None,
+    }
+}
+
+fn event(action: AuditAction, n: i64) -> NewAuditEvent {
+    NewAuditEvent::new(ts(10_000 + n), action, Outcome::Success)
+        .meta(&RequestMeta {
+            ip: Some("10.0.0.1".into()),
+            user_agent: Some("suite".into()),
+            request_id: Some(format!("r{n}")),
+        })
+        .resource("user", format!("u{n}"))
+        .detail(serde_json::json!({ "n": n }))
+}
+
+async fn insert(store: &Arc<dyn Store>, user: &UserRow) {
+    let mut tx = store.begin_write().await.unwrap();
+    tx.insert_user(user).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+pub async fn users_round_trip_every_field(store: Arc<dyn Store>) {
+    let mut u = sample_user("idx-a");
+    insert(&store, &u).await;
+    assert_eq!(store.get_user(&u.id).await.unwrap(), Some(u.clone()));
+    assert_eq!(
+        store.get_user_by_index("idx-a").await.unwrap(),
+        Some(u.clone())
+    );
+    assert_eq!(store.get_user_by_index("idx-b").await.unwrap(), None);
+    assert_eq!(store.get_user(&UserId::generate()).await.unwrap(), None);
+
+    u.role = Role::Auditor;
+    u.status = UserStatus::Deactivated;
+    u.must_change_password = false;
+    u.mfa_enabled = false;
+    u.mfa_secret_enc = None;
+    u.mfa_pending_secret_enc = Some(vec![3; 10]);
+    u.totp_last_step = None;
+    u.locked_until = None;
+    u.failed_logins = 0;
+    u.display_name_enc = vec![4; 12];
+    u.updated_at = ts(9_000);
+    let mut tx = store.begin_write().await.unwrap();
+    tx.update_user(&u).await.unwrap();
+    assert_eq!(
+        tx.get_user(&u.id).await.unwrap(),
+        Some(u.clone()),
+        "visible inside the transaction"
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(store.get_user(&u.id).await.unwrap(), Some(u.clone()));
+
+    let second = sample_user("idx-b");
+    insert(&store, &second).await;
+    let all = store.list_users().await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert!(all.contains(&u) && all.contains(&second));
+}
+
+pub async fn usernames_are_unique(store: Arc<dyn Store>) {
+    insert(&store, &sample_user("same")).await;
+    let mut tx = store.begin_write().await.unwrap();
+    let err = tx.insert_user(&sample_user("same")).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+}
+
+pub async fn failed_logins_count_up(store: Arc<dyn Store>) {
+    let mut u = sample_user("fails");
+    u.failed_logins = 0;
+    insert(&store, &u).await;
+    for expected in 1..=3 {
+        let mut tx = store.begin_write().await.unwrap();
+        assert_eq!(
+            tx.increment_failed_logins(&u.id, ts(7_000)).await.unwrap(),
+            expected
+        );
+        tx.commit().await.unwrap();
+    }
+    let stored = store.get_user(&u.id).await.unwrap().unwrap();
+    assert_eq!(stored.failed_logins, 3);
+    assert_eq!(stored.updated_at, ts(7_000));
+}
+
+pub async fn totp_steps_are_claimed_once(store: Arc<dyn Store>) {
+    let mut u = sample_user("totp");
+    u.totp_last_step = None;
+    insert(&store, &u).await;
+    let mut tx = store.begin_write().await.unwrap();
+    assert!(tx.claim_totp_step(&u.id, 100).await.unwrap());
+    assert!(
+        !tx.claim_totp_step(&u.id, 100).await.unwrap(),
+        "same step again"
+    );
+    assert!(!tx.claim_totp_step(&u.id, 99).await.unwrap(), "older step");
+    assert!(tx.claim_totp_step(&u.id, 101).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store.get_user(&u.id).await.unwrap().unwrap().totp_last_step,
+        Some(101)
+    );
+}
+
+pub async fn sessions_lifecycle(store: Arc<dyn Store>) {
+    let u = sample_user("sessions");
+    insert(&store, &u).await;
+    let a = sample_session(&u.id, 1_000);
+    let mut b = sample_session(&u.id, 2_000);
+    b.scope = SessionScope::MfaEnrollment;
+    b.user_agent = Some("agent".into());
+    let c = sample_session(&u.id, 3_000);
+    let mut tx = store.begin_write().await.unwrap();
+    tx.insert_session(&a, "hash-a").await.unwrap();
+    tx.insert_session(&b, "hash-b").await.unwrap();
+    tx.insert_session(&c, "hash-c").await.unwrap();
+    tx.commit().await.unwrap();
+
+    assert_eq!(
+        store.get_session_by_token_hash("hash-b").await.unwrap(),
+        Some(b.clone())
+    );
+    assert_eq!(store.get_session_by_token_hash("nope").await.unwrap(), None);
+    assert_eq!(store.get_session(&a.id).await.unwrap(), Some(a.clone()));
+    assert_eq!(
+        store.list_open_sessions(&u.id).await.unwrap(),
+        vec![a.clone(), b.clone(), c.clone()]
+    );
+
+    let mut tx = store.begin_write().await.unwrap();
+    assert!(tx.end_session(&a.id, ts(5_000), "logout").await.unwrap());
+    assert!(
+        !tx.end_session(&a.id, ts(6_000), "logout").await.unwrap(),
+        "already ended"
+    );
+    tx.commit().await.unwrap();
+    let ended = store.get_session(&a.id).await.unwrap().unwrap();
+    assert_eq!(ended.ended_at, Some(ts(5_000)));
+    assert_eq!(ended.end_reason.as_deref(), Some("logout"));
+
+    let mut tx = store.begin_write().await.unwrap();
+    let ids = tx
+        .end_user_sessions(&u.id, Some(&c.id), ts(7_000), "password_changed")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(ids, vec![b.id.clone()]);
+    assert_eq!(
+        store.list_open_sessions(&u.id).await.unwrap(),
+        vec![c.clone()]
+    );
+
+    let mut tx = store.begin_write().await.unwrap();
+    let ids = tx
+        .end_user_sessions(&u.id, None, ts(8_000), "deactivated")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(ids, vec![c.id.clone()]);
+    assert!(store.list_open_sessions(&u.id).await.unwrap().is_empty());
+    let c_now = store.get_session(&c.id).await.unwrap().unwrap();
+    assert_eq!(c_now.end_reason.as_deref(), Some("deactivated"));
+}
+
+pub async fn touch_only_moves_forward(store: Arc<dyn Store>) {
+    let u = sample_user("touch");
+    insert(&store, &u).await;
+    let s = sample_session(&u.id, 1_000);
+    let mut tx = store.begin_write().await.unwrap();
+    tx.insert_session(&s, "hash-touch").await.unwrap();
+    tx.commit().await.unwrap();
+    store.touch_session(&s.id, ts(5_000)).await.unwrap();
+    store.touch_session(&s.id, ts(4_000)).await.unwrap();
+    assert_eq!(
+        store
+            .get_session(&s.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_seen_at,
+        ts(5_000)
+    );
+    let mut tx = store.begin_write().await.unwrap();
+    tx.end_session(&s.id, ts(6_000), "logout").await.unwrap();
+    tx.commit().await.unwrap();
+    store.touch_session(&s.id, ts(9_000)).await.unwrap();
+    assert_eq!(
+        store
+            .get_session(&s.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_seen_at,
+        ts(5_000),
+        "ended sessions stay ended"
+    );
+}
+
+pub async fn dropped_transaction_leaves_nothing(store: Arc<dyn Store>) {
+    let u = sample_user("ghost");
+    {
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_user(&u).await.unwrap();
+        tx.append_audit(&event(AuditAction::UserCreate, 1))
+            .await
+            .unwrap();
+        // dropped without commit
+    }
+    assert_eq!(store.get_user(&u.id).await.unwrap(), None);
+    assert!(store.list_audit(0, 10).await.unwrap().is_empty());
+    // The sequence number was not consumed.
+    let mut tx = store.begin_write().await.unwrap();
+    assert_eq!(
+        tx.append_audit(&event(AuditAction::UserCreate, 2))
+            .await
+            .unwrap(),
+        1
+    );
+    tx.commit().await.unwrap();
+}
+
+pub async fn audit_chain_is_gapless_and_verifies(store: Arc<dyn Store>) {
+    let mut tx = store.begin_write().await.unwrap();
+    assert_eq!(
+        tx.append_audit(&event(AuditAction::AuthLogin, 1))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        tx.append_audit(&event(AuditAction::UserCreate, 2))
+            .await
+            .unwrap(),
+        2
+    );
+    tx.commit().await.unwrap();
+    let mut tx = store.begin_write().await.unwrap();
+    let mut denied = event(AuditAction::UserDeactivate, 3);
+    denied.outcome = Outcome::Denied;
+    denied.detail = serde_json::Value::Null;
+    assert_eq!(tx.append_audit(&denied).await.unwrap(), 3);
+    tx.commit().await.unwrap();
+
+    let records = store.list_audit(0, 100).await.unwrap();
+    assert_eq!(
+        records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(records[0].prev_hash, GENESIS_HASH);
+    assert_eq!(records[1].prev_hash, records[0].hash);
+    assert_eq!(records[2].outcome, Outcome::Denied);
+    assert_eq!(records[2].detail, "{}");
+    assert_eq!(records[1].request_id.as_deref(), Some("r2"));
+    assert_eq!(first_break(&records, (0, GENESIS_HASH.into())), None);
+    assert_eq!(store.list_audit(1, 1).await.unwrap().len(), 1);
+
+    // Any change to a stored field is detected at that record.
+    let mut tampered = records.clone();
+    tampered[1].detail = "{\"n\":999}".into();
+    assert_eq!(first_break(&tampered, (0, GENESIS_HASH.into())), Some(2));
+    let mut removed = records.clone();
+    removed.remove(1);
+    assert_eq!(first_break(&removed, (0, GENESIS_HASH.into())), Some(2));
+    let mut reordered = records.clone();
+    reordered.swap(0, 1);
+    assert_eq!(first_break(&reordered, (0, GENESIS_HASH.into())), Some(1));
+}
+
+pub async fn concurrent_appenders_keep_the_chain(store: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for t in 0..8i64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..10i64 {
+                let mut tx = store.begin_write().await.unwrap();
+                tx.append_audit(&event(AuditAction::MessageSend, t * 100 + i))
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let records = store.list_audit(0, 1_000).await.unwrap();
+    assert_eq!(
+        records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        (1..=80).collect::<Vec<_>>()
+    );
+    assert_eq!(first_break(&records, (0, GENESIS_HASH.into())), None);
+}
+
+pub async fn meta_upserts(store: Arc<dyn Store>) {
+    assert_eq!(store.get_meta("k").await.unwrap(), None);
+    let mut tx = store.begin_write().await.unwrap();
+    tx.put_meta("k", "v1").await.unwrap();
+    tx.put_meta("k", "v2").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.get_meta("k").await.unwrap().as_deref(), Some("v2"));
+}
+
+pub async fn data_keys_round_trip(store: Arc<dyn Store>) {
+    let k = DataKeyRow {
+        id: "key-1".into(),
+        purpose: "directory".into(),
+        wrapped: vec![5; 60],
+        master_key_check: "abc".into(),
+        created_at: ts(1),
+    };
+    let mut tx = store.begin_write().await.unwrap();
+    tx.insert_data_key(&k).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.list_data_keys().await.unwrap(), vec![k]);
+}
