@@ -43,6 +43,7 @@ actions! {
     UserPasswordChange => "user.password_change",
     ConversationCreate => "conversation.create",
     ConversationRead => "conversation.read",
+    ConversationUpdate => "conversation.update",
     ConversationMemberAdd => "conversation.member_add",
     ConversationMemberRemove => "conversation.member_remove",
     MessageSend => "message.send",

@@ -54,6 +54,14 @@ id_type!(
     /// Identifies a wrapped data-encryption key.
     DataKeyId
 );
+id_type!(
+    /// Identifies a conversation (direct, group, or a patient's).
+    ConversationId
+);
+id_type!(
+    /// Identifies one message.
+    MessageId
+);
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 //! plain data and pure functions, so every other crate can depend on it.
 
 pub mod audit;
+pub mod conversation;
 pub mod error;
 pub mod ids;
 pub mod role;
@@ -14,8 +15,9 @@ pub mod units;
 pub mod user;
 
 pub use audit::{AuditAction, NewAuditEvent, Outcome, RequestMeta};
+pub use conversation::{Conversation, ConversationKind, Message, MessageBody, Priority};
 pub use error::ErrorCode;
-pub use ids::{DataKeyId, SessionId, UserId};
+pub use ids::{ConversationId, DataKeyId, MessageId, SessionId, UserId};
 pub use role::Role;
 pub use session::{Session, SessionScope, SessionState};
 pub use time::{Clock, FakeClock, SystemClock, Timestamp};

@@ -7,6 +7,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
+pub mod stream;
 pub mod tls;
 
 use axum::Router;
@@ -30,6 +31,7 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
 pub struct AppState {
     pub hippo: Arc<Hippo>,
     pub metrics: Arc<metrics::Metrics>,
+    pub hub: Arc<stream::Hub>,
 }
 
 /// Transport facts the router needs.
@@ -41,9 +43,12 @@ pub struct HttpOptions {
 
 /// The whole HTTP application.
 pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
+    let hub = Arc::new(stream::Hub::new());
+    hippo.events().set_sink(hub.clone());
     let state = AppState {
         hippo,
         metrics: Arc::new(metrics::Metrics::default()),
+        hub,
     };
     let api = Router::new()
         .route("/auth/login", post(routes::auth::login))
@@ -74,6 +79,39 @@ pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
             "/users/{id}/password-reset",
             post(routes::users::reset_password),
         )
+        .route(
+            "/conversations",
+            post(routes::conversations::create_conversation)
+                .get(routes::conversations::list_conversations),
+        )
+        .route(
+            "/conversations/{id}",
+            get(routes::conversations::get_conversation)
+                .patch(routes::conversations::update_conversation),
+        )
+        .route(
+            "/conversations/{id}/members",
+            post(routes::conversations::add_member),
+        )
+        .route(
+            "/conversations/{id}/members/{user_id}",
+            delete(routes::conversations::remove_member),
+        )
+        .route(
+            "/conversations/{id}/messages",
+            post(routes::messages::send_message).get(routes::messages::list_messages),
+        )
+        .route(
+            "/conversations/{id}/read",
+            post(routes::messages::mark_read),
+        )
+        .route(
+            "/messages/{id}",
+            axum::routing::patch(routes::messages::edit_message)
+                .delete(routes::messages::delete_message),
+        )
+        .route("/messages/{id}/receipts", get(routes::messages::receipts))
+        .route("/stream", get(stream::stream))
         .route("/openapi.json", get(openapi::openapi_json));
 
     let mut app = Router::new()

@@ -2,7 +2,8 @@
 //! served at `GET /api/v1/openapi.json`.
 
 use crate::problem::Problem;
-use crate::routes::{auth, health, me, users, wire};
+use crate::routes::{auth, conversations, health, me, messages, users, wire};
+use crate::stream;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
@@ -15,9 +16,14 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         me::get_me, me::begin_totp, me::confirm_totp, me::change_password, me::list_sessions, me::revoke_session,
         users::create_user, users::list_users, users::get_user, users::update_user,
         users::deactivate_user, users::reactivate_user, users::reset_password,
+        conversations::create_conversation, conversations::list_conversations, conversations::get_conversation,
+        conversations::update_conversation, conversations::add_member, conversations::remove_member,
+        messages::send_message, messages::list_messages, messages::edit_message, messages::delete_message,
+        messages::mark_read, messages::receipts,
+        stream::stream,
         openapi_json,
     ),
-    components(schemas(Problem, wire::UserResponse, wire::SessionResponse)),
+    components(schemas(Problem, wire::UserResponse, wire::SessionResponse, wire::ConversationResponse, wire::MessageResponse)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;

@@ -325,6 +325,21 @@ impl Hippo {
         })
     }
 
+    /// Ends every session that has expired (idle or lifetime), so their
+    /// live sockets close even when no request arrives. `serve` runs this
+    /// periodically; returns how many ended.
+    pub async fn sweep_expired_sessions(&self) -> Result<usize> {
+        let now = self.clock.now();
+        let expired = self
+            .store
+            .list_expired_sessions(now, now.minus(self.config.session_idle_timeout))
+            .await?;
+        for s in &expired {
+            self.expire_session(s, now).await?;
+        }
+        Ok(expired.len())
+    }
+
     async fn expire_session(&self, session: &Session, now: Timestamp) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
         if tx.end_session(&session.id, now, "expired").await? {

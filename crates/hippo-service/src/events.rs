@@ -1,42 +1,84 @@
-//! In-process event bus. Use cases publish after commit; the WebSocket
-//! stream (and, in a cluster, the cross-node relay) subscribes.
+//! What use cases announce after they commit. The HTTP layer installs an
+//! [`EventSink`] (the WebSocket hub) that turns events into frames for the
+//! recipients' live connections; the admin CLI installs none. In a cluster a
+//! relay sink will forward events to the other nodes.
 
-use hippo_core::{SessionId, UserId};
-use tokio::sync::broadcast;
+use hippo_core::{Conversation, ConversationId, Message, MessageId, SessionId, Timestamp, UserId};
+use std::sync::{Arc, OnceLock};
 
-/// Something that happened, for live subscribers.
+/// Something that happened, with who should hear about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// A session ended: its sockets must get `session.ended` and close.
+    /// A session ended: its sockets get `session.ended` and close.
     SessionEnded {
         session_id: SessionId,
         user_id: UserId,
         /// `logout`, `expired`, `deactivated` or `revoked`.
         reason: &'static str,
     },
+    MessageCreated {
+        message: Message,
+        recipients: Vec<UserId>,
+    },
+    MessageUpdated {
+        message: Message,
+        recipients: Vec<UserId>,
+    },
+    MessageDeleted {
+        conversation_id: ConversationId,
+        message_id: MessageId,
+        recipients: Vec<UserId>,
+    },
+    /// `user_id` received or read everything up to `up_to_seq` (whose
+    /// message is `message_id`).
+    Receipt {
+        conversation_id: ConversationId,
+        message_id: MessageId,
+        up_to_seq: i64,
+        user_id: UserId,
+        delivered_at: Option<Timestamp>,
+        read_at: Option<Timestamp>,
+        recipients: Vec<UserId>,
+    },
+    ConversationUpdated {
+        conversation: Conversation,
+        /// Current members and anyone just removed.
+        recipients: Vec<UserId>,
+    },
 }
 
-/// A broadcast channel of [`Event`]s.
-#[derive(Debug, Clone)]
-pub struct EventBus(broadcast::Sender<Event>);
+/// Receives every published event, synchronously; must not block.
+pub trait EventSink: Send + Sync + 'static {
+    fn handle(&self, event: &Event);
+}
 
-impl Default for EventBus {
-    fn default() -> Self {
-        Self::new()
+/// Where use cases publish.
+#[derive(Default)]
+pub struct EventBus {
+    sink: OnceLock<Arc<dyn EventSink>>,
+}
+
+impl std::fmt::Debug for EventBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventBus")
+            .field("sink", &self.sink.get().is_some())
+            .finish()
     }
 }
 
 impl EventBus {
     pub fn new() -> Self {
-        Self(broadcast::channel(4096).0)
+        Self::default()
+    }
+
+    /// Installs the sink; only the first call takes effect.
+    pub fn set_sink(&self, sink: Arc<dyn EventSink>) {
+        let _ = self.sink.set(sink);
     }
 
     pub fn publish(&self, event: Event) {
-        // No subscribers is fine.
-        let _ = self.0.send(event);
-    }
-
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.0.subscribe()
+        if let Some(sink) = self.sink.get() {
+            sink.handle(&event);
+        }
     }
 }

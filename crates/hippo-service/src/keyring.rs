@@ -15,6 +15,8 @@ pub struct Keyring {
     master: MasterKey,
     directory: DataKey,
     username_index: IndexKey,
+    /// Unwrapped per-conversation data keys, by key id.
+    cache: std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<DataKey>>>,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -69,6 +71,7 @@ impl Keyring {
             master,
             directory,
             username_index,
+            cache: std::sync::RwLock::new(std::collections::HashMap::new()),
         })
     }
 
@@ -147,6 +150,54 @@ impl Keyring {
         Ok(self
             .directory
             .open(&Aad::field("users", column, user_id), sealed)?)
+    }
+
+    /// A fresh data key for a new conversation: the row to store and the key.
+    pub(crate) fn new_conversation_key(
+        &self,
+        now: Timestamp,
+    ) -> Result<(DataKeyRow, std::sync::Arc<DataKey>)> {
+        let key = DataKey::generate()?;
+        let id = DataKeyId::generate();
+        let row = DataKeyRow {
+            id: id.to_string(),
+            purpose: "conversation".into(),
+            wrapped: self.master.wrap(id.as_str(), &key)?,
+            master_key_check: self.master.check_value(),
+            created_at: now,
+        };
+        let key = std::sync::Arc::new(key);
+        self.cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(row.id.clone(), key.clone());
+        Ok((row, key))
+    }
+
+    /// The data key `id`, unwrapped once and cached.
+    pub(crate) async fn data_key(
+        &self,
+        store: &dyn Store,
+        id: &str,
+    ) -> Result<std::sync::Arc<DataKey>> {
+        if let Some(k) = self
+            .cache
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(id)
+        {
+            return Ok(k.clone());
+        }
+        let row = store
+            .get_data_key(id)
+            .await?
+            .ok_or_else(|| ServiceError::Internal(format!("data key {id} missing")))?;
+        let key = std::sync::Arc::new(self.master.unwrap_key(&row.id, &row.wrapped)?);
+        self.cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(row.id, key.clone());
+        Ok(key)
     }
 
     pub(crate) fn username_index(&self, normalised_username: &str) -> String {

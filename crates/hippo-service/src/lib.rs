@@ -1,5 +1,5 @@
-//! hippo's use cases: sign-in, sessions, MFA, passwords and user
-//! administration (more areas arrive with later issues). Each use case
+//! hippo's use cases: sign-in, sessions, MFA, passwords, user
+//! administration, conversations, messages and receipts. Each use case
 //! checks access first (deny by default), then changes data and appends its
 //! audit record in one transaction, and only then publishes events.
 //!
@@ -8,9 +8,11 @@
 
 pub mod actor;
 pub mod auth;
+pub mod conversations;
 pub mod error;
 pub mod events;
 pub mod keyring;
+pub mod messages;
 pub mod throttle;
 pub mod users;
 
@@ -23,7 +25,7 @@ use tokio::sync::Semaphore;
 
 pub use actor::Actor;
 pub use error::{Result, ServiceError};
-pub use events::{Event, EventBus};
+pub use events::{Event, EventBus, EventSink};
 pub use keyring::{Keyring, KeyringError};
 
 /// Settings the use cases depend on.

@@ -26,16 +26,40 @@ macro_rules! select_sessions {
     };
 }
 
+/// `SELECT <every messages column> FROM messages <tail>`.
+macro_rules! select_messages {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, conversation_id, seq, sender_id, body_enc, priority, client_id, created_at, ",
+            "edited_at, deleted_at FROM messages ",
+            $tail
+        )
+    };
+}
+
+/// `SELECT <every conversations column> FROM conversations <tail>`.
+macro_rules! select_conversations {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, kind, title_enc, data_key_id, created_by, created_at, updated_at, last_seq ",
+            "FROM conversations ",
+            $tail
+        )
+    };
+}
+
 macro_rules! sql_store {
     ($db:ty, $store:ty, $backend:literal) => {
         use async_trait::async_trait;
         use hippo_core::{
-            AuditAction, NewAuditEvent, Outcome, Role, Session, SessionId, SessionScope, Timestamp,
-            UserId, UserStatus,
+            AuditAction, ConversationId, ConversationKind, MessageId, NewAuditEvent, Outcome, Priority, Role,
+            Session, SessionId, SessionScope, Timestamp, UserId, UserStatus,
         };
-        use hippo_store::{AuditRecord, DataKeyRow, Result, UserRow, WriteTx};
+        use hippo_store::{
+            AuditRecord, ConversationRow, DataKeyRow, MarkKind, MessageRow, ReceiptRow, Result, UserRow, WriteTx,
+        };
         use sqlx::Row;
-        use $crate::queries::{select_sessions, select_users};
+        use $crate::queries::{select_conversations, select_messages, select_sessions, select_users};
 
         type DbRow = <$db as sqlx::Database>::Row;
 
@@ -68,6 +92,49 @@ macro_rules! sql_store {
                 locked_until: r.try_get::<Option<i64>, _>("locked_until").map_err(g)?.map(ts),
                 created_at: ts(r.try_get("created_at").map_err(g)?),
                 updated_at: ts(r.try_get("updated_at").map_err(g)?),
+            })
+        }
+
+        fn data_key_from_row(r: &DbRow) -> Result<DataKeyRow> {
+            let g = |e| crate::map_err(e);
+            Ok(DataKeyRow {
+                id: r.try_get("id").map_err(g)?,
+                purpose: r.try_get("purpose").map_err(g)?,
+                wrapped: r.try_get("wrapped").map_err(g)?,
+                master_key_check: r.try_get("master_key_check").map_err(g)?,
+                created_at: ts(r.try_get("created_at").map_err(g)?),
+            })
+        }
+
+        fn conversation_from_row(r: &DbRow) -> Result<ConversationRow> {
+            let g = |e| crate::map_err(e);
+            Ok(ConversationRow {
+                id: ConversationId::from_stored(r.try_get("id").map_err(g)?),
+                kind: ConversationKind::parse(&r.try_get::<String, _>("kind").map_err(g)?)
+                    .ok_or_else(|| corrupt("conversations.kind"))?,
+                title_enc: r.try_get("title_enc").map_err(g)?,
+                data_key_id: r.try_get("data_key_id").map_err(g)?,
+                created_by: UserId::from_stored(r.try_get("created_by").map_err(g)?),
+                created_at: ts(r.try_get("created_at").map_err(g)?),
+                updated_at: ts(r.try_get("updated_at").map_err(g)?),
+                last_seq: r.try_get("last_seq").map_err(g)?,
+            })
+        }
+
+        fn message_from_row(r: &DbRow) -> Result<MessageRow> {
+            let g = |e| crate::map_err(e);
+            Ok(MessageRow {
+                id: MessageId::from_stored(r.try_get("id").map_err(g)?),
+                conversation_id: ConversationId::from_stored(r.try_get("conversation_id").map_err(g)?),
+                seq: r.try_get("seq").map_err(g)?,
+                sender_id: UserId::from_stored(r.try_get("sender_id").map_err(g)?),
+                body_enc: r.try_get("body_enc").map_err(g)?,
+                priority: Priority::parse(&r.try_get::<String, _>("priority").map_err(g)?)
+                    .ok_or_else(|| corrupt("messages.priority"))?,
+                client_id: r.try_get("client_id").map_err(g)?,
+                created_at: ts(r.try_get("created_at").map_err(g)?),
+                edited_at: r.try_get::<Option<i64>, _>("edited_at").map_err(g)?.map(ts),
+                deleted_at: r.try_get::<Option<i64>, _>("deleted_at").map_err(g)?.map(ts),
             })
         }
 
@@ -346,6 +413,199 @@ macro_rules! sql_store {
                 Ok(seq)
             }
 
+            async fn insert_conversation(&mut self, c: &ConversationRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO conversations (id, kind, title_enc, data_key_id, created_by, created_at, \
+                     updated_at, last_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(c.id.as_str())
+                .bind(c.kind.as_str())
+                .bind(&c.title_enc)
+                .bind(&c.data_key_id)
+                .bind(c.created_by.as_str())
+                .bind(c.created_at.as_millis())
+                .bind(c.updated_at.as_millis())
+                .bind(c.last_seq)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(())
+            }
+
+            async fn update_conversation_title(
+                &mut self,
+                id: &ConversationId,
+                title_enc: Option<&[u8]>,
+                at: Timestamp,
+            ) -> Result<()> {
+                sqlx::query("UPDATE conversations SET title_enc = $2, updated_at = $3 WHERE id = $1")
+                    .bind(id.as_str())
+                    .bind(title_enc)
+                    .bind(at.as_millis())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                Ok(())
+            }
+
+            async fn add_member(&mut self, c: &ConversationId, user: &UserId, at: Timestamp) -> Result<bool> {
+                let done = sqlx::query(
+                    "INSERT INTO conversation_members (conversation_id, user_id, added_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (conversation_id, user_id) DO NOTHING",
+                )
+                .bind(c.as_str())
+                .bind(user.as_str())
+                .bind(at.as_millis())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn remove_member(&mut self, c: &ConversationId, user: &UserId) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2")
+                    .bind(c.as_str())
+                    .bind(user.as_str())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn next_seq(&mut self, c: &ConversationId, at: Timestamp) -> Result<i64> {
+                let row = sqlx::query(
+                    "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2 WHERE id = $1 RETURNING last_seq",
+                )
+                .bind(c.as_str())
+                .bind(at.as_millis())
+                .fetch_one(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                row.try_get(0).map_err(crate::map_err)
+            }
+
+            async fn find_by_client_id(
+                &mut self,
+                c: &ConversationId,
+                sender: &UserId,
+                client_id: &str,
+            ) -> Result<Option<MessageRow>> {
+                let row = sqlx::query(select_messages!("WHERE conversation_id = $1 AND sender_id = $2 AND client_id = $3"))
+                    .bind(c.as_str())
+                    .bind(sender.as_str())
+                    .bind(client_id)
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                row.as_ref().map(message_from_row).transpose()
+            }
+
+            async fn insert_message(&mut self, m: &MessageRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO messages (id, conversation_id, seq, sender_id, body_enc, priority, client_id, \
+                     created_at, edited_at, deleted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(m.id.as_str())
+                .bind(m.conversation_id.as_str())
+                .bind(m.seq)
+                .bind(m.sender_id.as_str())
+                .bind(&m.body_enc)
+                .bind(m.priority.as_str())
+                .bind(&m.client_id)
+                .bind(m.created_at.as_millis())
+                .bind(m.edited_at.map(Timestamp::as_millis))
+                .bind(m.deleted_at.map(Timestamp::as_millis))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(())
+            }
+
+            async fn get_message_for_update(&mut self, id: &MessageId) -> Result<Option<MessageRow>> {
+                let row = sqlx::query(select_messages!("WHERE id = $1"))
+                    .bind(id.as_str())
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                row.as_ref().map(message_from_row).transpose()
+            }
+
+            async fn edit_message(
+                &mut self,
+                id: &MessageId,
+                version: i64,
+                previous_enc: &[u8],
+                body_enc: &[u8],
+                at: Timestamp,
+            ) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO message_versions (message_id, version, body_enc, replaced_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(id.as_str())
+                .bind(version)
+                .bind(previous_enc)
+                .bind(at.as_millis())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                sqlx::query("UPDATE messages SET body_enc = $2, edited_at = $3 WHERE id = $1")
+                    .bind(id.as_str())
+                    .bind(body_enc)
+                    .bind(at.as_millis())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                Ok(())
+            }
+
+            async fn recall_message(&mut self, id: &MessageId, at: Timestamp) -> Result<()> {
+                sqlx::query("UPDATE message_versions SET body_enc = NULL WHERE message_id = $1")
+                    .bind(id.as_str())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                sqlx::query("UPDATE messages SET body_enc = NULL, deleted_at = $2 WHERE id = $1")
+                    .bind(id.as_str())
+                    .bind(at.as_millis())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                Ok(())
+            }
+
+            async fn count_versions(&mut self, id: &MessageId) -> Result<i64> {
+                let row = sqlx::query("SELECT COUNT(*) FROM message_versions WHERE message_id = $1")
+                    .bind(id.as_str())
+                    .fetch_one(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                row.try_get(0).map_err(crate::map_err)
+            }
+
+            async fn raise_mark(
+                &mut self,
+                c: &ConversationId,
+                user: &UserId,
+                kind: MarkKind,
+                up_to_seq: i64,
+                at: Timestamp,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    "INSERT INTO read_marks (conversation_id, user_id, kind, up_to_seq, at) \
+                     SELECT $1, $2, $3, $4, $5 WHERE $4 > COALESCE((SELECT MAX(up_to_seq) FROM read_marks \
+                     WHERE conversation_id = $1 AND user_id = $2 AND kind = $3), 0)",
+                )
+                .bind(c.as_str())
+                .bind(user.as_str())
+                .bind(kind.as_str())
+                .bind(up_to_seq)
+                .bind(at.as_millis())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(done.rows_affected() == 1)
+            }
+
             async fn commit(self: Box<Self>) -> Result<()> {
                 self.tx.commit().await.map_err(crate::map_err)
             }
@@ -385,18 +645,7 @@ macro_rules! sql_store {
                 .fetch_all(self.reader())
                 .await
                 .map_err(crate::map_err)?;
-                rows.iter()
-                    .map(|r| {
-                        let g = |e| crate::map_err(e);
-                        Ok(DataKeyRow {
-                            id: r.try_get("id").map_err(g)?,
-                            purpose: r.try_get("purpose").map_err(g)?,
-                            wrapped: r.try_get("wrapped").map_err(g)?,
-                            master_key_check: r.try_get("master_key_check").map_err(g)?,
-                            created_at: ts(r.try_get("created_at").map_err(g)?),
-                        })
-                    })
-                    .collect()
+                rows.iter().map(data_key_from_row).collect()
             }
 
             async fn get_user(&self, id: &UserId) -> Result<Option<UserRow>> {
@@ -452,6 +701,18 @@ macro_rules! sql_store {
                 rows.iter().map(session_from_row).collect()
             }
 
+            async fn list_expired_sessions(&self, now: Timestamp, idle_since: Timestamp) -> Result<Vec<Session>> {
+                let rows = sqlx::query(select_sessions!(
+                    "WHERE ended_at IS NULL AND (expires_at <= $1 OR last_seen_at <= $2) ORDER BY created_at, id"
+                ))
+                .bind(now.as_millis())
+                .bind(idle_since.as_millis())
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                rows.iter().map(session_from_row).collect()
+            }
+
             async fn list_audit(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRecord>> {
                 let rows = sqlx::query(
                     "SELECT seq, at, actor_id, session_id, ip, user_agent, request_id, action, \
@@ -464,6 +725,128 @@ macro_rules! sql_store {
                 .await
                 .map_err(crate::map_err)?;
                 rows.iter().map(audit_from_row).collect()
+            }
+
+            async fn get_data_key(&self, id: &str) -> Result<Option<DataKeyRow>> {
+                let row = sqlx::query(
+                    "SELECT id, purpose, wrapped, master_key_check, created_at FROM data_keys WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                row.as_ref().map(data_key_from_row).transpose()
+            }
+
+            async fn get_conversation(&self, id: &ConversationId) -> Result<Option<ConversationRow>> {
+                let row = sqlx::query(select_conversations!("WHERE id = $1"))
+                    .bind(id.as_str())
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(crate::map_err)?;
+                row.as_ref().map(conversation_from_row).transpose()
+            }
+
+            async fn list_members(&self, c: &ConversationId) -> Result<Vec<UserId>> {
+                let rows = sqlx::query(
+                    "SELECT user_id FROM conversation_members WHERE conversation_id = $1 ORDER BY added_at, user_id",
+                )
+                .bind(c.as_str())
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                rows.iter()
+                    .map(|r| r.try_get::<String, _>(0).map(UserId::from_stored).map_err(crate::map_err))
+                    .collect()
+            }
+
+            async fn is_member(&self, c: &ConversationId, user: &UserId) -> Result<bool> {
+                let row = sqlx::query(
+                    "SELECT 1 FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
+                )
+                .bind(c.as_str())
+                .bind(user.as_str())
+                .fetch_optional(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                Ok(row.is_some())
+            }
+
+            async fn list_conversations_for(&self, user: &UserId) -> Result<Vec<ConversationRow>> {
+                let rows = sqlx::query(
+                    "SELECT c.id, c.kind, c.title_enc, c.data_key_id, c.created_by, c.created_at, c.updated_at, \
+                     c.last_seq FROM conversations c JOIN conversation_members m ON m.conversation_id = c.id \
+                     WHERE m.user_id = $1 ORDER BY c.updated_at DESC, c.id",
+                )
+                .bind(user.as_str())
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                rows.iter().map(conversation_from_row).collect()
+            }
+
+            async fn list_messages(&self, c: &ConversationId, after_seq: i64, limit: i64) -> Result<Vec<MessageRow>> {
+                let rows = sqlx::query(select_messages!("WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"))
+                    .bind(c.as_str())
+                    .bind(after_seq)
+                    .bind(limit)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(crate::map_err)?;
+                rows.iter().map(message_from_row).collect()
+            }
+
+            async fn get_message(&self, id: &MessageId) -> Result<Option<MessageRow>> {
+                let row = sqlx::query(select_messages!("WHERE id = $1"))
+                    .bind(id.as_str())
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(crate::map_err)?;
+                row.as_ref().map(message_from_row).transpose()
+            }
+
+            async fn receipts(&self, c: &ConversationId, seq: i64) -> Result<Vec<ReceiptRow>> {
+                let rows = sqlx::query(
+                    "SELECT user_id, kind, MIN(at) AS at FROM read_marks \
+                     WHERE conversation_id = $1 AND up_to_seq >= $2 GROUP BY user_id, kind ORDER BY user_id",
+                )
+                .bind(c.as_str())
+                .bind(seq)
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                let mut out: Vec<ReceiptRow> = Vec::new();
+                for r in &rows {
+                    let user = UserId::from_stored(r.try_get("user_id").map_err(crate::map_err)?);
+                    let kind: String = r.try_get("kind").map_err(crate::map_err)?;
+                    let at = ts(r.try_get("at").map_err(crate::map_err)?);
+                    let entry = match out.iter_mut().find(|x| x.user_id == user) {
+                        Some(e) => e,
+                        None => {
+                            out.push(ReceiptRow { user_id: user, delivered_at: None, read_at: None });
+                            out.last_mut().ok_or_else(|| corrupt("receipts"))?
+                        }
+                    };
+                    if kind == MarkKind::Read.as_str() {
+                        entry.read_at = Some(at);
+                    } else {
+                        entry.delivered_at = Some(at);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn mark_of(&self, c: &ConversationId, user: &UserId, kind: MarkKind) -> Result<i64> {
+                let row = sqlx::query(
+                    "SELECT COALESCE(MAX(up_to_seq), 0) FROM read_marks WHERE conversation_id = $1 AND user_id = $2 AND kind = $3",
+                )
+                .bind(c.as_str())
+                .bind(user.as_str())
+                .bind(kind.as_str())
+                .fetch_one(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                row.try_get(0).map_err(crate::map_err)
             }
 
             async fn touch_session(&self, id: &SessionId, at: Timestamp) -> Result<()> {
@@ -486,4 +869,4 @@ macro_rules! sql_store {
     };
 }
 
-pub(crate) use {select_sessions, select_users, sql_store};
+pub(crate) use {select_conversations, select_messages, select_sessions, select_users, sql_store};

@@ -12,8 +12,10 @@ pub mod records;
 pub mod testsuite;
 
 use async_trait::async_trait;
-use hippo_core::{NewAuditEvent, Session, SessionId, Timestamp, UserId};
-pub use records::{AuditRecord, DataKeyRow, UserRow};
+use hippo_core::{ConversationId, MessageId, NewAuditEvent, Session, SessionId, Timestamp, UserId};
+pub use records::{
+    AuditRecord, ConversationRow, DataKeyRow, MarkKind, MessageRow, ReceiptRow, UserRow,
+};
 
 /// What went wrong in storage, in the terms a use case can act on.
 #[derive(Debug, thiserror::Error)]
@@ -59,8 +61,43 @@ pub trait Store: Send + Sync + 'static {
     /// Sessions of a user that have not been ended (they may have expired).
     async fn list_open_sessions(&self, user: &UserId) -> Result<Vec<Session>>;
 
+    /// Open sessions past their absolute end (`expires_at <= now`) or idle
+    /// since `idle_since` or earlier.
+    async fn list_expired_sessions(
+        &self,
+        now: Timestamp,
+        idle_since: Timestamp,
+    ) -> Result<Vec<Session>>;
+
     /// Audit records with `seq > after_seq`, oldest first.
     async fn list_audit(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRecord>>;
+
+    async fn get_data_key(&self, id: &str) -> Result<Option<DataKeyRow>>;
+
+    async fn get_conversation(&self, id: &ConversationId) -> Result<Option<ConversationRow>>;
+    /// Current members, in the order they joined.
+    async fn list_members(&self, conversation: &ConversationId) -> Result<Vec<UserId>>;
+    async fn is_member(&self, conversation: &ConversationId, user: &UserId) -> Result<bool>;
+    /// Conversations `user` is a member of, most recently active first.
+    async fn list_conversations_for(&self, user: &UserId) -> Result<Vec<ConversationRow>>;
+    /// Messages with `seq > after_seq`, oldest first.
+    async fn list_messages(
+        &self,
+        conversation: &ConversationId,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<MessageRow>>;
+    async fn get_message(&self, id: &MessageId) -> Result<Option<MessageRow>>;
+    /// For each member with a delivered or read mark covering `seq`, the
+    /// earliest such times.
+    async fn receipts(&self, conversation: &ConversationId, seq: i64) -> Result<Vec<ReceiptRow>>;
+    /// The highest watermark of `kind` for a member (0 if none).
+    async fn mark_of(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+        kind: MarkKind,
+    ) -> Result<i64>;
 
     /// Records activity on a session (the idle timer). Only moves forward.
     async fn touch_session(&self, id: &SessionId, at: Timestamp) -> Result<()>;
@@ -104,6 +141,58 @@ pub trait WriteTx: Send {
     /// lock held until commit, so concurrent writers (also several processes
     /// on one PostgreSQL) serialise here.
     async fn append_audit(&mut self, event: &NewAuditEvent) -> Result<i64>;
+
+    async fn insert_conversation(&mut self, conversation: &ConversationRow) -> Result<()>;
+    async fn update_conversation_title(
+        &mut self,
+        id: &ConversationId,
+        title_enc: Option<&[u8]>,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// Adds a member; false if already one.
+    async fn add_member(
+        &mut self,
+        conversation: &ConversationId,
+        user: &UserId,
+        at: Timestamp,
+    ) -> Result<bool>;
+    /// Removes a member; false if not one.
+    async fn remove_member(&mut self, conversation: &ConversationId, user: &UserId)
+    -> Result<bool>;
+    /// Takes the conversation's next `seq`, locking the conversation row
+    /// until commit (writers to one conversation serialise here).
+    async fn next_seq(&mut self, conversation: &ConversationId, at: Timestamp) -> Result<i64>;
+    /// A sender's earlier message with the same client id, if any.
+    async fn find_by_client_id(
+        &mut self,
+        conversation: &ConversationId,
+        sender: &UserId,
+        client_id: &str,
+    ) -> Result<Option<MessageRow>>;
+    async fn insert_message(&mut self, message: &MessageRow) -> Result<()>;
+    async fn get_message_for_update(&mut self, id: &MessageId) -> Result<Option<MessageRow>>;
+    /// Replaces the body, keeping the previous one as version `version`.
+    async fn edit_message(
+        &mut self,
+        id: &MessageId,
+        version: i64,
+        previous_enc: &[u8],
+        body_enc: &[u8],
+        at: Timestamp,
+    ) -> Result<()>;
+    /// Removes the body and every earlier version; the row stays as a tombstone.
+    async fn recall_message(&mut self, id: &MessageId, at: Timestamp) -> Result<()>;
+    /// Number of earlier versions kept for a message.
+    async fn count_versions(&mut self, id: &MessageId) -> Result<i64>;
+    /// Raises a member's watermark; false if it was already at or above.
+    async fn raise_mark(
+        &mut self,
+        conversation: &ConversationId,
+        user: &UserId,
+        kind: MarkKind,
+        up_to_seq: i64,
+        at: Timestamp,
+    ) -> Result<bool>;
 
     /// Makes everything durable. Only after this may a caller answer 2xx.
     async fn commit(self: Box<Self>) -> Result<()>;

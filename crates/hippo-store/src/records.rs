@@ -1,7 +1,10 @@
 //! Rows as stored. Fields ending in `_enc` are AES-256-GCM ciphertexts made
 //! by `hippo-crypto`; the store never sees their plaintext.
 
-use hippo_core::{AuditAction, Outcome, Role, SessionId, Timestamp, UserId, UserStatus};
+use hippo_core::{
+    AuditAction, ConversationId, ConversationKind, MessageId, Outcome, Priority, Role, SessionId,
+    Timestamp, UserId, UserStatus,
+};
 
 /// A user account row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,4 +63,57 @@ pub struct AuditRecord {
     pub detail: String,
     pub prev_hash: String,
     pub hash: String,
+}
+
+/// A conversation row. The title is sealed with the conversation's own
+/// data key (`data_key_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationRow {
+    pub id: ConversationId,
+    pub kind: ConversationKind,
+    pub title_enc: Option<Vec<u8>>,
+    pub data_key_id: String,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub last_seq: i64,
+}
+
+/// A message row; `body_enc` is `None` once recalled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRow {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub seq: i64,
+    pub sender_id: UserId,
+    pub body_enc: Option<Vec<u8>>,
+    pub priority: Priority,
+    pub client_id: Option<String>,
+    pub created_at: Timestamp,
+    pub edited_at: Option<Timestamp>,
+    pub deleted_at: Option<Timestamp>,
+}
+
+/// Delivered/read watermark kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkKind {
+    Delivered,
+    Read,
+}
+
+impl MarkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MarkKind::Delivered => "delivered",
+            MarkKind::Read => "read",
+        }
+    }
+}
+
+/// When one member received and read one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptRow {
+    pub user_id: UserId,
+    pub delivered_at: Option<Timestamp>,
+    pub read_at: Option<Timestamp>,
 }

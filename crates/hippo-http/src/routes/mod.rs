@@ -2,7 +2,9 @@
 //! and shapes the response.
 
 pub mod auth;
+pub mod conversations;
 pub mod health;
 pub mod me;
+pub mod messages;
 pub mod users;
 pub mod wire;

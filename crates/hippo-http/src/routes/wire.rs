@@ -67,3 +67,72 @@ impl SessionResponse {
         }
     }
 }
+
+/// A conversation as its members see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationResponse {
+    pub id: String,
+    /// `direct` or `group`.
+    pub kind: String,
+    pub title: Option<String>,
+    pub member_ids: Vec<String>,
+    pub created_at: String,
+    /// Highest message `seq` so far.
+    pub last_seq: i64,
+}
+
+impl From<&hippo_core::Conversation> for ConversationResponse {
+    fn from(c: &hippo_core::Conversation) -> Self {
+        Self {
+            id: c.id.to_string(),
+            kind: c.kind.as_str().to_owned(),
+            title: c.title.clone(),
+            member_ids: c.member_ids.iter().map(ToString::to_string).collect(),
+            created_at: c.created_at.to_rfc3339(),
+            last_seq: c.last_seq,
+        }
+    }
+}
+
+/// A message. A recalled message has `deleted: true` and no body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageResponse {
+    pub id: String,
+    pub conversation_id: String,
+    /// 1, 2, 3… within the conversation, no gaps.
+    pub seq: i64,
+    pub sender_id: String,
+    pub body: Option<String>,
+    /// `normal` or `urgent`.
+    pub priority: String,
+    #[schema(value_type = Vec<Object>)]
+    pub attachments: Vec<serde_json::Value>,
+    pub created_at: String,
+    pub edited_at: Option<String>,
+    pub deleted: bool,
+    pub client_id: Option<String>,
+    /// `hippo` or `whatsapp`.
+    pub channel: String,
+    #[schema(value_type = Option<Object>)]
+    pub channel_status: Option<serde_json::Value>,
+}
+
+impl From<&hippo_core::Message> for MessageResponse {
+    fn from(m: &hippo_core::Message) -> Self {
+        Self {
+            id: m.id.to_string(),
+            conversation_id: m.conversation_id.to_string(),
+            seq: m.seq,
+            sender_id: m.sender_id.to_string(),
+            body: m.body.clone(),
+            priority: m.priority.as_str().to_owned(),
+            attachments: Vec::new(),
+            created_at: m.created_at.to_rfc3339(),
+            edited_at: m.edited_at.map(|t| t.to_rfc3339()),
+            deleted: m.deleted,
+            client_id: m.client_id.clone(),
+            channel: "hippo".to_owned(),
+            channel_status: None,
+        }
+    }
+}

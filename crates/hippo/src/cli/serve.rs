@@ -13,6 +13,9 @@ use std::time::Duration;
 /// connections get before the server stops anyway.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How often expired sessions are ended (and their sockets closed).
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(15);
+
 /// Runs a server future; once `shutdown` fires, gives it [`DRAIN_TIMEOUT`].
 async fn with_drain<F, E>(
     serve: impl FnOnce(std::pin::Pin<Box<dyn Future<Output = ()> + Send>>) -> F,
@@ -145,6 +148,20 @@ pub async fn run(config: Config) -> Result<()> {
             tls: !config.insecure_http,
         },
     );
+    // Automatic logoff also for idle sockets: end expired sessions even when
+    // no request arrives for them.
+    let sweeper = {
+        let hippo = app.hippo.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SWEEP_INTERVAL);
+            loop {
+                tick.tick().await;
+                if let Err(e) = hippo.sweep_expired_sessions().await {
+                    tracing::warn!(error = %e, "ending expired sessions failed");
+                }
+            }
+        })
+    };
     let scheme = if config.insecure_http {
         "http"
     } else {
@@ -158,6 +175,7 @@ pub async fn run(config: Config) -> Result<()> {
         tracing::info!(%addr, scheme, "listening");
     })
     .await?;
+    sweeper.abort();
     app.store.close().await;
     tracing::info!("stopped");
     Ok(())

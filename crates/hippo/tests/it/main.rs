@@ -12,5 +12,6 @@ mod at_rest;
 mod auth;
 mod cli;
 mod http;
+mod messaging;
 mod support;
 mod users;

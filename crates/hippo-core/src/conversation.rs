@@ -1,0 +1,133 @@
+//! Conversations and messages as the rest of the system sees them
+//! (decrypted), and the validated values they are made of.
+
+use crate::{ConversationId, MessageId, Timestamp, UserId};
+
+/// Largest message body, in bytes of UTF-8.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Most members a group conversation may have.
+pub const MAX_MEMBERS: usize = 1_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversationKind {
+    /// Exactly two people.
+    Direct,
+    /// Any number of members, with an optional title.
+    Group,
+}
+
+impl ConversationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationKind::Direct => "direct",
+            ConversationKind::Group => "group",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "direct" => Some(ConversationKind::Direct),
+            "group" => Some(ConversationKind::Group),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    Normal,
+    Urgent,
+}
+
+impl Priority {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Normal => "normal",
+            Priority::Urgent => "urgent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "normal" => Some(Priority::Normal),
+            "urgent" => Some(Priority::Urgent),
+            _ => None,
+        }
+    }
+}
+
+/// A message body: not blank, at most [`MAX_BODY_BYTES`], no NUL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageBody(String);
+
+impl MessageBody {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        if input.trim().is_empty() {
+            return Err("body must not be empty".into());
+        }
+        if input.len() > MAX_BODY_BYTES {
+            return Err(format!("body must be at most {MAX_BODY_BYTES} bytes"));
+        }
+        if input.contains('\0') {
+            return Err("body must not contain NUL characters".into());
+        }
+        Ok(Self(input.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A conversation, decrypted, with its current members.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub kind: ConversationKind,
+    pub title: Option<String>,
+    pub member_ids: Vec<UserId>,
+    pub created_at: Timestamp,
+    /// The highest message `seq` so far (0 when empty).
+    pub last_seq: i64,
+}
+
+/// A message, decrypted. A recalled message keeps its place (`seq`) with no
+/// body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub seq: i64,
+    pub sender_id: UserId,
+    pub body: Option<String>,
+    pub priority: Priority,
+    pub client_id: Option<String>,
+    pub created_at: Timestamp,
+    pub edited_at: Option<Timestamp>,
+    pub deleted: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies() {
+        assert!(MessageBody::parse("BP 120/80, stable").is_ok());
+        assert!(MessageBody::parse("   ").is_err());
+        assert!(MessageBody::parse("a\0b").is_err());
+        assert!(MessageBody::parse(&"x".repeat(MAX_BODY_BYTES + 1)).is_err());
+        assert!(MessageBody::parse(&"x".repeat(MAX_BODY_BYTES)).is_ok());
+    }
+
+    #[test]
+    fn kinds_and_priorities_round_trip() {
+        for k in [ConversationKind::Direct, ConversationKind::Group] {
+            assert_eq!(ConversationKind::parse(k.as_str()), Some(k));
+        }
+        for p in [Priority::Normal, Priority::Urgent] {
+            assert_eq!(Priority::parse(p.as_str()), Some(p));
+        }
+        assert_eq!(Priority::parse("URGENT"), None);
+    }
+}

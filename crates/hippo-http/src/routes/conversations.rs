@@ -1,0 +1,133 @@
+//! Conversations and their members (members only).
+
+use crate::AppState;
+use crate::extract::{ApiJson, Auth};
+use crate::problem::{ApiResult, Problem};
+use crate::routes::wire::ConversationResponse;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use hippo_service::conversations::NewConversation;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateConversationRequest {
+    /// `direct` (exactly one other member) or `group`.
+    pub kind: String,
+    pub title: Option<String>,
+    /// Other members; the caller is always a member.
+    pub member_ids: Vec<String>,
+}
+
+/// `POST /api/v1/conversations`
+#[utoipa::path(post, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
+    request_body = CreateConversationRequest, responses(
+    (status = 201, body = ConversationResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn create_conversation(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(req): ApiJson<CreateConversationRequest>,
+) -> ApiResult<(StatusCode, Json<ConversationResponse>)> {
+    let c = state
+        .hippo
+        .create_conversation(
+            &actor,
+            NewConversation {
+                kind: req.kind,
+                title: req.title,
+                member_ids: req.member_ids,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(ConversationResponse::from(&c))))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConversationList {
+    pub conversations: Vec<ConversationResponse>,
+}
+
+/// `GET /api/v1/conversations`: the caller's, most recently active first.
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
+    responses((status = 200, body = ConversationList), (status = 403, body = Problem)))]
+pub async fn list_conversations(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+) -> ApiResult<Json<ConversationList>> {
+    let list = state.hippo.list_conversations(&actor).await?;
+    Ok(Json(ConversationList {
+        conversations: list.iter().map(ConversationResponse::from).collect(),
+    }))
+}
+
+/// `GET /api/v1/conversations/{id}`
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = ConversationResponse), (status = 404, body = Problem)))]
+pub async fn get_conversation(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ConversationResponse>> {
+    let c = state.hippo.get_conversation(&actor, &id).await?;
+    Ok(Json(ConversationResponse::from(&c)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateConversationRequest {
+    /// New title; null or empty clears it (groups only).
+    pub title: Option<String>,
+}
+
+/// `PATCH /api/v1/conversations/{id}`
+#[utoipa::path(patch, path = "/api/v1/conversations/{id}", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = UpdateConversationRequest,
+    responses((status = 200, body = ConversationResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_conversation(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<UpdateConversationRequest>,
+) -> ApiResult<Json<ConversationResponse>> {
+    let c = state
+        .hippo
+        .update_conversation(&actor, &id, req.title)
+        .await?;
+    Ok(Json(ConversationResponse::from(&c)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddMemberRequest {
+    pub user_id: String,
+}
+
+/// `POST /api/v1/conversations/{id}/members`
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/members", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = AddMemberRequest,
+    responses((status = 200, body = ConversationResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn add_member(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<AddMemberRequest>,
+) -> ApiResult<Json<ConversationResponse>> {
+    let c = state.hippo.add_member(&actor, &id, &req.user_id).await?;
+    Ok(Json(ConversationResponse::from(&c)))
+}
+
+/// `DELETE /api/v1/conversations/{id}/members/{user_id}`: access and live
+/// events end at once for the removed member.
+#[utoipa::path(delete, path = "/api/v1/conversations/{id}/members/{user_id}", tag = "conversations",
+    security(("bearer" = [])), params(("id" = String, Path), ("user_id" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub async fn remove_member(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path((id, user_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    state.hippo.remove_member(&actor, &id, &user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

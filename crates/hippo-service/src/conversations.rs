@@ -1,0 +1,345 @@
+//! Conversations: create direct and group conversations, list and read the
+//! caller's, change titles and membership. Only members see a conversation;
+//! to anyone else it does not exist (404), and each such attempt is
+//! recorded as denied. Administrators and auditors never take part.
+
+use crate::{Actor, Event, Hippo, Result, ServiceError};
+use hippo_core::conversation::MAX_MEMBERS;
+use hippo_core::{
+    AuditAction, Conversation, ConversationId, ConversationKind, ErrorCode, Outcome, UserId,
+};
+use hippo_crypto::{Aad, DataKey};
+use hippo_store::ConversationRow;
+
+/// A new conversation.
+pub struct NewConversation {
+    pub kind: String,
+    pub title: Option<String>,
+    pub member_ids: Vec<String>,
+}
+
+fn title_aad(id: &ConversationId) -> Aad {
+    Aad::field("conversations", "title", id.as_str())
+}
+
+fn parse_title(title: Option<&str>) -> Result<Option<String>> {
+    match title.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) if t.chars().count() > 200 => Err(ServiceError::validation(
+            "title must be at most 200 characters",
+        )),
+        Some(t) if t.chars().any(char::is_control) => Err(ServiceError::validation(
+            "title must not contain control characters",
+        )),
+        Some(t) => Ok(Some(t.to_owned())),
+    }
+}
+
+impl Hippo {
+    /// The access rule for messaging: a full session and a messaging role.
+    pub(crate) async fn require_messaging(&self, actor: &Actor, action: AuditAction) -> Result<()> {
+        if let Err(e) = actor.require_full() {
+            return Err(self.deny(actor, action, None, e).await);
+        }
+        if !actor.user.role.can_message() {
+            return Err(self
+                .deny(actor, action, None, ServiceError::forbidden())
+                .await);
+        }
+        Ok(())
+    }
+
+    /// Loads a conversation the actor is a member of. For anyone else it does
+    /// not exist, and the attempt is recorded as denied.
+    pub(crate) async fn member_conversation(
+        &self,
+        actor: &Actor,
+        id: &str,
+        action: AuditAction,
+    ) -> Result<(ConversationRow, Vec<UserId>)> {
+        self.require_messaging(actor, action).await?;
+        let found = match ConversationId::parse(id) {
+            Some(cid) => self.store.get_conversation(&cid).await?,
+            None => None,
+        };
+        if let Some(row) = found {
+            let members = self.store.list_members(&row.id).await?;
+            if members.contains(&actor.user.id) {
+                return Ok((row, members));
+            }
+        }
+        Err(self
+            .deny(
+                actor,
+                action,
+                Some(("conversation", id.chars().take(64).collect())),
+                ServiceError::not_found(),
+            )
+            .await)
+    }
+
+    pub(crate) async fn conversation_key(
+        &self,
+        row: &ConversationRow,
+    ) -> Result<std::sync::Arc<DataKey>> {
+        self.keys
+            .data_key(self.store.as_ref(), &row.data_key_id)
+            .await
+    }
+
+    pub(crate) async fn conversation_view(
+        &self,
+        row: &ConversationRow,
+        members: Vec<UserId>,
+    ) -> Result<Conversation> {
+        let title = match &row.title_enc {
+            Some(sealed) => Some(
+                self.conversation_key(row)
+                    .await?
+                    .open_str(&title_aad(&row.id), sealed)?,
+            ),
+            None => None,
+        };
+        Ok(Conversation {
+            id: row.id.clone(),
+            kind: row.kind,
+            title,
+            member_ids: members,
+            created_at: row.created_at,
+            last_seq: row.last_seq,
+        })
+    }
+
+    /// Checks that `id` names an active account that may take part in
+    /// conversations.
+    async fn messaging_user(&self, id: &str) -> Result<UserId> {
+        let invalid =
+            || ServiceError::validation(format!("member {id} is not an active messaging user"));
+        let uid = UserId::parse(id).ok_or_else(invalid)?;
+        let row = self.store.get_user(&uid).await?.ok_or_else(invalid)?;
+        if !Self::is_active(&row) || !row.role.can_message() {
+            return Err(invalid());
+        }
+        Ok(uid)
+    }
+
+    pub async fn create_conversation(
+        &self,
+        actor: &Actor,
+        input: NewConversation,
+    ) -> Result<Conversation> {
+        self.require_messaging(actor, AuditAction::ConversationCreate)
+            .await?;
+        let kind = ConversationKind::parse(&input.kind)
+            .ok_or_else(|| ServiceError::validation("kind must be direct or group"))?;
+        let title = parse_title(input.title.as_deref())?;
+        if input.member_ids.len() > MAX_MEMBERS {
+            return Err(ServiceError::validation(format!(
+                "at most {MAX_MEMBERS} members"
+            )));
+        }
+        let mut members = vec![actor.user.id.clone()];
+        for id in &input.member_ids {
+            let uid = self.messaging_user(id).await?;
+            if !members.contains(&uid) {
+                members.push(uid);
+            }
+        }
+        match kind {
+            ConversationKind::Direct if members.len() != 2 => {
+                return Err(ServiceError::validation(
+                    "a direct conversation has exactly one other member",
+                ));
+            }
+            ConversationKind::Direct if title.is_some() => {
+                return Err(ServiceError::validation(
+                    "a direct conversation has no title",
+                ));
+            }
+            ConversationKind::Group if members.len() < 2 => {
+                return Err(ServiceError::validation(
+                    "a group needs at least one other member",
+                ));
+            }
+            _ => {}
+        }
+        let now = self.clock.now();
+        let id = ConversationId::generate();
+        let (key_row, key) = self.keys.new_conversation_key(now)?;
+        let row = ConversationRow {
+            title_enc: title
+                .as_deref()
+                .map(|t| key.seal_str(&title_aad(&id), t))
+                .transpose()?,
+            id,
+            kind,
+            data_key_id: key_row.id.clone(),
+            created_by: actor.user.id.clone(),
+            created_at: now,
+            updated_at: now,
+            last_seq: 0,
+        };
+        let mut tx = self.store.begin_write().await?;
+        tx.insert_data_key(&key_row).await?;
+        tx.insert_conversation(&row).await?;
+        for m in &members {
+            tx.add_member(&row.id, m, now).await?;
+        }
+        tx.append_audit(
+            &actor
+                .event(now, AuditAction::ConversationCreate, Outcome::Success)
+                .resource("conversation", row.id.as_str())
+                .detail(serde_json::json!({ "kind": kind.as_str(), "members": members.len() })),
+        )
+        .await?;
+        tx.commit().await?;
+        let conversation = Conversation {
+            id: row.id,
+            kind,
+            title,
+            member_ids: members.clone(),
+            created_at: now,
+            last_seq: 0,
+        };
+        self.events.publish(Event::ConversationUpdated {
+            conversation: conversation.clone(),
+            recipients: members,
+        });
+        Ok(conversation)
+    }
+
+    /// The caller's conversations, most recently active first.
+    pub async fn list_conversations(&self, actor: &Actor) -> Result<Vec<Conversation>> {
+        self.require_messaging(actor, AuditAction::ConversationRead)
+            .await?;
+        let rows = self.store.list_conversations_for(&actor.user.id).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let members = self.store.list_members(&row.id).await?;
+            out.push(self.conversation_view(&row, members).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn get_conversation(&self, actor: &Actor, id: &str) -> Result<Conversation> {
+        let (row, members) = self
+            .member_conversation(actor, id, AuditAction::ConversationRead)
+            .await?;
+        self.conversation_view(&row, members).await
+    }
+
+    /// Changes the title (groups only; `None` or empty clears it).
+    pub async fn update_conversation(
+        &self,
+        actor: &Actor,
+        id: &str,
+        title: Option<String>,
+    ) -> Result<Conversation> {
+        let (row, members) = self
+            .member_conversation(actor, id, AuditAction::ConversationUpdate)
+            .await?;
+        if row.kind == ConversationKind::Direct {
+            return Err(ServiceError::validation(
+                "a direct conversation has no title",
+            ));
+        }
+        let title = parse_title(title.as_deref())?;
+        let now = self.clock.now();
+        let key = self.conversation_key(&row).await?;
+        let sealed = title
+            .as_deref()
+            .map(|t| key.seal_str(&title_aad(&row.id), t))
+            .transpose()?;
+        let mut tx = self.store.begin_write().await?;
+        tx.update_conversation_title(&row.id, sealed.as_deref(), now)
+            .await?;
+        tx.append_audit(
+            &actor
+                .event(now, AuditAction::ConversationUpdate, Outcome::Success)
+                .resource("conversation", row.id.as_str())
+                .detail(serde_json::json!({ "fields": ["title"] })),
+        )
+        .await?;
+        tx.commit().await?;
+        let mut conversation = self.conversation_view(&row, members.clone()).await?;
+        conversation.title = title;
+        self.events.publish(Event::ConversationUpdated {
+            conversation: conversation.clone(),
+            recipients: members,
+        });
+        Ok(conversation)
+    }
+
+    /// Adds a member to a group.
+    pub async fn add_member(&self, actor: &Actor, id: &str, user_id: &str) -> Result<Conversation> {
+        let (row, mut members) = self
+            .member_conversation(actor, id, AuditAction::ConversationMemberAdd)
+            .await?;
+        if row.kind == ConversationKind::Direct {
+            return Err(ServiceError::validation(
+                "members of a direct conversation cannot change",
+            ));
+        }
+        let user = self.messaging_user(user_id).await?;
+        if members.contains(&user) {
+            return self.conversation_view(&row, members).await;
+        }
+        if members.len() >= MAX_MEMBERS {
+            return Err(ServiceError::validation(format!(
+                "at most {MAX_MEMBERS} members"
+            )));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin_write().await?;
+        tx.add_member(&row.id, &user, now).await?;
+        tx.append_audit(
+            &actor
+                .event(now, AuditAction::ConversationMemberAdd, Outcome::Success)
+                .resource("conversation", row.id.as_str())
+                .detail(serde_json::json!({ "user_id": user.as_str() })),
+        )
+        .await?;
+        tx.commit().await?;
+        members.push(user);
+        let conversation = self.conversation_view(&row, members.clone()).await?;
+        self.events.publish(Event::ConversationUpdated {
+            conversation: conversation.clone(),
+            recipients: members,
+        });
+        Ok(conversation)
+    }
+
+    /// Removes a member (or the caller, leaving) from a group. The removed
+    /// member's access and live events end at once.
+    pub async fn remove_member(&self, actor: &Actor, id: &str, user_id: &str) -> Result<()> {
+        let (row, members) = self
+            .member_conversation(actor, id, AuditAction::ConversationMemberRemove)
+            .await?;
+        if row.kind == ConversationKind::Direct {
+            return Err(ServiceError::validation(
+                "members of a direct conversation cannot change",
+            ));
+        }
+        let Some(user) = UserId::parse(user_id).filter(|u| members.contains(u)) else {
+            return Err(ServiceError::public(ErrorCode::NotFound, "no such member"));
+        };
+        let now = self.clock.now();
+        let mut tx = self.store.begin_write().await?;
+        tx.remove_member(&row.id, &user).await?;
+        tx.append_audit(
+            &actor
+                .event(now, AuditAction::ConversationMemberRemove, Outcome::Success)
+                .resource("conversation", row.id.as_str())
+                .detail(serde_json::json!({ "user_id": user.as_str() })),
+        )
+        .await?;
+        tx.commit().await?;
+        let remaining: Vec<UserId> = members.iter().filter(|m| **m != user).cloned().collect();
+        let conversation = self.conversation_view(&row, remaining).await?;
+        self.events.publish(Event::ConversationUpdated {
+            conversation,
+            recipients: members,
+        });
+        Ok(())
+    }
+}
