@@ -446,3 +446,50 @@ async fn run(
     }
     drop(registration);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_slow_connection_is_dropped_without_affecting_others() {
+        let hub = Arc::new(Hub::new());
+        let (slow_user, fast_user) = (UserId::generate(), UserId::generate());
+        let (_slow_reg, mut slow_rx) = hub.register(&slow_user, &SessionId::generate());
+        let (_fast_reg, mut fast_rx) = hub.register(&fast_user, &SessionId::generate());
+        assert_eq!(hub.connections(), 2);
+        let text = frame(serde_json::json!({ "type": "x" }));
+        for _ in 0..=QUEUE_CAPACITY {
+            hub.send(&[slow_user.clone(), fast_user.clone()], &text, None);
+            // The fast client keeps up.
+            assert!(fast_rx.try_recv().is_ok());
+        }
+        assert_eq!(hub.connections(), 1, "the slow connection is gone");
+        // Its queue drains, then ends: the socket task closes the socket.
+        let mut drained = 0;
+        while let Some(Outbound::Frame(..)) = slow_rx.recv().await {
+            drained += 1;
+        }
+        assert_eq!(drained, QUEUE_CAPACITY);
+        hub.send(std::slice::from_ref(&fast_user), &text, None);
+        assert!(fast_rx.try_recv().is_ok());
+    }
+
+    #[tokio::test]
+    async fn ending_a_session_reaches_only_its_connections() {
+        let hub = Arc::new(Hub::new());
+        let user = UserId::generate();
+        let (s1, s2) = (SessionId::generate(), SessionId::generate());
+        let (_r1, mut rx1) = hub.register(&user, &s1);
+        let (_r2, mut rx2) = hub.register(&user, &s2);
+        hub.handle(&Event::SessionEnded {
+            session_id: s1,
+            user_id: user.clone(),
+            reason: "logout",
+        });
+        assert!(matches!(rx1.recv().await, Some(Outbound::End("logout"))));
+        assert!(rx1.recv().await.is_none());
+        assert!(rx2.try_recv().is_err(), "the other session is untouched");
+        assert_eq!(hub.connections(), 1);
+    }
+}

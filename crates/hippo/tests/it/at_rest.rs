@@ -21,12 +21,26 @@ async fn display_names_and_usernames_are_not_stored_in_clear() {
     let (_, body) = s.get(&format!("/api/v1/users/{id}"), &admin).await;
     assert_eq!(body["display_name"], json!(CANARY_NAME));
 
+    assert_absent(&s, &[CANARY_NAME, "Canarywhistle", CANARY_USER]).await;
+    s.stop().await;
+}
+
+/// Fails if any needle appears in clear in the database (every table of the
+/// test's PostgreSQL schema, or every byte of the SQLite data dir: database,
+/// WAL, keys, certificates).
+async fn assert_absent(s: &TestServer, needles: &[&str]) {
     if on_postgres() {
-        // ...and no table holds it in any column.
         use sqlx::Connection;
         let url = s.config.database_url.as_ref().unwrap().to_string();
         let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-        for table in ["users", "sessions", "audit_events", "meta", "data_keys"] {
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+        assert!(tables.len() >= 10, "{tables:?}");
+        for table in tables {
             let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                 "SELECT row_to_json(t)::text FROM {table} t"
             )))
@@ -34,29 +48,71 @@ async fn display_names_and_usernames_are_not_stored_in_clear() {
             .await
             .unwrap();
             let all = rows.join("\n");
-            assert!(!all.contains("Canarywhistle"), "plaintext name in {table}");
-            assert!(!all.contains(CANARY_USER), "plaintext username in {table}");
-            // bytea renders as hex in JSON: check that form too.
-            let hex: String = CANARY_NAME.bytes().map(|b| format!("{b:02x}")).collect();
-            assert!(!all.contains(&hex), "hex plaintext in {table}");
+            for needle in needles {
+                assert!(!all.contains(needle), "plaintext {needle:?} in {table}");
+                // bytea renders as hex in JSON: check that form too.
+                let hex: String = needle.bytes().map(|b| format!("{b:02x}")).collect();
+                assert!(!all.contains(&hex), "hex plaintext {needle:?} in {table}");
+            }
         }
     } else {
-        // ...and no byte of the data directory (database, WAL, keys) holds it.
         let mut found = Vec::new();
         for entry in walk(&s.config.data_dir) {
             let bytes = std::fs::read(&entry).unwrap();
-            for needle in [
-                CANARY_NAME.as_bytes(),
-                b"Canarywhistle".as_slice(),
-                CANARY_USER.as_bytes(),
-            ] {
-                if bytes.windows(needle.len()).any(|w| w == needle) {
-                    found.push(entry.display().to_string());
+            for needle in needles {
+                if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                    found.push(format!("{needle:?} in {}", entry.display()));
                 }
             }
         }
-        assert!(found.is_empty(), "plaintext found in {found:?}");
+        assert!(found.is_empty(), "plaintext found: {found:?}");
     }
+}
+
+#[tokio::test]
+async fn message_bodies_and_titles_are_not_stored_in_clear() {
+    let s = TestServer::start().await;
+    let (_, a, _) = s.signed_in("ana", "clinician").await;
+    let (b_id, _, _) = s.signed_in("ben", "clinician").await;
+    let (status, body) = s
+        .post(
+            "/api/v1/conversations",
+            Some(&a),
+            json!({ "kind": "group", "title": "Quixotic Marmalade Ward", "member_ids": [b_id] }),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{body}");
+    let conv = body["id"].as_str().unwrap().to_owned();
+    let (status, msg) = s
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&a),
+            json!({ "body": "Flibbertigibbet dosage 40mg" }),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{msg}");
+    let id = msg["id"].as_str().unwrap();
+    let (status, _) = s
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/messages/{id}"),
+            Some(&a),
+            Some(json!({ "body": "Snollygoster dosage 20mg" })),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 200);
+    let (_, page) = s
+        .get(&format!("/api/v1/conversations/{conv}/messages"), &a)
+        .await;
+    assert_eq!(
+        page["messages"][0]["body"],
+        json!("Snollygoster dosage 20mg")
+    );
+    assert_absent(
+        &s,
+        &["Quixotic Marmalade", "Flibbertigibbet", "Snollygoster"],
+    )
+    .await;
     s.stop().await;
 }
 
