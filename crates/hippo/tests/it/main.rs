@@ -11,6 +11,7 @@
 mod at_rest;
 mod auth;
 mod cli;
+mod crash;
 mod http;
 mod messaging;
 mod support;
