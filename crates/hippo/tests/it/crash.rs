@@ -31,7 +31,10 @@ fn hippo(data: &Path, port: u16) -> Command {
     c
 }
 
-#[expect(clippy::zombie_processes, reason = "the caller kills and waits for the server")]
+#[expect(
+    clippy::zombie_processes,
+    reason = "the caller kills and waits for the server"
+)]
 fn start(data: &Path, port: u16) -> Child {
     let mut child = hippo(data, port)
         .arg("serve")
