@@ -41,10 +41,16 @@ pub struct HttpOptions {
     pub tls: bool,
 }
 
-/// The whole HTTP application.
+/// The whole HTTP application. Call within a tokio runtime: it starts the
+/// socket reconciler.
 pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
     let hub = Arc::new(stream::Hub::new());
     hippo.events().set_sink(hub.clone());
+    tokio::spawn(stream::Hub::reconcile(
+        Arc::downgrade(&hub),
+        hippo.clone(),
+        stream::RECONCILE_INTERVAL,
+    ));
     let state = AppState {
         hippo,
         metrics: Arc::new(metrics::Metrics::default()),

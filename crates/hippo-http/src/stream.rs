@@ -34,6 +34,8 @@ const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 const PING_INTERVAL: Duration = Duration::from_secs(25);
 /// How often pushed messages are recorded as delivered.
 const DELIVERY_FLUSH: Duration = Duration::from_millis(250);
+/// How often live sockets are checked against sessions ended elsewhere.
+pub const RECONCILE_INTERVAL: Duration = Duration::from_secs(5);
 /// Largest frame a client may send.
 const MAX_CLIENT_FRAME: usize = 16 * 1024;
 
@@ -98,6 +100,44 @@ impl Hub {
             .values()
             .map(Vec::len)
             .sum()
+    }
+
+    /// Sessions with at least one live socket.
+    pub fn live_sessions(&self) -> Vec<SessionId> {
+        let map = self
+            .conns
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut out: Vec<SessionId> = map.values().flatten().map(|c| c.session.clone()).collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Closes sockets whose sessions were ended outside this process (the
+    /// admin CLI, another node). Runs until the hub is dropped.
+    pub async fn reconcile(
+        hub: std::sync::Weak<Hub>,
+        hippo: Arc<hippo_service::Hippo>,
+        every: Duration,
+    ) {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            let Some(hub) = hub.upgrade() else { return };
+            let live = hub.live_sessions();
+            if live.is_empty() {
+                continue;
+            }
+            match hippo.ended_sessions(&live).await {
+                Ok(ended) => {
+                    for (session_id, user_id, reason) in ended {
+                        hub.end_session(&user_id, &session_id, reason);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "checking live sessions failed"),
+            }
+        }
     }
 
     fn register(

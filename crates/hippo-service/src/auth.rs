@@ -340,6 +340,30 @@ impl Hippo {
         Ok(expired.len())
     }
 
+    /// Of the given live-socket sessions, those that have ended (for
+    /// example by `hippo user deactivate` in another process, or on another
+    /// node), with the reason to tell their sockets.
+    pub async fn ended_sessions(
+        &self,
+        live: &[SessionId],
+    ) -> Result<Vec<(SessionId, hippo_core::UserId, &'static str)>> {
+        let mut ended = Vec::new();
+        for id in live {
+            if let Some(s) = self.store.get_session(id).await? {
+                if s.ended_at.is_some() {
+                    let reason = match s.end_reason.as_deref() {
+                        Some("logout") => "logout",
+                        Some("expired") => "expired",
+                        Some("deactivated") => "deactivated",
+                        _ => "revoked",
+                    };
+                    ended.push((s.id, s.user_id, reason));
+                }
+            }
+        }
+        Ok(ended)
+    }
+
     async fn expire_session(&self, session: &Session, now: Timestamp) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
         if tx.end_session(&session.id, now, "expired").await? {

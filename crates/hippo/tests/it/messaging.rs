@@ -568,3 +568,32 @@ async fn sockets_close_on_deactivation_expiry_and_bad_auth_and_reconnect_misses_
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn sockets_close_when_another_process_ends_the_session() {
+    let s = TestServer::start().await;
+    let (b_id, b, _) = s.signed_in("ben", "clinician").await;
+    let mut wb = s.ws(Some(&b)).await;
+    frame_of(&mut wb, "ready").await;
+    // As `hippo user deactivate` from the shell (or another node) would:
+    // straight in the database, no in-process event.
+    let user = hippo_core::UserId::parse(&b_id).unwrap();
+    let mut tx = s.hippo.store().begin_write().await.unwrap();
+    let ended = tx
+        .end_user_sessions(
+            &user,
+            None,
+            hippo_core::Timestamp::from_millis(crate::support::START),
+            "deactivated",
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(ended.len(), 1);
+    assert_eq!(
+        frame_of(&mut wb, "session.ended").await["reason"],
+        json!("deactivated")
+    );
+    assert!(next_frame(&mut wb).await.is_none());
+    s.stop().await;
+}
