@@ -349,16 +349,16 @@ impl Hippo {
     ) -> Result<Vec<(SessionId, hippo_core::UserId, &'static str)>> {
         let mut ended = Vec::new();
         for id in live {
-            if let Some(s) = self.store.get_session(id).await? {
-                if s.ended_at.is_some() {
-                    let reason = match s.end_reason.as_deref() {
-                        Some("logout") => "logout",
-                        Some("expired") => "expired",
-                        Some("deactivated") => "deactivated",
-                        _ => "revoked",
-                    };
-                    ended.push((s.id, s.user_id, reason));
-                }
+            if let Some(s) = self.store.get_session(id).await?
+                && s.ended_at.is_some()
+            {
+                let reason = match s.end_reason.as_deref() {
+                    Some("logout") => "logout",
+                    Some("expired") => "expired",
+                    Some("deactivated") => "deactivated",
+                    _ => "revoked",
+                };
+                ended.push((s.id, s.user_id, reason));
             }
         }
         Ok(ended)
