@@ -46,6 +46,10 @@ pub struct HttpOptions {
 pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
     let hub = Arc::new(stream::Hub::new());
     hippo.events().set_sink(hub.clone());
+    tokio::spawn(stream::DeliveryRecorder::run(
+        Arc::downgrade(&hub),
+        hippo.clone(),
+    ));
     tokio::spawn(stream::Hub::reconcile(
         Arc::downgrade(&hub),
         hippo.clone(),

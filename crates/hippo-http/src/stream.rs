@@ -55,11 +55,65 @@ struct Conn {
     tx: mpsc::Sender<Outbound>,
 }
 
+/// Deliveries waiting to be recorded: (recipient, conversation, seq).
+type Delivery = (UserId, ConversationId, i64);
+
+/// Collects "pushed to a socket" deliveries from every socket task and
+/// records them in batches, so sockets never wait on the database.
+pub struct DeliveryRecorder {
+    tx: mpsc::Sender<Delivery>,
+    rx: std::sync::Mutex<Option<mpsc::Receiver<Delivery>>>,
+}
+
+impl Default for DeliveryRecorder {
+    fn default() -> Self {
+        let (tx, rx) = mpsc::channel(65_536);
+        Self {
+            tx,
+            rx: std::sync::Mutex::new(Some(rx)),
+        }
+    }
+}
+
+impl DeliveryRecorder {
+    /// Queues a delivery; if the recorder is saturated it is dropped (the
+    /// recipient's next history fetch records it).
+    fn offer(&self, user: UserId, conversation: ConversationId, seq: i64) {
+        let _ = self.tx.try_send((user, conversation, seq));
+    }
+
+    /// Records queued deliveries every [`DELIVERY_FLUSH`] in one transaction.
+    pub async fn run(hub: std::sync::Weak<Hub>, hippo: Arc<hippo_service::Hippo>) {
+        let rx = hub
+            .upgrade()
+            .and_then(|h| h.deliveries.rx.lock().ok().and_then(|mut g| g.take()));
+        let Some(mut rx) = rx else { return };
+        let mut batch = Vec::new();
+        loop {
+            match rx.recv().await {
+                Some(d) => batch.push(d),
+                None => return,
+            }
+            tokio::time::sleep(DELIVERY_FLUSH).await;
+            while let Ok(d) = rx.try_recv() {
+                batch.push(d);
+            }
+            if let Err(e) = hippo.record_deliveries(std::mem::take(&mut batch)).await {
+                tracing::warn!(error = %e, "recording deliveries failed");
+            }
+            if hub.strong_count() == 0 {
+                return;
+            }
+        }
+    }
+}
+
 /// The registry of live connections.
 #[derive(Default)]
 pub struct Hub {
     conns: RwLock<HashMap<UserId, Vec<Conn>>>,
     next_id: AtomicU64,
+    deliveries: DeliveryRecorder,
 }
 
 impl std::fmt::Debug for Hub {
@@ -422,12 +476,33 @@ async fn run(
         tokio::select! {
             out = rx.recv() => match out {
                 Some(Outbound::Frame(text, delivery)) => {
-                    if sink.send(WsMessage::Text(text)).await.is_err() {
+                    // Write what is queued, then flush once.
+                    let mut next = Some((text, delivery));
+                    let mut ended = None;
+                    let mut failed = false;
+                    while let Some((text, delivery)) = next.take() {
+                        if sink.feed(WsMessage::Text(text)).await.is_err() {
+                            failed = true;
+                            break;
+                        }
+                        if let Some((conv, seq)) = delivery {
+                            let e = pending.entry(conv).or_insert(0);
+                            *e = (*e).max(seq);
+                        }
+                        match rx.try_recv() {
+                            Ok(Outbound::Frame(t, d)) => next = Some((t, d)),
+                            Ok(Outbound::End(reason)) => ended = Some(reason),
+                            Err(_) => {}
+                        }
+                    }
+                    if failed || sink.flush().await.is_err() {
                         break;
                     }
-                    if let Some((conv, seq)) = delivery {
-                        let e = pending.entry(conv).or_insert(0);
-                        *e = (*e).max(seq);
+                    if let Some(reason) = ended {
+                        let frame = frame(serde_json::json!({ "type": "session.ended", "reason": reason }));
+                        let _ = sink.send(WsMessage::Text(frame)).await;
+                        let _ = sink.send(close_with(1000, "session ended")).await;
+                        break;
                     }
                 }
                 Some(Outbound::End(reason)) => {
@@ -473,16 +548,15 @@ async fn run(
                 }
             }
             _ = flush.tick(), if !pending.is_empty() => {
+                // Never wait on the database here: the recorder batches.
                 for (conv, seq) in pending.drain() {
-                    if let Err(e) = state.hippo.mark_delivered(&actor, &conv, seq).await {
-                        tracing::warn!(error = %e, "recording delivery failed");
-                    }
+                    state.hub.deliveries.offer(actor.user.id.clone(), conv, seq);
                 }
             }
         }
     }
     for (conv, seq) in pending.drain() {
-        let _ = state.hippo.mark_delivered(&actor, &conv, seq).await;
+        state.hub.deliveries.offer(actor.user.id.clone(), conv, seq);
     }
     drop(registration);
 }

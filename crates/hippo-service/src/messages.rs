@@ -380,6 +380,40 @@ impl Hippo {
 
     /// Marks everything up to `up_to_seq` delivered to the caller (the
     /// WebSocket stream calls this after pushing messages).
+    /// Records many "pushed to a socket" deliveries in one transaction (the
+    /// WebSocket hub batches them), then publishes the receipts. Entries are
+    /// (recipient, conversation, highest seq pushed).
+    pub async fn record_deliveries(&self, batch: Vec<(UserId, ConversationId, i64)>) -> Result<()> {
+        let mut best: std::collections::HashMap<(UserId, ConversationId), i64> =
+            std::collections::HashMap::new();
+        for (user, conv, seq) in batch {
+            let e = best.entry((user, conv)).or_insert(seq);
+            *e = (*e).max(seq);
+        }
+        if best.is_empty() {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let mut raised = Vec::new();
+        let mut tx = self.store.begin_write().await?;
+        for ((user, conv), seq) in best {
+            if tx
+                .raise_mark(&conv, &user, MarkKind::Delivered, seq, now)
+                .await?
+            {
+                raised.push((user, conv, seq));
+            }
+        }
+        tx.commit().await?;
+        for (user, conv, seq) in raised {
+            let members = self.store.list_members(&conv).await?;
+            if let Some(m) = self.store.list_messages(&conv, seq - 1, 1).await?.first() {
+                self.publish_receipt(&conv, m.id.clone(), seq, &user, Some(now), None, members);
+            }
+        }
+        Ok(())
+    }
+
     pub async fn mark_delivered(
         &self,
         actor: &Actor,

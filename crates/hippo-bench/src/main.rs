@@ -1,0 +1,417 @@
+//! `hippo-bench`: a load generator for a real `hippo serve` process.
+//!
+//! It starts the server binary on a loopback port with a fresh data dir
+//! (SQLite, TLS on, durable commits), creates users with the admin CLI,
+//! signs them in, creates conversations of K members, connects every user
+//! over a TLS WebSocket, then sends messages (flat out or at a fixed rate)
+//! and measures accepted messages/s, send→receive latency percentiles at the
+//! recipients, server CPU and peak RSS. `--idle-sockets N` instead holds N
+//! idle sockets and reports server memory per connection. Loopback only;
+//! every loop is bounded in count and time.
+//!
+//! ```sh
+//! cargo build --release -p hippo -p hippo-bench
+//! target/release/hippo-bench --seconds 10                 # flat out
+//! target/release/hippo-bench --rate 2000 --seconds 10     # fixed rate
+//! ulimit -n 65536; target/release/hippo-bench --idle-sockets 20000
+//! ```
+
+use anyhow::{Context, Result, bail};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const PASSWORD: &str = "bench-password-long-enough";
+
+#[derive(Debug, Clone)]
+struct Options {
+    hippo: PathBuf,
+    users: usize,
+    members: usize,
+    conversations: usize,
+    rate: u64,
+    seconds: u64,
+    workers: usize,
+    idle_sockets: usize,
+}
+
+fn parse_options() -> Result<Options> {
+    let mut o = Options {
+        hippo: std::env::current_exe()?.with_file_name("hippo"),
+        users: 20,
+        members: 10,
+        conversations: 20,
+        rate: 0,
+        seconds: 10,
+        workers: 64,
+        idle_sockets: 0,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = args
+            .get(i + 1)
+            .with_context(|| format!("{} needs a value", args[i]))?;
+        let n = || {
+            value
+                .parse::<u64>()
+                .with_context(|| format!("{} needs a number", args[i]))
+        };
+        match args[i].as_str() {
+            "--hippo" => o.hippo = PathBuf::from(value),
+            "--users" => o.users = usize::try_from(n()?)?,
+            "--members" => o.members = usize::try_from(n()?)?,
+            "--conversations" => o.conversations = usize::try_from(n()?)?,
+            "--rate" => o.rate = n()?,
+            "--seconds" => o.seconds = n()?.min(600),
+            "--workers" => o.workers = usize::try_from(n()?)?.max(1),
+            "--idle-sockets" => o.idle_sockets = usize::try_from(n()?)?,
+            other => bail!("unknown option {other}"),
+        }
+        i += 2;
+    }
+    if o.members > o.users || o.members < 2 {
+        bail!("--members must be between 2 and --users");
+    }
+    Ok(o)
+}
+
+fn hippo_cmd(o: &Options, data: &Path, port: u16) -> Command {
+    let mut c = Command::new(&o.hippo);
+    c.arg("--data-dir")
+        .arg(data)
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--require-mfa",
+            "false",
+        ])
+        .env("HIPPO_LOG", "warn");
+    c
+}
+
+fn start_server(o: &Options, data: &Path, port: u16) -> Result<Child> {
+    let mut child = hippo_cmd(o, data, port)
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("cannot start {}", o.hippo.display()))?;
+    let stdout = child.stdout.take().context("server stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    loop {
+        let line = lines.next().context("server exited before listening")??;
+        if line.starts_with("hippo listening on") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Ok(child)
+}
+
+/// (utime + stime in seconds, peak RSS in KiB, current RSS in KiB) of a process.
+fn proc_stats(pid: u32) -> Result<(f64, u64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let after = stat.rsplit_once(") ").context("stat format")?.1;
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = f[11].parse::<f64>()? + f[12].parse::<f64>()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kib = |key: &str| -> u64 {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    Ok((ticks / 100.0, kib("VmHWM:"), kib("VmRSS:")))
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>;
+
+async fn connect_ws(tls: Arc<rustls::ClientConfig>, port: u16, token: &str) -> Result<Ws> {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    let name = rustls::pki_types::ServerName::try_from("localhost")?;
+    let stream = tokio_rustls::TlsConnector::from(tls)
+        .connect(name, tcp)
+        .await?;
+    let mut req = format!("wss://localhost:{port}/api/v1/stream").into_client_request()?;
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse()?);
+    let (mut ws, _) = tokio_tungstenite::client_async(req, stream).await?;
+    match ws.next().await {
+        Some(Ok(Message::Text(t))) if t.as_str().contains("\"ready\"") => Ok(ws),
+        other => bail!("no ready frame: {other:?}"),
+    }
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)] as f64 / 1000.0
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let o = parse_options()?;
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+
+    eprintln!("creating {} users…", o.users);
+    let mut user_ids = Vec::new();
+    for i in 0..o.users {
+        let mut c = hippo_cmd(&o, &data, port)
+            .args([
+                "user",
+                "create",
+                "--username",
+                &format!("bench{i}"),
+                "--role",
+                "clinician",
+                "--password-stdin",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        c.stdin
+            .take()
+            .context("stdin")?
+            .write_all(format!("{PASSWORD}\n").as_bytes())?;
+        let out = c.wait_with_output()?;
+        if !out.status.success() {
+            bail!("user create failed");
+        }
+        user_ids.push(String::from_utf8(out.stdout)?.trim().to_owned());
+    }
+    let mut server = start_server(&o, &data, port)?;
+    let pid = server.id();
+    let result = run(&o, &data, port, pid, &user_ids).await;
+    server.kill()?;
+    server.wait()?;
+    result
+}
+
+async fn run(o: &Options, data: &Path, port: u16, pid: u32, user_ids: &[String]) -> Result<()> {
+    let pem = std::fs::read(data.join("tls/cert.pem"))?;
+    let client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&pem)?])
+        .pool_max_idle_per_host(o.workers)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in
+        <rustls::pki_types::CertificateDer as rustls::pki_types::pem::PemObject>::pem_slice_iter(
+            &pem,
+        )
+    {
+        roots.add(cert?)?;
+    }
+    let tls = Arc::new(
+        rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth(),
+    );
+    let base = format!("https://localhost:{port}/api/v1");
+    let mut tokens = Vec::new();
+    for i in 0..o.users {
+        let v: Value = client
+            .post(format!("{base}/auth/login"))
+            .json(&json!({ "username": format!("bench{i}"), "password": PASSWORD }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        tokens.push(v["token"].as_str().context("token")?.to_owned());
+    }
+
+    if o.idle_sockets > 0 {
+        let (_, _, before) = proc_stats(pid)?;
+        let mut sockets = Vec::with_capacity(o.idle_sockets);
+        for i in 0..o.idle_sockets {
+            sockets.push(connect_ws(tls.clone(), port, &tokens[i % tokens.len()]).await?);
+            if (i + 1) % 1000 == 0 {
+                eprintln!("{} sockets", i + 1);
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let (_, peak, after) = proc_stats(pid)?;
+        println!("idle sockets: {}", sockets.len());
+        println!("server RSS before: {before} KiB, after: {after} KiB, peak: {peak} KiB");
+        println!(
+            "server memory per idle socket: {:.1} KiB",
+            (after.saturating_sub(before)) as f64 / sockets.len() as f64
+        );
+        return Ok(());
+    }
+
+    // Conversations of `members` users, round-robin over the users.
+    let mut conversations = Vec::new();
+    for c in 0..o.conversations {
+        let creator = c % o.users;
+        let others: Vec<&String> = (1..o.members)
+            .map(|k| &user_ids[(creator + k) % o.users])
+            .collect();
+        let v: Value = client
+            .post(format!("{base}/conversations"))
+            .bearer_auth(&tokens[creator])
+            .json(&json!({ "kind": "group", "member_ids": others }))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        conversations.push((v["id"].as_str().context("id")?.to_owned(), creator));
+    }
+
+    let start = Instant::now();
+    let latencies: Arc<std::sync::Mutex<Vec<u64>>> = Arc::default();
+    let mut readers = Vec::new();
+    for token in &tokens {
+        let mut ws = connect_ws(tls.clone(), port, token).await?;
+        let latencies = latencies.clone();
+        readers.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            while let Ok(Some(Ok(msg))) =
+                tokio::time::timeout(Duration::from_secs(3), ws.next()).await
+            {
+                if let Message::Text(t) = msg {
+                    let v: Value = serde_json::from_str(t.as_str()).unwrap_or_default();
+                    if v["type"] == "message.created"
+                        && let Some(sent) = v["message"]["body"]
+                            .as_str()
+                            .and_then(|b| b.strip_prefix("t:"))
+                            .and_then(|n| n.parse::<u64>().ok())
+                    {
+                        let now = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+                        mine.push(now.saturating_sub(sent));
+                    }
+                } else if let Message::Ping(p) = msg {
+                    let _ = ws.send(Message::Pong(p)).await;
+                }
+            }
+            latencies
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend(mine);
+        }));
+    }
+
+    eprintln!(
+        "sending for {} s with {} workers ({})…",
+        o.seconds,
+        o.workers,
+        if o.rate == 0 {
+            "flat out".to_owned()
+        } else {
+            format!("{} msg/s", o.rate)
+        }
+    );
+    let (cpu0, _, _) = proc_stats(pid)?;
+    let accepted = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let next_slot = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let send_start = Instant::now();
+    let mut workers = Vec::new();
+    for w in 0..o.workers {
+        let (client, base, tokens, conversations) = (
+            client.clone(),
+            base.clone(),
+            tokens.clone(),
+            conversations.clone(),
+        );
+        let (accepted, failed, next_slot, stop, rate) = (
+            accepted.clone(),
+            failed.clone(),
+            next_slot.clone(),
+            stop.clone(),
+            o.rate,
+        );
+        workers.push(tokio::spawn(async move {
+            let mut i = w;
+            while !stop.load(Ordering::Relaxed) {
+                if let Some(interval_us) = 1_000_000u64.checked_div(rate) {
+                    let slot = next_slot.fetch_add(1, Ordering::Relaxed);
+                    let due = send_start + Duration::from_micros(slot * interval_us);
+                    tokio::time::sleep_until(due.into()).await;
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                }
+                let (conv, sender) = &conversations[i % conversations.len()];
+                i += 7;
+                let sent = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+                let r = client
+                    .post(format!("{base}/conversations/{conv}/messages"))
+                    .bearer_auth(&tokens[*sender])
+                    .json(&json!({ "body": format!("t:{sent}") }))
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status().as_u16() == 201 => accepted.fetch_add(1, Ordering::Relaxed),
+                    _ => failed.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(o.seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        let _ = w.await;
+    }
+    let elapsed = send_start.elapsed().as_secs_f64();
+    let (cpu1, peak, _) = proc_stats(pid)?;
+    for r in readers {
+        let _ = r.await;
+    }
+    let mut lat = latencies
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    lat.sort_unstable();
+    let n = accepted.load(Ordering::Relaxed);
+    println!(
+        "users {} | conversations {} x {} members | workers {}",
+        o.users, o.conversations, o.members, o.workers
+    );
+    println!(
+        "accepted: {n} in {elapsed:.1} s = {:.0} msg/s ({} failed)",
+        n as f64 / elapsed,
+        failed.load(Ordering::Relaxed)
+    );
+    println!(
+        "deliveries: {} (expected {})",
+        lat.len(),
+        n * o.members as u64
+    );
+    println!(
+        "send→receive latency ms: p50 {:.1}  p99 {:.1}  p99.9 {:.1}  max {:.1}",
+        percentile(&lat, 0.50),
+        percentile(&lat, 0.99),
+        percentile(&lat, 0.999),
+        percentile(&lat, 1.0)
+    );
+    println!(
+        "server CPU: {:.0}% of one core; peak RSS {} MiB",
+        (cpu1 - cpu0) / elapsed * 100.0,
+        peak / 1024
+    );
+    Ok(())
+}
