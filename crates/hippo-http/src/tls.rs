@@ -128,6 +128,14 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), TlsError> {
         opts.mode(0o600);
     }
     let mut f = opts.open(path).map_err(|e| file_err(path, e))?;
+    // `mode` only applies on creation: tighten a pre-existing file before
+    // the key goes in.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| file_err(path, e))?;
+    }
     f.write_all(bytes).map_err(|e| file_err(path, e))?;
     f.sync_all().map_err(|e| file_err(path, e))
 }
@@ -467,6 +475,24 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(body, "none");
+    }
+
+    /// A key file left with a wider mode (e.g. the cert was deleted and is
+    /// regenerated) is tightened to 0600 before the new key is written.
+    #[cfg(unix)]
+    #[test]
+    fn regenerated_key_is_private_even_over_a_wider_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let tls_dir = dir.path().join("tls");
+        std::fs::create_dir_all(&tls_dir).unwrap();
+        let key = tls_dir.join("key.pem");
+        std::fs::write(&key, "stale").unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let tls = load_server_tls(dir.path(), &TlsFiles::default()).unwrap();
+        assert!(tls.generated);
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 
     #[tokio::test]

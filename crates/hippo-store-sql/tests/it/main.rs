@@ -155,3 +155,70 @@ async fn a_schema_newer_than_the_binary_is_refused() {
         .expect("must refuse");
     assert!(err.to_string().contains("newer"), "{err}");
 }
+
+/// Appends from several stores on one database at once (cluster nodes on
+/// one PostgreSQL; the server and the admin CLI on one SQLite file): one
+/// gapless, intact chain.
+async fn stores_share_one_chain(stores: Vec<Arc<dyn Store>>) {
+    let mut tasks = Vec::new();
+    for (n, store) in stores.iter().enumerate() {
+        for t in 0..3 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..10 {
+                    let mut tx = store.begin_write().await.unwrap();
+                    tx.append_audit(
+                        &hippo_core::NewAuditEvent::new(
+                            hippo_core::Timestamp::from_millis(1_000 + i),
+                            hippo_core::AuditAction::MessageSend,
+                            hippo_core::Outcome::Success,
+                        )
+                        .resource("node", format!("{n}-{t}-{i}")),
+                    )
+                    .await
+                    .unwrap();
+                    tx.commit().await.unwrap();
+                }
+            }));
+        }
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let want = i64::try_from(stores.len() * 30).unwrap();
+    for store in &stores {
+        let records = store.list_audit(0, 1_000).await.unwrap();
+        assert_eq!(
+            records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            (1..=want).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            hippo_store::chain::first_break(
+                &records,
+                (0, hippo_store::chain::GENESIS_HASH.to_owned())
+            ),
+            None
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_two_stores_on_one_file_share_one_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hippo.db");
+    let a: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.unwrap());
+    let b: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.unwrap());
+    stores_share_one_chain(vec![a, b]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_three_nodes_on_one_schema_share_one_chain() {
+    let schema = fresh_schema().await;
+    let mut stores: Vec<Arc<dyn Store>> = Vec::new();
+    for _ in 0..3 {
+        stores.push(Arc::new(
+            PgStore::connect(&pg_url(), Some(&schema)).await.unwrap(),
+        ));
+    }
+    stores_share_one_chain(stores).await;
+}
