@@ -1,7 +1,7 @@
 //! Conversations and messages as the rest of the system sees them
 //! (decrypted), and the validated values they are made of.
 
-use crate::{ConversationId, MessageId, Timestamp, UserId};
+use crate::{AttachmentId, ConversationId, MessageId, Timestamp, UserId};
 
 /// Largest message body, in bytes of UTF-8.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -105,6 +105,19 @@ pub struct Message {
     pub created_at: Timestamp,
     pub edited_at: Option<Timestamp>,
     pub deleted: bool,
+    /// Files shared with the message, in the order the sender gave them.
+    pub attachments: Vec<AttachmentInfo>,
+}
+
+/// What members see of a shared file (the bytes come from its own endpoint).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentInfo {
+    pub id: AttachmentId,
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+    /// Lower-case hex SHA-256 of the file's bytes.
+    pub sha256: String,
 }
 
 #[cfg(test)]

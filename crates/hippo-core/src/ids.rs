@@ -62,6 +62,10 @@ id_type!(
     /// Identifies one message.
     MessageId
 );
+id_type!(
+    /// Identifies one uploaded file.
+    AttachmentId
+);
 
 #[cfg(test)]
 mod tests {

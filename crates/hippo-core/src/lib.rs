@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod conversation;
 pub mod error;
+pub mod filetype;
 pub mod ids;
 pub mod role;
 pub mod session;
@@ -15,9 +16,11 @@ pub mod units;
 pub mod user;
 
 pub use audit::{AuditAction, NewAuditEvent, Outcome, RequestMeta};
-pub use conversation::{Conversation, ConversationKind, Message, MessageBody, Priority};
+pub use conversation::{
+    AttachmentInfo, Conversation, ConversationKind, Message, MessageBody, Priority,
+};
 pub use error::ErrorCode;
-pub use ids::{ConversationId, DataKeyId, MessageId, SessionId, UserId};
+pub use ids::{AttachmentId, ConversationId, DataKeyId, MessageId, SessionId, UserId};
 pub use role::Role;
 pub use session::{Session, SessionScope, SessionState};
 pub use time::{Clock, FakeClock, SystemClock, Timestamp};

@@ -13,6 +13,9 @@ use zeroize::Zeroizing;
 
 const FORMAT_V1: u8 = 1;
 
+/// Bytes a sealed value has beyond its plaintext (format byte, nonce, tag).
+pub const SEAL_OVERHEAD: usize = 1 + NONCE_LEN + 16;
+
 /// Associated data naming where a ciphertext lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Aad(String);

@@ -12,7 +12,7 @@ pub mod random;
 pub mod token;
 pub mod totp;
 
-pub use envelope::{Aad, DataKey, IndexKey};
+pub use envelope::{Aad, DataKey, IndexKey, SEAL_OVERHEAD};
 pub use master_key::{MasterKey, MasterKeyError};
 pub use password::{PasswordError, PasswordHasher, PasswordPolicy};
 
@@ -39,6 +39,26 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(d.as_ref());
     out
+}
+
+/// SHA-256 over data that arrives in pieces (an upload).
+pub struct Sha256(aws_lc_rs::digest::Context);
+
+impl Default for Sha256 {
+    fn default() -> Self {
+        Self(aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256))
+    }
+}
+
+impl Sha256 {
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// Lower-case hex of the digest.
+    pub fn finish_hex(self) -> String {
+        hex(self.0.finish().as_ref())
+    }
 }
 
 /// Compares two byte strings in time independent of where they differ.

@@ -121,6 +121,8 @@ pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
                 .delete(routes::messages::delete_message),
         )
         .route("/messages/{id}/receipts", get(routes::messages::receipts))
+        .route("/attachments", post(routes::attachments::upload))
+        .route("/attachments/{id}", get(routes::attachments::download))
         .route("/stream", get(stream::stream))
         .route("/openapi.json", get(openapi::openapi_json));
 

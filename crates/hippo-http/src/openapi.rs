@@ -2,7 +2,7 @@
 //! served at `GET /api/v1/openapi.json`.
 
 use crate::problem::Problem;
-use crate::routes::{auth, conversations, health, me, messages, users, wire};
+use crate::routes::{attachments, auth, conversations, health, me, messages, users, wire};
 use crate::stream;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -20,10 +20,11 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         conversations::update_conversation, conversations::add_member, conversations::remove_member,
         messages::send_message, messages::list_messages, messages::edit_message, messages::delete_message,
         messages::mark_read, messages::receipts,
+        attachments::upload, attachments::download,
         stream::stream,
         openapi_json,
     ),
-    components(schemas(Problem, wire::UserResponse, wire::SessionResponse, wire::ConversationResponse, wire::MessageResponse)),
+    components(schemas(Problem, wire::UserResponse, wire::SessionResponse, wire::ConversationResponse, wire::MessageResponse, wire::AttachmentResponse)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;

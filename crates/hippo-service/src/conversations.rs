@@ -38,12 +38,23 @@ fn parse_title(title: Option<&str>) -> Result<Option<String>> {
 impl Hippo {
     /// The access rule for messaging: a full session and a messaging role.
     pub(crate) async fn require_messaging(&self, actor: &Actor, action: AuditAction) -> Result<()> {
+        self.require_messaging_for(actor, action, None).await
+    }
+
+    /// [`Hippo::require_messaging`], naming the resource in the denial.
+    pub(crate) async fn require_messaging_for(
+        &self,
+        actor: &Actor,
+        action: AuditAction,
+        resource: Option<(&'static str, &str)>,
+    ) -> Result<()> {
+        let named = || resource.map(|(kind, id)| (kind, id.chars().take(64).collect::<String>()));
         if let Err(e) = actor.require_full() {
-            return Err(self.deny(actor, action, None, e).await);
+            return Err(self.deny(actor, action, named(), e).await);
         }
         if !actor.user.role.can_message() {
             return Err(self
-                .deny(actor, action, None, ServiceError::forbidden())
+                .deny(actor, action, named(), ServiceError::forbidden())
                 .await);
         }
         Ok(())
@@ -57,7 +68,8 @@ impl Hippo {
         id: &str,
         action: AuditAction,
     ) -> Result<(ConversationRow, Vec<UserId>)> {
-        self.require_messaging(actor, action).await?;
+        self.require_messaging_for(actor, action, Some(("conversation", id)))
+            .await?;
         let found = match ConversationId::parse(id) {
             Some(cid) => self.store.get_conversation(&cid).await?,
             None => None,

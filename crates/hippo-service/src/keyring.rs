@@ -152,21 +152,47 @@ impl Keyring {
             .open(&Aad::field("users", column, user_id), sealed)?)
     }
 
-    /// A fresh data key for a new conversation: the row to store and the key.
-    pub(crate) fn new_conversation_key(
+    fn new_data_key(
         &self,
+        purpose: &str,
         now: Timestamp,
     ) -> Result<(DataKeyRow, std::sync::Arc<DataKey>)> {
         let key = DataKey::generate()?;
         let id = DataKeyId::generate();
         let row = DataKeyRow {
             id: id.to_string(),
-            purpose: "conversation".into(),
+            purpose: purpose.into(),
             wrapped: self.master.wrap(id.as_str(), &key)?,
             master_key_check: self.master.check_value(),
             created_at: now,
         };
-        let key = std::sync::Arc::new(key);
+        Ok((row, std::sync::Arc::new(key)))
+    }
+
+    /// A fresh data key for one attachment. Not cached: there is one per
+    /// file, and a download unwraps it again ([`Keyring::unwrap_data_key`]).
+    pub(crate) fn new_attachment_key(
+        &self,
+        now: Timestamp,
+    ) -> Result<(DataKeyRow, std::sync::Arc<DataKey>)> {
+        self.new_data_key("attachment", now)
+    }
+
+    /// The data key `id`, unwrapped now and not cached.
+    pub(crate) async fn unwrap_data_key(&self, store: &dyn Store, id: &str) -> Result<DataKey> {
+        let row = store
+            .get_data_key(id)
+            .await?
+            .ok_or_else(|| ServiceError::Internal(format!("data key {id} missing")))?;
+        Ok(self.master.unwrap_key(&row.id, &row.wrapped)?)
+    }
+
+    /// A fresh data key for a new conversation: the row to store and the key.
+    pub(crate) fn new_conversation_key(
+        &self,
+        now: Timestamp,
+    ) -> Result<(DataKeyRow, std::sync::Arc<DataKey>)> {
+        let (row, key) = self.new_data_key("conversation", now)?;
         self.cache
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

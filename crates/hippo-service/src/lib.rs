@@ -1,5 +1,5 @@
 //! hippo's use cases: sign-in, sessions, MFA, passwords, user
-//! administration, conversations, messages and receipts. Each use case
+//! administration, conversations, messages, receipts and files. Each use case
 //! checks access first (deny by default), then changes data and appends its
 //! audit record in one transaction, and only then publishes events.
 //!
@@ -7,6 +7,7 @@
 //! SQL of its own.
 
 pub mod actor;
+pub mod attachments;
 pub mod auth;
 pub mod conversations;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod users;
 
 use hippo_core::{AuditAction, Clock, NewAuditEvent, Outcome, User, UserStatus};
 use hippo_crypto::PasswordHasher;
+use hippo_store::blob::BlobStore;
 use hippo_store::{Store, UserRow};
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +44,8 @@ pub struct ServiceConfig {
     pub login_ip_window: Duration,
     /// Shown in authenticator apps.
     pub totp_issuer: String,
+    /// Largest accepted file, in bytes.
+    pub max_upload: u64,
 }
 
 impl Default for ServiceConfig {
@@ -55,6 +59,7 @@ impl Default for ServiceConfig {
             login_ip_max_failures: 50,
             login_ip_window: Duration::from_secs(5 * 60),
             totp_issuer: "hippo".into(),
+            max_upload: 100 * 1024 * 1024,
         }
     }
 }
@@ -62,6 +67,8 @@ impl Default for ServiceConfig {
 /// The application: every use case hangs off this.
 pub struct Hippo {
     pub(crate) store: Arc<dyn Store>,
+    /// File contents (sealed before they get here).
+    pub(crate) blobs: Arc<dyn BlobStore>,
     pub(crate) keys: Arc<Keyring>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: ServiceConfig,
@@ -83,6 +90,7 @@ impl std::fmt::Debug for Hippo {
 impl Hippo {
     pub fn new(
         store: Arc<dyn Store>,
+        blobs: Arc<dyn BlobStore>,
         keys: Arc<Keyring>,
         clock: Arc<dyn Clock>,
         config: ServiceConfig,
@@ -93,6 +101,7 @@ impl Hippo {
             throttle::LoginThrottle::new(config.login_ip_max_failures, config.login_ip_window);
         Self {
             store,
+            blobs,
             keys,
             clock,
             config,

@@ -7,8 +7,8 @@
 
 use crate::{Actor, Event, Hippo, Result, ServiceError};
 use hippo_core::{
-    AuditAction, ConversationId, ErrorCode, Message, MessageBody, MessageId, Outcome, Priority,
-    Timestamp, UserId,
+    AttachmentInfo, AuditAction, ConversationId, ErrorCode, Message, MessageBody, MessageId,
+    Outcome, Priority, Timestamp, UserId,
 };
 use hippo_crypto::{Aad, DataKey};
 use hippo_store::{ConversationRow, MarkKind, MessageRow, ReceiptRow};
@@ -23,6 +23,8 @@ pub struct NewMessage {
     pub body: String,
     pub client_id: Option<String>,
     pub priority: Option<String>,
+    /// Files uploaded earlier (by the sender, or shared with them).
+    pub attachment_ids: Vec<String>,
 }
 
 /// One page of history.
@@ -54,7 +56,48 @@ fn version_aad(conversation: &ConversationId, message: &MessageId, version: i64)
 }
 
 impl Hippo {
-    fn message_view(&self, key: &DataKey, row: &MessageRow) -> Result<Message> {
+    /// Decrypts one page of message rows (one conversation, ascending
+    /// `seq`) with their attachments.
+    pub(crate) async fn messages_view(
+        &self,
+        key: &DataKey,
+        rows: &[MessageRow],
+    ) -> Result<Vec<Message>> {
+        let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+            return Ok(Vec::new());
+        };
+        let mut shared = self
+            .store
+            .list_message_attachments(&first.conversation_id, first.seq - 1, last.seq)
+            .await?
+            .into_iter()
+            .peekable();
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut attachments = Vec::new();
+            while let Some(a) = shared.next_if(|a| a.seq <= row.seq) {
+                if a.message_id == row.id {
+                    attachments.push(self.attachment_info(&a.attachment).await?);
+                }
+            }
+            out.push(self.message_view(key, row, attachments)?);
+        }
+        Ok(out)
+    }
+
+    async fn one_message_view(&self, key: &DataKey, row: &MessageRow) -> Result<Message> {
+        self.messages_view(key, std::slice::from_ref(row))
+            .await?
+            .pop()
+            .ok_or_else(|| ServiceError::Internal("message view missing".into()))
+    }
+
+    fn message_view(
+        &self,
+        key: &DataKey,
+        row: &MessageRow,
+        attachments: Vec<AttachmentInfo>,
+    ) -> Result<Message> {
         let body = match &row.body_enc {
             Some(sealed) => Some(key.open_str(&body_aad(&row.conversation_id, &row.id), sealed)?),
             None => None,
@@ -70,6 +113,7 @@ impl Hippo {
             created_at: row.created_at,
             edited_at: row.edited_at,
             deleted: row.deleted_at.is_some(),
+            attachments,
         })
     }
 
@@ -97,6 +141,13 @@ impl Hippo {
                 "client_id must be 1 to 128 printable characters",
             ));
         }
+        let attachments = self
+            .attachments_for_send(actor, &input.attachment_ids)
+            .await?;
+        let mut infos = Vec::with_capacity(attachments.len());
+        for a in &attachments {
+            infos.push(self.attachment_info(a).await?);
+        }
         let key = self.conversation_key(&conv).await?;
         let now = self.clock.now();
         let mut tx = self.store.begin_write().await?;
@@ -109,7 +160,7 @@ impl Hippo {
                 .await?
         {
             drop(tx); // releases the seq: no gap
-            return self.message_view(&key, &existing);
+            return self.one_message_view(&key, &existing).await;
         }
         let id = MessageId::generate();
         let row = MessageRow {
@@ -125,15 +176,22 @@ impl Hippo {
             deleted_at: None,
         };
         tx.insert_message(&row).await?;
+        for (position, a) in (0_i64..).zip(&attachments) {
+            tx.link_attachment(&row, &a.id, position).await?;
+        }
         tx.append_audit(
             &actor
                 .event(now, AuditAction::MessageSend, Outcome::Success)
                 .resource("message", row.id.as_str())
-                .detail(serde_json::json!({ "conversation_id": conv.id.as_str(), "seq": seq })),
+                .detail(serde_json::json!({
+                    "conversation_id": conv.id.as_str(),
+                    "seq": seq,
+                    "attachment_ids": attachments.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+                })),
         )
         .await?;
         tx.commit().await?;
-        let message = self.message_view(&key, &row)?;
+        let message = self.message_view(&key, &row, infos)?;
         self.events.publish(Event::MessageCreated {
             message: message.clone(),
             recipients: members,
@@ -165,10 +223,7 @@ impl Hippo {
         }
         let key = self.conversation_key(&conv).await?;
         let rows = self.store.list_messages(&conv.id, after_seq, limit).await?;
-        let messages = rows
-            .iter()
-            .map(|r| self.message_view(&key, r))
-            .collect::<Result<Vec<_>>>()?;
+        let messages = self.messages_view(&key, &rows).await?;
         let next_after_seq = messages.last().map_or(after_seq, |m| m.seq);
         let now = self.clock.now();
         let mut tx = self.store.begin_write().await?;
@@ -314,7 +369,7 @@ impl Hippo {
         let mut updated = current;
         updated.body_enc = Some(sealed);
         updated.edited_at = Some(now);
-        let message = self.message_view(&key, &updated)?;
+        let message = self.one_message_view(&key, &updated).await?;
         self.events.publish(Event::MessageUpdated {
             message: message.clone(),
             recipients: members,

@@ -8,7 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 
 /// Highest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const SQLITE: &[(i64, &str, &str)] = &[
     (
@@ -20,6 +20,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         2,
         "messaging",
         include_str!("../migrations/sqlite/0002_messaging.sql"),
+    ),
+    (
+        3,
+        "attachments",
+        include_str!("../migrations/sqlite/0003_attachments.sql"),
     ),
 ];
 
@@ -33,6 +38,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         2,
         "messaging",
         include_str!("../migrations/postgres/0002_messaging.sql"),
+    ),
+    (
+        3,
+        "attachments",
+        include_str!("../migrations/postgres/0003_attachments.sql"),
     ),
 ];
 

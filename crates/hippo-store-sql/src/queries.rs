@@ -48,18 +48,31 @@ macro_rules! select_conversations {
     };
 }
 
+/// `SELECT <every attachments column, prefixed a.> FROM attachments a <tail>`.
+macro_rules! select_attachments {
+    ($extra:literal, $tail:literal) => {
+        concat!(
+            "SELECT ",
+            $extra,
+            "a.id, a.uploader_id, a.data_key_id, a.filename_enc, a.content_type, a.size, a.sha256_enc, ",
+            "a.chunk_size, a.created_at FROM attachments a ",
+            $tail
+        )
+    };
+}
+
 macro_rules! sql_store {
     ($db:ty, $store:ty, $backend:literal) => {
         use async_trait::async_trait;
         use hippo_core::{
-            AuditAction, ConversationId, ConversationKind, MessageId, NewAuditEvent, Outcome, Priority, Role,
+            AttachmentId, AuditAction, ConversationId, ConversationKind, MessageId, NewAuditEvent, Outcome, Priority, Role,
             Session, SessionId, SessionScope, Timestamp, UserId, UserStatus,
         };
         use hippo_store::{
-            AuditRecord, ConversationRow, DataKeyRow, MarkKind, MessageRow, ReceiptRow, Result, UserRow, WriteTx,
+            AttachmentRow, AuditRecord, MessageAttachmentRow, ConversationRow, DataKeyRow, MarkKind, MessageRow, ReceiptRow, Result, UserRow, WriteTx,
         };
         use sqlx::Row;
-        use $crate::queries::{select_conversations, select_messages, select_sessions, select_users};
+        use $crate::queries::{select_attachments, select_conversations, select_messages, select_sessions, select_users};
 
         type DbRow = <$db as sqlx::Database>::Row;
 
@@ -135,6 +148,21 @@ macro_rules! sql_store {
                 created_at: ts(r.try_get("created_at").map_err(g)?),
                 edited_at: r.try_get::<Option<i64>, _>("edited_at").map_err(g)?.map(ts),
                 deleted_at: r.try_get::<Option<i64>, _>("deleted_at").map_err(g)?.map(ts),
+            })
+        }
+
+        fn attachment_from_row(r: &DbRow) -> Result<AttachmentRow> {
+            let g = |e| crate::map_err(e);
+            Ok(AttachmentRow {
+                id: AttachmentId::from_stored(r.try_get("id").map_err(g)?),
+                uploader_id: UserId::from_stored(r.try_get("uploader_id").map_err(g)?),
+                data_key_id: r.try_get("data_key_id").map_err(g)?,
+                filename_enc: r.try_get("filename_enc").map_err(g)?,
+                content_type: r.try_get("content_type").map_err(g)?,
+                size: r.try_get("size").map_err(g)?,
+                sha256_enc: r.try_get("sha256_enc").map_err(g)?,
+                chunk_size: r.try_get("chunk_size").map_err(g)?,
+                created_at: ts(r.try_get("created_at").map_err(g)?),
             })
         }
 
@@ -558,7 +586,53 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn insert_attachment(&mut self, a: &AttachmentRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO attachments (id, uploader_id, data_key_id, filename_enc, content_type, size, \
+                     sha256_enc, chunk_size, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(a.id.as_str())
+                .bind(a.uploader_id.as_str())
+                .bind(&a.data_key_id)
+                .bind(&a.filename_enc)
+                .bind(&a.content_type)
+                .bind(a.size)
+                .bind(&a.sha256_enc)
+                .bind(a.chunk_size)
+                .bind(a.created_at.as_millis())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(())
+            }
+
+            async fn link_attachment(
+                &mut self,
+                m: &MessageRow,
+                attachment: &AttachmentId,
+                position: i64,
+            ) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO message_attachments (message_id, attachment_id, conversation_id, seq, position) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(m.id.as_str())
+                .bind(attachment.as_str())
+                .bind(m.conversation_id.as_str())
+                .bind(m.seq)
+                .bind(position)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(())
+            }
+
             async fn recall_message(&mut self, id: &MessageId, at: Timestamp) -> Result<()> {
+                sqlx::query("DELETE FROM message_attachments WHERE message_id = $1")
+                    .bind(id.as_str())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
                 sqlx::query("UPDATE message_versions SET body_enc = NULL WHERE message_id = $1")
                     .bind(id.as_str())
                     .execute(&mut *self.tx)
@@ -805,6 +879,58 @@ macro_rules! sql_store {
                 row.as_ref().map(message_from_row).transpose()
             }
 
+            async fn get_attachment(&self, id: &AttachmentId) -> Result<Option<AttachmentRow>> {
+                let row = sqlx::query(select_attachments!("", "WHERE a.id = $1"))
+                    .bind(id.as_str())
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(crate::map_err)?;
+                row.as_ref().map(attachment_from_row).transpose()
+            }
+
+            async fn attachment_shared_with(&self, id: &AttachmentId, user: &UserId) -> Result<bool> {
+                let row = sqlx::query(
+                    "SELECT 1 FROM message_attachments ma JOIN conversation_members cm \
+                     ON cm.conversation_id = ma.conversation_id \
+                     WHERE ma.attachment_id = $1 AND cm.user_id = $2 LIMIT 1",
+                )
+                .bind(id.as_str())
+                .bind(user.as_str())
+                .fetch_optional(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                Ok(row.is_some())
+            }
+
+            async fn list_message_attachments(
+                &self,
+                c: &ConversationId,
+                after_seq: i64,
+                up_to_seq: i64,
+            ) -> Result<Vec<MessageAttachmentRow>> {
+                let rows = sqlx::query(select_attachments!(
+                    "ma.message_id, ma.seq, ",
+                    "JOIN message_attachments ma ON ma.attachment_id = a.id \
+                     WHERE ma.conversation_id = $1 AND ma.seq > $2 AND ma.seq <= $3 \
+                     ORDER BY ma.seq, ma.position"
+                ))
+                .bind(c.as_str())
+                .bind(after_seq)
+                .bind(up_to_seq)
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(MessageAttachmentRow {
+                            message_id: MessageId::from_stored(r.try_get("message_id").map_err(crate::map_err)?),
+                            seq: r.try_get("seq").map_err(crate::map_err)?,
+                            attachment: attachment_from_row(r)?,
+                        })
+                    })
+                    .collect()
+            }
+
             async fn receipts(&self, c: &ConversationId, seq: i64) -> Result<Vec<ReceiptRow>> {
                 let rows = sqlx::query(
                     "SELECT user_id, kind, MIN(at) AS at FROM read_marks \
@@ -869,4 +995,7 @@ macro_rules! sql_store {
     };
 }
 
-pub(crate) use {select_conversations, select_messages, select_sessions, select_users, sql_store};
+pub(crate) use {
+    select_attachments, select_conversations, select_messages, select_sessions, select_users,
+    sql_store,
+};

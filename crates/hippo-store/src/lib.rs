@@ -6,15 +6,19 @@
 //! shared storage test suite (`testsuite`, feature `testsuite`) runs against
 //! both.
 
+pub mod blob;
 pub mod chain;
 pub mod records;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 
 use async_trait::async_trait;
-use hippo_core::{ConversationId, MessageId, NewAuditEvent, Session, SessionId, Timestamp, UserId};
+use hippo_core::{
+    AttachmentId, ConversationId, MessageId, NewAuditEvent, Session, SessionId, Timestamp, UserId,
+};
 pub use records::{
-    AuditRecord, ConversationRow, DataKeyRow, MarkKind, MessageRow, ReceiptRow, UserRow,
+    AttachmentRow, AuditRecord, ConversationRow, DataKeyRow, MarkKind, MessageAttachmentRow,
+    MessageRow, ReceiptRow, UserRow,
 };
 
 /// What went wrong in storage, in the terms a use case can act on.
@@ -99,6 +103,19 @@ pub trait Store: Send + Sync + 'static {
         kind: MarkKind,
     ) -> Result<i64>;
 
+    async fn get_attachment(&self, id: &AttachmentId) -> Result<Option<AttachmentRow>>;
+    /// Whether `user` is a member of a conversation where the attachment is
+    /// shared by a message that has not been recalled.
+    async fn attachment_shared_with(&self, id: &AttachmentId, user: &UserId) -> Result<bool>;
+    /// The attachments of the messages with `after_seq < seq <= up_to_seq`,
+    /// ordered by message `seq` and position within the message.
+    async fn list_message_attachments(
+        &self,
+        conversation: &ConversationId,
+        after_seq: i64,
+        up_to_seq: i64,
+    ) -> Result<Vec<MessageAttachmentRow>>;
+
     /// Records activity on a session (the idle timer). Only moves forward.
     async fn touch_session(&self, id: &SessionId, at: Timestamp) -> Result<()>;
 
@@ -180,7 +197,16 @@ pub trait WriteTx: Send {
         body_enc: &[u8],
         at: Timestamp,
     ) -> Result<()>;
-    /// Removes the body and every earlier version; the row stays as a tombstone.
+    async fn insert_attachment(&mut self, attachment: &AttachmentRow) -> Result<()>;
+    /// Shares an attachment with a message (position = order in the message).
+    async fn link_attachment(
+        &mut self,
+        message: &MessageRow,
+        attachment: &AttachmentId,
+        position: i64,
+    ) -> Result<()>;
+    /// Removes the body, every earlier version and the attachment links; the
+    /// row stays as a tombstone.
     async fn recall_message(&mut self, id: &MessageId, at: Timestamp) -> Result<()>;
     /// Number of earlier versions kept for a message.
     async fn count_versions(&mut self, id: &MessageId) -> Result<i64>;

@@ -2,8 +2,8 @@
 //! by `hippo-crypto`; the store never sees their plaintext.
 
 use hippo_core::{
-    AuditAction, ConversationId, ConversationKind, MessageId, Outcome, Priority, Role, SessionId,
-    Timestamp, UserId, UserStatus,
+    AttachmentId, AuditAction, ConversationId, ConversationKind, MessageId, Outcome, Priority,
+    Role, SessionId, Timestamp, UserId, UserStatus,
 };
 
 /// A user account row.
@@ -116,4 +116,32 @@ pub struct ReceiptRow {
     pub user_id: UserId,
     pub delivered_at: Option<Timestamp>,
     pub read_at: Option<Timestamp>,
+}
+
+/// An uploaded file. The bytes are in the blob store, sealed in chunks with
+/// the attachment's own data key (`data_key_id`), which also seals the
+/// filename and the digest (a digest in the clear would confirm whether a
+/// known document is stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentRow {
+    pub id: AttachmentId,
+    pub uploader_id: UserId,
+    pub data_key_id: String,
+    pub filename_enc: Vec<u8>,
+    pub content_type: String,
+    /// Plaintext size in bytes.
+    pub size: i64,
+    /// Lower-case hex SHA-256 of the plaintext, sealed.
+    pub sha256_enc: Vec<u8>,
+    /// Plaintext bytes per sealed chunk.
+    pub chunk_size: i64,
+    pub created_at: Timestamp,
+}
+
+/// An attachment as shared by one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageAttachmentRow {
+    pub message_id: MessageId,
+    pub seq: i64,
+    pub attachment: AttachmentRow,
 }

@@ -10,12 +10,14 @@
 )]
 
 use crate::chain::{GENESIS_HASH, first_break};
-use crate::{ConversationRow, DataKeyRow, MarkKind, MessageRow, Store, StoreError, UserRow};
+use crate::{
+    AttachmentRow, ConversationRow, DataKeyRow, MarkKind, MessageRow, Store, StoreError, UserRow,
+};
+use hippo_core::{AttachmentId, ConversationId, ConversationKind, MessageId, Priority};
 use hippo_core::{
     AuditAction, NewAuditEvent, Outcome, RequestMeta, Role, Session, SessionId, SessionScope,
     Timestamp, UserId, UserStatus,
 };
-use hippo_core::{ConversationId, ConversationKind, MessageId, Priority};
 use std::sync::Arc;
 
 /// Expands into one `#[tokio::test]` per case, each on a fresh store made
@@ -29,6 +31,7 @@ macro_rules! storage_suite {
             failed_logins_count_up,
             totp_steps_are_claimed_once,
             sessions_lifecycle,
+            expired_sessions_are_listed,
             touch_only_moves_forward,
             dropped_transaction_leaves_nothing,
             audit_chain_is_gapless_and_verifies,
@@ -38,6 +41,7 @@ macro_rules! storage_suite {
             conversations_members_and_messages,
             concurrent_senders_get_gapless_seq,
             marks_only_rise_and_make_receipts,
+            attachments_are_shared_by_messages,
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {
@@ -120,6 +124,9 @@ pub async fn users_round_trip_every_field(store: Arc<dyn Store>) {
     assert_eq!(store.get_user_by_index("idx-b").await.unwrap(), None);
     assert_eq!(store.get_user(&UserId::generate()).await.unwrap(), None);
 
+    u.username_index = "idx-renamed".into();
+    u.username_enc = vec![6; 33];
+    u.password_hash = "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3aGFzaA".into();
     u.role = Role::Auditor;
     u.status = UserStatus::Deactivated;
     u.must_change_password = false;
@@ -140,6 +147,23 @@ pub async fn users_round_trip_every_field(store: Arc<dyn Store>) {
     );
     tx.commit().await.unwrap();
     assert_eq!(store.get_user(&u.id).await.unwrap(), Some(u.clone()));
+    assert_eq!(
+        store.get_user_by_index("idx-renamed").await.unwrap(),
+        Some(u.clone())
+    );
+    assert_eq!(store.get_user_by_index("idx-a").await.unwrap(), None);
+
+    // Some again, with values different from the first ones.
+    u.mfa_secret_enc = Some(vec![2; 64]);
+    u.mfa_pending_secret_enc = None;
+    u.totp_last_step = Some(7);
+    u.locked_until = Some(ts(8_000));
+    u.failed_logins = 5;
+    u.updated_at = ts(9_500);
+    let mut tx = store.begin_write().await.unwrap();
+    tx.update_user(&u).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.get_user(&u.id).await.unwrap(), Some(u.clone()));
 
     let second = sample_user("idx-b");
     insert(&store, &second).await;
@@ -153,6 +177,26 @@ pub async fn usernames_are_unique(store: Arc<dyn Store>) {
     let mut tx = store.begin_write().await.unwrap();
     let err = tx.insert_user(&sample_user("same")).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    drop(tx);
+
+    // Renaming onto a taken username is a conflict too.
+    let mut other = sample_user("other");
+    insert(&store, &other).await;
+    other.username_index = "same".into();
+    let mut tx = store.begin_write().await.unwrap();
+    let err = tx.update_user(&other).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    drop(tx);
+    assert_eq!(store.list_users().await.unwrap().len(), 2);
+    assert_eq!(
+        store
+            .get_user(&other.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .username_index,
+        "other"
+    );
 }
 
 pub async fn failed_logins_count_up(store: Arc<dyn Store>) {
@@ -194,6 +238,14 @@ pub async fn totp_steps_are_claimed_once(store: Arc<dyn Store>) {
 pub async fn sessions_lifecycle(store: Arc<dyn Store>) {
     let u = sample_user("sessions");
     insert(&store, &u).await;
+    // Another user's session, which nothing below may end.
+    let bystander = sample_user("bystander");
+    insert(&store, &bystander).await;
+    let other = sample_session(&bystander.id, 500);
+    let mut tx = store.begin_write().await.unwrap();
+    tx.insert_session(&other, "hash-other").await.unwrap();
+    tx.commit().await.unwrap();
+
     let a = sample_session(&u.id, 1_000);
     let mut b = sample_session(&u.id, 2_000);
     b.scope = SessionScope::MfaEnrollment;
@@ -249,6 +301,100 @@ pub async fn sessions_lifecycle(store: Arc<dyn Store>) {
     assert!(store.list_open_sessions(&u.id).await.unwrap().is_empty());
     let c_now = store.get_session(&c.id).await.unwrap().unwrap();
     assert_eq!(c_now.end_reason.as_deref(), Some("deactivated"));
+    assert_eq!(c_now.ended_at, Some(ts(8_000)));
+    // Ending sessions already ended neither reports nor rewrites them.
+    let b_now = store.get_session(&b.id).await.unwrap().unwrap();
+    assert_eq!(b_now.ended_at, Some(ts(7_000)));
+    assert_eq!(b_now.end_reason.as_deref(), Some("password_changed"));
+
+    let mut tx = store.begin_write().await.unwrap();
+    assert!(
+        tx.end_user_sessions(&u.id, None, ts(9_000), "again")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    tx.commit().await.unwrap();
+
+    assert_eq!(
+        store.list_open_sessions(&bystander.id).await.unwrap(),
+        vec![other.clone()],
+        "another user's session is untouched"
+    );
+}
+
+pub async fn expired_sessions_are_listed(store: Arc<dyn Store>) {
+    let u = sample_user("expiry");
+    insert(&store, &u).await;
+    let now = 100_000;
+    let idle_since = 40_000;
+    let mk = |created: i64, last_seen: i64, expires: i64| {
+        let mut s = sample_session(&u.id, created);
+        s.last_seen_at = ts(last_seen);
+        s.expires_at = ts(expires);
+        s
+    };
+    let live = mk(1_000, 50_000, 200_000);
+    let at_absolute_end = mk(2_000, 90_000, now);
+    let past_absolute_end = mk(3_000, 90_000, now - 1);
+    let idle_at_limit = mk(4_000, idle_since, 200_000);
+    let idle_long = mk(5_000, 10_000, 200_000);
+    let ended = mk(6_000, 10_000, 20_000);
+    let mut tx = store.begin_write().await.unwrap();
+    for (i, s) in [
+        &live,
+        &at_absolute_end,
+        &past_absolute_end,
+        &idle_at_limit,
+        &idle_long,
+        &ended,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        tx.insert_session(s, &format!("hash-exp-{i}"))
+            .await
+            .unwrap();
+    }
+    assert!(
+        tx.end_session(&ended.id, ts(30_000), "logout")
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+
+    let mut expired: Vec<SessionId> = store
+        .list_expired_sessions(ts(now), ts(idle_since))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    expired.sort();
+    let mut want = vec![
+        at_absolute_end.id.clone(),
+        past_absolute_end.id.clone(),
+        idle_at_limit.id.clone(),
+        idle_long.id.clone(),
+    ];
+    want.sort();
+    assert_eq!(expired, want);
+
+    // Activity after the idle limit takes a session off the list.
+    store
+        .touch_session(&idle_at_limit.id, ts(idle_since + 1))
+        .await
+        .unwrap();
+    let expired = store
+        .list_expired_sessions(ts(now), ts(idle_since))
+        .await
+        .unwrap();
+    assert_eq!(expired.len(), 3);
+    assert!(
+        expired
+            .iter()
+            .all(|s| s.id != idle_at_limit.id && s.id != live.id)
+    );
 }
 
 pub async fn touch_only_moves_forward(store: Arc<dyn Store>) {
@@ -309,13 +455,12 @@ pub async fn dropped_transaction_leaves_nothing(store: Arc<dyn Store>) {
 }
 
 pub async fn audit_chain_is_gapless_and_verifies(store: Arc<dyn Store>) {
+    let actor = UserId::generate();
+    let session = SessionId::generate();
+    let mut first = event(AuditAction::AuthLogin, 1).actor(Some(&actor), Some(&session));
+    first.patient_id = Some("patient-1".into());
     let mut tx = store.begin_write().await.unwrap();
-    assert_eq!(
-        tx.append_audit(&event(AuditAction::AuthLogin, 1))
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(tx.append_audit(&first).await.unwrap(), 1);
     assert_eq!(
         tx.append_audit(&event(AuditAction::UserCreate, 2))
             .await
@@ -340,13 +485,40 @@ pub async fn audit_chain_is_gapless_and_verifies(store: Arc<dyn Store>) {
     assert_eq!(records[2].outcome, Outcome::Denied);
     assert_eq!(records[2].detail, "{}");
     assert_eq!(records[1].request_id.as_deref(), Some("r2"));
+    // Every field of the event is stored as given.
+    let r = &records[0];
+    assert_eq!(r.at, first.at);
+    assert_eq!(r.actor_id.as_ref(), Some(&actor));
+    assert_eq!(r.session_id.as_ref(), Some(&session));
+    assert_eq!(r.ip.as_deref(), Some("10.0.0.1"));
+    assert_eq!(r.user_agent.as_deref(), Some("suite"));
+    assert_eq!(r.request_id.as_deref(), Some("r1"));
+    assert_eq!(r.action, AuditAction::AuthLogin);
+    assert_eq!(r.resource_type.as_deref(), Some("user"));
+    assert_eq!(r.resource_id.as_deref(), Some("u1"));
+    assert_eq!(r.patient_id.as_deref(), Some("patient-1"));
+    assert_eq!(r.outcome, Outcome::Success);
+    assert_eq!(r.detail, r#"{"n":1}"#);
+    assert_eq!(records[1].actor_id, None);
+    assert_eq!(records[1].patient_id, None);
     assert_eq!(first_break(&records, (0, GENESIS_HASH.into())), None);
-    assert_eq!(store.list_audit(1, 1).await.unwrap().len(), 1);
+    let page = store.list_audit(1, 1).await.unwrap();
+    assert_eq!(page.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![2]);
+    assert!(store.list_audit(3, 10).await.unwrap().is_empty());
+    // A later page continues the chain from where the previous one ended.
+    let rest = store.list_audit(1, 10).await.unwrap();
+    assert_eq!(first_break(&rest, (1, records[0].hash.clone())), None);
 
     // Any change to a stored field is detected at that record.
     let mut tampered = records.clone();
     tampered[1].detail = "{\"n\":999}".into();
     assert_eq!(first_break(&tampered, (0, GENESIS_HASH.into())), Some(2));
+    let mut tampered = records.clone();
+    tampered[0].actor_id = Some(UserId::generate());
+    assert_eq!(first_break(&tampered, (0, GENESIS_HASH.into())), Some(1));
+    let mut tampered = records.clone();
+    tampered[2].at = ts(1);
+    assert_eq!(first_break(&tampered, (0, GENESIS_HASH.into())), Some(3));
     let mut removed = records.clone();
     removed.remove(1);
     assert_eq!(first_break(&removed, (0, GENESIS_HASH.into())), Some(2));
@@ -385,8 +557,14 @@ pub async fn meta_upserts(store: Arc<dyn Store>) {
     let mut tx = store.begin_write().await.unwrap();
     tx.put_meta("k", "v1").await.unwrap();
     tx.put_meta("k", "v2").await.unwrap();
+    tx.put_meta("other", "x").await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.get_meta("k").await.unwrap().as_deref(), Some("v2"));
+    let mut tx = store.begin_write().await.unwrap();
+    tx.put_meta("k", "v3").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.get_meta("k").await.unwrap().as_deref(), Some("v3"));
+    assert_eq!(store.get_meta("other").await.unwrap().as_deref(), Some("x"));
 }
 
 pub async fn data_keys_round_trip(store: Arc<dyn Store>) {
@@ -400,7 +578,13 @@ pub async fn data_keys_round_trip(store: Arc<dyn Store>) {
     let mut tx = store.begin_write().await.unwrap();
     tx.insert_data_key(&k).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(store.list_data_keys().await.unwrap(), vec![k]);
+    assert_eq!(store.list_data_keys().await.unwrap(), vec![k.clone()]);
+    assert_eq!(store.get_data_key("key-1").await.unwrap(), Some(k.clone()));
+    assert_eq!(store.get_data_key("key-2").await.unwrap(), None);
+    // Key ids are unique.
+    let mut tx = store.begin_write().await.unwrap();
+    let err = tx.insert_data_key(&k).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
 }
 
 /// A conversation (with its data key row) between two fresh users.
@@ -644,4 +828,101 @@ pub async fn marks_only_rise_and_make_receipts(store: Arc<dyn Store>) {
     assert_eq!(r4[0].delivered_at, Some(ts(3_000)));
     assert_eq!(r4[0].read_at, None);
     assert!(store.receipts(&c.id, 6).await.unwrap().is_empty());
+}
+
+pub async fn attachments_are_shared_by_messages(store: Arc<dyn Store>) {
+    let (c, a, b) = conversation_of_two(&store).await;
+    let outsider = sample_user(&format!("o-{}", UserId::generate()));
+    insert(&store, &outsider).await;
+    let key = DataKeyRow {
+        id: format!("k-{}", UserId::generate()),
+        purpose: "attachment".into(),
+        wrapped: vec![2; 60],
+        master_key_check: "abc".into(),
+        created_at: ts(1),
+    };
+    let file = |n: u8| AttachmentRow {
+        id: AttachmentId::generate(),
+        uploader_id: a.id.clone(),
+        data_key_id: key.id.clone(),
+        filename_enc: vec![n; 33],
+        content_type: "application/pdf".into(),
+        size: 5_000_000_000 + i64::from(n),
+        sha256_enc: vec![n; 93],
+        chunk_size: 65_536,
+        created_at: ts(50),
+    };
+    let (f1, f2, f3) = (file(1), file(2), file(3));
+    let mut tx = store.begin_write().await.unwrap();
+    tx.insert_data_key(&key).await.unwrap();
+    for f in [&f1, &f2, &f3] {
+        tx.insert_attachment(f).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store.get_attachment(&f1.id).await.unwrap(),
+        Some(f1.clone())
+    );
+    assert_eq!(
+        store
+            .get_attachment(&AttachmentId::generate())
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(!store.attachment_shared_with(&f1.id, &b.id).await.unwrap());
+
+    // Message 1 shares f2 then f1; message 2 has none; message 3 shares f3.
+    let mut tx = store.begin_write().await.unwrap();
+    let mut messages = Vec::new();
+    for _ in 0..3 {
+        let seq = tx.next_seq(&c.id, ts(100)).await.unwrap();
+        let m = message(&c, &a.id, seq, None);
+        tx.insert_message(&m).await.unwrap();
+        messages.push(m);
+    }
+    tx.link_attachment(&messages[0], &f2.id, 0).await.unwrap();
+    tx.link_attachment(&messages[0], &f1.id, 1).await.unwrap();
+    tx.link_attachment(&messages[2], &f3.id, 0).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let listed = store.list_message_attachments(&c.id, 0, 3).await.unwrap();
+    let got: Vec<(i64, &AttachmentId)> = listed.iter().map(|r| (r.seq, &r.attachment.id)).collect();
+    assert_eq!(got, vec![(1, &f2.id), (1, &f1.id), (3, &f3.id)]);
+    assert_eq!(listed[1].attachment, f1);
+    assert_eq!(listed[0].message_id, messages[0].id);
+    let later: Vec<i64> = store
+        .list_message_attachments(&c.id, 1, 3)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.seq)
+        .collect();
+    assert_eq!(later, vec![3]);
+    assert!(store.attachment_shared_with(&f1.id, &b.id).await.unwrap());
+    assert!(
+        !store
+            .attachment_shared_with(&f1.id, &outsider.id)
+            .await
+            .unwrap()
+    );
+
+    // Removal from the conversation and recall of the message both end it.
+    let mut tx = store.begin_write().await.unwrap();
+    tx.recall_message(&messages[0].id, ts(200)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(!store.attachment_shared_with(&f1.id, &b.id).await.unwrap());
+    assert!(store.attachment_shared_with(&f3.id, &b.id).await.unwrap());
+    let mut tx = store.begin_write().await.unwrap();
+    tx.remove_member(&c.id, &b.id).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(!store.attachment_shared_with(&f3.id, &b.id).await.unwrap());
+    assert_eq!(
+        store
+            .list_message_attachments(&c.id, 0, 3)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

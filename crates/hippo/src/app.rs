@@ -9,6 +9,7 @@ use hippo_core::Clock;
 use hippo_crypto::{MasterKey, PasswordHasher};
 use hippo_service::{Hippo, Keyring, ServiceConfig};
 use hippo_store::Store;
+use hippo_store::blob::LocalDirBlobs;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -43,6 +44,7 @@ pub fn service_config(config: &Config) -> ServiceConfig {
         login_max_failures: config.login_max_failures,
         login_lockout: config.login_lockout,
         require_mfa: config.require_mfa,
+        max_upload: config.max_upload,
         ..ServiceConfig::default()
     }
 }
@@ -77,8 +79,12 @@ pub async fn open_with(
     let (master, created_master_key) =
         MasterKey::load_or_create(&config.master_key_file, !initialised)?;
     let keys = Keyring::open(store.as_ref(), master, clock.now()).await?;
+    let blobs = LocalDirBlobs::open(config.data_dir.join("blobs"))
+        .await
+        .context("cannot open the file store (<data-dir>/blobs)")?;
     let hippo = Arc::new(Hippo::new(
         store.clone(),
+        Arc::new(blobs),
         Arc::new(keys),
         clock,
         service_config(config),

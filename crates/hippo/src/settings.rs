@@ -90,7 +90,7 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc {
         key: "max_upload",
         default: "100MiB",
-        doc: "Largest accepted file upload (takes effect with file sharing).",
+        doc: "Largest accepted file upload; larger uploads get 413 payload_too_large.",
     },
     SettingDoc {
         key: "retention",
@@ -419,10 +419,10 @@ impl SettingArgs {
             None => true,
         };
         let max_upload = match pick("max_upload", &self.max_upload) {
-            Some(v) => {
-                inactive.push("max_upload");
-                parse_size(&v).map_err(|e| bad("max_upload", e))?
-            }
+            Some(v) => match parse_size(&v).map_err(|e| bad("max_upload", e))? {
+                0 => return Err(bad("max_upload", "must be more than 0 bytes")),
+                n => n,
+            },
             None => 100 * 1024 * 1024,
         };
         let retention = match pick("retention", &self.retention) {

@@ -20,7 +20,8 @@ pub struct SendMessageRequest {
     pub client_id: Option<String>,
     /// `normal` (default) or `urgent`.
     pub priority: Option<String>,
-    /// Not yet supported: must be empty.
+    /// Files uploaded with `POST /api/v1/attachments` (yours, or shared
+    /// with you), at most 10.
     pub attachment_ids: Option<Vec<String>>,
 }
 
@@ -34,12 +35,6 @@ pub async fn send_message(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<SendMessageRequest>,
 ) -> ApiResult<(StatusCode, Json<MessageResponse>)> {
-    if req.attachment_ids.as_ref().is_some_and(|a| !a.is_empty()) {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            "attachments are not supported yet",
-        ));
-    }
     let m = state
         .hippo
         .send_message(
@@ -49,6 +44,7 @@ pub async fn send_message(
                 body: req.body,
                 client_id: req.client_id,
                 priority: req.priority,
+                attachment_ids: req.attachment_ids.unwrap_or_default(),
             },
         )
         .await?;

@@ -1,6 +1,7 @@
 //! One module per resource. A handler parses, calls one service function
 //! and shapes the response.
 
+pub mod attachments;
 pub mod auth;
 pub mod conversations;
 pub mod health;

@@ -94,6 +94,31 @@ impl From<&hippo_core::Conversation> for ConversationResponse {
     }
 }
 
+/// An uploaded file as clients see it; the bytes are at
+/// `GET /api/v1/attachments/{id}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentResponse {
+    pub id: String,
+    pub filename: String,
+    pub content_type: String,
+    /// Bytes.
+    pub size: u64,
+    /// Lower-case hex SHA-256 of the bytes.
+    pub sha256: String,
+}
+
+impl From<&hippo_core::AttachmentInfo> for AttachmentResponse {
+    fn from(a: &hippo_core::AttachmentInfo) -> Self {
+        Self {
+            id: a.id.to_string(),
+            filename: a.filename.clone(),
+            content_type: a.content_type.clone(),
+            size: a.size,
+            sha256: a.sha256.clone(),
+        }
+    }
+}
+
 /// A message. A recalled message has `deleted: true` and no body.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessageResponse {
@@ -105,8 +130,7 @@ pub struct MessageResponse {
     pub body: Option<String>,
     /// `normal` or `urgent`.
     pub priority: String,
-    #[schema(value_type = Vec<Object>)]
-    pub attachments: Vec<serde_json::Value>,
+    pub attachments: Vec<AttachmentResponse>,
     pub created_at: String,
     pub edited_at: Option<String>,
     pub deleted: bool,
@@ -126,7 +150,7 @@ impl From<&hippo_core::Message> for MessageResponse {
             sender_id: m.sender_id.to_string(),
             body: m.body.clone(),
             priority: m.priority.as_str().to_owned(),
-            attachments: Vec::new(),
+            attachments: m.attachments.iter().map(AttachmentResponse::from).collect(),
             created_at: m.created_at.to_rfc3339(),
             edited_at: m.edited_at.map(|t| t.to_rfc3339()),
             deleted: m.deleted,

@@ -26,8 +26,8 @@ async fn display_names_and_usernames_are_not_stored_in_clear() {
 }
 
 /// Fails if any needle appears in clear in the database (every table of the
-/// test's PostgreSQL schema, or every byte of the SQLite data dir: database,
-/// WAL, keys, certificates).
+/// test's PostgreSQL schema) or in any byte of the data dir (SQLite
+/// database and WAL, blob store, keys, certificates).
 async fn assert_absent(s: &TestServer, needles: &[&str]) {
     if on_postgres() {
         use sqlx::Connection;
@@ -55,7 +55,10 @@ async fn assert_absent(s: &TestServer, needles: &[&str]) {
                 assert!(!all.contains(&hex), "hex plaintext {needle:?} in {table}");
             }
         }
-    } else {
+    }
+    // The data dir: the SQLite database and WAL, and on every backend the
+    // blob store, keys and certificates.
+    {
         let mut found = Vec::new();
         for entry in walk(&s.config.data_dir) {
             let bytes = std::fs::read(&entry).unwrap();
@@ -113,6 +116,47 @@ async fn message_bodies_and_titles_are_not_stored_in_clear() {
         &["Quixotic Marmalade", "Flibbertigibbet", "Snollygoster"],
     )
     .await;
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn file_contents_and_names_are_not_stored_in_clear() {
+    let s = TestServer::start().await;
+    let (_, a, _) = s.signed_in("ana", "clinician").await;
+    let (b_id, _, _) = s.signed_in("ben", "clinician").await;
+    let content = "Bamboozle canary: haemoglobin 9.1 g/dL, Kerfuffle ward\n".repeat(3000);
+    let resp = s
+        .client
+        .post(s.url("/api/v1/attachments?filename=Lollygag%20results.txt"))
+        .bearer_auth(&a)
+        .header("content-type", "text/plain")
+        .body(content.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let info: serde_json::Value = resp.json().await.unwrap();
+    let (status, body) = s
+        .post(
+            "/api/v1/conversations",
+            Some(&a),
+            json!({ "kind": "direct", "member_ids": [b_id] }),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{body}");
+    let (status, msg) = s
+        .post(
+            &format!(
+                "/api/v1/conversations/{}/messages",
+                body["id"].as_str().unwrap()
+            ),
+            Some(&a),
+            json!({ "body": "results", "attachment_ids": [info["id"]] }),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{msg}");
+    let sha = info["sha256"].as_str().unwrap().to_owned();
+    assert_absent(&s, &["Bamboozle canary", "Kerfuffle", "Lollygag", &sha]).await;
     s.stop().await;
 }
 

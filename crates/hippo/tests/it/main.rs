@@ -12,6 +12,7 @@ mod at_rest;
 mod auth;
 mod cli;
 mod crash;
+mod files;
 mod http;
 mod messaging;
 mod support;
