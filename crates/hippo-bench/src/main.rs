@@ -326,6 +326,8 @@ async fn run(o: &Options, data: &Path, port: u16, pid: u32, user_ids: &[String])
     let (cpu0, _, _) = proc_stats(pid)?;
     let accepted = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
+    let failures: Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>> =
+        Arc::default();
     let next_slot = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let send_start = Instant::now();
@@ -337,6 +339,7 @@ async fn run(o: &Options, data: &Path, port: u16, pid: u32, user_ids: &[String])
             tokens.clone(),
             conversations.clone(),
         );
+        let failures = failures.clone();
         let (accepted, failed, next_slot, stop, rate) = (
             accepted.clone(),
             failed.clone(),
@@ -364,10 +367,37 @@ async fn run(o: &Options, data: &Path, port: u16, pid: u32, user_ids: &[String])
                     .json(&json!({ "body": format!("t:{sent}") }))
                     .send()
                     .await;
-                match r {
-                    Ok(r) if r.status().as_u16() == 201 => accepted.fetch_add(1, Ordering::Relaxed),
-                    _ => failed.fetch_add(1, Ordering::Relaxed),
+                let why = match r {
+                    Ok(r) if r.status().as_u16() == 201 => {
+                        accepted.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    Ok(r) => {
+                        let status = r.status().as_u16();
+                        let body = r.text().await.unwrap_or_default();
+                        let code = serde_json::from_str::<serde_json::Value>(&body)
+                            .ok()
+                            .and_then(|v| v["code"].as_str().map(str::to_owned))
+                            .unwrap_or_default();
+                        format!("{status} {code}")
+                    }
+                    Err(e) if e.is_timeout() => "client timeout".to_owned(),
+                    Err(e) => {
+                        let mut why = format!("connection error: {e}");
+                        let mut source = std::error::Error::source(&e);
+                        while let Some(inner) = source {
+                            why.push_str(&format!(": {inner}"));
+                            source = inner.source();
+                        }
+                        why
+                    }
                 };
+                failed.fetch_add(1, Ordering::Relaxed);
+                *failures
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .entry(why)
+                    .or_insert(0) += 1;
             }
         }));
     }
@@ -396,6 +426,13 @@ async fn run(o: &Options, data: &Path, port: u16, pid: u32, user_ids: &[String])
         n as f64 / elapsed,
         failed.load(Ordering::Relaxed)
     );
+    for (why, count) in failures
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+    {
+        println!("  failed: {count} × {why}");
+    }
     println!(
         "deliveries: {} (expected {})",
         lat.len(),

@@ -38,6 +38,10 @@ const DELIVERY_FLUSH: Duration = Duration::from_millis(250);
 pub const RECONCILE_INTERVAL: Duration = Duration::from_secs(5);
 /// Largest frame a client may send.
 const MAX_CLIENT_FRAME: usize = 16 * 1024;
+/// Per-socket read buffer (client frames are small).
+const READ_BUFFER: usize = 1024;
+/// Frames are written once this much is buffered, or on flush.
+const WRITE_BUFFER: usize = 16 * 1024;
 
 /// What a connection's writer receives.
 #[derive(Debug)]
@@ -397,8 +401,13 @@ pub async fn stream(State(state): State<AppState>, parts: Parts) -> Response {
         },
         None => None,
     };
+    // Clients send only tiny frames (auth, pings), so a small read buffer
+    // does; tungstenite's default (128 KiB per socket, allocated up front)
+    // would dominate the memory of every idle connection.
     ws.max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| async move {
             run(socket, state, actor, meta).await;
         })

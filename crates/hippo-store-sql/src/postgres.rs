@@ -45,8 +45,8 @@ impl PgStore {
         &self.pool
     }
 
-    async fn begin_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
-        self.pool.begin().await.map_err(crate::map_err)
+    async fn begin_tx(&self) -> Result<PgTx, StoreError> {
+        Ok(PgTx(self.pool.begin().await.map_err(crate::map_err)?))
     }
 
     async fn close_pools(&self) {
@@ -54,4 +54,28 @@ impl PgStore {
     }
 }
 
-crate::queries::sql_store!(sqlx::Postgres, PgStore, "postgres");
+/// A PostgreSQL write transaction (each commits on its own; PostgreSQL
+/// groups concurrent commits into one WAL flush by itself).
+pub struct PgTx(sqlx::Transaction<'static, sqlx::Postgres>);
+
+impl PgTx {
+    async fn commit(self) -> Result<(), StoreError> {
+        self.0.commit().await.map_err(crate::map_err)
+    }
+}
+
+impl std::ops::Deref for PgTx {
+    type Target = sqlx::PgConnection;
+
+    fn deref(&self) -> &sqlx::PgConnection {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for PgTx {
+    fn deref_mut(&mut self) -> &mut sqlx::PgConnection {
+        &mut self.0
+    }
+}
+
+crate::queries::sql_store!(sqlx::Postgres, PgStore, "postgres", PgTx);

@@ -1,7 +1,8 @@
 //! Every SQL statement hippo runs, written once. [`sql_store!`] expands them
 //! for one sqlx driver and implements `Store` and `WriteTx` for that
 //! backend's store type, which supplies `reader()` (a pool for reads) and
-//! `begin_tx()` (a write transaction started the backend's way).
+//! `begin_tx()` (a write transaction started the backend's way: a value that
+//! derefs to the driver's connection and has `commit()`).
 
 /// `SELECT <every users column> FROM users <tail>`.
 macro_rules! select_users {
@@ -62,7 +63,7 @@ macro_rules! select_attachments {
 }
 
 macro_rules! sql_store {
-    ($db:ty, $store:ty, $backend:literal) => {
+    ($db:ty, $store:ty, $backend:literal, $txty:ty) => {
         use async_trait::async_trait;
         use hippo_core::{
             AttachmentId, AuditAction, ConversationId, ConversationKind, MessageId, NewAuditEvent, Outcome, Priority, Role,
@@ -213,7 +214,7 @@ macro_rules! sql_store {
 
         /// One write transaction on this backend.
         pub struct Tx {
-            tx: sqlx::Transaction<'static, $db>,
+            tx: $txty,
         }
 
         #[async_trait]
@@ -681,7 +682,7 @@ macro_rules! sql_store {
             }
 
             async fn commit(self: Box<Self>) -> Result<()> {
-                self.tx.commit().await.map_err(crate::map_err)
+                self.tx.commit().await
             }
         }
 
@@ -985,7 +986,7 @@ macro_rules! sql_store {
                 .execute(&mut *tx)
                 .await
                 .map_err(crate::map_err)?;
-                tx.commit().await.map_err(crate::map_err)
+                tx.commit().await
             }
 
             async fn close(&self) {

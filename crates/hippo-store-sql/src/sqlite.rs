@@ -1,9 +1,11 @@
 //! SQLite backend: one file in the data dir, WAL journal, `synchronous=FULL`
-//! so a commit is on disk before any 2xx. One writer connection (writes start
-//! with `BEGIN IMMEDIATE`, so they queue instead of failing) and a small pool
-//! of readers. Other processes (the admin CLI) share the file safely; they
-//! wait up to `busy_timeout` for the write lock.
+//! so a commit is on disk before any 2xx. One writer connection, shared by
+//! group commit ([`crate::group_commit`]: concurrent write transactions are
+//! savepoints in one `BEGIN IMMEDIATE … COMMIT`, one fsync for all), and a
+//! small pool of readers. Other processes (the admin CLI) share the file
+//! safely; they wait up to `busy_timeout` for the write lock.
 
+use crate::group_commit::{GroupTx, GroupWriter};
 use hippo_store::StoreError;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -13,7 +15,7 @@ use std::time::Duration;
 
 /// The SQLite store.
 pub struct SqliteStore {
-    writer: SqlitePool,
+    writer: GroupWriter,
     reader: SqlitePool,
 }
 
@@ -52,12 +54,14 @@ impl SqliteStore {
             .run(&writer)
             .await
             .map_err(|e| StoreError::Other(format!("migrating SQLite database: {e}")))?;
+        writer.close().await;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await
             .map_err(crate::map_err)?;
+        let writer = GroupWriter::new(crate::group_commit::connect(&opts).await?);
         Ok(Self { writer, reader })
     }
 
@@ -65,17 +69,24 @@ impl SqliteStore {
         &self.reader
     }
 
-    async fn begin_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        self.writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(crate::map_err)
+    /// Committed write transactions and the `COMMIT`s that carried them;
+    /// their ratio is the average batch size of group commit.
+    pub fn commit_stats(&self) -> (u64, u64) {
+        let s = self.writer.stats();
+        (
+            s.transactions.load(std::sync::atomic::Ordering::Relaxed),
+            s.batches.load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
+    async fn begin_tx(&self) -> Result<GroupTx, StoreError> {
+        self.writer.begin().await
     }
 
     async fn close_pools(&self) {
-        self.reader.close().await;
         self.writer.close().await;
+        self.reader.close().await;
     }
 }
 
-crate::queries::sql_store!(sqlx::Sqlite, SqliteStore, "sqlite");
+crate::queries::sql_store!(sqlx::Sqlite, SqliteStore, "sqlite", GroupTx);
