@@ -383,6 +383,7 @@ async fn run(o: &Options, data: &Path, port: u16, pid: u32, user_ids: &[String])
                     }
                     Err(e) if e.is_timeout() => "client timeout".to_owned(),
                     Err(e) => {
+                        let e = e.without_url();
                         let mut why = format!("connection error: {e}");
                         let mut source = std::error::Error::source(&e);
                         while let Some(inner) = source {
