@@ -326,8 +326,7 @@ async fn run(o: &Options, data: &Path, port: u16, pid: u32, user_ids: &[String])
     let (cpu0, _, _) = proc_stats(pid)?;
     let accepted = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
-    let failures: Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>> =
-        Arc::default();
+    let failures: Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>> = Arc::default();
     let next_slot = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let send_start = Instant::now();

@@ -54,6 +54,8 @@ actions! {
     BreakGlassOpen => "break_glass.open",
     AuditQuery => "audit.query",
     AuditExport => "audit.export",
+    AuditVerify => "audit.verify",
+    BreakGlassReview => "break_glass.review",
     PatientCreate => "patient.create",
     PatientRead => "patient.read",
     WhatsappSend => "whatsapp.send",

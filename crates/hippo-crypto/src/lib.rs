@@ -5,14 +5,18 @@
 //! FIPS 140-3 build needs no code change; argon2id is outside that boundary
 //! (see docs/adr/0002-crypto.md).
 
+pub mod audit_key;
 pub mod envelope;
+pub mod key_file;
 pub mod master_key;
 pub mod password;
 pub mod random;
 pub mod token;
 pub mod totp;
 
+pub use audit_key::AuditSigningKey;
 pub use envelope::{Aad, DataKey, IndexKey, SEAL_OVERHEAD};
+pub use key_file::KeyFileError;
 pub use master_key::{MasterKey, MasterKeyError};
 pub use password::{PasswordError, PasswordHasher, PasswordPolicy};
 

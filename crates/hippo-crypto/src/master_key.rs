@@ -5,33 +5,13 @@
 use crate::{CryptoError, DataKey, hex, random};
 use aws_lc_rs::aead::{AES_256_GCM, Aad, RandomizedNonceKey};
 use aws_lc_rs::hmac;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use std::fmt;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use zeroize::Zeroizing;
 
 const FILE_PREFIX: &str = "hippo-master-key-v1:";
 
-#[derive(Debug, thiserror::Error)]
-pub enum MasterKeyError {
-    #[error("master key file {0} does not exist")]
-    Missing(PathBuf),
-    #[error(
-        "master key file {path} is readable by group or others (mode {mode:o}); run: chmod 600 {path}"
-    )]
-    TooOpen { path: PathBuf, mode: u32 },
-    #[error("master key file {0} is not a hippo master key")]
-    Malformed(PathBuf),
-    #[error("master key file {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("could not generate a master key")]
-    Crypto,
-}
+pub use crate::key_file::KeyFileError as MasterKeyError;
 
 /// The 256-bit master key.
 pub struct MasterKey {
@@ -54,61 +34,22 @@ impl MasterKey {
     /// Loads the key; creates it (mode 0600) when `create` and the file is
     /// absent. Returns the key and whether it was created.
     pub fn load_or_create(path: &Path, create: bool) -> Result<(Self, bool), MasterKeyError> {
-        let io = |source| MasterKeyError::Io {
-            path: path.to_owned(),
-            source,
-        };
-        if !path.exists() {
-            if !create {
-                return Err(MasterKeyError::Missing(path.to_owned()));
-            }
-            let key = Self::generate().map_err(|_| MasterKeyError::Crypto)?;
-            let text = Zeroizing::new(format!(
-                "{FILE_PREFIX}{}\n",
-                STANDARD.encode(key.bytes.as_ref())
-            ));
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            let mut f = opts.open(path).map_err(io)?;
-            f.write_all(text.as_bytes()).map_err(io)?;
-            f.sync_all().map_err(io)?;
-            return Ok((key, true));
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path).map_err(io)?.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                return Err(MasterKeyError::TooOpen {
-                    path: path.to_owned(),
-                    mode,
-                });
-            }
-        }
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(io)?);
-        let b64 = text
-            .trim()
-            .strip_prefix(FILE_PREFIX)
-            .ok_or_else(|| MasterKeyError::Malformed(path.to_owned()))?;
-        let raw = Zeroizing::new(
-            STANDARD
-                .decode(b64)
-                .map_err(|_| MasterKeyError::Malformed(path.to_owned()))?,
-        );
+        let (raw, created) =
+            crate::key_file::load_or_create("master key", path, FILE_PREFIX, create, || {
+                Self::generate().map(|k| Zeroizing::new(k.bytes.to_vec()))
+            })?;
         let bytes: [u8; 32] = raw
             .as_slice()
             .try_into()
-            .map_err(|_| MasterKeyError::Malformed(path.to_owned()))?;
+            .map_err(|_| MasterKeyError::Malformed {
+                kind: "master key",
+                path: path.to_owned(),
+            })?;
         Ok((
             Self {
                 bytes: Zeroizing::new(bytes),
             },
-            false,
+            created,
         ))
     }
 
@@ -194,14 +135,14 @@ mod tests {
         let missing = dir.path().join("nope.key");
         assert!(matches!(
             MasterKey::load_or_create(&missing, false),
-            Err(MasterKeyError::Missing(_))
+            Err(MasterKeyError::Missing { .. })
         ));
         let garbage = dir.path().join("garbage.key");
         std::fs::write(&garbage, "hello").unwrap();
         std::fs::set_permissions(&garbage, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert!(matches!(
             MasterKey::load_or_create(&garbage, false),
-            Err(MasterKeyError::Malformed(_))
+            Err(MasterKeyError::Malformed { .. })
         ));
     }
 

@@ -123,6 +123,18 @@ pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
         .route("/messages/{id}/receipts", get(routes::messages::receipts))
         .route("/attachments", post(routes::attachments::upload))
         .route("/attachments/{id}", get(routes::attachments::download))
+        .route("/audit", get(routes::audit::query_audit))
+        .route("/audit/verify", get(routes::audit::verify))
+        .route("/audit/export", get(routes::audit::export))
+        .route(
+            "/reports/patient-access/{patient_id}",
+            get(routes::audit::patient_access),
+        )
+        .route(
+            "/reports/user-activity/{user_id}",
+            get(routes::audit::user_activity),
+        )
+        .route("/reports/breach-scope", get(routes::audit::breach_scope))
         .route("/stream", get(stream::stream))
         .route("/openapi.json", get(openapi::openapi_json));
 

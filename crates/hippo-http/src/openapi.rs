@@ -2,7 +2,7 @@
 //! served at `GET /api/v1/openapi.json`.
 
 use crate::problem::Problem;
-use crate::routes::{attachments, auth, conversations, health, me, messages, users, wire};
+use crate::routes::{attachments, audit, auth, conversations, health, me, messages, users, wire};
 use crate::stream;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -21,10 +21,13 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         messages::send_message, messages::list_messages, messages::edit_message, messages::delete_message,
         messages::mark_read, messages::receipts,
         attachments::upload, attachments::download,
+        audit::query_audit, audit::verify, audit::export,
+        audit::patient_access, audit::user_activity, audit::breach_scope,
         stream::stream,
         openapi_json,
     ),
-    components(schemas(Problem, wire::UserResponse, wire::SessionResponse, wire::ConversationResponse, wire::MessageResponse, wire::AttachmentResponse)),
+    components(schemas(Problem, wire::UserResponse, wire::SessionResponse, wire::ConversationResponse, wire::MessageResponse, wire::AttachmentResponse,
+        audit::AuditPageResponse, audit::VerifyResponse, audit::ReportResponse, audit::TallyResponse)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;

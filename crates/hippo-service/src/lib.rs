@@ -8,6 +8,8 @@
 
 pub mod actor;
 pub mod attachments;
+pub mod audit;
+pub mod audit_format;
 pub mod auth;
 pub mod conversations;
 pub mod error;
@@ -46,6 +48,8 @@ pub struct ServiceConfig {
     pub totp_issuer: String,
     /// Largest accepted file, in bytes.
     pub max_upload: u64,
+    /// How long emergency access to a conversation lasts.
+    pub break_glass_duration: Duration,
 }
 
 impl Default for ServiceConfig {
@@ -60,6 +64,7 @@ impl Default for ServiceConfig {
             login_ip_window: Duration::from_secs(5 * 60),
             totp_issuer: "hippo".into(),
             max_upload: 100 * 1024 * 1024,
+            break_glass_duration: Duration::from_secs(3600),
         }
     }
 }
@@ -77,6 +82,8 @@ pub struct Hippo {
     pub(crate) hash_permits: Semaphore,
     pub(crate) events: EventBus,
     pub(crate) throttle: throttle::LoginThrottle,
+    /// Signs audit checkpoints; without it none are written.
+    pub(crate) audit_key: Option<Arc<hippo_crypto::AuditSigningKey>>,
 }
 
 impl std::fmt::Debug for Hippo {
@@ -109,7 +116,15 @@ impl Hippo {
             hash_permits: Semaphore::new(permits),
             events: EventBus::new(),
             throttle,
+            audit_key: None,
         }
+    }
+
+    /// Sets the key that signs audit checkpoints.
+    #[must_use]
+    pub fn with_audit_key(mut self, key: Arc<hippo_crypto::AuditSigningKey>) -> Self {
+        self.audit_key = Some(key);
+        self
     }
 
     pub fn config(&self) -> &ServiceConfig {

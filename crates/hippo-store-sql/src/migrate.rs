@@ -8,7 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 
 /// Highest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const SQLITE: &[(i64, &str, &str)] = &[
     (
@@ -25,6 +25,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         3,
         "attachments",
         include_str!("../migrations/sqlite/0003_attachments.sql"),
+    ),
+    (
+        4,
+        "audit checkpoints",
+        include_str!("../migrations/sqlite/0004_audit_checkpoints.sql"),
     ),
 ];
 
@@ -43,6 +48,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         3,
         "attachments",
         include_str!("../migrations/postgres/0003_attachments.sql"),
+    ),
+    (
+        4,
+        "audit checkpoints",
+        include_str!("../migrations/postgres/0004_audit_checkpoints.sql"),
     ),
 ];
 

@@ -70,7 +70,7 @@ macro_rules! sql_store {
             Session, SessionId, SessionScope, Timestamp, UserId, UserStatus,
         };
         use hippo_store::{
-            AttachmentRow, AuditRecord, MessageAttachmentRow, ConversationRow, DataKeyRow, MarkKind, MessageRow, ReceiptRow, Result, UserRow, WriteTx,
+            AttachmentRow, AuditFilter, AuditRecord, CheckpointRow, MessageAttachmentRow, ConversationRow, DataKeyRow, MarkKind, MessageRow, ReceiptRow, Result, UserRow, WriteTx,
         };
         use sqlx::Row;
         use $crate::queries::{select_attachments, select_conversations, select_messages, select_sessions, select_users};
@@ -442,6 +442,21 @@ macro_rules! sql_store {
                 Ok(seq)
             }
 
+            async fn insert_checkpoint(&mut self, c: &CheckpointRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO audit_checkpoints (seq, head_hash, at, signature, key_id) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(c.seq)
+                .bind(&c.head_hash)
+                .bind(c.at.as_millis())
+                .bind(&c.signature)
+                .bind(&c.key_id)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(())
+            }
+
             async fn insert_conversation(&mut self, c: &ConversationRow) -> Result<()> {
                 sqlx::query(
                     "INSERT INTO conversations (id, kind, title_enc, data_key_id, created_by, created_at, \
@@ -800,6 +815,66 @@ macro_rules! sql_store {
                 .await
                 .map_err(crate::map_err)?;
                 rows.iter().map(audit_from_row).collect()
+            }
+
+            async fn query_audit(&self, f: &AuditFilter, after_seq: i64, limit: i64) -> Result<Vec<AuditRecord>> {
+                let rows = sqlx::query(
+                    "SELECT seq, at, actor_id, session_id, ip, user_agent, request_id, action, \
+                     resource_type, resource_id, patient_id, outcome, detail, prev_hash, hash \
+                     FROM audit_events WHERE seq > $1 \
+                     AND ($2 IS NULL OR actor_id = $2) AND ($3 IS NULL OR action = $3) \
+                     AND ($4 IS NULL OR resource_id = $4) AND ($5 IS NULL OR patient_id = $5) \
+                     AND ($6 IS NULL OR outcome = $6) AND ($7 IS NULL OR session_id = $7) \
+                     AND ($8 IS NULL OR ip = $8) AND ($9 IS NULL OR at >= $9) AND ($10 IS NULL OR at < $10) \
+                     ORDER BY seq LIMIT $11",
+                )
+                .bind(after_seq)
+                .bind(&f.actor_id)
+                .bind(&f.action)
+                .bind(&f.resource_id)
+                .bind(&f.patient_id)
+                .bind(&f.outcome)
+                .bind(&f.session_id)
+                .bind(&f.ip)
+                .bind(f.since.map(Timestamp::as_millis))
+                .bind(f.until.map(Timestamp::as_millis))
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                rows.iter().map(audit_from_row).collect()
+            }
+
+            async fn audit_head(&self) -> Result<(i64, String)> {
+                let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+                    .fetch_one(self.reader())
+                    .await
+                    .map_err(crate::map_err)?;
+                Ok((
+                    row.try_get(0).map_err(crate::map_err)?,
+                    row.try_get(1).map_err(crate::map_err)?,
+                ))
+            }
+
+            async fn list_checkpoints(&self) -> Result<Vec<CheckpointRow>> {
+                let rows = sqlx::query(
+                    "SELECT seq, head_hash, at, signature, key_id FROM audit_checkpoints ORDER BY seq",
+                )
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                rows.iter()
+                    .map(|r| {
+                        let g = |e| crate::map_err(e);
+                        Ok(CheckpointRow {
+                            seq: r.try_get("seq").map_err(g)?,
+                            head_hash: r.try_get("head_hash").map_err(g)?,
+                            at: ts(r.try_get("at").map_err(g)?),
+                            signature: r.try_get("signature").map_err(g)?,
+                            key_id: r.try_get("key_id").map_err(g)?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn get_data_key(&self, id: &str) -> Result<Option<DataKeyRow>> {

@@ -115,3 +115,86 @@ pub fn first_break(records: &[AuditRecord], mut prev: (i64, String)) -> Option<i
     }
     None
 }
+
+/// The bytes a checkpoint's signature covers.
+pub fn checkpoint_message(seq: i64, head_hash: &str, at_ms: i64) -> Vec<u8> {
+    format!("hippo-audit-checkpoint-v1\n{seq}\n{head_hash}\n{at_ms}").into_bytes()
+}
+
+/// Why a trail fails verification, at which record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainBreak {
+    /// The first sequence number that cannot be trusted.
+    pub seq: i64,
+    pub reason: String,
+}
+
+/// Checks a trail page by page (it may be far larger than memory), from
+/// seq 1 on.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    prev_seq: i64,
+    prev_hash: String,
+}
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Self {
+            prev_seq: 0,
+            prev_hash: GENESIS_HASH.to_owned(),
+        }
+    }
+}
+
+impl Verifier {
+    /// Records checked so far (all intact).
+    pub fn checked(&self) -> i64 {
+        self.prev_seq
+    }
+
+    /// The last intact record: its seq and hash.
+    pub fn head(&self) -> (i64, &str) {
+        (self.prev_seq, &self.prev_hash)
+    }
+
+    /// Checks the next records (ascending `seq`).
+    pub fn feed(&mut self, records: &[AuditRecord]) -> Result<(), ChainBreak> {
+        for r in records {
+            let expected = self.prev_seq + 1;
+            if r.seq > expected {
+                return Err(ChainBreak {
+                    seq: expected,
+                    reason: format!(
+                        "record {expected} is missing (the trail jumps from {} to {})",
+                        self.prev_seq, r.seq
+                    ),
+                });
+            }
+            if r.seq < expected {
+                return Err(ChainBreak {
+                    seq: r.seq,
+                    reason: format!("record {} appears twice or out of order", r.seq),
+                });
+            }
+            if r.prev_hash != self.prev_hash {
+                return Err(ChainBreak {
+                    seq: r.seq,
+                    reason: format!(
+                        "record {} does not follow record {} (inserted, removed or reordered)",
+                        r.seq, self.prev_seq
+                    ),
+                });
+            }
+            let hash = hash_stored(r);
+            if hash != r.hash {
+                return Err(ChainBreak {
+                    seq: r.seq,
+                    reason: format!("record {} was modified", r.seq),
+                });
+            }
+            self.prev_seq = r.seq;
+            self.prev_hash = hash;
+        }
+        Ok(())
+    }
+}

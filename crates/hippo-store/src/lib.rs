@@ -17,8 +17,8 @@ use hippo_core::{
     AttachmentId, ConversationId, MessageId, NewAuditEvent, Session, SessionId, Timestamp, UserId,
 };
 pub use records::{
-    AttachmentRow, AuditRecord, ConversationRow, DataKeyRow, MarkKind, MessageAttachmentRow,
-    MessageRow, ReceiptRow, UserRow,
+    AttachmentRow, AuditFilter, AuditRecord, CheckpointRow, ConversationRow, DataKeyRow, MarkKind,
+    MessageAttachmentRow, MessageRow, ReceiptRow, UserRow,
 };
 
 /// What went wrong in storage, in the terms a use case can act on.
@@ -75,6 +75,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Audit records with `seq > after_seq`, oldest first.
     async fn list_audit(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRecord>>;
+    /// Audit records matching `filter` with `seq > after_seq`, oldest first.
+    async fn query_audit(
+        &self,
+        filter: &AuditFilter,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditRecord>>;
+    /// The chain's head as committed: last `seq` and its hash.
+    async fn audit_head(&self) -> Result<(i64, String)>;
+    /// Signed checkpoints, oldest first.
+    async fn list_checkpoints(&self) -> Result<Vec<CheckpointRow>>;
 
     async fn get_data_key(&self, id: &str) -> Result<Option<DataKeyRow>>;
 
@@ -158,6 +169,9 @@ pub trait WriteTx: Send {
     /// lock held until commit, so concurrent writers (also several processes
     /// on one PostgreSQL) serialise here.
     async fn append_audit(&mut self, event: &NewAuditEvent) -> Result<i64>;
+
+    /// Stores a checkpoint; [`StoreError::Conflict`] if one exists for its seq.
+    async fn insert_checkpoint(&mut self, checkpoint: &CheckpointRow) -> Result<()>;
 
     async fn insert_conversation(&mut self, conversation: &ConversationRow) -> Result<()>;
     async fn update_conversation_title(

@@ -145,3 +145,31 @@ pub struct MessageAttachmentRow {
     pub seq: i64,
     pub attachment: AttachmentRow,
 }
+
+/// Filters of an audit query; every one optional, combined with AND.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor_id: Option<String>,
+    pub action: Option<String>,
+    pub resource_id: Option<String>,
+    pub patient_id: Option<String>,
+    pub outcome: Option<String>,
+    pub session_id: Option<String>,
+    pub ip: Option<String>,
+    /// Records at or after this time.
+    pub since: Option<Timestamp>,
+    /// Records before this time.
+    pub until: Option<Timestamp>,
+}
+
+/// A signed statement "the trail had `seq` records ending in `head_hash`".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointRow {
+    pub seq: i64,
+    pub head_hash: String,
+    pub at: Timestamp,
+    /// Ed25519 signature over [`crate::chain::checkpoint_message`].
+    pub signature: Vec<u8>,
+    /// Hex SHA-256 of the signing public key.
+    pub key_id: String,
+}

@@ -6,7 +6,7 @@
 use crate::settings::Config;
 use anyhow::{Context, Result, bail};
 use hippo_core::Clock;
-use hippo_crypto::{MasterKey, PasswordHasher};
+use hippo_crypto::{AuditSigningKey, MasterKey, PasswordHasher};
 use hippo_service::{Hippo, Keyring, ServiceConfig};
 use hippo_store::Store;
 use hippo_store::blob::LocalDirBlobs;
@@ -45,6 +45,7 @@ pub fn service_config(config: &Config) -> ServiceConfig {
         login_lockout: config.login_lockout,
         require_mfa: config.require_mfa,
         max_upload: config.max_upload,
+        break_glass_duration: config.break_glass_duration,
         ..ServiceConfig::default()
     }
 }
@@ -82,14 +83,27 @@ pub async fn open_with(
     let blobs = LocalDirBlobs::open(config.data_dir.join("blobs"))
         .await
         .context("cannot open the file store (<data-dir>/blobs)")?;
-    let hippo = Arc::new(Hippo::new(
-        store.clone(),
-        Arc::new(blobs),
-        Arc::new(keys),
-        clock,
-        service_config(config),
-        hasher,
-    ));
+    // A missing signing key is created only while no checkpoint exists:
+    // otherwise the signed checkpoints could no longer be checked.
+    let has_checkpoints = !store
+        .list_checkpoints()
+        .await
+        .context("cannot read the database")?
+        .is_empty();
+    let (audit_key, _) =
+        AuditSigningKey::load_or_create(&config.audit_signing_key_file, !has_checkpoints)
+            .context("audit signing key")?;
+    let hippo = Arc::new(
+        Hippo::new(
+            store.clone(),
+            Arc::new(blobs),
+            Arc::new(keys),
+            clock,
+            service_config(config),
+            hasher,
+        )
+        .with_audit_key(Arc::new(audit_key)),
+    );
     Ok(App {
         hippo,
         store,

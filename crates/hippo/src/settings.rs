@@ -63,6 +63,16 @@ pub const SETTINGS: &[SettingDoc] = &[
         doc: "Master key file (mode 0600). Created on first start; keep it apart from the data and backups in production.",
     },
     SettingDoc {
+        key: "audit_signing_key_file",
+        default: "<data_dir>/audit-signing.key",
+        doc: "Ed25519 key (mode 0600) that signs audit checkpoints. Created on first start; keep it apart from the database.",
+    },
+    SettingDoc {
+        key: "break_glass_duration",
+        default: "1h",
+        doc: "How long emergency (break-glass) access to a conversation lasts.",
+    },
+    SettingDoc {
         key: "session_idle_timeout",
         default: "15m",
         doc: "A session not used for this long ends (automatic logoff).",
@@ -150,6 +160,20 @@ pub struct SettingArgs {
     pub master_key_file: Option<String>,
     #[arg(
         long,
+        env = "HIPPO_AUDIT_SIGNING_KEY_FILE",
+        global = true,
+        value_name = "FILE"
+    )]
+    pub audit_signing_key_file: Option<String>,
+    #[arg(
+        long,
+        env = "HIPPO_BREAK_GLASS_DURATION",
+        global = true,
+        value_name = "DURATION"
+    )]
+    pub break_glass_duration: Option<String>,
+    #[arg(
+        long,
         env = "HIPPO_SESSION_IDLE_TIMEOUT",
         global = true,
         value_name = "DURATION"
@@ -208,6 +232,8 @@ pub struct Config {
     pub insecure_http: bool,
     pub master_key_file: PathBuf,
     pub master_key_file_is_default: bool,
+    pub audit_signing_key_file: PathBuf,
+    pub break_glass_duration: Duration,
     pub session_idle_timeout: Duration,
     pub session_max_lifetime: Duration,
     pub login_max_failures: u32,
@@ -382,6 +408,8 @@ impl SettingArgs {
                 Some(p) => (p, false),
                 None => (data_dir.join("master.key"), true),
             };
+        let audit_signing_key_file = path("audit_signing_key_file", &self.audit_signing_key_file)
+            .unwrap_or_else(|| data_dir.join("audit-signing.key"));
 
         let duration =
             |key: &str, given: &Option<String>, default: &str| -> Result<Duration, SettingError> {
@@ -414,6 +442,8 @@ impl SettingArgs {
             duration("session_max_lifetime", &self.session_max_lifetime, "12h")?;
         let login_max_failures = number("login_max_failures", &self.login_max_failures, 5, 1)?;
         let login_lockout = duration("login_lockout", &self.login_lockout, "15m")?;
+        let break_glass_duration =
+            duration("break_glass_duration", &self.break_glass_duration, "1h")?;
         let require_mfa = match pick("require_mfa", &self.require_mfa) {
             Some(v) => parse_bool("require_mfa", &v)?,
             None => true,
@@ -449,6 +479,8 @@ impl SettingArgs {
             insecure_http,
             master_key_file,
             master_key_file_is_default,
+            audit_signing_key_file,
+            break_glass_duration,
             session_idle_timeout,
             session_max_lifetime,
             login_max_failures,

@@ -2,6 +2,7 @@
 //! and shapes the response.
 
 pub mod attachments;
+pub mod audit;
 pub mod auth;
 pub mod conversations;
 pub mod health;

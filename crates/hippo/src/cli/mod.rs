@@ -1,7 +1,8 @@
-//! The command tree of contract.md: `serve`, `user …` and `settings
-//! example`. Errors end the process with one clear line and a non-zero
+//! The command tree of contract.md: `serve`, `user …`, `audit …` and
+//! `settings example|check`. Errors end the process with one clear line and a non-zero
 //! exit code.
 
+pub mod audit;
 pub mod serve;
 pub mod user;
 
@@ -26,6 +27,9 @@ pub enum Command {
     /// Manage accounts from the shell (works with the server running or not).
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Examine the audit trail: verify, export, checkpoint.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Settings helpers.
     #[command(subcommand)]
     Settings(SettingsCommand),
@@ -86,17 +90,18 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve => serve::run(config).await,
-            Command::User(cmd) => user::run(config, cmd).await,
+            Command::Serve => serve::run(config).await.map(|()| ExitCode::SUCCESS),
+            Command::User(cmd) => user::run(config, cmd).await.map(|()| ExitCode::SUCCESS),
+            Command::Audit(cmd) => audit::run(config, cmd).await,
             Command::Settings(SettingsCommand::Check) => {
                 println!("{config:#?}");
-                Ok(())
+                Ok(ExitCode::SUCCESS)
             }
-            Command::Settings(SettingsCommand::Example) => Ok(()),
+            Command::Settings(SettingsCommand::Example) => Ok(ExitCode::SUCCESS),
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             // One line: the chain of causes, outermost first.
             let chain: Vec<String> = e.chain().map(ToString::to_string).collect();

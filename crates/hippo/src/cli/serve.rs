@@ -16,6 +16,9 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often expired sessions are ended (and their sockets closed).
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(15);
 
+/// How often the audit chain's head is signed (when it moved).
+pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(300);
+
 /// Runs a server future; once `shutdown` fires, gives it [`DRAIN_TIMEOUT`].
 async fn with_drain<F, E>(
     serve: impl FnOnce(std::pin::Pin<Box<dyn Future<Output = ()> + Send>>) -> F,
@@ -162,6 +165,20 @@ pub async fn run(config: Config) -> Result<()> {
             }
         })
     };
+    // Signed checkpoints of the audit chain, so a cut-off or recomputed
+    // trail is detectable; one more at shutdown.
+    let checkpointer = {
+        let hippo = app.hippo.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
+            loop {
+                tick.tick().await;
+                if let Err(e) = hippo.write_checkpoint().await {
+                    tracing::warn!(error = %e, "signing an audit checkpoint failed");
+                }
+            }
+        })
+    };
     let scheme = if config.insecure_http {
         "http"
     } else {
@@ -176,6 +193,10 @@ pub async fn run(config: Config) -> Result<()> {
     })
     .await?;
     sweeper.abort();
+    checkpointer.abort();
+    if let Err(e) = app.hippo.write_checkpoint().await {
+        tracing::warn!(error = %e, "signing the shutdown audit checkpoint failed");
+    }
     app.store.close().await;
     tracing::info!("stopped");
     Ok(())

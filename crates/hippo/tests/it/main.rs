@@ -9,9 +9,11 @@
 )]
 
 mod at_rest;
+mod audit;
 mod auth;
 mod cli;
 mod crash;
+mod fhir;
 mod files;
 mod http;
 mod messaging;

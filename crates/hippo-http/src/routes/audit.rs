@@ -1,0 +1,358 @@
+//! The auditor's endpoints: query, verify, export, reports. Every call is
+//! itself recorded in the trail.
+
+use crate::AppState;
+use crate::extract::Auth;
+use crate::problem::{ApiError, ApiResult, Problem};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use hippo_core::ErrorCode;
+use hippo_service::audit::{AuditExport, AuditQuery, Examiner, ExportFormat, Report, Tally};
+use hippo_service::audit_format::record_json;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+type QueryResult<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
+
+fn query<T>(q: QueryResult<T>) -> Result<T, ApiError> {
+    q.map(|Query(v)| v).map_err(|e| {
+        ApiError::new(
+            ErrorCode::ValidationFailed,
+            format!("bad query: {}", e.body_text()),
+        )
+    })
+}
+
+fn number(raw: Option<&str>, name: &str) -> Result<Option<i64>, ApiError> {
+    raw.map(|v| {
+        v.trim().parse::<i64>().map_err(|_| {
+            ApiError::new(
+                ErrorCode::ValidationFailed,
+                format!("{name} must be a whole number"),
+            )
+        })
+    })
+    .transpose()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    pub actor_id: Option<String>,
+    pub action: Option<String>,
+    pub resource_id: Option<String>,
+    pub patient_id: Option<String>,
+    pub outcome: Option<String>,
+    pub session_id: Option<String>,
+    pub ip: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub limit: Option<String>,
+    pub after_seq: Option<String>,
+}
+
+impl AuditParams {
+    fn filter(self) -> AuditQuery {
+        AuditQuery {
+            actor_id: self.actor_id,
+            action: self.action,
+            resource_id: self.resource_id,
+            patient_id: self.patient_id,
+            outcome: self.outcome,
+            session_id: self.session_id,
+            ip: self.ip,
+            since: self.since,
+            until: self.until,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditPageResponse {
+    /// `{seq, at, actor_id, session_id, ip, user_agent, request_id, action,
+    /// resource_type, resource_id, patient_id, outcome, detail, prev_hash, hash}`
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<serde_json::Value>,
+    pub next_after_seq: i64,
+}
+
+/// `GET /api/v1/audit`: records matching every given filter, oldest first.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])),
+    params(("actor_id" = Option<String>, Query), ("action" = Option<String>, Query),
+        ("resource_id" = Option<String>, Query), ("patient_id" = Option<String>, Query),
+        ("outcome" = Option<String>, Query, description = "success, denied or failure"),
+        ("session_id" = Option<String>, Query), ("ip" = Option<String>, Query),
+        ("since" = Option<String>, Query, description = "RFC 3339, inclusive"),
+        ("until" = Option<String>, Query, description = "RFC 3339, exclusive"),
+        ("limit" = Option<i64>, Query, description = "1 to 1000, default 100"),
+        ("after_seq" = Option<i64>, Query)),
+    responses((status = 200, body = AuditPageResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn query_audit(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    params: QueryResult<AuditParams>,
+) -> ApiResult<Json<AuditPageResponse>> {
+    let params = query(params)?;
+    let limit = number(params.limit.as_deref(), "limit")?;
+    let after_seq = number(params.after_seq.as_deref(), "after_seq")?;
+    let page = state
+        .hippo
+        .query_audit(Examiner::Api(&actor), &params.filter(), after_seq, limit)
+        .await?;
+    Ok(Json(AuditPageResponse {
+        events: page.events.iter().map(record_json).collect(),
+        next_after_seq: page.next_after_seq,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VerifyResponse {
+    pub ok: bool,
+    /// Records checked and found intact.
+    pub checked: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_bad_seq: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub checkpoints_verified: usize,
+}
+
+/// `GET /api/v1/audit/verify`: checks the chain and the signed checkpoints.
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
+    responses((status = 200, body = VerifyResponse), (status = 403, body = Problem)))]
+pub async fn verify(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+) -> ApiResult<Json<VerifyResponse>> {
+    let r = state.hippo.verify_audit(Examiner::Api(&actor)).await?;
+    Ok(Json(VerifyResponse {
+        ok: r.ok,
+        checked: r.checked,
+        first_bad_seq: r.first_bad_seq,
+        reason: r.reason,
+        checkpoints_verified: r.checkpoints_verified,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportParams {
+    pub format: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+/// `GET /api/v1/audit/export?format=jsonl|csv|fhir&since=&until=`: the
+/// records as a streamed download.
+#[utoipa::path(get, path = "/api/v1/audit/export", tag = "audit", security(("bearer" = [])),
+    params(("format" = String, Query, description = "jsonl, csv or fhir (R4 Bundle of AuditEvent)"),
+        ("since" = Option<String>, Query), ("until" = Option<String>, Query)),
+    responses((status = 200, description = "The records"), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn export(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    params: QueryResult<ExportParams>,
+) -> ApiResult<Response> {
+    let params = query(params)?;
+    let format = params
+        .format
+        .as_deref()
+        .and_then(ExportFormat::parse)
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::ValidationFailed,
+                "format must be jsonl, csv or fhir",
+            )
+        })?;
+    let export = state
+        .hippo
+        .export_audit(
+            Examiner::Api(&actor),
+            format,
+            params.since.as_deref(),
+            params.until.as_deref(),
+        )
+        .await?;
+    let stream = futures_util::stream::unfold(Some(export), |state| async move {
+        let mut export: AuditExport = state?;
+        match export.next_chunk().await {
+            Ok(Some(text)) => Some((Ok(text), Some(export))),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "audit export aborted");
+                Some((Err(std::io::Error::other("export failed")), None))
+            }
+        }
+    });
+    let filename = format!(
+        "attachment; filename=\"hippo-audit.{}\"",
+        match format {
+            ExportFormat::Jsonl => "jsonl",
+            ExportFormat::Csv => "csv",
+            ExportFormat::Fhir => "fhir.json",
+        }
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(format.content_type()),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&filename)
+                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+            ),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TallyResponse {
+    /// The actor, action, patient or `type/id` of a resource.
+    pub key: String,
+    pub count: u64,
+    pub first_at: String,
+    pub last_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReportResponse {
+    /// Matching records in all.
+    pub total: u64,
+    /// True when `events` stops at 10,000 (the tallies count everything).
+    pub truncated: bool,
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<serde_json::Value>,
+    pub by_actor: Vec<TallyResponse>,
+    pub by_action: Vec<TallyResponse>,
+    pub patients: Vec<TallyResponse>,
+    /// Conversations, messages, files, users touched (`type/id`).
+    pub resources: Vec<TallyResponse>,
+}
+
+fn tallies(map: HashMap<String, Tally>) -> Vec<TallyResponse> {
+    let mut v: Vec<TallyResponse> = map
+        .into_iter()
+        .map(|(key, t)| TallyResponse {
+            key,
+            count: t.count,
+            first_at: t.first_at.to_rfc3339(),
+            last_at: t.last_at.to_rfc3339(),
+        })
+        .collect();
+    v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    v
+}
+
+fn report_response(r: Report) -> ReportResponse {
+    ReportResponse {
+        total: r.total,
+        truncated: r.truncated,
+        events: r.records.iter().map(record_json).collect(),
+        by_actor: tallies(r.by_actor),
+        by_action: tallies(r.by_action),
+        patients: tallies(r.by_patient),
+        resources: tallies(r.by_resource),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowParams {
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+/// `GET /api/v1/reports/patient-access/{patient_id}`: who touched this
+/// patient's information, when and how.
+#[utoipa::path(get, path = "/api/v1/reports/patient-access/{patient_id}", tag = "audit", security(("bearer" = [])),
+    params(("patient_id" = String, Path), ("since" = Option<String>, Query), ("until" = Option<String>, Query)),
+    responses((status = 200, body = ReportResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn patient_access(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(patient_id): Path<String>,
+    params: QueryResult<WindowParams>,
+) -> ApiResult<Json<ReportResponse>> {
+    let params = query(params)?;
+    let r = state
+        .hippo
+        .patient_access_report(
+            &actor,
+            &patient_id,
+            params.since.as_deref(),
+            params.until.as_deref(),
+        )
+        .await?;
+    Ok(Json(report_response(r)))
+}
+
+/// `GET /api/v1/reports/user-activity/{user_id}`: what one account did.
+#[utoipa::path(get, path = "/api/v1/reports/user-activity/{user_id}", tag = "audit", security(("bearer" = [])),
+    params(("user_id" = String, Path), ("since" = Option<String>, Query), ("until" = Option<String>, Query)),
+    responses((status = 200, body = ReportResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn user_activity(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(user_id): Path<String>,
+    params: QueryResult<WindowParams>,
+) -> ApiResult<Json<ReportResponse>> {
+    let params = query(params)?;
+    let r = state
+        .hippo
+        .user_activity_report(
+            &actor,
+            &user_id,
+            params.since.as_deref(),
+            params.until.as_deref(),
+        )
+        .await?;
+    Ok(Json(report_response(r)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreachParams {
+    pub actor_id: Option<String>,
+    pub session_id: Option<String>,
+    pub ip: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+/// `GET /api/v1/reports/breach-scope?actor_id|session_id|ip&since&until`:
+/// the patients and conversations a compromised account, session or
+/// address touched, with counts.
+#[utoipa::path(get, path = "/api/v1/reports/breach-scope", tag = "audit", security(("bearer" = [])),
+    params(("actor_id" = Option<String>, Query), ("session_id" = Option<String>, Query), ("ip" = Option<String>, Query),
+        ("since" = String, Query), ("until" = String, Query)),
+    responses((status = 200, body = ReportResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn breach_scope(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    params: QueryResult<BreachParams>,
+) -> ApiResult<Json<ReportResponse>> {
+    let p = query(params)?;
+    let r = state
+        .hippo
+        .breach_scope_report(
+            &actor,
+            AuditQuery {
+                actor_id: p.actor_id,
+                session_id: p.session_id,
+                ip: p.ip,
+                since: p.since,
+                until: p.until,
+                ..AuditQuery::default()
+            },
+        )
+        .await?;
+    Ok(Json(report_response(r)))
+}

@@ -1,0 +1,269 @@
+//! How audit records are written out: the API's JSON shape, CSV rows, and
+//! FHIR R4 AuditEvent resources (in a `collection` Bundle).
+//!
+//! The FHIR mapping: `type` is the DICOM audit event type where one fits
+//! (user authentication, audit log used, export) and `rest` otherwise;
+//! `subtype` carries hippo's action slug; `action` is C/R/U/D/E; `outcome` is
+//! 0 (success), 4 (denied) or 8 (failure); the acting user is the requesting
+//! agent with the source address; hippo is the observer; the resource and
+//! the patient (role Patient) are entities.
+
+use hippo_core::{AuditAction, Outcome};
+use hippo_store::AuditRecord;
+use serde_json::{Value, json};
+
+/// A record as the API and JSON Lines export show it.
+pub fn record_json(r: &AuditRecord) -> Value {
+    json!({
+        "seq": r.seq,
+        "at": r.at.to_rfc3339(),
+        "actor_id": r.actor_id.as_ref().map(ToString::to_string),
+        "session_id": r.session_id.as_ref().map(ToString::to_string),
+        "ip": r.ip,
+        "user_agent": r.user_agent,
+        "request_id": r.request_id,
+        "action": r.action.as_str(),
+        "resource_type": r.resource_type,
+        "resource_id": r.resource_id,
+        "patient_id": r.patient_id,
+        "outcome": r.outcome.as_str(),
+        "detail": serde_json::from_str::<Value>(&r.detail).unwrap_or(Value::Null),
+        "prev_hash": r.prev_hash,
+        "hash": r.hash,
+    })
+}
+
+/// The CSV header line.
+pub const CSV_HEADER: &str = "seq,at,actor_id,session_id,ip,user_agent,request_id,action,resource_type,resource_id,patient_id,outcome,detail,prev_hash,hash\n";
+
+/// One CSV field: quoted when needed (RFC 4180), and a leading `= + - @`
+/// neutralised so spreadsheets do not evaluate it as a formula.
+fn push_csv_field(out: &mut String, value: &str) {
+    let guarded = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let needs_quotes = guarded || value.contains([',', '"', '\n', '\r']);
+    if needs_quotes {
+        out.push('"');
+        if guarded {
+            out.push('\'');
+        }
+        out.push_str(&value.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(value);
+    }
+}
+
+/// Appends one record as a CSV line.
+pub fn push_csv_row(out: &mut String, r: &AuditRecord) {
+    let seq = r.seq.to_string();
+    let at = r.at.to_rfc3339();
+    let actor = r.actor_id.as_ref().map(ToString::to_string);
+    let session = r.session_id.as_ref().map(ToString::to_string);
+    let fields: [Option<&str>; 15] = [
+        Some(&seq),
+        Some(&at),
+        actor.as_deref(),
+        session.as_deref(),
+        r.ip.as_deref(),
+        r.user_agent.as_deref(),
+        r.request_id.as_deref(),
+        Some(r.action.as_str()),
+        r.resource_type.as_deref(),
+        r.resource_id.as_deref(),
+        r.patient_id.as_deref(),
+        Some(r.outcome.as_str()),
+        Some(&r.detail),
+        Some(&r.prev_hash),
+        Some(&r.hash),
+    ];
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_csv_field(out, f.unwrap_or(""));
+    }
+    out.push('\n');
+}
+
+/// The opening of a FHIR Bundle whose entries follow.
+pub fn fhir_bundle_open() -> String {
+    r#"{"resourceType":"Bundle","type":"collection","entry":["#.to_owned()
+}
+
+/// A stable UUID for a record's Bundle entry (derived from its seq).
+pub fn fhir_entry_uuid(r: &AuditRecord) -> String {
+    let n = u64::try_from(r.seq).unwrap_or_default();
+    format!("00000000-0000-4000-8000-{n:012x}")
+}
+
+/// C, R, U, D or E (FHIR `audit-event-action`).
+pub fn fhir_action(a: AuditAction) -> &'static str {
+    use AuditAction as A;
+    match a {
+        A::UserCreate
+        | A::ConversationCreate
+        | A::MessageSend
+        | A::AttachmentUpload
+        | A::BreakGlassOpen
+        | A::PatientCreate
+        | A::WhatsappSend
+        | A::WhatsappInbound
+        | A::BackupCreate => "C",
+        A::UserRead
+        | A::ConversationRead
+        | A::AttachmentDownload
+        | A::AuditQuery
+        | A::AuditExport
+        | A::AuditVerify
+        | A::PatientRead => "R",
+        A::UserUpdate
+        | A::UserDeactivate
+        | A::UserReactivate
+        | A::UserPasswordReset
+        | A::UserPasswordChange
+        | A::ConversationUpdate
+        | A::ConversationMemberAdd
+        | A::ConversationMemberRemove
+        | A::MessageEdit
+        | A::WhatsappStatus
+        | A::LegalHoldSet
+        | A::LegalHoldClear
+        | A::KeyRotate
+        | A::BreakGlassReview => "U",
+        A::MessageDelete | A::ConversationErase | A::RetentionPurge | A::SessionRevoke => "D",
+        A::AuthLogin
+        | A::AuthLogout
+        | A::AuthMfa
+        | A::AuthLockout
+        | A::SessionExpired
+        | A::BackupRestore
+        | A::SystemInit => "E",
+    }
+}
+
+fn fhir_type(a: AuditAction) -> Value {
+    const DCM: &str = "http://dicom.nema.org/resources/ontology/DCM";
+    match a.as_str().split('.').next() {
+        Some("auth" | "session") => {
+            json!({ "system": DCM, "code": "110114", "display": "User Authentication" })
+        }
+        _ if a == AuditAction::AuditExport => {
+            json!({ "system": DCM, "code": "110106", "display": "Export" })
+        }
+        Some("audit") => json!({ "system": DCM, "code": "110101", "display": "Audit Log Used" }),
+        _ => json!({
+            "system": "http://terminology.hl7.org/CodeSystem/audit-event-type",
+            "code": "rest",
+            "display": "RESTful Operation"
+        }),
+    }
+}
+
+/// A record as a FHIR R4 AuditEvent.
+pub fn fhir_audit_event(r: &AuditRecord) -> Value {
+    let outcome = match r.outcome {
+        Outcome::Success => "0",
+        Outcome::Denied => "4",
+        Outcome::Failure => "8",
+    };
+    let mut agent = match &r.actor_id {
+        Some(id) => json!({
+            "type": { "coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/extra-security-role-type",
+                "code": "humanuser",
+                "display": "human user"
+            }]},
+            "who": { "identifier": { "system": "urn:hippo:user", "value": id.as_str() } },
+            "requestor": true
+        }),
+        None => json!({
+            "who": { "display": "hippo (system or command line)" },
+            "requestor": false
+        }),
+    };
+    if let Some(ip) = &r.ip {
+        agent["network"] = json!({ "address": ip, "type": "2" });
+    }
+    let mut entity = Vec::new();
+    let mut details = vec![json!({ "type": "hippo.seq", "valueString": r.seq.to_string() })];
+    if let Some(session) = &r.session_id {
+        details.push(json!({ "type": "hippo.session_id", "valueString": session.as_str() }));
+    }
+    if let Some(request) = &r.request_id {
+        details.push(json!({ "type": "hippo.request_id", "valueString": request }));
+    }
+    if r.detail != "{}" {
+        details.push(json!({ "type": "hippo.detail", "valueString": r.detail }));
+    }
+    let mut what = json!({
+        "type": {
+            "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type",
+            "code": "2",
+            "display": "System Object"
+        },
+        "detail": details
+    });
+    if let (Some(kind), Some(id)) = (&r.resource_type, &r.resource_id) {
+        what["what"] =
+            json!({ "identifier": { "system": format!("urn:hippo:{kind}"), "value": id } });
+    }
+    entity.push(what);
+    if let Some(patient) = &r.patient_id {
+        entity.push(json!({
+            "what": { "identifier": { "system": "urn:hippo:patient", "value": patient } },
+            "type": {
+                "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type",
+                "code": "1",
+                "display": "Person"
+            },
+            "role": {
+                "system": "http://terminology.hl7.org/CodeSystem/object-role",
+                "code": "1",
+                "display": "Patient"
+            }
+        }));
+    }
+    json!({
+        "resourceType": "AuditEvent",
+        "id": r.seq.to_string(),
+        "type": fhir_type(r.action),
+        "subtype": [{ "system": "urn:hippo:audit-action", "code": r.action.as_str() }],
+        "action": fhir_action(r.action),
+        "recorded": r.at.to_rfc3339(),
+        "outcome": outcome,
+        "outcomeDesc": r.outcome.as_str(),
+        "agent": [agent],
+        "source": {
+            "observer": { "display": "hippo" },
+            "type": [{
+                "system": "http://terminology.hl7.org/CodeSystem/security-source-type",
+                "code": "4",
+                "display": "Application Server"
+            }]
+        },
+        "entity": entity
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_and_neutralises_formulas() {
+        let mut out = String::new();
+        push_csv_field(&mut out, "plain");
+        out.push('|');
+        push_csv_field(&mut out, "a,b \"c\"");
+        out.push('|');
+        push_csv_field(&mut out, "=HYPERLINK(\"x\")");
+        assert_eq!(out, "plain|\"a,b \"\"c\"\"\"|\"'=HYPERLINK(\"\"x\"\")\"");
+    }
+
+    #[test]
+    fn every_action_has_a_fhir_action_code() {
+        for a in AuditAction::ALL {
+            assert!(["C", "R", "U", "D", "E"].contains(&fhir_action(*a)));
+        }
+    }
+}

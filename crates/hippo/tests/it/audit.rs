@@ -1,0 +1,489 @@
+//! The auditor's tools: querying, verifying (against tampering done
+//! directly in the database), exporting, reports.
+
+use crate::support::{TestServer, assert_problem, on_postgres};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::process::Command;
+use std::time::Duration;
+
+/// Builds a little history: two clinicians, a conversation, messages.
+async fn history(s: &TestServer) -> (String, String, String, String) {
+    let (a_id, a, _) = s.signed_in("ana", "clinician").await;
+    let (b_id, _, _) = s.signed_in("ben", "clinician").await;
+    let (status, conv) = s
+        .post(
+            "/api/v1/conversations",
+            Some(&a),
+            json!({ "kind": "direct", "member_ids": [b_id] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{conv}");
+    let conv = conv["id"].as_str().unwrap().to_owned();
+    for i in 0..3 {
+        s.clock.advance(Duration::from_secs(60));
+        let (status, _) = s
+            .post(
+                &format!("/api/v1/conversations/{conv}/messages"),
+                Some(&a),
+                json!({ "body": format!("note {i}") }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    (a_id, a, b_id, conv)
+}
+
+fn hippo_cli(s: &TestServer) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hippo"));
+    c.arg("--data-dir").arg(&s.config.data_dir);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("HIPPO_") {
+            c.env_remove(k);
+        }
+    }
+    if let Some(url) = &s.config.database_url {
+        c.env("HIPPO_DATABASE_URL", url);
+    }
+    c.env("HIPPO_LOG", "error");
+    c
+}
+
+/// Runs SQL against the store directly, with the append-only triggers out
+/// of the way: what an attacker with database access could do.
+async fn tamper(s: &TestServer, statements: &[&str]) {
+    use sqlx::Connection;
+    if on_postgres() {
+        let url = s.config.database_url.as_ref().unwrap().to_string();
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER USER")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        for sql in statements {
+            sqlx::query(sqlx::AssertSqlSafe(*sql))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        sqlx::query("ALTER TABLE audit_events ENABLE TRIGGER USER")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    } else {
+        let path = s.config.data_dir.join("hippo.db");
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        for sql in [
+            "DROP TRIGGER IF EXISTS audit_events_no_update",
+            "DROP TRIGGER IF EXISTS audit_events_no_delete",
+        ]
+        .iter()
+        .chain(statements)
+        {
+            sqlx::query(sqlx::AssertSqlSafe(*sql))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+async fn api_verify(s: &TestServer, auditor: &str) -> Value {
+    let (status, body) = s.get("/api/v1/audit/verify", auditor).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// Verifies through the API and the CLI; both must name `bad`.
+async fn assert_detected(s: &TestServer, auditor: &str, bad: i64, what: &str) {
+    let report = api_verify(s, auditor).await;
+    assert_eq!(report["ok"], json!(false), "{what}: {report}");
+    assert_eq!(report["first_bad_seq"], json!(bad), "{what}: {report}");
+    let out = hippo_cli(s).args(["audit", "verify"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{what}: {stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("first_bad_seq={bad}")),
+        "{what}: {stdout}"
+    );
+}
+
+#[tokio::test]
+async fn an_intact_trail_verifies_through_api_and_cli() {
+    let s = TestServer::start().await;
+    history(&s).await;
+    let (_, auditor, _) = s.signed_in("audi", "auditor").await;
+    s.hippo
+        .write_checkpoint()
+        .await
+        .unwrap()
+        .expect("a checkpoint");
+    let report = api_verify(&s, &auditor).await;
+    assert_eq!(report["ok"], json!(true), "{report}");
+    assert!(report["checked"].as_i64().unwrap() > 10);
+    assert_eq!(report["checkpoints_verified"], json!(1));
+    assert!(report.get("first_bad_seq").is_none());
+    let out = hippo_cli(&s).args(["audit", "verify"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
+    // A checkpoint from the CLI, then nothing new to sign.
+    let out = hippo_cli(&s)
+        .args(["audit", "checkpoint"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("checkpoint signed at record"));
+    // Verification itself was recorded.
+    let verifies = s
+        .audit()
+        .await
+        .iter()
+        .filter(|r| r.action.as_str() == "audit.verify")
+        .count();
+    assert_eq!(verifies, 2);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn tampering_is_detected_and_located() {
+    // (what, statements, first bad seq); each on a fresh server.
+    let cases: Vec<(&str, Vec<String>, i64)> = vec![
+        (
+            "a field edited",
+            vec!["UPDATE audit_events SET outcome = 'denied' WHERE seq = 5".into()],
+            5,
+        ),
+        (
+            "a middle record deleted",
+            vec!["DELETE FROM audit_events WHERE seq = 7".into()],
+            7,
+        ),
+        (
+            "two records swapped",
+            vec![
+                "UPDATE audit_events SET seq = -1 WHERE seq = 5".into(),
+                "UPDATE audit_events SET seq = 5 WHERE seq = 6".into(),
+                "UPDATE audit_events SET seq = 6 WHERE seq = -1".into(),
+            ],
+            5,
+        ),
+    ];
+    for (what, statements, bad) in cases {
+        let s = TestServer::start().await;
+        history(&s).await;
+        let (_, auditor, _) = s.signed_in("audi", "auditor").await;
+        let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
+        tamper(&s, &statements).await;
+        assert_detected(&s, &auditor, bad, what).await;
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_cut_off_tail_is_detected() {
+    let s = TestServer::start().await;
+    history(&s).await;
+    let (_, auditor, _) = s.signed_in("audi", "auditor").await;
+    let (head, _) = s.hippo.store().audit_head().await.unwrap();
+    // The last three records go; the chain head still knows the length.
+    tamper(
+        &s,
+        &[&format!(
+            "DELETE FROM audit_events WHERE seq > {}",
+            head - 3
+        )],
+    )
+    .await;
+    assert_detected(&s, &auditor, head - 2, "tail deleted").await;
+    s.stop().await;
+
+    // A careful attacker also rewinds the head: the signed checkpoint
+    // still knows.
+    let s = TestServer::start().await;
+    history(&s).await;
+    let (_, auditor, _) = s.signed_in("audi", "auditor").await;
+    let cp = s.hippo.write_checkpoint().await.unwrap().unwrap();
+    let keep = cp.seq - 3;
+    tamper(
+        &s,
+        &[
+            &format!("DELETE FROM audit_events WHERE seq > {keep}"),
+            &format!(
+                "UPDATE audit_head SET seq = {keep}, hash = (SELECT hash FROM audit_events WHERE seq = {keep})"
+            ),
+        ],
+    )
+    .await;
+    let report = api_verify(&s, &auditor).await;
+    assert_eq!(report["ok"], json!(false), "{report}");
+    assert_eq!(report["first_bad_seq"], json!(keep + 1), "{report}");
+    // That verification was recorded after the cut (as record keep + 1),
+    // so the CLI now finds the gap one record later, still short of the
+    // signed checkpoint.
+    let out = hippo_cli(&s).args(["audit", "verify"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("first_bad_seq={}", keep + 2)),
+        "{stdout}"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_recomputed_chain_fails_its_signed_checkpoint() {
+    let s = TestServer::start().await;
+    history(&s).await;
+    let (_, auditor, _) = s.signed_in("audi", "auditor").await;
+    s.hippo.write_checkpoint().await.unwrap().unwrap();
+    // Rewrite record 4 and recompute every hash after it so the chain
+    // itself is consistent again.
+    let mut records = s.hippo.store().list_audit(0, 100_000).await.unwrap();
+    let head = records.last().unwrap().seq;
+    let mut statements = Vec::new();
+    let mut prev = records[2].hash.clone();
+    for r in records.iter_mut().skip(3) {
+        if r.seq == 4 {
+            r.outcome = hippo_core::Outcome::Failure;
+        }
+        r.prev_hash = prev.clone();
+        r.hash = hippo_store::chain::hash_stored(r);
+        prev = r.hash.clone();
+        statements.push(format!(
+            "UPDATE audit_events SET outcome = '{}', prev_hash = '{}', hash = '{}' WHERE seq = {}",
+            r.outcome.as_str(),
+            r.prev_hash,
+            r.hash,
+            r.seq
+        ));
+    }
+    statements.push(format!(
+        "UPDATE audit_head SET hash = '{prev}' WHERE seq = {head}"
+    ));
+    let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
+    tamper(&s, &statements).await;
+    let report = api_verify(&s, &auditor).await;
+    assert_eq!(report["ok"], json!(false), "{report}");
+    assert_eq!(report["first_bad_seq"], json!(1), "{report}");
+    assert!(
+        report["reason"].as_str().unwrap().contains("checkpoint"),
+        "{report}"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn an_auditor_searches_the_trail_and_nobody_else_can() {
+    let s = TestServer::start().await;
+    let (a_id, a, _, conv) = history(&s).await;
+    let (_, admin, _) = s.signed_in("root", "admin").await;
+    let (_, auditor, _) = s.signed_in("audi", "auditor").await;
+
+    let (status, page) = s
+        .get(
+            &format!("/api/v1/audit?actor_id={a_id}&action=message.send"),
+            &auditor,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let events = page["events"].as_array().unwrap();
+    assert_eq!(events.len(), 3);
+    for e in events {
+        assert_eq!(e["actor_id"], json!(a_id));
+        assert_eq!(e["action"], json!("message.send"));
+        assert_eq!(e["outcome"], json!("success"));
+        assert_eq!(e["detail"]["conversation_id"], json!(conv));
+        assert!(e["at"].as_str().unwrap().ends_with('Z'));
+        assert!(e["request_id"].is_string(), "{e}");
+    }
+    // Time window: the second message only.
+    let second = events[1]["at"].as_str().unwrap();
+    let third = events[2]["at"].as_str().unwrap();
+    let (_, page) = s
+        .get(
+            &format!("/api/v1/audit?action=message.send&since={second}&until={third}"),
+            &auditor,
+        )
+        .await;
+    assert_eq!(page["events"].as_array().unwrap().len(), 1);
+    // Pagination.
+    let (_, first) = s.get("/api/v1/audit?limit=2", &auditor).await;
+    assert_eq!(first["events"].as_array().unwrap().len(), 2);
+    let next = first["next_after_seq"].as_i64().unwrap();
+    let (_, more) = s
+        .get(&format!("/api/v1/audit?limit=2&after_seq={next}"), &auditor)
+        .await;
+    assert_eq!(more["events"][0]["seq"], json!(next + 1));
+
+    // Nonsense gets problem details.
+    for bad in [
+        "action=nonsense",
+        "outcome=maybe",
+        "since=yesterday",
+        "since=2026-02-01T00:00:00Z&until=2026-01-01T00:00:00Z",
+        "limit=5000",
+        "limit=ten",
+        "after_seq=-1",
+        "colour=blue",
+    ] {
+        let (status, body) = s.get(&format!("/api/v1/audit?{bad}"), &auditor).await;
+        assert_problem(status, &body, 422, "validation_failed");
+    }
+    // Clinicians and administrators may not read the trail.
+    for token in [&a, &admin] {
+        let (status, body) = s.get("/api/v1/audit", token).await;
+        assert_problem(status, &body, 403, "forbidden");
+        let (status, _) = s.get("/api/v1/audit/verify", token).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    // Reading the trail is itself recorded; so are refused attempts.
+    let trail = s.audit().await;
+    assert!(trail.iter().any(|r| r.action.as_str() == "audit.query"
+        && r.outcome.as_str() == "success"
+        && r.detail.contains(&a_id)));
+    assert!(
+        trail
+            .iter()
+            .any(|r| r.action.as_str() == "audit.query" && r.outcome.as_str() == "denied")
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn exports_and_reports() {
+    let s = TestServer::start().await;
+    let (a_id, _, _, conv) = history(&s).await;
+    let (_, auditor, _) = s.signed_in("audi", "auditor").await;
+    let total = s.audit().await.len();
+
+    let get = |path: String| {
+        let req = s.client.get(s.url(&path)).bearer_auth(&auditor);
+        async move {
+            let resp = req.send().await.unwrap();
+            assert_eq!(resp.status(), StatusCode::OK);
+            let ct = resp.headers()["content-type"].to_str().unwrap().to_owned();
+            (ct, resp.text().await.unwrap())
+        }
+    };
+    let (ct, jsonl) = get("/api/v1/audit/export?format=jsonl".into()).await;
+    assert_eq!(ct, "application/jsonl");
+    let lines: Vec<Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() >= total, "{} < {total}", lines.len());
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["seq"], json!(i + 1));
+    }
+
+    let (ct, csv) = get("/api/v1/audit/export?format=csv".into()).await;
+    assert!(ct.starts_with("text/csv"));
+    let mut rows = csv.lines();
+    assert!(rows.next().unwrap().starts_with("seq,at,actor_id"));
+    assert!(rows.count() >= total);
+
+    let (ct, fhir) = get("/api/v1/audit/export?format=fhir".into()).await;
+    assert_eq!(ct, "application/fhir+json");
+    let bundle: Value = serde_json::from_str(&fhir).unwrap();
+    crate::fhir::assert_valid_bundle_of_audit_events(&bundle);
+    let entries = bundle["entry"].as_array().unwrap();
+    assert!(entries.len() >= total);
+    let send = entries
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| r["subtype"][0]["code"] == json!("message.send"))
+        .unwrap();
+    assert_eq!(send["action"], json!("C"));
+    assert_eq!(send["outcome"], json!("0"));
+    assert_eq!(send["agent"][0]["who"]["identifier"]["value"], json!(a_id));
+    assert_eq!(send["agent"][0]["requestor"], json!(true));
+
+    // The CLI writes the same formats.
+    let out = hippo_cli(&s)
+        .args(["audit", "export", "--format", "fhir"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bundle: Value = serde_json::from_slice(&out.stdout).unwrap();
+    crate::fhir::assert_valid_bundle_of_audit_events(&bundle);
+    let out = hippo_cli(&s)
+        .args(["audit", "export", "--format", "xml"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+
+    // Reports.
+    let (status, report) = s
+        .get(&format!("/api/v1/reports/user-activity/{a_id}"), &auditor)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let actions: Vec<&str> = report["by_action"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["key"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"message.send"), "{actions:?}");
+    let sends = report["by_action"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["key"] == json!("message.send"))
+        .unwrap();
+    assert_eq!(sends["count"], json!(3));
+
+    let since = "2020-01-01T00:00:00Z";
+    let until = "2100-01-01T00:00:00Z";
+    let (status, scope) = s
+        .get(
+            &format!("/api/v1/reports/breach-scope?actor_id={a_id}&since={since}&until={until}"),
+            &auditor,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{scope}");
+    let touched = scope["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["key"] == json!(format!("conversation/{conv}")))
+        .unwrap_or_else(|| panic!("{scope}"));
+    assert!(touched["count"].as_u64().unwrap() >= 4, "create + 3 sends");
+    let (status, body) = s
+        .get(
+            "/api/v1/reports/breach-scope?since=2020-01-01T00:00:00Z",
+            &auditor,
+        )
+        .await;
+    assert_problem(status, &body, 422, "validation_failed");
+
+    let (status, report) = s
+        .get("/api/v1/reports/patient-access/p-123", &auditor)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["total"], json!(0));
+
+    let exports = s
+        .audit()
+        .await
+        .iter()
+        .filter(|r| r.action.as_str() == "audit.export")
+        .count();
+    assert_eq!(exports, 4, "three through the API, one through the CLI");
+    s.stop().await;
+}
