@@ -123,6 +123,15 @@ pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
         .route("/messages/{id}/receipts", get(routes::messages::receipts))
         .route("/attachments", post(routes::attachments::upload))
         .route("/attachments/{id}", get(routes::attachments::download))
+        .route(
+            "/conversations/{id}/break-glass",
+            post(routes::break_glass::open),
+        )
+        .route("/break-glass", get(routes::break_glass::queue))
+        .route(
+            "/break-glass/{id}/review",
+            post(routes::break_glass::review),
+        )
         .route("/audit", get(routes::audit::query_audit))
         .route("/audit/verify", get(routes::audit::verify))
         .route("/audit/export", get(routes::audit::export))

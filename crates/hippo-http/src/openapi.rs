@@ -2,7 +2,9 @@
 //! served at `GET /api/v1/openapi.json`.
 
 use crate::problem::Problem;
-use crate::routes::{attachments, audit, auth, conversations, health, me, messages, users, wire};
+use crate::routes::{
+    attachments, audit, auth, break_glass, conversations, health, me, messages, users, wire,
+};
 use crate::stream;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -23,11 +25,13 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         attachments::upload, attachments::download,
         audit::query_audit, audit::verify, audit::export,
         audit::patient_access, audit::user_activity, audit::breach_scope,
+        break_glass::open, break_glass::queue, break_glass::review,
         stream::stream,
         openapi_json,
     ),
     components(schemas(Problem, wire::UserResponse, wire::SessionResponse, wire::ConversationResponse, wire::MessageResponse, wire::AttachmentResponse,
-        audit::AuditPageResponse, audit::VerifyResponse, audit::ReportResponse, audit::TallyResponse)),
+        audit::AuditPageResponse, audit::VerifyResponse, audit::ReportResponse, audit::TallyResponse,
+        break_glass::GrantResponse, break_glass::QueueResponse)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;

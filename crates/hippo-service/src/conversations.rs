@@ -230,14 +230,45 @@ impl Hippo {
             let members = self.store.list_members(&row.id).await?;
             out.push(self.conversation_view(&row, members).await?);
         }
+        // Titles can name patients: which conversations were shown is
+        // recorded.
+        self.audit_alone(
+            actor
+                .event(
+                    self.clock.now(),
+                    AuditAction::ConversationRead,
+                    Outcome::Success,
+                )
+                .detail(serde_json::json!({
+                    "listed": out.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+                })),
+        )
+        .await?;
         Ok(out)
     }
 
+    /// One conversation (members, or a clinician with open break-glass
+    /// access); the read is recorded.
     pub async fn get_conversation(&self, actor: &Actor, id: &str) -> Result<Conversation> {
-        let (row, members) = self
-            .member_conversation(actor, id, AuditAction::ConversationRead)
+        let (row, members, break_glass) = self
+            .readable_conversation(actor, id, AuditAction::ConversationRead)
             .await?;
-        self.conversation_view(&row, members).await
+        let view = self.conversation_view(&row, members).await?;
+        self.audit_alone(
+            actor
+                .event(
+                    self.clock.now(),
+                    AuditAction::ConversationRead,
+                    Outcome::Success,
+                )
+                .resource("conversation", row.id.as_str())
+                .detail(match break_glass {
+                    Some(grant) => serde_json::json!({ "break_glass": grant }),
+                    None => serde_json::json!({}),
+                }),
+        )
+        .await?;
+        Ok(view)
     }
 
     /// Changes the title (groups only; `None` or empty clears it).

@@ -169,6 +169,32 @@ impl Keyring {
         Ok((row, std::sync::Arc::new(key)))
     }
 
+    /// Seals a sensitive text field of a non-conversation table (e.g. a
+    /// break-glass reason) with the directory key, bound to its row.
+    pub(crate) fn seal_directory_field(
+        &self,
+        table: &str,
+        column: &str,
+        row_id: &str,
+        text: &str,
+    ) -> Result<Vec<u8>> {
+        Ok(self
+            .directory
+            .seal_str(&Aad::field(table, column, row_id), text)?)
+    }
+
+    pub(crate) fn open_directory_field(
+        &self,
+        table: &str,
+        column: &str,
+        row_id: &str,
+        sealed: &[u8],
+    ) -> Result<String> {
+        Ok(self
+            .directory
+            .open_str(&Aad::field(table, column, row_id), sealed)?)
+    }
+
     /// A fresh data key for one attachment. Not cached: there is one per
     /// file, and a download unwraps it again ([`Keyring::unwrap_data_key`]).
     pub(crate) fn new_attachment_key(

@@ -11,6 +11,7 @@ pub mod attachments;
 pub mod audit;
 pub mod audit_format;
 pub mod auth;
+pub mod break_glass;
 pub mod conversations;
 pub mod error;
 pub mod events;

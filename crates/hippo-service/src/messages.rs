@@ -208,8 +208,8 @@ impl Hippo {
         after_seq: Option<i64>,
         limit: Option<i64>,
     ) -> Result<MessagePage> {
-        let (conv, members) = self
-            .member_conversation(actor, conversation, AuditAction::ConversationRead)
+        let (conv, members, break_glass) = self
+            .readable_conversation(actor, conversation, AuditAction::ConversationRead)
             .await?;
         let after_seq = after_seq.unwrap_or(0);
         if after_seq < 0 {
@@ -226,23 +226,30 @@ impl Hippo {
         let messages = self.messages_view(&key, &rows).await?;
         let next_after_seq = messages.last().map_or(after_seq, |m| m.seq);
         let now = self.clock.now();
+        let mut detail = serde_json::json!({
+            "after_seq": after_seq,
+            "up_to_seq": next_after_seq,
+            "count": messages.len(),
+        });
+        if let (Some(grant), Some(map)) = (&break_glass, detail.as_object_mut()) {
+            map.insert("break_glass".into(), grant.as_str().into());
+        }
         let mut tx = self.store.begin_write().await?;
         tx.append_audit(
             &actor
                 .event(now, AuditAction::ConversationRead, Outcome::Success)
                 .resource("conversation", conv.id.as_str())
-                .detail(serde_json::json!({
-                    "after_seq": after_seq,
-                    "up_to_seq": next_after_seq,
-                    "count": messages.len(),
-                })),
+                .detail(detail),
         )
         .await?;
+        // Only members receive messages: an emergency reader leaves no
+        // delivery marks.
         let delivered = match messages.iter().rev().find(|m| m.sender_id != actor.user.id) {
             Some(last)
-                if tx
-                    .raise_mark(&conv.id, &actor.user.id, MarkKind::Delivered, last.seq, now)
-                    .await? =>
+                if break_glass.is_none()
+                    && tx
+                        .raise_mark(&conv.id, &actor.user.id, MarkKind::Delivered, last.seq, now)
+                        .await? =>
             {
                 Some((last.id.clone(), last.seq))
             }

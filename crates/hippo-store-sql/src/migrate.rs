@@ -8,7 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 
 /// Highest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 const SQLITE: &[(i64, &str, &str)] = &[
     (
@@ -30,6 +30,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         4,
         "audit checkpoints",
         include_str!("../migrations/sqlite/0004_audit_checkpoints.sql"),
+    ),
+    (
+        5,
+        "break glass",
+        include_str!("../migrations/sqlite/0005_break_glass.sql"),
     ),
 ];
 
@@ -53,6 +58,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         4,
         "audit checkpoints",
         include_str!("../migrations/postgres/0004_audit_checkpoints.sql"),
+    ),
+    (
+        5,
+        "break glass",
+        include_str!("../migrations/postgres/0005_break_glass.sql"),
     ),
 ];
 

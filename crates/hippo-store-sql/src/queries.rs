@@ -70,7 +70,7 @@ macro_rules! sql_store {
             Session, SessionId, SessionScope, Timestamp, UserId, UserStatus,
         };
         use hippo_store::{
-            AttachmentRow, AuditFilter, AuditRecord, CheckpointRow, MessageAttachmentRow, ConversationRow, DataKeyRow, MarkKind, MessageRow, ReceiptRow, Result, UserRow, WriteTx,
+            AttachmentRow, AuditFilter, AuditRecord, BreakGlassRow, CheckpointRow, MessageAttachmentRow, ConversationRow, DataKeyRow, MarkKind, MessageRow, ReceiptRow, Result, UserRow, WriteTx,
         };
         use sqlx::Row;
         use $crate::queries::{select_attachments, select_conversations, select_messages, select_sessions, select_users};
@@ -164,6 +164,24 @@ macro_rules! sql_store {
                 sha256_enc: r.try_get("sha256_enc").map_err(g)?,
                 chunk_size: r.try_get("chunk_size").map_err(g)?,
                 created_at: ts(r.try_get("created_at").map_err(g)?),
+            })
+        }
+
+        const SELECT_BREAK_GLASS: &str = "SELECT id, conversation_id, user_id, reason_enc, opened_at, expires_at, \
+            reviewed_at, reviewed_by, review_note_enc FROM break_glass ";
+
+        fn break_glass_from_row(r: &DbRow) -> Result<BreakGlassRow> {
+            let g = |e| crate::map_err(e);
+            Ok(BreakGlassRow {
+                id: r.try_get("id").map_err(g)?,
+                conversation_id: ConversationId::from_stored(r.try_get("conversation_id").map_err(g)?),
+                user_id: UserId::from_stored(r.try_get("user_id").map_err(g)?),
+                reason_enc: r.try_get("reason_enc").map_err(g)?,
+                opened_at: ts(r.try_get("opened_at").map_err(g)?),
+                expires_at: ts(r.try_get("expires_at").map_err(g)?),
+                reviewed_at: r.try_get::<Option<i64>, _>("reviewed_at").map_err(g)?.map(ts),
+                reviewed_by: r.try_get::<Option<String>, _>("reviewed_by").map_err(g)?.map(UserId::from_stored),
+                review_note_enc: r.try_get("review_note_enc").map_err(g)?,
             })
         }
 
@@ -440,6 +458,47 @@ macro_rules! sql_store {
                     .await
                     .map_err(crate::map_err)?;
                 Ok(seq)
+            }
+
+            async fn insert_break_glass(&mut self, b: &BreakGlassRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO break_glass (id, conversation_id, user_id, reason_enc, opened_at, expires_at, \
+                     reviewed_at, reviewed_by, review_note_enc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(&b.id)
+                .bind(b.conversation_id.as_str())
+                .bind(b.user_id.as_str())
+                .bind(&b.reason_enc)
+                .bind(b.opened_at.as_millis())
+                .bind(b.expires_at.as_millis())
+                .bind(b.reviewed_at.map(Timestamp::as_millis))
+                .bind(b.reviewed_by.as_ref().map(UserId::as_str))
+                .bind(&b.review_note_enc)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(())
+            }
+
+            async fn review_break_glass(
+                &mut self,
+                id: &str,
+                by: &UserId,
+                note_enc: &[u8],
+                at: Timestamp,
+            ) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE break_glass SET reviewed_at = $2, reviewed_by = $3, review_note_enc = $4 \
+                     WHERE id = $1 AND reviewed_at IS NULL",
+                )
+                .bind(id)
+                .bind(at.as_millis())
+                .bind(by.as_str())
+                .bind(note_enc)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn insert_checkpoint(&mut self, c: &CheckpointRow) -> Result<()> {
@@ -875,6 +934,45 @@ macro_rules! sql_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn active_break_glass(
+                &self,
+                c: &ConversationId,
+                user: &UserId,
+                now: Timestamp,
+            ) -> Result<Option<BreakGlassRow>> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{SELECT_BREAK_GLASS} WHERE conversation_id = $1 AND user_id = $2 AND expires_at > $3 \
+                     ORDER BY expires_at DESC LIMIT 1"
+                )))
+                .bind(c.as_str())
+                .bind(user.as_str())
+                .bind(now.as_millis())
+                .fetch_optional(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                row.as_ref().map(break_glass_from_row).transpose()
+            }
+
+            async fn get_break_glass(&self, id: &str) -> Result<Option<BreakGlassRow>> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT_BREAK_GLASS} WHERE id = $1")))
+                    .bind(id)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(crate::map_err)?;
+                row.as_ref().map(break_glass_from_row).transpose()
+            }
+
+            async fn list_break_glass(&self, pending_only: bool) -> Result<Vec<BreakGlassRow>> {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{SELECT_BREAK_GLASS} WHERE ($1 = 0 OR reviewed_at IS NULL) ORDER BY opened_at, id"
+                )))
+                .bind(i64::from(pending_only))
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                rows.iter().map(break_glass_from_row).collect()
             }
 
             async fn get_data_key(&self, id: &str) -> Result<Option<DataKeyRow>> {

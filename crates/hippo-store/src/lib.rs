@@ -17,8 +17,8 @@ use hippo_core::{
     AttachmentId, ConversationId, MessageId, NewAuditEvent, Session, SessionId, Timestamp, UserId,
 };
 pub use records::{
-    AttachmentRow, AuditFilter, AuditRecord, CheckpointRow, ConversationRow, DataKeyRow, MarkKind,
-    MessageAttachmentRow, MessageRow, ReceiptRow, UserRow,
+    AttachmentRow, AuditFilter, AuditRecord, BreakGlassRow, CheckpointRow, ConversationRow,
+    DataKeyRow, MarkKind, MessageAttachmentRow, MessageRow, ReceiptRow, UserRow,
 };
 
 /// What went wrong in storage, in the terms a use case can act on.
@@ -127,6 +127,18 @@ pub trait Store: Send + Sync + 'static {
         up_to_seq: i64,
     ) -> Result<Vec<MessageAttachmentRow>>;
 
+    /// The user's break-glass grant for the conversation that is still open
+    /// at `now`, if any.
+    async fn active_break_glass(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+        now: Timestamp,
+    ) -> Result<Option<BreakGlassRow>>;
+    async fn get_break_glass(&self, id: &str) -> Result<Option<BreakGlassRow>>;
+    /// Grants, oldest first; only unreviewed ones when `pending_only`.
+    async fn list_break_glass(&self, pending_only: bool) -> Result<Vec<BreakGlassRow>>;
+
     /// Records activity on a session (the idle timer). Only moves forward.
     async fn touch_session(&self, id: &SessionId, at: Timestamp) -> Result<()>;
 
@@ -169,6 +181,16 @@ pub trait WriteTx: Send {
     /// lock held until commit, so concurrent writers (also several processes
     /// on one PostgreSQL) serialise here.
     async fn append_audit(&mut self, event: &NewAuditEvent) -> Result<i64>;
+
+    async fn insert_break_glass(&mut self, grant: &BreakGlassRow) -> Result<()>;
+    /// Marks a grant reviewed; false if it already was.
+    async fn review_break_glass(
+        &mut self,
+        id: &str,
+        by: &UserId,
+        note_enc: &[u8],
+        at: Timestamp,
+    ) -> Result<bool>;
 
     /// Stores a checkpoint; [`StoreError::Conflict`] if one exists for its seq.
     async fn insert_checkpoint(&mut self, checkpoint: &CheckpointRow) -> Result<()>;

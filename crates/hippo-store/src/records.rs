@@ -173,3 +173,19 @@ pub struct CheckpointRow {
     /// Hex SHA-256 of the signing public key.
     pub key_id: String,
 }
+
+/// A break-glass grant: emergency read access for one user to one
+/// conversation until `expires_at`. The reason and the reviewer's note are
+/// sealed with the directory key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreakGlassRow {
+    pub id: String,
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
+    pub reason_enc: Vec<u8>,
+    pub opened_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub reviewed_at: Option<Timestamp>,
+    pub reviewed_by: Option<UserId>,
+    pub review_note_enc: Option<Vec<u8>>,
+}

@@ -4,6 +4,7 @@
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod break_glass;
 pub mod conversations;
 pub mod health;
 pub mod me;

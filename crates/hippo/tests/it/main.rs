@@ -11,6 +11,7 @@
 mod at_rest;
 mod audit;
 mod auth;
+mod break_glass;
 mod cli;
 mod crash;
 mod fhir;

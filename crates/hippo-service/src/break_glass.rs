@@ -1,0 +1,282 @@
+//! Break-glass: a clinician who is not a member of a conversation opens it
+//! in an emergency by stating a reason. The access is read-only, ends on
+//! its own after `break_glass_duration`, every read during it is recorded
+//! as break-glass access, and each grant waits in a review queue that
+//! auditors work through.
+
+use crate::{Actor, Hippo, Result, ServiceError};
+use hippo_core::{AuditAction, ConversationId, ErrorCode, Outcome, Role, Timestamp, UserId};
+use hippo_store::{BreakGlassRow, ConversationRow};
+
+const MIN_REASON: usize = 10;
+const MAX_REASON: usize = 500;
+const MAX_NOTE: usize = 2000;
+
+/// A grant as auditors and the clinician see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BreakGlassGrant {
+    pub id: String,
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
+    pub reason: String,
+    pub opened_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub reviewed_at: Option<Timestamp>,
+    pub reviewed_by: Option<UserId>,
+    pub review_note: Option<String>,
+}
+
+fn parse_text(value: &str, name: &str, min: usize, max: usize) -> Result<String> {
+    let v = value.trim();
+    let n = v.chars().count();
+    if n < min || n > max {
+        return Err(ServiceError::validation(format!(
+            "{name} must be {min} to {max} characters"
+        )));
+    }
+    if v.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(ServiceError::validation(format!(
+            "{name} must not contain control characters"
+        )));
+    }
+    Ok(v.to_owned())
+}
+
+impl Hippo {
+    fn grant_view(&self, row: &BreakGlassRow) -> Result<BreakGlassGrant> {
+        Ok(BreakGlassGrant {
+            reason: self.keys.open_directory_field(
+                "break_glass",
+                "reason",
+                &row.id,
+                &row.reason_enc,
+            )?,
+            review_note: row
+                .review_note_enc
+                .as_deref()
+                .map(|n| {
+                    self.keys
+                        .open_directory_field("break_glass", "review_note", &row.id, n)
+                })
+                .transpose()?,
+            id: row.id.clone(),
+            conversation_id: row.conversation_id.clone(),
+            user_id: row.user_id.clone(),
+            opened_at: row.opened_at,
+            expires_at: row.expires_at,
+            reviewed_at: row.reviewed_at,
+            reviewed_by: row.reviewed_by.clone(),
+        })
+    }
+
+    /// A conversation the actor may read: as a member, or through an open
+    /// break-glass grant (then its id is returned). For anyone else it does
+    /// not exist, and the attempt is recorded as denied.
+    pub(crate) async fn readable_conversation(
+        &self,
+        actor: &Actor,
+        id: &str,
+        action: AuditAction,
+    ) -> Result<(ConversationRow, Vec<UserId>, Option<String>)> {
+        self.require_messaging_for(actor, action, Some(("conversation", id)))
+            .await?;
+        let found = match ConversationId::parse(id) {
+            Some(cid) => self.store.get_conversation(&cid).await?,
+            None => None,
+        };
+        if let Some(row) = found {
+            let members = self.store.list_members(&row.id).await?;
+            if members.contains(&actor.user.id) {
+                return Ok((row, members, None));
+            }
+            if actor.user.role == Role::Clinician
+                && let Some(grant) = self
+                    .store
+                    .active_break_glass(&row.id, &actor.user.id, self.clock.now())
+                    .await?
+            {
+                return Ok((row, members, Some(grant.id)));
+            }
+        }
+        Err(self
+            .deny(
+                actor,
+                action,
+                Some(("conversation", id.chars().take(64).collect())),
+                ServiceError::not_found(),
+            )
+            .await)
+    }
+
+    /// Opens emergency read access to a conversation the clinician is not
+    /// in. A second call while a grant is open returns that grant.
+    pub async fn open_break_glass(
+        &self,
+        actor: &Actor,
+        conversation: &str,
+        reason: &str,
+    ) -> Result<BreakGlassGrant> {
+        let action = AuditAction::BreakGlassOpen;
+        let resource = || Some(("conversation", conversation.chars().take(64).collect()));
+        if let Err(e) = actor.require_full() {
+            return Err(self.deny(actor, action, resource(), e).await);
+        }
+        if actor.user.role != Role::Clinician {
+            return Err(self
+                .deny(
+                    actor,
+                    action,
+                    resource(),
+                    ServiceError::public(
+                        ErrorCode::Forbidden,
+                        "only clinicians may use emergency access",
+                    ),
+                )
+                .await);
+        }
+        let reason = parse_text(reason, "reason", MIN_REASON, MAX_REASON)?;
+        let row = match ConversationId::parse(conversation) {
+            Some(cid) => self.store.get_conversation(&cid).await?,
+            None => None,
+        };
+        let Some(conv) = row else {
+            return Err(self
+                .deny(actor, action, resource(), ServiceError::not_found())
+                .await);
+        };
+        if self.store.is_member(&conv.id, &actor.user.id).await? {
+            return Err(ServiceError::public(
+                ErrorCode::Conflict,
+                "you are a member of this conversation; emergency access is not needed",
+            ));
+        }
+        let now = self.clock.now();
+        if let Some(open) = self
+            .store
+            .active_break_glass(&conv.id, &actor.user.id, now)
+            .await?
+        {
+            return self.grant_view(&open);
+        }
+        let id = hippo_core::SessionId::generate().to_string();
+        let grant = BreakGlassRow {
+            reason_enc: self
+                .keys
+                .seal_directory_field("break_glass", "reason", &id, &reason)?,
+            id,
+            conversation_id: conv.id.clone(),
+            user_id: actor.user.id.clone(),
+            opened_at: now,
+            expires_at: now.plus(self.config.break_glass_duration),
+            reviewed_at: None,
+            reviewed_by: None,
+            review_note_enc: None,
+        };
+        let mut tx = self.store.begin_write().await?;
+        tx.insert_break_glass(&grant).await?;
+        tx.append_audit(
+            &actor
+                .event(now, action, Outcome::Success)
+                .resource("conversation", conv.id.as_str())
+                .detail(serde_json::json!({
+                    "break_glass": grant.id,
+                    "expires_at": grant.expires_at.to_rfc3339(),
+                })),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::warn!(
+            alert = "break_glass",
+            grant = %grant.id,
+            user = %actor.user.id,
+            conversation = %conv.id,
+            "emergency access opened; queued for review"
+        );
+        self.grant_view(&grant)
+    }
+
+    async fn require_auditor_role(&self, actor: &Actor, action: AuditAction) -> Result<()> {
+        if let Err(e) = actor.require_full() {
+            return Err(self.deny(actor, action, None, e).await);
+        }
+        if !actor.user.role.can_read_audit() {
+            return Err(self
+                .deny(actor, action, None, ServiceError::forbidden())
+                .await);
+        }
+        Ok(())
+    }
+
+    /// The review queue (auditors): grants not yet reviewed, or all.
+    pub async fn break_glass_queue(
+        &self,
+        actor: &Actor,
+        pending_only: bool,
+    ) -> Result<Vec<BreakGlassGrant>> {
+        self.require_auditor_role(actor, AuditAction::AuditQuery)
+            .await?;
+        let rows = self.store.list_break_glass(pending_only).await?;
+        let grants = rows
+            .iter()
+            .map(|r| self.grant_view(r))
+            .collect::<Result<Vec<_>>>()?;
+        self.audit_alone(
+            actor
+                .event(self.clock.now(), AuditAction::AuditQuery, Outcome::Success)
+                .detail(serde_json::json!({
+                    "break_glass_queue": if pending_only { "pending" } else { "all" },
+                    "count": grants.len(),
+                })),
+        )
+        .await?;
+        Ok(grants)
+    }
+
+    /// Marks a grant reviewed with the auditor's note.
+    pub async fn review_break_glass(
+        &self,
+        actor: &Actor,
+        id: &str,
+        note: &str,
+    ) -> Result<BreakGlassGrant> {
+        self.require_auditor_role(actor, AuditAction::BreakGlassReview)
+            .await?;
+        let note = parse_text(note, "note", 1, MAX_NOTE)?;
+        let Some(row) = self.store.get_break_glass(id).await? else {
+            return Err(ServiceError::not_found());
+        };
+        if row.reviewed_at.is_some() {
+            return Err(ServiceError::public(
+                ErrorCode::Conflict,
+                "this grant was already reviewed",
+            ));
+        }
+        let now = self.clock.now();
+        let note_enc =
+            self.keys
+                .seal_directory_field("break_glass", "review_note", &row.id, &note)?;
+        let mut tx = self.store.begin_write().await?;
+        if !tx
+            .review_break_glass(&row.id, &actor.user.id, &note_enc, now)
+            .await?
+        {
+            return Err(ServiceError::public(
+                ErrorCode::Conflict,
+                "this grant was already reviewed",
+            ));
+        }
+        tx.append_audit(
+            &actor
+                .event(now, AuditAction::BreakGlassReview, Outcome::Success)
+                .resource("break_glass", row.id.as_str())
+                .detail(serde_json::json!({ "conversation_id": row.conversation_id.as_str() })),
+        )
+        .await?;
+        tx.commit().await?;
+        let mut reviewed = row;
+        reviewed.reviewed_at = Some(now);
+        reviewed.reviewed_by = Some(actor.user.id.clone());
+        reviewed.review_note_enc = Some(note_enc);
+        self.grant_view(&reviewed)
+    }
+}
