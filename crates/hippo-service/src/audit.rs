@@ -334,10 +334,23 @@ impl Hippo {
             if done >= head_seq {
                 break;
             }
-            let page = self
+            let page = match self
                 .store
                 .list_audit(done, SCAN_PAGE.min(head_seq - done))
-                .await?;
+                .await
+            {
+                Ok(page) => page,
+                // A value no hippo ever writes: report it, do not fail.
+                Err(StoreError::Corrupt(why)) => {
+                    report.checked = verifier.checked();
+                    return fail(
+                        report,
+                        done + 1,
+                        format!("a record after {done} holds values hippo never writes ({why})"),
+                    );
+                }
+                Err(e) => return Err(e.into()),
+            };
             if page.is_empty() {
                 break;
             }

@@ -6,6 +6,7 @@
 //! types. What differs — connecting, pragmas, transaction start and the DDL —
 //! lives in `sqlite.rs`, `postgres.rs` and `migrations/<backend>/`.
 
+mod audit_page;
 mod group_commit;
 mod migrate;
 pub mod postgres;

@@ -78,4 +78,12 @@ impl std::ops::DerefMut for PgTx {
     }
 }
 
-crate::queries::sql_store!(sqlx::Postgres, PgStore, "postgres", PgTx);
+crate::queries::sql_store!(
+    sqlx::Postgres,
+    PgStore,
+    "postgres",
+    PgTx,
+    "SELECT json_agg(json_build_array(seq, at, actor_id, session_id, ip, user_agent, request_id, \
+     action, resource_type, resource_id, patient_id, outcome, detail, prev_hash, hash) ORDER BY seq)::text \
+     FROM (SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2) page"
+);

@@ -63,7 +63,7 @@ macro_rules! select_attachments {
 }
 
 macro_rules! sql_store {
-    ($db:ty, $store:ty, $backend:literal, $txty:ty) => {
+    ($db:ty, $store:ty, $backend:literal, $txty:ty, $list_audit_json:expr) => {
         use async_trait::async_trait;
         use hippo_core::{
             AttachmentId, AuditAction, ConversationId, ConversationKind, MessageId, NewAuditEvent, Outcome, Priority, Role,
@@ -863,17 +863,16 @@ macro_rules! sql_store {
             }
 
             async fn list_audit(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRecord>> {
-                let rows = sqlx::query(
-                    "SELECT seq, at, actor_id, session_id, ip, user_agent, request_id, action, \
-                     resource_type, resource_id, patient_id, outcome, detail, prev_hash, hash \
-                     FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
-                )
-                .bind(after_seq)
-                .bind(limit)
-                .fetch_all(self.reader())
-                .await
-                .map_err(crate::map_err)?;
-                rows.iter().map(audit_from_row).collect()
+                // The page comes back as one JSON array built by the database:
+                // one row to transfer instead of thousands (verification and
+                // exports read the whole trail this way).
+                let text: Option<String> = sqlx::query_scalar($list_audit_json)
+                    .bind(after_seq)
+                    .bind(limit)
+                    .fetch_one(self.reader())
+                    .await
+                    .map_err(crate::map_err)?;
+                crate::audit_page::decode(text.as_deref().unwrap_or("[]"))
             }
 
             async fn query_audit(&self, f: &AuditFilter, after_seq: i64, limit: i64) -> Result<Vec<AuditRecord>> {

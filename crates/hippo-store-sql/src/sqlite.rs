@@ -89,4 +89,12 @@ impl SqliteStore {
     }
 }
 
-crate::queries::sql_store!(sqlx::Sqlite, SqliteStore, "sqlite", GroupTx);
+crate::queries::sql_store!(
+    sqlx::Sqlite,
+    SqliteStore,
+    "sqlite",
+    GroupTx,
+    "SELECT json_group_array(json_array(seq, at, actor_id, session_id, ip, user_agent, request_id, \
+     action, resource_type, resource_id, patient_id, outcome, detail, prev_hash, hash) ORDER BY seq) \
+     FROM (SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2)"
+);

@@ -8,47 +8,61 @@ use hippo_core::NewAuditEvent;
 /// `prev_hash` of the first record.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// The fields of a record in a fixed order, as canonical JSON.
-#[expect(clippy::too_many_arguments, reason = "one argument per audited field")]
-fn canonical(
+/// The fields of a record in a fixed order.
+struct Fields<'a> {
     seq: i64,
     at_ms: i64,
-    actor_id: Option<&str>,
-    session_id: Option<&str>,
-    ip: Option<&str>,
-    user_agent: Option<&str>,
-    request_id: Option<&str>,
-    action: &str,
-    resource_type: Option<&str>,
-    resource_id: Option<&str>,
-    patient_id: Option<&str>,
-    outcome: &str,
-    detail: &str,
-) -> String {
-    serde_json::json!([
-        seq,
-        at_ms,
-        actor_id,
-        session_id,
-        ip,
-        user_agent,
-        request_id,
-        action,
-        resource_type,
-        resource_id,
-        patient_id,
-        outcome,
-        detail
-    ])
-    .to_string()
+    actor_id: Option<&'a str>,
+    session_id: Option<&'a str>,
+    ip: Option<&'a str>,
+    user_agent: Option<&'a str>,
+    request_id: Option<&'a str>,
+    action: &'a str,
+    resource_type: Option<&'a str>,
+    resource_id: Option<&'a str>,
+    patient_id: Option<&'a str>,
+    outcome: &'a str,
+    detail: &'a str,
 }
 
-fn link(prev_hash: &str, canonical: &str) -> String {
-    let mut input = Vec::with_capacity(prev_hash.len() + 1 + canonical.len());
-    input.extend_from_slice(prev_hash.as_bytes());
-    input.push(b'\n');
-    input.extend_from_slice(canonical.as_bytes());
-    hippo_crypto::hex(&hippo_crypto::sha256(&input))
+fn push_str(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        // serde_json's escaping, byte for byte: what `json!([...])`
+        // produced when the chain format was fixed.
+        Some(s) => {
+            if serde_json::to_writer(&mut *out, s).is_err() {
+                out.extend_from_slice(b"null");
+            }
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// SHA-256 (hex) over `prev_hash`, a newline, and the fields as a compact
+/// JSON array (canonical: fixed order, serde_json's escaping).
+fn link(prev_hash: &str, f: &Fields<'_>) -> String {
+    use std::io::Write;
+    let mut buf = Vec::with_capacity(
+        prev_hash.len() + 160 + f.detail.len() + f.user_agent.map_or(0, str::len),
+    );
+    buf.extend_from_slice(prev_hash.as_bytes());
+    buf.push(b'\n');
+    let _ = write!(buf, "[{},{},", f.seq, f.at_ms);
+    for s in [f.actor_id, f.session_id, f.ip, f.user_agent, f.request_id] {
+        push_str(&mut buf, s);
+        buf.push(b',');
+    }
+    push_str(&mut buf, Some(f.action));
+    for s in [f.resource_type, f.resource_id, f.patient_id] {
+        buf.push(b',');
+        push_str(&mut buf, s);
+    }
+    buf.push(b',');
+    push_str(&mut buf, Some(f.outcome));
+    buf.push(b',');
+    push_str(&mut buf, Some(f.detail));
+    buf.push(b']');
+    hippo_crypto::hex(&hippo_crypto::sha256(&buf))
 }
 
 /// Canonical detail text for an event (stored as is, hashed as is).
@@ -64,21 +78,21 @@ pub fn detail_text(event: &NewAuditEvent) -> String {
 pub fn hash_new(seq: i64, prev_hash: &str, event: &NewAuditEvent, detail: &str) -> String {
     link(
         prev_hash,
-        &canonical(
+        &Fields {
             seq,
-            event.at.as_millis(),
-            event.actor_id.as_ref().map(|v| v.as_str()),
-            event.session_id.as_ref().map(|v| v.as_str()),
-            event.meta.ip.as_deref(),
-            event.meta.user_agent.as_deref(),
-            event.meta.request_id.as_deref(),
-            event.action.as_str(),
-            event.resource_type,
-            event.resource_id.as_deref(),
-            event.patient_id.as_deref(),
-            event.outcome.as_str(),
+            at_ms: event.at.as_millis(),
+            actor_id: event.actor_id.as_ref().map(|v| v.as_str()),
+            session_id: event.session_id.as_ref().map(|v| v.as_str()),
+            ip: event.meta.ip.as_deref(),
+            user_agent: event.meta.user_agent.as_deref(),
+            request_id: event.meta.request_id.as_deref(),
+            action: event.action.as_str(),
+            resource_type: event.resource_type,
+            resource_id: event.resource_id.as_deref(),
+            patient_id: event.patient_id.as_deref(),
+            outcome: event.outcome.as_str(),
             detail,
-        ),
+        },
     )
 }
 
@@ -86,21 +100,21 @@ pub fn hash_new(seq: i64, prev_hash: &str, event: &NewAuditEvent, detail: &str) 
 pub fn hash_stored(r: &AuditRecord) -> String {
     link(
         &r.prev_hash,
-        &canonical(
-            r.seq,
-            r.at.as_millis(),
-            r.actor_id.as_ref().map(|v| v.as_str()),
-            r.session_id.as_ref().map(|v| v.as_str()),
-            r.ip.as_deref(),
-            r.user_agent.as_deref(),
-            r.request_id.as_deref(),
-            r.action.as_str(),
-            r.resource_type.as_deref(),
-            r.resource_id.as_deref(),
-            r.patient_id.as_deref(),
-            r.outcome.as_str(),
-            &r.detail,
-        ),
+        &Fields {
+            seq: r.seq,
+            at_ms: r.at.as_millis(),
+            actor_id: r.actor_id.as_ref().map(|v| v.as_str()),
+            session_id: r.session_id.as_ref().map(|v| v.as_str()),
+            ip: r.ip.as_deref(),
+            user_agent: r.user_agent.as_deref(),
+            request_id: r.request_id.as_deref(),
+            action: r.action.as_str(),
+            resource_type: r.resource_type.as_deref(),
+            resource_id: r.resource_id.as_deref(),
+            patient_id: r.patient_id.as_deref(),
+            outcome: r.outcome.as_str(),
+            detail: &r.detail,
+        },
     )
 }
 
@@ -196,5 +210,68 @@ impl Verifier {
             self.prev_hash = hash;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hippo_core::{AuditAction, Outcome, Timestamp, UserId};
+
+    /// The chain format as first written: SHA-256 over the previous hash,
+    /// a newline and `serde_json::json!([...]).to_string()`. Stored trails
+    /// depend on it, so the faster encoder must match it byte for byte.
+    fn reference_hash(r: &AuditRecord) -> String {
+        let canonical = serde_json::json!([
+            r.seq,
+            r.at.as_millis(),
+            r.actor_id.as_ref().map(|v| v.as_str()),
+            r.session_id.as_ref().map(|v| v.as_str()),
+            r.ip,
+            r.user_agent,
+            r.request_id,
+            r.action.as_str(),
+            r.resource_type,
+            r.resource_id,
+            r.patient_id,
+            r.outcome.as_str(),
+            r.detail
+        ])
+        .to_string();
+        let mut input = r.prev_hash.as_bytes().to_vec();
+        input.push(b'\n');
+        input.extend_from_slice(canonical.as_bytes());
+        hippo_crypto::hex(&hippo_crypto::sha256(&input))
+    }
+
+    #[test]
+    fn encoder_matches_the_original_chain_format() {
+        let awkward = [
+            None,
+            Some(String::new()),
+            Some("plain".to_owned()),
+            Some("quote \" backslash \\ slash / tab \t nl \n cr \r".to_owned()),
+            Some("ctrl \u{1} \u{1f} del \u{7f} é ü 漢字 😀 \u{2028}".to_owned()),
+        ];
+        for (i, text) in awkward.iter().enumerate() {
+            let r = AuditRecord {
+                seq: 1 + i64::try_from(i).unwrap(),
+                at: Timestamp::from_millis(-5 + 1_767_225_600_000 * i64::try_from(i).unwrap()),
+                actor_id: Some(UserId::generate()),
+                session_id: None,
+                ip: text.clone(),
+                user_agent: text.clone(),
+                request_id: text.clone(),
+                action: AuditAction::MessageSend,
+                resource_type: text.clone(),
+                resource_id: text.clone(),
+                patient_id: text.clone(),
+                outcome: Outcome::Denied,
+                detail: text.clone().unwrap_or_else(|| "{}".into()),
+                prev_hash: GENESIS_HASH.to_owned(),
+                hash: String::new(),
+            };
+            assert_eq!(hash_stored(&r), reference_hash(&r), "case {i}");
+        }
     }
 }
