@@ -49,6 +49,7 @@ actions! {
     MessageSend => "message.send",
     MessageEdit => "message.edit",
     MessageDelete => "message.delete",
+    MessageRead => "message.read",
     AttachmentUpload => "attachment.upload",
     AttachmentDownload => "attachment.download",
     BreakGlassOpen => "break_glass.open",

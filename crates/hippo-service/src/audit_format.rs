@@ -125,6 +125,7 @@ pub fn fhir_action(a: AuditAction) -> &'static str {
         | A::ConversationMemberAdd
         | A::ConversationMemberRemove
         | A::MessageEdit
+        | A::MessageRead
         | A::WhatsappStatus
         | A::LegalHoldSet
         | A::LegalHoldClear

@@ -428,7 +428,7 @@ impl Hippo {
     /// Marks everything up to `up_to_seq` read (and so delivered) by the caller.
     pub async fn mark_read(&self, actor: &Actor, conversation: &str, up_to_seq: i64) -> Result<()> {
         let (conv, members) = self
-            .member_conversation(actor, conversation, AuditAction::ConversationRead)
+            .member_conversation(actor, conversation, AuditAction::MessageRead)
             .await?;
         if up_to_seq < 1 || up_to_seq > conv.last_seq {
             return Err(ServiceError::validation(format!(
@@ -516,6 +516,15 @@ impl Hippo {
             && tx
                 .raise_mark(&conv.id, &actor.user.id, MarkKind::Read, up_to_seq, now)
                 .await?;
+        if read {
+            tx.append_audit(
+                &actor
+                    .event(now, AuditAction::MessageRead, Outcome::Success)
+                    .resource("conversation", conv.id.as_str())
+                    .detail(serde_json::json!({ "up_to_seq": up_to_seq })),
+            )
+            .await?;
+        }
         tx.commit().await?;
         if delivered || read {
             let rows = self.store.list_messages(&conv.id, up_to_seq - 1, 1).await?;
@@ -540,6 +549,20 @@ impl Hippo {
             .member_message(actor, message, AuditAction::ConversationRead)
             .await?;
         let rows: Vec<ReceiptRow> = self.store.receipts(&conv.id, msg.seq).await?;
+        self.audit_alone(
+            actor
+                .event(
+                    self.clock.now(),
+                    AuditAction::ConversationRead,
+                    Outcome::Success,
+                )
+                .resource("message", msg.id.as_str())
+                .detail(serde_json::json!({
+                    "conversation_id": conv.id.as_str(),
+                    "receipts": true,
+                })),
+        )
+        .await?;
         Ok(members
             .into_iter()
             .filter(|m| *m != msg.sender_id)

@@ -144,7 +144,16 @@ impl Hippo {
     pub async fn list_users(&self, by: By<'_>) -> Result<Vec<User>> {
         self.require_admin(by, AuditAction::UserRead, None).await?;
         let rows = self.store.list_users().await?;
-        rows.iter().map(|r| self.user_from_row(r)).collect()
+        let users = rows
+            .iter()
+            .map(|r| self.user_from_row(r))
+            .collect::<Result<Vec<_>>>()?;
+        self.audit_alone(
+            self.by_event(by, AuditAction::UserRead, Outcome::Success)
+                .detail(serde_json::json!({ "listed": users.len() })),
+        )
+        .await?;
+        Ok(users)
     }
 
     /// One account.
@@ -152,7 +161,13 @@ impl Hippo {
         self.require_admin(by, AuditAction::UserRead, Some(id))
             .await?;
         let row = self.find_user(id).await?;
-        self.user_from_row(&row)
+        let user = self.user_from_row(&row)?;
+        self.audit_alone(
+            self.by_event(by, AuditAction::UserRead, Outcome::Success)
+                .resource("user", row.id.as_str()),
+        )
+        .await?;
+        Ok(user)
     }
 
     /// Finds by id, or (CLI) by username.

@@ -13,6 +13,7 @@ mod audit;
 mod auth;
 mod break_glass;
 mod cli;
+mod completeness;
 mod crash;
 mod fhir;
 mod files;

@@ -1,0 +1,617 @@
+//! Every endpoint leaves its audit record. The table below names, for each
+//! operation in the OpenAPI document, the action it records (and who is
+//! refused, which must leave a `denied` record), or why it records none. An
+//! endpoint added without a row here fails this test.
+
+use crate::support::{PASSWORD, TestServer};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+enum Expect {
+    /// Succeeds and records `action` with outcome success.
+    Records(&'static str),
+    /// Records nothing, for the stated reason (kept in the table so the
+    /// decision is written down where the next endpoint is added).
+    Exempt(#[allow(dead_code, reason = "documentation in the table")] &'static str),
+}
+
+struct Case {
+    method: Method,
+    template: &'static str,
+    path: String,
+    token: String,
+    body: Option<Value>,
+    expect: Expect,
+    /// A caller that must be refused, leaving a `denied` record.
+    refused: Option<String>,
+}
+
+fn case(
+    method: Method,
+    template: &'static str,
+    path: impl Into<String>,
+    token: &str,
+    body: Option<Value>,
+    expect: Expect,
+    refused: Option<&str>,
+) -> Case {
+    Case {
+        method,
+        template,
+        path: path.into(),
+        token: token.to_owned(),
+        body,
+        expect,
+        refused: refused.map(str::to_owned),
+    }
+}
+
+async fn count(s: &TestServer, action: &str, outcome: &str) -> usize {
+    s.audit()
+        .await
+        .iter()
+        .filter(|r| r.action.as_str() == action && r.outcome.as_str() == outcome)
+        .count()
+}
+
+#[tokio::test]
+async fn every_endpoint_leaves_its_audit_record() {
+    use Expect::{Exempt, Records};
+    let s = TestServer::start().await;
+    let (_, admin, _) = s.signed_in("root", "admin").await;
+    let (_, auditor, _) = s.signed_in("audi", "auditor").await;
+    let (ana_id, ana, ana_secret) = s.signed_in("ana", "clinician").await;
+    let (ben_id, ben, _) = s.signed_in("ben", "clinician").await;
+    let (_, cat, _) = s.signed_in("cat", "clinician").await;
+    let dan_id = s.create_user("dan", "staff").await;
+    let eve_id = s.create_user("eve", "clinician").await;
+
+    // Fixtures: a conversation with a message and a file.
+    let (_, conv) = s
+        .post(
+            "/api/v1/conversations",
+            Some(&ana),
+            json!({ "kind": "group", "title": "t", "member_ids": [ben_id] }),
+        )
+        .await;
+    let conv = conv["id"].as_str().unwrap().to_owned();
+    let (_, other_conv) = s
+        .post(
+            "/api/v1/conversations",
+            Some(&ana),
+            json!({ "kind": "group", "member_ids": [ben_id] }),
+        )
+        .await;
+    let other_conv = other_conv["id"].as_str().unwrap().to_owned();
+    let (_, msg) = s
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&ana),
+            json!({ "body": "first" }),
+        )
+        .await;
+    let msg = msg["id"].as_str().unwrap().to_owned();
+    let file: Value = s
+        .client
+        .post(s.url("/api/v1/attachments?filename=a.txt"))
+        .bearer_auth(&ben)
+        .header("content-type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let file = file["id"].as_str().unwrap().to_owned();
+    // A second session of ana, to revoke; eve mid-enrollment.
+    let ana2 = s.login_with_code_after_step_pub("ana", &ana_secret).await;
+    let (_, sessions) = s.get("/api/v1/me/sessions", &ana2).await;
+    let ana2_session = sessions
+        .as_array()
+        .or_else(|| sessions["sessions"].as_array())
+        .unwrap()
+        .iter()
+        .find(|x| x["current"] == json!(true))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, eve_login) = s.login_raw("eve", PASSWORD, None).await;
+    let eve = eve_login["token"].as_str().unwrap().to_owned();
+    // cat's emergency access, to review.
+    let (_, grant) = s
+        .post(
+            &format!("/api/v1/conversations/{other_conv}/break-glass"),
+            Some(&cat),
+            json!({ "reason": "unconscious patient, need history" }),
+        )
+        .await;
+    let grant = grant["id"].as_str().unwrap().to_owned();
+    let logout_token = s.login_with_code_after_step_pub("ana", &ana_secret).await;
+
+    let since = "since=2020-01-01T00:00:00Z&until=2100-01-01T00:00:00Z";
+    let g = Method::GET;
+    let p = Method::POST;
+    let cases = vec![
+        case(
+            g.clone(),
+            "/healthz",
+            "/healthz",
+            "",
+            None,
+            Exempt("liveness; no data"),
+            None,
+        ),
+        case(
+            g.clone(),
+            "/readyz",
+            "/readyz",
+            "",
+            None,
+            Exempt("readiness; no data"),
+            None,
+        ),
+        case(
+            g.clone(),
+            "/metrics",
+            "/metrics",
+            "",
+            None,
+            Exempt("counters per route; no data"),
+            None,
+        ),
+        case(
+            g.clone(),
+            "/api/v1/openapi.json",
+            "/api/v1/openapi.json",
+            "",
+            None,
+            Exempt("the API description"),
+            None,
+        ),
+        case(
+            p.clone(),
+            "/api/v1/auth/login",
+            "/api/v1/auth/login",
+            "",
+            Some(json!({ "username": "ben", "password": "wrong-password-123" })),
+            Records("auth.login"),
+            None,
+        ),
+        case(
+            g.clone(),
+            "/api/v1/me",
+            "/api/v1/me",
+            &ana,
+            None,
+            Exempt("the caller's own account; no PHI"),
+            None,
+        ),
+        case(
+            p.clone(),
+            "/api/v1/me/mfa/totp",
+            "/api/v1/me/mfa/totp",
+            &eve,
+            Some(json!({})),
+            Records("auth.mfa"),
+            None,
+        ),
+        case(
+            p.clone(),
+            "/api/v1/me/mfa/totp/confirm",
+            "/api/v1/me/mfa/totp/confirm",
+            &eve,
+            Some(json!({ "code": "000000" })),
+            Records("auth.mfa"),
+            None,
+        ),
+        case(
+            p.clone(),
+            "/api/v1/me/password",
+            "/api/v1/me/password",
+            &ben,
+            Some(
+                json!({ "current_password": "not-the-password", "new_password": "another-long-passphrase-9" }),
+            ),
+            Records("user.password_change"),
+            None,
+        ),
+        case(
+            g.clone(),
+            "/api/v1/me/sessions",
+            "/api/v1/me/sessions",
+            &ana,
+            None,
+            Exempt("the caller's own sessions; no PHI"),
+            None,
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/me/sessions/{id}",
+            format!("/api/v1/me/sessions/{ana2_session}"),
+            &ana,
+            None,
+            Records("session.revoke"),
+            None,
+        ),
+        case(
+            p.clone(),
+            "/api/v1/users",
+            "/api/v1/users",
+            &admin,
+            Some(
+                json!({ "username": "fay", "role": "staff", "password": "a-long-enough-passphrase" }),
+            ),
+            Records("user.create"),
+            Some(&ana),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/users",
+            "/api/v1/users",
+            &admin,
+            None,
+            Records("user.read"),
+            Some(&auditor),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/users/{id}",
+            format!("/api/v1/users/{dan_id}"),
+            &admin,
+            None,
+            Records("user.read"),
+            Some(&ana),
+        ),
+        case(
+            Method::PATCH,
+            "/api/v1/users/{id}",
+            format!("/api/v1/users/{dan_id}"),
+            &admin,
+            Some(json!({ "display_name": "Dan D." })),
+            Records("user.update"),
+            Some(&ana),
+        ),
+        case(
+            p.clone(),
+            "/api/v1/users/{id}/deactivate",
+            format!("/api/v1/users/{dan_id}/deactivate"),
+            &admin,
+            None,
+            Records("user.deactivate"),
+            Some(&ana),
+        ),
+        case(
+            p.clone(),
+            "/api/v1/users/{id}/reactivate",
+            format!("/api/v1/users/{dan_id}/reactivate"),
+            &admin,
+            None,
+            Records("user.reactivate"),
+            Some(&ana),
+        ),
+        case(
+            p.clone(),
+            "/api/v1/users/{id}/password-reset",
+            format!("/api/v1/users/{eve_id}/password-reset"),
+            &admin,
+            None,
+            Records("user.password_reset"),
+            Some(&ana),
+        ),
+        case(
+            p.clone(),
+            "/api/v1/conversations",
+            "/api/v1/conversations",
+            &ana,
+            Some(json!({ "kind": "direct", "member_ids": [ben_id] })),
+            Records("conversation.create"),
+            Some(&admin),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/conversations",
+            "/api/v1/conversations",
+            &ana,
+            None,
+            Records("conversation.read"),
+            Some(&auditor),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/conversations/{id}",
+            format!("/api/v1/conversations/{conv}"),
+            &ana,
+            None,
+            Records("conversation.read"),
+            Some(&cat),
+        ),
+        case(
+            Method::PATCH,
+            "/api/v1/conversations/{id}",
+            format!("/api/v1/conversations/{conv}"),
+            &ana,
+            Some(json!({ "title": "t2" })),
+            Records("conversation.update"),
+            Some(&cat),
+        ),
+        case(
+            p.clone(),
+            "/api/v1/conversations/{id}/members",
+            format!("/api/v1/conversations/{conv}/members"),
+            &ana,
+            Some(json!({ "user_id": dan_id })),
+            Records("conversation.member_add"),
+            Some(&cat),
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/conversations/{id}/members/{user_id}",
+            format!("/api/v1/conversations/{conv}/members/{dan_id}"),
+            &ana,
+            None,
+            Records("conversation.member_remove"),
+            Some(&cat),
+        ),
+        case(
+            p.clone(),
+            "/api/v1/conversations/{id}/messages",
+            format!("/api/v1/conversations/{conv}/messages"),
+            &ana,
+            Some(json!({ "body": "second", "attachment_ids": [] })),
+            Records("message.send"),
+            Some(&cat),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/conversations/{id}/messages",
+            format!("/api/v1/conversations/{conv}/messages"),
+            &ben,
+            None,
+            Records("conversation.read"),
+            Some(&admin),
+        ),
+        case(
+            p.clone(),
+            "/api/v1/conversations/{id}/read",
+            format!("/api/v1/conversations/{conv}/read"),
+            &ben,
+            Some(json!({ "up_to_seq": 1 })),
+            Records("message.read"),
+            Some(&cat),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/messages/{id}/receipts",
+            format!("/api/v1/messages/{msg}/receipts"),
+            &ana,
+            None,
+            Records("conversation.read"),
+            Some(&cat),
+        ),
+        case(
+            Method::PATCH,
+            "/api/v1/messages/{id}",
+            format!("/api/v1/messages/{msg}"),
+            &ana,
+            Some(json!({ "body": "first, corrected" })),
+            Records("message.edit"),
+            Some(&cat),
+        ),
+        case(
+            Method::DELETE,
+            "/api/v1/messages/{id}",
+            format!("/api/v1/messages/{msg}"),
+            &ana,
+            None,
+            Records("message.delete"),
+            Some(&cat),
+        ),
+        case(
+            p.clone(),
+            "/api/v1/attachments",
+            "/api/v1/attachments?filename=b.txt",
+            &ana,
+            None,
+            Records("attachment.upload"),
+            Some(&auditor),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/attachments/{id}",
+            format!("/api/v1/attachments/{file}"),
+            &ben,
+            None,
+            Records("attachment.download"),
+            Some(&cat),
+        ),
+        case(
+            p.clone(),
+            "/api/v1/conversations/{id}/break-glass",
+            format!("/api/v1/conversations/{conv}/break-glass"),
+            &cat,
+            Some(json!({ "reason": "patient deteriorating, need context" })),
+            Records("break_glass.open"),
+            Some(&admin),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/break-glass",
+            "/api/v1/break-glass",
+            &auditor,
+            None,
+            Records("audit.query"),
+            Some(&ana),
+        ),
+        case(
+            p.clone(),
+            "/api/v1/break-glass/{id}/review",
+            format!("/api/v1/break-glass/{grant}/review"),
+            &auditor,
+            Some(json!({ "note": "justified" })),
+            Records("break_glass.review"),
+            Some(&admin),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/audit",
+            "/api/v1/audit",
+            &auditor,
+            None,
+            Records("audit.query"),
+            Some(&admin),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/audit/verify",
+            "/api/v1/audit/verify",
+            &auditor,
+            None,
+            Records("audit.verify"),
+            Some(&admin),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/audit/export",
+            "/api/v1/audit/export?format=jsonl",
+            &auditor,
+            None,
+            Records("audit.export"),
+            Some(&ana),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/reports/patient-access/{patient_id}",
+            "/api/v1/reports/patient-access/p1",
+            &auditor,
+            None,
+            Records("audit.query"),
+            Some(&ana),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/reports/user-activity/{user_id}",
+            format!("/api/v1/reports/user-activity/{ana_id}"),
+            &auditor,
+            None,
+            Records("audit.query"),
+            Some(&admin),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/reports/breach-scope",
+            format!("/api/v1/reports/breach-scope?actor_id={ana_id}&{since}"),
+            &auditor,
+            None,
+            Records("audit.query"),
+            Some(&ana),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/stream",
+            "/api/v1/stream",
+            &ana,
+            None,
+            Exempt(
+                "pushes members what they may read; each push is kept as a delivery receipt; the socket belongs to an audited login session",
+            ),
+            None,
+        ),
+        case(
+            p.clone(),
+            "/api/v1/auth/logout",
+            "/api/v1/auth/logout",
+            &logout_token,
+            None,
+            Records("auth.logout"),
+            None,
+        ),
+    ];
+
+    // Every documented operation has a row, and every row is documented.
+    let (_, doc) = s.get("/api/v1/openapi.json", &ana).await;
+    let mut documented = BTreeSet::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            documented.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    let tabled: BTreeSet<(String, String)> = cases
+        .iter()
+        .map(|c| (c.method.as_str().to_owned(), c.template.to_owned()))
+        .collect();
+    let missing: Vec<_> = documented.difference(&tabled).collect();
+    assert!(
+        missing.is_empty(),
+        "endpoints without a row in the audit table: {missing:?}"
+    );
+    let undocumented: Vec<_> = tabled.difference(&documented).collect();
+    assert!(
+        undocumented.is_empty(),
+        "rows for undocumented endpoints: {undocumented:?}"
+    );
+
+    for c in &cases {
+        if let Expect::Records(action) = c.expect
+            && let Some(refused) = &c.refused
+        {
+            let before = count(&s, action, "denied").await;
+            let (status, body) = s
+                .call(c.method.clone(), &c.path, Some(refused), c.body.clone())
+                .await;
+            assert!(
+                matches!(status.as_u16(), 403 | 404),
+                "{} {}: a refused caller got {status}: {body}",
+                c.method,
+                c.template
+            );
+            assert!(
+                count(&s, action, "denied").await > before,
+                "{} {}: the refusal left no denied {action} record",
+                c.method,
+                c.template
+            );
+        }
+        let before = s.audit().await.len();
+        let status = if c.template == "/api/v1/attachments" {
+            s.client
+                .post(s.url(&c.path))
+                .bearer_auth(&c.token)
+                .header("content-type", "text/plain")
+                .body("note")
+                .send()
+                .await
+                .unwrap()
+                .status()
+        } else {
+            let token = (!c.token.is_empty()).then_some(c.token.as_str());
+            s.call(c.method.clone(), &c.path, token, c.body.clone())
+                .await
+                .0
+        };
+        let trail = s.audit().await;
+        let added = &trail[before..];
+        match c.expect {
+            Records(action) => {
+                assert!(
+                    added.iter().any(|r| r.action.as_str() == action),
+                    "{} {} ({status}) recorded {:?}, expected {action}",
+                    c.method,
+                    c.template,
+                    added.iter().map(|r| r.action.as_str()).collect::<Vec<_>>()
+                );
+            }
+            Exempt(_) => {
+                assert!(
+                    status != StatusCode::INTERNAL_SERVER_ERROR,
+                    "{} {}",
+                    c.method,
+                    c.template
+                );
+            }
+        }
+    }
+    s.stop().await;
+}
