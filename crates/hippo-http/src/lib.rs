@@ -132,6 +132,7 @@ pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
             "/break-glass/{id}/review",
             post(routes::break_glass::review),
         )
+        .route("/alerts", get(routes::audit::alerts))
         .route("/audit", get(routes::audit::query_audit))
         .route("/audit/verify", get(routes::audit::verify))
         .route("/audit/export", get(routes::audit::export))

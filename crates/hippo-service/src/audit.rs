@@ -280,13 +280,17 @@ impl Hippo {
             "checkpoints_verified": report.checkpoints_verified,
             "via": matches!(by, Examiner::Cli).then_some("cli"),
         }));
-        if !report.ok {
-            tracing::error!(
-                first_bad_seq = report.first_bad_seq,
-                "audit trail verification failed"
-            );
-        }
         self.audit_alone(ev).await?;
+        if !report.ok {
+            self.raise_alert(
+                crate::alerts::AlertKind::AuditVerificationFailed,
+                serde_json::json!({
+                    "first_bad_seq": report.first_bad_seq,
+                    "checked": report.checked,
+                }),
+            )
+            .await;
+        }
         Ok(report)
     }
 

@@ -72,12 +72,16 @@ impl Hippo {
             }
             Err(_) => None,
         };
+        let account_key = self
+            .keys
+            .username_index(&input.username.trim().to_lowercase());
         let Some(row) = row else {
             // Same work as a real check, same answer.
             self.verify_password(&input.password, None).await?;
             self.throttle.record_failure(&source, now);
             self.audit_alone(event(Outcome::Failure, "invalid_credentials"))
                 .await?;
+            self.watch_for_stuffing(account_key, now).await;
             return Err(invalid_credentials());
         };
         let actor_event = |outcome, reason: &str| {
@@ -113,6 +117,7 @@ impl Hippo {
                 meta,
             )
             .await?;
+            self.watch_for_stuffing(account_key, now).await;
             return Err(invalid_credentials());
         }
         if row.status == UserStatus::Deactivated {
@@ -227,6 +232,22 @@ impl Hippo {
     }
 
     /// Counts a failed sign-in against the account and locks it at the limit.
+    /// Feeds the cross-account failure detector; raises an alert when a
+    /// burst of failures spans many accounts.
+    async fn watch_for_stuffing(&self, account_key: String, now: hippo_core::Timestamp) {
+        if let Some((failures, accounts)) = self.stuffing.failure(account_key, now) {
+            self.raise_alert(
+                crate::alerts::AlertKind::CredentialStuffing,
+                serde_json::json!({
+                    "failures": failures,
+                    "accounts": accounts,
+                    "window_secs": crate::alerts::STUFFING_WINDOW.as_secs(),
+                }),
+            )
+            .await;
+        }
+    }
+
     async fn record_failed_login(
         &self,
         user: &hippo_core::UserId,
@@ -237,7 +258,8 @@ impl Hippo {
         let mut tx = self.store.begin_write().await?;
         let failures = tx.increment_failed_logins(user, now).await?;
         tx.append_audit(&event).await?;
-        if failures >= i64::from(self.config.login_max_failures) {
+        let locked = failures >= i64::from(self.config.login_max_failures);
+        if locked {
             if let Some(mut row) = tx.get_user(user).await? {
                 row.failed_logins = 0;
                 row.locked_until = Some(now.plus(self.config.login_lockout));
@@ -255,9 +277,15 @@ impl Hippo {
                     })),
             )
             .await?;
-            tracing::warn!(user_id = %user, "account locked after repeated failed sign-ins");
         }
         tx.commit().await?;
+        if locked {
+            self.raise_alert(
+                crate::alerts::AlertKind::AccountLocked,
+                serde_json::json!({ "user_id": user.as_str(), "failures": failures }),
+            )
+            .await;
+        }
         Ok(())
     }
 

@@ -185,13 +185,15 @@ impl Hippo {
         )
         .await?;
         tx.commit().await?;
-        tracing::warn!(
-            alert = "break_glass",
-            grant = %grant.id,
-            user = %actor.user.id,
-            conversation = %conv.id,
-            "emergency access opened; queued for review"
-        );
+        self.raise_alert(
+            crate::alerts::AlertKind::BreakGlass,
+            serde_json::json!({
+                "break_glass": grant.id,
+                "user_id": actor.user.id.as_str(),
+                "conversation_id": conv.id.as_str(),
+            }),
+        )
+        .await;
         self.grant_view(&grant)
     }
 

@@ -7,6 +7,7 @@
 //! SQL of its own.
 
 pub mod actor;
+pub mod alerts;
 pub mod attachments;
 pub mod audit;
 pub mod audit_format;
@@ -83,6 +84,9 @@ pub struct Hippo {
     pub(crate) hash_permits: Semaphore,
     pub(crate) events: EventBus,
     pub(crate) throttle: throttle::LoginThrottle,
+    /// Security alerts as they are raised.
+    pub(crate) alerts: tokio::sync::broadcast::Sender<alerts::Alert>,
+    pub(crate) stuffing: alerts::StuffingDetector,
     /// Signs audit checkpoints; without it none are written.
     pub(crate) audit_key: Option<Arc<hippo_crypto::AuditSigningKey>>,
 }
@@ -117,6 +121,8 @@ impl Hippo {
             hash_permits: Semaphore::new(permits),
             events: EventBus::new(),
             throttle,
+            alerts: tokio::sync::broadcast::channel(1024).0,
+            stuffing: alerts::StuffingDetector::default(),
             audit_key: None,
         }
     }

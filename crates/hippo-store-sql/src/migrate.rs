@@ -8,7 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 
 /// Highest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 const SQLITE: &[(i64, &str, &str)] = &[
     (
@@ -35,6 +35,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         5,
         "break glass",
         include_str!("../migrations/sqlite/0005_break_glass.sql"),
+    ),
+    (
+        6,
+        "security alerts",
+        include_str!("../migrations/sqlite/0006_security_alerts.sql"),
     ),
 ];
 
@@ -63,6 +68,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         5,
         "break glass",
         include_str!("../migrations/postgres/0005_break_glass.sql"),
+    ),
+    (
+        6,
+        "security alerts",
+        include_str!("../migrations/postgres/0006_security_alerts.sql"),
     ),
 ];
 

@@ -70,7 +70,7 @@ macro_rules! sql_store {
             Session, SessionId, SessionScope, Timestamp, UserId, UserStatus,
         };
         use hippo_store::{
-            AttachmentRow, AuditFilter, AuditRecord, BreakGlassRow, CheckpointRow, MessageAttachmentRow, ConversationRow, DataKeyRow, MarkKind, MessageRow, ReceiptRow, Result, UserRow, WriteTx,
+            AlertRow, AttachmentRow, AuditFilter, AuditRecord, BreakGlassRow, CheckpointRow, MessageAttachmentRow, ConversationRow, DataKeyRow, MarkKind, MessageRow, ReceiptRow, Result, UserRow, WriteTx,
         };
         use sqlx::Row;
         use $crate::queries::{select_attachments, select_conversations, select_messages, select_sessions, select_users};
@@ -458,6 +458,19 @@ macro_rules! sql_store {
                     .await
                     .map_err(crate::map_err)?;
                 Ok(seq)
+            }
+
+            async fn insert_alert(&mut self, a: &AlertRow) -> Result<()> {
+                sqlx::query("INSERT INTO security_alerts (id, at, kind, severity, detail) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&a.id)
+                    .bind(a.at.as_millis())
+                    .bind(&a.kind)
+                    .bind(&a.severity)
+                    .bind(&a.detail)
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                Ok(())
             }
 
             async fn insert_break_glass(&mut self, b: &BreakGlassRow) -> Result<()> {
@@ -972,6 +985,30 @@ macro_rules! sql_store {
                 .await
                 .map_err(crate::map_err)?;
                 rows.iter().map(break_glass_from_row).collect()
+            }
+
+            async fn list_alerts(&self, since: Option<Timestamp>, limit: i64) -> Result<Vec<AlertRow>> {
+                let rows = sqlx::query(
+                    "SELECT id, at, kind, severity, detail FROM security_alerts \
+                     WHERE ($1 IS NULL OR at >= $1) ORDER BY at DESC, id DESC LIMIT $2",
+                )
+                .bind(since.map(Timestamp::as_millis))
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                rows.iter()
+                    .map(|r| {
+                        let g = |e| crate::map_err(e);
+                        Ok(AlertRow {
+                            id: r.try_get("id").map_err(g)?,
+                            at: ts(r.try_get("at").map_err(g)?),
+                            kind: r.try_get("kind").map_err(g)?,
+                            severity: r.try_get("severity").map_err(g)?,
+                            detail: r.try_get("detail").map_err(g)?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn get_data_key(&self, id: &str) -> Result<Option<DataKeyRow>> {

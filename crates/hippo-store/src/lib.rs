@@ -17,8 +17,8 @@ use hippo_core::{
     AttachmentId, ConversationId, MessageId, NewAuditEvent, Session, SessionId, Timestamp, UserId,
 };
 pub use records::{
-    AttachmentRow, AuditFilter, AuditRecord, BreakGlassRow, CheckpointRow, ConversationRow,
-    DataKeyRow, MarkKind, MessageAttachmentRow, MessageRow, ReceiptRow, UserRow,
+    AlertRow, AttachmentRow, AuditFilter, AuditRecord, BreakGlassRow, CheckpointRow,
+    ConversationRow, DataKeyRow, MarkKind, MessageAttachmentRow, MessageRow, ReceiptRow, UserRow,
 };
 
 /// What went wrong in storage, in the terms a use case can act on.
@@ -139,6 +139,9 @@ pub trait Store: Send + Sync + 'static {
     /// Grants, oldest first; only unreviewed ones when `pending_only`.
     async fn list_break_glass(&self, pending_only: bool) -> Result<Vec<BreakGlassRow>>;
 
+    /// Alerts at or after `since`, newest first.
+    async fn list_alerts(&self, since: Option<Timestamp>, limit: i64) -> Result<Vec<AlertRow>>;
+
     /// Records activity on a session (the idle timer). Only moves forward.
     async fn touch_session(&self, id: &SessionId, at: Timestamp) -> Result<()>;
 
@@ -183,6 +186,7 @@ pub trait WriteTx: Send {
     async fn append_audit(&mut self, event: &NewAuditEvent) -> Result<i64>;
 
     async fn insert_break_glass(&mut self, grant: &BreakGlassRow) -> Result<()>;
+    async fn insert_alert(&mut self, alert: &AlertRow) -> Result<()>;
     /// Marks a grant reviewed; false if it already was.
     async fn review_break_glass(
         &mut self,

@@ -189,3 +189,13 @@ pub struct BreakGlassRow {
     pub reviewed_by: Option<UserId>,
     pub review_note_enc: Option<Vec<u8>>,
 }
+
+/// A security alert as stored (`detail` is JSON text with ids only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertRow {
+    pub id: String,
+    pub at: Timestamp,
+    pub kind: String,
+    pub severity: String,
+    pub detail: String,
+}

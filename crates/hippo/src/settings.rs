@@ -73,6 +73,16 @@ pub const SETTINGS: &[SettingDoc] = &[
         doc: "How long emergency (break-glass) access to a conversation lasts.",
     },
     SettingDoc {
+        key: "syslog_target",
+        default: "",
+        doc: "Forward security alerts to a SIEM as RFC 5424 syslog: tcp://host:port or tls://host:port. Empty: alerts are only stored and logged.",
+    },
+    SettingDoc {
+        key: "syslog_ca_file",
+        default: "",
+        doc: "PEM CA certificate(s) that signed the syslog collector's certificate (required for tls://).",
+    },
+    SettingDoc {
         key: "session_idle_timeout",
         default: "15m",
         doc: "A session not used for this long ends (automatic logoff).",
@@ -172,6 +182,10 @@ pub struct SettingArgs {
         value_name = "DURATION"
     )]
     pub break_glass_duration: Option<String>,
+    #[arg(long, env = "HIPPO_SYSLOG_TARGET", global = true, value_name = "URL")]
+    pub syslog_target: Option<String>,
+    #[arg(long, env = "HIPPO_SYSLOG_CA_FILE", global = true, value_name = "PEM")]
+    pub syslog_ca_file: Option<String>,
     #[arg(
         long,
         env = "HIPPO_SESSION_IDLE_TIMEOUT",
@@ -234,6 +248,8 @@ pub struct Config {
     pub master_key_file_is_default: bool,
     pub audit_signing_key_file: PathBuf,
     pub break_glass_duration: Duration,
+    pub syslog_target: Option<crate::syslog::Target>,
+    pub syslog_ca_file: Option<PathBuf>,
     pub session_idle_timeout: Duration,
     pub session_max_lifetime: Duration,
     pub login_max_failures: u32,
@@ -410,6 +426,18 @@ impl SettingArgs {
             };
         let audit_signing_key_file = path("audit_signing_key_file", &self.audit_signing_key_file)
             .unwrap_or_else(|| data_dir.join("audit-signing.key"));
+        let syslog_target = pick("syslog_target", &self.syslog_target)
+            .map(|v| crate::syslog::Target::parse(&v).map_err(|e| bad("syslog_target", e)))
+            .transpose()?;
+        let syslog_ca_file = path("syslog_ca_file", &self.syslog_ca_file);
+        if matches!(syslog_target, Some(crate::syslog::Target::Tls { .. }))
+            && syslog_ca_file.is_none()
+        {
+            return Err(bad(
+                "syslog_target",
+                "tls:// needs --syslog-ca-file (HIPPO_SYSLOG_CA_FILE) naming the collector's CA",
+            ));
+        }
 
         let duration =
             |key: &str, given: &Option<String>, default: &str| -> Result<Duration, SettingError> {
@@ -481,6 +509,8 @@ impl SettingArgs {
             master_key_file_is_default,
             audit_signing_key_file,
             break_glass_duration,
+            syslog_target,
+            syslog_ca_file,
             session_idle_timeout,
             session_max_lifetime,
             login_max_failures,

@@ -356,3 +356,60 @@ pub async fn breach_scope(
         .await?;
     Ok(Json(report_response(r)))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertParams {
+    pub since: Option<String>,
+    pub limit: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AlertResponse {
+    pub id: String,
+    pub at: String,
+    /// `account_locked`, `credential_stuffing`, `break_glass` or
+    /// `audit_verification_failed`.
+    pub kind: String,
+    /// `warning` or `critical`.
+    pub severity: String,
+    /// Ids and counts only.
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AlertsResponse {
+    pub alerts: Vec<AlertResponse>,
+}
+
+/// `GET /api/v1/alerts?since=&limit=` (auditors): security alerts, newest
+/// first.
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "audit", security(("bearer" = [])),
+    params(("since" = Option<String>, Query, description = "RFC 3339"),
+        ("limit" = Option<i64>, Query, description = "1 to 1000, default 100")),
+    responses((status = 200, body = AlertsResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn alerts(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    params: QueryResult<AlertParams>,
+) -> ApiResult<Json<AlertsResponse>> {
+    let params = query(params)?;
+    let limit = number(params.limit.as_deref(), "limit")?;
+    let rows = state
+        .hippo
+        .list_alerts(&actor, params.since.as_deref(), limit)
+        .await?;
+    Ok(Json(AlertsResponse {
+        alerts: rows
+            .into_iter()
+            .map(|r| AlertResponse {
+                detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
+                id: r.id,
+                at: r.at.to_rfc3339(),
+                kind: r.kind,
+                severity: r.severity,
+            })
+            .collect(),
+    }))
+}

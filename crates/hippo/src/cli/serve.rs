@@ -121,6 +121,27 @@ pub async fn serve_until(
     Ok(())
 }
 
+/// Starts forwarding security alerts to the configured syslog collector, if
+/// any.
+pub fn spawn_alert_forwarder(
+    config: &Config,
+    hippo: &hippo_service::Hippo,
+) -> Result<Option<tokio::task::JoinHandle<()>>> {
+    let Some(target) = config.syslog_target.clone() else {
+        return Ok(None);
+    };
+    let tls = match (&target, &config.syslog_ca_file) {
+        (crate::syslog::Target::Tls { .. }, Some(ca)) => Some(crate::syslog::tls_config(ca)?),
+        _ => None,
+    };
+    tracing::info!(?target, "forwarding security alerts to syslog");
+    Ok(Some(crate::syslog::spawn(
+        target,
+        tls,
+        hippo.subscribe_alerts(),
+    )))
+}
+
 pub async fn run(config: Config) -> Result<()> {
     let app = crate::app::open(&config).await?;
     if app.created_master_key {
@@ -179,6 +200,7 @@ pub async fn run(config: Config) -> Result<()> {
             }
         })
     };
+    let forwarder = spawn_alert_forwarder(&config, &app.hippo)?;
     let scheme = if config.insecure_http {
         "http"
     } else {
@@ -194,6 +216,9 @@ pub async fn run(config: Config) -> Result<()> {
     .await?;
     sweeper.abort();
     checkpointer.abort();
+    if let Some(f) = forwarder {
+        f.abort();
+    }
     if let Err(e) = app.hippo.write_checkpoint().await {
         tracing::warn!(error = %e, "signing the shutdown audit checkpoint failed");
     }

@@ -456,6 +456,15 @@ async fn every_endpoint_leaves_its_audit_record() {
         ),
         case(
             g.clone(),
+            "/api/v1/alerts",
+            "/api/v1/alerts",
+            &auditor,
+            None,
+            Records("audit.query"),
+            Some(&ana),
+        ),
+        case(
+            g.clone(),
             "/api/v1/audit",
             "/api/v1/audit",
             &auditor,

@@ -99,6 +99,8 @@ impl TestServer {
         let app = hippo::app::open_with(&config, Arc::new(clock.clone()), hasher)
             .await
             .expect("open app");
+        let forwarder = hippo::cli::serve::spawn_alert_forwarder(&config, &app.hippo)
+            .expect("syslog forwarder");
         let router = hippo_http::router(
             app.hippo.clone(),
             hippo_http::HttpOptions {
@@ -109,6 +111,7 @@ impl TestServer {
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let serve_config = config.clone();
         let task = tokio::spawn(async move {
+            let _forwarder = forwarder;
             hippo::cli::serve::serve_until(
                 &serve_config,
                 router,

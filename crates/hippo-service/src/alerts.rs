@@ -1,0 +1,238 @@
+//! Security alerts: account lockouts, bursts of failed sign-ins across many
+//! accounts (credential stuffing), break-glass openings, and failed audit
+//! verifications. Each is stored (auditors list them through the API) and
+//! broadcast to subscribers (the syslog forwarder). Alerts carry ids and
+//! counts only, never names, usernames or content.
+
+use crate::{Actor, Hippo, Result, ServiceError};
+use hippo_core::{AuditAction, Outcome, Timestamp};
+use hippo_store::AlertRow;
+use std::collections::{HashSet, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertKind {
+    AccountLocked,
+    CredentialStuffing,
+    BreakGlass,
+    AuditVerificationFailed,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AccountLocked => "account_locked",
+            Self::CredentialStuffing => "credential_stuffing",
+            Self::BreakGlass => "break_glass",
+            Self::AuditVerificationFailed => "audit_verification_failed",
+        }
+    }
+
+    /// `warning` or `critical` (syslog severities 4 and 2).
+    pub fn severity(self) -> &'static str {
+        match self {
+            Self::AccountLocked | Self::BreakGlass => "warning",
+            Self::CredentialStuffing | Self::AuditVerificationFailed => "critical",
+        }
+    }
+
+    /// One line for humans (no identifiers; those are in `detail`).
+    pub fn summary(self) -> &'static str {
+        match self {
+            Self::AccountLocked => "account locked after repeated failed sign-ins",
+            Self::CredentialStuffing => "failed sign-ins across many accounts",
+            Self::BreakGlass => "emergency access opened; review it",
+            Self::AuditVerificationFailed => "the audit trail failed verification",
+        }
+    }
+}
+
+/// A raised alert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    pub id: String,
+    pub at: Timestamp,
+    pub kind: AlertKind,
+    /// Ids and counts only.
+    pub detail: serde_json::Value,
+}
+
+/// Failed sign-ins within this window count towards credential stuffing.
+pub const STUFFING_WINDOW: Duration = Duration::from_secs(300);
+/// … at least this many failures …
+pub const STUFFING_FAILURES: usize = 20;
+/// … against at least this many different accounts.
+pub const STUFFING_ACCOUNTS: usize = 10;
+
+/// Watches failed sign-ins across accounts (per process).
+#[derive(Debug, Default)]
+pub(crate) struct StuffingDetector {
+    state: Mutex<StuffingState>,
+}
+
+#[derive(Debug, Default)]
+struct StuffingState {
+    /// (when, keyed hash of the username tried)
+    recent: VecDeque<(Timestamp, String)>,
+    last_alert: Option<Timestamp>,
+}
+
+impl StuffingDetector {
+    /// Records a failure; returns (failures, accounts) when this crosses the
+    /// threshold and no alert was raised within the window.
+    pub(crate) fn failure(&self, account_key: String, now: Timestamp) -> Option<(usize, usize)> {
+        let mut s = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let since = now.minus(STUFFING_WINDOW);
+        while s.recent.front().is_some_and(|(t, _)| *t < since) {
+            s.recent.pop_front();
+        }
+        if s.recent.len() >= 10_000 {
+            s.recent.pop_front();
+        }
+        s.recent.push_back((now, account_key));
+        let failures = s.recent.len();
+        if failures < STUFFING_FAILURES || s.last_alert.is_some_and(|t| t >= since) {
+            return None;
+        }
+        let accounts = s
+            .recent
+            .iter()
+            .map(|(_, k)| k)
+            .collect::<HashSet<_>>()
+            .len();
+        if accounts < STUFFING_ACCOUNTS {
+            return None;
+        }
+        s.last_alert = Some(now);
+        Some((failures, accounts))
+    }
+}
+
+/// Most alerts one listing returns.
+pub const MAX_ALERTS: i64 = 1000;
+
+impl Hippo {
+    /// Stores and broadcasts an alert. A failure to store it is logged
+    /// (the action that raised it has already happened and stays done).
+    pub(crate) async fn raise_alert(&self, kind: AlertKind, detail: serde_json::Value) {
+        let alert = Alert {
+            id: hippo_core::SessionId::generate().to_string(),
+            at: self.clock.now(),
+            kind,
+            detail,
+        };
+        tracing::warn!(
+            alert = kind.as_str(),
+            severity = kind.severity(),
+            id = %alert.id,
+            detail = %alert.detail,
+            "{}",
+            kind.summary()
+        );
+        let row = AlertRow {
+            id: alert.id.clone(),
+            at: alert.at,
+            kind: kind.as_str().to_owned(),
+            severity: kind.severity().to_owned(),
+            detail: alert.detail.to_string(),
+        };
+        let stored = async {
+            let mut tx = self.store.begin_write().await?;
+            tx.insert_alert(&row).await?;
+            tx.commit().await
+        }
+        .await;
+        if let Err(e) = stored {
+            tracing::error!(alert = kind.as_str(), error = %e, "could not store a security alert");
+        }
+        // No subscriber is not an error.
+        let _ = self.alerts.send(alert);
+    }
+
+    /// Alerts as they are raised (the syslog forwarder listens here).
+    pub fn subscribe_alerts(&self) -> tokio::sync::broadcast::Receiver<Alert> {
+        self.alerts.subscribe()
+    }
+
+    /// Stored alerts, newest first (auditors). Recorded as an audit query.
+    pub async fn list_alerts(
+        &self,
+        actor: &Actor,
+        since: Option<&str>,
+        limit: Option<i64>,
+    ) -> Result<Vec<AlertRow>> {
+        if let Err(e) = actor.require_full() {
+            return Err(self.deny(actor, AuditAction::AuditQuery, None, e).await);
+        }
+        if !actor.user.role.can_read_audit() {
+            return Err(self
+                .deny(
+                    actor,
+                    AuditAction::AuditQuery,
+                    None,
+                    ServiceError::forbidden(),
+                )
+                .await);
+        }
+        let since = match since.map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => Some(
+                Timestamp::parse_rfc3339(s)
+                    .ok_or_else(|| ServiceError::validation("since must be an RFC 3339 time"))?,
+            ),
+        };
+        let limit = limit.unwrap_or(100);
+        if !(1..=MAX_ALERTS).contains(&limit) {
+            return Err(ServiceError::validation(format!(
+                "limit must be 1 to {MAX_ALERTS}"
+            )));
+        }
+        let rows = self.store.list_alerts(since, limit).await?;
+        self.audit_alone(
+            actor
+                .event(self.clock.now(), AuditAction::AuditQuery, Outcome::Success)
+                .detail(serde_json::json!({ "alerts": rows.len() })),
+        )
+        .await?;
+        Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stuffing_needs_many_failures_across_many_accounts_once_per_window() {
+        let d = StuffingDetector::default();
+        let t0 = Timestamp::from_millis(1_000_000);
+        // Many failures on one account: a lockout matter, not stuffing.
+        for i in 0..50 {
+            assert_eq!(
+                d.failure("one".into(), t0.plus(Duration::from_millis(i))),
+                None
+            );
+        }
+        let d = StuffingDetector::default();
+        let mut fired = Vec::new();
+        for i in 0..40_u64 {
+            if let Some(hit) = d.failure(format!("acct{}", i % 12), t0.plus(Duration::from_secs(i)))
+            {
+                fired.push((i, hit));
+            }
+        }
+        assert_eq!(fired, vec![(19, (20, 12))], "once per window");
+        // After the window, it can fire again.
+        let later = t0.plus(STUFFING_WINDOW * 3);
+        let mut again = None;
+        for i in 0..25_u64 {
+            again = again.or(d.failure(format!("b{i}"), later.plus(Duration::from_secs(i))));
+        }
+        assert!(again.is_some());
+    }
+}
