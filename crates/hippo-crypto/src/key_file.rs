@@ -54,17 +54,7 @@ pub(crate) fn load_or_create(
             });
         }
         let bytes = generate().map_err(|_| KeyFileError::Crypto)?;
-        let text = Zeroizing::new(format!("{prefix}{}\n", STANDARD.encode(bytes.as_slice())));
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(path).map_err(io)?;
-        f.write_all(text.as_bytes()).map_err(io)?;
-        f.sync_all().map_err(io)?;
+        write_new(kind, path, prefix, &bytes)?;
         return Ok((bytes, true));
     }
     #[cfg(unix)]
@@ -92,4 +82,29 @@ pub(crate) fn load_or_create(
         path: path.to_owned(),
     })?);
     Ok((raw, false))
+}
+
+/// Writes key bytes to a new file (mode 0600, fsynced); fails if it exists.
+pub(crate) fn write_new(
+    kind: &'static str,
+    path: &Path,
+    prefix: &str,
+    bytes: &[u8],
+) -> Result<(), KeyFileError> {
+    let io = |source| KeyFileError::Io {
+        kind,
+        path: path.to_owned(),
+        source,
+    };
+    let text = Zeroizing::new(format!("{prefix}{}\n", STANDARD.encode(bytes)));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(io)?;
+    f.write_all(text.as_bytes()).map_err(io)?;
+    f.sync_all().map_err(io)
 }

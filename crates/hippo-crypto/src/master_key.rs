@@ -53,6 +53,11 @@ impl MasterKey {
         ))
     }
 
+    /// Writes this key to a new file (mode 0600); fails if the file exists.
+    pub fn write_new(&self, path: &Path) -> Result<(), MasterKeyError> {
+        crate::key_file::write_new("master key", path, FILE_PREFIX, self.bytes.as_ref())
+    }
+
     /// A value stored with the data that identifies this key without
     /// revealing it: HMAC-SHA256(key, "hippo:key-check:v1"), hex.
     pub fn check_value(&self) -> String {

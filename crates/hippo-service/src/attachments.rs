@@ -220,6 +220,7 @@ impl Hippo {
 
         let id = AttachmentId::generate();
         let now = self.clock.now();
+        self.keys.ensure_current(self.store.as_ref()).await?;
         let (key_row, key) = self.keys.new_attachment_key(now)?;
         let mut writer = ChunkWriter {
             blob: self.blobs.create(id.as_str()).await?,
@@ -290,6 +291,7 @@ impl Hippo {
         };
         let stored = async {
             let mut tx = self.store.begin_write().await?;
+            self.keys.check_wrapping(tx.as_mut(), &key_row).await?;
             tx.insert_data_key(&key_row).await?;
             tx.insert_attachment(&row).await?;
             tx.append_audit(

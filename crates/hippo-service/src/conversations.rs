@@ -177,6 +177,7 @@ impl Hippo {
         }
         let now = self.clock.now();
         let id = ConversationId::generate();
+        self.keys.ensure_current(self.store.as_ref()).await?;
         let (key_row, key) = self.keys.new_conversation_key(now)?;
         let row = ConversationRow {
             title_enc: title
@@ -192,6 +193,7 @@ impl Hippo {
             last_seq: 0,
         };
         let mut tx = self.store.begin_write().await?;
+        self.keys.check_wrapping(tx.as_mut(), &key_row).await?;
         tx.insert_data_key(&key_row).await?;
         tx.insert_conversation(&row).await?;
         for m in &members {

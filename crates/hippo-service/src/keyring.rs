@@ -12,7 +12,10 @@ const PURPOSE_DIRECTORY: &str = "directory";
 
 /// Keys in memory for the life of the process.
 pub struct Keyring {
-    master: MasterKey,
+    /// Swapped when the master key is rotated (here or by another process).
+    master: std::sync::RwLock<std::sync::Arc<MasterKey>>,
+    /// Where the master key lives, to reload it after a rotation.
+    key_file: Option<std::path::PathBuf>,
     directory: DataKey,
     username_index: IndexKey,
     /// Unwrapped per-conversation data keys, by key id.
@@ -68,7 +71,8 @@ impl Keyring {
             .map_err(|_| KeyringError::Unwrap(row.id.clone()))?;
         let username_index = IndexKey::derive(&directory, "username");
         Ok(Self {
-            master,
+            master: std::sync::RwLock::new(std::sync::Arc::new(master)),
+            key_file: None,
             directory,
             username_index,
             cache: std::sync::RwLock::new(std::collections::HashMap::new()),
@@ -105,7 +109,121 @@ impl Keyring {
 
     /// The master key's key-check value.
     pub fn check_value(&self) -> String {
-        self.master.check_value()
+        self.master().check_value()
+    }
+
+    /// Names the master key file, so a rotation by another process (the
+    /// CLI, another node) can be picked up without a restart.
+    #[must_use]
+    pub fn with_key_file(mut self, path: std::path::PathBuf) -> Self {
+        self.key_file = Some(path);
+        self
+    }
+
+    fn master(&self) -> std::sync::Arc<MasterKey> {
+        self.master
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_master(&self, key: MasterKey) {
+        *self
+            .master
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = std::sync::Arc::new(key);
+    }
+
+    /// Replaces the master key: every data key is unwrapped with the current
+    /// key and wrapped with `new` in one transaction that also records
+    /// `event` (`key.rotate`). Data keys themselves do not change, so every
+    /// ciphertext stays readable. Returns how many data keys were rewrapped.
+    pub async fn rotate(
+        &self,
+        store: &dyn Store,
+        new: MasterKey,
+        event: NewAuditEvent,
+    ) -> Result<usize> {
+        let current = self.master();
+        let current_check = current.check_value();
+        let new_check = new.check_value();
+        let rows = store.list_data_keys().await?;
+        let mut tx = store.begin_write().await?;
+        if tx.get_meta_for_update(META_KEY_CHECK).await?.as_deref() != Some(&current_check) {
+            return Err(ServiceError::public(
+                hippo_core::ErrorCode::Conflict,
+                "the master key was rotated meanwhile; start again",
+            ));
+        }
+        for row in &rows {
+            if row.master_key_check != current_check {
+                return Err(ServiceError::Internal(format!(
+                    "data key {} is not wrapped by the current master key",
+                    row.id
+                )));
+            }
+            let key = current.unwrap_key(&row.id, &row.wrapped)?;
+            tx.rewrap_data_key(&row.id, &new.wrap(&row.id, &key)?, &new_check)
+                .await?;
+        }
+        tx.put_meta(META_KEY_CHECK, &new_check).await?;
+        let mut event = event;
+        match event.detail.as_object_mut() {
+            Some(map) => {
+                map.insert("data_keys".into(), rows.len().into());
+            }
+            None => event.detail = serde_json::json!({ "data_keys": rows.len() }),
+        }
+        tx.append_audit(&event).await?;
+        tx.commit().await?;
+        self.set_master(new);
+        Ok(rows.len())
+    }
+
+    /// Makes sure new data keys get wrapped by the master key the data
+    /// expects: after a rotation elsewhere, reloads the key file (or the
+    /// rotation's `.new` file while it is being swapped in).
+    pub(crate) async fn ensure_current(&self, store: &dyn Store) -> Result<()> {
+        let stored = store.get_meta(META_KEY_CHECK).await?;
+        if stored.as_deref() == Some(&self.check_value()) {
+            return Ok(());
+        }
+        let Some(path) = &self.key_file else {
+            return Err(ServiceError::public(
+                hippo_core::ErrorCode::Unavailable,
+                "the master key was rotated; restart hippo with the new key",
+            ));
+        };
+        for candidate in [path.clone(), crate::keyring::pending_key_file(path)] {
+            if let Ok((key, _)) = MasterKey::load_or_create(&candidate, false)
+                && Some(key.check_value()) == stored
+            {
+                tracing::info!("master key rotated elsewhere; loaded the new key");
+                self.set_master(key);
+                return Ok(());
+            }
+        }
+        Err(ServiceError::public(
+            hippo_core::ErrorCode::Unavailable,
+            "the master key was rotated but the new key file cannot be read; retry shortly",
+        ))
+    }
+
+    /// Inside the transaction that stores `row`: the data still expects the
+    /// master key that wrapped it (a rotation may have committed since).
+    pub(crate) async fn check_wrapping(
+        &self,
+        tx: &mut dyn hippo_store::WriteTx,
+        row: &DataKeyRow,
+    ) -> Result<()> {
+        if tx.get_meta_for_update(META_KEY_CHECK).await?.as_deref() == Some(&row.master_key_check) {
+            Ok(())
+        } else {
+            Err(ServiceError::public(
+                hippo_core::ErrorCode::Unavailable,
+                "the master key is being rotated; retry",
+            ))
+        }
     }
 
     pub(crate) fn seal_user_field(
@@ -162,8 +280,8 @@ impl Keyring {
         let row = DataKeyRow {
             id: id.to_string(),
             purpose: purpose.into(),
-            wrapped: self.master.wrap(id.as_str(), &key)?,
-            master_key_check: self.master.check_value(),
+            wrapped: self.master().wrap(id.as_str(), &key)?,
+            master_key_check: self.master().check_value(),
             created_at: now,
         };
         Ok((row, std::sync::Arc::new(key)))
@@ -210,7 +328,7 @@ impl Keyring {
             .get_data_key(id)
             .await?
             .ok_or_else(|| ServiceError::Internal(format!("data key {id} missing")))?;
-        Ok(self.master.unwrap_key(&row.id, &row.wrapped)?)
+        Ok(self.master().unwrap_key(&row.id, &row.wrapped)?)
     }
 
     /// A fresh data key for a new conversation: the row to store and the key.
@@ -244,7 +362,7 @@ impl Keyring {
             .get_data_key(id)
             .await?
             .ok_or_else(|| ServiceError::Internal(format!("data key {id} missing")))?;
-        let key = std::sync::Arc::new(self.master.unwrap_key(&row.id, &row.wrapped)?);
+        let key = std::sync::Arc::new(self.master().unwrap_key(&row.id, &row.wrapped)?);
         self.cache
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -255,4 +373,11 @@ impl Keyring {
     pub(crate) fn username_index(&self, normalised_username: &str) -> String {
         self.username_index.index(normalised_username)
     }
+}
+
+/// Where `hippo keys rotate` writes the new master key before swapping it in.
+pub fn pending_key_file(path: &std::path::Path) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".new");
+    std::path::PathBuf::from(name)
 }

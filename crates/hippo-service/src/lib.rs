@@ -127,6 +127,14 @@ impl Hippo {
         }
     }
 
+    /// Replaces the master key (the operator, through `hippo keys
+    /// rotate`): every data key is rewrapped; recorded as `key.rotate`.
+    pub async fn rotate_master_key(&self, new: hippo_crypto::MasterKey) -> Result<usize> {
+        let event = NewAuditEvent::new(self.clock.now(), AuditAction::KeyRotate, Outcome::Success)
+            .detail(serde_json::json!({ "via": "cli", "key": "master" }));
+        self.keys.rotate(self.store.as_ref(), new, event).await
+    }
+
     /// Sets the key that signs audit checkpoints.
     #[must_use]
     pub fn with_audit_key(mut self, key: Arc<hippo_crypto::AuditSigningKey>) -> Self {

@@ -250,6 +250,33 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn get_meta_for_update(&mut self, key: &str) -> Result<Option<String>> {
+                let sql = if $backend == "postgres" {
+                    "SELECT value FROM meta WHERE key = $1 FOR UPDATE"
+                } else {
+                    "SELECT value FROM meta WHERE key = $1"
+                };
+                sqlx::query_scalar(sql)
+                    .bind(key)
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)
+            }
+
+            async fn rewrap_data_key(&mut self, id: &str, wrapped: &[u8], check: &str) -> Result<()> {
+                let done = sqlx::query("UPDATE data_keys SET wrapped = $2, master_key_check = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(wrapped)
+                    .bind(check)
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                if done.rows_affected() != 1 {
+                    return Err(hippo_store::StoreError::Other(format!("data key {id} vanished")));
+                }
+                Ok(())
+            }
+
             async fn insert_data_key(&mut self, k: &DataKeyRow) -> Result<()> {
                 sqlx::query(
                     "INSERT INTO data_keys (id, purpose, wrapped, master_key_check, created_at) \

@@ -153,6 +153,16 @@ pub trait Store: Send + Sync + 'static {
 #[async_trait]
 pub trait WriteTx: Send {
     async fn put_meta(&mut self, key: &str, value: &str) -> Result<()>;
+    /// A meta value as seen inside this transaction, locked until commit on
+    /// PostgreSQL (SQLite writers are serialised anyway).
+    async fn get_meta_for_update(&mut self, key: &str) -> Result<Option<String>>;
+    /// Replaces a data key's wrapping (master key rotation).
+    async fn rewrap_data_key(
+        &mut self,
+        id: &str,
+        wrapped: &[u8],
+        master_key_check: &str,
+    ) -> Result<()>;
     async fn insert_data_key(&mut self, key: &DataKeyRow) -> Result<()>;
 
     /// The user as seen inside this transaction.

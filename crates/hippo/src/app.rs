@@ -7,7 +7,7 @@ use crate::settings::Config;
 use anyhow::{Context, Result, bail};
 use hippo_core::Clock;
 use hippo_crypto::{AuditSigningKey, MasterKey, PasswordHasher};
-use hippo_service::{Hippo, Keyring, ServiceConfig};
+use hippo_service::{Hippo, Keyring, KeyringError, ServiceConfig};
 use hippo_store::Store;
 use hippo_store::blob::LocalDirBlobs;
 use std::path::Path;
@@ -34,6 +34,41 @@ pub fn prepare_data_dir(dir: &Path) -> Result<()> {
         .with_context(|| format!("data dir {} is not writable", dir.display()))?;
     let _ = std::fs::remove_file(&probe);
     Ok(())
+}
+
+/// A rotation that committed but was cut off before its key files were
+/// swapped leaves the new key in `<key file>.new`: swap it in now. True if
+/// that happened (the caller reloads the key).
+fn finish_rotation(
+    key_file: &Path,
+    expected_check: Option<&str>,
+    now: hippo_core::Timestamp,
+) -> Result<bool> {
+    let pending = hippo_service::keyring::pending_key_file(key_file);
+    if !pending.exists() {
+        return Ok(false);
+    }
+    let (key, _) = MasterKey::load_or_create(&pending, false)?;
+    if Some(key.check_value().as_str()) != expected_check {
+        return Ok(false);
+    }
+    let retired = retired_key_file(key_file, now);
+    std::fs::rename(key_file, &retired)
+        .with_context(|| format!("cannot retire {}", key_file.display()))?;
+    std::fs::rename(&pending, key_file)
+        .with_context(|| format!("cannot install {}", pending.display()))?;
+    tracing::warn!(
+        retired = %retired.display(),
+        "finished an interrupted master key rotation; the previous key was kept as the retired file"
+    );
+    Ok(true)
+}
+
+/// Where a replaced master key is kept until the operator destroys it.
+pub fn retired_key_file(key_file: &Path, at: hippo_core::Timestamp) -> std::path::PathBuf {
+    let mut name = key_file.as_os_str().to_owned();
+    name.push(format!(".retired-{}", at.as_millis()));
+    std::path::PathBuf::from(name)
 }
 
 /// The service settings derived from the configuration.
@@ -79,7 +114,20 @@ pub async fn open_with(
         .is_some();
     let (master, created_master_key) =
         MasterKey::load_or_create(&config.master_key_file, !initialised)?;
-    let keys = Keyring::open(store.as_ref(), master, clock.now()).await?;
+    let keys = match Keyring::open(store.as_ref(), master, clock.now()).await {
+        Err(KeyringError::Mismatch)
+            if finish_rotation(
+                &config.master_key_file,
+                store.get_meta("master_key_check").await?.as_deref(),
+                clock.now(),
+            )? =>
+        {
+            let (master, _) = MasterKey::load_or_create(&config.master_key_file, false)?;
+            Keyring::open(store.as_ref(), master, clock.now()).await?
+        }
+        other => other?,
+    }
+    .with_key_file(config.master_key_file.clone());
     let blobs = LocalDirBlobs::open(config.data_dir.join("blobs"))
         .await
         .context("cannot open the file store (<data-dir>/blobs)")?;

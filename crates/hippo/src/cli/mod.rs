@@ -1,8 +1,9 @@
-//! The command tree of contract.md: `serve`, `user …`, `audit …` and
+//! The command tree of contract.md: `serve`, `user …`, `audit …`, `keys rotate` and
 //! `settings example|check`. Errors end the process with one clear line and a non-zero
 //! exit code.
 
 pub mod audit;
+pub mod keys;
 pub mod serve;
 pub mod user;
 
@@ -30,6 +31,9 @@ pub enum Command {
     /// Examine the audit trail: verify, export, checkpoint.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Master key rotation.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Settings helpers.
     #[command(subcommand)]
     Settings(SettingsCommand),
@@ -93,6 +97,7 @@ pub fn main() -> ExitCode {
             Command::Serve => serve::run(config).await.map(|()| ExitCode::SUCCESS),
             Command::User(cmd) => user::run(config, cmd).await.map(|()| ExitCode::SUCCESS),
             Command::Audit(cmd) => audit::run(config, cmd).await,
+            Command::Keys(cmd) => keys::run(config, cmd).await.map(|()| ExitCode::SUCCESS),
             Command::Settings(SettingsCommand::Check) => {
                 println!("{config:#?}");
                 Ok(ExitCode::SUCCESS)

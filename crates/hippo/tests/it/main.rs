@@ -19,6 +19,7 @@ mod crash;
 mod fhir;
 mod files;
 mod http;
+mod keys;
 mod messaging;
 mod support;
 mod users;

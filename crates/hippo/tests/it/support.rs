@@ -93,6 +93,29 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = test_config(dir.path(), tweak).await;
         let clock = FakeClock::new(Timestamp::from_millis(START));
+        Self::start_on(dir, config, clock).await
+    }
+
+    /// Stops this server and starts a new one on the same data and clock,
+    /// as a restart of the process would.
+    pub async fn restart(mut self) -> Self {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        self.hippo.store().close().await;
+        let (dir, config, clock) = (
+            std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir")),
+            self.config.clone(),
+            self.clock.clone(),
+        );
+        drop(self);
+        Self::start_on(dir, config, clock).await
+    }
+
+    async fn start_on(dir: tempfile::TempDir, config: Config, clock: FakeClock) -> Self {
         // Cheap argon2 parameters keep the suite fast; the production
         // parameters are measured in BENCHMARKS.md.
         let hasher = PasswordHasher::with_params(1024, 1, 1).expect("hasher");
