@@ -127,6 +127,11 @@ pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
             "/conversations/{id}/break-glass",
             post(routes::break_glass::open),
         )
+        .route(
+            "/conversations/{id}/legal-hold",
+            post(routes::conversations::set_legal_hold)
+                .delete(routes::conversations::clear_legal_hold),
+        )
         .route("/break-glass", get(routes::break_glass::queue))
         .route(
             "/break-glass/{id}/review",

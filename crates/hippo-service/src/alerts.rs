@@ -166,19 +166,8 @@ impl Hippo {
         since: Option<&str>,
         limit: Option<i64>,
     ) -> Result<Vec<AlertRow>> {
-        if let Err(e) = actor.require_full() {
-            return Err(self.deny(actor, AuditAction::AuditQuery, None, e).await);
-        }
-        if !actor.user.role.can_read_audit() {
-            return Err(self
-                .deny(
-                    actor,
-                    AuditAction::AuditQuery,
-                    None,
-                    ServiceError::forbidden(),
-                )
-                .await);
-        }
+        self.require_auditor(crate::audit::Examiner::Api(actor), AuditAction::AuditQuery)
+            .await?;
         let since = match since.map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
             Some(s) => Some(

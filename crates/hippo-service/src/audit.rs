@@ -193,7 +193,11 @@ impl Hippo {
 
     /// Access rule for reading the trail: a full session and role `auditor`
     /// (the CLI operator always may).
-    async fn require_auditor(&self, by: Examiner<'_>, action: AuditAction) -> Result<()> {
+    pub(crate) async fn require_auditor(
+        &self,
+        by: Examiner<'_>,
+        action: AuditAction,
+    ) -> Result<()> {
         let Examiner::Api(actor) = by else {
             return Ok(());
         };

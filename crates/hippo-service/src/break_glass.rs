@@ -70,42 +70,14 @@ impl Hippo {
     }
 
     /// A conversation the actor may read: as a member, or through an open
-    /// break-glass grant (then its id is returned). For anyone else it does
-    /// not exist, and the attempt is recorded as denied.
+    /// break-glass grant (then its id is returned).
     pub(crate) async fn readable_conversation(
         &self,
         actor: &Actor,
         id: &str,
         action: AuditAction,
     ) -> Result<(ConversationRow, Vec<UserId>, Option<String>)> {
-        self.require_messaging_for(actor, action, Some(("conversation", id)))
-            .await?;
-        let found = match ConversationId::parse(id) {
-            Some(cid) => self.store.get_conversation(&cid).await?,
-            None => None,
-        };
-        if let Some(row) = found {
-            let members = self.store.list_members(&row.id).await?;
-            if members.contains(&actor.user.id) {
-                return Ok((row, members, None));
-            }
-            if actor.user.role == Role::Clinician
-                && let Some(grant) = self
-                    .store
-                    .active_break_glass(&row.id, &actor.user.id, self.clock.now())
-                    .await?
-            {
-                return Ok((row, members, Some(grant.id)));
-            }
-        }
-        Err(self
-            .deny(
-                actor,
-                action,
-                Some(("conversation", id.chars().take(64).collect())),
-                ServiceError::not_found(),
-            )
-            .await)
+        self.find_conversation(actor, id, action, true).await
     }
 
     /// Opens emergency read access to a conversation the clinician is not
@@ -197,25 +169,13 @@ impl Hippo {
         self.grant_view(&grant)
     }
 
-    async fn require_auditor_role(&self, actor: &Actor, action: AuditAction) -> Result<()> {
-        if let Err(e) = actor.require_full() {
-            return Err(self.deny(actor, action, None, e).await);
-        }
-        if !actor.user.role.can_read_audit() {
-            return Err(self
-                .deny(actor, action, None, ServiceError::forbidden())
-                .await);
-        }
-        Ok(())
-    }
-
     /// The review queue (auditors): grants not yet reviewed, or all.
     pub async fn break_glass_queue(
         &self,
         actor: &Actor,
         pending_only: bool,
     ) -> Result<Vec<BreakGlassGrant>> {
-        self.require_auditor_role(actor, AuditAction::AuditQuery)
+        self.require_auditor(crate::audit::Examiner::Api(actor), AuditAction::AuditQuery)
             .await?;
         let rows = self.store.list_break_glass(pending_only).await?;
         let grants = rows
@@ -241,8 +201,11 @@ impl Hippo {
         id: &str,
         note: &str,
     ) -> Result<BreakGlassGrant> {
-        self.require_auditor_role(actor, AuditAction::BreakGlassReview)
-            .await?;
+        self.require_auditor(
+            crate::audit::Examiner::Api(actor),
+            AuditAction::BreakGlassReview,
+        )
+        .await?;
         let note = parse_text(note, "note", 1, MAX_NOTE)?;
         let Some(row) = self.store.get_break_glass(id).await? else {
             return Err(ServiceError::not_found());

@@ -68,6 +68,21 @@ impl Hippo {
         id: &str,
         action: AuditAction,
     ) -> Result<(ConversationRow, Vec<UserId>)> {
+        let (row, members, _) = self.find_conversation(actor, id, action, false).await?;
+        Ok((row, members))
+    }
+
+    /// A conversation the actor may read: as a member, or (when
+    /// `break_glass` allows it) through an open break-glass grant, whose id
+    /// is then returned. For anyone else it does not exist, and the attempt
+    /// is recorded as denied.
+    pub(crate) async fn find_conversation(
+        &self,
+        actor: &Actor,
+        id: &str,
+        action: AuditAction,
+        break_glass: bool,
+    ) -> Result<(ConversationRow, Vec<UserId>, Option<String>)> {
         self.require_messaging_for(actor, action, Some(("conversation", id)))
             .await?;
         let found = match ConversationId::parse(id) {
@@ -77,7 +92,16 @@ impl Hippo {
         if let Some(row) = found {
             let members = self.store.list_members(&row.id).await?;
             if members.contains(&actor.user.id) {
-                return Ok((row, members));
+                return Ok((row, members, None));
+            }
+            if break_glass
+                && actor.user.role == hippo_core::Role::Clinician
+                && let Some(grant) = self
+                    .store
+                    .active_break_glass(&row.id, &actor.user.id, self.clock.now())
+                    .await?
+            {
+                return Ok((row, members, Some(grant.id)));
             }
         }
         Err(self
@@ -273,41 +297,60 @@ impl Hippo {
         Ok(view)
     }
 
-    /// Changes the title (groups only; `None` or empty clears it).
+    /// Changes the title (groups only; `Some(None)` or empty clears it)
+    /// and/or the retention (`Some(None)`: the organisation default). A
+    /// field that is `None` stays as it is.
     pub async fn update_conversation(
         &self,
         actor: &Actor,
         id: &str,
-        title: Option<String>,
+        title: Option<Option<String>>,
+        retention: Option<Option<String>>,
     ) -> Result<Conversation> {
         let (row, members) = self
             .member_conversation(actor, id, AuditAction::ConversationUpdate)
             .await?;
-        if row.kind == ConversationKind::Direct {
+        if title.is_none() && retention.is_none() {
+            return Err(ServiceError::validation(
+                "nothing to change: give title and/or retention",
+            ));
+        }
+        if title.is_some() && row.kind == ConversationKind::Direct {
             return Err(ServiceError::validation(
                 "a direct conversation has no title",
             ));
         }
-        let title = parse_title(title.as_deref())?;
+        let title = title.map(|t| parse_title(t.as_deref())).transpose()?;
+        let retention = retention
+            .map(|r| crate::retention::parse_retention(r.as_deref()))
+            .transpose()?;
         let now = self.clock.now();
         let key = self.conversation_key(&row).await?;
-        let sealed = title
-            .as_deref()
-            .map(|t| key.seal_str(&title_aad(&row.id), t))
-            .transpose()?;
         let mut tx = self.store.begin_write().await?;
-        tx.update_conversation_title(&row.id, sealed.as_deref(), now)
+        if let Some(title) = &title {
+            let sealed = title
+                .as_deref()
+                .map(|t| key.seal_str(&title_aad(&row.id), t))
+                .transpose()?;
+            tx.update_conversation_title(&row.id, sealed.as_deref(), now)
+                .await?;
+            tx.append_audit(
+                &actor
+                    .event(now, AuditAction::ConversationUpdate, Outcome::Success)
+                    .resource("conversation", row.id.as_str())
+                    .detail(serde_json::json!({ "fields": ["title"] })),
+            )
             .await?;
-        tx.append_audit(
-            &actor
-                .event(now, AuditAction::ConversationUpdate, Outcome::Success)
-                .resource("conversation", row.id.as_str())
-                .detail(serde_json::json!({ "fields": ["title"] })),
-        )
-        .await?;
+        }
+        if let Some(secs) = retention {
+            self.set_conversation_retention(actor, &row.id, secs, tx.as_mut())
+                .await?;
+        }
         tx.commit().await?;
         let mut conversation = self.conversation_view(&row, members.clone()).await?;
-        conversation.title = title;
+        if let Some(title) = title {
+            conversation.title = title;
+        }
         self.events.publish(Event::ConversationUpdated {
             conversation: conversation.clone(),
             recipients: members,

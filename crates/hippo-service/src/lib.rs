@@ -18,6 +18,7 @@ pub mod error;
 pub mod events;
 pub mod keyring;
 pub mod messages;
+pub mod retention;
 pub mod throttle;
 pub mod users;
 
@@ -52,6 +53,8 @@ pub struct ServiceConfig {
     pub max_upload: u64,
     /// How long emergency access to a conversation lasts.
     pub break_glass_duration: Duration,
+    /// The organisation's default message retention (`None`: keep).
+    pub retention: Option<Duration>,
 }
 
 impl Default for ServiceConfig {
@@ -67,6 +70,7 @@ impl Default for ServiceConfig {
             totp_issuer: "hippo".into(),
             max_upload: 100 * 1024 * 1024,
             break_glass_duration: Duration::from_secs(3600),
+            retention: None,
         }
     }
 }

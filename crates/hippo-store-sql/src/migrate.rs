@@ -8,7 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 
 /// Highest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 const SQLITE: &[(i64, &str, &str)] = &[
     (
@@ -40,6 +40,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         6,
         "security alerts",
         include_str!("../migrations/sqlite/0006_security_alerts.sql"),
+    ),
+    (
+        7,
+        "retention",
+        include_str!("../migrations/sqlite/0007_retention.sql"),
     ),
 ];
 
@@ -73,6 +78,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         6,
         "security alerts",
         include_str!("../migrations/postgres/0006_security_alerts.sql"),
+    ),
+    (
+        7,
+        "retention",
+        include_str!("../migrations/postgres/0007_retention.sql"),
     ),
 ];
 

@@ -70,7 +70,7 @@ macro_rules! sql_store {
             Session, SessionId, SessionScope, Timestamp, UserId, UserStatus,
         };
         use hippo_store::{
-            AlertRow, AttachmentRow, AuditFilter, AuditRecord, BreakGlassRow, CheckpointRow, MessageAttachmentRow, ConversationRow, DataKeyRow, MarkKind, MessageRow, ReceiptRow, Result, UserRow, WriteTx,
+            AlertRow, AttachmentRow, AuditFilter, AuditRecord, BreakGlassRow, ConversationPolicy, PurgeResult, CheckpointRow, MessageAttachmentRow, ConversationRow, DataKeyRow, MarkKind, MessageRow, ReceiptRow, Result, UserRow, WriteTx,
         };
         use sqlx::Row;
         use $crate::queries::{select_attachments, select_conversations, select_messages, select_sessions, select_users};
@@ -182,6 +182,16 @@ macro_rules! sql_store {
                 reviewed_at: r.try_get::<Option<i64>, _>("reviewed_at").map_err(g)?.map(ts),
                 reviewed_by: r.try_get::<Option<String>, _>("reviewed_by").map_err(g)?.map(UserId::from_stored),
                 review_note_enc: r.try_get("review_note_enc").map_err(g)?,
+            })
+        }
+
+        fn policy_from_row(r: &DbRow) -> Result<ConversationPolicy> {
+            let g = |e| crate::map_err(e);
+            Ok(ConversationPolicy {
+                conversation_id: ConversationId::from_stored(r.try_get("id").map_err(g)?),
+                retention_secs: r.try_get("retention_secs").map_err(g)?,
+                legal_hold_since: r.try_get::<Option<i64>, _>("legal_hold_since").map_err(g)?.map(ts),
+                legal_hold_reason_enc: r.try_get("legal_hold_reason_enc").map_err(g)?,
             })
         }
 
@@ -485,6 +495,94 @@ macro_rules! sql_store {
                     .await
                     .map_err(crate::map_err)?;
                 Ok(seq)
+            }
+
+            async fn set_retention(&mut self, id: &ConversationId, secs: Option<i64>) -> Result<()> {
+                sqlx::query("UPDATE conversations SET retention_secs = $2 WHERE id = $1")
+                    .bind(id.as_str())
+                    .bind(secs)
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                Ok(())
+            }
+
+            async fn set_legal_hold(
+                &mut self,
+                id: &ConversationId,
+                hold: Option<(Timestamp, &[u8])>,
+            ) -> Result<()> {
+                sqlx::query(
+                    "UPDATE conversations SET legal_hold_since = $2, legal_hold_reason_enc = $3 WHERE id = $1",
+                )
+                .bind(id.as_str())
+                .bind(hold.map(|(t, _)| t.as_millis()))
+                .bind(hold.map(|(_, r)| r.to_vec()))
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(())
+            }
+
+            async fn purge_messages_before(&mut self, id: &ConversationId, before: Timestamp) -> Result<PurgeResult> {
+                let linked: Vec<String> = sqlx::query_scalar(
+                    "SELECT DISTINCT ma.attachment_id FROM message_attachments ma JOIN messages m \
+                     ON m.id = ma.message_id WHERE m.conversation_id = $1 AND m.created_at < $2",
+                )
+                .bind(id.as_str())
+                .bind(before.as_millis())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                for table in ["message_attachments", "message_versions"] {
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DELETE FROM {table} WHERE message_id IN \
+                         (SELECT id FROM messages WHERE conversation_id = $1 AND created_at < $2)"
+                    )))
+                    .bind(id.as_str())
+                    .bind(before.as_millis())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                }
+                let done = sqlx::query("DELETE FROM messages WHERE conversation_id = $1 AND created_at < $2")
+                    .bind(id.as_str())
+                    .bind(before.as_millis())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                let mut files = Vec::new();
+                for attachment in linked {
+                    let still_shared: Option<i64> = sqlx::query_scalar(
+                        "SELECT 1 FROM message_attachments WHERE attachment_id = $1 LIMIT 1",
+                    )
+                    .bind(&attachment)
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                    if still_shared.is_some() {
+                        continue;
+                    }
+                    let key: Option<String> = sqlx::query_scalar(
+                        "DELETE FROM attachments WHERE id = $1 RETURNING data_key_id",
+                    )
+                    .bind(&attachment)
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                    if let Some(key) = key {
+                        sqlx::query("DELETE FROM data_keys WHERE id = $1")
+                            .bind(&key)
+                            .execute(&mut *self.tx)
+                            .await
+                            .map_err(crate::map_err)?;
+                        files.push(AttachmentId::from_stored(attachment));
+                    }
+                }
+                Ok(PurgeResult {
+                    messages: i64::try_from(done.rows_affected()).unwrap_or(i64::MAX),
+                    files,
+                })
             }
 
             async fn insert_alert(&mut self, a: &AlertRow) -> Result<()> {
@@ -1012,6 +1110,27 @@ macro_rules! sql_store {
                 .await
                 .map_err(crate::map_err)?;
                 rows.iter().map(break_glass_from_row).collect()
+            }
+
+            async fn conversation_policy(&self, id: &ConversationId) -> Result<Option<ConversationPolicy>> {
+                let row = sqlx::query(
+                    "SELECT id, retention_secs, legal_hold_since, legal_hold_reason_enc FROM conversations WHERE id = $1",
+                )
+                .bind(id.as_str())
+                .fetch_optional(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                row.as_ref().map(policy_from_row).transpose()
+            }
+
+            async fn list_conversation_policies(&self) -> Result<Vec<ConversationPolicy>> {
+                let rows = sqlx::query(
+                    "SELECT id, retention_secs, legal_hold_since, legal_hold_reason_enc FROM conversations ORDER BY id",
+                )
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                rows.iter().map(policy_from_row).collect()
             }
 
             async fn list_alerts(&self, since: Option<Timestamp>, limit: i64) -> Result<Vec<AlertRow>> {

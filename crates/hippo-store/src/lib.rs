@@ -18,7 +18,8 @@ use hippo_core::{
 };
 pub use records::{
     AlertRow, AttachmentRow, AuditFilter, AuditRecord, BreakGlassRow, CheckpointRow,
-    ConversationRow, DataKeyRow, MarkKind, MessageAttachmentRow, MessageRow, ReceiptRow, UserRow,
+    ConversationPolicy, ConversationRow, DataKeyRow, MarkKind, MessageAttachmentRow, MessageRow,
+    PurgeResult, ReceiptRow, UserRow,
 };
 
 /// What went wrong in storage, in the terms a use case can act on.
@@ -139,6 +140,10 @@ pub trait Store: Send + Sync + 'static {
     /// Grants, oldest first; only unreviewed ones when `pending_only`.
     async fn list_break_glass(&self, pending_only: bool) -> Result<Vec<BreakGlassRow>>;
 
+    async fn conversation_policy(&self, id: &ConversationId) -> Result<Option<ConversationPolicy>>;
+    /// Every conversation's policy.
+    async fn list_conversation_policies(&self) -> Result<Vec<ConversationPolicy>>;
+
     /// Alerts at or after `since`, newest first.
     async fn list_alerts(&self, since: Option<Timestamp>, limit: i64) -> Result<Vec<AlertRow>>;
 
@@ -197,6 +202,22 @@ pub trait WriteTx: Send {
 
     async fn insert_break_glass(&mut self, grant: &BreakGlassRow) -> Result<()>;
     async fn insert_alert(&mut self, alert: &AlertRow) -> Result<()>;
+    /// `None`: back to the organisation default.
+    async fn set_retention(&mut self, id: &ConversationId, secs: Option<i64>) -> Result<()>;
+    /// `Some((since, sealed reason))` sets a hold, `None` clears it.
+    async fn set_legal_hold(
+        &mut self,
+        id: &ConversationId,
+        hold: Option<(Timestamp, &[u8])>,
+    ) -> Result<()>;
+    /// Deletes the conversation's messages created before `before` (with
+    /// their earlier versions and attachment links) and the attachments no
+    /// longer shared anywhere.
+    async fn purge_messages_before(
+        &mut self,
+        id: &ConversationId,
+        before: Timestamp,
+    ) -> Result<PurgeResult>;
     /// Marks a grant reviewed; false if it already was.
     async fn review_break_glass(
         &mut self,

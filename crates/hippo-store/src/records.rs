@@ -199,3 +199,24 @@ pub struct AlertRow {
     pub severity: String,
     pub detail: String,
 }
+
+/// A conversation's retention and legal hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationPolicy {
+    pub conversation_id: ConversationId,
+    /// `None`: the organisation default.
+    pub retention_secs: Option<i64>,
+    /// Set while a legal hold blocks every purge.
+    pub legal_hold_since: Option<Timestamp>,
+    /// The hold's reason, sealed with the directory key.
+    pub legal_hold_reason_enc: Option<Vec<u8>>,
+}
+
+/// What a purge removed from one conversation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PurgeResult {
+    pub messages: i64,
+    /// Attachments no longer shared anywhere, removed with their data keys;
+    /// their blobs are the caller's to delete after commit.
+    pub files: Vec<AttachmentId>,
+}

@@ -81,6 +81,7 @@ pub fn service_config(config: &Config) -> ServiceConfig {
         require_mfa: config.require_mfa,
         max_upload: config.max_upload,
         break_glass_duration: config.break_glass_duration,
+        retention: config.retention,
         ..ServiceConfig::default()
     }
 }

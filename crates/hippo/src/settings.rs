@@ -115,7 +115,7 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc {
         key: "retention",
         default: "",
-        doc: "Default message retention such as 7y; empty keeps messages until erased (takes effect with retention).",
+        doc: "Default message retention such as 7y (conversations may set their own); empty keeps messages until erased. Audit records are never purged.",
     },
     SettingDoc {
         key: "backup_dir",
@@ -485,8 +485,11 @@ impl SettingArgs {
         };
         let retention = match pick("retention", &self.retention) {
             Some(v) => {
-                inactive.push("retention");
-                Some(parse_duration(&v).map_err(|e| bad("retention", e))?)
+                let d = parse_duration(&v).map_err(|e| bad("retention", e))?;
+                if d < std::time::Duration::from_secs(3600) {
+                    return Err(bad("retention", "must be at least 1h"));
+                }
+                Some(d)
             }
             None => None,
         };

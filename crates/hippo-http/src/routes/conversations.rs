@@ -74,11 +74,27 @@ pub async fn get_conversation(
     Ok(Json(ConversationResponse::from(&c)))
 }
 
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateConversationRequest {
-    /// New title; null or empty clears it (groups only).
-    pub title: Option<String>,
+    /// New title; null or empty clears it (groups only). Absent: unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<Option<String>>,
+    /// How long messages are kept, such as `"30d"` (at least `1h`); null
+    /// for the organisation default. Absent: unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub retention: Option<Option<String>>,
 }
 
 /// `PATCH /api/v1/conversations/{id}`
@@ -93,7 +109,7 @@ pub async fn update_conversation(
 ) -> ApiResult<Json<ConversationResponse>> {
     let c = state
         .hippo
-        .update_conversation(&actor, &id, req.title)
+        .update_conversation(&actor, &id, req.title, req.retention)
         .await?;
     Ok(Json(ConversationResponse::from(&c)))
 }
@@ -130,4 +146,39 @@ pub async fn remove_member(
 ) -> ApiResult<StatusCode> {
     state.hippo.remove_member(&actor, &id, &user_id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LegalHoldRequest {
+    /// Why the conversation must be preserved (3 to 500 characters).
+    pub reason: String,
+}
+
+/// `POST /api/v1/conversations/{id}/legal-hold` (role `admin`): nothing in
+/// the conversation is purged or erased until the hold is cleared.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/legal-hold", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = LegalHoldRequest,
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_legal_hold(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<LegalHoldRequest>,
+) -> ApiResult<axum::http::StatusCode> {
+    state.hippo.set_legal_hold(&actor, &id, &req.reason).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /api/v1/conversations/{id}/legal-hold` (role `admin`).
+#[utoipa::path(delete, path = "/api/v1/conversations/{id}/legal-hold", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn clear_legal_hold(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::http::StatusCode> {
+    state.hippo.clear_legal_hold(&actor, &id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }

@@ -1,9 +1,10 @@
-//! The command tree of contract.md: `serve`, `user …`, `audit …`, `keys rotate` and
+//! The command tree of contract.md: `serve`, `user …`, `audit …`, `retention run`, `keys rotate` and
 //! `settings example|check`. Errors end the process with one clear line and a non-zero
 //! exit code.
 
 pub mod audit;
 pub mod keys;
+pub mod retention;
 pub mod serve;
 pub mod user;
 
@@ -31,6 +32,9 @@ pub enum Command {
     /// Examine the audit trail: verify, export, checkpoint.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Apply retention policies now (serve also does it every hour).
+    #[command(subcommand)]
+    Retention(retention::RetentionCommand),
     /// Master key rotation.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -97,6 +101,9 @@ pub fn main() -> ExitCode {
             Command::Serve => serve::run(config).await.map(|()| ExitCode::SUCCESS),
             Command::User(cmd) => user::run(config, cmd).await.map(|()| ExitCode::SUCCESS),
             Command::Audit(cmd) => audit::run(config, cmd).await,
+            Command::Retention(cmd) => retention::run(config, cmd)
+                .await
+                .map(|()| ExitCode::SUCCESS),
             Command::Keys(cmd) => keys::run(config, cmd).await.map(|()| ExitCode::SUCCESS),
             Command::Settings(SettingsCommand::Check) => {
                 println!("{config:#?}");

@@ -16,6 +16,9 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often expired sessions are ended (and their sockets closed).
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(15);
 
+/// How often retention policies are applied.
+pub const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
+
 /// How often the audit chain's head is signed (when it moved).
 pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(300);
 
@@ -201,6 +204,26 @@ pub async fn run(config: Config) -> Result<()> {
         })
     };
     let forwarder = spawn_alert_forwarder(&config, &app.hippo)?;
+    // Disposal by policy.
+    let retention = {
+        let hippo = app.hippo.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(RETENTION_INTERVAL);
+            loop {
+                tick.tick().await;
+                match hippo.run_retention(false).await {
+                    Ok(r) if r.messages > 0 => tracing::info!(
+                        messages = r.messages,
+                        files = r.files,
+                        conversations = r.conversations,
+                        "retention purge"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "retention purge failed"),
+                }
+            }
+        })
+    };
     let scheme = if config.insecure_http {
         "http"
     } else {
@@ -216,6 +239,7 @@ pub async fn run(config: Config) -> Result<()> {
     .await?;
     sweeper.abort();
     checkpointer.abort();
+    retention.abort();
     if let Some(f) = forwarder {
         f.abort();
     }

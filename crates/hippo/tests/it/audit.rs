@@ -4,7 +4,6 @@
 use crate::support::{TestServer, assert_problem, on_postgres};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::process::Command;
 use std::time::Duration;
 
 /// Builds a little history: two clinicians, a conversation, messages.
@@ -32,21 +31,6 @@ async fn history(s: &TestServer) -> (String, String, String, String) {
         assert_eq!(status, StatusCode::CREATED);
     }
     (a_id, a, b_id, conv)
-}
-
-fn hippo_cli(s: &TestServer) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_hippo"));
-    c.arg("--data-dir").arg(&s.config.data_dir);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("HIPPO_") {
-            c.env_remove(k);
-        }
-    }
-    if let Some(url) = &s.config.database_url {
-        c.env("HIPPO_DATABASE_URL", url);
-    }
-    c.env("HIPPO_LOG", "error");
-    c
 }
 
 /// Runs SQL against the store directly, with the append-only triggers out
@@ -101,7 +85,7 @@ async fn assert_detected(s: &TestServer, auditor: &str, bad: i64, what: &str) {
     let report = api_verify(s, auditor).await;
     assert_eq!(report["ok"], json!(false), "{what}: {report}");
     assert_eq!(report["first_bad_seq"], json!(bad), "{what}: {report}");
-    let out = hippo_cli(s).args(["audit", "verify"]).output().unwrap();
+    let out = s.cli().args(["audit", "verify"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -130,7 +114,7 @@ async fn an_intact_trail_verifies_through_api_and_cli() {
     assert!(report["checked"].as_i64().unwrap() > 10);
     assert_eq!(report["checkpoints_verified"], json!(1));
     assert!(report.get("first_bad_seq").is_none());
-    let out = hippo_cli(&s).args(["audit", "verify"]).output().unwrap();
+    let out = s.cli().args(["audit", "verify"]).output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -139,10 +123,7 @@ async fn an_intact_trail_verifies_through_api_and_cli() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
     // A checkpoint from the CLI, then nothing new to sign.
-    let out = hippo_cli(&s)
-        .args(["audit", "checkpoint"])
-        .output()
-        .unwrap();
+    let out = s.cli().args(["audit", "checkpoint"]).output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("checkpoint signed at record"));
     // Verification itself was recorded.
@@ -232,7 +213,7 @@ async fn a_cut_off_tail_is_detected() {
     // That verification was recorded after the cut (as record keep + 1),
     // so the CLI now finds the gap one record later, still short of the
     // signed checkpoint.
-    let out = hippo_cli(&s).args(["audit", "verify"]).output().unwrap();
+    let out = s.cli().args(["audit", "verify"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -411,7 +392,8 @@ async fn exports_and_reports() {
     assert_eq!(send["agent"][0]["requestor"], json!(true));
 
     // The CLI writes the same formats.
-    let out = hippo_cli(&s)
+    let out = s
+        .cli()
         .args(["audit", "export", "--format", "fhir"])
         .output()
         .unwrap();
@@ -422,7 +404,8 @@ async fn exports_and_reports() {
     );
     let bundle: Value = serde_json::from_slice(&out.stdout).unwrap();
     crate::fhir::assert_valid_bundle_of_audit_events(&bundle);
-    let out = hippo_cli(&s)
+    let out = s
+        .cli()
         .args(["audit", "export", "--format", "xml"])
         .output()
         .unwrap();

@@ -4,22 +4,6 @@
 use crate::support::TestServer;
 use reqwest::StatusCode;
 use serde_json::json;
-use std::process::Command;
-
-fn hippo_cli(s: &TestServer) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_hippo"));
-    c.arg("--data-dir").arg(&s.config.data_dir);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("HIPPO_") {
-            c.env_remove(k);
-        }
-    }
-    if let Some(url) = &s.config.database_url {
-        c.env("HIPPO_DATABASE_URL", url);
-    }
-    c.env("HIPPO_LOG", "error");
-    c
-}
 
 async fn upload(s: &TestServer, token: &str, text: &str) -> String {
     let resp = s
@@ -59,7 +43,7 @@ async fn rotating_the_master_key_online_keeps_everything_readable() {
     let old_key = std::fs::read(&key_file).unwrap();
 
     // Rotate while the server runs.
-    let out = hippo_cli(&s).args(["keys", "rotate"]).output().unwrap();
+    let out = s.cli().args(["keys", "rotate"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -138,7 +122,7 @@ async fn rotating_the_master_key_online_keeps_everything_readable() {
             .iter()
             .any(|r| r.action.as_str() == "key.rotate" && r.detail.contains("data_keys"))
     );
-    let out = hippo_cli(&s).args(["audit", "verify"]).output().unwrap();
+    let out = s.cli().args(["audit", "verify"]).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -146,7 +130,8 @@ async fn rotating_the_master_key_online_keeps_everything_readable() {
     );
 
     // The retired key no longer opens the data.
-    let out = hippo_cli(&s)
+    let out = s
+        .cli()
         .arg("--master-key-file")
         .arg(&retired[0])
         .args(["user", "list"])

@@ -21,5 +21,6 @@ mod files;
 mod http;
 mod keys;
 mod messaging;
+mod retention;
 mod support;
 mod users;

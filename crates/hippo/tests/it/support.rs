@@ -180,6 +180,23 @@ impl TestServer {
         }
     }
 
+    /// The real `hippo` binary on this server's data (and database), as an
+    /// operator would run it next to the server.
+    pub fn cli(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_hippo"));
+        c.arg("--data-dir").arg(&self.config.data_dir);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("HIPPO_") {
+                c.env_remove(k);
+            }
+        }
+        if let Some(url) = &self.config.database_url {
+            c.env("HIPPO_DATABASE_URL", url);
+        }
+        c.env("HIPPO_LOG", "error");
+        c
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

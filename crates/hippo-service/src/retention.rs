@@ -1,0 +1,224 @@
+//! Retention and legal holds. Each conversation keeps messages for its own
+//! retention period or the organisation default (none: until erased); a
+//! purge removes what is older, with its earlier versions and the files no
+//! longer shared anywhere, and writes a disposal record (`retention.purge`)
+//! with counts. A legal hold (administrators) blocks every purge of its
+//! conversation. Audit records are never purged.
+
+use crate::{Actor, Hippo, Result, ServiceError};
+use hippo_core::{AuditAction, ConversationId, ErrorCode, NewAuditEvent, Outcome, Timestamp};
+use std::time::Duration;
+
+/// The shortest retention a conversation may be given.
+pub const MIN_RETENTION: Duration = Duration::from_secs(3600);
+
+/// What one retention run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetentionReport {
+    /// Conversations that lost messages.
+    pub conversations: usize,
+    pub messages: i64,
+    pub files: usize,
+    /// Conversations skipped because of a legal hold.
+    pub held: usize,
+}
+
+/// Parses a retention such as `30d`; `None` (null) means the default.
+pub fn parse_retention(value: Option<&str>) -> Result<Option<i64>> {
+    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let d = hippo_core::units::parse_duration(v).map_err(ServiceError::validation)?;
+    if d < MIN_RETENTION {
+        return Err(ServiceError::validation(
+            "retention must be at least 1h (or null for the default)",
+        ));
+    }
+    i64::try_from(d.as_secs())
+        .map(Some)
+        .map_err(|_| ServiceError::validation("retention is too long"))
+}
+
+impl Hippo {
+    /// Sets a conversation's retention (members). `None`: the default.
+    pub(crate) async fn set_conversation_retention(
+        &self,
+        actor: &Actor,
+        conversation: &ConversationId,
+        secs: Option<i64>,
+        tx: &mut dyn hippo_store::WriteTx,
+    ) -> Result<()> {
+        tx.set_retention(conversation, secs).await?;
+        tx.append_audit(
+            &actor
+                .event(
+                    self.clock.now(),
+                    AuditAction::ConversationUpdate,
+                    Outcome::Success,
+                )
+                .resource("conversation", conversation.as_str())
+                .detail(serde_json::json!({ "fields": ["retention"], "retention_secs": secs })),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn require_admin_for(
+        &self,
+        actor: &Actor,
+        action: AuditAction,
+        conversation: &str,
+    ) -> Result<ConversationId> {
+        let resource = || Some(("conversation", conversation.chars().take(64).collect()));
+        if let Err(e) = actor.require_full() {
+            return Err(self.deny(actor, action, resource(), e).await);
+        }
+        if !actor.user.role.can_manage_users() {
+            return Err(self
+                .deny(actor, action, resource(), ServiceError::forbidden())
+                .await);
+        }
+        let found = match ConversationId::parse(conversation) {
+            Some(id) => self.store.conversation_policy(&id).await?,
+            None => None,
+        };
+        match found {
+            Some(p) => Ok(p.conversation_id),
+            None => Err(ServiceError::not_found()),
+        }
+    }
+
+    /// Places a legal hold (administrators): nothing in the conversation is
+    /// purged until it is cleared. The reason is stored sealed.
+    pub async fn set_legal_hold(
+        &self,
+        actor: &Actor,
+        conversation: &str,
+        reason: &str,
+    ) -> Result<()> {
+        let id = self
+            .require_admin_for(actor, AuditAction::LegalHoldSet, conversation)
+            .await?;
+        let reason = reason.trim();
+        if reason.chars().count() < 3 || reason.chars().count() > 500 {
+            return Err(ServiceError::validation(
+                "reason must be 3 to 500 characters",
+            ));
+        }
+        let now = self.clock.now();
+        let sealed = self.keys.seal_directory_field(
+            "conversations",
+            "legal_hold_reason",
+            id.as_str(),
+            reason,
+        )?;
+        let mut tx = self.store.begin_write().await?;
+        tx.set_legal_hold(&id, Some((now, &sealed))).await?;
+        tx.append_audit(
+            &actor
+                .event(now, AuditAction::LegalHoldSet, Outcome::Success)
+                .resource("conversation", id.as_str()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Clears a legal hold (administrators).
+    pub async fn clear_legal_hold(&self, actor: &Actor, conversation: &str) -> Result<()> {
+        let id = self
+            .require_admin_for(actor, AuditAction::LegalHoldClear, conversation)
+            .await?;
+        let held = self
+            .store
+            .conversation_policy(&id)
+            .await?
+            .is_some_and(|p| p.legal_hold_since.is_some());
+        if !held {
+            return Err(ServiceError::public(
+                ErrorCode::Conflict,
+                "this conversation is not on legal hold",
+            ));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin_write().await?;
+        tx.set_legal_hold(&id, None).await?;
+        tx.append_audit(
+            &actor
+                .event(now, AuditAction::LegalHoldClear, Outcome::Success)
+                .resource("conversation", id.as_str()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Applies retention now: every conversation without a legal hold loses
+    /// the messages (and files) older than its retention.
+    pub async fn run_retention(&self, via_cli: bool) -> Result<RetentionReport> {
+        let now = self.clock.now();
+        let default = self
+            .config
+            .retention
+            .and_then(|d| i64::try_from(d.as_secs()).ok());
+        let mut report = RetentionReport::default();
+        for policy in self.store.list_conversation_policies().await? {
+            let Some(secs) = policy.retention_secs.or(default) else {
+                continue;
+            };
+            if policy.legal_hold_since.is_some() {
+                report.held += 1;
+                continue;
+            }
+            let before =
+                Timestamp::from_millis(now.as_millis().saturating_sub(secs.saturating_mul(1000)));
+            let mut tx = self.store.begin_write().await?;
+            let purged = tx
+                .purge_messages_before(&policy.conversation_id, before)
+                .await?;
+            if purged.messages == 0 {
+                continue; // dropping the transaction changes nothing
+            }
+            let mut detail = serde_json::json!({
+                "conversation_id": policy.conversation_id.as_str(),
+                "messages": purged.messages,
+                "files": purged.files.len(),
+                "before": before.to_rfc3339(),
+                "retention_secs": secs,
+            });
+            if via_cli && let Some(map) = detail.as_object_mut() {
+                map.insert("via".into(), "cli".into());
+            }
+            tx.append_audit(
+                &NewAuditEvent::new(now, AuditAction::RetentionPurge, Outcome::Success)
+                    .resource("conversation", policy.conversation_id.as_str())
+                    .detail(detail),
+            )
+            .await?;
+            tx.commit().await?;
+            for file in &purged.files {
+                if let Err(e) = self.blobs.delete(file.as_str()).await {
+                    tracing::error!(attachment = %file, error = %e, "purged file's blob could not be deleted");
+                }
+            }
+            report.conversations += 1;
+            report.messages += purged.messages;
+            report.files += purged.files.len();
+        }
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_values() {
+        assert_eq!(parse_retention(None).unwrap(), None);
+        assert_eq!(parse_retention(Some("")).unwrap(), None);
+        assert_eq!(parse_retention(Some("30d")).unwrap(), Some(30 * 86_400));
+        assert!(parse_retention(Some("5m")).is_err());
+        assert!(parse_retention(Some("forever")).is_err());
+    }
+}

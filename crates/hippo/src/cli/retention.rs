@@ -1,0 +1,28 @@
+//! `hippo retention run`: applies retention policies now (the server does
+//! it every hour), printing what was disposed of.
+
+use crate::settings::Config;
+use anyhow::{Result, anyhow};
+use clap::Subcommand;
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Purge messages and files past their retention (legal holds respected).
+    Run,
+}
+
+pub async fn run(config: Config, cmd: RetentionCommand) -> Result<()> {
+    let RetentionCommand::Run = cmd;
+    let app = crate::app::open(&config).await?;
+    let report = app
+        .hippo
+        .run_retention(true)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    app.store.close().await;
+    println!(
+        "retention: {} messages and {} files purged from {} conversations; {} conversations on legal hold skipped",
+        report.messages, report.files, report.conversations, report.held
+    );
+    Ok(())
+}

@@ -1,0 +1,165 @@
+//! Retention and legal holds with a fake clock: old messages and their
+//! files are disposed of by policy, a legal hold blocks it, and every step
+//! is recorded.
+
+use crate::support::{TestServer, assert_problem};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use std::time::Duration;
+
+const DAY: Duration = Duration::from_secs(86_400);
+
+#[tokio::test]
+async fn old_messages_and_files_go_unless_a_legal_hold_keeps_them() {
+    let s = TestServer::start().await;
+    let (_, a, a_secret) = s.signed_in("ana", "clinician").await;
+    let (b_id, _, b_secret) = s.signed_in("ben", "clinician").await;
+    let (_, _, admin_secret) = s.signed_in("root", "admin").await;
+    let (_, conv) = s
+        .post(
+            "/api/v1/conversations",
+            Some(&a),
+            json!({ "kind": "group", "title": "Ward 9", "member_ids": [b_id] }),
+        )
+        .await;
+    let conv = conv["id"].as_str().unwrap().to_owned();
+    let messages = format!("/api/v1/conversations/{conv}/messages");
+    let file: serde_json::Value = s
+        .client
+        .post(s.url("/api/v1/attachments?filename=old.txt"))
+        .bearer_auth(&a)
+        .header("content-type", "text/plain")
+        .body("old lab values")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let file = file["id"].as_str().unwrap().to_owned();
+    let (status, _) = s
+        .post(
+            &messages,
+            Some(&a),
+            json!({ "body": "old", "attachment_ids": [file] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // Retention per conversation, validated.
+    let conv_path = format!("/api/v1/conversations/{conv}");
+    let patch = |body| s.call(Method::PATCH, &conv_path, Some(&a), Some(body));
+    let (status, body) = patch(json!({ "retention": "5m" })).await;
+    assert_problem(status, &body, 422, "validation_failed");
+    let (status, body) = patch(json!({})).await;
+    assert_problem(status, &body, 422, "validation_failed");
+    let (status, body) = patch(json!({ "retention": "2d" })).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["title"], json!("Ward 9"), "title untouched");
+
+    // Three days later, a new message; the old one is past retention.
+    s.clock.advance(3 * DAY);
+    let a = s.login_with_code_after_step_pub("ana", &a_secret).await;
+    let admin = s
+        .login_with_code_after_step_pub("root", &admin_secret)
+        .await;
+    let (status, _) = s.post(&messages, Some(&a), json!({ "body": "new" })).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // A legal hold (administrators only) keeps everything.
+    let hold = format!("/api/v1/conversations/{conv}/legal-hold");
+    let (status, body) = s
+        .post(&hold, Some(&a), json!({ "reason": "litigation" }))
+        .await;
+    assert_problem(status, &body, 403, "forbidden");
+    let unknown = hippo_core::ConversationId::generate();
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/conversations/{unknown}/legal-hold"),
+            Some(&admin),
+            json!({ "reason": "litigation" }),
+        )
+        .await;
+    assert_problem(status, &body, 404, "not_found");
+    let (status, body) = s
+        .post(&hold, Some(&admin), json!({ "reason": "Claim 2026-114" }))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let report = s.hippo.run_retention(false).await.unwrap();
+    assert_eq!((report.messages, report.held), (0, 1));
+    let (_, page) = s.get(&messages, &a).await;
+    assert_eq!(page["messages"].as_array().unwrap().len(), 2);
+
+    // Hold cleared: the old message and its file go.
+    let (status, _) = s.call(Method::DELETE, &hold, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = s.call(Method::DELETE, &hold, Some(&admin), None).await;
+    assert_problem(status, &body, 409, "conflict");
+    let report = s.hippo.run_retention(false).await.unwrap();
+    assert_eq!(
+        (report.messages, report.files, report.conversations),
+        (1, 1, 1)
+    );
+    let (_, page) = s.get(&messages, &a).await;
+    let bodies: Vec<&str> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, vec!["new"]);
+    let b = s.login_with_code_after_step_pub("ben", &b_secret).await;
+    for token in [&a, &b] {
+        let (status, _) = s.get(&format!("/api/v1/attachments/{file}"), token).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+    let blobs = walk(&s.config.data_dir.join("blobs"));
+    assert!(
+        blobs.iter().all(|p| !p.to_string_lossy().contains(&file)),
+        "the purged file's blob is gone: {blobs:?}"
+    );
+    // Nothing more to do the second time.
+    assert_eq!(s.hippo.run_retention(false).await.unwrap().messages, 0);
+
+    // Every step recorded; the trail (never purged) still verifies.
+    let trail = s.audit().await;
+    let purge = trail
+        .iter()
+        .find(|r| r.action.as_str() == "retention.purge")
+        .unwrap();
+    assert_eq!(purge.resource_id.as_deref(), Some(conv.as_str()));
+    assert!(purge.detail.contains("\"messages\":1") && purge.detail.contains("\"files\":1"));
+    for action in ["legal_hold.set", "legal_hold.clear"] {
+        assert!(
+            trail.iter().any(|r| r.action.as_str() == action),
+            "{action}"
+        );
+    }
+    assert!(
+        !trail.iter().any(|r| r.detail.contains("Claim 2026-114")),
+        "the hold's reason is not in the trail"
+    );
+
+    // The command runs too.
+    let out = s.cli().args(["retention", "run"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("messages and"));
+    s.stop().await;
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
