@@ -132,6 +132,10 @@ pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
             post(routes::conversations::set_legal_hold)
                 .delete(routes::conversations::clear_legal_hold),
         )
+        .route(
+            "/conversations/{id}/erase",
+            post(routes::conversations::erase),
+        )
         .route("/break-glass", get(routes::break_glass::queue))
         .route(
             "/break-glass/{id}/review",

@@ -20,7 +20,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         users::deactivate_user, users::reactivate_user, users::reset_password,
         conversations::create_conversation, conversations::list_conversations, conversations::get_conversation,
         conversations::update_conversation, conversations::add_member, conversations::remove_member,
-        conversations::set_legal_hold, conversations::clear_legal_hold,
+        conversations::set_legal_hold, conversations::clear_legal_hold, conversations::erase,
         messages::send_message, messages::list_messages, messages::edit_message, messages::delete_message,
         messages::mark_read, messages::receipts,
         attachments::upload, attachments::download,

@@ -111,7 +111,15 @@ impl Hippo {
             Some(cid) => self.store.get_conversation(&cid).await?,
             None => None,
         };
-        let Some(conv) = row else {
+        let erased = match &row {
+            Some(c) => self
+                .store
+                .conversation_policy(&c.id)
+                .await?
+                .is_some_and(|p| p.erased_at.is_some()),
+            None => false,
+        };
+        let Some(conv) = row.filter(|_| !erased) else {
             return Err(self
                 .deny(actor, action, resource(), ServiceError::not_found())
                 .await);

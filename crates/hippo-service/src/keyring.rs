@@ -370,6 +370,14 @@ impl Keyring {
         Ok(key)
     }
 
+    /// Drops a destroyed data key from memory.
+    pub(crate) fn forget(&self, id: &str) {
+        self.cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(id);
+    }
+
     pub(crate) fn username_index(&self, normalised_username: &str) -> String {
         self.username_index.index(normalised_username)
     }

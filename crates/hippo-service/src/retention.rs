@@ -4,6 +4,11 @@
 //! longer shared anywhere, and writes a disposal record (`retention.purge`)
 //! with counts. A legal hold (administrators) blocks every purge of its
 //! conversation. Audit records are never purged.
+//!
+//! Erasure (administrators, on request): a conversation's content is
+//! destroyed for good and its data key overwritten (crypto-shredding), so
+//! no surviving copy of its ciphertext can be opened; a tombstone and the
+//! audit records stay. A legal hold blocks it too.
 
 use crate::{Actor, Hippo, Result, ServiceError};
 use hippo_core::{AuditAction, ConversationId, ErrorCode, NewAuditEvent, Outcome, Timestamp};
@@ -150,6 +155,73 @@ impl Hippo {
         )
         .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Erases a conversation (administrators). Refused while on legal hold.
+    pub async fn erase_conversation(
+        &self,
+        actor: &Actor,
+        conversation: &str,
+        reason: &str,
+    ) -> Result<()> {
+        let id = self
+            .require_admin_for(actor, AuditAction::ConversationErase, conversation)
+            .await?;
+        let reason = reason.trim();
+        if reason.chars().count() < 3 || reason.chars().count() > 500 {
+            return Err(ServiceError::validation(
+                "reason must be 3 to 500 characters",
+            ));
+        }
+        let policy = self
+            .store
+            .conversation_policy(&id)
+            .await?
+            .ok_or_else(ServiceError::not_found)?;
+        if policy.erased_at.is_some() {
+            return Err(ServiceError::public(
+                ErrorCode::Conflict,
+                "this conversation was already erased",
+            ));
+        }
+        if policy.legal_hold_since.is_some() {
+            return Err(ServiceError::public(
+                ErrorCode::Conflict,
+                "this conversation is on legal hold; clear the hold first",
+            ));
+        }
+        let row = self
+            .store
+            .get_conversation(&id)
+            .await?
+            .ok_or_else(ServiceError::not_found)?;
+        let now = self.clock.now();
+        let sealed =
+            self.keys
+                .seal_directory_field("conversations", "erase_reason", id.as_str(), reason)?;
+        let mut tx = self.store.begin_write().await?;
+        let erased = tx
+            .erase_conversation(&id, &row.data_key_id, &sealed, now)
+            .await?;
+        tx.append_audit(
+            &actor
+                .event(now, AuditAction::ConversationErase, Outcome::Success)
+                .resource("conversation", id.as_str())
+                .detail(serde_json::json!({
+                    "messages": erased.messages,
+                    "files": erased.files.len(),
+                    "data_key": row.data_key_id,
+                })),
+        )
+        .await?;
+        tx.commit().await?;
+        self.keys.forget(&row.data_key_id);
+        for file in &erased.files {
+            if let Err(e) = self.blobs.delete(file.as_str()).await {
+                tracing::error!(attachment = %file, error = %e, "erased file's blob could not be deleted");
+            }
+        }
         Ok(())
     }
 

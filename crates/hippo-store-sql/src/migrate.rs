@@ -8,7 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 
 /// Highest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 const SQLITE: &[(i64, &str, &str)] = &[
     (
@@ -45,6 +45,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         7,
         "retention",
         include_str!("../migrations/sqlite/0007_retention.sql"),
+    ),
+    (
+        8,
+        "erasure",
+        include_str!("../migrations/sqlite/0008_erasure.sql"),
     ),
 ];
 
@@ -83,6 +88,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         7,
         "retention",
         include_str!("../migrations/postgres/0007_retention.sql"),
+    ),
+    (
+        8,
+        "erasure",
+        include_str!("../migrations/postgres/0008_erasure.sql"),
     ),
 ];
 

@@ -192,6 +192,7 @@ macro_rules! sql_store {
                 retention_secs: r.try_get("retention_secs").map_err(g)?,
                 legal_hold_since: r.try_get::<Option<i64>, _>("legal_hold_since").map_err(g)?.map(ts),
                 legal_hold_reason_enc: r.try_get("legal_hold_reason_enc").map_err(g)?,
+                erased_at: r.try_get::<Option<i64>, _>("erased_at").map_err(g)?.map(ts),
             })
         }
 
@@ -243,6 +244,41 @@ macro_rules! sql_store {
         /// One write transaction on this backend.
         pub struct Tx {
             tx: $txty,
+        }
+
+        impl Tx {
+            /// Deletes those of `linked` no message shares any more, with
+            /// their data keys; returns their ids (blobs are the caller's).
+            async fn remove_unshared_attachments(&mut self, linked: Vec<String>) -> Result<Vec<AttachmentId>> {
+                let mut files = Vec::new();
+                for attachment in linked {
+                    let still_shared: Option<i64> = sqlx::query_scalar(
+                        "SELECT 1 FROM message_attachments WHERE attachment_id = $1 LIMIT 1",
+                    )
+                    .bind(&attachment)
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                    if still_shared.is_some() {
+                        continue;
+                    }
+                    let key: Option<String> =
+                        sqlx::query_scalar("DELETE FROM attachments WHERE id = $1 RETURNING data_key_id")
+                            .bind(&attachment)
+                            .fetch_optional(&mut *self.tx)
+                            .await
+                            .map_err(crate::map_err)?;
+                    if let Some(key) = key {
+                        sqlx::query("DELETE FROM data_keys WHERE id = $1")
+                            .bind(&key)
+                            .execute(&mut *self.tx)
+                            .await
+                            .map_err(crate::map_err)?;
+                        files.push(AttachmentId::from_stored(attachment));
+                    }
+                }
+                Ok(files)
+            }
         }
 
         #[async_trait]
@@ -525,12 +561,13 @@ macro_rules! sql_store {
             }
 
             async fn purge_messages_before(&mut self, id: &ConversationId, before: Timestamp) -> Result<PurgeResult> {
+                let before = before.as_millis();
                 let linked: Vec<String> = sqlx::query_scalar(
                     "SELECT DISTINCT ma.attachment_id FROM message_attachments ma JOIN messages m \
                      ON m.id = ma.message_id WHERE m.conversation_id = $1 AND m.created_at < $2",
                 )
                 .bind(id.as_str())
-                .bind(before.as_millis())
+                .bind(before)
                 .fetch_all(&mut *self.tx)
                 .await
                 .map_err(crate::map_err)?;
@@ -540,49 +577,67 @@ macro_rules! sql_store {
                          (SELECT id FROM messages WHERE conversation_id = $1 AND created_at < $2)"
                     )))
                     .bind(id.as_str())
-                    .bind(before.as_millis())
+                    .bind(before)
                     .execute(&mut *self.tx)
                     .await
                     .map_err(crate::map_err)?;
                 }
                 let done = sqlx::query("DELETE FROM messages WHERE conversation_id = $1 AND created_at < $2")
                     .bind(id.as_str())
-                    .bind(before.as_millis())
+                    .bind(before)
                     .execute(&mut *self.tx)
                     .await
                     .map_err(crate::map_err)?;
-                let mut files = Vec::new();
-                for attachment in linked {
-                    let still_shared: Option<i64> = sqlx::query_scalar(
-                        "SELECT 1 FROM message_attachments WHERE attachment_id = $1 LIMIT 1",
-                    )
-                    .bind(&attachment)
-                    .fetch_optional(&mut *self.tx)
-                    .await
-                    .map_err(crate::map_err)?;
-                    if still_shared.is_some() {
-                        continue;
-                    }
-                    let key: Option<String> = sqlx::query_scalar(
-                        "DELETE FROM attachments WHERE id = $1 RETURNING data_key_id",
-                    )
-                    .bind(&attachment)
-                    .fetch_optional(&mut *self.tx)
-                    .await
-                    .map_err(crate::map_err)?;
-                    if let Some(key) = key {
-                        sqlx::query("DELETE FROM data_keys WHERE id = $1")
-                            .bind(&key)
-                            .execute(&mut *self.tx)
-                            .await
-                            .map_err(crate::map_err)?;
-                        files.push(AttachmentId::from_stored(attachment));
-                    }
-                }
                 Ok(PurgeResult {
                     messages: i64::try_from(done.rows_affected()).unwrap_or(i64::MAX),
-                    files,
+                    files: self.remove_unshared_attachments(linked).await?,
                 })
+            }
+
+            async fn erase_conversation(
+                &mut self,
+                id: &ConversationId,
+                data_key_id: &str,
+                reason_enc: &[u8],
+                at: Timestamp,
+            ) -> Result<PurgeResult> {
+                // Everything with a created_at before the end of time.
+                let result = self.purge_messages_before(id, Timestamp::from_millis(i64::MAX)).await?;
+                for sql in [
+                    "DELETE FROM read_marks WHERE conversation_id = $1",
+                    "DELETE FROM conversation_members WHERE conversation_id = $1",
+                ] {
+                    sqlx::query(sql)
+                        .bind(id.as_str())
+                        .execute(&mut *self.tx)
+                        .await
+                        .map_err(crate::map_err)?;
+                }
+                sqlx::query(
+                    "UPDATE conversations SET title_enc = NULL, erased_at = $2, erase_reason_enc = $3 WHERE id = $1",
+                )
+                .bind(id.as_str())
+                .bind(at.as_millis())
+                .bind(reason_enc)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                // The wrapped key is overwritten: nothing sealed with it can be
+                // opened again, wherever a copy of the ciphertext survives.
+                sqlx::query("UPDATE data_keys SET wrapped = $2, purpose = 'destroyed' WHERE id = $1")
+                    .bind(data_key_id)
+                    .bind(Vec::<u8>::new())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                // Open emergency access ends with it.
+                sqlx::query("UPDATE break_glass SET expires_at = $2 WHERE conversation_id = $1 AND expires_at > $2")
+                    .bind(id.as_str())
+                    .bind(at.as_millis())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                Ok(result)
             }
 
             async fn insert_alert(&mut self, a: &AlertRow) -> Result<()> {
@@ -1114,7 +1169,7 @@ macro_rules! sql_store {
 
             async fn conversation_policy(&self, id: &ConversationId) -> Result<Option<ConversationPolicy>> {
                 let row = sqlx::query(
-                    "SELECT id, retention_secs, legal_hold_since, legal_hold_reason_enc FROM conversations WHERE id = $1",
+                    "SELECT id, retention_secs, legal_hold_since, legal_hold_reason_enc, erased_at FROM conversations WHERE id = $1",
                 )
                 .bind(id.as_str())
                 .fetch_optional(self.reader())
@@ -1125,7 +1180,8 @@ macro_rules! sql_store {
 
             async fn list_conversation_policies(&self) -> Result<Vec<ConversationPolicy>> {
                 let rows = sqlx::query(
-                    "SELECT id, retention_secs, legal_hold_since, legal_hold_reason_enc FROM conversations ORDER BY id",
+                    "SELECT id, retention_secs, legal_hold_since, legal_hold_reason_enc, erased_at FROM conversations \
+                     WHERE erased_at IS NULL ORDER BY id",
                 )
                 .fetch_all(self.reader())
                 .await

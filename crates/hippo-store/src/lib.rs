@@ -141,7 +141,7 @@ pub trait Store: Send + Sync + 'static {
     async fn list_break_glass(&self, pending_only: bool) -> Result<Vec<BreakGlassRow>>;
 
     async fn conversation_policy(&self, id: &ConversationId) -> Result<Option<ConversationPolicy>>;
-    /// Every conversation's policy.
+    /// Every conversation's policy (erased ones left out).
     async fn list_conversation_policies(&self) -> Result<Vec<ConversationPolicy>>;
 
     /// Alerts at or after `since`, newest first.
@@ -210,6 +210,17 @@ pub trait WriteTx: Send {
         id: &ConversationId,
         hold: Option<(Timestamp, &[u8])>,
     ) -> Result<()>;
+    /// Destroys a conversation's content for good: messages, versions,
+    /// receipts, members and the attachments shared only there are deleted,
+    /// the title removed, and the conversation's data key overwritten
+    /// (crypto-shredding). The conversation row stays as a tombstone.
+    async fn erase_conversation(
+        &mut self,
+        id: &ConversationId,
+        data_key_id: &str,
+        reason_enc: &[u8],
+        at: Timestamp,
+    ) -> Result<PurgeResult>;
     /// Deletes the conversation's messages created before `before` (with
     /// their earlier versions and attachment links) and the attachments no
     /// longer shared anywhere.

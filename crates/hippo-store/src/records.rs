@@ -210,6 +210,8 @@ pub struct ConversationPolicy {
     pub legal_hold_since: Option<Timestamp>,
     /// The hold's reason, sealed with the directory key.
     pub legal_hold_reason_enc: Option<Vec<u8>>,
+    /// Set once the conversation was erased (a tombstone).
+    pub erased_at: Option<Timestamp>,
 }
 
 /// What a purge removed from one conversation.

@@ -182,3 +182,30 @@ pub async fn clear_legal_hold(
     state.hippo.clear_legal_hold(&actor, &id).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EraseRequest {
+    /// Why (3 to 500 characters); stored encrypted, not in the audit trail.
+    pub reason: String,
+}
+
+/// `POST /api/v1/conversations/{id}/erase` (role `admin`): destroys the
+/// conversation's content for good (crypto-shredding); a tombstone and the
+/// audit records stay.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/erase", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = EraseRequest,
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn erase(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<EraseRequest>,
+) -> ApiResult<axum::http::StatusCode> {
+    state
+        .hippo
+        .erase_conversation(&actor, &id, &req.reason)
+        .await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}

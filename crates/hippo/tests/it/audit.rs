@@ -85,7 +85,7 @@ async fn assert_detected(s: &TestServer, auditor: &str, bad: i64, what: &str) {
     let report = api_verify(s, auditor).await;
     assert_eq!(report["ok"], json!(false), "{what}: {report}");
     assert_eq!(report["first_bad_seq"], json!(bad), "{what}: {report}");
-    let out = s.cli().args(["audit", "verify"]).output().unwrap();
+    let out = s.run_cli(&["audit", "verify"]).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -114,7 +114,7 @@ async fn an_intact_trail_verifies_through_api_and_cli() {
     assert!(report["checked"].as_i64().unwrap() > 10);
     assert_eq!(report["checkpoints_verified"], json!(1));
     assert!(report.get("first_bad_seq").is_none());
-    let out = s.cli().args(["audit", "verify"]).output().unwrap();
+    let out = s.run_cli(&["audit", "verify"]).await;
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -123,7 +123,7 @@ async fn an_intact_trail_verifies_through_api_and_cli() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("intact"));
     // A checkpoint from the CLI, then nothing new to sign.
-    let out = s.cli().args(["audit", "checkpoint"]).output().unwrap();
+    let out = s.run_cli(&["audit", "checkpoint"]).await;
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("checkpoint signed at record"));
     // Verification itself was recorded.
@@ -213,7 +213,7 @@ async fn a_cut_off_tail_is_detected() {
     // That verification was recorded after the cut (as record keep + 1),
     // so the CLI now finds the gap one record later, still short of the
     // signed checkpoint.
-    let out = s.cli().args(["audit", "verify"]).output().unwrap();
+    let out = s.run_cli(&["audit", "verify"]).await;
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -392,11 +392,7 @@ async fn exports_and_reports() {
     assert_eq!(send["agent"][0]["requestor"], json!(true));
 
     // The CLI writes the same formats.
-    let out = s
-        .cli()
-        .args(["audit", "export", "--format", "fhir"])
-        .output()
-        .unwrap();
+    let out = s.run_cli(&["audit", "export", "--format", "fhir"]).await;
     assert!(
         out.status.success(),
         "{}",
@@ -404,11 +400,7 @@ async fn exports_and_reports() {
     );
     let bundle: Value = serde_json::from_slice(&out.stdout).unwrap();
     crate::fhir::assert_valid_bundle_of_audit_events(&bundle);
-    let out = s
-        .cli()
-        .args(["audit", "export", "--format", "xml"])
-        .output()
-        .unwrap();
+    let out = s.run_cli(&["audit", "export", "--format", "xml"]).await;
     assert!(!out.status.success());
 
     // Reports.

@@ -548,6 +548,15 @@ async fn every_endpoint_leaves_its_audit_record() {
         ),
         case(
             p.clone(),
+            "/api/v1/conversations/{id}/erase",
+            format!("/api/v1/conversations/{other_conv}/erase"),
+            &admin,
+            Some(json!({ "reason": "patient request" })),
+            Records("conversation.erase"),
+            Some(&ana),
+        ),
+        case(
+            p.clone(),
             "/api/v1/auth/logout",
             "/api/v1/auth/logout",
             &logout_token,

@@ -43,7 +43,7 @@ async fn rotating_the_master_key_online_keeps_everything_readable() {
     let old_key = std::fs::read(&key_file).unwrap();
 
     // Rotate while the server runs.
-    let out = s.cli().args(["keys", "rotate"]).output().unwrap();
+    let out = s.run_cli(&["keys", "rotate"]).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -122,7 +122,7 @@ async fn rotating_the_master_key_online_keeps_everything_readable() {
             .iter()
             .any(|r| r.action.as_str() == "key.rotate" && r.detail.contains("data_keys"))
     );
-    let out = s.cli().args(["audit", "verify"]).output().unwrap();
+    let out = s.run_cli(&["audit", "verify"]).await;
     assert!(
         out.status.success(),
         "{}",
@@ -130,13 +130,10 @@ async fn rotating_the_master_key_online_keeps_everything_readable() {
     );
 
     // The retired key no longer opens the data.
+    let retired_path = retired[0].display().to_string();
     let out = s
-        .cli()
-        .arg("--master-key-file")
-        .arg(&retired[0])
-        .args(["user", "list"])
-        .output()
-        .unwrap();
+        .run_cli(&["--master-key-file", &retired_path, "user", "list"])
+        .await;
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not match"));
     s.stop().await;

@@ -141,7 +141,7 @@ async fn old_messages_and_files_go_unless_a_legal_hold_keeps_them() {
     );
 
     // The command runs too.
-    let out = s.cli().args(["retention", "run"]).output().unwrap();
+    let out = s.run_cli(&["retention", "run"]).await;
     assert!(
         out.status.success(),
         "{}",
@@ -162,4 +162,131 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+#[tokio::test]
+async fn erasing_a_conversation_destroys_it_for_good() {
+    let s = TestServer::start().await;
+    let (_, a, _) = s.signed_in("ana", "clinician").await;
+    let (b_id, b, _) = s.signed_in("ben", "clinician").await;
+    let (_, admin, _) = s.signed_in("root", "admin").await;
+    let (_, conv) = s
+        .post(
+            "/api/v1/conversations",
+            Some(&a),
+            json!({ "kind": "group", "title": "Wrong patient", "member_ids": [b_id] }),
+        )
+        .await;
+    let conv = conv["id"].as_str().unwrap().to_owned();
+    let (_, keep) = s
+        .post(
+            "/api/v1/conversations",
+            Some(&a),
+            json!({ "kind": "direct", "member_ids": [b_id] }),
+        )
+        .await;
+    let keep = keep["id"].as_str().unwrap().to_owned();
+    let file: serde_json::Value = s
+        .client
+        .post(s.url("/api/v1/attachments?filename=scan.txt"))
+        .bearer_auth(&a)
+        .header("content-type", "text/plain")
+        .body("misfiled scan")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let file = file["id"].as_str().unwrap().to_owned();
+    s.post(
+        &format!("/api/v1/conversations/{conv}/messages"),
+        Some(&a),
+        json!({ "body": "results for the wrong patient", "attachment_ids": [file] }),
+    )
+    .await;
+    s.post(
+        &format!("/api/v1/conversations/{keep}/messages"),
+        Some(&a),
+        json!({ "body": "unrelated" }),
+    )
+    .await;
+    let data_key = s
+        .hippo
+        .store()
+        .get_conversation(&hippo_core::ConversationId::parse(&conv).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .data_key_id;
+
+    let erase = format!("/api/v1/conversations/{conv}/erase");
+    let reason = json!({ "reason": "Patient request 2026-31" });
+    let (status, body) = s.post(&erase, Some(&a), reason.clone()).await;
+    assert_problem(status, &body, 403, "forbidden");
+    let (status, body) = s.post(&erase, Some(&admin), json!({ "reason": "x" })).await;
+    assert_problem(status, &body, 422, "validation_failed");
+    let hold = format!("/api/v1/conversations/{conv}/legal-hold");
+    s.post(&hold, Some(&admin), json!({ "reason": "claim" }))
+        .await;
+    let (status, body) = s.post(&erase, Some(&admin), reason.clone()).await;
+    assert_problem(status, &body, 409, "conflict");
+    s.call(Method::DELETE, &hold, Some(&admin), None).await;
+
+    let (status, body) = s.post(&erase, Some(&admin), reason.clone()).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = s.post(&erase, Some(&admin), reason.clone()).await;
+    assert_problem(status, &body, 409, "conflict");
+
+    // Gone for everyone; the other conversation is intact.
+    for token in [&a, &b] {
+        let (status, _) = s.get(&format!("/api/v1/conversations/{conv}"), token).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = s.get(&format!("/api/v1/attachments/{file}"), token).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (_, list) = s.get("/api/v1/conversations", token).await;
+        let ids: Vec<&str> = list
+            .as_array()
+            .or_else(|| list["conversations"].as_array())
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, vec![keep.as_str()]);
+    }
+    let (_, page) = s
+        .get(&format!("/api/v1/conversations/{keep}/messages"), &b)
+        .await;
+    assert_eq!(page["messages"][0]["body"], json!("unrelated"));
+    // The key is destroyed, so no surviving copy of the ciphertext opens.
+    let key = s
+        .hippo
+        .store()
+        .get_data_key(&data_key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(key.wrapped.is_empty());
+    assert_eq!(key.purpose, "destroyed");
+    let blobs = walk(&s.config.data_dir.join("blobs"));
+    assert!(blobs.iter().all(|p| !p.to_string_lossy().contains(&file)));
+    // No emergency access to a tombstone either.
+    let (_, cat, _) = s.signed_in("cat", "clinician").await;
+    let (status, _) = s
+        .post(
+            &format!("/api/v1/conversations/{conv}/break-glass"),
+            Some(&cat),
+            json!({ "reason": "need to see this conversation now" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let trail = s.audit().await;
+    let record = trail
+        .iter()
+        .find(|r| r.action.as_str() == "conversation.erase" && r.outcome.as_str() == "success")
+        .unwrap();
+    assert!(record.detail.contains("\"messages\":1") && record.detail.contains("\"files\":1"));
+    assert!(!trail.iter().any(|r| r.detail.contains("Patient request")));
+    s.stop().await;
 }

@@ -197,6 +197,16 @@ impl TestServer {
         c
     }
 
+    /// Runs the real binary with `args` without blocking the runtime (the
+    /// server in this process keeps serving meanwhile).
+    pub async fn run_cli(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = self.cli();
+        cmd.args(args);
+        tokio::task::spawn_blocking(move || cmd.output().expect("run hippo"))
+            .await
+            .expect("cli task")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
