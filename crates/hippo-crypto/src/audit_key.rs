@@ -47,6 +47,23 @@ impl AuditSigningKey {
         hex(&sha256(self.pair.public_key().as_ref()))
     }
 
+    /// The raw Ed25519 public key.
+    pub fn public_key(&self) -> Vec<u8> {
+        self.pair.public_key().as_ref().to_vec()
+    }
+
+    /// The key id of a raw public key (see [`AuditSigningKey::key_id`]).
+    pub fn key_id_of(public_key: &[u8]) -> String {
+        hex(&sha256(public_key))
+    }
+
+    /// Whether `signature` over `message` was made by `public_key`.
+    pub fn verify_with(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+        UnparsedPublicKey::new(&ED25519, public_key)
+            .verify(message, signature)
+            .is_ok()
+    }
+
     pub fn sign(&self, message: &[u8]) -> Vec<u8> {
         self.pair.sign(message).as_ref().to_vec()
     }

@@ -313,17 +313,19 @@ impl Hippo {
             r.reason = Some(reason);
             Ok(r)
         };
-        // Checkpoints first: each must carry a valid signature by our key.
+        // Checkpoints first: each must carry a valid signature by our key
+        // or by a retired key it (transitively) endorsed.
         let mut expected: BTreeMap<i64, &CheckpointRow> = BTreeMap::new();
+        let trusted = self.trusted_audit_keys().await?;
         for c in &checkpoints {
-            let Some(key) = self.audit_key.as_deref() else {
+            if trusted.is_empty() {
                 return fail(
                     report,
                     1,
                     "the trail has signed checkpoints but no signing key is configured".into(),
                 );
-            };
-            if !signature_ok(key, c) {
+            }
+            if !signature_ok(&trusted, c) {
                 return fail(
                     report,
                     c.seq,
@@ -417,6 +419,80 @@ impl Hippo {
         }
         report.ok = true;
         Ok(report)
+    }
+
+    /// The public keys checkpoints may be signed with, by key id: this
+    /// server's key, and every retired key endorsed by a trusted one.
+    async fn trusted_audit_keys(&self) -> Result<HashMap<String, Vec<u8>>> {
+        let mut trusted = HashMap::new();
+        let Some(current) = self.audit_key.as_deref() else {
+            return Ok(trusted);
+        };
+        trusted.insert(current.key_id(), current.public_key());
+        let endorsements = self.store.list_key_endorsements().await?;
+        loop {
+            let before = trusted.len();
+            for e in &endorsements {
+                if trusted.contains_key(&e.key_id)
+                    || AuditSigningKey::key_id_of(&e.public_key) != e.key_id
+                {
+                    continue;
+                }
+                let message = hippo_store::chain::endorsement_message(
+                    &e.key_id,
+                    &e.public_key,
+                    e.at.as_millis(),
+                );
+                if trusted
+                    .get(&e.endorsed_by)
+                    .is_some_and(|by| AuditSigningKey::verify_with(by, &message, &e.endorsement))
+                {
+                    trusted.insert(e.key_id.clone(), e.public_key.clone());
+                }
+            }
+            if trusted.len() == before {
+                return Ok(trusted);
+            }
+        }
+    }
+
+    /// Replaces the audit signing key (the operator, through `hippo keys
+    /// rotate --audit-signing-key`): the trail is checkpointed with the old
+    /// key, and the new key endorses the old one so its checkpoints keep
+    /// verifying. Recorded as `key.rotate`. Returns the retired key's id.
+    pub async fn rotate_audit_key(&self, new: &AuditSigningKey) -> Result<String> {
+        let Some(old) = self.audit_key.as_deref() else {
+            return Err(ServiceError::Internal("no audit signing key loaded".into()));
+        };
+        self.write_checkpoint().await?;
+        let at = self.clock.now();
+        let public = old.public_key();
+        let row = hippo_store::KeyEndorsementRow {
+            endorsement: new.sign(&hippo_store::chain::endorsement_message(
+                &old.key_id(),
+                &public,
+                at.as_millis(),
+            )),
+            key_id: old.key_id(),
+            public_key: public,
+            endorsed_by: new.key_id(),
+            at,
+        };
+        let mut tx = self.store.begin_write().await?;
+        tx.insert_key_endorsement(&row).await?;
+        tx.append_audit(
+            &NewAuditEvent::new(at, AuditAction::KeyRotate, Outcome::Success).detail(
+                serde_json::json!({
+                    "via": "cli",
+                    "key": "audit_signing",
+                    "retired_key_id": row.key_id,
+                    "new_key_id": row.endorsed_by,
+                }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(row.key_id)
     }
 
     /// Signs and stores a checkpoint of the current head, unless the latest
@@ -634,12 +710,14 @@ impl Report {
     }
 }
 
-fn signature_ok(key: &AuditSigningKey, c: &CheckpointRow) -> bool {
-    c.key_id == key.key_id()
-        && key.verify(
+fn signature_ok(trusted: &HashMap<String, Vec<u8>>, c: &CheckpointRow) -> bool {
+    trusted.get(&c.key_id).is_some_and(|public| {
+        AuditSigningKey::verify_with(
+            public,
             &checkpoint_message(c.seq, &c.head_hash, c.at.as_millis()),
             &c.signature,
         )
+    })
 }
 
 enum ExportState {

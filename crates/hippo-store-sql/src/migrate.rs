@@ -8,7 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 
 /// Highest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 const SQLITE: &[(i64, &str, &str)] = &[
     (
@@ -50,6 +50,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         8,
         "erasure",
         include_str!("../migrations/sqlite/0008_erasure.sql"),
+    ),
+    (
+        9,
+        "audit key endorsements",
+        include_str!("../migrations/sqlite/0009_audit_key_endorsements.sql"),
     ),
 ];
 
@@ -93,6 +98,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         8,
         "erasure",
         include_str!("../migrations/postgres/0008_erasure.sql"),
+    ),
+    (
+        9,
+        "audit key endorsements",
+        include_str!("../migrations/postgres/0009_audit_key_endorsements.sql"),
     ),
 ];
 

@@ -70,7 +70,8 @@ macro_rules! sql_store {
             Session, SessionId, SessionScope, Timestamp, UserId, UserStatus,
         };
         use hippo_store::{
-            AlertRow, AttachmentRow, AuditFilter, AuditRecord, BreakGlassRow, ConversationPolicy, PurgeResult, CheckpointRow, MessageAttachmentRow, ConversationRow, DataKeyRow, MarkKind, MessageRow, ReceiptRow, Result, UserRow, WriteTx,
+            AlertRow, AttachmentRow, AuditFilter, AuditRecord, BreakGlassRow, ConversationPolicy, KeyEndorsementRow,
+            PurgeResult, CheckpointRow, MessageAttachmentRow, ConversationRow, DataKeyRow, MarkKind, MessageRow, ReceiptRow, Result, UserRow, WriteTx,
         };
         use sqlx::Row;
         use $crate::queries::{select_attachments, select_conversations, select_messages, select_sessions, select_users};
@@ -694,6 +695,22 @@ macro_rules! sql_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn insert_key_endorsement(&mut self, k: &KeyEndorsementRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO audit_key_endorsements (key_id, public_key, endorsed_by, endorsement, at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&k.key_id)
+                .bind(&k.public_key)
+                .bind(&k.endorsed_by)
+                .bind(&k.endorsement)
+                .bind(k.at.as_millis())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(())
+            }
+
             async fn insert_checkpoint(&mut self, c: &CheckpointRow) -> Result<()> {
                 sqlx::query(
                     "INSERT INTO audit_checkpoints (seq, head_hash, at, signature, key_id) VALUES ($1, $2, $3, $4, $5)",
@@ -1105,6 +1122,27 @@ macro_rules! sql_store {
                     row.try_get(0).map_err(crate::map_err)?,
                     row.try_get(1).map_err(crate::map_err)?,
                 ))
+            }
+
+            async fn list_key_endorsements(&self) -> Result<Vec<KeyEndorsementRow>> {
+                let rows = sqlx::query(
+                    "SELECT key_id, public_key, endorsed_by, endorsement, at FROM audit_key_endorsements ORDER BY at",
+                )
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                rows.iter()
+                    .map(|r| {
+                        let g = |e| crate::map_err(e);
+                        Ok(KeyEndorsementRow {
+                            key_id: r.try_get("key_id").map_err(g)?,
+                            public_key: r.try_get("public_key").map_err(g)?,
+                            endorsed_by: r.try_get("endorsed_by").map_err(g)?,
+                            endorsement: r.try_get("endorsement").map_err(g)?,
+                            at: ts(r.try_get("at").map_err(g)?),
+                        })
+                    })
+                    .collect()
             }
 
             async fn list_checkpoints(&self) -> Result<Vec<CheckpointRow>> {

@@ -135,6 +135,15 @@ pub fn checkpoint_message(seq: i64, head_hash: &str, at_ms: i64) -> Vec<u8> {
     format!("hippo-audit-checkpoint-v1\n{seq}\n{head_hash}\n{at_ms}").into_bytes()
 }
 
+/// The bytes a successor key signs to endorse a retired audit signing key.
+pub fn endorsement_message(key_id: &str, public_key: &[u8], at_ms: i64) -> Vec<u8> {
+    format!(
+        "hippo-audit-key-endorsement-v1\n{key_id}\n{}\n{at_ms}",
+        hippo_crypto::hex(public_key)
+    )
+    .into_bytes()
+}
+
 /// Why a trail fails verification, at which record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainBreak {

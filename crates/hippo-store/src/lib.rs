@@ -18,8 +18,8 @@ use hippo_core::{
 };
 pub use records::{
     AlertRow, AttachmentRow, AuditFilter, AuditRecord, BreakGlassRow, CheckpointRow,
-    ConversationPolicy, ConversationRow, DataKeyRow, MarkKind, MessageAttachmentRow, MessageRow,
-    PurgeResult, ReceiptRow, UserRow,
+    ConversationPolicy, ConversationRow, DataKeyRow, KeyEndorsementRow, MarkKind,
+    MessageAttachmentRow, MessageRow, PurgeResult, ReceiptRow, UserRow,
 };
 
 /// What went wrong in storage, in the terms a use case can act on.
@@ -87,6 +87,8 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_head(&self) -> Result<(i64, String)>;
     /// Signed checkpoints, oldest first.
     async fn list_checkpoints(&self) -> Result<Vec<CheckpointRow>>;
+    /// Endorsements of retired audit signing keys.
+    async fn list_key_endorsements(&self) -> Result<Vec<KeyEndorsementRow>>;
 
     async fn get_data_key(&self, id: &str) -> Result<Option<DataKeyRow>>;
 
@@ -238,6 +240,7 @@ pub trait WriteTx: Send {
         at: Timestamp,
     ) -> Result<bool>;
 
+    async fn insert_key_endorsement(&mut self, row: &KeyEndorsementRow) -> Result<()>;
     /// Stores a checkpoint; [`StoreError::Conflict`] if one exists for its seq.
     async fn insert_checkpoint(&mut self, checkpoint: &CheckpointRow) -> Result<()>;
 

@@ -222,3 +222,14 @@ pub struct PurgeResult {
     /// their blobs are the caller's to delete after commit.
     pub files: Vec<AttachmentId>,
 }
+
+/// A retired audit signing key's public half, endorsed by its successor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyEndorsementRow {
+    pub key_id: String,
+    pub public_key: Vec<u8>,
+    /// The key id of the key that signed `endorsement`.
+    pub endorsed_by: String,
+    pub endorsement: Vec<u8>,
+    pub at: Timestamp,
+}

@@ -11,14 +11,57 @@ use hippo_crypto::MasterKey;
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Replace the master key; rewrap every data key.
-    Rotate,
+    /// Replace the master key and rewrap every data key (default), or with
+    /// --audit-signing-key replace the key that signs audit checkpoints.
+    Rotate {
+        /// Rotate the audit signing key instead of the master key.
+        #[arg(long)]
+        audit_signing_key: bool,
+    },
 }
 
 pub async fn run(config: Config, cmd: KeysCommand) -> Result<()> {
     match cmd {
-        KeysCommand::Rotate => rotate(&config).await,
+        KeysCommand::Rotate {
+            audit_signing_key: false,
+        } => rotate(&config).await,
+        KeysCommand::Rotate {
+            audit_signing_key: true,
+        } => rotate_audit_key(&config).await,
     }
+}
+
+/// New audit signing key; the old one is endorsed by it (checkpoints it
+/// signed keep verifying) and kept as `<file>.retired-<ms>`.
+async fn rotate_audit_key(config: &Config) -> Result<()> {
+    let app = crate::app::open(config).await?;
+    let key_file = &config.audit_signing_key_file;
+    let pending = hippo_service::keyring::pending_key_file(key_file);
+    if pending.exists() {
+        std::fs::remove_file(&pending)
+            .with_context(|| format!("cannot remove stale {}", pending.display()))?;
+    }
+    let (new, _) = hippo_crypto::AuditSigningKey::load_or_create(&pending, true)?;
+    let retired_id = match app.hippo.rotate_audit_key(&new).await {
+        Ok(id) => id,
+        Err(e) => {
+            let _ = std::fs::remove_file(&pending);
+            return Err(anyhow!("{e}"));
+        }
+    };
+    let retired =
+        crate::app::retired_key_file(key_file, hippo_core::Clock::now(&hippo_core::SystemClock));
+    std::fs::rename(key_file, &retired)
+        .with_context(|| format!("cannot retire {}", key_file.display()))?;
+    std::fs::rename(&pending, key_file)
+        .with_context(|| format!("cannot install the new key at {}", key_file.display()))?;
+    app.store.close().await;
+    println!("audit signing key rotated: new key {}", new.key_id());
+    println!(
+        "retired key {retired_id} stays trusted for the checkpoints it signed; its private key is at {} — destroy it, and restart running servers so they sign with the new key",
+        retired.display()
+    );
+    Ok(())
 }
 
 async fn rotate(config: &Config) -> Result<()> {

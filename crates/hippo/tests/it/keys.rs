@@ -138,3 +138,61 @@ async fn rotating_the_master_key_online_keeps_everything_readable() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not match"));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn checkpoints_keep_verifying_across_an_audit_key_rotation() {
+    let s = TestServer::start().await;
+    s.signed_in("audi", "auditor").await;
+    s.hippo.write_checkpoint().await.unwrap().unwrap();
+    let out = s.run_cli(&["keys", "rotate", "--audit-signing-key"]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("audit signing key rotated"), "{stdout}");
+    // This server still signs with the retired key until restarted.
+    s.signed_in("ana", "clinician").await;
+    s.hippo.write_checkpoint().await.unwrap().unwrap();
+    let s = s.restart().await;
+    let (_, auditor, _) = s.signed_in("audi2", "auditor").await;
+    let (status, report) = s.get("/api/v1/audit/verify", &auditor).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    // Both checkpoints signed with the retired key (before and after the
+    // rotation) verify under the new key's endorsement.
+    assert_eq!(report["ok"], json!(true), "{report}");
+    assert_eq!(report["checkpoints_verified"], json!(2), "{report}");
+    s.hippo.write_checkpoint().await.unwrap().unwrap();
+    let out = s.run_cli(&["audit", "verify"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // A checkpoint signed by a key nobody endorsed is caught.
+    let dir = tempfile::tempdir().unwrap();
+    let (rogue, _) =
+        hippo_crypto::AuditSigningKey::load_or_create(&dir.path().join("rogue.key"), true).unwrap();
+    let (seq, head_hash) = s.hippo.store().audit_head().await.unwrap();
+    let at = hippo_core::Timestamp::from_millis(1);
+    let forged = hippo_store::CheckpointRow {
+        signature: rogue.sign(&hippo_store::chain::checkpoint_message(
+            seq + 1,
+            &head_hash,
+            1,
+        )),
+        seq: seq + 1,
+        head_hash,
+        at,
+        key_id: rogue.key_id(),
+    };
+    let mut tx = s.hippo.store().begin_write().await.unwrap();
+    tx.insert_checkpoint(&forged).await.unwrap();
+    tx.commit().await.unwrap();
+    let out = s.run_cli(&["audit", "verify"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not signed by this server's audit key"));
+    s.stop().await;
+}
