@@ -355,7 +355,12 @@ impl Hippo {
         let mut rows: Vec<AttachmentRow> = Vec::with_capacity(ids.len());
         for raw in ids {
             let row = match AttachmentId::parse(raw) {
-                Some(id) => self.accessible_attachment(actor, &id).await?,
+                Some(id) => self
+                    .accessible_attachment(actor, &id)
+                    .await?
+                    // Sharing on from emergency access is not allowed.
+                    .filter(|(_, grant)| grant.is_none())
+                    .map(|(row, _)| row),
                 None => None,
             };
             let Some(row) = row else {
@@ -378,11 +383,15 @@ impl Hippo {
         Ok(rows)
     }
 
+    /// The attachment if the actor may download it: as its uploader, as a
+    /// member of a conversation where it is shared, or (clinicians) through
+    /// an open break-glass grant on such a conversation, whose id is then
+    /// returned too.
     async fn accessible_attachment(
         &self,
         actor: &Actor,
         id: &AttachmentId,
-    ) -> Result<Option<AttachmentRow>> {
+    ) -> Result<Option<(AttachmentRow, Option<String>)>> {
         let Some(row) = self.store.get_attachment(id).await? else {
             return Ok(None);
         };
@@ -392,10 +401,21 @@ impl Hippo {
                 .attachment_shared_with(id, &actor.user.id)
                 .await?
         {
-            Ok(Some(row))
-        } else {
-            Ok(None)
+            return Ok(Some((row, None)));
         }
+        if actor.user.role == hippo_core::Role::Clinician {
+            let now = self.clock.now();
+            for conv in self.store.attachment_conversations(id).await? {
+                if let Some(grant) = self
+                    .store
+                    .active_break_glass(&conv, &actor.user.id, now)
+                    .await?
+                {
+                    return Ok(Some((row, Some(grant.id))));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// Opens an attachment for download by its uploader or a member of a
@@ -408,11 +428,11 @@ impl Hippo {
             Some(("attachment", id)),
         )
         .await?;
-        let row = match AttachmentId::parse(id) {
+        let found = match AttachmentId::parse(id) {
             Some(aid) => self.accessible_attachment(actor, &aid).await?,
             None => None,
         };
-        let Some(row) = row else {
+        let Some((row, break_glass)) = found else {
             return Err(self
                 .deny(
                     actor,
@@ -432,7 +452,11 @@ impl Hippo {
                     AuditAction::AttachmentDownload,
                     Outcome::Success,
                 )
-                .resource("attachment", row.id.as_str()),
+                .resource("attachment", row.id.as_str())
+                .detail(match &break_glass {
+                    Some(grant) => serde_json::json!({ "break_glass": grant }),
+                    None => serde_json::json!({}),
+                }),
         )
         .await?;
         Ok(Download {

@@ -1338,6 +1338,17 @@ macro_rules! sql_store {
                 row.as_ref().map(attachment_from_row).transpose()
             }
 
+            async fn attachment_conversations(&self, id: &AttachmentId) -> Result<Vec<ConversationId>> {
+                let ids: Vec<String> = sqlx::query_scalar(
+                    "SELECT DISTINCT conversation_id FROM message_attachments WHERE attachment_id = $1 ORDER BY conversation_id",
+                )
+                .bind(id.as_str())
+                .fetch_all(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                Ok(ids.into_iter().map(ConversationId::from_stored).collect())
+            }
+
             async fn attachment_shared_with(&self, id: &AttachmentId, user: &UserId) -> Result<bool> {
                 let row = sqlx::query(
                     "SELECT 1 FROM message_attachments ma JOIN conversation_members cm \

@@ -121,6 +121,8 @@ pub trait Store: Send + Sync + 'static {
     /// Whether `user` is a member of a conversation where the attachment is
     /// shared by a message that has not been recalled.
     async fn attachment_shared_with(&self, id: &AttachmentId, user: &UserId) -> Result<bool>;
+    /// Conversations where a (not recalled) message shares the attachment.
+    async fn attachment_conversations(&self, id: &AttachmentId) -> Result<Vec<ConversationId>>;
     /// The attachments of the messages with `after_seq < seq <= up_to_seq`,
     /// ordered by message `seq` and position within the message.
     async fn list_message_attachments(

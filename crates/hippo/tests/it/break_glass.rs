@@ -23,11 +23,24 @@ async fn emergency_access_is_read_only_expires_and_is_reviewed() {
         )
         .await;
     let conv = conv["id"].as_str().unwrap().to_owned();
+    let file: serde_json::Value = s
+        .client
+        .post(s.url("/api/v1/attachments?filename=allergies.txt"))
+        .bearer_auth(&a)
+        .header("content-type", "text/plain")
+        .body("penicillin: anaphylaxis 2019")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let file = format!("/api/v1/attachments/{}", file["id"].as_str().unwrap());
     let (status, _) = s
         .post(
             &format!("/api/v1/conversations/{conv}/messages"),
             Some(&a),
-            json!({ "body": "allergic to penicillin" }),
+            json!({ "body": "allergic to penicillin", "attachment_ids": [file.rsplit('/').next().unwrap()] }),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
@@ -80,6 +93,8 @@ async fn emergency_access_is_read_only_expires_and_is_reviewed() {
     assert_eq!(page["messages"][0]["body"], json!("allergic to penicillin"));
     let (status, _) = s.get(&format!("/api/v1/conversations/{conv}"), &cat).await;
     assert_eq!(status, StatusCode::OK);
+    let (status, _) = s.get(&file, &cat).await;
+    assert_eq!(status, StatusCode::OK, "files shared there too");
     let (status, _) = s
         .post(&messages, Some(&cat), json!({ "body": "I was here" }))
         .await;
@@ -97,6 +112,13 @@ async fn emergency_access_is_read_only_expires_and_is_reviewed() {
         .collect();
     assert_eq!(reads.len(), 2);
     assert!(reads.iter().all(|r| r.detail.contains(&grant_id)));
+    assert!(
+        trail
+            .iter()
+            .any(|r| r.action.as_str() == "attachment.download"
+                && r.actor_id.as_ref().map(|u| u.as_str()) == Some(cat_id.as_str())
+                && r.detail.contains(&grant_id))
+    );
     assert!(trail.iter().any(|r| r.action.as_str() == "break_glass.open"
         && r.resource_id.as_deref() == Some(conv.as_str())
         && r.detail.contains(&grant_id)));
@@ -108,6 +130,8 @@ async fn emergency_access_is_read_only_expires_and_is_reviewed() {
     // (Signing in again: the idle timeout ended the old sessions too.)
     let cat = s.login_with_code_after_step_pub("cat", &cat_secret).await;
     let (status, _) = s.get(&messages, &cat).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = s.get(&file, &cat).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // The review queue.
