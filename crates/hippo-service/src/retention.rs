@@ -17,6 +17,9 @@ use std::time::Duration;
 /// The shortest retention a conversation may be given.
 pub const MIN_RETENTION: Duration = Duration::from_secs(3600);
 
+/// Uploads not shared by any message are deleted this long after upload.
+pub const UNSHARED_FILE_TTL: Duration = Duration::from_secs(24 * 3600);
+
 /// What one retention run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RetentionReport {
@@ -26,6 +29,8 @@ pub struct RetentionReport {
     pub files: usize,
     /// Conversations skipped because of a legal hold.
     pub held: usize,
+    /// Uploads deleted because no message shared them within a day.
+    pub unshared_files: usize,
 }
 
 /// Parses a retention such as `30d`; `None` (null) means the default.
@@ -277,7 +282,37 @@ impl Hippo {
             report.messages += purged.messages;
             report.files += purged.files.len();
         }
+        report.unshared_files = self.purge_unshared_files(now, via_cli).await?;
         Ok(report)
+    }
+
+    /// Deletes uploads no message has shared for [`UNSHARED_FILE_TTL`].
+    async fn purge_unshared_files(&self, now: Timestamp, via_cli: bool) -> Result<usize> {
+        let mut tx = self.store.begin_write().await?;
+        let files = tx
+            .purge_unshared_attachments(now.minus(UNSHARED_FILE_TTL))
+            .await?;
+        if files.is_empty() {
+            return Ok(0);
+        }
+        let mut detail = serde_json::json!({
+            "unshared_files": files.len(),
+            "ttl_secs": UNSHARED_FILE_TTL.as_secs(),
+        });
+        if via_cli && let Some(map) = detail.as_object_mut() {
+            map.insert("via".into(), "cli".into());
+        }
+        tx.append_audit(
+            &NewAuditEvent::new(now, AuditAction::RetentionPurge, Outcome::Success).detail(detail),
+        )
+        .await?;
+        tx.commit().await?;
+        for file in &files {
+            if let Err(e) = self.blobs.delete(file.as_str()).await {
+                tracing::error!(attachment = %file, error = %e, "unshared file's blob could not be deleted");
+            }
+        }
+        Ok(files.len())
     }
 }
 

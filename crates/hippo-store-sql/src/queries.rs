@@ -595,6 +595,18 @@ macro_rules! sql_store {
                 })
             }
 
+            async fn purge_unshared_attachments(&mut self, before: Timestamp) -> Result<Vec<AttachmentId>> {
+                let ids: Vec<String> = sqlx::query_scalar(
+                    "SELECT a.id FROM attachments a WHERE a.created_at < $1 AND NOT EXISTS \
+                     (SELECT 1 FROM message_attachments ma WHERE ma.attachment_id = a.id) ORDER BY a.id LIMIT 10000",
+                )
+                .bind(before.as_millis())
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                self.remove_unshared_attachments(ids).await
+            }
+
             async fn erase_conversation(
                 &mut self,
                 id: &ConversationId,

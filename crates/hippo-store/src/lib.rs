@@ -225,6 +225,10 @@ pub trait WriteTx: Send {
         reason_enc: &[u8],
         at: Timestamp,
     ) -> Result<PurgeResult>;
+    /// Deletes attachments uploaded before `before` that no message shares
+    /// (never sent, or their message recalled or purged), with their data
+    /// keys; returns their ids (blobs are the caller's).
+    async fn purge_unshared_attachments(&mut self, before: Timestamp) -> Result<Vec<AttachmentId>>;
     /// Deletes the conversation's messages created before `before` (with
     /// their earlier versions and attachment links) and the attachments no
     /// longer shared anywhere.

@@ -21,8 +21,8 @@ pub async fn run(config: Config, cmd: RetentionCommand) -> Result<()> {
         .map_err(|e| anyhow!("{e}"))?;
     app.store.close().await;
     println!(
-        "retention: {} messages and {} files purged from {} conversations; {} conversations on legal hold skipped",
-        report.messages, report.files, report.conversations, report.held
+        "retention: {} messages and {} files purged from {} conversations; {} conversations on legal hold skipped; {} unshared uploads removed",
+        report.messages, report.files, report.conversations, report.held, report.unshared_files
     );
     Ok(())
 }

@@ -290,3 +290,40 @@ async fn erasing_a_conversation_destroys_it_for_good() {
     assert!(!trail.iter().any(|r| r.detail.contains("Patient request")));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn uploads_never_shared_are_removed_after_a_day() {
+    let s = TestServer::start().await;
+    let (_, a, a_secret) = s.signed_in("ana", "clinician").await;
+    async fn upload(s: &TestServer, token: &str, name: &str) -> String {
+        let v: serde_json::Value = s
+            .client
+            .post(s.url(&format!("/api/v1/attachments?filename={name}")))
+            .bearer_auth(token)
+            .header("content-type", "text/plain")
+            .body("draft")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["id"].as_str().unwrap().to_owned()
+    }
+    let stale = upload(&s, &a, "stale.txt").await;
+    s.clock.advance(Duration::from_secs(23 * 3600));
+    let a = s.login_with_code_after_step_pub("ana", &a_secret).await;
+    let fresh = upload(&s, &a, "fresh.txt").await;
+    s.clock.advance(Duration::from_secs(2 * 3600));
+    let a = s.login_with_code_after_step_pub("ana", &a_secret).await;
+    let report = s.hippo.run_retention(false).await.unwrap();
+    assert_eq!(report.unshared_files, 1);
+    let (status, _) = s.get(&format!("/api/v1/attachments/{stale}"), &a).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = s.get(&format!("/api/v1/attachments/{fresh}"), &a).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(s.audit().await.iter().any(
+        |r| r.action.as_str() == "retention.purge" && r.detail.contains("\"unshared_files\":1")
+    ));
+    s.stop().await;
+}
