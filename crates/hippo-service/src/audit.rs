@@ -339,20 +339,15 @@ impl Hippo {
         }
         let mut verifier = Verifier::default();
         let mut last_good_checkpoint = 0;
-        loop {
-            let (done, _) = verifier.head();
-            if done >= head_seq {
-                break;
-            }
-            let page = match self
-                .store
-                .list_audit(done, SCAN_PAGE.min(head_seq - done))
-                .await
-            {
+        let mut scan =
+            hippo_store::scan::AuditScan::new(self.store.clone(), 0, head_seq, SCAN_PAGE);
+        while let Some(page) = scan.next_page().await {
+            let page = match page {
                 Ok(page) => page,
                 // A value no hippo ever writes: report it, do not fail.
                 Err(StoreError::Corrupt(why)) => {
-                    report.checked = verifier.checked();
+                    let done = verifier.checked();
+                    report.checked = done;
                     return fail(
                         report,
                         done + 1,
@@ -361,9 +356,6 @@ impl Hippo {
                 }
                 Err(e) => return Err(e.into()),
             };
-            if page.is_empty() {
-                break;
-            }
             for record in page.chunks(1) {
                 if let Err(b) = verifier.feed(record) {
                     report.checked = verifier.checked();

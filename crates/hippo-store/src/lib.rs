@@ -9,6 +9,7 @@
 pub mod blob;
 pub mod chain;
 pub mod records;
+pub mod scan;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 
