@@ -63,6 +63,7 @@ actions! {
     WhatsappStatus => "whatsapp.status",
     WhatsappInbound => "whatsapp.inbound",
     BackupCreate => "backup.create",
+    BackupVerify => "backup.verify",
     BackupRestore => "backup.restore",
     RetentionPurge => "retention.purge",
     ConversationErase => "conversation.erase",

@@ -115,6 +115,7 @@ pub fn fhir_action(a: AuditAction) -> &'static str {
         | A::AuditQuery
         | A::AuditExport
         | A::AuditVerify
+        | A::BackupVerify
         | A::PatientRead => "R",
         A::UserUpdate
         | A::UserDeactivate

@@ -139,6 +139,20 @@ impl Hippo {
         self.keys.rotate(self.store.as_ref(), new, event).await
     }
 
+    /// Records something the operator did from the command line (backups).
+    pub async fn record_cli_action(
+        &self,
+        action: AuditAction,
+        outcome: Outcome,
+        mut detail: serde_json::Value,
+    ) -> Result<()> {
+        if let Some(map) = detail.as_object_mut() {
+            map.insert("via".into(), "cli".into());
+        }
+        self.audit_alone(NewAuditEvent::new(self.clock.now(), action, outcome).detail(detail))
+            .await
+    }
+
     /// Sets the key that signs audit checkpoints.
     #[must_use]
     pub fn with_audit_key(mut self, key: Arc<hippo_crypto::AuditSigningKey>) -> Self {

@@ -1461,6 +1461,23 @@ macro_rules! sql_store {
                 tx.commit().await
             }
 
+            async fn snapshot_to(&self, path: &std::path::Path) -> Result<()> {
+                if $backend != "sqlite" {
+                    return Err(hippo_store::StoreError::Other(
+                        "hippo backup supports SQLite; back PostgreSQL up with pg_dump or PITR (docs/OPERATIONS.md)".into(),
+                    ));
+                }
+                let target = path
+                    .to_str()
+                    .ok_or_else(|| hippo_store::StoreError::Other("backup path is not UTF-8".into()))?;
+                sqlx::query("VACUUM INTO $1")
+                    .bind(target)
+                    .execute(self.reader())
+                    .await
+                    .map_err(crate::map_err)?;
+                Ok(())
+            }
+
             async fn close(&self) {
                 self.close_pools().await;
             }

@@ -155,6 +155,11 @@ pub trait Store: Send + Sync + 'static {
     /// Records activity on a session (the idle timer). Only moves forward.
     async fn touch_session(&self, id: &SessionId, at: Timestamp) -> Result<()>;
 
+    /// Writes a consistent copy of the whole database to `path` (a new
+    /// file) while writers continue. SQLite only; PostgreSQL is backed up
+    /// with its own tools.
+    async fn snapshot_to(&self, path: &std::path::Path) -> Result<()>;
+
     /// Closes connections.
     async fn close(&self);
 }

@@ -3,6 +3,7 @@
 //! binary runs.
 
 pub mod app;
+pub mod backup;
 pub mod cli;
 pub mod settings;
 pub mod syslog;

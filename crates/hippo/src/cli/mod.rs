@@ -1,8 +1,9 @@
-//! The command tree of contract.md: `serve`, `user …`, `audit …`, `retention run`, `keys rotate` and
+//! The command tree of contract.md: `serve`, `user …`, `audit …`, `backup …`, `retention run`, `keys rotate` and
 //! `settings example|check`. Errors end the process with one clear line and a non-zero
 //! exit code.
 
 pub mod audit;
+pub mod backup;
 pub mod keys;
 pub mod retention;
 pub mod serve;
@@ -32,6 +33,9 @@ pub enum Command {
     /// Examine the audit trail: verify, export, checkpoint.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Backups: create (online), verify, restore.
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
     /// Apply retention policies now (serve also does it every hour).
     #[command(subcommand)]
     Retention(retention::RetentionCommand),
@@ -101,6 +105,7 @@ pub fn main() -> ExitCode {
             Command::Serve => serve::run(config).await.map(|()| ExitCode::SUCCESS),
             Command::User(cmd) => user::run(config, cmd).await.map(|()| ExitCode::SUCCESS),
             Command::Audit(cmd) => audit::run(config, cmd).await,
+            Command::Backup(cmd) => backup::run(config, cmd).await.map(|()| ExitCode::SUCCESS),
             Command::Retention(cmd) => retention::run(config, cmd)
                 .await
                 .map(|()| ExitCode::SUCCESS),

@@ -12,6 +12,7 @@ mod alerts;
 mod at_rest;
 mod audit;
 mod auth;
+mod backup;
 mod break_glass;
 mod cli;
 mod completeness;

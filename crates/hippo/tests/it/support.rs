@@ -115,7 +115,7 @@ impl TestServer {
         Self::start_on(dir, config, clock).await
     }
 
-    async fn start_on(dir: tempfile::TempDir, config: Config, clock: FakeClock) -> Self {
+    pub async fn start_on(dir: tempfile::TempDir, config: Config, clock: FakeClock) -> Self {
         // Cheap argon2 parameters keep the suite fast; the production
         // parameters are measured in BENCHMARKS.md.
         let hasher = PasswordHasher::with_params(1024, 1, 1).expect("hasher");
