@@ -422,3 +422,78 @@ pub enum SectionEvent<'a> {
     Start(&'a str),
     Data(&'a [u8]),
 }
+
+/// Scheduled backups from `serve`: every `interval`, a backup named
+/// `hippo-<unix ms>.backup` in `dir`; only the newest `keep` are kept.
+pub async fn scheduled(
+    app: std::sync::Arc<crate::app::App>,
+    data_dir: PathBuf,
+    master_key_file: PathBuf,
+    signing_key_file: PathBuf,
+    dir: PathBuf,
+    interval: std::time::Duration,
+    keep: u32,
+) {
+    let mut tick = tokio::time::interval(interval);
+    tick.tick().await; // not at start: the first one after one interval
+    loop {
+        tick.tick().await;
+        if let Err(e) = scheduled_once(
+            &app,
+            &data_dir,
+            &master_key_file,
+            &signing_key_file,
+            &dir,
+            keep,
+        )
+        .await
+        {
+            tracing::error!(error = %format!("{e:#}"), "scheduled backup failed");
+        }
+    }
+}
+
+async fn scheduled_once(
+    app: &crate::app::App,
+    data_dir: &Path,
+    master_key_file: &Path,
+    signing_key_file: &Path,
+    dir: &Path,
+    keep: u32,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let (master, _) = MasterKey::load_or_create(master_key_file, false)?;
+    let (signer, _) = AuditSigningKey::load_or_create(signing_key_file, false)?;
+    let now = hippo_core::Clock::now(&hippo_core::SystemClock).as_millis();
+    let out = dir.join(format!("hippo-{now:013}.backup"));
+    // Written under another name, renamed when complete: a half-written
+    // backup never looks like one.
+    let partial = dir.join(format!("hippo-{now:013}.backup.partial"));
+    let bytes = create(app, data_dir, &master, &signer, &partial).await?;
+    std::fs::rename(&partial, &out).with_context(|| format!("cannot name {}", out.display()))?;
+    app.hippo
+        .record_cli_action(
+            hippo_core::AuditAction::BackupCreate,
+            hippo_core::Outcome::Success,
+            serde_json::json!({ "bytes": bytes, "scheduled": true }),
+        )
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    tracing::info!(file = %out.display(), bytes, "scheduled backup written");
+    // Disposal of old backups by policy.
+    let mut backups: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("hippo-") && n.ends_with(".backup"))
+        })
+        .collect();
+    backups.sort();
+    let excess = backups.len().saturating_sub(keep as usize);
+    for old in backups.into_iter().take(excess) {
+        std::fs::remove_file(&old).with_context(|| format!("cannot remove {}", old.display()))?;
+        tracing::info!(file = %old.display(), "old backup removed (backup_keep)");
+    }
+    Ok(())
+}

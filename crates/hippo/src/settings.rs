@@ -120,7 +120,7 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc {
         key: "backup_dir",
         default: "",
-        doc: "Directory for scheduled backups; empty disables them (takes effect with backups).",
+        doc: "Directory for scheduled backups from serve (SQLite); empty disables them. Keep it on another volume.",
     },
     SettingDoc {
         key: "backup_interval",
@@ -361,7 +361,7 @@ impl SettingArgs {
                 .or_else(|| file.get(key).cloned())
                 .filter(|v| !v.is_empty())
         };
-        let mut inactive = Vec::new();
+        let inactive = Vec::new();
 
         let data_dir = PathBuf::from(
             pick("data_dir", &self.data_dir).unwrap_or_else(|| "./hippo-data".into()),
@@ -494,9 +494,6 @@ impl SettingArgs {
             None => None,
         };
         let backup_dir = path("backup_dir", &self.backup_dir);
-        if backup_dir.is_some() {
-            inactive.push("backup_dir");
-        }
         let backup_interval = duration("backup_interval", &self.backup_interval, "24h")?;
         let backup_keep = number("backup_keep", &self.backup_keep, 14, 1)?;
 

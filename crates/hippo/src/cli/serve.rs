@@ -204,6 +204,19 @@ pub async fn run(config: Config) -> Result<()> {
         })
     };
     let forwarder = spawn_alert_forwarder(&config, &app.hippo)?;
+    let app = std::sync::Arc::new(app);
+    let backups = config.backup_dir.clone().map(|dir| {
+        tracing::info!(dir = %dir.display(), every = ?config.backup_interval, keep = config.backup_keep, "scheduled backups on");
+        tokio::spawn(crate::backup::scheduled(
+            app.clone(),
+            config.data_dir.clone(),
+            config.master_key_file.clone(),
+            config.audit_signing_key_file.clone(),
+            dir,
+            config.backup_interval,
+            config.backup_keep,
+        ))
+    });
     // Disposal by policy.
     let retention = {
         let hippo = app.hippo.clone();
@@ -240,6 +253,9 @@ pub async fn run(config: Config) -> Result<()> {
     sweeper.abort();
     checkpointer.abort();
     retention.abort();
+    if let Some(b) = backups {
+        b.abort();
+    }
     if let Some(f) = forwarder {
         f.abort();
     }

@@ -177,8 +177,12 @@ async fn serve_prints_fingerprint_accepts_cli_changes_and_drains_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let port = free_port();
+    let backups = dir.path().join("backups");
     let mut child = hippo(&data)
-        .args(["--listen", &format!("127.0.0.1:{port}"), "serve"])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--backup-dir")
+        .arg(&backups)
+        .args(["--backup-interval", "1s", "--backup-keep", "2", "serve"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -235,6 +239,46 @@ async fn serve_prints_fingerprint_accepts_cli_changes_and_drains_on_sigterm() {
         .send()
         .await;
     assert!(plain.is_err() || plain.is_ok_and(|r| !r.status().is_success()));
+
+    // Scheduled backups: written every interval, only the newest kept.
+    let list = || -> Vec<std::path::PathBuf> {
+        let mut v: Vec<std::path::PathBuf> = std::fs::read_dir(&backups)
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        v.retain(|p| p.extension().is_some_and(|e| e == "backup"));
+        v.sort();
+        v
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while list().len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "no scheduled backups: {:?}",
+            list()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // (A new backup appears a moment before the oldest goes.)
+    let mut kept = list();
+    for _ in 0..20 {
+        if kept.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        kept = list();
+    }
+    assert_eq!(kept.len(), 2, "backup_keep: {kept:?}");
+    let out = hippo(&data)
+        .args(["backup", "verify"])
+        .arg(&kept[1])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     drop(client);
     let status = Command::new("kill")
