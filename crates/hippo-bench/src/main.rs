@@ -40,6 +40,8 @@ struct Options {
     seconds: u64,
     workers: usize,
     idle_sockets: usize,
+    /// Keep the server's data dir here (for backup/restore timing).
+    keep_data: Option<PathBuf>,
 }
 
 fn parse_options() -> Result<Options> {
@@ -52,6 +54,7 @@ fn parse_options() -> Result<Options> {
         seconds: 10,
         workers: 64,
         idle_sockets: 0,
+        keep_data: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -73,6 +76,7 @@ fn parse_options() -> Result<Options> {
             "--seconds" => o.seconds = n()?.min(600),
             "--workers" => o.workers = usize::try_from(n()?)?.max(1),
             "--idle-sockets" => o.idle_sockets = usize::try_from(n()?)?,
+            "--keep-data" => o.keep_data = Some(PathBuf::from(value)),
             other => bail!("unknown option {other}"),
         }
         i += 2;
@@ -165,7 +169,15 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 async fn main() -> Result<()> {
     let o = parse_options()?;
     let dir = tempfile::tempdir()?;
-    let data = dir.path().join("data");
+    let data = match &o.keep_data {
+        Some(d) => {
+            if d.exists() {
+                bail!("--keep-data {} already exists", d.display());
+            }
+            d.clone()
+        }
+        None => dir.path().join("data"),
+    };
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
