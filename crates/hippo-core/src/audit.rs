@@ -162,6 +162,17 @@ impl NewAuditEvent {
         self.detail = detail;
         self
     }
+
+    /// Adds one field to the detail, keeping what is there.
+    pub fn detail_field(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        if !self.detail.is_object() {
+            self.detail = serde_json::Value::Object(serde_json::Map::new());
+        }
+        if let Some(map) = self.detail.as_object_mut() {
+            map.insert(key.to_owned(), value.into());
+        }
+        self
+    }
 }
 
 #[cfg(test)]

@@ -621,11 +621,6 @@ impl Hippo {
             for r in &page {
                 report.add(r);
             }
-            if report.records.len() > MAX_REPORT_RECORDS {
-                report.truncated = true;
-                report.records.truncate(MAX_REPORT_RECORDS);
-                break;
-            }
         }
         let mut detail = filter_detail(&filter);
         if let Some(map) = detail.as_object_mut() {
@@ -698,7 +693,12 @@ impl Report {
         {
             bump(&mut self.by_resource, format!("conversation/{conv}"), r.at);
         }
-        self.records.push(r.clone());
+        // The tallies count everything; the list stops at the cap.
+        if self.records.len() < MAX_REPORT_RECORDS {
+            self.records.push(r.clone());
+        } else {
+            self.truncated = true;
+        }
     }
 }
 

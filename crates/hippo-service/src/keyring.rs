@@ -167,14 +167,8 @@ impl Keyring {
                 .await?;
         }
         tx.put_meta(META_KEY_CHECK, &new_check).await?;
-        let mut event = event;
-        match event.detail.as_object_mut() {
-            Some(map) => {
-                map.insert("data_keys".into(), rows.len().into());
-            }
-            None => event.detail = serde_json::json!({ "data_keys": rows.len() }),
-        }
-        tx.append_audit(&event).await?;
+        tx.append_audit(&event.detail_field("data_keys", rows.len()))
+            .await?;
         tx.commit().await?;
         self.set_master(new);
         Ok(rows.len())

@@ -222,12 +222,19 @@ impl Hippo {
         .await?;
         tx.commit().await?;
         self.keys.forget(&row.data_key_id);
-        for file in &erased.files {
+        self.delete_blobs(&erased.files).await;
+        Ok(())
+    }
+
+    /// Deletes the blobs of files whose rows a committed transaction
+    /// removed. The rows (and keys) are gone already, so a blob that cannot
+    /// be deleted is unreadable ciphertext: logged, not fatal.
+    async fn delete_blobs(&self, files: &[hippo_core::AttachmentId]) {
+        for file in files {
             if let Err(e) = self.blobs.delete(file.as_str()).await {
-                tracing::error!(attachment = %file, error = %e, "erased file's blob could not be deleted");
+                tracing::error!(attachment = %file, error = %e, "a disposed file's blob could not be deleted");
             }
         }
-        Ok(())
     }
 
     /// Applies retention now: every conversation without a legal hold loses
@@ -273,11 +280,7 @@ impl Hippo {
             )
             .await?;
             tx.commit().await?;
-            for file in &purged.files {
-                if let Err(e) = self.blobs.delete(file.as_str()).await {
-                    tracing::error!(attachment = %file, error = %e, "purged file's blob could not be deleted");
-                }
-            }
+            self.delete_blobs(&purged.files).await;
             report.conversations += 1;
             report.messages += purged.messages;
             report.files += purged.files.len();
@@ -307,11 +310,7 @@ impl Hippo {
         )
         .await?;
         tx.commit().await?;
-        for file in &files {
-            if let Err(e) = self.blobs.delete(file.as_str()).await {
-                tracing::error!(attachment = %file, error = %e, "unshared file's blob could not be deleted");
-            }
-        }
+        self.delete_blobs(&files).await;
         Ok(files.len())
     }
 }

@@ -150,7 +150,7 @@ impl Hippo {
             .collect::<Result<Vec<_>>>()?;
         self.audit_alone(
             self.by_event(by, AuditAction::UserRead, Outcome::Success)
-                .detail(serde_json::json!({ "listed": users.len() })),
+                .detail_field("listed", users.len()),
         )
         .await?;
         Ok(users)

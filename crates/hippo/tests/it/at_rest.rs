@@ -60,7 +60,7 @@ async fn assert_absent(s: &TestServer, needles: &[&str]) {
     // blob store, keys and certificates.
     {
         let mut found = Vec::new();
-        for entry in walk(&s.config.data_dir) {
+        for entry in crate::support::files_under(&s.config.data_dir) {
             let bytes = std::fs::read(&entry).unwrap();
             for needle in needles {
                 if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
@@ -158,17 +158,4 @@ async fn file_contents_and_names_are_not_stored_in_clear() {
     let sha = info["sha256"].as_str().unwrap().to_owned();
     assert_absent(&s, &["Bamboozle canary", "Kerfuffle", "Lollygag", &sha]).await;
     s.stop().await;
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

@@ -30,19 +30,7 @@ async fn a_backup_taken_during_a_burst_restores_everything_acknowledged_before_i
         )
         .await;
     let conv = conv["id"].as_str().unwrap().to_owned();
-    let attachment: serde_json::Value = s
-        .client
-        .post(s.url("/api/v1/attachments?filename=ecg.txt"))
-        .bearer_auth(&a)
-        .header("content-type", "text/plain")
-        .body("sinus rhythm")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let attachment = attachment["id"].as_str().unwrap().to_owned();
+    let attachment = s.upload_text(&a, "ecg.txt", "sinus rhythm").await;
     let url = s.url(&format!("/api/v1/conversations/{conv}/messages"));
     s.post(
         &format!("/api/v1/conversations/{conv}/messages"),
@@ -137,14 +125,8 @@ async fn a_backup_taken_during_a_burst_restores_everything_acknowledged_before_i
         std::fs::copy(s.config.data_dir.join(key), config.data_dir.join(key)).unwrap();
     }
     let restore = |data_dir: &std::path::Path| {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_hippo"));
-        for (k, _) in std::env::vars() {
-            if k.starts_with("HIPPO_") {
-                c.env_remove(k);
-            }
-        }
-        c.env("HIPPO_LOG", "error")
-            .arg("--data-dir")
+        let mut c = crate::support::hippo_command();
+        c.arg("--data-dir")
             .arg(data_dir)
             .args(["backup", "restore", &file_s]);
         c

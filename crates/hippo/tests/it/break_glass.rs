@@ -23,24 +23,15 @@ async fn emergency_access_is_read_only_expires_and_is_reviewed() {
         )
         .await;
     let conv = conv["id"].as_str().unwrap().to_owned();
-    let file: serde_json::Value = s
-        .client
-        .post(s.url("/api/v1/attachments?filename=allergies.txt"))
-        .bearer_auth(&a)
-        .header("content-type", "text/plain")
-        .body("penicillin: anaphylaxis 2019")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let file = format!("/api/v1/attachments/{}", file["id"].as_str().unwrap());
+    let file_id = s
+        .upload_text(&a, "allergies.txt", "penicillin: anaphylaxis 2019")
+        .await;
+    let file = format!("/api/v1/attachments/{file_id}");
     let (status, _) = s
         .post(
             &format!("/api/v1/conversations/{conv}/messages"),
             Some(&a),
-            json!({ "body": "allergic to penicillin", "attachment_ids": [file.rsplit('/').next().unwrap()] }),
+            json!({ "body": "allergic to penicillin", "attachment_ids": [file_id] }),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);

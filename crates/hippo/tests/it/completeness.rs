@@ -92,19 +92,7 @@ async fn every_endpoint_leaves_its_audit_record() {
         )
         .await;
     let msg = msg["id"].as_str().unwrap().to_owned();
-    let file: Value = s
-        .client
-        .post(s.url("/api/v1/attachments?filename=a.txt"))
-        .bearer_auth(&ben)
-        .header("content-type", "text/plain")
-        .body("hello")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let file = file["id"].as_str().unwrap().to_owned();
+    let file = s.upload_text(&ben, "a.txt", "hello").await;
     // A second session of ana, to revoke; eve mid-enrollment.
     let ana2 = s.login_with_code_after_step_pub("ana", &ana_secret).await;
     let (_, sessions) = s.get("/api/v1/me/sessions", &ana2).await;

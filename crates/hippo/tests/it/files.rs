@@ -117,19 +117,7 @@ async fn group(s: &TestServer, token: &str, members: &[&str]) -> String {
 }
 
 fn blob_files(s: &TestServer) -> Vec<std::path::PathBuf> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&s.config.data_dir.join("blobs"), &mut out);
-    out
+    crate::support::files_under(&s.config.data_dir.join("blobs"))
 }
 
 #[tokio::test]

@@ -5,23 +5,6 @@ use crate::support::TestServer;
 use reqwest::StatusCode;
 use serde_json::json;
 
-async fn upload(s: &TestServer, token: &str, text: &str) -> String {
-    let resp = s
-        .client
-        .post(s.url("/api/v1/attachments?filename=n.txt"))
-        .bearer_auth(token)
-        .header("content-type", "text/plain")
-        .body(text.to_owned())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    resp.json::<serde_json::Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn rotating_the_master_key_online_keeps_everything_readable() {
     let s = TestServer::start().await;
@@ -38,7 +21,7 @@ async fn rotating_the_master_key_online_keeps_everything_readable() {
     let messages = |c: &str| format!("/api/v1/conversations/{c}/messages");
     s.post(&messages(&before), Some(&a), json!({ "body": "old note" }))
         .await;
-    let old_file = upload(&s, &a, "old file").await;
+    let old_file = s.upload_text(&a, "n.txt", "old file").await;
     let key_file = s.config.master_key_file.clone();
     let old_key = std::fs::read(&key_file).unwrap();
 
@@ -85,7 +68,7 @@ async fn rotating_the_master_key_online_keeps_everything_readable() {
     let after = conv["id"].as_str().unwrap().to_owned();
     s.post(&messages(&after), Some(&a), json!({ "body": "new note" }))
         .await;
-    let new_file = upload(&s, &a, "new file").await;
+    let new_file = s.upload_text(&a, "n.txt", "new file").await;
 
     // Restart with the new key: old and new content readable.
     let s = s.restart().await;

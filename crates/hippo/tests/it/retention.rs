@@ -24,19 +24,7 @@ async fn old_messages_and_files_go_unless_a_legal_hold_keeps_them() {
         .await;
     let conv = conv["id"].as_str().unwrap().to_owned();
     let messages = format!("/api/v1/conversations/{conv}/messages");
-    let file: serde_json::Value = s
-        .client
-        .post(s.url("/api/v1/attachments?filename=old.txt"))
-        .bearer_auth(&a)
-        .header("content-type", "text/plain")
-        .body("old lab values")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let file = file["id"].as_str().unwrap().to_owned();
+    let file = s.upload_text(&a, "old.txt", "old lab values").await;
     let (status, _) = s
         .post(
             &messages,
@@ -113,7 +101,7 @@ async fn old_messages_and_files_go_unless_a_legal_hold_keeps_them() {
         let (status, _) = s.get(&format!("/api/v1/attachments/{file}"), token).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
-    let blobs = walk(&s.config.data_dir.join("blobs"));
+    let blobs = crate::support::files_under(&s.config.data_dir.join("blobs"));
     assert!(
         blobs.iter().all(|p| !p.to_string_lossy().contains(&file)),
         "the purged file's blob is gone: {blobs:?}"
@@ -151,19 +139,6 @@ async fn old_messages_and_files_go_unless_a_legal_hold_keeps_them() {
     s.stop().await;
 }
 
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
-
 #[tokio::test]
 async fn erasing_a_conversation_destroys_it_for_good() {
     let s = TestServer::start().await;
@@ -186,19 +161,7 @@ async fn erasing_a_conversation_destroys_it_for_good() {
         )
         .await;
     let keep = keep["id"].as_str().unwrap().to_owned();
-    let file: serde_json::Value = s
-        .client
-        .post(s.url("/api/v1/attachments?filename=scan.txt"))
-        .bearer_auth(&a)
-        .header("content-type", "text/plain")
-        .body("misfiled scan")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let file = file["id"].as_str().unwrap().to_owned();
+    let file = s.upload_text(&a, "scan.txt", "misfiled scan").await;
     s.post(
         &format!("/api/v1/conversations/{conv}/messages"),
         Some(&a),
@@ -268,7 +231,7 @@ async fn erasing_a_conversation_destroys_it_for_good() {
         .unwrap();
     assert!(key.wrapped.is_empty());
     assert_eq!(key.purpose, "destroyed");
-    let blobs = walk(&s.config.data_dir.join("blobs"));
+    let blobs = crate::support::files_under(&s.config.data_dir.join("blobs"));
     assert!(blobs.iter().all(|p| !p.to_string_lossy().contains(&file)));
     // No emergency access to a tombstone either.
     let (_, cat, _) = s.signed_in("cat", "clinician").await;
@@ -295,25 +258,10 @@ async fn erasing_a_conversation_destroys_it_for_good() {
 async fn uploads_never_shared_are_removed_after_a_day() {
     let s = TestServer::start().await;
     let (_, a, a_secret) = s.signed_in("ana", "clinician").await;
-    async fn upload(s: &TestServer, token: &str, name: &str) -> String {
-        let v: serde_json::Value = s
-            .client
-            .post(s.url(&format!("/api/v1/attachments?filename={name}")))
-            .bearer_auth(token)
-            .header("content-type", "text/plain")
-            .body("draft")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        v["id"].as_str().unwrap().to_owned()
-    }
-    let stale = upload(&s, &a, "stale.txt").await;
+    let stale = s.upload_text(&a, "stale.txt", "draft").await;
     s.clock.advance(Duration::from_secs(23 * 3600));
     let a = s.login_with_code_after_step_pub("ana", &a_secret).await;
-    let fresh = upload(&s, &a, "fresh.txt").await;
+    let fresh = s.upload_text(&a, "fresh.txt", "draft").await;
     s.clock.advance(Duration::from_secs(2 * 3600));
     let a = s.login_with_code_after_step_pub("ana", &a_secret).await;
     let report = s.hippo.run_retention(false).await.unwrap();

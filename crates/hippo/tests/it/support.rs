@@ -183,17 +183,11 @@ impl TestServer {
     /// The real `hippo` binary on this server's data (and database), as an
     /// operator would run it next to the server.
     pub fn cli(&self) -> std::process::Command {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_hippo"));
+        let mut c = hippo_command();
         c.arg("--data-dir").arg(&self.config.data_dir);
-        for (k, _) in std::env::vars() {
-            if k.starts_with("HIPPO_") {
-                c.env_remove(k);
-            }
-        }
         if let Some(url) = &self.config.database_url {
             c.env("HIPPO_DATABASE_URL", url);
         }
-        c.env("HIPPO_LOG", "error");
         c
     }
 
@@ -205,6 +199,24 @@ impl TestServer {
         tokio::task::spawn_blocking(move || cmd.output().expect("run hippo"))
             .await
             .expect("cli task")
+    }
+
+    /// Uploads a text file as `token`; returns its id.
+    pub async fn upload_text(&self, token: &str, filename: &str, text: &str) -> String {
+        let resp = self
+            .client
+            .post(self.url(&format!("/api/v1/attachments?filename={filename}")))
+            .bearer_auth(token)
+            .header("content-type", "text/plain")
+            .body(text.to_owned())
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        resp.json::<Value>().await.expect("upload answer")["id"]
+            .as_str()
+            .expect("attachment id")
+            .to_owned()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -450,4 +462,31 @@ pub fn assert_problem(status: StatusCode, body: &Value, want_status: u16, want_c
         body["title"].is_string() && body["detail"].is_string() && body["type"].is_string(),
         "{body}"
     );
+}
+
+/// Every file below `dir`.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read dir") {
+        let p = e.expect("dir entry").path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The real `hippo` binary, with this process's `HIPPO_*` settings removed
+/// and logging quiet.
+pub fn hippo_command() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_hippo"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("HIPPO_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("HIPPO_LOG", "error");
+    c
 }
