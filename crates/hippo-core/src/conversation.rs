@@ -1,7 +1,7 @@
 //! Conversations and messages as the rest of the system sees them
 //! (decrypted), and the validated values they are made of.
 
-use crate::{AttachmentId, ConversationId, MessageId, Timestamp, UserId};
+use crate::{AttachmentId, Channel, ChannelStatus, ConversationId, MessageId, Timestamp, UserId};
 
 /// Largest message body, in bytes of UTF-8.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -14,6 +14,9 @@ pub enum ConversationKind {
     Direct,
     /// Any number of members, with an optional title.
     Group,
+    /// A patient's: everything sent to and received from one patient over
+    /// WhatsApp; its members are the care team.
+    Patient,
 }
 
 impl ConversationKind {
@@ -21,6 +24,7 @@ impl ConversationKind {
         match self {
             ConversationKind::Direct => "direct",
             ConversationKind::Group => "group",
+            ConversationKind::Patient => "patient",
         }
     }
 
@@ -28,6 +32,7 @@ impl ConversationKind {
         match s {
             "direct" => Some(ConversationKind::Direct),
             "group" => Some(ConversationKind::Group),
+            "patient" => Some(ConversationKind::Patient),
             _ => None,
         }
     }
@@ -98,6 +103,8 @@ pub struct Message {
     pub id: MessageId,
     pub conversation_id: ConversationId,
     pub seq: i64,
+    /// The user who sent it; for a message a patient sent over WhatsApp,
+    /// the patient's id.
     pub sender_id: UserId,
     pub body: Option<String>,
     pub priority: Priority,
@@ -107,6 +114,9 @@ pub struct Message {
     pub deleted: bool,
     /// Files shared with the message, in the order the sender gave them.
     pub attachments: Vec<AttachmentInfo>,
+    pub channel: Channel,
+    /// Delivery state of a WhatsApp message; `None` for hippo messages.
+    pub channel_status: Option<ChannelStatus>,
 }
 
 /// What members see of a shared file (the bytes come from its own endpoint).
@@ -135,7 +145,11 @@ mod tests {
 
     #[test]
     fn kinds_and_priorities_round_trip() {
-        for k in [ConversationKind::Direct, ConversationKind::Group] {
+        for k in [
+            ConversationKind::Direct,
+            ConversationKind::Group,
+            ConversationKind::Patient,
+        ] {
             assert_eq!(ConversationKind::parse(k.as_str()), Some(k));
         }
         for p in [Priority::Normal, Priority::Urgent] {

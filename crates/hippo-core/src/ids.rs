@@ -66,6 +66,10 @@ id_type!(
     /// Identifies one uploaded file.
     AttachmentId
 );
+id_type!(
+    /// Identifies a patient (someone the care team messages over WhatsApp).
+    PatientId
+);
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@ pub mod conversation;
 pub mod error;
 pub mod filetype;
 pub mod ids;
+pub mod patient;
 pub mod role;
 pub mod session;
 pub mod time;
@@ -20,7 +21,8 @@ pub use conversation::{
     AttachmentInfo, Conversation, ConversationKind, Message, MessageBody, Priority,
 };
 pub use error::ErrorCode;
-pub use ids::{AttachmentId, ConversationId, DataKeyId, MessageId, SessionId, UserId};
+pub use ids::{AttachmentId, ConversationId, DataKeyId, MessageId, PatientId, SessionId, UserId};
+pub use patient::{Channel, ChannelState, ChannelStatus, Patient, PhiMode, PhoneNumber};
 pub use role::Role;
 pub use session::{Session, SessionScope, SessionState};
 pub use time::{Clock, FakeClock, SystemClock, Timestamp};

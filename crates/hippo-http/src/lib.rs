@@ -154,6 +154,32 @@ pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
             get(routes::audit::user_activity),
         )
         .route("/reports/breach-scope", get(routes::audit::breach_scope))
+        .route(
+            "/patients",
+            post(routes::patients::create_patient).get(routes::patients::list_patients),
+        )
+        .route(
+            "/patients/{id}",
+            get(routes::patients::get_patient).patch(routes::patients::update_patient),
+        )
+        .route(
+            "/patients/{id}/whatsapp",
+            post(routes::patients::send_whatsapp),
+        )
+        .route("/whatsapp/templates", get(routes::patients::list_templates))
+        .route(
+            "/whatsapp/templates/sync",
+            post(routes::patients::sync_templates),
+        )
+        .route(
+            "/whatsapp/templates/{name}/{language}",
+            axum::routing::patch(routes::patients::update_template),
+        )
+        .route("/whatsapp/outbox", get(routes::patients::list_outbox))
+        .route(
+            "/whatsapp/outbox/{message_id}/retry",
+            post(routes::patients::retry_outbox),
+        )
         .route("/stream", get(stream::stream))
         .route("/openapi.json", get(openapi::openapi_json));
 
@@ -161,6 +187,14 @@ pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(routes::health::metrics))
+        .route(
+            "/webhooks/whatsapp",
+            get(routes::patients::webhook_handshake)
+                .post(routes::patients::webhook_event)
+                .layer(DefaultBodyLimit::max(
+                    hippo_service::whatsapp::MAX_WEBHOOK_BYTES,
+                )),
+        )
         .nest("/api/v1", api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -3,7 +3,8 @@
 
 use crate::problem::Problem;
 use crate::routes::{
-    attachments, audit, auth, break_glass, conversations, health, me, messages, users, wire,
+    attachments, audit, auth, break_glass, conversations, health, me, messages, patients, users,
+    wire,
 };
 use crate::stream;
 use utoipa::OpenApi;
@@ -27,12 +28,17 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         audit::query_audit, audit::verify, audit::export,
         audit::patient_access, audit::user_activity, audit::breach_scope, audit::alerts,
         break_glass::open, break_glass::queue, break_glass::review,
+        patients::create_patient, patients::list_patients, patients::get_patient, patients::update_patient,
+        patients::send_whatsapp, patients::list_templates, patients::sync_templates, patients::update_template,
+        patients::list_outbox, patients::retry_outbox, patients::webhook_handshake, patients::webhook_event,
         stream::stream,
         openapi_json,
     ),
     components(schemas(Problem, wire::UserResponse, wire::SessionResponse, wire::ConversationResponse, wire::MessageResponse, wire::AttachmentResponse,
         audit::AuditPageResponse, audit::VerifyResponse, audit::ReportResponse, audit::TallyResponse, audit::AlertResponse, audit::AlertsResponse,
-        break_glass::GrantResponse, break_glass::QueueResponse)),
+        break_glass::GrantResponse, break_glass::QueueResponse,
+        patients::PatientResponse, patients::PatientsResponse, patients::TemplatesResponse, patients::TemplateResponse,
+        patients::OutboxResponse, patients::OutboxJobResponse, wire::ChannelStatusResponse)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;

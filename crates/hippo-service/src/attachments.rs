@@ -474,6 +474,110 @@ impl Hippo {
     }
 }
 
+impl Hippo {
+    /// Fetches a file a patient sent over WhatsApp (media lookup, then the
+    /// download with the same token), checks it like an upload, and seals
+    /// it into the blob store. The caller inserts the returned rows in the
+    /// transaction that adds the message. Media the allow-list refuses, or
+    /// that is larger than `max_upload`, is not stored (`None`).
+    pub(crate) async fn fetch_inbound_media(
+        &self,
+        channel: &crate::whatsapp::WhatsappChannel,
+        conv: &hippo_store::ConversationRow,
+        media_id: &str,
+        mime_type: Option<&str>,
+        kind: &str,
+        filename: Option<&str>,
+    ) -> Result<Option<(AttachmentRow, hippo_store::DataKeyRow)>> {
+        let unavailable = |what: &str, e: hippo_whatsapp::ApiError| {
+            ServiceError::Internal(format!("WhatsApp media {what}: {}", e.title))
+        };
+        let info = match channel.api.media_info(media_id).await {
+            Ok(info) => info,
+            Err(e) if e.class == hippo_whatsapp::ErrorClass::Retryable => {
+                return Err(unavailable("lookup", e));
+            }
+            Err(e) => {
+                tracing::warn!(code = ?e.code, "WhatsApp media lookup refused; message kept without the file");
+                return Ok(None);
+            }
+        };
+        let declared = mime_type.unwrap_or(&info.mime_type);
+        let Ok((content_type, file_kind)) =
+            filetype::classify(declared.split(';').next().unwrap_or(declared).trim())
+        else {
+            tracing::warn!(%kind, "inbound WhatsApp media of a type hippo does not accept; not stored");
+            return Ok(None);
+        };
+        let bytes = match channel
+            .api
+            .download_media(&info.url, self.config.max_upload)
+            .await
+        {
+            Ok(b) => b,
+            Err(e) if e.class == hippo_whatsapp::ErrorClass::Retryable => {
+                return Err(unavailable("download", e));
+            }
+            Err(e) => {
+                tracing::warn!(code = ?e.code, "WhatsApp media download refused; message kept without the file");
+                return Ok(None);
+            }
+        };
+        let head = &bytes[..bytes.len().min(filetype::HEAD_LEN)];
+        let text_ok = file_kind != FileKind::Text || {
+            let mut t = TextCheck::default();
+            t.feed(&bytes);
+            t.finish()
+        };
+        if bytes.is_empty() || !file_kind.matches_head(head) || !text_ok {
+            tracing::warn!(%kind, "inbound WhatsApp media does not match its type; not stored");
+            return Ok(None);
+        }
+        let mut digest = Sha256::default();
+        digest.update(&bytes);
+        let sha256 = digest.finish_hex();
+        if let Some(expected) = info.sha256.as_deref()
+            && expected.len() == 64
+            && !expected.eq_ignore_ascii_case(&sha256)
+        {
+            return Err(ServiceError::Internal(
+                "WhatsApp media does not match its SHA-256".into(),
+            ));
+        }
+        let id = AttachmentId::generate();
+        let now = self.clock.now();
+        self.keys.ensure_current(self.store.as_ref()).await?;
+        let (key_row, key) = self.keys.new_attachment_key(now)?;
+        let mut writer = ChunkWriter {
+            blob: self.blobs.create(id.as_str()).await?,
+            key: key.clone(),
+            id: id.clone(),
+            buf: Vec::with_capacity(CHUNK_SIZE * 2),
+            index: 0,
+        };
+        writer.push(&bytes).await?;
+        writer.finish().await?;
+        let ext = content_type.rsplit('/').next().unwrap_or("bin");
+        let filename = filename
+            .and_then(|f| parse_filename(f).ok())
+            .unwrap_or_else(|| format!("whatsapp-{kind}.{ext}"));
+        let row = AttachmentRow {
+            filename_enc: key.seal_str(&filename_aad(&id), &filename)?,
+            sha256_enc: key.seal_str(&sha256_aad(&id), &sha256)?,
+            id,
+            // Files need a user as uploader: the one who registered the
+            // patient. Access still follows the conversation's members.
+            uploader_id: conv.created_by.clone(),
+            data_key_id: key_row.id.clone(),
+            content_type: content_type.to_owned(),
+            size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+            chunk_size: CHUNK_SIZE as i64,
+            created_at: now,
+        };
+        Ok(Some((row, key_row)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -108,6 +108,7 @@ pub fn fhir_action(a: AuditAction) -> &'static str {
         | A::PatientCreate
         | A::WhatsappSend
         | A::WhatsappInbound
+        | A::WhatsappWebhook
         | A::BackupCreate => "C",
         A::UserRead
         | A::ConversationRead
@@ -128,6 +129,11 @@ pub fn fhir_action(a: AuditAction) -> &'static str {
         | A::MessageEdit
         | A::MessageRead
         | A::WhatsappStatus
+        | A::PatientUpdate
+        | A::PatientConsent
+        | A::WhatsappTemplateSync
+        | A::WhatsappTemplateUpdate
+        | A::WhatsappRetry
         | A::LegalHoldSet
         | A::LegalHoldClear
         | A::KeyRotate

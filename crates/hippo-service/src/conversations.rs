@@ -148,7 +148,7 @@ impl Hippo {
 
     /// Checks that `id` names an active account that may take part in
     /// conversations.
-    async fn messaging_user(&self, id: &str) -> Result<UserId> {
+    pub(crate) async fn messaging_user(&self, id: &str) -> Result<UserId> {
         let invalid =
             || ServiceError::validation(format!("member {id} is not an active messaging user"));
         let uid = UserId::parse(id).ok_or_else(invalid)?;
@@ -167,7 +167,12 @@ impl Hippo {
         self.require_messaging(actor, AuditAction::ConversationCreate)
             .await?;
         let kind = ConversationKind::parse(&input.kind)
-            .ok_or_else(|| ServiceError::validation("kind must be direct or group"))?;
+            .filter(|k| *k != ConversationKind::Patient)
+            .ok_or_else(|| {
+                ServiceError::validation(
+                    "kind must be direct or group (a patient's conversation comes with POST /api/v1/patients)",
+                )
+            })?;
         let title = parse_title(input.title.as_deref())?;
         if input.member_ids.len() > MAX_MEMBERS {
             return Err(ServiceError::validation(format!(

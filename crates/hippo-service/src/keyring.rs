@@ -18,6 +18,9 @@ pub struct Keyring {
     key_file: Option<std::path::PathBuf>,
     directory: DataKey,
     username_index: IndexKey,
+    /// Blind indexes of patients' phone numbers and record numbers.
+    phone_index: IndexKey,
+    mrn_index: IndexKey,
     /// Unwrapped per-conversation data keys, by key id.
     cache: std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<DataKey>>>,
 }
@@ -70,11 +73,15 @@ impl Keyring {
             .unwrap_key(&row.id, &row.wrapped)
             .map_err(|_| KeyringError::Unwrap(row.id.clone()))?;
         let username_index = IndexKey::derive(&directory, "username");
+        let phone_index = IndexKey::derive(&directory, "patient-phone");
+        let mrn_index = IndexKey::derive(&directory, "patient-mrn");
         Ok(Self {
             master: std::sync::RwLock::new(std::sync::Arc::new(master)),
             key_file: None,
             directory,
             username_index,
+            phone_index,
+            mrn_index,
             cache: std::sync::RwLock::new(std::collections::HashMap::new()),
         })
     }
@@ -307,6 +314,19 @@ impl Keyring {
             .open_str(&Aad::field(table, column, row_id), sealed)?)
     }
 
+    /// Seals bytes with the directory key (e.g. a webhook body).
+    pub(crate) fn seal_directory_bytes(&self, aad: &Aad, bytes: &[u8]) -> Result<Vec<u8>> {
+        Ok(self.directory.seal(aad, bytes)?)
+    }
+
+    pub(crate) fn open_directory_bytes(
+        &self,
+        aad: &Aad,
+        sealed: &[u8],
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        Ok(self.directory.open(aad, sealed)?)
+    }
+
     /// A fresh data key for one attachment. Not cached: there is one per
     /// file, and a download unwraps it again ([`Keyring::unwrap_data_key`]).
     pub(crate) fn new_attachment_key(
@@ -374,6 +394,16 @@ impl Keyring {
 
     pub(crate) fn username_index(&self, normalised_username: &str) -> String {
         self.username_index.index(normalised_username)
+    }
+
+    /// Blind index of an E.164 phone number.
+    pub(crate) fn phone_index(&self, e164: &str) -> String {
+        self.phone_index.index(e164)
+    }
+
+    /// Blind index of a medical record number.
+    pub(crate) fn mrn_index(&self, mrn: &str) -> String {
+        self.mrn_index.index(mrn)
     }
 }
 

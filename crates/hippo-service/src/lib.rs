@@ -18,9 +18,11 @@ pub mod error;
 pub mod events;
 pub mod keyring;
 pub mod messages;
+pub mod patients;
 pub mod retention;
 pub mod throttle;
 pub mod users;
+pub mod whatsapp;
 
 use hippo_core::{AuditAction, Clock, NewAuditEvent, Outcome, User, UserStatus};
 use hippo_crypto::PasswordHasher;
@@ -93,6 +95,8 @@ pub struct Hippo {
     pub(crate) stuffing: alerts::StuffingDetector,
     /// Signs audit checkpoints; without it none are written.
     pub(crate) audit_key: Option<Arc<hippo_crypto::AuditSigningKey>>,
+    /// The WhatsApp channel, when configured.
+    pub(crate) whatsapp: Option<Arc<whatsapp::WhatsappChannel>>,
 }
 
 impl std::fmt::Debug for Hippo {
@@ -128,6 +132,7 @@ impl Hippo {
             alerts: tokio::sync::broadcast::channel(1024).0,
             stuffing: alerts::StuffingDetector::default(),
             audit_key: None,
+            whatsapp: None,
         }
     }
 

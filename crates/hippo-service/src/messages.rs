@@ -7,8 +7,8 @@
 
 use crate::{Actor, Event, Hippo, Result, ServiceError};
 use hippo_core::{
-    AttachmentInfo, AuditAction, ConversationId, ErrorCode, Message, MessageBody, MessageId,
-    Outcome, Priority, Timestamp, UserId,
+    AttachmentInfo, AuditAction, Channel, ChannelStatus, ConversationId, ErrorCode, Message,
+    MessageBody, MessageId, Outcome, Priority, Timestamp, UserId,
 };
 use hippo_crypto::{Aad, DataKey};
 use hippo_store::{ConversationRow, MarkKind, MessageRow, ReceiptRow};
@@ -92,7 +92,7 @@ impl Hippo {
             .ok_or_else(|| ServiceError::Internal("message view missing".into()))
     }
 
-    fn message_view(
+    pub(crate) fn message_view(
         &self,
         key: &DataKey,
         row: &MessageRow,
@@ -114,6 +114,17 @@ impl Hippo {
             edited_at: row.edited_at,
             deleted: row.deleted_at.is_some(),
             attachments,
+            channel: if row.whatsapp.is_some() {
+                Channel::Whatsapp
+            } else {
+                Channel::Hippo
+            },
+            channel_status: row.whatsapp.as_ref().map(|w| ChannelStatus {
+                state: w.state,
+                updated_at: w.updated_at,
+                error_code: w.error_code,
+                error_title: w.error_title.clone(),
+            }),
         })
     }
 
@@ -174,6 +185,7 @@ impl Hippo {
             created_at: now,
             edited_at: None,
             deleted_at: None,
+            whatsapp: None,
         };
         tx.insert_message(&row).await?;
         for (position, a) in (0_i64..).zip(&attachments) {

@@ -7,6 +7,7 @@
 //! lives in `sqlite.rs`, `postgres.rs` and `migrations/<backend>/`.
 
 mod audit_page;
+mod channel_queries;
 mod group_commit;
 mod migrate;
 pub mod postgres;

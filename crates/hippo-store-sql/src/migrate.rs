@@ -8,7 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 
 /// Highest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 const SQLITE: &[(i64, &str, &str)] = &[
     (
@@ -55,6 +55,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         9,
         "audit key endorsements",
         include_str!("../migrations/sqlite/0009_audit_key_endorsements.sql"),
+    ),
+    (
+        10,
+        "whatsapp",
+        include_str!("../migrations/sqlite/0010_whatsapp.sql"),
     ),
 ];
 
@@ -103,6 +108,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         9,
         "audit key endorsements",
         include_str!("../migrations/postgres/0009_audit_key_endorsements.sql"),
+    ),
+    (
+        10,
+        "whatsapp",
+        include_str!("../migrations/postgres/0010_whatsapp.sql"),
     ),
 ];
 

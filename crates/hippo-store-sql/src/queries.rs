@@ -32,7 +32,8 @@ macro_rules! select_messages {
     ($tail:literal) => {
         concat!(
             "SELECT id, conversation_id, seq, sender_id, body_enc, priority, client_id, created_at, ",
-            "edited_at, deleted_at FROM messages ",
+            "edited_at, deleted_at, channel, channel_state, channel_updated_at, channel_error_code, ",
+            "channel_error_title, wamid FROM messages ",
             $tail
         )
     };
@@ -66,10 +67,11 @@ macro_rules! sql_store {
     ($db:ty, $store:ty, $backend:literal, $txty:ty, $list_audit_json:expr) => {
         use async_trait::async_trait;
         use hippo_core::{
-            AttachmentId, AuditAction, ConversationId, ConversationKind, MessageId, NewAuditEvent, Outcome, Priority, Role,
+            AttachmentId, AuditAction, ChannelState, PatientId, ConversationId, ConversationKind, MessageId, NewAuditEvent, Outcome, Priority, Role,
             Session, SessionId, SessionScope, Timestamp, UserId, UserStatus,
         };
         use hippo_store::{
+            OutboxCounts, OutboxJob, OutboxState, PatientRow, TemplateRow, WebhookRow, WhatsappDelivery,
             AlertRow, AttachmentRow, AuditFilter, AuditRecord, BreakGlassRow, ConversationPolicy, KeyEndorsementRow,
             PurgeResult, CheckpointRow, MessageAttachmentRow, ConversationRow, DataKeyRow, MarkKind, MessageRow, ReceiptRow, Result, UserRow, WriteTx,
         };
@@ -150,8 +152,28 @@ macro_rules! sql_store {
                 created_at: ts(r.try_get("created_at").map_err(g)?),
                 edited_at: r.try_get::<Option<i64>, _>("edited_at").map_err(g)?.map(ts),
                 deleted_at: r.try_get::<Option<i64>, _>("deleted_at").map_err(g)?.map(ts),
+                whatsapp: match r.try_get::<String, _>("channel").map_err(g)?.as_str() {
+                    "hippo" => None,
+                    "whatsapp" => Some(hippo_store::WhatsappDelivery {
+                        state: hippo_core::ChannelState::parse(
+                            &r.try_get::<Option<String>, _>("channel_state").map_err(g)?.unwrap_or_default(),
+                        )
+                        .ok_or_else(|| corrupt("messages.channel_state"))?,
+                        updated_at: ts(r
+                            .try_get::<Option<i64>, _>("channel_updated_at")
+                            .map_err(g)?
+                            .ok_or_else(|| corrupt("messages.channel_updated_at"))?),
+                        error_code: r.try_get("channel_error_code").map_err(g)?,
+                        error_title: r.try_get("channel_error_title").map_err(g)?,
+                        wamid: r.try_get("wamid").map_err(g)?,
+                    }),
+                    _ => return Err(corrupt("messages.channel")),
+                },
             })
         }
+
+        crate::channel_queries::channel_rows!();
+        crate::channel_queries::channel_impls!($store, $backend);
 
         fn attachment_from_row(r: &DbRow) -> Result<AttachmentRow> {
             let g = |e| crate::map_err(e);
@@ -572,7 +594,7 @@ macro_rules! sql_store {
                 .fetch_all(&mut *self.tx)
                 .await
                 .map_err(crate::map_err)?;
-                for table in ["message_attachments", "message_versions"] {
+                for table in ["message_attachments", "message_versions", "whatsapp_outbox"] {
                     sqlx::query(sqlx::AssertSqlSafe(format!(
                         "DELETE FROM {table} WHERE message_id IN \
                          (SELECT id FROM messages WHERE conversation_id = $1 AND created_at < $2)"
@@ -826,9 +848,12 @@ macro_rules! sql_store {
             }
 
             async fn insert_message(&mut self, m: &MessageRow) -> Result<()> {
+                let wa = m.whatsapp.as_ref();
                 sqlx::query(
                     "INSERT INTO messages (id, conversation_id, seq, sender_id, body_enc, priority, client_id, \
-                     created_at, edited_at, deleted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                     created_at, edited_at, deleted_at, channel, channel_state, channel_updated_at, \
+                     channel_error_code, channel_error_title, wamid) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                 )
                 .bind(m.id.as_str())
                 .bind(m.conversation_id.as_str())
@@ -840,6 +865,12 @@ macro_rules! sql_store {
                 .bind(m.created_at.as_millis())
                 .bind(m.edited_at.map(Timestamp::as_millis))
                 .bind(m.deleted_at.map(Timestamp::as_millis))
+                .bind(if wa.is_some() { "whatsapp" } else { "hippo" })
+                .bind(wa.map(|w| w.state.as_str()))
+                .bind(wa.map(|w| w.updated_at.as_millis()))
+                .bind(wa.and_then(|w| w.error_code))
+                .bind(wa.and_then(|w| w.error_title.clone()))
+                .bind(wa.and_then(|w| w.wamid.clone()))
                 .execute(&mut *self.tx)
                 .await
                 .map_err(crate::map_err)?;

@@ -8,19 +8,24 @@
 
 pub mod blob;
 pub mod chain;
+pub mod channel;
 pub mod records;
 pub mod scan;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 
 use async_trait::async_trait;
+pub use channel::{
+    ChannelStore, ChannelWriteTx, OutboxCounts, OutboxJob, OutboxState, PatientRow, TemplateRow,
+    WebhookRow,
+};
 use hippo_core::{
     AttachmentId, ConversationId, MessageId, NewAuditEvent, Session, SessionId, Timestamp, UserId,
 };
 pub use records::{
     AlertRow, AttachmentRow, AuditFilter, AuditRecord, BreakGlassRow, CheckpointRow,
     ConversationPolicy, ConversationRow, DataKeyRow, KeyEndorsementRow, MarkKind,
-    MessageAttachmentRow, MessageRow, PurgeResult, ReceiptRow, UserRow,
+    MessageAttachmentRow, MessageRow, PurgeResult, ReceiptRow, UserRow, WhatsappDelivery,
 };
 
 /// What went wrong in storage, in the terms a use case can act on.
@@ -45,7 +50,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// A store. Reads go straight to it; every change goes through
 /// [`Store::begin_write`].
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: ChannelStore + Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
 
@@ -166,7 +171,7 @@ pub trait Store: Send + Sync + 'static {
 
 /// One write transaction.
 #[async_trait]
-pub trait WriteTx: Send {
+pub trait WriteTx: ChannelWriteTx + Send {
     async fn put_meta(&mut self, key: &str, value: &str) -> Result<()>;
     /// A meta value as seen inside this transaction, locked until commit on
     /// PostgreSQL (SQLite writers are serialised anyway).

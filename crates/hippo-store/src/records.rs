@@ -2,8 +2,8 @@
 //! by `hippo-crypto`; the store never sees their plaintext.
 
 use hippo_core::{
-    AttachmentId, AuditAction, ConversationId, ConversationKind, MessageId, Outcome, Priority,
-    Role, SessionId, Timestamp, UserId, UserStatus,
+    AttachmentId, AuditAction, ChannelState, ConversationId, ConversationKind, MessageId, Outcome,
+    Priority, Role, SessionId, Timestamp, UserId, UserStatus,
 };
 
 /// A user account row.
@@ -92,6 +92,19 @@ pub struct MessageRow {
     pub created_at: Timestamp,
     pub edited_at: Option<Timestamp>,
     pub deleted_at: Option<Timestamp>,
+    /// Set for messages that travel over WhatsApp (to or from a patient).
+    pub whatsapp: Option<WhatsappDelivery>,
+}
+
+/// The WhatsApp side of a message: its Cloud API id and delivery state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhatsappDelivery {
+    pub state: ChannelState,
+    pub updated_at: Timestamp,
+    pub error_code: Option<i64>,
+    pub error_title: Option<String>,
+    /// The Cloud API's message id, once known.
+    pub wamid: Option<String>,
 }
 
 /// Delivered/read watermark kinds.

@@ -635,6 +635,7 @@ fn message(c: &ConversationRow, sender: &UserId, seq: i64, client_id: Option<&st
         created_at: ts(100 + seq),
         edited_at: None,
         deleted_at: None,
+        whatsapp: None,
     }
 }
 

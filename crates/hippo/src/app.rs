@@ -7,9 +7,11 @@ use crate::settings::Config;
 use anyhow::{Context, Result, bail};
 use hippo_core::Clock;
 use hippo_crypto::{AuditSigningKey, MasterKey, PasswordHasher};
+use hippo_service::whatsapp::{WhatsappChannel, WhatsappConfig};
 use hippo_service::{Hippo, Keyring, KeyringError, ServiceConfig};
 use hippo_store::Store;
 use hippo_store::blob::LocalDirBlobs;
+use hippo_whatsapp::{CloudApi, CloudApiConfig};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -151,13 +153,60 @@ pub async fn open_with(
             service_config(config),
             hasher,
         )
-        .with_audit_key(Arc::new(audit_key)),
+        .with_audit_key(Arc::new(audit_key))
+        .maybe_with_whatsapp(whatsapp_channel(config)?),
     );
     Ok(App {
         hippo,
         store,
         created_master_key,
     })
+}
+
+/// The WhatsApp channel, when configured.
+fn whatsapp_channel(config: &Config) -> Result<Option<Arc<WhatsappChannel>>> {
+    let Some(w) = &config.whatsapp else {
+        return Ok(None);
+    };
+    let api = CloudApi::new(CloudApiConfig {
+        api_base: w.api_base.clone(),
+        api_version: w.api_version.clone(),
+        phone_number_id: w.phone_number_id.clone(),
+        business_account_id: w.business_account_id.clone(),
+        access_token: w.access_token.clone(),
+        timeout: std::time::Duration::from_secs(20),
+    })
+    .map_err(|e| anyhow::anyhow!("cannot set up the WhatsApp client: {e}"))?;
+    let channel = WhatsappChannel::new(
+        WhatsappConfig {
+            phi_mode: w.phi_mode,
+            rate: w.rate,
+            app_secret: zeroize::Zeroizing::new(w.app_secret.as_bytes().to_vec()),
+            verify_token: w.verify_token.clone(),
+            in_doubt_after: w.in_doubt_after,
+            ..WhatsappConfig::default()
+        },
+        api,
+    );
+    Ok(Some(Arc::new(channel)))
+}
+
+/// Starts the WhatsApp outbox sender and webhook processor (when the
+/// channel is configured); they stop when `stop` changes.
+pub fn spawn_whatsapp_workers(
+    hippo: &Arc<Hippo>,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    if hippo.whatsapp().is_none() {
+        return Vec::new();
+    }
+    let until = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    vec![
+        tokio::spawn(hippo.clone().run_whatsapp_outbox(until(stop.clone()))),
+        tokio::spawn(hippo.clone().run_whatsapp_inbox(until(stop.clone()))),
+    ]
 }
 
 /// Opens the app with the wall clock and production argon2 parameters.

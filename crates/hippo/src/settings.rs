@@ -132,6 +132,56 @@ pub const SETTINGS: &[SettingDoc] = &[
         default: "14",
         doc: "Scheduled backups to keep.",
     },
+    SettingDoc {
+        key: "whatsapp_api_base",
+        default: "https://graph.facebook.com",
+        doc: "WhatsApp Cloud API host (Meta's Graph API).",
+    },
+    SettingDoc {
+        key: "whatsapp_api_version",
+        default: "v25.0",
+        doc: "Graph API version used for every call.",
+    },
+    SettingDoc {
+        key: "whatsapp_phone_number_id",
+        default: "",
+        doc: "The business phone number's id. The WhatsApp channel is on when this, the business account id, access token, app secret and verify token are all set; otherwise its endpoints answer 503 channel_not_configured.",
+    },
+    SettingDoc {
+        key: "whatsapp_business_account_id",
+        default: "",
+        doc: "The WhatsApp Business Account (WABA) id, for templates.",
+    },
+    SettingDoc {
+        key: "whatsapp_access_token",
+        default: "",
+        doc: "System user access token (secret; prefer HIPPO_WHATSAPP_ACCESS_TOKEN_FILE).",
+    },
+    SettingDoc {
+        key: "whatsapp_app_secret",
+        default: "",
+        doc: "App secret that signs webhooks (X-Hub-Signature-256) (secret; prefer HIPPO_WHATSAPP_APP_SECRET_FILE).",
+    },
+    SettingDoc {
+        key: "whatsapp_verify_token",
+        default: "",
+        doc: "Token Meta echoes in the webhook verification handshake (secret; prefer HIPPO_WHATSAPP_VERIFY_TOKEN_FILE).",
+    },
+    SettingDoc {
+        key: "whatsapp_phi_mode",
+        default: "notify_only",
+        doc: "notify_only: only templates marked PHI-free may be sent, no free text. patient_requested: free text too, for patients with a recorded request after the risk warning.",
+    },
+    SettingDoc {
+        key: "whatsapp_rate",
+        default: "80",
+        doc: "Messages per second sent to the Cloud API (token bucket per node).",
+    },
+    SettingDoc {
+        key: "whatsapp_in_doubt_after",
+        default: "5m",
+        doc: "A send that was in flight when its process stopped is sent again only after this long without a webhook proving Meta accepted it.",
+    },
 ];
 
 /// Settings given on the command line or in the environment. Every field is
@@ -231,6 +281,89 @@ pub struct SettingArgs {
     pub backup_interval: Option<String>,
     #[arg(long, env = "HIPPO_BACKUP_KEEP", global = true, value_name = "N")]
     pub backup_keep: Option<String>,
+    #[arg(
+        long,
+        env = "HIPPO_WHATSAPP_API_BASE",
+        global = true,
+        value_name = "URL"
+    )]
+    pub whatsapp_api_base: Option<String>,
+    #[arg(
+        long,
+        env = "HIPPO_WHATSAPP_API_VERSION",
+        global = true,
+        value_name = "VERSION"
+    )]
+    pub whatsapp_api_version: Option<String>,
+    #[arg(
+        long,
+        env = "HIPPO_WHATSAPP_PHONE_NUMBER_ID",
+        global = true,
+        value_name = "ID"
+    )]
+    pub whatsapp_phone_number_id: Option<String>,
+    #[arg(
+        long,
+        env = "HIPPO_WHATSAPP_BUSINESS_ACCOUNT_ID",
+        global = true,
+        value_name = "ID"
+    )]
+    pub whatsapp_business_account_id: Option<String>,
+    #[arg(
+        long,
+        env = "HIPPO_WHATSAPP_ACCESS_TOKEN",
+        global = true,
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub whatsapp_access_token: Option<String>,
+    #[arg(
+        long,
+        env = "HIPPO_WHATSAPP_APP_SECRET",
+        global = true,
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub whatsapp_app_secret: Option<String>,
+    #[arg(
+        long,
+        env = "HIPPO_WHATSAPP_VERIFY_TOKEN",
+        global = true,
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub whatsapp_verify_token: Option<String>,
+    #[arg(
+        long,
+        env = "HIPPO_WHATSAPP_PHI_MODE",
+        global = true,
+        value_name = "MODE"
+    )]
+    pub whatsapp_phi_mode: Option<String>,
+    #[arg(long, env = "HIPPO_WHATSAPP_RATE", global = true, value_name = "N")]
+    pub whatsapp_rate: Option<String>,
+    #[arg(
+        long,
+        env = "HIPPO_WHATSAPP_IN_DOUBT_AFTER",
+        global = true,
+        value_name = "DURATION"
+    )]
+    pub whatsapp_in_doubt_after: Option<String>,
+}
+
+/// The WhatsApp channel's settings (all required ones given).
+#[derive(Clone)]
+pub struct WhatsappSettings {
+    pub api_base: String,
+    pub api_version: String,
+    pub phone_number_id: String,
+    pub business_account_id: String,
+    pub access_token: Zeroizing<String>,
+    pub app_secret: Zeroizing<String>,
+    pub verify_token: Zeroizing<String>,
+    pub phi_mode: hippo_core::PhiMode,
+    pub rate: u32,
+    pub in_doubt_after: Duration,
 }
 
 /// The typed configuration every command runs with.
@@ -260,6 +393,8 @@ pub struct Config {
     pub backup_dir: Option<PathBuf>,
     pub backup_interval: Duration,
     pub backup_keep: u32,
+    /// `None`: the WhatsApp endpoints answer 503 `channel_not_configured`.
+    pub whatsapp: Option<WhatsappSettings>,
     /// Settings given that this version accepts but does not act on yet.
     pub inactive: Vec<&'static str>,
 }
@@ -497,6 +632,125 @@ impl SettingArgs {
         let backup_interval = duration("backup_interval", &self.backup_interval, "24h")?;
         let backup_keep = number("backup_keep", &self.backup_keep, 14, 1)?;
 
+        // A secret: the value, or the file named by HIPPO_..._FILE.
+        let secret = |key: &str,
+                      given: &Option<String>|
+         -> Result<Option<Zeroizing<String>>, SettingError> {
+            if let Some(v) = pick(key, given) {
+                return Ok(Some(Zeroizing::new(v)));
+            }
+            let var = format!("HIPPO_{}_FILE", key.to_ascii_uppercase());
+            match std::env::var_os(&var) {
+                Some(p) => {
+                    let text = std::fs::read_to_string(&p).map_err(|e| {
+                        SettingError(format!(
+                            "{var}: cannot read {}: {e}",
+                            Path::new(&p).display()
+                        ))
+                    })?;
+                    let v = text.trim().to_owned();
+                    if v.is_empty() {
+                        return Err(SettingError(format!(
+                            "{var}: {} is empty",
+                            Path::new(&p).display()
+                        )));
+                    }
+                    Ok(Some(Zeroizing::new(v)))
+                }
+                None => Ok(None),
+            }
+        };
+        let phone_number_id = pick("whatsapp_phone_number_id", &self.whatsapp_phone_number_id);
+        let business_account_id = pick(
+            "whatsapp_business_account_id",
+            &self.whatsapp_business_account_id,
+        );
+        let access_token = secret("whatsapp_access_token", &self.whatsapp_access_token)?;
+        let app_secret = secret("whatsapp_app_secret", &self.whatsapp_app_secret)?;
+        let verify_token = secret("whatsapp_verify_token", &self.whatsapp_verify_token)?;
+        let given = [
+            ("whatsapp_phone_number_id", phone_number_id.is_some()),
+            (
+                "whatsapp_business_account_id",
+                business_account_id.is_some(),
+            ),
+            ("whatsapp_access_token", access_token.is_some()),
+            ("whatsapp_app_secret", app_secret.is_some()),
+            ("whatsapp_verify_token", verify_token.is_some()),
+        ];
+        let phi_mode = match pick("whatsapp_phi_mode", &self.whatsapp_phi_mode) {
+            Some(v) => hippo_core::PhiMode::parse(v.trim()).ok_or_else(|| {
+                bad(
+                    "whatsapp_phi_mode",
+                    format!("`{v}` is not notify_only or patient_requested"),
+                )
+            })?,
+            None => hippo_core::PhiMode::NotifyOnly,
+        };
+        let whatsapp_rate = number("whatsapp_rate", &self.whatsapp_rate, 80, 1)?;
+        let in_doubt_after = duration(
+            "whatsapp_in_doubt_after",
+            &self.whatsapp_in_doubt_after,
+            "5m",
+        )?;
+        let api_base = pick("whatsapp_api_base", &self.whatsapp_api_base)
+            .unwrap_or_else(|| "https://graph.facebook.com".into());
+        if !(api_base.starts_with("https://")
+            || api_base.starts_with("http://127.0.0.1")
+            || api_base.starts_with("http://localhost"))
+        {
+            return Err(bad("whatsapp_api_base", "must be an https:// URL"));
+        }
+        let api_version = pick("whatsapp_api_version", &self.whatsapp_api_version)
+            .unwrap_or_else(|| "v25.0".into());
+        if !api_version.starts_with('v') || api_version.len() > 10 {
+            return Err(bad(
+                "whatsapp_api_version",
+                format!("`{api_version}` is not a version like v25.0"),
+            ));
+        }
+        let whatsapp = match (
+            phone_number_id,
+            business_account_id,
+            access_token,
+            app_secret,
+            verify_token,
+        ) {
+            (
+                Some(phone_number_id),
+                Some(business_account_id),
+                Some(access_token),
+                Some(app_secret),
+                Some(verify_token),
+            ) => Some(WhatsappSettings {
+                api_base,
+                api_version,
+                phone_number_id,
+                business_account_id,
+                access_token,
+                app_secret,
+                verify_token,
+                phi_mode,
+                rate: whatsapp_rate,
+                in_doubt_after,
+            }),
+            _ if given.iter().any(|(_, g)| *g) => {
+                let missing: Vec<&str> =
+                    given.iter().filter(|(_, g)| !g).map(|(k, _)| *k).collect();
+                return Err(bad(
+                    missing
+                        .first()
+                        .copied()
+                        .unwrap_or("whatsapp_phone_number_id"),
+                    format!(
+                        "the WhatsApp channel needs all of its settings; missing: {}",
+                        missing.join(", ")
+                    ),
+                ));
+            }
+            _ => None,
+        };
+
         Ok(Config {
             data_dir,
             listen,
@@ -521,6 +775,7 @@ impl SettingArgs {
             backup_dir,
             backup_interval,
             backup_keep,
+            whatsapp,
             inactive,
         })
     }
@@ -538,18 +793,9 @@ pub fn unknown_env_vars() -> Vec<String> {
             "HIPPO_DATABASE_URL_FILE",
             "HIPPO_LOG",
             "HIPPO_LOG_FORMAT",
-            "HIPPO_WHATSAPP_API_BASE",
-            "HIPPO_WHATSAPP_API_VERSION",
-            "HIPPO_WHATSAPP_PHONE_NUMBER_ID",
-            "HIPPO_WHATSAPP_BUSINESS_ACCOUNT_ID",
-            "HIPPO_WHATSAPP_ACCESS_TOKEN",
             "HIPPO_WHATSAPP_ACCESS_TOKEN_FILE",
-            "HIPPO_WHATSAPP_APP_SECRET",
             "HIPPO_WHATSAPP_APP_SECRET_FILE",
-            "HIPPO_WHATSAPP_VERIFY_TOKEN",
             "HIPPO_WHATSAPP_VERIFY_TOKEN_FILE",
-            "HIPPO_WHATSAPP_PHI_MODE",
-            "HIPPO_WHATSAPP_RATE",
         ]
         .map(String::from),
     );

@@ -9,5 +9,6 @@ pub mod conversations;
 pub mod health;
 pub mod me;
 pub mod messages;
+pub mod patients;
 pub mod users;
 pub mod wire;

@@ -137,8 +137,20 @@ pub struct MessageResponse {
     pub client_id: Option<String>,
     /// `hippo` or `whatsapp`.
     pub channel: String,
-    #[schema(value_type = Option<Object>)]
-    pub channel_status: Option<serde_json::Value>,
+    /// For WhatsApp messages: where delivery stands.
+    pub channel_status: Option<ChannelStatusResponse>,
+}
+
+/// Delivery state of a WhatsApp message: `queued`, `sent`, `delivered`,
+/// `read` or `failed` (outbound), `received` (from the patient).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelStatusResponse {
+    pub state: String,
+    pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_title: Option<String>,
 }
 
 impl From<&hippo_core::Message> for MessageResponse {
@@ -155,8 +167,13 @@ impl From<&hippo_core::Message> for MessageResponse {
             edited_at: m.edited_at.map(|t| t.to_rfc3339()),
             deleted: m.deleted,
             client_id: m.client_id.clone(),
-            channel: "hippo".to_owned(),
-            channel_status: None,
+            channel: m.channel.as_str().to_owned(),
+            channel_status: m.channel_status.as_ref().map(|c| ChannelStatusResponse {
+                state: c.state.as_str().to_owned(),
+                updated_at: c.updated_at.to_rfc3339(),
+                error_code: c.error_code,
+                error_title: c.error_title.clone(),
+            }),
         }
     }
 }

@@ -204,6 +204,11 @@ pub async fn run(config: Config) -> Result<()> {
         })
     };
     let forwarder = spawn_alert_forwarder(&config, &app.hippo)?;
+    let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
+    let whatsapp = crate::app::spawn_whatsapp_workers(&app.hippo, &workers_stop);
+    if let Some(w) = &config.whatsapp {
+        tracing::info!(phi_mode = w.phi_mode.as_str(), rate = w.rate, api_version = %w.api_version, "WhatsApp channel on");
+    }
     let app = std::sync::Arc::new(app);
     let backups = config.backup_dir.clone().map(|dir| {
         tracing::info!(dir = %dir.display(), every = ?config.backup_interval, keep = config.backup_keep, "scheduled backups on");
@@ -250,6 +255,15 @@ pub async fn run(config: Config) -> Result<()> {
         tracing::info!(%addr, scheme, "listening");
     })
     .await?;
+    let _ = stop_workers.send(true);
+    for w in whatsapp {
+        if tokio::time::timeout(std::time::Duration::from_secs(25), w)
+            .await
+            .is_err()
+        {
+            tracing::warn!("a WhatsApp worker did not stop in time");
+        }
+    }
     sweeper.abort();
     checkpointer.abort();
     retention.abort();

@@ -58,7 +58,16 @@ async fn count(s: &TestServer, action: &str, outcome: &str) -> usize {
 #[tokio::test]
 async fn every_endpoint_leaves_its_audit_record() {
     use Expect::{Exempt, Records};
-    let s = TestServer::start().await;
+    let fake = hippo_whatsapp::FakeCloudApi::start(hippo_whatsapp::FakeConfig::default()).await;
+    fake.add_template(
+        "reminder",
+        "en_US",
+        "UTILITY",
+        "APPROVED",
+        "See you on {{1}}",
+    );
+    let s = TestServer::start_with(|a| crate::whatsapp::wire(&fake, a)).await;
+    fake.set_webhook_target(s.url("/webhooks/whatsapp"), s.client.clone());
     let (_, admin, _) = s.signed_in("root", "admin").await;
     let (_, auditor, _) = s.signed_in("audi", "auditor").await;
     let (ana_id, ana, ana_secret) = s.signed_in("ana", "clinician").await;
@@ -122,7 +131,158 @@ async fn every_endpoint_leaves_its_audit_record() {
     let since = "since=2020-01-01T00:00:00Z&until=2100-01-01T00:00:00Z";
     let g = Method::GET;
     let p = Method::POST;
+
+    // Fixtures for the patient channel: a patient on ana's care team, a
+    // PHI-free template, and a dead outbox job (a permanent failure).
+    let (_, patient) = s
+        .post(
+            "/api/v1/patients",
+            Some(&ana),
+            json!({ "display_name": "Pat", "phone": "+16505550101", "whatsapp_opt_in": true }),
+        )
+        .await;
+    let patient = patient["id"].as_str().unwrap().to_owned();
+    s.post("/api/v1/whatsapp/templates/sync", Some(&ana), json!({}))
+        .await;
+    s.call(
+        Method::PATCH,
+        "/api/v1/whatsapp/templates/reminder/en_US",
+        Some(&ana),
+        Some(json!({ "phi_free": true })),
+    )
+    .await;
+    let reminder =
+        json!({ "template": { "name": "reminder", "language": "en_US", "parameters": ["May 3"] } });
+    fake.fail_next(1, hippo_whatsapp::FakeFailure::Code(131026));
+    let (_, dead) = s
+        .post(
+            &format!("/api/v1/patients/{patient}/whatsapp"),
+            Some(&ana),
+            reminder.clone(),
+        )
+        .await;
+    let dead = dead["id"].as_str().unwrap().to_owned();
+    for _ in 0..200 {
+        let (_, jobs) = s.get("/api/v1/whatsapp/outbox?state=dead", &ana).await;
+        if jobs["jobs"].as_array().is_some_and(|j| !j.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
     let cases = vec![
+        case(
+            p.clone(),
+            "/api/v1/patients",
+            "/api/v1/patients",
+            &ana,
+            Some(
+                json!({ "display_name": "Quinn", "phone": "+16505550102", "whatsapp_opt_in": false }),
+            ),
+            Records("patient.create"),
+            Some(&auditor),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/patients",
+            "/api/v1/patients",
+            &ana,
+            None,
+            Records("patient.read"),
+            Some(&auditor),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/patients/{id}",
+            format!("/api/v1/patients/{patient}"),
+            &ana,
+            None,
+            Records("patient.read"),
+            Some(&cat),
+        ),
+        case(
+            Method::PATCH,
+            "/api/v1/patients/{id}",
+            format!("/api/v1/patients/{patient}"),
+            &ana,
+            Some(json!({ "mrn": "MRN-9" })),
+            Records("patient.update"),
+            Some(&cat),
+        ),
+        case(
+            p.clone(),
+            "/api/v1/patients/{id}/whatsapp",
+            format!("/api/v1/patients/{patient}/whatsapp"),
+            &ana,
+            Some(reminder.clone()),
+            Records("whatsapp.send"),
+            Some(&cat),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/whatsapp/templates",
+            "/api/v1/whatsapp/templates",
+            &ana,
+            None,
+            Exempt("template names and wording are configuration, not PHI; refusals are recorded"),
+            None,
+        ),
+        case(
+            p.clone(),
+            "/api/v1/whatsapp/templates/sync",
+            "/api/v1/whatsapp/templates/sync",
+            &ana,
+            None,
+            Records("whatsapp.template_sync"),
+            Some(&auditor),
+        ),
+        case(
+            Method::PATCH,
+            "/api/v1/whatsapp/templates/{name}/{language}",
+            "/api/v1/whatsapp/templates/reminder/en_US",
+            &ana,
+            Some(json!({ "phi_free": true })),
+            Records("whatsapp.template_update"),
+            Some(&auditor),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/whatsapp/outbox",
+            "/api/v1/whatsapp/outbox?state=dead",
+            &admin,
+            None,
+            Records("patient.read"),
+            None,
+        ),
+        case(
+            p.clone(),
+            "/api/v1/whatsapp/outbox/{message_id}/retry",
+            format!("/api/v1/whatsapp/outbox/{dead}/retry"),
+            &admin,
+            None,
+            Records("whatsapp.retry"),
+            Some(&auditor),
+        ),
+        case(
+            g.clone(),
+            "/webhooks/whatsapp",
+            "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=42",
+            "",
+            None,
+            Exempt("Meta's verification handshake: answers a challenge, reads and changes nothing"),
+            None,
+        ),
+        case(
+            p.clone(),
+            "/webhooks/whatsapp",
+            "/webhooks/whatsapp",
+            "",
+            Some(json!({ "object": "whatsapp_business_account", "entry": [] })),
+            Exempt(
+                "each event a delivery carries is recorded when applied (whatsapp.status, whatsapp.inbound); unsigned or badly signed deliveries are recorded as denied whatsapp.webhook",
+            ),
+            None,
+        ),
         case(
             g.clone(),
             "/healthz",

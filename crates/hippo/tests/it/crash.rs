@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn hippo(data: &Path, port: u16) -> Command {
+pub(crate) fn hippo(data: &Path, port: u16) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_hippo"));
     for (k, _) in std::env::vars() {
         if k.starts_with("HIPPO_") {
@@ -31,17 +31,19 @@ fn hippo(data: &Path, port: u16) -> Command {
     c
 }
 
+pub(crate) fn start(data: &Path, port: u16) -> Child {
+    let mut c = hippo(data, port);
+    c.arg("serve").stdout(Stdio::piped()).stderr(Stdio::null());
+    spawn_until_listening(c)
+}
+
+/// Spawns `hippo serve` (stdout piped) and returns once it listens.
 #[expect(
     clippy::zombie_processes,
     reason = "the caller kills and waits for the server"
 )]
-fn start(data: &Path, port: u16) -> Child {
-    let mut child = hippo(data, port)
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+pub(crate) fn spawn_until_listening(mut command: Command) -> Child {
+    let mut child = command.spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -60,7 +62,7 @@ fn start(data: &Path, port: u16) -> Child {
     }
 }
 
-async fn login(client: &reqwest::Client, base: &str, user: &str) -> String {
+pub(crate) async fn login(client: &reqwest::Client, base: &str, user: &str) -> String {
     let resp = client
         .post(format!("{base}/api/v1/auth/login"))
         .json(&json!({ "username": user, "password": PASSWORD }))

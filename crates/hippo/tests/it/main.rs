@@ -25,3 +25,4 @@ mod messaging;
 mod retention;
 mod support;
 mod users;
+mod whatsapp;

@@ -133,8 +133,11 @@ impl TestServer {
         let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let serve_config = config.clone();
+        let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
+        let workers = hippo::app::spawn_whatsapp_workers(&app.hippo, &workers_stop);
         let task = tokio::spawn(async move {
             let _forwarder = forwarder;
+            let _stop = workers_stop;
             hippo::cli::serve::serve_until(
                 &serve_config,
                 router,
@@ -147,6 +150,10 @@ impl TestServer {
             )
             .await
             .expect("serve");
+            let _ = stop_workers.send(true);
+            for w in workers {
+                let _ = w.await;
+            }
         });
         let addr = addr_rx.await.expect("server address");
         let scheme = if config.insecure_http {

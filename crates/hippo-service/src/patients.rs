@@ -1,0 +1,463 @@
+//! Patients: registration with a phone number and recorded WhatsApp
+//! consent, the patient's conversation (its members are the care team),
+//! opt-in/opt-out, and the patient's request for WhatsApp despite the risk
+//! warning (needed for free text under `patient_requested`).
+//!
+//! Name, phone, MRN and consent source are sealed with the directory key;
+//! phone and MRN are found through keyed blind indexes. Every read and
+//! change is audited with the patient's id.
+
+use crate::{Actor, Event, Hippo, Result, ServiceError};
+use hippo_core::patient::parse_mrn;
+use hippo_core::{
+    AuditAction, Conversation, ConversationId, ConversationKind, DisplayName, Outcome, Patient,
+    PatientId, PhoneNumber, UserId,
+};
+use hippo_store::{ConversationRow, PatientRow};
+
+const TABLE: &str = "patients";
+
+/// A patient to register.
+#[derive(Debug, Default)]
+pub struct NewPatient {
+    pub display_name: String,
+    pub phone: String,
+    pub mrn: Option<String>,
+    pub whatsapp_opt_in: bool,
+    pub opt_in_source: Option<String>,
+    /// The care team besides the caller.
+    pub member_ids: Vec<String>,
+}
+
+/// Changes to a patient; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct PatientPatch {
+    pub display_name: Option<String>,
+    pub phone: Option<String>,
+    /// `Some(None)` removes the MRN.
+    pub mrn: Option<Option<String>>,
+    pub whatsapp_opt_in: Option<bool>,
+    pub opt_in_source: Option<String>,
+    /// The whole care team (replaces the members).
+    pub member_ids: Option<Vec<String>>,
+    /// `Some(Some(v))`: the patient asked for WhatsApp after seeing risk
+    /// warning version `v`; `Some(None)` withdraws the request.
+    pub whatsapp_phi_request: Option<Option<String>>,
+}
+
+fn parse_source(source: Option<&str>) -> Result<Option<String>> {
+    match source.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) if s.len() > 200 || s.chars().any(char::is_control) => Err(
+            ServiceError::validation("opt_in_source must be at most 200 printable characters"),
+        ),
+        Some(s) => Ok(Some(s.to_owned())),
+    }
+}
+
+fn parse_warning_version(v: &str) -> Result<String> {
+    let t = v.trim();
+    if t.is_empty() || t.len() > 64 || t.chars().any(char::is_control) {
+        return Err(ServiceError::validation(
+            "whatsapp_phi_request.warning_version must be 1 to 64 printable characters",
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+impl Hippo {
+    pub(crate) fn patient_view(&self, row: &PatientRow, members: Vec<UserId>) -> Result<Patient> {
+        let id = row.id.as_str();
+        let open =
+            |column: &str, sealed: &[u8]| self.keys.open_directory_field(TABLE, column, id, sealed);
+        let phone = open("phone", &row.phone_enc)?;
+        Ok(Patient {
+            id: row.id.clone(),
+            display_name: open("display_name", &row.display_name_enc)?,
+            phone: PhoneNumber::parse(&phone)
+                .map_err(|_| ServiceError::Internal("stored phone is not E.164".into()))?,
+            mrn: row.mrn_enc.as_deref().map(|m| open("mrn", m)).transpose()?,
+            whatsapp_opt_in: row.whatsapp_opt_in,
+            opt_in_at: row.opt_in_at,
+            opt_in_source: row
+                .opt_in_source_enc
+                .as_deref()
+                .map(|s| open("opt_in_source", s))
+                .transpose()?,
+            opt_in_by: row.opt_in_by.clone(),
+            opted_out_at: row.opted_out_at,
+            phi_request_warning_version: row.phi_request_warning_version.clone(),
+            phi_request_at: row.phi_request_at,
+            last_inbound_at: row.last_inbound_at,
+            conversation_id: row.conversation_id.clone(),
+            member_ids: members,
+            created_at: row.created_at,
+        })
+    }
+
+    /// The active messaging users among `ids`, without duplicates, the
+    /// caller first.
+    async fn care_team(&self, actor: &Actor, ids: &[String]) -> Result<Vec<UserId>> {
+        if ids.len() > hippo_core::conversation::MAX_MEMBERS {
+            return Err(ServiceError::validation("too many members"));
+        }
+        let mut members = vec![actor.user.id.clone()];
+        for id in ids {
+            let uid = self.messaging_user(id).await?;
+            if !members.contains(&uid) {
+                members.push(uid);
+            }
+        }
+        Ok(members)
+    }
+
+    /// A patient whose care team the actor is on; for anyone else it does
+    /// not exist (recorded as denied).
+    pub(crate) async fn care_team_patient(
+        &self,
+        actor: &Actor,
+        id: &str,
+        action: AuditAction,
+    ) -> Result<(PatientRow, ConversationRow, Vec<UserId>)> {
+        self.require_messaging_for(actor, action, Some(("patient", id)))
+            .await?;
+        if let Some(pid) = PatientId::parse(id)
+            && let Some(row) = self.store.get_patient(&pid).await?
+            && let Some(conv) = self.store.get_conversation(&row.conversation_id).await?
+        {
+            let members = self.store.list_members(&conv.id).await?;
+            if members.contains(&actor.user.id) {
+                return Ok((row, conv, members));
+            }
+        }
+        let mut ev = actor
+            .event(self.clock.now(), action, Outcome::Denied)
+            .resource("patient", id.chars().take(64).collect::<String>())
+            .detail(serde_json::json!({ "reason": "not_found" }));
+        if let Some(pid) = PatientId::parse(id) {
+            ev.patient_id = Some(pid.to_string());
+        }
+        self.audit_alone(ev).await?;
+        Err(ServiceError::not_found())
+    }
+
+    /// Registers a patient and opens the patient's conversation with the
+    /// caller and `member_ids` as the care team.
+    pub async fn create_patient(&self, actor: &Actor, input: NewPatient) -> Result<Patient> {
+        self.require_messaging(actor, AuditAction::PatientCreate)
+            .await?;
+        let name = DisplayName::parse(&input.display_name).map_err(ServiceError::validation)?;
+        let phone = PhoneNumber::parse(&input.phone).map_err(ServiceError::validation)?;
+        let mrn = input
+            .mrn
+            .as_deref()
+            .map(parse_mrn)
+            .transpose()
+            .map_err(ServiceError::validation)?;
+        let source = parse_source(input.opt_in_source.as_deref())?;
+        let members = self.care_team(actor, &input.member_ids).await?;
+        let phone_index = self.keys.phone_index(phone.as_str());
+        if self
+            .store
+            .get_patient_by_phone_index(&phone_index)
+            .await?
+            .is_some()
+        {
+            return Err(ServiceError::public(
+                hippo_core::ErrorCode::Conflict,
+                "a patient with this phone number is already registered",
+            ));
+        }
+        let now = self.clock.now();
+        let id = PatientId::generate();
+        let pid = id.as_str();
+        let conversation_id = ConversationId::generate();
+        self.keys.ensure_current(self.store.as_ref()).await?;
+        let (key_row, _key) = self.keys.new_conversation_key(now)?;
+        let conv = ConversationRow {
+            id: conversation_id.clone(),
+            kind: ConversationKind::Patient,
+            title_enc: None,
+            data_key_id: key_row.id.clone(),
+            created_by: actor.user.id.clone(),
+            created_at: now,
+            updated_at: now,
+            last_seq: 0,
+        };
+        let seal =
+            |column: &str, text: &str| self.keys.seal_directory_field(TABLE, column, pid, text);
+        let row = PatientRow {
+            display_name_enc: seal("display_name", name.as_str())?,
+            phone_enc: seal("phone", phone.as_str())?,
+            phone_index,
+            mrn_enc: mrn.as_deref().map(|m| seal("mrn", m)).transpose()?,
+            mrn_index: mrn.as_deref().map(|m| self.keys.mrn_index(m)),
+            conversation_id: conversation_id.clone(),
+            whatsapp_opt_in: input.whatsapp_opt_in,
+            opt_in_at: input.whatsapp_opt_in.then_some(now),
+            opt_in_source_enc: match (&source, input.whatsapp_opt_in) {
+                (Some(s), true) => Some(seal("opt_in_source", s)?),
+                _ => None,
+            },
+            opt_in_by: input.whatsapp_opt_in.then(|| actor.user.id.clone()),
+            opted_out_at: None,
+            phi_request_warning_version: None,
+            phi_request_at: None,
+            last_inbound_at: None,
+            created_by: actor.user.id.clone(),
+            created_at: now,
+            updated_at: now,
+            id: id.clone(),
+        };
+        let mut tx = self.store.begin_write().await?;
+        self.keys.check_wrapping(tx.as_mut(), &key_row).await?;
+        tx.insert_data_key(&key_row).await?;
+        tx.insert_conversation(&conv).await?;
+        for m in &members {
+            tx.add_member(&conv.id, m, now).await?;
+        }
+        tx.insert_patient(&row).await?;
+        let mut ev = actor
+            .event(now, AuditAction::PatientCreate, Outcome::Success)
+            .resource("patient", pid)
+            .detail(serde_json::json!({
+                "conversation_id": conversation_id.as_str(),
+                "members": members.len(),
+                "whatsapp_opt_in": input.whatsapp_opt_in,
+                "mrn": mrn.is_some(),
+            }));
+        ev.patient_id = Some(pid.to_owned());
+        tx.append_audit(&ev).await?;
+        if input.whatsapp_opt_in {
+            let mut consent = actor
+                .event(now, AuditAction::PatientConsent, Outcome::Success)
+                .resource("patient", pid)
+                .detail(serde_json::json!({
+                    "whatsapp_opt_in": true,
+                    "source_recorded": source.is_some(),
+                }));
+            consent.patient_id = Some(pid.to_owned());
+            tx.append_audit(&consent).await?;
+        }
+        tx.commit().await?;
+        self.events.publish(Event::ConversationUpdated {
+            conversation: Conversation {
+                id: conversation_id,
+                kind: ConversationKind::Patient,
+                title: None,
+                member_ids: members.clone(),
+                created_at: now,
+                last_seq: 0,
+            },
+            recipients: members.clone(),
+        });
+        self.patient_view(&row, members)
+    }
+
+    /// One patient, for the care team; the read is recorded.
+    pub async fn get_patient(&self, actor: &Actor, id: &str) -> Result<Patient> {
+        let (row, _conv, members) = self
+            .care_team_patient(actor, id, AuditAction::PatientRead)
+            .await?;
+        let view = self.patient_view(&row, members)?;
+        let mut ev = actor
+            .event(self.clock.now(), AuditAction::PatientRead, Outcome::Success)
+            .resource("patient", row.id.as_str());
+        ev.patient_id = Some(row.id.to_string());
+        self.audit_alone(ev).await?;
+        Ok(view)
+    }
+
+    /// The patients whose care team the caller is on (newest first); the
+    /// listing is recorded.
+    pub async fn list_patients(&self, actor: &Actor) -> Result<Vec<Patient>> {
+        self.require_messaging(actor, AuditAction::PatientRead)
+            .await?;
+        let rows = self.store.list_patients_for(&actor.user.id).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let members = self.store.list_members(&row.conversation_id).await?;
+            out.push(self.patient_view(row, members)?);
+        }
+        self.audit_alone(
+            actor
+                .event(self.clock.now(), AuditAction::PatientRead, Outcome::Success)
+                .detail(serde_json::json!({
+                    "listed": rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+                })),
+        )
+        .await?;
+        Ok(out)
+    }
+
+    /// Changes a patient: details, consent, care team, WhatsApp request.
+    pub async fn update_patient(
+        &self,
+        actor: &Actor,
+        id: &str,
+        patch: PatientPatch,
+    ) -> Result<Patient> {
+        let (mut row, conv, old_members) = self
+            .care_team_patient(actor, id, AuditAction::PatientUpdate)
+            .await?;
+        let pid = row.id.to_string();
+        let now = self.clock.now();
+        let mut changed: Vec<&str> = Vec::new();
+        let seal =
+            |column: &str, text: &str| self.keys.seal_directory_field(TABLE, column, &pid, text);
+        if let Some(name) = &patch.display_name {
+            let name = DisplayName::parse(name).map_err(ServiceError::validation)?;
+            row.display_name_enc = seal("display_name", name.as_str())?;
+            changed.push("display_name");
+        }
+        if let Some(phone) = &patch.phone {
+            let phone = PhoneNumber::parse(phone).map_err(ServiceError::validation)?;
+            let index = self.keys.phone_index(phone.as_str());
+            if index != row.phone_index {
+                if self
+                    .store
+                    .get_patient_by_phone_index(&index)
+                    .await?
+                    .is_some()
+                {
+                    return Err(ServiceError::public(
+                        hippo_core::ErrorCode::Conflict,
+                        "a patient with this phone number is already registered",
+                    ));
+                }
+                row.phone_enc = seal("phone", phone.as_str())?;
+                row.phone_index = index;
+                // A new number has neither the old consent nor the old
+                // service window.
+                row.whatsapp_opt_in = false;
+                row.last_inbound_at = None;
+                changed.push("phone");
+            }
+        }
+        if let Some(mrn) = &patch.mrn {
+            let mrn = mrn
+                .as_deref()
+                .map(parse_mrn)
+                .transpose()
+                .map_err(ServiceError::validation)?;
+            row.mrn_enc = mrn.as_deref().map(|m| seal("mrn", m)).transpose()?;
+            row.mrn_index = mrn.as_deref().map(|m| self.keys.mrn_index(m));
+            changed.push("mrn");
+        }
+        let source = parse_source(patch.opt_in_source.as_deref())?;
+        let mut consent: Option<bool> = None;
+        if let Some(opt_in) = patch.whatsapp_opt_in {
+            if opt_in != row.whatsapp_opt_in || (opt_in && source.is_some()) {
+                consent = Some(opt_in);
+            }
+            row.whatsapp_opt_in = opt_in;
+            if opt_in {
+                row.opt_in_at = Some(now);
+                row.opt_in_by = Some(actor.user.id.clone());
+                row.opt_in_source_enc = source
+                    .as_deref()
+                    .map(|s| seal("opt_in_source", s))
+                    .transpose()?;
+                row.opted_out_at = None;
+            } else {
+                row.opted_out_at = Some(now);
+            }
+        } else if changed.contains(&"phone") {
+            consent = Some(false);
+            row.opted_out_at = Some(now);
+        }
+        if let Some(request) = &patch.whatsapp_phi_request {
+            match request {
+                Some(v) => {
+                    row.phi_request_warning_version = Some(parse_warning_version(v)?);
+                    row.phi_request_at = Some(now);
+                }
+                None => {
+                    row.phi_request_warning_version = None;
+                    row.phi_request_at = None;
+                }
+            }
+            changed.push("whatsapp_phi_request");
+        }
+        let new_members = match &patch.member_ids {
+            Some(ids) => Some(self.care_team_from(ids).await?),
+            None => None,
+        };
+        if changed.is_empty() && consent.is_none() && new_members.is_none() {
+            return Err(ServiceError::validation("nothing to change"));
+        }
+        row.updated_at = now;
+        let mut tx = self.store.begin_write().await?;
+        tx.update_patient(&row).await?;
+        let mut members = old_members.clone();
+        if let Some(new) = &new_members {
+            for m in new {
+                if !old_members.contains(m) {
+                    tx.add_member(&conv.id, m, now).await?;
+                }
+            }
+            for m in &old_members {
+                if !new.contains(m) {
+                    tx.remove_member(&conv.id, m).await?;
+                }
+            }
+            members = new.clone();
+            changed.push("members");
+        }
+        let mut ev = actor
+            .event(now, AuditAction::PatientUpdate, Outcome::Success)
+            .resource("patient", pid.as_str())
+            .detail(serde_json::json!({ "changed": changed, "members": members.len() }));
+        ev.patient_id = Some(pid.clone());
+        tx.append_audit(&ev).await?;
+        if let Some(opt_in) = consent {
+            let mut ev = actor
+                .event(now, AuditAction::PatientConsent, Outcome::Success)
+                .resource("patient", pid.as_str())
+                .detail(serde_json::json!({
+                    "whatsapp_opt_in": opt_in,
+                    "source_recorded": opt_in && source.is_some(),
+                    "via": "api",
+                }));
+            ev.patient_id = Some(pid.clone());
+            tx.append_audit(&ev).await?;
+        }
+        tx.commit().await?;
+        if new_members.is_some() {
+            let mut recipients = members.clone();
+            recipients.extend(old_members.iter().filter(|m| !members.contains(m)).cloned());
+            self.events.publish(Event::ConversationUpdated {
+                conversation: Conversation {
+                    id: conv.id.clone(),
+                    kind: ConversationKind::Patient,
+                    title: None,
+                    member_ids: members.clone(),
+                    created_at: conv.created_at,
+                    last_seq: conv.last_seq,
+                },
+                recipients,
+            });
+        }
+        self.patient_view(&row, members)
+    }
+
+    /// The care team as given (at least one active messaging user).
+    async fn care_team_from(&self, ids: &[String]) -> Result<Vec<UserId>> {
+        if ids.is_empty() {
+            return Err(ServiceError::validation(
+                "member_ids must name at least one member of the care team",
+            ));
+        }
+        if ids.len() > hippo_core::conversation::MAX_MEMBERS {
+            return Err(ServiceError::validation("too many members"));
+        }
+        let mut members = Vec::with_capacity(ids.len());
+        for id in ids {
+            let uid = self.messaging_user(id).await?;
+            if !members.contains(&uid) {
+                members.push(uid);
+            }
+        }
+        Ok(members)
+    }
+}
