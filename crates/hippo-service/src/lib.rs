@@ -165,6 +165,11 @@ impl Hippo {
         self
     }
 
+    /// The service's clock reading.
+    pub fn now(&self) -> hippo_core::Timestamp {
+        self.clock.now()
+    }
+
     pub fn config(&self) -> &ServiceConfig {
         &self.config
     }

@@ -24,11 +24,81 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 /// `GET /metrics`: Prometheus text format.
 #[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let mut text = state.metrics.render();
+    if let Some(channel) = state.hippo.whatsapp() {
+        text.push_str(&whatsapp_metrics(&state, channel).await);
+    }
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(),
+        text,
     )
+}
+
+/// The WhatsApp channel's counters (this node) and outbox gauges (shared).
+async fn whatsapp_metrics(
+    state: &AppState,
+    channel: &hippo_service::whatsapp::WhatsappChannel,
+) -> String {
+    use std::fmt::Write;
+    use std::sync::atomic::Ordering::Relaxed;
+    let st = &channel.stats;
+    let mut out = String::new();
+    let counters = [
+        (
+            "sends_accepted",
+            "Sends the Cloud API accepted",
+            &st.accepted,
+        ),
+        (
+            "sends_retried",
+            "Sends that failed and were scheduled again",
+            &st.retried,
+        ),
+        ("sends_failed", "Messages that failed for good", &st.failed),
+        ("status_sent", "sent reports applied", &st.sent),
+        (
+            "status_delivered",
+            "delivered reports applied",
+            &st.delivered,
+        ),
+        ("status_read", "read reports applied", &st.read),
+        ("inbound", "Messages received from patients", &st.inbound),
+        (
+            "webhooks_rejected",
+            "Webhook deliveries with a bad signature",
+            &st.webhooks_rejected,
+        ),
+    ];
+    for (name, help, value) in counters {
+        let _ = writeln!(
+            out,
+            "# HELP hippo_whatsapp_{name}_total {help}.\n# TYPE hippo_whatsapp_{name}_total counter\nhippo_whatsapp_{name}_total {}",
+            value.load(Relaxed)
+        );
+    }
+    if let Ok(c) = state.hippo.outbox_counts().await {
+        let _ = writeln!(
+            out,
+            "# HELP hippo_whatsapp_outbox_jobs Outbox jobs by state.\n# TYPE hippo_whatsapp_outbox_jobs gauge"
+        );
+        for (s, n) in [
+            ("pending", c.pending),
+            ("sending", c.sending),
+            ("done", c.done),
+            ("dead", c.dead),
+        ] {
+            let _ = writeln!(out, "hippo_whatsapp_outbox_jobs{{state=\"{s}\"}} {n}");
+        }
+        let lag = c.oldest_unsent_at.map_or(0.0, |t| {
+            (state.hippo.now().as_millis() - t.as_millis()).max(0) as f64 / 1000.0
+        });
+        let _ = writeln!(
+            out,
+            "# HELP hippo_whatsapp_outbox_lag_seconds Age of the oldest unsent job.\n# TYPE hippo_whatsapp_outbox_lag_seconds gauge\nhippo_whatsapp_outbox_lag_seconds {lag}"
+        );
+    }
+    out
 }

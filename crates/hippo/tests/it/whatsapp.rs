@@ -393,6 +393,22 @@ async fn retryable_failures_are_retried_and_sent_once() {
     s.wait_state(&id, "sent").await;
     assert_eq!(s.fake.send_attempts(), 3, "two failures, then success");
     assert_eq!(s.fake.sent().len(), 1, "delivered exactly once");
+    let metrics = s
+        .server
+        .client
+        .get(s.server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("hippo_whatsapp_sends_retried_total 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("hippo_whatsapp_sends_accepted_total 1"));
+    assert!(metrics.contains("hippo_whatsapp_outbox_jobs{state=\"done\"} 1"));
 }
 
 #[tokio::test]
