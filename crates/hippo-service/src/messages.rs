@@ -43,7 +43,7 @@ pub struct Receipt {
     pub read_at: Option<Timestamp>,
 }
 
-fn body_aad(conversation: &ConversationId, message: &MessageId) -> Aad {
+pub(crate) fn body_aad(conversation: &ConversationId, message: &MessageId) -> Aad {
     Aad::field("messages", "body", &format!("{conversation}/{message}"))
 }
 

@@ -95,13 +95,22 @@ impl Hippo {
         })
     }
 
-    /// The active messaging users among `ids`, without duplicates, the
-    /// caller first.
+    /// The caller and the active messaging users among `ids`, without
+    /// duplicates, the caller first.
     async fn care_team(&self, actor: &Actor, ids: &[String]) -> Result<Vec<UserId>> {
+        self.messaging_users(vec![actor.user.id.clone()], ids).await
+    }
+
+    /// `first`, then the active messaging users among `ids`, without
+    /// duplicates.
+    async fn messaging_users(
+        &self,
+        mut members: Vec<UserId>,
+        ids: &[String],
+    ) -> Result<Vec<UserId>> {
         if ids.len() > hippo_core::conversation::MAX_MEMBERS {
             return Err(ServiceError::validation("too many members"));
         }
-        let mut members = vec![actor.user.id.clone()];
         for id in ids {
             let uid = self.messaging_user(id).await?;
             if !members.contains(&uid) {
@@ -448,16 +457,6 @@ impl Hippo {
                 "member_ids must name at least one member of the care team",
             ));
         }
-        if ids.len() > hippo_core::conversation::MAX_MEMBERS {
-            return Err(ServiceError::validation("too many members"));
-        }
-        let mut members = Vec::with_capacity(ids.len());
-        for id in ids {
-            let uid = self.messaging_user(id).await?;
-            if !members.contains(&uid) {
-                members.push(uid);
-            }
-        }
-        Ok(members)
+        self.messaging_users(Vec::new(), ids).await
     }
 }

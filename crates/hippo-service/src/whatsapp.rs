@@ -15,6 +15,7 @@
 //!   move a message forward only, duplicates are ignored, patient replies
 //!   become messages in the patient's conversation, pushed live.
 
+use crate::messages::body_aad;
 use crate::{Actor, Event, Hippo, Result, ServiceError};
 use hippo_core::{
     AuditAction, ChannelState, ErrorCode, Message, MessageBody, MessageId, NewAuditEvent, Outcome,
@@ -199,10 +200,6 @@ fn payload_aad(message: &MessageId) -> Aad {
 
 fn webhook_aad(id: &str) -> Aad {
     Aad::field("whatsapp_webhook_inbox", "body", id)
-}
-
-fn body_aad(conversation: &hippo_core::ConversationId, message: &MessageId) -> Aad {
-    Aad::field("messages", "body", &format!("{conversation}/{message}"))
 }
 
 /// Fills a template's body text with its parameters, in order.
@@ -597,13 +594,7 @@ impl Hippo {
     pub async fn list_templates(&self, actor: &Actor) -> Result<Vec<Template>> {
         self.require_channel_admin(actor, AuditAction::WhatsappTemplateSync)
             .await?;
-        Ok(self
-            .store
-            .list_templates()
-            .await?
-            .into_iter()
-            .map(Template::from)
-            .collect())
+        self.list_templates_unchecked().await
     }
 
     /// Fetches every template of the business account and caches it.

@@ -32,15 +32,6 @@ pub struct CreatePatientRequest {
     pub member_ids: Vec<String>,
 }
 
-/// `null` removes a field, absence leaves it.
-fn double<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PhiRequest {
@@ -53,7 +44,7 @@ pub struct PhiRequest {
 pub struct UpdatePatientRequest {
     pub display_name: Option<String>,
     pub phone: Option<String>,
-    #[serde(default, deserialize_with = "double")]
+    #[serde(default, deserialize_with = "crate::routes::conversations::present")]
     #[schema(value_type = Option<String>)]
     pub mrn: Option<Option<String>>,
     pub whatsapp_opt_in: Option<bool>,
@@ -62,7 +53,7 @@ pub struct UpdatePatientRequest {
     pub member_ids: Option<Vec<String>>,
     /// The patient asked for WhatsApp after the risk warning; `null`
     /// withdraws the request.
-    #[serde(default, deserialize_with = "double")]
+    #[serde(default, deserialize_with = "crate::routes::conversations::present")]
     #[schema(value_type = Option<PhiRequest>)]
     pub whatsapp_phi_request: Option<Option<PhiRequest>>,
 }
