@@ -127,7 +127,7 @@ impl Keyring {
         self
     }
 
-    fn master(&self) -> std::sync::Arc<MasterKey> {
+    pub(crate) fn master(&self) -> std::sync::Arc<MasterKey> {
         self.master
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -163,6 +163,10 @@ impl Keyring {
             ));
         }
         for row in &rows {
+            if row.purpose == "destroyed" {
+                // Erased: nothing to rewrap, nothing to open ever again.
+                continue;
+            }
             if row.master_key_check != current_check {
                 return Err(ServiceError::Internal(format!(
                     "data key {} is not wrapped by the current master key",

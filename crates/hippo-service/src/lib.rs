@@ -12,6 +12,7 @@ pub mod attachments;
 pub mod audit;
 pub mod audit_format;
 pub mod auth;
+pub mod backup_keys;
 pub mod break_glass;
 pub mod conversations;
 pub mod error;

@@ -33,6 +33,18 @@ pub struct RetentionReport {
     pub unshared_files: usize,
 }
 
+/// What [`Hippo::shred_backup_keys`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShredReport {
+    /// Key files rewritten, and keys removed from them.
+    pub files: usize,
+    pub keys: usize,
+    /// Recorded key files no longer where they were written.
+    pub missing: usize,
+    /// Key files that could not be read or rewritten (logged).
+    pub failed: usize,
+}
+
 /// Parses a retention such as `30d`; `None` (null) means the default.
 pub fn parse_retention(value: Option<&str>) -> Result<Option<i64>> {
     let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
@@ -223,7 +235,161 @@ impl Hippo {
         tx.commit().await?;
         self.keys.forget(&row.data_key_id);
         self.delete_blobs(&erased.files).await;
+        // The erasure reaches every backup taken before it: its key files
+        // lose this conversation's key (and those of its files).
+        match self.shred_backup_keys().await {
+            Ok(report) => tracing::info!(
+                conversation = %id,
+                key_files = report.files,
+                keys = report.keys,
+                "erased conversation's keys removed from backup key files"
+            ),
+            Err(e) => tracing::error!(
+                conversation = %id,
+                error = %e,
+                "cannot remove erased keys from backup key files; retried at the next start or scheduled backup"
+            ),
+        }
         Ok(())
+    }
+
+    /// Records where a backup's key file was written, so that erasure
+    /// reaches it.
+    pub async fn register_backup_key_file(
+        &self,
+        path: &std::path::Path,
+        backup_id: &str,
+    ) -> Result<()> {
+        let path = std::path::absolute(path)
+            .map_err(|e| ServiceError::Internal(format!("backup key file path: {e}")))?;
+        let mut tx = self.store.begin_write().await?;
+        tx.insert_backup_key_file(&hippo_store::BackupKeyFileRow {
+            path: path.display().to_string(),
+            backup_id: backup_id.to_owned(),
+            created_at: self.clock.now(),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets a key file whose backup was disposed of.
+    pub async fn forget_backup_key_file(&self, path: &std::path::Path) -> Result<()> {
+        let path = std::path::absolute(path)
+            .map_err(|e| ServiceError::Internal(format!("backup key file path: {e}")))?;
+        let mut tx = self.store.begin_write().await?;
+        tx.delete_backup_key_file(&path.display().to_string())
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes, from every recorded backup key file, the data keys that no
+    /// longer exist here (erased conversations, disposed files): what they
+    /// protected can no longer be restored from those backups. Idempotent;
+    /// runs after each erasure, at start and before scheduled backups.
+    pub async fn shred_backup_keys(&self) -> Result<ShredReport> {
+        let mut report = ShredReport::default();
+        let master = self.keys.master();
+        for row in self.store.list_backup_key_files().await? {
+            let path = std::path::PathBuf::from(&row.path);
+            if !path.exists() {
+                report.missing += 1;
+                continue;
+            }
+            let read = {
+                let (path, master) = (path.clone(), master.clone());
+                tokio::task::spawn_blocking(move || {
+                    crate::backup_keys::KeyFile::read(&path, &master)
+                })
+                .await
+                .map_err(|e| ServiceError::Internal(format!("key file task: {e}")))?
+            };
+            let mut file = match read {
+                Ok(f) => f,
+                Err(e) => {
+                    tracing::error!(error = %e, "a backup key file cannot be read; erasure cannot reach it");
+                    report.failed += 1;
+                    continue;
+                }
+            };
+            let ids: Vec<String> = file.keys.iter().map(|k| k.id.clone()).collect();
+            let live: std::collections::HashSet<String> = self
+                .store
+                .live_data_key_ids(&ids)
+                .await?
+                .into_iter()
+                .collect();
+            let removed = file.shred_all_but(&live, self.clock.now());
+            if removed == 0 {
+                continue;
+            }
+            let written = {
+                let master = master.clone();
+                tokio::task::spawn_blocking(move || file.write(&path, &master))
+                    .await
+                    .map_err(|e| ServiceError::Internal(format!("key file task: {e}")))?
+            };
+            match written {
+                Ok(()) => {
+                    report.files += 1;
+                    report.keys += removed;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "a backup key file cannot be rewritten; erasure cannot reach it");
+                    report.failed += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// After a restore from a backup taken before some erasures: every
+    /// conversation whose data key is in `destroyed` is erased here too
+    /// (tombstone, audit record) and every file whose key is gone removed.
+    /// Returns (conversations, files).
+    pub async fn apply_erasures_after_restore(
+        &self,
+        destroyed: &[String],
+    ) -> Result<(usize, usize)> {
+        if destroyed.is_empty() {
+            return Ok((0, 0));
+        }
+        let now = self.clock.now();
+        let mut tx = self.store.begin_write().await?;
+        let conversations = tx.conversations_with_keys(destroyed).await?;
+        let mut files = Vec::new();
+        for id in &conversations {
+            let row = self
+                .store
+                .get_conversation(id)
+                .await?
+                .ok_or_else(ServiceError::not_found)?;
+            let reason = self.keys.seal_directory_field(
+                "conversations",
+                "erase_reason",
+                id.as_str(),
+                "erased after the restored backup was taken",
+            )?;
+            let erased = tx
+                .erase_conversation(id, &row.data_key_id, &reason, now)
+                .await?;
+            tx.append_audit(
+                &NewAuditEvent::new(now, AuditAction::ConversationErase, Outcome::Success)
+                    .resource("conversation", id.as_str())
+                    .detail(serde_json::json!({
+                        "after_restore": true,
+                        "messages": erased.messages,
+                        "files": erased.files.len(),
+                    })),
+            )
+            .await?;
+            files.extend(erased.files);
+        }
+        files.extend(tx.remove_attachments_with_keys(destroyed).await?);
+        tx.commit().await?;
+        self.delete_blobs(&files).await;
+        Ok((conversations.len(), files.len()))
     }
 
     /// Deletes the blobs of files whose rows a committed transaction

@@ -8,6 +8,7 @@
 
 mod audit_page;
 mod channel_queries;
+mod export;
 mod group_commit;
 mod migrate;
 pub mod postgres;

@@ -8,7 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 
 /// Highest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 const SQLITE: &[(i64, &str, &str)] = &[
     (
@@ -60,6 +60,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         10,
         "whatsapp",
         include_str!("../migrations/sqlite/0010_whatsapp.sql"),
+    ),
+    (
+        11,
+        "backup key files",
+        include_str!("../migrations/sqlite/0011_backup_key_files.sql"),
     ),
 ];
 
@@ -113,6 +118,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         10,
         "whatsapp",
         include_str!("../migrations/postgres/0010_whatsapp.sql"),
+    ),
+    (
+        11,
+        "backup key files",
+        include_str!("../migrations/postgres/0011_backup_key_files.sql"),
     ),
 ];
 

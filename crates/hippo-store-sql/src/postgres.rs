@@ -41,7 +41,7 @@ impl PgStore {
         Ok(Self { pool })
     }
 
-    fn reader(&self) -> &PgPool {
+    pub(crate) fn reader(&self) -> &PgPool {
         &self.pool
     }
 

@@ -72,7 +72,7 @@ macro_rules! sql_store {
         };
         use hippo_store::{
             OutboxCounts, OutboxJob, OutboxState, PatientRow, TemplateRow, WebhookRow, WhatsappDelivery,
-            AlertRow, AttachmentRow, AuditFilter, AuditRecord, BreakGlassRow, ConversationPolicy, KeyEndorsementRow,
+            AlertRow, AttachmentRow, AuditFilter, AuditRecord, BackupKeyFileRow, BreakGlassRow, ConversationPolicy, KeyEndorsementRow,
             PurgeResult, CheckpointRow, MessageAttachmentRow, ConversationRow, DataKeyRow, MarkKind, MessageRow, ReceiptRow, Result, UserRow, WriteTx,
         };
         use sqlx::Row;
@@ -627,6 +627,95 @@ macro_rules! sql_store {
                 .await
                 .map_err(crate::map_err)?;
                 self.remove_unshared_attachments(ids).await
+            }
+
+            async fn insert_backup_key_file(&mut self, row: &BackupKeyFileRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO backup_key_files (path, backup_id, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (path) DO UPDATE SET backup_id = excluded.backup_id, created_at = excluded.created_at",
+                )
+                .bind(&row.path)
+                .bind(&row.backup_id)
+                .bind(row.created_at.as_millis())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(())
+            }
+
+            async fn delete_backup_key_file(&mut self, path: &str) -> Result<()> {
+                sqlx::query("DELETE FROM backup_key_files WHERE path = $1")
+                    .bind(path)
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                Ok(())
+            }
+
+            async fn restore_data_keys(&mut self, keys: &[DataKeyRow]) -> Result<Vec<String>> {
+                for key in keys {
+                    sqlx::query(
+                        "UPDATE data_keys SET wrapped = $2, master_key_check = $3 WHERE id = $1 AND purpose <> 'destroyed'",
+                    )
+                    .bind(&key.id)
+                    .bind(&key.wrapped)
+                    .bind(&key.master_key_check)
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                }
+                let gone: Vec<String> = sqlx::query_scalar(
+                    "UPDATE data_keys SET purpose = 'destroyed' WHERE length(wrapped) = 0 AND purpose <> 'destroyed' RETURNING id",
+                )
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(gone)
+            }
+
+            async fn conversations_with_keys(&mut self, ids: &[String]) -> Result<Vec<ConversationId>> {
+                let mut out = Vec::new();
+                for id in ids {
+                    let found: Vec<String> = sqlx::query_scalar(
+                        "SELECT id FROM conversations WHERE data_key_id = $1 AND erased_at IS NULL",
+                    )
+                    .bind(id)
+                    .fetch_all(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                    out.extend(found.into_iter().map(ConversationId::from_stored));
+                }
+                Ok(out)
+            }
+
+            async fn remove_attachments_with_keys(&mut self, ids: &[String]) -> Result<Vec<AttachmentId>> {
+                let mut files = Vec::new();
+                for id in ids {
+                    let found: Vec<String> = sqlx::query_scalar("SELECT id FROM attachments WHERE data_key_id = $1")
+                        .bind(id)
+                        .fetch_all(&mut *self.tx)
+                        .await
+                        .map_err(crate::map_err)?;
+                    for attachment in found {
+                        for sql in [
+                            "DELETE FROM message_attachments WHERE attachment_id = $1",
+                            "DELETE FROM attachments WHERE id = $1",
+                        ] {
+                            sqlx::query(sql)
+                                .bind(&attachment)
+                                .execute(&mut *self.tx)
+                                .await
+                                .map_err(crate::map_err)?;
+                        }
+                        files.push(AttachmentId::from_stored(attachment));
+                    }
+                    sqlx::query("DELETE FROM data_keys WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM conversations WHERE data_key_id = $1)")
+                        .bind(id)
+                        .execute(&mut *self.tx)
+                        .await
+                        .map_err(crate::map_err)?;
+                }
+                Ok(files)
             }
 
             async fn erase_conversation(
@@ -1492,21 +1581,57 @@ macro_rules! sql_store {
                 tx.commit().await
             }
 
-            async fn snapshot_to(&self, path: &std::path::Path) -> Result<()> {
-                if $backend != "sqlite" {
-                    return Err(hippo_store::StoreError::Other(
-                        "hippo backup supports SQLite; back PostgreSQL up with pg_dump or PITR (docs/OPERATIONS.md)".into(),
-                    ));
-                }
-                let target = path
-                    .to_str()
-                    .ok_or_else(|| hippo_store::StoreError::Other("backup path is not UTF-8".into()))?;
-                sqlx::query("VACUUM INTO $1")
-                    .bind(target)
-                    .execute(self.reader())
+            async fn export_to(&self, dir: &std::path::Path) -> Result<Vec<DataKeyRow>> {
+                let rows = self.export_impl(dir).await?;
+                rows.iter().map(data_key_from_row).collect()
+            }
+
+            async fn import_from(&self, dir: &std::path::Path) -> Result<()> {
+                self.import_impl(dir).await
+            }
+
+            async fn wipe(&self) -> Result<()> {
+                self.wipe_impl().await
+            }
+
+            async fn holds_data(&self) -> Result<bool> {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT (SELECT COUNT(*) FROM users) + (SELECT COUNT(*) FROM conversations)",
+                )
+                .fetch_one(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                Ok(n > 0)
+            }
+
+            async fn list_backup_key_files(&self) -> Result<Vec<BackupKeyFileRow>> {
+                let rows = sqlx::query("SELECT path, backup_id, created_at FROM backup_key_files ORDER BY created_at, path")
+                    .fetch_all(self.reader())
                     .await
                     .map_err(crate::map_err)?;
-                Ok(())
+                rows.iter()
+                    .map(|r| {
+                        Ok(BackupKeyFileRow {
+                            path: r.try_get("path").map_err(crate::map_err)?,
+                            backup_id: r.try_get("backup_id").map_err(crate::map_err)?,
+                            created_at: ts(r.try_get("created_at").map_err(crate::map_err)?),
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn live_data_key_ids(&self, ids: &[String]) -> Result<Vec<String>> {
+                let mut live = Vec::new();
+                for chunk in ids.chunks(500) {
+                    let list = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+                    let sql = format!("SELECT id FROM data_keys WHERE purpose <> 'destroyed' AND id IN ({list})");
+                    let mut q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(id);
+                    }
+                    live.extend(q.fetch_all(self.reader()).await.map_err(crate::map_err)?);
+                }
+                Ok(live)
             }
 
             async fn close(&self) {

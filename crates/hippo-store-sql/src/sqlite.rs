@@ -65,7 +65,7 @@ impl SqliteStore {
         Ok(Self { writer, reader })
     }
 
-    fn reader(&self) -> &SqlitePool {
+    pub(crate) fn reader(&self) -> &SqlitePool {
         &self.reader
     }
 

@@ -23,8 +23,8 @@ use hippo_core::{
     AttachmentId, ConversationId, MessageId, NewAuditEvent, Session, SessionId, Timestamp, UserId,
 };
 pub use records::{
-    AlertRow, AttachmentRow, AuditFilter, AuditRecord, BreakGlassRow, CheckpointRow,
-    ConversationPolicy, ConversationRow, DataKeyRow, KeyEndorsementRow, MarkKind,
+    AlertRow, AttachmentRow, AuditFilter, AuditRecord, BackupKeyFileRow, BreakGlassRow,
+    CheckpointRow, ConversationPolicy, ConversationRow, DataKeyRow, KeyEndorsementRow, MarkKind,
     MessageAttachmentRow, MessageRow, PurgeResult, ReceiptRow, UserRow, WhatsappDelivery,
 };
 
@@ -160,10 +160,31 @@ pub trait Store: ChannelStore + Send + Sync + 'static {
     /// Records activity on a session (the idle timer). Only moves forward.
     async fn touch_session(&self, id: &SessionId, at: Timestamp) -> Result<()>;
 
-    /// Writes a consistent copy of the whole database to `path` (a new
-    /// file) while writers continue. SQLite only; PostgreSQL is backed up
-    /// with its own tools.
-    async fn snapshot_to(&self, path: &std::path::Path) -> Result<()>;
+    /// Writes a consistent copy of hippo's data into the directory `dir`
+    /// while writers continue (SQLite: `hippo.db`, an online copy;
+    /// PostgreSQL: one binary `COPY` file per table from one repeatable-read
+    /// snapshot), with every data key's wrapped bytes left out. Returns the
+    /// data keys as that copy saw them: a backup keeps them apart from the
+    /// data, so that erasure can reach it.
+    async fn export_to(&self, dir: &std::path::Path) -> Result<Vec<DataKeyRow>>;
+
+    /// PostgreSQL: replaces everything in this database with an export of
+    /// the same schema version, in one transaction. SQLite is restored by
+    /// placing the exported file, and refuses this.
+    async fn import_from(&self, dir: &std::path::Path) -> Result<()>;
+
+    /// Empties every table (a restore that fails after its import leaves
+    /// the database as it found it: without data).
+    async fn wipe(&self) -> Result<()>;
+
+    /// Whether the database holds any users or conversations.
+    async fn holds_data(&self) -> Result<bool>;
+
+    /// Key files of backups that erasure must reach.
+    async fn list_backup_key_files(&self) -> Result<Vec<BackupKeyFileRow>>;
+
+    /// Of `ids`, the data keys that exist and have not been destroyed.
+    async fn live_data_key_ids(&self, ids: &[String]) -> Result<Vec<String>>;
 
     /// Closes connections.
     async fn close(&self);
@@ -236,6 +257,18 @@ pub trait WriteTx: ChannelWriteTx + Send {
         reason_enc: &[u8],
         at: Timestamp,
     ) -> Result<PurgeResult>;
+    /// Records where a backup's key file was written.
+    async fn insert_backup_key_file(&mut self, row: &BackupKeyFileRow) -> Result<()>;
+    async fn delete_backup_key_file(&mut self, path: &str) -> Result<()>;
+    /// After a restore: puts the wrapped bytes of `keys` back; every data
+    /// key still left blank by the export (destroyed since the backup) is
+    /// marked destroyed, and its id returned.
+    async fn restore_data_keys(&mut self, keys: &[DataKeyRow]) -> Result<Vec<String>>;
+    /// Conversations not yet erased whose data key is one of `ids`.
+    async fn conversations_with_keys(&mut self, ids: &[String]) -> Result<Vec<ConversationId>>;
+    /// Removes the files whose data key is one of `ids` (their links to
+    /// messages, rows and keys); returns them (blobs are the caller's).
+    async fn remove_attachments_with_keys(&mut self, ids: &[String]) -> Result<Vec<AttachmentId>>;
     /// Deletes attachments uploaded before `before` that no message shares
     /// (never sent, or their message recalled or purged), with their data
     /// keys; returns their ids (blobs are the caller's).

@@ -227,6 +227,14 @@ pub struct ConversationPolicy {
     pub erased_at: Option<Timestamp>,
 }
 
+/// Where a backup's key file was written (erasure rewrites it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupKeyFileRow {
+    pub path: String,
+    pub backup_id: String,
+    pub created_at: Timestamp,
+}
+
 /// What a purge removed from one conversation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PurgeResult {

@@ -1,15 +1,17 @@
 //! Backups: `hippo backup create|verify|restore`.
 //!
-//! A backup is one file: a consistent snapshot of the SQLite database
-//! (`VACUUM INTO`, taken while the server keeps writing) and every blob,
-//! encrypted and integrity-protected:
+//! A backup is one file: a consistent export of the database taken while
+//! the server keeps writing (SQLite: an online copy; PostgreSQL: a binary
+//! `COPY` of every table from one snapshot) and every blob, compressed
+//! (zstd), encrypted and integrity-protected:
 //!
 //! ```text
-//! "HIPPOBK1" | u32 header length | header JSON (backup id, time, key-check
-//!   value of the master key, the backup's own data key wrapped by it)
+//! "HIPPOBK2" | u32 header length | header JSON (backup id, time, backend,
+//!   key-check value of the master key, the backup's own data key wrapped
+//!   by it)
 //! frames: kind u8 | u32 length | payload
 //!   1 section start  (sealed JSON {name, size})
-//!   2 section chunk  (sealed, up to 1 MiB of plaintext)
+//!   2 section chunk  (sealed: 0 + up to 1 MiB, or 1 + its zstd compression)
 //!   3 manifest       (sealed JSON {sections: [{name, size, sha256}], frames})
 //!   4 signature      (Ed25519 by the audit signing key over the SHA-256 of
 //!                     every byte before it; JSON {key_id, signature})
@@ -18,18 +20,24 @@
 //! Every sealed payload's AAD names the backup and the frame's index and
 //! kind, so frames cannot be reordered, dropped or moved between backups;
 //! the manifest counts them and hashes each section; the signature covers
-//! the whole file. Keys are not in the backup: restoring needs the master
-//! key (and the audit signing key) of the source.
+//! the whole file.
+//!
+//! The data keys are not in the backup: the export leaves their wrapped
+//! bytes out and they go to the key file beside it
+//! ([`hippo_service::backup_keys`]), which erasure rewrites. Restoring
+//! needs the backup, its key file, the master key and the audit signing
+//! key of the source.
 
 use anyhow::{Context, Result, anyhow, bail};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hippo_crypto::{Aad, AuditSigningKey, DataKey, MasterKey, Sha256};
+use hippo_service::backup_keys::KeyFile;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 8] = b"HIPPOBK1";
+const MAGIC: &[u8; 8] = b"HIPPOBK2";
 const CHUNK: usize = 1 << 20;
 const MAX_FRAME: usize = CHUNK + 1024;
 const SECTION: u8 = 1;
@@ -41,9 +49,8 @@ const SIGNATURE: u8 = 4;
 struct Header {
     backup_id: String,
     created_at: String,
-    master_key_check: String,
-    /// The backup's data key, wrapped by the master key (base64).
-    wrapped_key: String,
+    /// `sqlite` or `postgres`: which kind of database the export restores into.
+    backend: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, Clone, PartialEq, Eq)]
@@ -127,34 +134,68 @@ fn blob_files(blobs: &Path) -> Result<Vec<(String, PathBuf)>> {
     Ok(out)
 }
 
-fn progress(done: u64, total: u64) {
+/// A progress bar on a terminal; nothing otherwise.
+fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
-    if std::io::stderr().is_terminal() && total > 0 {
-        eprint!(
-            "\rbackup: {:>3}% ({done} of {total} bytes)",
-            done * 100 / total
-        );
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
     }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_owned());
+    bar
 }
 
-/// Writes a backup of the open app to `out` (a new file, mode 0600).
+/// Files of the database export, as sections `db/<name>`.
+fn export_files(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).context("cannot list the export")? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| anyhow!("odd export file {}", path.display()))?
+            .to_owned();
+        out.push((format!("db/{name}"), path));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// What `create` wrote.
+pub struct Created {
+    pub backup_id: String,
+    pub bytes: u64,
+    pub keys: usize,
+}
+
+/// Writes a backup of the open app to `out` (a new file, mode 0600) and
+/// its data keys to `keys_out`, and records the key file so that erasure
+/// reaches it.
 pub async fn create(
     app: &crate::app::App,
     data_dir: &Path,
     master: &MasterKey,
     signer: &AuditSigningKey,
     out: &Path,
-) -> Result<u64> {
+    keys_out: &Path,
+) -> Result<Created> {
     let scratch = tempfile::Builder::new()
         .prefix(".backup-")
         .tempdir_in(data_dir)
         .context("cannot create a scratch directory in the data dir")?;
-    let snapshot = scratch.path().join("hippo.db");
-    app.store
-        .snapshot_to(&snapshot)
+    let export = scratch.path().join("db");
+    std::fs::create_dir(&export).context("cannot create the export directory")?;
+    let data_keys = app
+        .store
+        .export_to(&export)
         .await
-        .map_err(|e| anyhow!("{e}"))?;
-    let mut sections = vec![("db".to_owned(), snapshot.clone())];
+        .map_err(|e| anyhow!("cannot export the database: {e}"))?;
+    let mut sections = export_files(&export)?;
     sections.extend(blob_files(&data_dir.join("blobs"))?);
     let total: u64 = sections
         .iter()
@@ -162,16 +203,13 @@ pub async fn create(
         .sum();
 
     let backup_id = hippo_core::SessionId::generate().to_string();
+    let created_at = hippo_core::Clock::now(&hippo_core::SystemClock).to_rfc3339();
     let key = DataKey::generate().map_err(|_| anyhow!("cannot generate a key"))?;
+    let key_file = KeyFile::new(&backup_id, &created_at, &key, master, data_keys)?;
     let header = Header {
-        wrapped_key: STANDARD.encode(
-            master
-                .wrap(&format!("backup/{backup_id}"), &key)
-                .map_err(|_| anyhow!("cannot wrap the backup key"))?,
-        ),
         backup_id: backup_id.clone(),
-        created_at: hippo_core::Clock::now(&hippo_core::SystemClock).to_rfc3339(),
-        master_key_check: master.check_value(),
+        created_at: created_at.clone(),
+        backend: app.store.backend().to_owned(),
     };
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -187,9 +225,10 @@ pub async fn create(
         out: std::io::BufWriter::new(file),
         digest: Sha256::default(),
         key,
-        backup_id,
+        backup_id: backup_id.clone(),
         frames: 0,
     };
+    let bar = progress_bar(total, "backup");
     let result: Result<u64> = (|| {
         let header_json = serde_json::to_vec(&header)?;
         w.raw(MAGIC)?;
@@ -211,15 +250,20 @@ pub async fn create(
             )?;
             let mut digest = Sha256::default();
             let mut buf = vec![0u8; CHUNK];
+            let mut n_total = 0u64;
             loop {
                 let n = read_full(&mut f, &mut buf)?;
                 if n == 0 {
                     break;
                 }
                 digest.update(&buf[..n]);
-                w.frame(DATA, &buf[..n])?;
+                w.frame(DATA, &pack(&buf[..n])?)?;
                 done += n as u64;
-                progress(done, total);
+                n_total += n as u64;
+                bar.set_position(done);
+            }
+            if n_total != size {
+                bail!("{} changed while it was being backed up", path.display());
             }
             infos.push(SectionInfo {
                 name: name.clone(),
@@ -246,15 +290,51 @@ pub async fn create(
         w.out.write_all(&sig)?;
         w.out.flush()?;
         w.out.get_ref().sync_all()?;
+        key_file.write(keys_out, master)?;
         Ok(done)
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(out);
+    bar.finish_and_clear();
+    let bytes = match result {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let _ = std::fs::remove_file(out);
+            let _ = std::fs::remove_file(keys_out);
+            return Err(e);
+        }
+    };
+    app.hippo
+        .register_backup_key_file(keys_out, &backup_id)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok(Created {
+        backup_id,
+        bytes,
+        keys: key_file.keys.len(),
+    })
+}
+
+/// A chunk as stored: `0` + the bytes, or `1` + their zstd compression
+/// when that is smaller (blobs are ciphertext and do not compress).
+fn pack(chunk: &[u8]) -> Result<Vec<u8>> {
+    let compressed = zstd::bulk::compress(chunk, 3).context("compression failed")?;
+    let mut out = Vec::with_capacity(1 + compressed.len().min(chunk.len()));
+    if compressed.len() < chunk.len() {
+        out.push(1);
+        out.extend_from_slice(&compressed);
+    } else {
+        out.push(0);
+        out.extend_from_slice(chunk);
     }
-    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        eprintln!();
+    Ok(out)
+}
+
+/// The inverse of [`pack`]; never more than one chunk of output.
+fn unpack(stored: &[u8]) -> Option<Vec<u8>> {
+    match stored.split_first()? {
+        (0, rest) if rest.len() <= CHUNK => Some(rest.to_vec()),
+        (1, rest) => zstd::bulk::decompress(rest, CHUNK).ok(),
+        _ => None,
     }
-    result
 }
 
 fn read_full(r: &mut impl Read, buf: &mut [u8]) -> Result<usize> {
@@ -271,6 +351,8 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> Result<usize> {
 
 /// What a backup holds, as verify and restore see it.
 pub struct Contents {
+    pub backup_id: String,
+    pub backend: String,
     pub sections: usize,
     pub bytes: u64,
     pub created_at: String,
@@ -281,6 +363,7 @@ pub struct Contents {
 /// verify discards it). Any damage is an error.
 pub fn read(
     path: &Path,
+    keys: &KeyFile,
     master: &MasterKey,
     signer: &AuditSigningKey,
     mut sink: impl FnMut(&SectionEvent<'_>) -> Result<()>,
@@ -314,20 +397,13 @@ pub fn read(
     }
     let header: Header = serde_json::from_slice(&take(&mut f, len as usize, Some(&mut digest))?)
         .map_err(|_| bad("header"))?;
-    if !hippo_crypto::constant_time_eq(
-        header.master_key_check.as_bytes(),
-        master.check_value().as_bytes(),
-    ) {
+    if header.backup_id != keys.backup_id {
         bail!(
-            "this backup was made with a different master key; give the source's key with --master-key-file"
+            "the key file beside {} belongs to another backup",
+            path.display()
         );
     }
-    let wrapped = STANDARD
-        .decode(&header.wrapped_key)
-        .map_err(|_| bad("header"))?;
-    let key = master
-        .unwrap_key(&format!("backup/{}", header.backup_id), &wrapped)
-        .map_err(|_| bad("the backup key does not unwrap"))?;
+    let key = keys.backup_key(master)?;
 
     let mut index = 0u64;
     let mut current: Option<(SectionInfo, Sha256, u64)> = None;
@@ -360,6 +436,8 @@ pub fn read(
                 return Err(bad("bytes after the signature"));
             }
             return Ok(Contents {
+                backup_id: header.backup_id,
+                backend: header.backend,
                 sections: seen.len(),
                 bytes,
                 created_at: header.created_at,
@@ -387,6 +465,7 @@ pub fn read(
                 let Some((_, d, n)) = current.as_mut() else {
                     return Err(bad("data outside a section"));
                 };
+                let plain = unpack(&plain).ok_or_else(|| bad("a chunk does not decompress"))?;
                 d.update(&plain);
                 *n += plain.len() as u64;
                 bytes += plain.len() as u64;
@@ -469,17 +548,23 @@ async fn scheduled_once(
     // Written under another name, renamed when complete: a half-written
     // backup never looks like one.
     let partial = dir.join(format!("hippo-{now:013}.backup.partial"));
-    let bytes = create(app, data_dir, &master, &signer, &partial).await?;
+    // Keys destroyed since the last run leave the older key files first.
+    app.hippo
+        .shred_backup_keys()
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let keys_out = hippo_service::backup_keys::path_for(&out);
+    let created = create(app, data_dir, &master, &signer, &partial, &keys_out).await?;
     std::fs::rename(&partial, &out).with_context(|| format!("cannot name {}", out.display()))?;
     app.hippo
         .record_cli_action(
             hippo_core::AuditAction::BackupCreate,
             hippo_core::Outcome::Success,
-            serde_json::json!({ "bytes": bytes, "scheduled": true }),
+            serde_json::json!({ "bytes": created.bytes, "backup_id": created.backup_id, "scheduled": true }),
         )
         .await
         .map_err(|e| anyhow!("{e}"))?;
-    tracing::info!(file = %out.display(), bytes, "scheduled backup written");
+    tracing::info!(file = %out.display(), bytes = created.bytes, "scheduled backup written");
     // Disposal of old backups by policy.
     let mut backups: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -493,6 +578,15 @@ async fn scheduled_once(
     let excess = backups.len().saturating_sub(keep as usize);
     for old in backups.into_iter().take(excess) {
         std::fs::remove_file(&old).with_context(|| format!("cannot remove {}", old.display()))?;
+        let keys = hippo_service::backup_keys::path_for(&old);
+        if keys.exists() {
+            std::fs::remove_file(&keys)
+                .with_context(|| format!("cannot remove {}", keys.display()))?;
+        }
+        app.hippo
+            .forget_backup_key_file(&keys)
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
         tracing::info!(file = %old.display(), "old backup removed (backup_keep)");
     }
     Ok(())

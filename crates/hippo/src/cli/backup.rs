@@ -7,6 +7,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Subcommand;
 use hippo_core::{AuditAction, Outcome};
 use hippo_crypto::{AuditSigningKey, MasterKey};
+use hippo_service::backup_keys::{self, KeyFile};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -19,8 +20,10 @@ pub enum BackupCommand {
     },
     /// Check a backup end to end without restoring it (exit 1 if damaged).
     Verify { file: PathBuf },
-    /// Restore into an empty data dir (`--data-dir`); put the source's
-    /// master key and audit signing key there first (or name them with
+    /// Restore into an empty data dir (`--data-dir`), or with
+    /// `HIPPO_DATABASE_URL` into an empty PostgreSQL database; the key
+    /// file `<FILE>.keys` must be beside it. Put the source's master key
+    /// and audit signing key in the data dir first (or name them with
     /// `--master-key-file` / `--audit-signing-key-file`).
     Restore { file: PathBuf },
 }
@@ -42,26 +45,60 @@ pub async fn run(config: Config, cmd: BackupCommand) -> Result<()> {
 async fn create(config: &Config, out: &Path) -> Result<()> {
     let app = crate::app::open(config).await?;
     let (master, signer) = keys(config)?;
-    let bytes = backup::create(&app, &config.data_dir, &master, &signer, out).await?;
+    app.hippo
+        .shred_backup_keys()
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let keys_out = backup_keys::path_for(out);
+    if keys_out.exists() {
+        bail!("{} already exists", keys_out.display());
+    }
+    let created = backup::create(&app, &config.data_dir, &master, &signer, out, &keys_out).await?;
     app.hippo
         .record_cli_action(
             AuditAction::BackupCreate,
             Outcome::Success,
-            serde_json::json!({ "bytes": bytes }),
+            serde_json::json!({ "bytes": created.bytes, "backup_id": created.backup_id }),
         )
         .await
         .map_err(|e| anyhow!("{e}"))?;
     app.store.close().await;
     println!(
-        "backup written to {} ({bytes} bytes of data)",
-        out.display()
+        "backup written to {} ({} bytes of data); its {} data keys to {} (keep both; restoring needs both)",
+        out.display(),
+        created.bytes,
+        created.keys,
+        keys_out.display()
     );
     Ok(())
 }
 
+/// Checks the backup and its key file; the key file's contents.
+fn check(
+    file: &Path,
+    master: &MasterKey,
+    signer: &AuditSigningKey,
+) -> Result<(backup::Contents, KeyFile)> {
+    let keys = read_key_file(file, master)?;
+    let contents = backup::read(file, &keys, master, signer, |_| Ok(()))?;
+    Ok((contents, keys))
+}
+
+/// The key file beside a backup.
+fn read_key_file(file: &Path, master: &MasterKey) -> Result<KeyFile> {
+    let keys_path = backup_keys::path_for(file);
+    if !keys_path.exists() {
+        bail!(
+            "the key file of this backup, {}, is missing: a backup cannot be read without it",
+            keys_path.display()
+        );
+    }
+    Ok(KeyFile::read(&keys_path, master)?)
+}
+
 async fn verify(config: &Config, file: &Path) -> Result<()> {
     let (master, signer) = keys(config)?;
-    let result = backup::read(file, &master, &signer, |_| Ok(()));
+    let result = check(file, &master, &signer);
     // Recorded where there is a hippo to record it in.
     if config.database_url.is_some() || config.data_dir.join("hippo.db").exists() {
         let app = crate::app::open(config).await?;
@@ -76,56 +113,57 @@ async fn verify(config: &Config, file: &Path) -> Result<()> {
             .map_err(|e| anyhow!("{e}"))?;
         app.store.close().await;
     }
-    let contents = result?;
+    let (contents, keys) = result?;
     println!(
-        "backup intact: {} sections, {} bytes, taken {}",
-        contents.sections, contents.bytes, contents.created_at
+        "backup intact: {} sections, {} bytes, taken {} from {}; key file intact: {} data keys, {} destroyed since",
+        contents.sections,
+        contents.bytes,
+        contents.created_at,
+        contents.backend,
+        keys.keys.len(),
+        keys.shredded.len()
     );
     Ok(())
 }
 
-async fn restore(config: &Config, file: &Path) -> Result<()> {
-    if config.database_url.is_some() {
-        bail!(
-            "hippo backup restore restores SQLite data dirs; restore PostgreSQL with its own tools"
-        );
-    }
-    let dir = &config.data_dir;
-    crate::app::prepare_data_dir(dir)?;
-    if dir.join("hippo.db").exists()
-        || std::fs::read_dir(dir.join("blobs")).is_ok_and(|mut d| d.next().is_some())
-    {
-        bail!(
-            "{} already holds data; restore into an empty data dir",
-            dir.display()
-        );
-    }
-    let (master, signer) = keys(config)?;
-    let staging = tempfile::Builder::new()
-        .prefix(".restore-")
-        .tempdir_in(dir)
-        .context("cannot create a staging directory")?;
+/// Writes a backup's sections into `staging` (`db/…` and `blobs/…`),
+/// checking everything; nothing outside `staging` is touched.
+fn unpack_into(
+    file: &Path,
+    keys: &KeyFile,
+    master: &MasterKey,
+    signer: &AuditSigningKey,
+    staging: &Path,
+) -> Result<backup::Contents> {
+    std::fs::create_dir_all(staging.join("db"))?;
     let mut current: Option<std::io::BufWriter<std::fs::File>> = None;
-    let contents = backup::read(file, &master, &signer, |event| {
+    let contents = backup::read(file, keys, master, signer, |event| {
         match event {
             SectionEvent::Start(name) => {
                 if let Some(mut f) = current.take() {
                     f.flush()?;
                     f.get_ref().sync_all()?;
                 }
-                let path = match *name {
-                    "db" => staging.path().join("hippo.db"),
-                    other => {
-                        let blob = other
-                            .strip_prefix("blob/")
-                            .filter(|b| {
-                                b.len() > 2 && b.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-')
-                            })
-                            .ok_or_else(|| anyhow!("unexpected section {other:?}"))?;
-                        let shard = staging.path().join("blobs").join(&blob[blob.len() - 2..]);
-                        std::fs::create_dir_all(&shard)?;
-                        shard.join(blob)
+                let path = if let Some(db) = name.strip_prefix("db/") {
+                    if db.is_empty()
+                        || !db
+                            .bytes()
+                            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
+                        || db.starts_with('.')
+                    {
+                        bail!("unexpected section {name:?}");
                     }
+                    staging.join("db").join(db)
+                } else {
+                    let blob = name
+                        .strip_prefix("blob/")
+                        .filter(|b| {
+                            b.len() > 2 && b.bytes().all(|c| c.is_ascii_hexdigit() || c == b'-')
+                        })
+                        .ok_or_else(|| anyhow!("unexpected section {name:?}"))?;
+                    let shard = staging.join("blobs").join(&blob[blob.len() - 2..]);
+                    std::fs::create_dir_all(&shard)?;
+                    shard.join(blob)
                 };
                 current = Some(std::io::BufWriter::new(std::fs::File::create(path)?));
             }
@@ -142,44 +180,206 @@ async fn restore(config: &Config, file: &Path) -> Result<()> {
         f.flush()?;
         f.get_ref().sync_all()?;
     }
-    // Everything checked: move into place.
-    std::fs::rename(staging.path().join("hippo.db"), dir.join("hippo.db"))
-        .context("cannot move the restored database into place")?;
-    if staging.path().join("blobs").exists() {
-        let _ = std::fs::remove_dir_all(dir.join("blobs"));
-        std::fs::rename(staging.path().join("blobs"), dir.join("blobs"))
-            .context("cannot move the restored files into place")?;
-    }
-    drop(staging);
+    Ok(contents)
+}
+
+/// What the restored hippo needs after its data is in place: the data
+/// keys back, erasures made since the backup applied, the trail verified
+/// and the restore recorded.
+async fn finish_restore(
+    config: &Config,
+    store: &dyn hippo_store::Store,
+    master: &MasterKey,
+    keys: &KeyFile,
+    contents: &backup::Contents,
+) -> Result<(hippo_service::audit::VerifyReport, usize, usize)> {
+    let mut tx = store.begin_write().await.map_err(|e| anyhow!("{e}"))?;
+    let destroyed = tx
+        .restore_data_keys(&keys.keys)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    // The key file's keys are wrapped by the master key it opened with
+    // (rewrapped by any rotation since the backup).
+    tx.put_meta("master_key_check", &master.check_value())
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    tx.commit().await.map_err(|e| anyhow!("{e}"))?;
     let app = crate::app::open(config).await?;
-    let report = app
-        .hippo
-        .verify_audit(hippo_service::audit::Examiner::Cli)
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
-    app.hippo
-        .record_cli_action(
-            AuditAction::BackupRestore,
-            Outcome::Success,
-            serde_json::json!({ "bytes": contents.bytes, "taken": contents.created_at }),
-        )
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
+    let result = async {
+        let (conversations, files) = app
+            .hippo
+            .apply_erasures_after_restore(&destroyed)
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        let report = app
+            .hippo
+            .verify_audit(hippo_service::audit::Examiner::Cli)
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        if !report.ok {
+            bail!(
+                "the restored audit trail does not verify at record {}: {}",
+                report.first_bad_seq.unwrap_or_default(),
+                report.reason.clone().unwrap_or_default()
+            );
+        }
+        app.hippo
+            .record_cli_action(
+                AuditAction::BackupRestore,
+                Outcome::Success,
+                serde_json::json!({
+                    "bytes": contents.bytes,
+                    "taken": contents.created_at,
+                    "backup_id": contents.backup_id,
+                    "erased_since": conversations,
+                }),
+            )
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        Ok((report, conversations, files))
+    }
+    .await;
     app.store.close().await;
-    if !report.ok {
+    result
+}
+
+async fn restore(config: &Config, file: &Path) -> Result<()> {
+    if config
+        .database_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("sqlite:"))
+    {
+        bail!("restore SQLite into a data dir (--data-dir) without HIPPO_DATABASE_URL");
+    }
+    let dir = &config.data_dir;
+    crate::app::prepare_data_dir(dir)?;
+    let on_postgres = config.database_url.is_some();
+    if (!on_postgres && dir.join("hippo.db").exists())
+        || std::fs::read_dir(dir.join("blobs")).is_ok_and(|mut d| d.next().is_some())
+    {
         bail!(
-            "restored, but the audit trail does not verify at record {}: {}",
-            report.first_bad_seq.unwrap_or_default(),
-            report.reason.unwrap_or_default()
+            "{} already holds data; restore into an empty data dir",
+            dir.display()
         );
     }
+    let (master, signer) = keys(config)?;
+    let keys = read_key_file(file, &master)?;
+    let staging = tempfile::Builder::new()
+        .prefix(".restore-")
+        .tempdir_in(dir)
+        .context("cannot create a staging directory")?;
+    let contents = unpack_into(file, &keys, &master, &signer, staging.path())?;
+    let (report, erased, files) = if on_postgres {
+        if contents.backend != "postgres" {
+            bail!(
+                "this backup was taken from SQLite; restore it into a data dir without HIPPO_DATABASE_URL"
+            );
+        }
+        restore_postgres(config, &master, staging.path(), &keys, &contents).await?
+    } else {
+        if contents.backend != "sqlite" {
+            bail!(
+                "this backup was taken from PostgreSQL; restore it with HIPPO_DATABASE_URL naming an empty database"
+            );
+        }
+        restore_sqlite(config, &master, staging.path(), &keys, &contents).await?
+    };
+    drop(staging);
     println!(
-        "restored {} sections ({} bytes) taken {} into {}; audit trail intact ({} records)",
+        "restored {} sections ({} bytes) taken {} into {}; {} conversations erased since the backup stay erased ({} files); audit trail intact ({} records)",
         contents.sections,
         contents.bytes,
         contents.created_at,
-        dir.display(),
+        if on_postgres {
+            "the database".to_owned()
+        } else {
+            dir.display().to_string()
+        },
+        erased,
+        files,
         report.checked
     );
     Ok(())
+}
+
+/// SQLite: everything happens in the staging directory, which becomes
+/// the data dir's database and files only when all of it succeeded.
+async fn restore_sqlite(
+    config: &Config,
+    master: &MasterKey,
+    staging: &Path,
+    keys: &KeyFile,
+    contents: &backup::Contents,
+) -> Result<(hippo_service::audit::VerifyReport, usize, usize)> {
+    let dir = &config.data_dir;
+    let db = staging.join("hippo.db");
+    std::fs::rename(staging.join("db").join("hippo.db"), &db)
+        .context("the backup holds no SQLite database")?;
+    let staged = Config {
+        data_dir: staging.to_path_buf(),
+        ..config.clone()
+    };
+    let store = hippo_store_sql::open(None, staging)
+        .await
+        .context("cannot open the restored database")?;
+    let result = finish_restore(&staged, store.as_ref(), master, keys, contents).await;
+    store.close().await;
+    let result = result?;
+    // Everything checked: move into place.
+    for suffix in ["", "-wal", "-shm"] {
+        let from = staging.join(format!("hippo.db{suffix}"));
+        if from.exists() {
+            std::fs::rename(&from, dir.join(format!("hippo.db{suffix}")))
+                .context("cannot move the restored database into place")?;
+        }
+    }
+    if staging.join("blobs").exists() {
+        let _ = std::fs::remove_dir_all(dir.join("blobs"));
+        std::fs::rename(staging.join("blobs"), dir.join("blobs"))
+            .context("cannot move the restored files into place")?;
+    }
+    Ok(result)
+}
+
+/// PostgreSQL: the import replaces every table in one transaction; if
+/// anything after it fails, the database is emptied again.
+async fn restore_postgres(
+    config: &Config,
+    master: &MasterKey,
+    staging: &Path,
+    keys: &KeyFile,
+    contents: &backup::Contents,
+) -> Result<(hippo_service::audit::VerifyReport, usize, usize)> {
+    let dir = &config.data_dir;
+    let store = hippo_store_sql::open(config.database_url.as_deref().map(String::as_str), dir)
+        .await
+        .context("cannot open the database")?;
+    if store.holds_data().await.map_err(|e| anyhow!("{e}"))? {
+        store.close().await;
+        bail!("the database already holds data; restore into an empty database");
+    }
+    store
+        .import_from(&staging.join("db"))
+        .await
+        .map_err(|e| anyhow!("cannot import the backup: {e}"))?;
+    let moved_blobs = staging.join("blobs").exists();
+    let result = async {
+        if moved_blobs {
+            let _ = std::fs::remove_dir_all(dir.join("blobs"));
+            std::fs::rename(staging.join("blobs"), dir.join("blobs"))
+                .context("cannot move the restored files into place")?;
+        }
+        finish_restore(config, store.as_ref(), master, keys, contents).await
+    }
+    .await;
+    if result.is_err() {
+        if let Err(e) = store.wipe().await {
+            tracing::error!(error = %e, "cannot empty the database after a failed restore");
+        }
+        if moved_blobs {
+            let _ = std::fs::remove_dir_all(dir.join("blobs"));
+        }
+    }
+    store.close().await;
+    result
 }

@@ -8,6 +8,7 @@ use crate::settings::Config;
 use anyhow::{Context, Result, anyhow};
 use clap::Subcommand;
 use hippo_crypto::MasterKey;
+use hippo_service::backup_keys::KeyFile;
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
@@ -73,9 +74,11 @@ async fn rotate(config: &Config) -> Result<()> {
         std::fs::remove_file(&pending)
             .with_context(|| format!("cannot remove stale {}", pending.display()))?;
     }
+    let (old, _) = MasterKey::load_or_create(key_file, false)?;
     let new = MasterKey::generate().map_err(|_| anyhow!("cannot generate a key"))?;
     // The new key is on disk before the data depends on it.
     new.write_new(&pending)?;
+    let (new_copy, _) = MasterKey::load_or_create(&pending, false)?;
     let rewrapped = match app.hippo.rotate_master_key(new).await {
         Ok(n) => n,
         Err(e) => {
@@ -89,8 +92,33 @@ async fn rotate(config: &Config) -> Result<()> {
         .with_context(|| format!("cannot retire {}", key_file.display()))?;
     std::fs::rename(&pending, key_file)
         .with_context(|| format!("cannot install the new key at {}", key_file.display()))?;
+    // Backups' key files follow, so that they open with the new key.
+    let mut key_files = 0;
+    for row in app
+        .store
+        .list_backup_key_files()
+        .await
+        .map_err(|e| anyhow!("{e}"))?
+    {
+        let path = std::path::PathBuf::from(&row.path);
+        if !path.exists() {
+            continue;
+        }
+        let rewrapped = KeyFile::read(&path, &old)
+            .and_then(|mut f| f.rewrap(&old, &new_copy).map(|()| f))
+            .and_then(|f| f.write(&path, &new_copy));
+        match rewrapped {
+            Ok(()) => key_files += 1,
+            Err(e) => eprintln!(
+                "warning: backup key file {} not rewrapped ({e}); it still opens with the retired key",
+                path.display()
+            ),
+        }
+    }
     app.store.close().await;
-    println!("master key rotated: {rewrapped} data keys rewrapped");
+    println!(
+        "master key rotated: {rewrapped} data keys rewrapped; {key_files} backup key files rewrapped"
+    );
     println!("new key: {}", key_file.display());
     println!(
         "retired key: {} (destroy it once no backup or copy of the data made before now must be read)",

@@ -222,6 +222,23 @@ pub async fn run(config: Config) -> Result<()> {
             config.backup_keep,
         ))
     });
+    // Erasures whose key-file rewrite was cut off (a crash, a backup
+    // volume away) reach the backups now.
+    {
+        let hippo = app.hippo.clone();
+        tokio::spawn(async move {
+            match hippo.shred_backup_keys().await {
+                Ok(r) if r.keys > 0 || r.failed > 0 => tracing::info!(
+                    key_files = r.files,
+                    keys = r.keys,
+                    failed = r.failed,
+                    "destroyed keys removed from backup key files"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "cannot check backup key files"),
+            }
+        });
+    }
     // Disposal by policy.
     let retention = {
         let hippo = app.hippo.clone();

@@ -1,8 +1,9 @@
-//! Backups through the real CLI: taken during a burst of sends, verified
-//! (and any damage caught), restored into a new data dir that serves the
-//! same history.
+//! Backups through the real CLI, on SQLite and PostgreSQL: taken during a
+//! burst of sends, verified (and any damage caught), restored into a new
+//! data dir (or empty database) that serves the same history; erasure
+//! reaching into backups taken before it; key rotation after a backup.
 
-use crate::support::{TestServer, on_postgres, test_config};
+use crate::support::{TestServer, test_config};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
@@ -13,13 +14,6 @@ async fn a_backup_taken_during_a_burst_restores_everything_acknowledged_before_i
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("hippo.backup");
     let file_s = file.display().to_string();
-    if on_postgres() {
-        let out = s.run_cli(&["backup", "create", "--out", &file_s]).await;
-        assert!(!out.status.success());
-        assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
-        s.stop().await;
-        return;
-    }
     let (_, a, _) = s.signed_in("ana", "clinician").await;
     let (b_id, _, _) = s.signed_in("ben", "clinician").await;
     let (_, conv) = s
@@ -90,6 +84,11 @@ async fn a_backup_taken_during_a_burst_restores_everything_acknowledged_before_i
     let good = std::fs::read(&file).unwrap();
     let damaged = dir.path().join("damaged.backup");
     let damaged_s = damaged.display().to_string();
+    std::fs::copy(
+        dir.path().join("hippo.backup.keys"),
+        dir.path().join("damaged.backup.keys"),
+    )
+    .unwrap();
     for at in [
         0,
         9,
@@ -124,14 +123,17 @@ async fn a_backup_taken_during_a_burst_restores_everything_acknowledged_before_i
     for key in ["master.key", "audit-signing.key"] {
         std::fs::copy(s.config.data_dir.join(key), config.data_dir.join(key)).unwrap();
     }
-    let restore = |data_dir: &std::path::Path| {
+    let restore = |config: &hippo::settings::Config| {
         let mut c = crate::support::hippo_command();
         c.arg("--data-dir")
-            .arg(data_dir)
+            .arg(&config.data_dir)
             .args(["backup", "restore", &file_s]);
+        if let Some(url) = &config.database_url {
+            c.env("HIPPO_DATABASE_URL", url.as_str());
+        }
         c
     };
-    let mut cmd = restore(&config.data_dir);
+    let mut cmd = restore(&config);
     let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap();
@@ -142,12 +144,19 @@ async fn a_backup_taken_during_a_burst_restores_everything_acknowledged_before_i
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("audit trail intact"));
     // Not twice into the same place.
-    let mut cmd = restore(&config.data_dir);
+    let mut cmd = restore(&config);
     let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already holds data"));
+    // Without its key file a backup cannot be read.
+    std::fs::remove_file(&damaged).unwrap();
+    std::fs::copy(&file, &damaged).unwrap();
+    std::fs::remove_file(dir.path().join("damaged.backup.keys")).unwrap();
+    let out = s.run_cli(&["backup", "verify", &damaged_s]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("key file"));
 
     let restored = TestServer::start_on(target, config, s.clock.clone()).await;
     let (_, page) = restored
@@ -202,6 +211,194 @@ async fn a_backup_taken_during_a_burst_restores_everything_acknowledged_before_i
             .iter()
             .any(|r| r.action.as_str() == "backup.create")
     );
+    restored.stop().await;
+    s.stop().await;
+}
+
+/// Restores `file` into a new data dir (and, on PostgreSQL, a new empty
+/// schema) holding `master_key` and the source's audit signing key.
+async fn restore_elsewhere(
+    s: &TestServer,
+    file: &std::path::Path,
+    master_key: &std::path::Path,
+) -> (
+    tempfile::TempDir,
+    hippo::settings::Config,
+    std::process::Output,
+) {
+    let target = tempfile::tempdir().unwrap();
+    let config = test_config(target.path(), |_| {}).await;
+    std::fs::create_dir_all(&config.data_dir).unwrap();
+    std::fs::copy(master_key, config.data_dir.join("master.key")).unwrap();
+    std::fs::copy(
+        s.config.data_dir.join("audit-signing.key"),
+        config.data_dir.join("audit-signing.key"),
+    )
+    .unwrap();
+    let mut c = crate::support::hippo_command();
+    c.arg("--data-dir")
+        .arg(&config.data_dir)
+        .arg("backup")
+        .arg("restore")
+        .arg(file);
+    if let Some(url) = &config.database_url {
+        c.env("HIPPO_DATABASE_URL", url.as_str());
+    }
+    let out = tokio::task::spawn_blocking(move || c.output().unwrap())
+        .await
+        .unwrap();
+    (target, config, out)
+}
+
+#[tokio::test]
+async fn erasure_reaches_backups_taken_before_it_and_rotation_keeps_them_readable() {
+    let s = TestServer::start().await;
+    let (_, admin, _) = s.signed_in("root", "admin").await;
+    let (_, a, _) = s.signed_in("ana", "clinician").await;
+    let (b_id, b, _) = s.signed_in("ben", "clinician").await;
+    let mut convs = Vec::new();
+    for (title, body, file) in [
+        ("Keep", "keep me", "kept.txt"),
+        ("Gone", "erase me", "secret.txt"),
+    ] {
+        let (_, c) = s
+            .post(
+                "/api/v1/conversations",
+                Some(&a),
+                json!({ "kind": "group", "title": title, "member_ids": [b_id] }),
+            )
+            .await;
+        let c = c["id"].as_str().unwrap().to_owned();
+        let f = s
+            .upload_text(&a, file, &format!("contents of {file}"))
+            .await;
+        let (status, _) = s
+            .post(
+                &format!("/api/v1/conversations/{c}/messages"),
+                Some(&a),
+                json!({ "body": body, "attachment_ids": [f] }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        convs.push((c, f));
+    }
+    let [(keep, kept_file), (gone, gone_file)] = <[(String, String); 2]>::try_from(convs).unwrap();
+    let gone_key = s
+        .hippo
+        .store()
+        .get_conversation(&hippo_core::ConversationId::parse(&gone).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .data_key_id;
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("before.backup");
+    let out = s
+        .run_cli(&["backup", "create", "--out", &file.display().to_string()])
+        .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let keys_path = dir.path().join("before.backup.keys");
+    let master = hippo_crypto::MasterKey::load_or_create(&s.config.master_key_file, false)
+        .unwrap()
+        .0;
+    let before = hippo_service::backup_keys::KeyFile::read(&keys_path, &master).unwrap();
+    assert!(before.keys.iter().any(|k| k.id == gone_key));
+    // The backup itself holds no data key: the export left them out.
+    let raw = std::fs::read(&file).unwrap();
+    for k in &before.keys {
+        assert!(
+            !raw.windows(k.wrapped.len())
+                .any(|w| w == k.wrapped.as_slice())
+        );
+    }
+
+    // Erased after the backup: its key leaves the backup's key file at once.
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/conversations/{gone}/erase"),
+            Some(&admin),
+            json!({ "reason": "Patient request 2026-77" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let after = hippo_service::backup_keys::KeyFile::read(&keys_path, &master).unwrap();
+    assert!(!after.keys.iter().any(|k| k.id == gone_key));
+    assert!(after.shredded.iter().any(|k| k.id == gone_key));
+    assert_eq!(after.keys.len() + after.shredded.len(), before.keys.len());
+    let out = s
+        .run_cli(&["backup", "verify", &file.display().to_string()])
+        .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("destroyed since"));
+
+    // The master key is rotated; the old backup's key file follows it.
+    let out = s.run_cli(&["keys", "rotate"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 backup key files rewrapped"));
+
+    // Restored with the new key: everything but the erased conversation.
+    let (target, config, out) = restore_elsewhere(&s, &file, &s.config.master_key_file).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 conversations erased since"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let restored = TestServer::start_on(target, config, s.clock.clone()).await;
+    let (_, page) = restored
+        .get(&format!("/api/v1/conversations/{keep}/messages"), &b)
+        .await;
+    assert_eq!(page["messages"][0]["body"], json!("keep me"));
+    let (status, text) = restored
+        .get_text(&format!("/api/v1/attachments/{kept_file}"), &b)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(text, "contents of kept.txt");
+    for token in [&a, &b] {
+        let (status, _) = restored
+            .get(&format!("/api/v1/conversations/{gone}/messages"), token)
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = restored
+            .get_text(&format!("/api/v1/attachments/{gone_file}"), token)
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+    let key = restored
+        .hippo
+        .store()
+        .get_data_key(&gone_key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(key.wrapped.is_empty());
+    assert_eq!(key.purpose, "destroyed");
+    let blobs = crate::support::files_under(&restored.config.data_dir.join("blobs"));
+    assert!(
+        blobs
+            .iter()
+            .all(|p| !p.to_string_lossy().contains(&gone_file))
+    );
+    assert!(restored.audit().await.iter().any(|r| {
+        r.action.as_str() == "conversation.erase" && r.detail.contains("\"after_restore\":true")
+    }));
     restored.stop().await;
     s.stop().await;
 }

@@ -260,6 +260,19 @@ impl TestServer {
         self.call(Method::GET, path, Some(token), None).await
     }
 
+    /// A GET whose answer is not JSON (a file's bytes, as text).
+    pub async fn get_text(&self, path: &str, token: &str) -> (StatusCode, String) {
+        let resp = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status();
+        (status, resp.text().await.expect("body"))
+    }
+
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
         self.call(Method::POST, path, token, Some(body)).await
     }
