@@ -73,7 +73,7 @@ fn parse_options() -> Result<Options> {
             "--members" => o.members = usize::try_from(n()?)?,
             "--conversations" => o.conversations = usize::try_from(n()?)?,
             "--rate" => o.rate = n()?,
-            "--seconds" => o.seconds = n()?.min(600),
+            "--seconds" => o.seconds = n()?.min(1800),
             "--workers" => o.workers = usize::try_from(n()?)?.max(1),
             "--idle-sockets" => o.idle_sockets = usize::try_from(n()?)?,
             "--keep-data" => o.keep_data = Some(PathBuf::from(value)),

@@ -269,6 +269,20 @@ async fn serve_prints_fingerprint_accepts_cli_changes_and_drains_on_sigterm() {
         kept = list();
     }
     assert_eq!(kept.len(), 2, "backup_keep: {kept:?}");
+    // Each backup has its key file; disposed backups take theirs along.
+    for b in &kept {
+        assert!(hippo_service::backup_keys::path_for(b).exists(), "{b:?}");
+    }
+    let oldest_keys = std::fs::read_dir(&backups)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".backup.keys"))
+        .filter(|p| {
+            let backup = p.with_extension("");
+            !backup.exists() && backup < kept[0]
+        })
+        .count();
+    assert_eq!(oldest_keys, 0, "key files of disposed backups remain");
     let out = hippo(&data)
         .args(["backup", "verify"])
         .arg(&kept[1])
