@@ -1,7 +1,8 @@
 //! What use cases announce after they commit. The HTTP layer installs an
 //! [`EventSink`] (the WebSocket hub) that turns events into frames for the
-//! recipients' live connections; the admin CLI installs none. In a cluster a
-//! relay sink will forward events to the other nodes.
+//! recipients' live connections; the admin CLI installs none. In a cluster
+//! a forwarder ([`crate::cluster`]) also sends every event to the other
+//! nodes, which hand it to their own sink with [`EventBus::deliver_local`].
 
 use hippo_core::{Conversation, ConversationId, Message, MessageId, SessionId, Timestamp, UserId};
 use std::sync::{Arc, OnceLock};
@@ -56,12 +57,14 @@ pub trait EventSink: Send + Sync + 'static {
 #[derive(Default)]
 pub struct EventBus {
     sink: OnceLock<Arc<dyn EventSink>>,
+    forwarder: OnceLock<Arc<dyn EventSink>>,
 }
 
 impl std::fmt::Debug for EventBus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventBus")
             .field("sink", &self.sink.get().is_some())
+            .field("forwarder", &self.forwarder.get().is_some())
             .finish()
     }
 }
@@ -76,9 +79,26 @@ impl EventBus {
         let _ = self.sink.set(sink);
     }
 
+    /// Installs the cluster forwarder; only the first call takes effect.
+    pub fn set_forwarder(&self, forwarder: Arc<dyn EventSink>) {
+        let _ = self.forwarder.set(forwarder);
+    }
+
+    /// Announces an event that happened on this node: to the local sink
+    /// and, in a cluster, to the other nodes.
     pub fn publish(&self, event: Event) {
         if let Some(sink) = self.sink.get() {
             sink.handle(&event);
+        }
+        if let Some(forwarder) = self.forwarder.get() {
+            forwarder.handle(&event);
+        }
+    }
+
+    /// Hands an event that happened on another node to the local sink only.
+    pub fn deliver_local(&self, event: &Event) {
+        if let Some(sink) = self.sink.get() {
+            sink.handle(event);
         }
     }
 }

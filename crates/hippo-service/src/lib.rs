@@ -14,6 +14,7 @@ pub mod audit_format;
 pub mod auth;
 pub mod backup_keys;
 pub mod break_glass;
+pub mod cluster;
 pub mod conversations;
 pub mod error;
 pub mod events;

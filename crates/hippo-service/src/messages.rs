@@ -85,7 +85,11 @@ impl Hippo {
         Ok(out)
     }
 
-    async fn one_message_view(&self, key: &DataKey, row: &MessageRow) -> Result<Message> {
+    pub(crate) async fn one_message_view(
+        &self,
+        key: &DataKey,
+        row: &MessageRow,
+    ) -> Result<Message> {
         self.messages_view(key, std::slice::from_ref(row))
             .await?
             .pop()

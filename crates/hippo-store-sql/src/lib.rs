@@ -11,6 +11,7 @@ mod channel_queries;
 mod export;
 mod group_commit;
 mod migrate;
+pub mod notify;
 pub mod postgres;
 mod queries;
 pub mod sqlite;

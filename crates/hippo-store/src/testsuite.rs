@@ -1001,7 +1001,7 @@ pub async fn exports_leave_data_keys_out_and_restores_put_them_back(store: Arc<d
     let mut tx = store.begin_write().await.unwrap();
     assert!(tx.restore_data_keys(&keys).await.unwrap().is_empty());
     assert!(
-        tx.conversations_with_keys(&[gone.id.clone()])
+        tx.conversations_with_keys(std::slice::from_ref(&gone.id))
             .await
             .unwrap()
             .is_empty()

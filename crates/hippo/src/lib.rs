@@ -5,5 +5,6 @@
 pub mod app;
 pub mod backup;
 pub mod cli;
+pub mod cluster;
 pub mod settings;
 pub mod syslog;

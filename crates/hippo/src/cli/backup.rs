@@ -333,12 +333,20 @@ async fn restore_sqlite(
                 .context("cannot move the restored database into place")?;
         }
     }
-    if staging.join("blobs").exists() {
-        let _ = std::fs::remove_dir_all(dir.join("blobs"));
-        std::fs::rename(staging.join("blobs"), dir.join("blobs"))
-            .context("cannot move the restored files into place")?;
-    }
+    move_blobs_into_place(staging, dir)?;
     Ok(result)
+}
+
+/// Moves the restored blobs (if the backup had any) into the data dir,
+/// whose blob directory is empty (checked before); true if it moved any.
+fn move_blobs_into_place(staging: &Path, dir: &Path) -> Result<bool> {
+    if !staging.join("blobs").exists() {
+        return Ok(false);
+    }
+    let _ = std::fs::remove_dir_all(dir.join("blobs"));
+    std::fs::rename(staging.join("blobs"), dir.join("blobs"))
+        .context("cannot move the restored files into place")?;
+    Ok(true)
 }
 
 /// PostgreSQL: the import replaces every table in one transaction; if
@@ -362,13 +370,8 @@ async fn restore_postgres(
         .import_from(&staging.join("db"))
         .await
         .map_err(|e| anyhow!("cannot import the backup: {e}"))?;
-    let moved_blobs = staging.join("blobs").exists();
     let result = async {
-        if moved_blobs {
-            let _ = std::fs::remove_dir_all(dir.join("blobs"));
-            std::fs::rename(staging.join("blobs"), dir.join("blobs"))
-                .context("cannot move the restored files into place")?;
-        }
+        move_blobs_into_place(staging, dir)?;
         finish_restore(config, store.as_ref(), master, keys, contents).await
     }
     .await;
@@ -376,9 +379,8 @@ async fn restore_postgres(
         if let Err(e) = store.wipe().await {
             tracing::error!(error = %e, "cannot empty the database after a failed restore");
         }
-        if moved_blobs {
-            let _ = std::fs::remove_dir_all(dir.join("blobs"));
-        }
+        // The blob directory was empty before the restore.
+        let _ = std::fs::remove_dir_all(dir.join("blobs"));
     }
     store.close().await;
     result

@@ -169,6 +169,11 @@ pub async fn run(config: Config) -> Result<()> {
         require_mfa = config.require_mfa,
         "hippo starting"
     );
+    let relay = crate::cluster::spawn_relay(
+        config.database_url.as_deref().map(String::as_str),
+        &app.hippo,
+    )
+    .await?;
     let router = hippo_http::router(
         app.hippo.clone(),
         HttpOptions {
@@ -282,6 +287,9 @@ pub async fn run(config: Config) -> Result<()> {
         }
     }
     sweeper.abort();
+    for task in relay.into_iter().flatten() {
+        task.abort();
+    }
     checkpointer.abort();
     retention.abort();
     if let Some(b) = backups {

@@ -15,6 +15,7 @@ mod auth;
 mod backup;
 mod break_glass;
 mod cli;
+mod cluster;
 mod completeness;
 mod crash;
 mod fhir;

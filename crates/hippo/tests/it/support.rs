@@ -124,6 +124,12 @@ impl TestServer {
             .expect("open app");
         let forwarder = hippo::cli::serve::spawn_alert_forwarder(&config, &app.hippo)
             .expect("syslog forwarder");
+        let relay = hippo::cluster::spawn_relay(
+            config.database_url.as_deref().map(String::as_str),
+            &app.hippo,
+        )
+        .await
+        .expect("cluster relay");
         let router = hippo_http::router(
             app.hippo.clone(),
             hippo_http::HttpOptions {
@@ -153,6 +159,9 @@ impl TestServer {
             let _ = stop_workers.send(true);
             for w in workers {
                 let _ = w.await;
+            }
+            for task in relay.into_iter().flatten() {
+                task.abort();
             }
         });
         let addr = addr_rx.await.expect("server address");

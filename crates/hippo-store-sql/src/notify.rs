@@ -1,0 +1,102 @@
+//! Cross-node notifications over PostgreSQL `LISTEN`/`NOTIFY`, for cluster
+//! mode: every node publishes what happened on it and hears what happened
+//! on the others. The channel is named after the schema, so several hippo
+//! deployments (or test schemas) on one database never hear each other.
+//! A notification is at most 8000 bytes and is not stored: callers keep
+//! payloads small and treat delivery as best effort (clients resynchronise
+//! by `seq`).
+
+use hippo_store::StoreError;
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
+use std::time::Duration;
+
+/// Largest payload PostgreSQL accepts in one notification (less a margin).
+pub const MAX_PAYLOAD: usize = 7900;
+
+/// Publishes and subscribes on this deployment's channel.
+pub struct PgNotifier {
+    pool: PgPool,
+    channel: String,
+}
+
+impl std::fmt::Debug for PgNotifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgNotifier")
+            .field("channel", &self.channel)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgNotifier {
+    /// Connects (a small pool of its own) and finds the channel name.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
+        let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
+            .fetch_one(&pool)
+            .await
+            .map_err(crate::map_err)?;
+        let mut channel = format!("hippo_events_{schema}");
+        channel.truncate(63);
+        Ok(Self { pool, channel })
+    }
+
+    /// Sends one notification (committed at once: autocommit).
+    pub async fn notify(&self, payload: &str) -> Result<(), StoreError> {
+        if payload.len() > MAX_PAYLOAD {
+            return Err(StoreError::Other("notification payload too large".into()));
+        }
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(&self.channel)
+            .bind(payload)
+            .execute(&self.pool)
+            .await
+            .map_err(crate::map_err)?;
+        Ok(())
+    }
+
+    /// Sends several notifications in one round trip.
+    pub async fn notify_many(&self, payloads: &[String]) -> Result<(), StoreError> {
+        if payloads.iter().any(|p| p.len() > MAX_PAYLOAD) {
+            return Err(StoreError::Other("notification payload too large".into()));
+        }
+        sqlx::query(
+            "SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n",
+        )
+        .bind(&self.channel)
+        .bind(payloads)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::map_err)?;
+        Ok(())
+    }
+
+    /// A listener on the channel. `PgListener` reconnects by itself after
+    /// a lost connection; what was sent meanwhile is not replayed.
+    pub async fn listen(&self) -> Result<Listener, StoreError> {
+        let mut listener = PgListener::connect_with(&self.pool)
+            .await
+            .map_err(crate::map_err)?;
+        listener
+            .listen(&self.channel)
+            .await
+            .map_err(crate::map_err)?;
+        Ok(Listener(listener))
+    }
+}
+
+/// Receives this deployment's notifications.
+pub struct Listener(PgListener);
+
+impl Listener {
+    /// The next payload; waits. An error means the connection is being
+    /// re-established: call again.
+    pub async fn recv(&mut self) -> Result<String, StoreError> {
+        let n = self.0.recv().await.map_err(crate::map_err)?;
+        Ok(n.payload().to_owned())
+    }
+}
