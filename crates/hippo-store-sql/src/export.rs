@@ -3,8 +3,8 @@
 //! wrapped bytes left out — a backup keeps the keys in a separate key file,
 //! so that erasing a conversation can reach into older backups.
 //!
-//! SQLite: `VACUUM INTO` a file, then the keys are read out of that copy,
-//! blanked and the copy vacuumed again (no old page survives). PostgreSQL:
+//! SQLite: `VACUUM INTO` a file, then the keys are read out of that copy
+//! and blanked with `secure_delete` on (the old bytes are zeroed). PostgreSQL:
 //! one binary `COPY` file per table, all from one `REPEATABLE READ`
 //! snapshot, and `schema_version`; an import replaces every table in one
 //! transaction, loading them in foreign-key order.
@@ -36,9 +36,11 @@ impl SqliteStore {
             .execute(self.reader())
             .await
             .map_err(crate::map_err)?;
+        // The copy's rollback journal stays in memory: no page holding a
+        // key is written anywhere while the keys are blanked.
         let opts = SqliteConnectOptions::new()
             .filename(&target)
-            .journal_mode(SqliteJournalMode::Delete)
+            .journal_mode(SqliteJournalMode::Memory)
             .foreign_keys(false);
         let mut conn = SqliteConnection::connect_with(&opts)
             .await
@@ -47,10 +49,12 @@ impl SqliteStore {
             .fetch_all(&mut conn)
             .await
             .map_err(crate::map_err)?;
+        // With secure_delete the space the old values held is zeroed, so
+        // no page of the copy keeps a wrapped key (the storage suite checks
+        // the file's bytes).
         for sql in [
             "PRAGMA secure_delete = ON",
             "UPDATE data_keys SET wrapped = x''",
-            "VACUUM",
         ] {
             sqlx::query(sql)
                 .execute(&mut conn)
