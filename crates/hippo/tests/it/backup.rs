@@ -349,6 +349,21 @@ async fn erasure_reaches_backups_taken_before_it_and_rotation_keeps_them_readabl
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 backup key files rewrapped"));
 
+    // A wrong master key opens neither the key file nor the backup.
+    let stranger = tempfile::tempdir().unwrap();
+    let wrong_key = stranger.path().join("wrong.key");
+    hippo_crypto::MasterKey::generate()
+        .unwrap()
+        .write_new(&wrong_key)
+        .unwrap();
+    let (_, _, out) = restore_elsewhere(&s, &file, &wrong_key).await;
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("different master key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // Restored with the new key: everything but the erased conversation.
     let (target, config, out) = restore_elsewhere(&s, &file, &s.config.master_key_file).await;
     assert!(
