@@ -172,18 +172,33 @@ fn encode(node: &str, event: &Event) -> Vec<String> {
         .collect()
 }
 
+/// What the binary's transport drains from the queue, in order.
+#[derive(Debug)]
+pub enum Outgoing {
+    /// A notification to send.
+    Note(String),
+    /// Completed once every note before it was sent.
+    Barrier(tokio::sync::oneshot::Sender<()>),
+}
+
 /// Sends every published event to the other nodes (through the queue the
 /// binary drains into its transport).
 struct Forwarder {
     node: String,
-    tx: mpsc::Sender<String>,
+    tx: mpsc::Sender<Outgoing>,
     dropped: AtomicU64,
 }
 
 impl EventSink for Forwarder {
+    fn flush(&self) -> Option<tokio::sync::oneshot::Receiver<()>> {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        self.tx.try_send(Outgoing::Barrier(done)).ok()?;
+        Some(wait)
+    }
+
     fn handle(&self, event: &Event) {
         for note in encode(&self.node, event) {
-            if self.tx.try_send(note).is_err() {
+            if self.tx.try_send(Outgoing::Note(note)).is_err() {
                 let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 if n.is_power_of_two() {
                     tracing::warn!(
@@ -212,7 +227,7 @@ fn users(r: Vec<String>) -> Vec<UserId> {
 impl Hippo {
     /// Turns cluster mode on for this node (`node` is its random id):
     /// returns the queue of notifications to send to the other nodes.
-    pub fn forward_events(&self, node: &str) -> mpsc::Receiver<String> {
+    pub fn forward_events(&self, node: &str) -> mpsc::Receiver<Outgoing> {
         let (tx, rx) = mpsc::channel(QUEUE);
         self.events().set_forwarder(Arc::new(Forwarder {
             node: node.to_owned(),

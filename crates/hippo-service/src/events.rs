@@ -51,6 +51,12 @@ pub enum Event {
 /// Receives every published event, synchronously; must not block.
 pub trait EventSink: Send + Sync + 'static {
     fn handle(&self, event: &Event);
+
+    /// For a sink that sends events on (the cluster forwarder): completes
+    /// once everything handled before it has left this node.
+    fn flush(&self) -> Option<tokio::sync::oneshot::Receiver<()>> {
+        None
+    }
 }
 
 /// Where use cases publish.
@@ -92,6 +98,14 @@ impl EventBus {
         }
         if let Some(forwarder) = self.forwarder.get() {
             forwarder.handle(&event);
+        }
+    }
+
+    /// Waits (a bounded time) until the events published so far have been
+    /// sent to the other nodes; at once without a cluster.
+    pub async fn flushed(&self) {
+        if let Some(done) = self.forwarder.get().and_then(|f| f.flush()) {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), done).await;
         }
     }
 

@@ -175,7 +175,16 @@ impl Hippo {
                 .await?
         {
             drop(tx); // releases the seq: no gap
-            return self.one_message_view(&key, &existing).await;
+            let message = self.one_message_view(&key, &existing).await?;
+            // Announced again: the first attempt may have committed on a
+            // node that died before it told anyone (at-least-once; clients
+            // keep one copy per message id).
+            self.events.publish(Event::MessageCreated {
+                message: message.clone(),
+                recipients: members,
+            });
+            self.events.flushed().await;
+            return Ok(message);
         }
         let id = MessageId::generate();
         let row = MessageRow {
@@ -212,6 +221,8 @@ impl Hippo {
             message: message.clone(),
             recipients: members,
         });
+        // In a cluster, acknowledged means announced to the other nodes.
+        self.events.flushed().await;
         Ok(message)
     }
 

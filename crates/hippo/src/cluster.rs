@@ -4,6 +4,7 @@
 
 use anyhow::{Context, Result};
 use hippo_service::Hippo;
+use hippo_service::cluster::Outgoing;
 use hippo_store_sql::notify::PgNotifier;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,25 +30,21 @@ pub async fn spawn_relay(
     let sender = {
         let notifier = notifier.clone();
         tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(BATCH);
-            while outgoing.recv_many(&mut batch, BATCH).await > 0 {
-                let mut delay = Duration::from_millis(100);
-                for attempt in 1..=5 {
-                    match notifier.notify_many(&batch).await {
-                        Ok(()) => break,
-                        Err(e) if attempt < 5 => {
-                            tracing::warn!(error = %e, attempt, "sending cluster events failed; retrying");
-                            tokio::time::sleep(delay).await;
-                            delay *= 2;
-                        }
-                        Err(e) => tracing::error!(
-                            error = %e,
-                            events = batch.len(),
-                            "cluster events lost; other nodes' clients catch up on reconnect"
-                        ),
+            let mut queue = Vec::with_capacity(BATCH);
+            while outgoing.recv_many(&mut queue, BATCH).await > 0 {
+                let mut notes = Vec::with_capacity(queue.len());
+                let mut barriers = Vec::new();
+                for item in queue.drain(..) {
+                    match item {
+                        Outgoing::Note(n) => notes.push(n),
+                        Outgoing::Barrier(b) => barriers.push(b),
                     }
                 }
-                batch.clear();
+                send_with_retries(&notifier, &notes).await;
+                // Everything queued before each barrier has been sent.
+                for b in barriers {
+                    let _ = b.send(());
+                }
             }
         })
     };
@@ -81,4 +78,27 @@ pub async fn spawn_relay(
     };
     tracing::info!("cluster mode: events shared with other nodes over PostgreSQL LISTEN/NOTIFY");
     Ok(Some(vec![sender, receiver]))
+}
+
+/// Sends a batch, retrying with backoff; logs what is lost for good.
+async fn send_with_retries(notifier: &PgNotifier, notes: &[String]) {
+    if notes.is_empty() {
+        return;
+    }
+    let mut delay = Duration::from_millis(100);
+    for attempt in 1..=5 {
+        match notifier.notify_many(notes).await {
+            Ok(()) => return,
+            Err(e) if attempt < 5 => {
+                tracing::warn!(error = %e, attempt, "sending cluster events failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            Err(e) => tracing::error!(
+                error = %e,
+                events = notes.len(),
+                "cluster events lost; other nodes' clients catch up on reconnect"
+            ),
+        }
+    }
 }

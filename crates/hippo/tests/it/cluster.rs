@@ -87,3 +87,297 @@ async fn events_cross_nodes_and_deactivation_closes_sockets_everywhere() {
     node_b.stop().await;
     node_a.stop().await;
 }
+
+/// Records the `seq` of every `message.created` a socket receives, until
+/// it closes.
+fn collect_seqs(
+    mut ws: crate::support::Ws,
+    seen: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<i64>>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        while let Some(Ok(frame)) = ws.next().await {
+            if let Message::Text(t) = frame {
+                let v: serde_json::Value = serde_json::from_str(t.as_str()).unwrap();
+                if v["type"] == json!("message.created") {
+                    seen.lock()
+                        .unwrap()
+                        .insert(v["message"]["seq"].as_i64().unwrap());
+                }
+            }
+        }
+    })
+}
+
+#[tokio::test]
+async fn three_real_nodes_lose_one_to_sigkill_and_nothing_is_lost() {
+    use crate::crash::{hippo, login, spawn_until_listening};
+    use serde_json::Value;
+    use std::collections::{BTreeMap, BTreeSet, HashSet};
+    use std::io::Write;
+    use std::process::Stdio;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let (_, url) = fresh_pg_schema().await;
+    let root = tempfile::tempdir().unwrap();
+    let data: Vec<std::path::PathBuf> = (1..=3)
+        .map(|i| root.path().join(format!("node{i}")))
+        .collect();
+    let ports: Vec<u16> = (0..3)
+        .map(|_| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        })
+        .collect();
+    let node = |i: usize| {
+        let mut c = hippo(&data[i], ports[i]);
+        c.env("HIPPO_DATABASE_URL", &url);
+        c
+    };
+    let mut ids = Vec::new();
+    for user in ["ana", "ben"] {
+        let mut c = node(0)
+            .args([
+                "user",
+                "create",
+                "--username",
+                user,
+                "--role",
+                "clinician",
+                "--password-stdin",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{}\n", crate::support::PASSWORD).as_bytes())
+            .unwrap();
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success());
+        ids.push(String::from_utf8(out.stdout).unwrap().trim().to_owned());
+    }
+    // Every node holds the same keys.
+    for d in &data[1..] {
+        std::fs::create_dir_all(d).unwrap();
+        for key in ["master.key", "audit-signing.key"] {
+            std::fs::copy(data[0].join(key), d.join(key)).unwrap();
+        }
+    }
+    let mut servers: Vec<_> = (0..3)
+        .map(|i| {
+            let mut c = node(i);
+            c.arg("serve").stdout(Stdio::piped()).stderr(Stdio::null());
+            spawn_until_listening(c)
+        })
+        .collect();
+    let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(10));
+    for d in &data {
+        let pem = std::fs::read(d.join("tls/cert.pem")).unwrap();
+        builder = builder.add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap());
+    }
+    let client = builder.build().unwrap();
+    let base = |i: usize| format!("https://localhost:{}", ports[i]);
+    let ana = login(&client, &base(0), "ana").await;
+    let ben = login(&client, &base(1), "ben").await;
+    let conv: Value = client
+        .post(format!("{}/api/v1/conversations", base(2)))
+        .bearer_auth(&ana)
+        .json(&json!({ "kind": "direct", "member_ids": [ids[1]] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let conv = conv["id"].as_str().unwrap().to_owned();
+
+    // Ben listens on node 3 (survives), Ana on node 2 (will be killed).
+    let ben_seen: Arc<Mutex<BTreeSet<i64>>> = Arc::default();
+    let ana_seen: Arc<Mutex<BTreeSet<i64>>> = Arc::default();
+    let ben_ws = collect_seqs(
+        crate::support::ws_to(&data[2], ports[2], Some(&ben)).await,
+        ben_seen.clone(),
+    );
+    let ana_ws = collect_seqs(
+        crate::support::ws_to(&data[1], ports[1], Some(&ana)).await,
+        ana_seen.clone(),
+    );
+
+    // Six senders, two per node; a sender whose node dies retries the same
+    // client id on the next node (idempotent), until acknowledged.
+    let acked: Arc<Mutex<BTreeMap<String, i64>>> = Arc::default();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut senders = Vec::new();
+    for t in 0..6usize {
+        let (client, acked, stop, conv) =
+            (client.clone(), acked.clone(), stop.clone(), conv.clone());
+        let token = if t % 2 == 0 { ana.clone() } else { ben.clone() };
+        let bases: Vec<String> = (0..3).map(base).collect();
+        senders.push(tokio::spawn(async move {
+            let mut target = t % 3;
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                i += 1;
+                let client_id = format!("t{t}-{i}");
+                let mut tries = 0;
+                loop {
+                    tries += 1;
+                    assert!(tries < 50, "{client_id} never acknowledged");
+                    let sent = client
+                        .post(format!("{}/api/v1/conversations/{conv}/messages", bases[target]))
+                        .bearer_auth(&token)
+                        .json(&json!({ "body": format!("burst {client_id}"), "client_id": client_id }))
+                        .send()
+                        .await;
+                    let ok = match sent {
+                        Ok(r) if r.status() == 201 => r.json::<Value>().await.ok(),
+                        _ => None,
+                    };
+                    if let Some(m) = ok {
+                        acked.lock().unwrap().insert(client_id, m["seq"].as_i64().unwrap());
+                        break;
+                    }
+                    target = (target + 1) % 3;
+                }
+            }
+        }));
+    }
+    let wait_for = |n: usize| {
+        let acked = acked.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while acked.lock().unwrap().len() < n {
+                assert!(Instant::now() < deadline, "burst too slow");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    wait_for(150).await;
+    servers[1].kill().unwrap(); // SIGKILL node 2 during the burst
+    servers[1].wait().unwrap();
+    // Ana reconnects to node 1 and carries on.
+    let ana_ws2 = collect_seqs(
+        crate::support::ws_to(&data[0], ports[0], Some(&ana)).await,
+        ana_seen.clone(),
+    );
+    let before = acked.lock().unwrap().len();
+    wait_for(before + 150).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for s in senders {
+        s.await.unwrap();
+    }
+
+    // Every acknowledged message exactly once, seq gapless.
+    let mut all = Vec::new();
+    let mut after = 0;
+    loop {
+        let page: Value = client
+            .get(format!(
+                "{}/api/v1/conversations/{conv}/messages?after_seq={after}&limit=500",
+                base(2)
+            ))
+            .bearer_auth(&ben)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let msgs = page["messages"].as_array().unwrap().clone();
+        if msgs.is_empty() {
+            break;
+        }
+        after = page["next_after_seq"].as_i64().unwrap();
+        all.extend(msgs);
+    }
+    let n = i64::try_from(all.len()).unwrap();
+    let seqs: Vec<i64> = all.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (1..=n).collect::<Vec<_>>(), "seq has gaps");
+    let mut seen = HashSet::new();
+    for m in &all {
+        let cid = m["client_id"].as_str().unwrap().to_owned();
+        assert!(seen.insert(cid.clone()), "duplicate message for {cid}");
+    }
+    let by_client: BTreeMap<String, i64> = all
+        .iter()
+        .map(|m| {
+            (
+                m["client_id"].as_str().unwrap().to_owned(),
+                m["seq"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    for (cid, seq) in acked.lock().unwrap().iter() {
+        assert_eq!(
+            by_client.get(cid),
+            Some(seq),
+            "acknowledged {cid} missing or moved"
+        );
+    }
+
+    // Ben, on a surviving node, saw every message live.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ben_seen.lock().unwrap().len() < all.len() {
+        assert!(
+            Instant::now() < deadline,
+            "ben saw {} of {} live",
+            ben_seen.lock().unwrap().len(),
+            all.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(*ben_seen.lock().unwrap(), (1..=n).collect::<BTreeSet<_>>());
+    // Ana, whose node died, does what a client does on reconnecting: asks
+    // for everything after the last seq she holds without a gap. Live
+    // frames and that catch-up together hold every message.
+    let mut ana_all = ana_seen.lock().unwrap().clone();
+    let contiguous = (1..=n)
+        .take_while(|s| ana_all.contains(s))
+        .last()
+        .unwrap_or(0);
+    let mut after = contiguous;
+    loop {
+        let page: Value = client
+            .get(format!(
+                "{}/api/v1/conversations/{conv}/messages?after_seq={after}&limit=500",
+                base(0)
+            ))
+            .bearer_auth(&ana)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let msgs = page["messages"].as_array().unwrap().clone();
+        if msgs.is_empty() {
+            break;
+        }
+        after = page["next_after_seq"].as_i64().unwrap();
+        ana_all.extend(msgs.iter().map(|m| m["seq"].as_i64().unwrap()));
+    }
+    assert_eq!(ana_all, (1..=n).collect::<BTreeSet<_>>());
+    assert!(contiguous > 0, "ana saw nothing live before her node died");
+
+    for mut s in [servers.remove(2), servers.remove(0)] {
+        s.kill().unwrap();
+        s.wait().unwrap();
+    }
+    ben_ws.abort();
+    ana_ws.abort();
+    ana_ws2.abort();
+    let out = node(0).args(["audit", "verify"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
