@@ -19,13 +19,20 @@ impl PgStore {
     pub async fn connect(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
         let mut opts = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Other(format!("invalid PostgreSQL URL: {e}")))?
-            .application_name("hippo");
+            .application_name("hippo")
+            // A statement that hangs (a lock, a stalled server) fails
+            // instead of holding a connection for ever.
+            .options([("statement_timeout", "30s")]);
         if let Some(schema) = schema {
             opts = opts.options([("search_path", schema)]);
         }
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
+            // PostgreSQL away: requests fail with 503 after this, and the
+            // pool reconnects by itself when it is back (connections are
+            // checked before use).
+            .acquire_timeout(Duration::from_secs(5))
+            .test_before_acquire(true)
             .connect_with(opts)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;

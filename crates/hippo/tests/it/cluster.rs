@@ -381,3 +381,131 @@ async fn three_real_nodes_lose_one_to_sigkill_and_nothing_is_lost() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// A TCP proxy to PostgreSQL that the test can cut (every connection
+/// dropped, new ones refused) and restore.
+struct FlakyProxy {
+    port: u16,
+    up: std::sync::Arc<tokio::sync::watch::Sender<bool>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FlakyProxy {
+    async fn start(target: String) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = std::sync::Arc::new(tokio::sync::watch::channel(true).0);
+        let up2 = up.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
+                if !*up2.borrow() {
+                    drop(inbound); // refused while down
+                    continue;
+                }
+                let mut down = up2.subscribe();
+                let target = target.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = down.wait_for(|up| !*up) => {} // cut: both sides dropped
+                    }
+                });
+            }
+        });
+        Self { port, up, task }
+    }
+
+    fn cut(&self) {
+        self.up.send_replace(false);
+    }
+
+    fn restore(&self) {
+        self.up.send_replace(true);
+    }
+}
+
+#[tokio::test]
+async fn postgres_going_away_and_coming_back_is_survived_without_restart() {
+    let (_, url) = fresh_pg_schema().await;
+    // postgres://user@HOST:PORT/db?… → the proxy's port instead.
+    let after_at = url.split_once('@').map(|(_, rest)| rest).unwrap();
+    let host_port = after_at
+        .split_once('/')
+        .map(|(hp, _)| hp)
+        .unwrap()
+        .to_owned();
+    assert!(
+        host_port.contains(':'),
+        "the test database URL names its port"
+    );
+    let proxy = FlakyProxy::start(host_port.clone()).await;
+    let via_proxy = url.replacen(
+        &format!("@{host_port}/"),
+        &format!("@127.0.0.1:{}/", proxy.port),
+        1,
+    );
+    let s = TestServer::start_with(move |args| args.database_url = Some(via_proxy)).await;
+    let (b_id, _, _) = s.signed_in("ben", "clinician").await;
+    let (_, a, _) = s.signed_in("ana", "clinician").await;
+    let (_, conv) = s
+        .post(
+            "/api/v1/conversations",
+            Some(&a),
+            json!({ "kind": "direct", "member_ids": [b_id] }),
+        )
+        .await;
+    let conv = conv["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/conversations/{conv}/messages");
+    let (status, _) = s.post(&path, Some(&a), json!({ "body": "before" })).await;
+    assert_eq!(status, reqwest::StatusCode::CREATED);
+
+    proxy.cut();
+    let ready = s.client.get(s.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    let (status, body) = s
+        .post(
+            &path,
+            Some(&a),
+            json!({ "body": "during", "client_id": "c-1" }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["code"], json!("unavailable"));
+
+    proxy.restore();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let ready = s.client.get(s.url("/readyz")).send().await.unwrap();
+        if ready.status() == reqwest::StatusCode::OK {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not ready again");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    // The refused send left nothing behind: its retry is the second message.
+    let (status, m) = s
+        .post(
+            &path,
+            Some(&a),
+            json!({ "body": "during", "client_id": "c-1" }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{m}");
+    assert_eq!(m["seq"], json!(2));
+    let (_, page) = s.get(&path, &a).await;
+    let bodies: Vec<&str> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(bodies, ["before", "during"]);
+    s.stop().await;
+    proxy.task.abort();
+}
