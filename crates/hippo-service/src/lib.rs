@@ -99,6 +99,8 @@ pub struct Hippo {
     pub(crate) audit_key: Option<Arc<hippo_crypto::AuditSigningKey>>,
     /// The WhatsApp channel, when configured.
     pub(crate) whatsapp: Option<Arc<whatsapp::WhatsappChannel>>,
+    /// This process, as a holder of cluster-wide job leases.
+    pub(crate) node_id: String,
 }
 
 impl std::fmt::Debug for Hippo {
@@ -135,7 +137,28 @@ impl Hippo {
             stuffing: alerts::StuffingDetector::default(),
             audit_key: None,
             whatsapp: None,
+            node_id: hippo_core::SessionId::generate().to_string(),
         }
+    }
+
+    /// Whether this node runs the cluster-wide job `job` now: takes or
+    /// renews its lease for `ttl`. One node of a cluster holds it at a
+    /// time; if that node dies, another takes over once `ttl` has passed.
+    /// A database error counts as not leading (logged).
+    pub async fn lead(&self, job: &str, ttl: std::time::Duration) -> bool {
+        let now = self.clock.now();
+        let until = now.plus(ttl);
+        let claimed = async {
+            let mut tx = self.store.begin_write().await?;
+            let got = tx.claim_lease(job, &self.node_id, now, until).await?;
+            tx.commit().await?;
+            Ok::<bool, hippo_store::StoreError>(got)
+        }
+        .await;
+        claimed.unwrap_or_else(|e| {
+            tracing::warn!(job, error = %e, "cannot take the job's lease");
+            false
+        })
     }
 
     /// Replaces the master key (the operator, through `hippo keys

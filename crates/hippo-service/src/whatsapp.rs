@@ -799,7 +799,16 @@ impl Hippo {
         let mut bucket = TokenBucket::new(channel.config.rate);
         let inflight = Arc::new(tokio::sync::Semaphore::new(64));
         let batch = i64::from(channel.config.rate.clamp(1, 100));
+        let mut leader = LeaderCheck::new("whatsapp_outbox");
         loop {
+            // One sender per cluster: the send rate is the cluster's.
+            if !leader.leading(&self).await {
+                tokio::select! {
+                    () = &mut shutdown => return,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+                continue;
+            }
             let claimed = match self.claim_jobs(&channel, batch).await {
                 Ok(jobs) => jobs,
                 Err(e) => {
@@ -1095,7 +1104,15 @@ impl Hippo {
             return;
         };
         tokio::pin!(shutdown);
+        let mut leader = LeaderCheck::new("whatsapp_inbox");
         loop {
+            if !leader.leading(&self).await {
+                tokio::select! {
+                    () = &mut shutdown => return,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+                continue;
+            }
             let pending = match self.store.list_pending_webhooks(50).await {
                 Ok(rows) => rows,
                 Err(e) => {
@@ -1465,5 +1482,41 @@ impl Hippo {
             recipients: members,
         });
         Ok(())
+    }
+}
+
+/// A worker's view of its cluster-wide lease, renewed every few seconds.
+struct LeaderCheck {
+    job: &'static str,
+    checked: Option<std::time::Instant>,
+    leading: bool,
+}
+
+impl LeaderCheck {
+    const RENEW: Duration = Duration::from_secs(5);
+    const TTL: Duration = Duration::from_secs(15);
+
+    fn new(job: &'static str) -> Self {
+        Self {
+            job,
+            checked: None,
+            leading: false,
+        }
+    }
+
+    async fn leading(&mut self, hippo: &Hippo) -> bool {
+        if self.checked.is_none_or(|t| t.elapsed() >= Self::RENEW) {
+            let was = self.leading;
+            self.leading = hippo.lead(self.job, Self::TTL).await;
+            self.checked = Some(std::time::Instant::now());
+            if self.leading != was {
+                tracing::info!(
+                    job = self.job,
+                    leading = self.leading,
+                    "cluster job lease changed"
+                );
+            }
+        }
+        self.leading
     }
 }

@@ -8,7 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 
 /// Highest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 12;
 
 const SQLITE: &[(i64, &str, &str)] = &[
     (
@@ -65,6 +65,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         11,
         "backup key files",
         include_str!("../migrations/sqlite/0011_backup_key_files.sql"),
+    ),
+    (
+        12,
+        "job leases",
+        include_str!("../migrations/sqlite/0012_job_leases.sql"),
     ),
 ];
 
@@ -123,6 +128,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         11,
         "backup key files",
         include_str!("../migrations/postgres/0011_backup_key_files.sql"),
+    ),
+    (
+        12,
+        "job leases",
+        include_str!("../migrations/postgres/0012_job_leases.sql"),
     ),
 ];
 

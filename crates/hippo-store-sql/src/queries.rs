@@ -629,6 +629,23 @@ macro_rules! sql_store {
                 self.remove_unshared_attachments(ids).await
             }
 
+            async fn claim_lease(&mut self, name: &str, holder: &str, now: Timestamp, until: Timestamp) -> Result<bool> {
+                let got: Option<String> = sqlx::query_scalar(
+                    "INSERT INTO job_leases (name, holder, expires_at) VALUES ($1, $2, $4) \
+                     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+                     WHERE job_leases.expires_at <= $3 OR job_leases.holder = excluded.holder \
+                     RETURNING holder",
+                )
+                .bind(name)
+                .bind(holder)
+                .bind(now.as_millis())
+                .bind(until.as_millis())
+                .fetch_optional(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(got.is_some())
+            }
+
             async fn insert_backup_key_file(&mut self, row: &BackupKeyFileRow) -> Result<()> {
                 sqlx::query(
                     "INSERT INTO backup_key_files (path, backup_id, created_at) VALUES ($1, $2, $3) \

@@ -257,6 +257,16 @@ pub trait WriteTx: ChannelWriteTx + Send {
         reason_enc: &[u8],
         at: Timestamp,
     ) -> Result<PurgeResult>;
+    /// Takes or renews the lease on a cluster-wide job: true if `holder`
+    /// now holds `name` until `until` (it was free, expired at `now`, or
+    /// already `holder`'s).
+    async fn claim_lease(
+        &mut self,
+        name: &str,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool>;
     /// Records where a backup's key file was written.
     async fn insert_backup_key_file(&mut self, row: &BackupKeyFileRow) -> Result<()>;
     async fn delete_backup_key_file(&mut self, path: &str) -> Result<()>;

@@ -43,6 +43,7 @@ macro_rules! storage_suite {
             marks_only_rise_and_make_receipts,
             attachments_are_shared_by_messages,
             exports_leave_data_keys_out_and_restores_put_them_back,
+            job_leases_have_one_holder_until_they_expire,
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {
@@ -1016,4 +1017,35 @@ pub async fn exports_leave_data_keys_out_and_restores_put_them_back(store: Arc<d
             .wrapped,
         vec![1; 60]
     );
+}
+
+/// A cluster-wide job has one holder at a time; it renews its lease, and
+/// another node takes over only once the lease has expired.
+pub async fn job_leases_have_one_holder_until_they_expire(store: Arc<dyn Store>) {
+    let claim = |holder: &'static str, now: i64| {
+        let store = store.clone();
+        async move {
+            let mut tx = store.begin_write().await.unwrap();
+            let got = tx
+                .claim_lease("retention", holder, ts(now), ts(now + 100))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            got
+        }
+    };
+    assert!(claim("node-a", 1_000).await);
+    assert!(!claim("node-b", 1_050).await, "held by node-a");
+    assert!(claim("node-a", 1_090).await, "renewed by its holder");
+    assert!(!claim("node-b", 1_150).await, "renewal moved the expiry");
+    assert!(claim("node-b", 1_190).await, "expired: node-b takes over");
+    assert!(!claim("node-a", 1_200).await);
+    // Another job is independent.
+    let mut tx = store.begin_write().await.unwrap();
+    assert!(
+        tx.claim_lease("backup", "node-a", ts(1_200), ts(1_300))
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
 }

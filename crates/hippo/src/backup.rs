@@ -517,6 +517,14 @@ pub async fn scheduled(
     tick.tick().await; // not at start: the first one after one interval
     loop {
         tick.tick().await;
+        // Once per cluster: the node holding the lease writes it.
+        if !app
+            .hippo
+            .lead("scheduled_backup", interval.mul_f32(0.9))
+            .await
+        {
+            continue;
+        }
         if let Err(e) = scheduled_once(
             &app,
             &data_dir,

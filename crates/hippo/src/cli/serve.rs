@@ -251,6 +251,13 @@ pub async fn run(config: Config) -> Result<()> {
             let mut tick = tokio::time::interval(RETENTION_INTERVAL);
             loop {
                 tick.tick().await;
+                // Once per cluster.
+                if !hippo
+                    .lead("retention", RETENTION_INTERVAL.mul_f32(0.9))
+                    .await
+                {
+                    continue;
+                }
                 match hippo.run_retention(false).await {
                     Ok(r) if r.messages > 0 => tracing::info!(
                         messages = r.messages,
