@@ -14,6 +14,8 @@
 //! target/release/hippo-bench --seconds 10                 # flat out
 //! target/release/hippo-bench --rate 2000 --seconds 10     # fixed rate
 //! ulimit -n 65536; target/release/hippo-bench --idle-sockets 20000
+//! # a cluster: N nodes on one PostgreSQL, clients spread over them
+//! target/release/hippo-bench --nodes 3 --database-url postgres://postgres@127.0.0.1/test
 //! ```
 
 use anyhow::{Context, Result, bail};
@@ -42,6 +44,10 @@ struct Options {
     idle_sockets: usize,
     /// Keep the server's data dir here (for backup/restore timing).
     keep_data: Option<PathBuf>,
+    /// Nodes to start (more than one needs `--database-url`).
+    nodes: usize,
+    /// PostgreSQL for the nodes (a fresh schema is made in it).
+    database_url: Option<String>,
 }
 
 fn parse_options() -> Result<Options> {
@@ -55,6 +61,8 @@ fn parse_options() -> Result<Options> {
         workers: 64,
         idle_sockets: 0,
         keep_data: None,
+        nodes: 1,
+        database_url: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -77,12 +85,17 @@ fn parse_options() -> Result<Options> {
             "--workers" => o.workers = usize::try_from(n()?)?.max(1),
             "--idle-sockets" => o.idle_sockets = usize::try_from(n()?)?,
             "--keep-data" => o.keep_data = Some(PathBuf::from(value)),
+            "--nodes" => o.nodes = usize::try_from(n()?)?.clamp(1, 16),
+            "--database-url" => o.database_url = Some(value.clone()),
             other => bail!("unknown option {other}"),
         }
         i += 2;
     }
     if o.members > o.users || o.members < 2 {
         bail!("--members must be between 2 and --users");
+    }
+    if o.nodes > 1 && o.database_url.is_none() {
+        bail!("--nodes above 1 needs --database-url (PostgreSQL)");
     }
     Ok(o)
 }
@@ -98,7 +111,27 @@ fn hippo_cmd(o: &Options, data: &Path, port: u16) -> Command {
             "false",
         ])
         .env("HIPPO_LOG", "warn");
+    if let Some(url) = &o.database_url {
+        c.env("HIPPO_DATABASE_URL", url);
+    }
     c
+}
+
+/// A fresh schema in the bench database, and a URL that selects it.
+async fn fresh_schema(url: &str) -> Result<String> {
+    use sqlx::Connection;
+    let schema = format!("bench_{}", std::process::id());
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE"
+    )))
+    .execute(&mut conn)
+    .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut conn)
+        .await?;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{sep}options=-c%20search_path%3D{schema}"))
 }
 
 fn start_server(o: &Options, data: &Path, port: u16) -> Result<Child> {
@@ -167,7 +200,10 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let o = parse_options()?;
+    let mut o = parse_options()?;
+    if let Some(url) = &o.database_url {
+        o.database_url = Some(fresh_schema(url).await?);
+    }
     let dir = tempfile::tempdir()?;
     let data = match &o.keep_data {
         Some(d) => {
@@ -178,14 +214,28 @@ async fn main() -> Result<()> {
         }
         None => dir.path().join("data"),
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
+    let mut ports = Vec::new();
+    for _ in 0..o.nodes {
+        ports.push(
+            std::net::TcpListener::bind("127.0.0.1:0")?
+                .local_addr()?
+                .port(),
+        );
+    }
+    let dirs: Vec<PathBuf> = (0..o.nodes)
+        .map(|i| {
+            if i == 0 {
+                data.clone()
+            } else {
+                dir.path().join(format!("node{i}"))
+            }
+        })
+        .collect();
 
     eprintln!("creating {} users…", o.users);
     let mut user_ids = Vec::new();
     for i in 0..o.users {
-        let mut c = hippo_cmd(&o, &data, port)
+        let mut c = hippo_cmd(&o, &data, ports[0])
             .args([
                 "user",
                 "create",
@@ -208,29 +258,62 @@ async fn main() -> Result<()> {
         }
         user_ids.push(String::from_utf8(out.stdout)?.trim().to_owned());
     }
-    let mut server = start_server(&o, &data, port)?;
-    let pid = server.id();
-    let result = run(&o, &data, port, pid, &user_ids).await;
-    server.kill()?;
-    server.wait()?;
+    // Every node holds the same keys.
+    for d in &dirs[1..] {
+        std::fs::create_dir_all(d)?;
+        for key in ["master.key", "audit-signing.key"] {
+            std::fs::copy(data.join(key), d.join(key))?;
+        }
+    }
+    let mut servers = Vec::new();
+    for (d, port) in dirs.iter().zip(&ports) {
+        servers.push(start_server(&o, d, *port)?);
+    }
+    let pids: Vec<u32> = servers.iter().map(Child::id).collect();
+    let result = run(&o, &dirs, &ports, &pids, &user_ids).await;
+    for mut server in servers {
+        server.kill()?;
+        server.wait()?;
+    }
     result
 }
 
-async fn run(o: &Options, data: &Path, port: u16, pid: u32, user_ids: &[String]) -> Result<()> {
-    let pem = std::fs::read(data.join("tls/cert.pem"))?;
-    let client = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(&pem)?])
-        .pool_max_idle_per_host(o.workers)
-        .timeout(Duration::from_secs(30))
-        .build()?;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in
-        <rustls::pki_types::CertificateDer as rustls::pki_types::pem::PemObject>::pem_slice_iter(
-            &pem,
-        )
-    {
-        roots.add(cert?)?;
+/// CPU seconds (summed) and peak RSS (largest, KiB) of the nodes.
+fn nodes_stats(pids: &[u32]) -> Result<(f64, u64)> {
+    let mut cpu = 0.0;
+    let mut peak = 0;
+    for pid in pids {
+        let (c, p, _) = proc_stats(*pid)?;
+        cpu += c;
+        peak = peak.max(p);
     }
+    Ok((cpu, peak))
+}
+
+async fn run(
+    o: &Options,
+    dirs: &[PathBuf],
+    ports: &[u16],
+    pids: &[u32],
+    user_ids: &[String],
+) -> Result<()> {
+    let (pid, port) = (pids[0], ports[0]);
+    let mut builder = reqwest::Client::builder()
+        .pool_max_idle_per_host(o.workers)
+        .timeout(Duration::from_secs(30));
+    let mut roots = rustls::RootCertStore::empty();
+    for d in dirs {
+        let pem = std::fs::read(d.join("tls/cert.pem"))?;
+        builder = builder.add_root_certificate(reqwest::Certificate::from_pem(&pem)?);
+        for cert in
+            <rustls::pki_types::CertificateDer as rustls::pki_types::pem::PemObject>::pem_slice_iter(
+                &pem,
+            )
+        {
+            roots.add(cert?)?;
+        }
+    }
+    let client = builder.build()?;
     let tls = Arc::new(
         rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::aws_lc_rs::default_provider(),
@@ -239,7 +322,11 @@ async fn run(o: &Options, data: &Path, port: u16, pid: u32, user_ids: &[String])
         .with_root_certificates(roots)
         .with_no_client_auth(),
     );
-    let base = format!("https://localhost:{port}/api/v1");
+    let bases: Vec<String> = ports
+        .iter()
+        .map(|p| format!("https://localhost:{p}/api/v1"))
+        .collect();
+    let base = bases[0].clone();
     let mut tokens = Vec::new();
     for i in 0..o.users {
         let v: Value = client
@@ -295,8 +382,8 @@ async fn run(o: &Options, data: &Path, port: u16, pid: u32, user_ids: &[String])
     let start = Instant::now();
     let latencies: Arc<std::sync::Mutex<Vec<u64>>> = Arc::default();
     let mut readers = Vec::new();
-    for token in &tokens {
-        let mut ws = connect_ws(tls.clone(), port, token).await?;
+    for (u, token) in tokens.iter().enumerate() {
+        let mut ws = connect_ws(tls.clone(), ports[u % ports.len()], token).await?;
         let latencies = latencies.clone();
         readers.push(tokio::spawn(async move {
             let mut mine = Vec::new();
@@ -335,7 +422,7 @@ async fn run(o: &Options, data: &Path, port: u16, pid: u32, user_ids: &[String])
             format!("{} msg/s", o.rate)
         }
     );
-    let (cpu0, _, _) = proc_stats(pid)?;
+    let (cpu0, _) = nodes_stats(pids)?;
     let accepted = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let failures: Arc<std::sync::Mutex<std::collections::BTreeMap<String, u64>>> = Arc::default();
@@ -346,7 +433,7 @@ async fn run(o: &Options, data: &Path, port: u16, pid: u32, user_ids: &[String])
     for w in 0..o.workers {
         let (client, base, tokens, conversations) = (
             client.clone(),
-            base.clone(),
+            bases[w % bases.len()].clone(),
             tokens.clone(),
             conversations.clone(),
         );
@@ -419,7 +506,7 @@ async fn run(o: &Options, data: &Path, port: u16, pid: u32, user_ids: &[String])
         let _ = w.await;
     }
     let elapsed = send_start.elapsed().as_secs_f64();
-    let (cpu1, peak, _) = proc_stats(pid)?;
+    let (cpu1, peak) = nodes_stats(pids)?;
     for r in readers {
         let _ = r.await;
     }
@@ -430,8 +517,17 @@ async fn run(o: &Options, data: &Path, port: u16, pid: u32, user_ids: &[String])
     lat.sort_unstable();
     let n = accepted.load(Ordering::Relaxed);
     println!(
-        "users {} | conversations {} x {} members | workers {}",
-        o.users, o.conversations, o.members, o.workers
+        "nodes {} ({}) | users {} | conversations {} x {} members | workers {}",
+        o.nodes,
+        if o.database_url.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        o.users,
+        o.conversations,
+        o.members,
+        o.workers
     );
     println!(
         "accepted: {n} in {elapsed:.1} s = {:.0} msg/s ({} failed)",
@@ -458,7 +554,7 @@ async fn run(o: &Options, data: &Path, port: u16, pid: u32, user_ids: &[String])
         percentile(&lat, 1.0)
     );
     println!(
-        "server CPU: {:.0}% of one core; peak RSS {} MiB",
+        "server CPU (all nodes): {:.0}% of one core; peak RSS (largest node) {} MiB",
         (cpu1 - cpu0) / elapsed * 100.0,
         peak / 1024
     );

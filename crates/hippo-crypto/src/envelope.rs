@@ -59,6 +59,16 @@ impl DataKey {
     }
 
     /// Encrypts `plaintext` bound to `aad` with a fresh random nonce.
+    /// A key for another purpose, derived from this one (HMAC-SHA256):
+    /// whoever holds this key can derive it, nobody else.
+    pub fn derive(&self, purpose: &str) -> Result<Self, CryptoError> {
+        let k = hmac::Key::new(hmac::HMAC_SHA256, self.expose());
+        let tag = hmac::sign(&k, format!("hippo:derive:{purpose}").as_bytes());
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        bytes.copy_from_slice(tag.as_ref());
+        Self::from_bytes(bytes)
+    }
+
     pub fn seal(&self, aad: &Aad, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let mut buf = plaintext.to_vec();
         let nonce = self

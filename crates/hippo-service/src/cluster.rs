@@ -1,8 +1,10 @@
 //! Cluster mode: several nodes on one PostgreSQL. Every event a node
-//! publishes is also encoded here as a small notification (ids and
-//! recipients, never content) and sent to the other nodes; a node that
-//! receives one loads what it names from the database, decrypts it as it
-//! would its own, and hands the event to its local sockets. The transport
+//! publishes is also encoded here as a small notification (ids, recipients
+//! and, when it fits, the message itself) sealed with a key derived from
+//! the directory key — so nothing readable passes through the database
+//! server, and nobody without the keys can forge one — and sent to the
+//! other nodes. A node that receives one opens it (loading a message that
+//! did not fit from the database) and hands the event to its local sockets. The transport
 //! (PostgreSQL `LISTEN`/`NOTIFY`) is the binary's; this module only knows
 //! strings in and out.
 //!
@@ -12,7 +14,9 @@
 
 use crate::events::{Event, EventSink};
 use crate::{Hippo, Result};
-use hippo_core::{ConversationId, MessageId, SessionId, Timestamp, UserId};
+use base64::Engine;
+use hippo_core::{ConversationId, Message, MessageId, SessionId, Timestamp, UserId};
+use hippo_crypto::{Aad, DataKey};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +30,7 @@ const QUEUE: usize = 65_536;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "k")]
+#[allow(clippy::large_enum_variant, reason = "short-lived, one at a time")]
 enum Wire {
     #[serde(rename = "session_ended")]
     SessionEnded {
@@ -34,9 +39,20 @@ enum Wire {
         reason: String,
     },
     #[serde(rename = "message_created")]
-    MessageCreated { message_id: String, r: Vec<String> },
+    MessageCreated {
+        message_id: String,
+        /// The message (absent when too large: load it instead).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        m: Option<WireMessage>,
+        r: Vec<String>,
+    },
     #[serde(rename = "message_updated")]
-    MessageUpdated { message_id: String, r: Vec<String> },
+    MessageUpdated {
+        message_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        m: Option<WireMessage>,
+        r: Vec<String>,
+    },
     #[serde(rename = "message_deleted")]
     MessageDeleted {
         conversation_id: String,
@@ -101,6 +117,7 @@ fn wire(event: &Event) -> Wire {
             recipients,
         } => Wire::MessageCreated {
             message_id: message.id.as_str().to_owned(),
+            m: Some(wire_message(message)),
             r: ids(recipients),
         },
         Event::MessageUpdated {
@@ -108,6 +125,7 @@ fn wire(event: &Event) -> Wire {
             recipients,
         } => Wire::MessageUpdated {
             message_id: message.id.as_str().to_owned(),
+            m: Some(wire_message(message)),
             r: ids(recipients),
         },
         Event::MessageDeleted {
@@ -146,9 +164,22 @@ fn wire(event: &Event) -> Wire {
     }
 }
 
-/// The notifications for one event (several when it has many recipients).
-fn encode(node: &str, event: &Event) -> Vec<String> {
-    let mut base = wire(event);
+/// The sealed notifications for one event (several when it has many
+/// recipients); a message too large to travel inside is loaded instead.
+fn encode(node: &str, event: &Event, key: &DataKey) -> Vec<String> {
+    let base = wire(event);
+    let notes = notes_of(node, base.clone(), key);
+    if notes.iter().all(|n| n.len() <= MAX_NOTE) {
+        return notes;
+    }
+    let mut base = base;
+    if let Wire::MessageCreated { m, .. } | Wire::MessageUpdated { m, .. } = &mut base {
+        *m = None;
+    }
+    notes_of(node, base, key)
+}
+
+fn notes_of(node: &str, mut base: Wire, key: &DataKey) -> Vec<String> {
     let chunks: Vec<Vec<String>> = match base.recipients_mut() {
         Some(r) => std::mem::take(r)
             .chunks(RECIPIENTS_PER_NOTE)
@@ -163,13 +194,124 @@ fn encode(node: &str, event: &Event) -> Vec<String> {
             if let Some(r) = event.recipients_mut() {
                 *r = chunk;
             }
-            serde_json::to_string(&Note {
-                node: node.to_owned(),
-                event,
-            })
-            .ok()
+            let plain = zeroize::Zeroizing::new(
+                serde_json::to_vec(&Note {
+                    node: node.to_owned(),
+                    event,
+                })
+                .ok()?,
+            );
+            let sealed = key.seal(&note_aad(), &plain).ok()?;
+            Some(base64::engine::general_purpose::STANDARD.encode(sealed))
         })
         .collect()
+}
+
+/// Opens a notification; `None` if it is not one of this deployment's.
+fn decode(payload: &str, key: &DataKey) -> Option<Note> {
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(payload)
+        .ok()?;
+    let plain = key.open(&note_aad(), &raw).ok()?;
+    serde_json::from_slice(&plain).ok()
+}
+
+/// Largest notification (PostgreSQL refuses 8000 bytes and more).
+const MAX_NOTE: usize = 7900;
+
+fn note_aad() -> Aad {
+    Aad::field("cluster", "note", "v1")
+}
+
+/// A message as it travels between nodes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct WireMessage {
+    conversation_id: String,
+    seq: i64,
+    sender_id: String,
+    body: Option<String>,
+    priority: String,
+    client_id: Option<String>,
+    created_at: i64,
+    edited_at: Option<i64>,
+    deleted: bool,
+    attachments: Vec<(String, String, String, u64, String)>,
+    channel: String,
+    channel_status: Option<(String, i64, Option<i64>, Option<String>)>,
+}
+
+fn wire_message(m: &Message) -> WireMessage {
+    WireMessage {
+        conversation_id: m.conversation_id.as_str().to_owned(),
+        seq: m.seq,
+        sender_id: m.sender_id.as_str().to_owned(),
+        body: m.body.clone(),
+        priority: m.priority.as_str().to_owned(),
+        client_id: m.client_id.clone(),
+        created_at: m.created_at.as_millis(),
+        edited_at: m.edited_at.map(Timestamp::as_millis),
+        deleted: m.deleted,
+        attachments: m
+            .attachments
+            .iter()
+            .map(|a| {
+                (
+                    a.id.as_str().to_owned(),
+                    a.filename.clone(),
+                    a.content_type.clone(),
+                    a.size,
+                    a.sha256.clone(),
+                )
+            })
+            .collect(),
+        channel: m.channel.as_str().to_owned(),
+        channel_status: m.channel_status.as_ref().map(|c| {
+            (
+                c.state.as_str().to_owned(),
+                c.updated_at.as_millis(),
+                c.error_code,
+                c.error_title.clone(),
+            )
+        }),
+    }
+}
+
+fn message_of(id: &str, w: WireMessage) -> Option<Message> {
+    Some(Message {
+        id: MessageId::from_stored(id.to_owned()),
+        conversation_id: ConversationId::from_stored(w.conversation_id),
+        seq: w.seq,
+        sender_id: UserId::from_stored(w.sender_id),
+        body: w.body,
+        priority: hippo_core::Priority::parse(&w.priority)?,
+        client_id: w.client_id,
+        created_at: Timestamp::from_millis(w.created_at),
+        edited_at: w.edited_at.map(Timestamp::from_millis),
+        deleted: w.deleted,
+        attachments: w
+            .attachments
+            .into_iter()
+            .map(
+                |(id, filename, content_type, size, sha256)| hippo_core::AttachmentInfo {
+                    id: hippo_core::AttachmentId::from_stored(id),
+                    filename,
+                    content_type,
+                    size,
+                    sha256,
+                },
+            )
+            .collect(),
+        channel: hippo_core::Channel::parse(&w.channel)?,
+        channel_status: match w.channel_status {
+            Some((state, updated_at, error_code, error_title)) => Some(hippo_core::ChannelStatus {
+                state: hippo_core::ChannelState::parse(&state)?,
+                updated_at: Timestamp::from_millis(updated_at),
+                error_code,
+                error_title,
+            }),
+            None => None,
+        },
+    })
 }
 
 /// What the binary's transport drains from the queue, in order.
@@ -185,6 +327,7 @@ pub enum Outgoing {
 /// binary drains into its transport).
 struct Forwarder {
     node: String,
+    key: DataKey,
     tx: mpsc::Sender<Outgoing>,
     dropped: AtomicU64,
 }
@@ -197,7 +340,7 @@ impl EventSink for Forwarder {
     }
 
     fn handle(&self, event: &Event) {
-        for note in encode(&self.node, event) {
+        for note in encode(&self.node, event, &self.key) {
             if self.tx.try_send(Outgoing::Note(note)).is_err() {
                 let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 if n.is_power_of_two() {
@@ -227,22 +370,25 @@ fn users(r: Vec<String>) -> Vec<UserId> {
 impl Hippo {
     /// Turns cluster mode on for this node (`node` is its random id):
     /// returns the queue of notifications to send to the other nodes.
-    pub fn forward_events(&self, node: &str) -> mpsc::Receiver<Outgoing> {
+    pub fn forward_events(&self, node: &str) -> Result<mpsc::Receiver<Outgoing>> {
         let (tx, rx) = mpsc::channel(QUEUE);
         self.events().set_forwarder(Arc::new(Forwarder {
             node: node.to_owned(),
+            key: self.keys.cluster_key()?,
             tx,
             dropped: AtomicU64::new(0),
         }));
-        rx
+        Ok(rx)
     }
 
     /// Handles a notification from the cluster: ignored if this node sent
     /// it or it does not parse; otherwise what it names is loaded and the
     /// event handed to this node's sockets.
     pub async fn receive_cluster_event(&self, node: &str, payload: &str) -> Result<()> {
-        let Ok(note) = serde_json::from_str::<Note>(payload) else {
-            tracing::warn!("ignored a cluster notification that does not parse");
+        let Some(note) = decode(payload, &self.keys.cluster_key()?) else {
+            tracing::warn!(
+                "ignored a cluster notification that does not open with this deployment's key"
+            );
             return Ok(());
         };
         if note.node == node {
@@ -265,8 +411,8 @@ impl Hippo {
                 user_id: UserId::from_stored(user_id),
                 reason: reason(&why),
             },
-            Wire::MessageCreated { message_id, r } => {
-                let Some(message) = self.message_for_event(message_id).await? else {
+            Wire::MessageCreated { message_id, m, r } => {
+                let Some(message) = self.message_for_event(message_id, m).await? else {
                     return Ok(None);
                 };
                 Event::MessageCreated {
@@ -274,8 +420,8 @@ impl Hippo {
                     recipients: users(r),
                 }
             }
-            Wire::MessageUpdated { message_id, r } => {
-                let Some(message) = self.message_for_event(message_id).await? else {
+            Wire::MessageUpdated { message_id, m, r } => {
+                let Some(message) = self.message_for_event(message_id, m).await? else {
                     return Ok(None);
                 };
                 Event::MessageUpdated {
@@ -324,7 +470,14 @@ impl Hippo {
     }
 
     /// A message as its recipients see it, loaded and decrypted here.
-    async fn message_for_event(&self, id: String) -> Result<Option<hippo_core::Message>> {
+    async fn message_for_event(
+        &self,
+        id: String,
+        carried: Option<WireMessage>,
+    ) -> Result<Option<hippo_core::Message>> {
+        if let Some(m) = carried.and_then(|w| message_of(&id, w)) {
+            return Ok(Some(m));
+        }
         let Some(row) = self.store.get_message(&MessageId::from_stored(id)).await? else {
             return Ok(None);
         };
@@ -341,19 +494,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn notes_stay_small_and_round_trip() {
+    fn notes_are_sealed_small_and_round_trip() {
+        let key = DataKey::generate().unwrap();
         let recipients: Vec<UserId> = (0..250).map(|_| UserId::generate()).collect();
         let event = Event::MessageDeleted {
             conversation_id: ConversationId::generate(),
             message_id: MessageId::generate(),
             recipients: recipients.clone(),
         };
-        let notes = encode("node-a", &event);
+        let notes = encode("node-a", &event, &key);
         assert_eq!(notes.len(), 3);
         let mut back = Vec::new();
         for n in &notes {
-            assert!(n.len() < 7900, "{}", n.len());
-            let note: Note = serde_json::from_str(n).unwrap();
+            assert!(n.len() <= MAX_NOTE, "{}", n.len());
+            assert!(!n.contains(recipients[0].as_str()), "sealed");
+            let note = decode(n, &key).unwrap();
             assert_eq!(note.node, "node-a");
             match note.event {
                 Wire::MessageDeleted { r, .. } => back.extend(r),
@@ -361,14 +516,55 @@ mod tests {
             }
         }
         assert_eq!(back, ids(&recipients));
-        let ended = Event::SessionEnded {
-            session_id: SessionId::generate(),
-            user_id: UserId::generate(),
-            reason: "deactivated",
+        // Another deployment's key (or a forged note) does not open.
+        assert!(decode(&notes[0], &DataKey::generate().unwrap()).is_none());
+        assert!(decode("eyJub2RlIjoieCJ9", &key).is_none());
+
+        // A message travels inside; one too large travels as its id.
+        let message = |body: String| Message {
+            id: MessageId::generate(),
+            conversation_id: ConversationId::generate(),
+            seq: 7,
+            sender_id: UserId::generate(),
+            body: Some(body),
+            priority: hippo_core::Priority::Urgent,
+            client_id: Some("c1".into()),
+            created_at: Timestamp::from_millis(5),
+            edited_at: None,
+            deleted: false,
+            attachments: Vec::new(),
+            channel: hippo_core::Channel::Hippo,
+            channel_status: None,
         };
-        let notes = encode("n", &ended);
-        assert_eq!(notes.len(), 1);
-        let note: Note = serde_json::from_str(&notes[0]).unwrap();
-        assert_eq!(note.event, wire(&ended));
+        let small = message("BP 120/80".into());
+        let notes = encode(
+            "n",
+            &Event::MessageCreated {
+                message: small.clone(),
+                recipients: recipients[..3].to_vec(),
+            },
+            &key,
+        );
+        assert!(!notes[0].contains("BP 120/80"));
+        match decode(&notes[0], &key).unwrap().event {
+            Wire::MessageCreated { message_id, m, .. } => {
+                assert_eq!(message_of(&message_id, m.unwrap()).unwrap(), small);
+            }
+            other => panic!("{other:?}"),
+        }
+        let big = message("x".repeat(20_000));
+        let notes = encode(
+            "n",
+            &Event::MessageCreated {
+                message: big,
+                recipients: recipients[..3].to_vec(),
+            },
+            &key,
+        );
+        assert!(notes[0].len() <= MAX_NOTE);
+        assert!(matches!(
+            decode(&notes[0], &key).unwrap().event,
+            Wire::MessageCreated { m: None, .. }
+        ));
     }
 }

@@ -114,6 +114,12 @@ impl Keyring {
         }
     }
 
+    /// The key cluster notifications are sealed with (derived from the
+    /// directory key, so every node of a deployment has it).
+    pub(crate) fn cluster_key(&self) -> Result<DataKey> {
+        Ok(self.directory.derive("cluster-events")?)
+    }
+
     /// The master key's key-check value.
     pub fn check_value(&self) -> String {
         self.master().check_value()
