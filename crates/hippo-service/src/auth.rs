@@ -54,7 +54,7 @@ impl Hippo {
                 .detail(serde_json::json!({ "reason": reason }))
         };
 
-        if let Some(wait) = self.throttle.check(&source, now) {
+        if let Some(wait) = self.throttled(&source, now).await {
             self.audit_alone(event(Outcome::Denied, "throttled"))
                 .await?;
             return Err(ServiceError::Public {
@@ -78,7 +78,7 @@ impl Hippo {
         let Some(row) = row else {
             // Same work as a real check, same answer.
             self.verify_password(&input.password, None).await?;
-            self.throttle.record_failure(&source, now);
+            self.note_failed_source(&source, now).await;
             self.audit_alone(event(Outcome::Failure, "invalid_credentials"))
                 .await?;
             self.watch_for_stuffing(account_key, now).await;
@@ -96,7 +96,7 @@ impl Hippo {
         let locked = row.locked_until.is_some_and(|until| now < until);
 
         if locked {
-            self.throttle.record_failure(&source, now);
+            self.note_failed_source(&source, now).await;
             self.audit_alone(actor_event(Outcome::Denied, "account_locked"))
                 .await?;
             // Only someone who knows the password learns that it is locked.
@@ -110,7 +110,7 @@ impl Hippo {
             });
         }
         if !password_ok {
-            self.throttle.record_failure(&source, now);
+            self.note_failed_source(&source, now).await;
             self.record_failed_login(
                 &row.id,
                 actor_event(Outcome::Failure, "invalid_credentials"),
@@ -150,7 +150,7 @@ impl Hippo {
             match totp::verify(&secret, code, unix, row.totp_last_step) {
                 Some(step) => totp_step = Some(step),
                 None => {
-                    self.throttle.record_failure(&source, now);
+                    self.note_failed_source(&source, now).await;
                     let ev = NewAuditEvent::new(now, AuditAction::AuthMfa, Outcome::Failure)
                         .meta(meta)
                         .actor(Some(&row.id), None)
@@ -365,6 +365,7 @@ impl Hippo {
         for s in &expired {
             self.expire_session(s, now).await?;
         }
+        self.prune_login_failures(now).await?;
         Ok(expired.len())
     }
 

@@ -1,22 +1,18 @@
 //! Per-source-address login throttling: after too many failed logins from
 //! one address within a window, further attempts from it are refused with
-//! 429 until the window passes. Account lockout (per user) is separate and
-//! lives in the database; this throttle is per process by design (a cluster
-//! node sees its own share of an attacker's traffic).
+//! 429 until the window passes. The counts live in the database
+//! (`login_failures`), so every node of a cluster sees the same ones.
+//! Account lockout (per user) is separate, also in the database.
 
+use crate::Hippo;
 use hippo_core::Timestamp;
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
-/// Cap on tracked addresses, so a flood of spoofed sources cannot grow memory.
-const MAX_TRACKED: usize = 100_000;
-
-#[derive(Debug)]
+/// The throttle's policy.
+#[derive(Debug, Clone, Copy)]
 pub struct LoginThrottle {
     max_failures: u32,
     window: Duration,
-    failures: Mutex<HashMap<String, (Timestamp, u32)>>,
 }
 
 impl LoginThrottle {
@@ -24,35 +20,53 @@ impl LoginThrottle {
         Self {
             max_failures,
             window,
-            failures: Mutex::new(HashMap::new()),
         }
     }
 
-    /// `Some(seconds to wait)` if `source` is throttled at `now`.
-    pub fn check(&self, source: &str, now: Timestamp) -> Option<u64> {
-        let map = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (start, count) = map.get(source)?;
+    /// `Some(seconds to wait)` if a window that started at `start` with
+    /// `count` failures throttles at `now`.
+    pub fn wait(&self, start: Timestamp, count: i64, now: Timestamp) -> Option<u64> {
         let ends = start.plus(self.window);
-        (now < ends && *count >= self.max_failures).then(|| ends.since(now).as_secs().max(1))
+        (now < ends && count >= i64::from(self.max_failures))
+            .then(|| ends.since(now).as_secs().max(1))
+    }
+}
+
+impl Hippo {
+    /// `Some(seconds to wait)` if `source` is throttled at `now`. A store
+    /// error does not throttle (logged): account lockout still protects.
+    pub(crate) async fn throttled(&self, source: &str, now: Timestamp) -> Option<u64> {
+        match self.store.login_failures(source).await {
+            Ok(Some((start, count))) => self.throttle.wait(start, count, now),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the sign-in throttle");
+                None
+            }
+        }
     }
 
-    pub fn record_failure(&self, source: &str, now: Timestamp) {
-        let mut map = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() >= MAX_TRACKED {
-            let window = self.window;
-            map.retain(|_, (start, _)| now < start.plus(window));
+    /// Counts a failed sign-in from `source` (logged if it cannot).
+    pub(crate) async fn note_failed_source(&self, source: &str, now: Timestamp) {
+        let expired_before = now.minus(self.throttle.window);
+        let noted = async {
+            let mut tx = self.store.begin_write().await?;
+            tx.record_login_failure(source, now, expired_before).await?;
+            tx.commit().await
         }
-        let entry = map.entry(source.to_owned()).or_insert((now, 0));
-        if now >= entry.0.plus(self.window) {
-            *entry = (now, 0);
+        .await;
+        if let Err(e) = noted {
+            tracing::warn!(error = %e, "cannot count a failed sign-in for the throttle");
         }
-        entry.1 += 1;
+    }
+
+    /// Forgets throttle windows that have passed.
+    pub(crate) async fn prune_login_failures(&self, now: Timestamp) -> crate::Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        tx.prune_login_failures(now.minus(self.throttle.window))
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 
@@ -63,13 +77,13 @@ mod tests {
     #[test]
     fn throttles_within_the_window_only() {
         let t = LoginThrottle::new(3, Duration::from_secs(60));
-        let now = Timestamp::from_millis(0);
-        for _ in 0..3 {
-            assert_eq!(t.check("10.0.0.1", now), None);
-            t.record_failure("10.0.0.1", now);
-        }
-        assert_eq!(t.check("10.0.0.1", now), Some(60));
-        assert_eq!(t.check("10.0.0.2", now), None);
-        assert_eq!(t.check("10.0.0.1", now.plus(Duration::from_secs(61))), None);
+        let start = Timestamp::from_millis(0);
+        assert_eq!(t.wait(start, 2, start), None);
+        assert_eq!(t.wait(start, 3, start), Some(60));
+        assert_eq!(
+            t.wait(start, 3, start.plus(Duration::from_secs(30))),
+            Some(30)
+        );
+        assert_eq!(t.wait(start, 9, start.plus(Duration::from_secs(61))), None);
     }
 }

@@ -68,8 +68,8 @@ const SQLITE: &[(i64, &str, &str)] = &[
     ),
     (
         12,
-        "job leases",
-        include_str!("../migrations/sqlite/0012_job_leases.sql"),
+        "cluster",
+        include_str!("../migrations/sqlite/0012_cluster.sql"),
     ),
 ];
 
@@ -131,8 +131,8 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     ),
     (
         12,
-        "job leases",
-        include_str!("../migrations/postgres/0012_job_leases.sql"),
+        "cluster",
+        include_str!("../migrations/postgres/0012_cluster.sql"),
     ),
 ];
 

@@ -629,6 +629,31 @@ macro_rules! sql_store {
                 self.remove_unshared_attachments(ids).await
             }
 
+            async fn record_login_failure(&mut self, source: &str, now: Timestamp, expired_before: Timestamp) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO login_failures (source, window_start, failures) VALUES ($1, $2, 1) \
+                     ON CONFLICT (source) DO UPDATE SET \
+                     failures = CASE WHEN login_failures.window_start <= $3 THEN 1 ELSE login_failures.failures + 1 END, \
+                     window_start = CASE WHEN login_failures.window_start <= $3 THEN excluded.window_start ELSE login_failures.window_start END",
+                )
+                .bind(source)
+                .bind(now.as_millis())
+                .bind(expired_before.as_millis())
+                .execute(&mut *self.tx)
+                .await
+                .map_err(crate::map_err)?;
+                Ok(())
+            }
+
+            async fn prune_login_failures(&mut self, expired_before: Timestamp) -> Result<()> {
+                sqlx::query("DELETE FROM login_failures WHERE window_start <= $1")
+                    .bind(expired_before.as_millis())
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                Ok(())
+            }
+
             async fn claim_lease(&mut self, name: &str, holder: &str, now: Timestamp, until: Timestamp) -> Result<bool> {
                 let got: Option<String> = sqlx::query_scalar(
                     "INSERT INTO job_leases (name, holder, expires_at) VALUES ($1, $2, $4) \
@@ -1619,6 +1644,17 @@ macro_rules! sql_store {
                 .await
                 .map_err(crate::map_err)?;
                 Ok(n > 0)
+            }
+
+            async fn login_failures(&self, source: &str) -> Result<Option<(Timestamp, i64)>> {
+                let row: Option<(i64, i64)> = sqlx::query_as(
+                    "SELECT window_start, CAST(failures AS BIGINT) FROM login_failures WHERE source = $1",
+                )
+                .bind(source)
+                .fetch_optional(self.reader())
+                .await
+                .map_err(crate::map_err)?;
+                Ok(row.map(|(start, n)| (ts(start), n)))
             }
 
             async fn list_backup_key_files(&self) -> Result<Vec<BackupKeyFileRow>> {

@@ -180,6 +180,10 @@ pub trait Store: ChannelStore + Send + Sync + 'static {
     /// Whether the database holds any users or conversations.
     async fn holds_data(&self) -> Result<bool>;
 
+    /// Failed sign-ins from `source` in its current window: (window start,
+    /// count).
+    async fn login_failures(&self, source: &str) -> Result<Option<(Timestamp, i64)>>;
+
     /// Key files of backups that erasure must reach.
     async fn list_backup_key_files(&self) -> Result<Vec<BackupKeyFileRow>>;
 
@@ -257,6 +261,16 @@ pub trait WriteTx: ChannelWriteTx + Send {
         reason_enc: &[u8],
         at: Timestamp,
     ) -> Result<PurgeResult>;
+    /// Counts a failed sign-in from `source` at `now`; a window that
+    /// started at or before `expired_before` starts again from `now`.
+    async fn record_login_failure(
+        &mut self,
+        source: &str,
+        now: Timestamp,
+        expired_before: Timestamp,
+    ) -> Result<()>;
+    /// Forgets windows that started at or before `expired_before`.
+    async fn prune_login_failures(&mut self, expired_before: Timestamp) -> Result<()>;
     /// Takes or renews the lease on a cluster-wide job: true if `holder`
     /// now holds `name` until `until` (it was free, expired at `now`, or
     /// already `holder`'s).

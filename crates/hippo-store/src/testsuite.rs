@@ -44,6 +44,7 @@ macro_rules! storage_suite {
             attachments_are_shared_by_messages,
             exports_leave_data_keys_out_and_restores_put_them_back,
             job_leases_have_one_holder_until_they_expire,
+            login_failures_count_per_source_and_window,
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {
@@ -1048,4 +1049,38 @@ pub async fn job_leases_have_one_holder_until_they_expire(store: Arc<dyn Store>)
             .unwrap()
     );
     tx.commit().await.unwrap();
+}
+
+/// Failed sign-ins per source address, counted across nodes: a window
+/// counts up, restarts once expired, and is pruned.
+pub async fn login_failures_count_per_source_and_window(store: Arc<dyn Store>) {
+    let fail = |source: &'static str, now: i64, expired_before: i64| {
+        let store = store.clone();
+        async move {
+            let mut tx = store.begin_write().await.unwrap();
+            tx.record_login_failure(source, ts(now), ts(expired_before))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    assert_eq!(store.login_failures("10.0.0.1").await.unwrap(), None);
+    fail("10.0.0.1", 1_000, 0).await;
+    fail("10.0.0.1", 1_500, 500).await;
+    fail("10.0.0.2", 1_500, 500).await;
+    assert_eq!(
+        store.login_failures("10.0.0.1").await.unwrap(),
+        Some((ts(1_000), 2))
+    );
+    // The window that started at 1 000 has expired by 3 000.
+    fail("10.0.0.1", 3_000, 2_000).await;
+    assert_eq!(
+        store.login_failures("10.0.0.1").await.unwrap(),
+        Some((ts(3_000), 1))
+    );
+    let mut tx = store.begin_write().await.unwrap();
+    tx.prune_login_failures(ts(2_000)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.login_failures("10.0.0.2").await.unwrap(), None);
+    assert!(store.login_failures("10.0.0.1").await.unwrap().is_some());
 }

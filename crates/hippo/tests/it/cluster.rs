@@ -1,7 +1,9 @@
 //! Cluster mode: two nodes on one PostgreSQL (whatever the suite's backend:
 //! cluster mode is PostgreSQL's). A message sent through one node reaches
-//! sockets on the other at once, receipts travel back, and deactivating a
-//! user on one node closes that user's socket on the other.
+//! sockets on the other at once, receipts travel back, deactivating a
+//! user on one node closes that user's socket on the other, and the
+//! sign-in throttle counts on every node. Three real processes survive
+//! losing one to SIGKILL; a node survives PostgreSQL going away.
 
 use crate::support::{TestServer, frame_of, fresh_pg_schema, next_frame, test_config};
 use reqwest::Method;
@@ -83,6 +85,19 @@ async fn events_cross_nodes_and_deactivation_closes_sockets_everywhere() {
     assert!(next_frame(&mut wb).await.is_none(), "socket closes");
     let (status, _) = node_b.get("/api/v1/me", &b).await;
     assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED);
+
+    // The per-address sign-in throttle counts failures on every node.
+    for i in 0..50 {
+        let node = if i % 2 == 0 { &node_a } else { &node_b };
+        let (status, _) = node
+            .login_raw(&format!("ghost{i}"), "wrong-password-1", None)
+            .await;
+        assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED);
+    }
+    for node in [&node_a, &node_b] {
+        let (status, body) = node.login_raw("ghost", "wrong-password-1", None).await;
+        assert_eq!(status, reqwest::StatusCode::TOO_MANY_REQUESTS, "{body}");
+    }
 
     node_b.stop().await;
     node_a.stop().await;
