@@ -30,10 +30,19 @@ pub async fn open(
     database_url: Option<&str>,
     data_dir: &Path,
 ) -> Result<Arc<dyn Store>, StoreError> {
+    open_sized(database_url, data_dir, postgres::DEFAULT_MAX_CONNECTIONS).await
+}
+
+/// [`open`] with the PostgreSQL pool size (unused for SQLite).
+pub async fn open_sized(
+    database_url: Option<&str>,
+    data_dir: &Path,
+    max_connections: u32,
+) -> Result<Arc<dyn Store>, StoreError> {
     match database_url {
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Ok(Arc::new(postgres::PgStore::connect(url, None).await?))
-        }
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Ok(
+            Arc::new(postgres::PgStore::connect_sized(url, None, max_connections).await?),
+        ),
         Some(url) if url.starts_with("sqlite:") => {
             let path = url
                 .trim_start_matches("sqlite://")

@@ -8,6 +8,9 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// Connections a node keeps unless told otherwise.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
+
 /// The PostgreSQL store.
 pub struct PgStore {
     pool: PgPool,
@@ -17,6 +20,15 @@ impl PgStore {
     /// Connects and migrates. `schema`, when given, becomes the
     /// `search_path` (the test suite gives each test its own schema).
     pub async fn connect(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        Self::connect_sized(url, schema, DEFAULT_MAX_CONNECTIONS).await
+    }
+
+    /// [`Self::connect`] with a pool of `max_connections`.
+    pub async fn connect_sized(
+        url: &str,
+        schema: Option<&str>,
+        max_connections: u32,
+    ) -> Result<Self, StoreError> {
         let mut opts = PgConnectOptions::from_str(url)
             .map_err(|e| StoreError::Other(format!("invalid PostgreSQL URL: {e}")))?
             .application_name("hippo")
@@ -27,7 +39,7 @@ impl PgStore {
             opts = opts.options([("search_path", schema)]);
         }
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(max_connections)
             // PostgreSQL away: requests fail with 503 after this, and the
             // pool reconnects by itself when it is back (connections are
             // checked before use).

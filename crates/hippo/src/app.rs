@@ -104,9 +104,10 @@ pub async fn open_with(
     hasher: PasswordHasher,
 ) -> Result<App> {
     prepare_data_dir(&config.data_dir)?;
-    let store = hippo_store_sql::open(
+    let store = hippo_store_sql::open_sized(
         config.database_url.as_deref().map(String::as_str),
         &config.data_dir,
+        config.database_max_connections,
     )
     .await
     .context("cannot open the database")?;

@@ -38,6 +38,11 @@ pub const SETTINGS: &[SettingDoc] = &[
         doc: "Empty: SQLite file inside data_dir. `postgres://user@host/db?sslmode=verify-full` selects PostgreSQL. Also HIPPO_DATABASE_URL_FILE.",
     },
     SettingDoc {
+        key: "database_max_connections",
+        default: "16",
+        doc: "PostgreSQL: connections each node keeps (plus two for cluster events).",
+    },
+    SettingDoc {
         key: "tls_cert",
         default: "",
         doc: "PEM certificate chain. Empty (with tls_key empty): a self-signed localhost certificate is generated into data_dir/tls and its SHA-256 fingerprint printed.",
@@ -120,7 +125,7 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc {
         key: "backup_dir",
         default: "",
-        doc: "Directory for scheduled backups from serve (SQLite); empty disables them. Keep it on another volume.",
+        doc: "Directory for scheduled backups from serve (each also writes its key file NAME.keys); empty disables them. Keep it on another volume.",
     },
     SettingDoc {
         key: "backup_interval",
@@ -175,7 +180,7 @@ pub const SETTINGS: &[SettingDoc] = &[
     SettingDoc {
         key: "whatsapp_rate",
         default: "80",
-        doc: "Messages per second sent to the Cloud API (token bucket per node).",
+        doc: "Messages per second sent to the Cloud API (one sender per cluster, token bucket).",
     },
     SettingDoc {
         key: "whatsapp_in_doubt_after",
@@ -203,6 +208,13 @@ pub struct SettingArgs {
         hide_env_values = true
     )]
     pub database_url: Option<String>,
+    #[arg(
+        long,
+        env = "HIPPO_DATABASE_MAX_CONNECTIONS",
+        global = true,
+        value_name = "N"
+    )]
+    pub database_max_connections: Option<String>,
     #[arg(long, env = "HIPPO_TLS_CERT", global = true, value_name = "PEM")]
     pub tls_cert: Option<String>,
     #[arg(long, env = "HIPPO_TLS_KEY", global = true, value_name = "PEM")]
@@ -373,6 +385,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// May hold a password: never printed.
     pub database_url: Option<Zeroizing<String>>,
+    /// PostgreSQL pool size per node.
+    pub database_max_connections: u32,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub tls_client_ca: Option<PathBuf>,
@@ -631,6 +645,12 @@ impl SettingArgs {
         let backup_dir = path("backup_dir", &self.backup_dir);
         let backup_interval = duration("backup_interval", &self.backup_interval, "24h")?;
         let backup_keep = number("backup_keep", &self.backup_keep, 14, 1)?;
+        let database_max_connections = number(
+            "database_max_connections",
+            &self.database_max_connections,
+            16,
+            2,
+        )?;
 
         // A secret: the value, or the file named by HIPPO_..._FILE.
         let secret = |key: &str,
@@ -755,6 +775,7 @@ impl SettingArgs {
             data_dir,
             listen,
             database_url,
+            database_max_connections,
             tls_cert,
             tls_key,
             tls_client_ca,
