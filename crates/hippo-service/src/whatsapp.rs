@@ -809,7 +809,8 @@ impl Hippo {
                 }
                 continue;
             }
-            let claimed = match self.claim_jobs(&channel, batch).await {
+            let since = leader.since.unwrap_or_else(|| self.clock.now());
+            let claimed = match self.claim_jobs(&channel, batch, since).await {
                 Ok(jobs) => jobs,
                 Err(e) => {
                     tracing::warn!(error = %e, "outbox: could not claim jobs");
@@ -842,13 +843,26 @@ impl Hippo {
         }
     }
 
-    async fn claim_jobs(&self, channel: &WhatsappChannel, limit: i64) -> Result<Vec<OutboxJob>> {
+    /// Claims due jobs. Jobs left `sending` are in doubt only once
+    /// `in_doubt_after` has passed since they were claimed *and* since this
+    /// node took the lease (`leading_since`): the webhook processor, which
+    /// takes over at the same moment, gets that long to reconcile them.
+    async fn claim_jobs(
+        &self,
+        channel: &WhatsappChannel,
+        limit: i64,
+        leading_since: Timestamp,
+    ) -> Result<Vec<OutboxJob>> {
         let now = self.clock.now();
         let in_doubt = u64::try_from(channel.config.in_doubt_after.as_millis()).unwrap_or(u64::MAX);
-        let before = Timestamp::from_millis(
-            now.as_millis()
-                .saturating_sub(i64::try_from(in_doubt).unwrap_or(i64::MAX)),
-        );
+        let cutoff = now
+            .as_millis()
+            .saturating_sub(i64::try_from(in_doubt).unwrap_or(i64::MAX));
+        let before = if leading_since.as_millis() <= cutoff {
+            Timestamp::from_millis(cutoff)
+        } else {
+            Timestamp::from_millis(i64::MIN)
+        };
         let mut tx = self.store.begin_write().await?;
         let jobs = tx.claim_outbox(now, before, limit).await?;
         tx.commit().await?;
@@ -1490,6 +1504,8 @@ struct LeaderCheck {
     job: &'static str,
     checked: Option<std::time::Instant>,
     leading: bool,
+    /// When this node last became the leader.
+    since: Option<Timestamp>,
 }
 
 impl LeaderCheck {
@@ -1501,6 +1517,7 @@ impl LeaderCheck {
             job,
             checked: None,
             leading: false,
+            since: None,
         }
     }
 
@@ -1510,6 +1527,7 @@ impl LeaderCheck {
             self.leading = hippo.lead(self.job, Self::TTL).await;
             self.checked = Some(std::time::Instant::now());
             if self.leading != was {
+                self.since = self.leading.then(|| hippo.clock.now());
                 tracing::info!(
                     job = self.job,
                     leading = self.leading,
