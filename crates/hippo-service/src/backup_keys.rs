@@ -109,6 +109,29 @@ fn wrap_id(backup_id: &str) -> String {
     format!("backup-keys/{backup_id}")
 }
 
+/// An exclusive lock on the directory of a key file, held while alive
+/// (`flock`, so it also holds across processes, and across nodes on
+/// storage that honours it): read-modify-write of key files there —
+/// shredding, rotation — happens one at a time. Blocks: take it off the
+/// async runtime.
+#[derive(Debug)]
+pub struct DirLock(#[allow(dead_code, reason = "held for its lock")] std::fs::File);
+
+/// Locks the directory holding `key_file`.
+pub fn lock_dir_of(key_file: &Path) -> Result<DirLock, KeyFileError> {
+    let dir = match key_file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let io = |source| KeyFileError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    let handle = std::fs::File::open(dir).map_err(io)?;
+    handle.lock().map_err(io)?;
+    Ok(DirLock(handle))
+}
+
 /// Where the key file of the backup at `backup` lives.
 pub fn path_for(backup: &Path) -> PathBuf {
     let mut name = backup.as_os_str().to_owned();
@@ -165,8 +188,9 @@ impl KeyFile {
             path: path.display().to_string(),
             source,
         };
+        // A name of its own: writers never share a temporary file.
         let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
+        tmp.push(format!(".tmp-{}", hippo_core::SessionId::generate()));
         let tmp = PathBuf::from(tmp);
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create(true).truncate(true);

@@ -89,13 +89,19 @@ impl Wire {
     }
 }
 
-/// One notification: which node sent it, and the event.
+/// One notification: which node sent it, when, and the event.
 #[derive(Debug, Serialize, Deserialize)]
 struct Note {
     node: String,
+    /// When it was sent (ms): a note replayed later is refused.
+    at: i64,
     #[serde(flatten)]
     event: Wire,
 }
+
+/// How far a note's time may be from the receiver's clock (replays older
+/// than this are refused; nodes' clocks must agree within it, e.g. NTP).
+const NOTE_MAX_AGE_MS: i64 = 120_000;
 
 fn ids(users: &[UserId]) -> Vec<String> {
     users.iter().map(|u| u.as_str().to_owned()).collect()
@@ -166,9 +172,9 @@ fn wire(event: &Event) -> Wire {
 
 /// The sealed notifications for one event (several when it has many
 /// recipients); a message too large to travel inside is loaded instead.
-fn encode(node: &str, event: &Event, key: &DataKey) -> Vec<String> {
+fn encode(node: &str, at: Timestamp, event: &Event, key: &DataKey) -> Vec<String> {
     let base = wire(event);
-    let notes = notes_of(node, base.clone(), key);
+    let notes = notes_of(node, at, base.clone(), key);
     if notes.iter().all(|n| n.len() <= MAX_NOTE) {
         return notes;
     }
@@ -176,10 +182,10 @@ fn encode(node: &str, event: &Event, key: &DataKey) -> Vec<String> {
     if let Wire::MessageCreated { m, .. } | Wire::MessageUpdated { m, .. } = &mut base {
         *m = None;
     }
-    notes_of(node, base, key)
+    notes_of(node, at, base, key)
 }
 
-fn notes_of(node: &str, mut base: Wire, key: &DataKey) -> Vec<String> {
+fn notes_of(node: &str, at: Timestamp, mut base: Wire, key: &DataKey) -> Vec<String> {
     let chunks: Vec<Vec<String>> = match base.recipients_mut() {
         Some(r) => std::mem::take(r)
             .chunks(RECIPIENTS_PER_NOTE)
@@ -197,6 +203,7 @@ fn notes_of(node: &str, mut base: Wire, key: &DataKey) -> Vec<String> {
             let plain = zeroize::Zeroizing::new(
                 serde_json::to_vec(&Note {
                     node: node.to_owned(),
+                    at: at.as_millis(),
                     event,
                 })
                 .ok()?,
@@ -328,6 +335,7 @@ pub enum Outgoing {
 struct Forwarder {
     node: String,
     key: DataKey,
+    clock: Arc<dyn hippo_core::Clock>,
     tx: mpsc::Sender<Outgoing>,
     dropped: AtomicU64,
 }
@@ -340,7 +348,7 @@ impl EventSink for Forwarder {
     }
 
     fn handle(&self, event: &Event) {
-        for note in encode(&self.node, event, &self.key) {
+        for note in encode(&self.node, self.clock.now(), event, &self.key) {
             if self.tx.try_send(Outgoing::Note(note)).is_err() {
                 let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 if n.is_power_of_two() {
@@ -375,6 +383,7 @@ impl Hippo {
         self.events().set_forwarder(Arc::new(Forwarder {
             node: node.to_owned(),
             key: self.keys.cluster_key()?,
+            clock: self.clock.clone(),
             tx,
             dropped: AtomicU64::new(0),
         }));
@@ -392,6 +401,12 @@ impl Hippo {
             return Ok(());
         };
         if note.node == node {
+            return Ok(());
+        }
+        if (self.clock.now().as_millis() - note.at).abs() > NOTE_MAX_AGE_MS {
+            tracing::warn!(
+                "ignored a cluster notification outside the time window (a replay, or clocks apart)"
+            );
             return Ok(());
         }
         if let Some(event) = self.resolve(note.event).await? {
@@ -502,7 +517,7 @@ mod tests {
             message_id: MessageId::generate(),
             recipients: recipients.clone(),
         };
-        let notes = encode("node-a", &event, &key);
+        let notes = encode("node-a", Timestamp::from_millis(1), &event, &key);
         assert_eq!(notes.len(), 3);
         let mut back = Vec::new();
         for n in &notes {
@@ -539,6 +554,7 @@ mod tests {
         let small = message("BP 120/80".into());
         let notes = encode(
             "n",
+            Timestamp::from_millis(1),
             &Event::MessageCreated {
                 message: small.clone(),
                 recipients: recipients[..3].to_vec(),
@@ -555,6 +571,7 @@ mod tests {
         let big = message("x".repeat(20_000));
         let notes = encode(
             "n",
+            Timestamp::from_millis(1),
             &Event::MessageCreated {
                 message: big,
                 recipients: recipients[..3].to_vec(),

@@ -290,23 +290,35 @@ impl Hippo {
     /// runs after each erasure, at start and before scheduled backups.
     pub async fn shred_backup_keys(&self) -> Result<ShredReport> {
         let mut report = ShredReport::default();
+        // After a rotation elsewhere, the key files are under the new key.
+        self.keys.ensure_current(self.store.as_ref()).await?;
         let master = self.keys.master();
+        let blocking =
+            |e: tokio::task::JoinError| ServiceError::Internal(format!("key file task: {e}"));
         for row in self.store.list_backup_key_files().await? {
             let path = std::path::PathBuf::from(&row.path);
             if !path.exists() {
+                tracing::warn!(
+                    backup_id = %row.backup_id,
+                    "a recorded backup key file is not where it was written; erasure cannot reach it here"
+                );
                 report.missing += 1;
                 continue;
             }
-            let read = {
+            // Locked from reading to writing, and the live keys read only
+            // after the lock: a concurrent rewrite cannot put a key back.
+            let opened = {
                 let (path, master) = (path.clone(), master.clone());
                 tokio::task::spawn_blocking(move || {
-                    crate::backup_keys::KeyFile::read(&path, &master)
+                    let lock = crate::backup_keys::lock_dir_of(&path)?;
+                    let file = crate::backup_keys::KeyFile::read(&path, &master)?;
+                    Ok::<_, crate::backup_keys::KeyFileError>((lock, file))
                 })
                 .await
-                .map_err(|e| ServiceError::Internal(format!("key file task: {e}")))?
+                .map_err(blocking)?
             };
-            let mut file = match read {
-                Ok(f) => f,
+            let (lock, mut file) = match opened {
+                Ok(x) => x,
                 Err(e) => {
                     tracing::error!(error = %e, "a backup key file cannot be read; erasure cannot reach it");
                     report.failed += 1;
@@ -322,13 +334,18 @@ impl Hippo {
                 .collect();
             let removed = file.shred_all_but(&live, self.clock.now());
             if removed == 0 {
+                drop(lock);
                 continue;
             }
             let written = {
                 let master = master.clone();
-                tokio::task::spawn_blocking(move || file.write(&path, &master))
-                    .await
-                    .map_err(|e| ServiceError::Internal(format!("key file task: {e}")))?
+                tokio::task::spawn_blocking(move || {
+                    let written = file.write(&path, &master);
+                    drop(lock);
+                    written
+                })
+                .await
+                .map_err(blocking)?
             };
             match written {
                 Ok(()) => {

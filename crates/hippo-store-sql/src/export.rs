@@ -135,10 +135,16 @@ async fn load_order(conn: &mut sqlx::PgConnection) -> Result<Vec<String>, StoreE
 impl PgStore {
     pub(crate) async fn export_impl(&self, dir: &Path) -> Result<Vec<PgRow>, StoreError> {
         let mut conn = self.reader().acquire().await.map_err(crate::map_err)?;
-        sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .execute(&mut *conn)
-            .await
-            .map_err(crate::map_err)?;
+        for sql in [
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            // A large table takes longer than the usual statement limit.
+            "SET LOCAL statement_timeout = 0",
+        ] {
+            sqlx::query(sql)
+                .execute(&mut *conn)
+                .await
+                .map_err(crate::map_err)?;
+        }
         let result = async {
             let version = schema_version(&mut conn).await?;
             let path = dir.join("schema_version");
@@ -202,6 +208,10 @@ impl PgStore {
 
     pub(crate) async fn import_impl(&self, dir: &Path) -> Result<(), StoreError> {
         let mut tx = self.reader().begin().await.map_err(crate::map_err)?;
+        sqlx::query("SET LOCAL statement_timeout = 0")
+            .execute(&mut *tx)
+            .await
+            .map_err(crate::map_err)?;
         let path = dir.join("schema_version");
         let theirs = tokio::fs::read_to_string(&path)
             .await
@@ -272,6 +282,7 @@ impl PgStore {
             .collect::<Vec<_>>()
             .join(", ");
         for sql in [
+            "SET LOCAL statement_timeout = 0".to_owned(),
             "ALTER TABLE audit_events DISABLE TRIGGER USER".to_owned(),
             "ALTER TABLE audit_checkpoints DISABLE TRIGGER USER".to_owned(),
             format!("TRUNCATE {all}"),

@@ -1,7 +1,8 @@
 //! Cross-node notifications over PostgreSQL `LISTEN`/`NOTIFY`, for cluster
 //! mode: every node publishes what happened on it and hears what happened
-//! on the others. The channel is named after the schema, so several hippo
-//! deployments (or test schemas) on one database never hear each other.
+//! on the others. The channel is named after (a hash of) the schema, so
+//! several hippo deployments (or test schemas) on one database never hear
+//! each other.
 //! A notification is at most 8000 bytes and is not stored: callers keep
 //! payloads small and treat delivery as best effort (clients resynchronise
 //! by `seq`).
@@ -36,12 +37,12 @@ impl PgNotifier {
             .connect(url)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
-        let schema: String = sqlx::query_scalar("SELECT current_schema()::text")
-            .fetch_one(&pool)
-            .await
-            .map_err(crate::map_err)?;
-        let mut channel = format!("hippo_events_{schema}");
-        channel.truncate(63);
+        // An identifier of at most 63 bytes whatever the schema's name.
+        let channel: String =
+            sqlx::query_scalar("SELECT 'hippo_events_' || left(md5(current_schema()::text), 24)")
+                .fetch_one(&pool)
+                .await
+                .map_err(crate::map_err)?;
         Ok(Self { pool, channel })
     }
 

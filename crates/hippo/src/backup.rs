@@ -184,6 +184,58 @@ pub async fn create(
     out: &Path,
     keys_out: &Path,
 ) -> Result<Created> {
+    remove_stale_scratch(data_dir);
+    let backup_id = hippo_core::SessionId::generate().to_string();
+    // Recorded before the export: an erasure from here on reaches this
+    // backup's key file (shredding is run again once it exists).
+    app.hippo
+        .register_backup_key_file(keys_out, &backup_id)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let result = create_registered(app, data_dir, master, signer, out, keys_out, backup_id).await;
+    if result.is_err() {
+        let _ = app.hippo.forget_backup_key_file(keys_out).await;
+    }
+    result
+}
+
+/// Scratch directories (`.backup-*`, `.restore-*`) that a crash left in the
+/// data dir more than a day ago: they may hold a database copy.
+fn remove_stale_scratch(data_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(data_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(24 * 3600));
+        if (name.starts_with(".backup-") || name.starts_with(".restore-")) && old {
+            match std::fs::remove_dir_all(entry.path()) {
+                Ok(()) => {
+                    tracing::warn!(dir = %name, "removed a scratch directory left by an interrupted backup or restore")
+                }
+                Err(e) => {
+                    tracing::error!(dir = %name, error = %e, "cannot remove a stale scratch directory")
+                }
+            }
+        }
+    }
+}
+
+async fn create_registered(
+    app: &crate::app::App,
+    data_dir: &Path,
+    master: &MasterKey,
+    signer: &AuditSigningKey,
+    out: &Path,
+    keys_out: &Path,
+    backup_id: String,
+) -> Result<Created> {
     let scratch = tempfile::Builder::new()
         .prefix(".backup-")
         .tempdir_in(data_dir)
@@ -202,7 +254,6 @@ pub async fn create(
         .map(|(_, p)| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
         .sum();
 
-    let backup_id = hippo_core::SessionId::generate().to_string();
     let created_at = hippo_core::Clock::now(&hippo_core::SystemClock).to_rfc3339();
     let key = DataKey::generate().map_err(|_| anyhow!("cannot generate a key"))?;
     let key_file = KeyFile::new(&backup_id, &created_at, &key, master, data_keys)?;
@@ -302,8 +353,9 @@ pub async fn create(
             return Err(e);
         }
     };
+    // Erasures committed after the export reach this key file too.
     app.hippo
-        .register_backup_key_file(keys_out, &backup_id)
+        .shred_backup_keys()
         .await
         .map_err(|e| anyhow!("{e}"))?;
     Ok(Created {

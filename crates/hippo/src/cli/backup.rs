@@ -190,6 +190,7 @@ async fn finish_restore(
     config: &Config,
     store: &dyn hippo_store::Store,
     master: &MasterKey,
+    file: &Path,
     keys: &KeyFile,
     contents: &backup::Contents,
 ) -> Result<(hippo_service::audit::VerifyReport, usize, usize)> {
@@ -209,6 +210,12 @@ async fn finish_restore(
         let (conversations, files) = app
             .hippo
             .apply_erasures_after_restore(&destroyed)
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        // The restored system's erasures must reach the backup it came
+        // from (the list it restored predates that backup).
+        app.hippo
+            .register_backup_key_file(&backup_keys::path_for(file), &contents.backup_id)
             .await
             .map_err(|e| anyhow!("{e}"))?;
         let report = app
@@ -275,14 +282,14 @@ async fn restore(config: &Config, file: &Path) -> Result<()> {
                 "this backup was taken from SQLite; restore it into a data dir without HIPPO_DATABASE_URL"
             );
         }
-        restore_postgres(config, &master, staging.path(), &keys, &contents).await?
+        restore_postgres(config, &master, file, staging.path(), &keys, &contents).await?
     } else {
         if contents.backend != "sqlite" {
             bail!(
                 "this backup was taken from PostgreSQL; restore it with HIPPO_DATABASE_URL naming an empty database"
             );
         }
-        restore_sqlite(config, &master, staging.path(), &keys, &contents).await?
+        restore_sqlite(config, &master, file, staging.path(), &keys, &contents).await?
     };
     drop(staging);
     println!(
@@ -307,6 +314,7 @@ async fn restore(config: &Config, file: &Path) -> Result<()> {
 async fn restore_sqlite(
     config: &Config,
     master: &MasterKey,
+    file: &Path,
     staging: &Path,
     keys: &KeyFile,
     contents: &backup::Contents,
@@ -322,18 +330,19 @@ async fn restore_sqlite(
     let store = hippo_store_sql::open(None, staging)
         .await
         .context("cannot open the restored database")?;
-    let result = finish_restore(&staged, store.as_ref(), master, keys, contents).await;
+    let result = finish_restore(&staged, store.as_ref(), master, file, keys, contents).await;
     store.close().await;
     let result = result?;
-    // Everything checked: move into place.
-    for suffix in ["", "-wal", "-shm"] {
+    // Everything checked: move into place, the files first and the
+    // database last (a data dir without hippo.db is still empty).
+    move_blobs_into_place(staging, dir)?;
+    for suffix in ["-wal", "-shm", ""] {
         let from = staging.join(format!("hippo.db{suffix}"));
         if from.exists() {
             std::fs::rename(&from, dir.join(format!("hippo.db{suffix}")))
                 .context("cannot move the restored database into place")?;
         }
     }
-    move_blobs_into_place(staging, dir)?;
     Ok(result)
 }
 
@@ -354,6 +363,7 @@ fn move_blobs_into_place(staging: &Path, dir: &Path) -> Result<bool> {
 async fn restore_postgres(
     config: &Config,
     master: &MasterKey,
+    file: &Path,
     staging: &Path,
     keys: &KeyFile,
     contents: &backup::Contents,
@@ -372,7 +382,7 @@ async fn restore_postgres(
         .map_err(|e| anyhow!("cannot import the backup: {e}"))?;
     let result = async {
         move_blobs_into_place(staging, dir)?;
-        finish_restore(config, store.as_ref(), master, keys, contents).await
+        finish_restore(config, store.as_ref(), master, file, keys, contents).await
     }
     .await;
     if result.is_err() {

@@ -104,9 +104,11 @@ async fn rotate(config: &Config) -> Result<()> {
         if !path.exists() {
             continue;
         }
-        let rewrapped = KeyFile::read(&path, &old)
-            .and_then(|mut f| f.rewrap(&old, &new_copy).map(|()| f))
-            .and_then(|f| f.write(&path, &new_copy));
+        let rewrapped = hippo_service::backup_keys::lock_dir_of(&path).and_then(|_lock| {
+            KeyFile::read(&path, &old)
+                .and_then(|mut f| f.rewrap(&old, &new_copy).map(|()| f))
+                .and_then(|f| f.write(&path, &new_copy))
+        });
         match rewrapped {
             Ok(()) => key_files += 1,
             Err(e) => eprintln!(
