@@ -141,6 +141,27 @@ impl Hippo {
         }
     }
 
+    /// Gives up this node's job leases (a clean shutdown), so another node
+    /// — or this one restarted — takes them at once.
+    pub async fn release_leases(&self) {
+        for job in [
+            "retention",
+            "scheduled_backup",
+            "whatsapp_outbox",
+            "whatsapp_inbox",
+        ] {
+            let released = async {
+                let mut tx = self.store.begin_write().await?;
+                tx.release_lease(job, &self.node_id).await?;
+                tx.commit().await
+            }
+            .await;
+            if let Err(e) = released {
+                tracing::warn!(job, error = %e, "cannot release a job lease; it expires by itself");
+            }
+        }
+    }
+
     /// Whether this node runs the cluster-wide job `job` now: takes or
     /// renews its lease for `ttl`. One node of a cluster holds it at a
     /// time; if that node dies, another takes over once `ttl` has passed.

@@ -654,6 +654,16 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn release_lease(&mut self, name: &str, holder: &str) -> Result<()> {
+                sqlx::query("UPDATE job_leases SET expires_at = 0 WHERE name = $1 AND holder = $2")
+                    .bind(name)
+                    .bind(holder)
+                    .execute(&mut *self.tx)
+                    .await
+                    .map_err(crate::map_err)?;
+                Ok(())
+            }
+
             async fn claim_lease(&mut self, name: &str, holder: &str, now: Timestamp, until: Timestamp) -> Result<bool> {
                 let got: Option<String> = sqlx::query_scalar(
                     "INSERT INTO job_leases (name, holder, expires_at) VALUES ($1, $2, $4) \

@@ -281,6 +281,9 @@ pub trait WriteTx: ChannelWriteTx + Send {
         now: Timestamp,
         until: Timestamp,
     ) -> Result<bool>;
+    /// Gives up `holder`'s lease on `name` (a clean shutdown), so another
+    /// node may take it at once.
+    async fn release_lease(&mut self, name: &str, holder: &str) -> Result<()>;
     /// Records where a backup's key file was written.
     async fn insert_backup_key_file(&mut self, row: &BackupKeyFileRow) -> Result<()>;
     async fn delete_backup_key_file(&mut self, path: &str) -> Result<()>;

@@ -1041,6 +1041,15 @@ pub async fn job_leases_have_one_holder_until_they_expire(store: Arc<dyn Store>)
     assert!(!claim("node-b", 1_150).await, "renewal moved the expiry");
     assert!(claim("node-b", 1_190).await, "expired: node-b takes over");
     assert!(!claim("node-a", 1_200).await);
+    // Released by a clean shutdown: free at once, and only by its holder.
+    let mut tx = store.begin_write().await.unwrap();
+    tx.release_lease("retention", "node-a").await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(!claim("node-a", 1_210).await, "node-a did not hold it");
+    let mut tx = store.begin_write().await.unwrap();
+    tx.release_lease("retention", "node-b").await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(claim("node-a", 1_220).await, "released: free at once");
     // Another job is independent.
     let mut tx = store.begin_write().await.unwrap();
     assert!(

@@ -293,6 +293,7 @@ pub async fn run(config: Config) -> Result<()> {
             tracing::warn!("a WhatsApp worker did not stop in time");
         }
     }
+    app.hippo.release_leases().await;
     sweeper.abort();
     for task in relay.into_iter().flatten() {
         task.abort();

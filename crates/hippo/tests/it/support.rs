@@ -141,6 +141,7 @@ impl TestServer {
         let serve_config = config.clone();
         let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
         let workers = hippo::app::spawn_whatsapp_workers(&app.hippo, &workers_stop);
+        let leases = app.hippo.clone();
         let task = tokio::spawn(async move {
             let _forwarder = forwarder;
             let _stop = workers_stop;
@@ -160,6 +161,7 @@ impl TestServer {
             for w in workers {
                 let _ = w.await;
             }
+            leases.release_leases().await;
             for task in relay.into_iter().flatten() {
                 task.abort();
             }
