@@ -127,10 +127,9 @@ fn collect_seqs(
 
 #[tokio::test]
 async fn three_real_nodes_lose_one_to_sigkill_and_nothing_is_lost() {
-    use crate::crash::{hippo, login, spawn_until_listening};
+    use crate::crash::{create_clinician, hippo, login, messages_after, spawn_until_listening};
     use serde_json::Value;
     use std::collections::{BTreeMap, BTreeSet, HashSet};
-    use std::io::Write;
     use std::process::Stdio;
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
@@ -154,31 +153,10 @@ async fn three_real_nodes_lose_one_to_sigkill_and_nothing_is_lost() {
         c.env("HIPPO_DATABASE_URL", &url);
         c
     };
-    let mut ids = Vec::new();
-    for user in ["ana", "ben"] {
-        let mut c = node(0)
-            .args([
-                "user",
-                "create",
-                "--username",
-                user,
-                "--role",
-                "clinician",
-                "--password-stdin",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        c.stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{}\n", crate::support::PASSWORD).as_bytes())
-            .unwrap();
-        let out = c.wait_with_output().unwrap();
-        assert!(out.status.success());
-        ids.push(String::from_utf8(out.stdout).unwrap().trim().to_owned());
-    }
+    let ids: Vec<String> = ["ana", "ben"]
+        .iter()
+        .map(|user| create_clinician(node(0), user))
+        .collect();
     // Every node holds the same keys.
     for d in &data[1..] {
         std::fs::create_dir_all(d).unwrap();
@@ -291,28 +269,7 @@ async fn three_real_nodes_lose_one_to_sigkill_and_nothing_is_lost() {
     }
 
     // Every acknowledged message exactly once, seq gapless.
-    let mut all = Vec::new();
-    let mut after = 0;
-    loop {
-        let page: Value = client
-            .get(format!(
-                "{}/api/v1/conversations/{conv}/messages?after_seq={after}&limit=500",
-                base(2)
-            ))
-            .bearer_auth(&ben)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let msgs = page["messages"].as_array().unwrap().clone();
-        if msgs.is_empty() {
-            break;
-        }
-        after = page["next_after_seq"].as_i64().unwrap();
-        all.extend(msgs);
-    }
+    let all = messages_after(&client, &base(2), &conv, &ben, 0).await;
     let n = i64::try_from(all.len()).unwrap();
     let seqs: Vec<i64> = all.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
     assert_eq!(seqs, (1..=n).collect::<Vec<_>>(), "seq has gaps");
@@ -358,27 +315,12 @@ async fn three_real_nodes_lose_one_to_sigkill_and_nothing_is_lost() {
         .take_while(|s| ana_all.contains(s))
         .last()
         .unwrap_or(0);
-    let mut after = contiguous;
-    loop {
-        let page: Value = client
-            .get(format!(
-                "{}/api/v1/conversations/{conv}/messages?after_seq={after}&limit=500",
-                base(0)
-            ))
-            .bearer_auth(&ana)
-            .send()
+    ana_all.extend(
+        messages_after(&client, &base(0), &conv, &ana, contiguous)
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let msgs = page["messages"].as_array().unwrap().clone();
-        if msgs.is_empty() {
-            break;
-        }
-        after = page["next_after_seq"].as_i64().unwrap();
-        ana_all.extend(msgs.iter().map(|m| m["seq"].as_i64().unwrap()));
-    }
+            .iter()
+            .map(|m| m["seq"].as_i64().unwrap()),
+    );
     assert_eq!(ana_all, (1..=n).collect::<BTreeSet<_>>());
     assert!(contiguous > 0, "ana saw nothing live before her node died");
 

@@ -62,6 +62,64 @@ pub(crate) fn spawn_until_listening(mut command: Command) -> Child {
     }
 }
 
+/// Creates a clinician with the test password through `hippo user create`
+/// (the command as given: data dir, database); returns the user's id.
+pub(crate) fn create_clinician(mut command: Command, user: &str) -> String {
+    let mut c = command
+        .args([
+            "user",
+            "create",
+            "--username",
+            user,
+            "--role",
+            "clinician",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
+    let out = c.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Every message of a conversation after `after_seq`, all pages.
+pub(crate) async fn messages_after(
+    client: &reqwest::Client,
+    base: &str,
+    conv: &str,
+    token: &str,
+    after_seq: i64,
+) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut after = after_seq;
+    loop {
+        let page: Value = client
+            .get(format!(
+                "{base}/api/v1/conversations/{conv}/messages?after_seq={after}&limit=500"
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let msgs = page["messages"].as_array().unwrap().clone();
+        if msgs.is_empty() {
+            return all;
+        }
+        after = page["next_after_seq"].as_i64().unwrap();
+        all.extend(msgs);
+    }
+}
+
 pub(crate) async fn login(client: &reqwest::Client, base: &str, user: &str) -> String {
     let resp = client
         .post(format!("{base}/api/v1/auth/login"))
@@ -85,31 +143,10 @@ async fn acknowledged_messages_survive_sigkill_exactly_once() {
         .local_addr()
         .unwrap()
         .port();
-    let mut ids = Vec::new();
-    for user in ["ana", "ben"] {
-        let mut c = hippo(&data, port)
-            .args([
-                "user",
-                "create",
-                "--username",
-                user,
-                "--role",
-                "clinician",
-                "--password-stdin",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        c.stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{PASSWORD}\n").as_bytes())
-            .unwrap();
-        let out = c.wait_with_output().unwrap();
-        assert!(out.status.success());
-        ids.push(String::from_utf8(out.stdout).unwrap().trim().to_owned());
-    }
+    let ids: Vec<String> = ["ana", "ben"]
+        .iter()
+        .map(|user| create_clinician(hippo(&data, port), user))
+        .collect();
 
     let mut server = start(&data, port);
     let pem = std::fs::read(data.join("tls/cert.pem")).unwrap();
@@ -212,27 +249,7 @@ async fn acknowledged_messages_survive_sigkill_exactly_once() {
             .unwrap();
         assert_eq!(r.status(), 201);
     }
-    let mut all = Vec::new();
-    let mut after = 0;
-    loop {
-        let page: Value = client
-            .get(format!(
-                "{base}/api/v1/conversations/{conv}/messages?after_seq={after}&limit=500"
-            ))
-            .bearer_auth(&ana)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let msgs = page["messages"].as_array().unwrap().clone();
-        if msgs.is_empty() {
-            break;
-        }
-        after = page["next_after_seq"].as_i64().unwrap();
-        all.extend(msgs);
-    }
+    let all = messages_after(&client, &base, &conv, &ana, 0).await;
     let seqs: Vec<i64> = all.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
     assert_eq!(
         seqs,
