@@ -41,12 +41,6 @@ pub enum KeyFileError {
         "the key file {0} was written with a different master key; give that key with --master-key-file"
     )]
     WrongMasterKey(String),
-    #[error("the key file {path} belongs to backup {found}, not {expected}")]
-    WrongBackup {
-        path: String,
-        expected: String,
-        found: String,
-    },
 }
 
 /// A data key removed from a key file, and when.
@@ -281,23 +275,6 @@ impl KeyFile {
         })
     }
 
-    /// Reads the key file of the backup `backup_id`, refusing another's.
-    pub fn read_for(
-        path: &Path,
-        master: &MasterKey,
-        backup_id: &str,
-    ) -> Result<Self, KeyFileError> {
-        let file = Self::read(path, master)?;
-        if file.backup_id != backup_id {
-            return Err(KeyFileError::WrongBackup {
-                path: path.display().to_string(),
-                expected: backup_id.to_owned(),
-                found: file.backup_id,
-            });
-        }
-        Ok(file)
-    }
-
     /// Moves every key not in `live` to the shredded list; how many moved.
     pub fn shred_all_but(
         &mut self,
@@ -390,12 +367,13 @@ mod tests {
     }
 
     #[test]
-    fn round_trips_and_refuses_damage_another_key_or_backup() {
+    fn round_trips_and_refuses_damage_or_another_key() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.backup.keys");
         let master = MasterKey::generate().unwrap();
         sample(&master).write(&path, &master).unwrap();
-        let back = KeyFile::read_for(&path, &master, "b1").unwrap();
+        let back = KeyFile::read(&path, &master).unwrap();
+        assert_eq!(back.backup_id, "b1");
         assert_eq!(back.keys.len(), 1);
         back.backup_key(&master).unwrap();
         // After a rotation the file opens with the new key only.
@@ -408,10 +386,6 @@ mod tests {
         new.unwrap_key("k1", &back.keys[0].wrapped).unwrap();
         sample(&master).write(&path, &master).unwrap();
         assert_eq!(back.keys[0].id, "k1");
-        assert!(matches!(
-            KeyFile::read_for(&path, &master, "b2"),
-            Err(KeyFileError::WrongBackup { .. })
-        ));
         let other = MasterKey::generate().unwrap();
         assert!(matches!(
             KeyFile::read(&path, &other),

@@ -334,7 +334,7 @@ pub enum Outgoing {
 /// binary drains into its transport).
 struct Forwarder {
     node: String,
-    key: DataKey,
+    keys: Arc<crate::Keyring>,
     clock: Arc<dyn hippo_core::Clock>,
     tx: mpsc::Sender<Outgoing>,
     dropped: AtomicU64,
@@ -348,7 +348,7 @@ impl EventSink for Forwarder {
     }
 
     fn handle(&self, event: &Event) {
-        for note in encode(&self.node, self.clock.now(), event, &self.key) {
+        for note in encode(&self.node, self.clock.now(), event, self.keys.cluster_key()) {
             if self.tx.try_send(Outgoing::Note(note)).is_err() {
                 let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 if n.is_power_of_two() {
@@ -378,23 +378,23 @@ fn users(r: Vec<String>) -> Vec<UserId> {
 impl Hippo {
     /// Turns cluster mode on for this node (`node` is its random id):
     /// returns the queue of notifications to send to the other nodes.
-    pub fn forward_events(&self, node: &str) -> Result<mpsc::Receiver<Outgoing>> {
+    pub fn forward_events(&self, node: &str) -> mpsc::Receiver<Outgoing> {
         let (tx, rx) = mpsc::channel(QUEUE);
         self.events().set_forwarder(Arc::new(Forwarder {
             node: node.to_owned(),
-            key: self.keys.cluster_key()?,
+            keys: self.keys.clone(),
             clock: self.clock.clone(),
             tx,
             dropped: AtomicU64::new(0),
         }));
-        Ok(rx)
+        rx
     }
 
     /// Handles a notification from the cluster: ignored if this node sent
     /// it or it does not parse; otherwise what it names is loaded and the
     /// event handed to this node's sockets.
     pub async fn receive_cluster_event(&self, node: &str, payload: &str) -> Result<()> {
-        let Some(note) = decode(payload, &self.keys.cluster_key()?) else {
+        let Some(note) = decode(payload, self.keys.cluster_key()) else {
             tracing::warn!(
                 "ignored a cluster notification that does not open with this deployment's key"
             );

@@ -21,6 +21,9 @@ pub struct Keyring {
     /// Blind indexes of patients' phone numbers and record numbers.
     phone_index: IndexKey,
     mrn_index: IndexKey,
+    /// Seals cluster notifications (derived from the directory key, so
+    /// every node of a deployment has it).
+    cluster: DataKey,
     /// Unwrapped per-conversation data keys, by key id.
     cache: std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<DataKey>>>,
 }
@@ -75,6 +78,9 @@ impl Keyring {
         let username_index = IndexKey::derive(&directory, "username");
         let phone_index = IndexKey::derive(&directory, "patient-phone");
         let mrn_index = IndexKey::derive(&directory, "patient-mrn");
+        let cluster = directory
+            .derive("cluster-events")
+            .map_err(ServiceError::from)?;
         Ok(Self {
             master: std::sync::RwLock::new(std::sync::Arc::new(master)),
             key_file: None,
@@ -82,6 +88,7 @@ impl Keyring {
             username_index,
             phone_index,
             mrn_index,
+            cluster,
             cache: std::sync::RwLock::new(std::collections::HashMap::new()),
         })
     }
@@ -114,10 +121,9 @@ impl Keyring {
         }
     }
 
-    /// The key cluster notifications are sealed with (derived from the
-    /// directory key, so every node of a deployment has it).
-    pub(crate) fn cluster_key(&self) -> Result<DataKey> {
-        Ok(self.directory.derive("cluster-events")?)
+    /// The key cluster notifications are sealed with.
+    pub(crate) fn cluster_key(&self) -> &DataKey {
+        &self.cluster
     }
 
     /// The master key's key-check value.

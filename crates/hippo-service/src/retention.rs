@@ -287,7 +287,7 @@ impl Hippo {
     /// Removes, from every recorded backup key file, the data keys that no
     /// longer exist here (erased conversations, disposed files): what they
     /// protected can no longer be restored from those backups. Idempotent;
-    /// runs after each erasure, at start and before scheduled backups.
+    /// runs after each erasure, at start and with every backup.
     pub async fn shred_backup_keys(&self) -> Result<ShredReport> {
         let mut report = ShredReport::default();
         // After a rotation elsewhere, the key files are under the new key.

@@ -46,20 +46,6 @@ impl PgNotifier {
         Ok(Self { pool, channel })
     }
 
-    /// Sends one notification (committed at once: autocommit).
-    pub async fn notify(&self, payload: &str) -> Result<(), StoreError> {
-        if payload.len() > MAX_PAYLOAD {
-            return Err(StoreError::Other("notification payload too large".into()));
-        }
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(&self.channel)
-            .bind(payload)
-            .execute(&self.pool)
-            .await
-            .map_err(crate::map_err)?;
-        Ok(())
-    }
-
     /// Sends several notifications in one round trip.
     pub async fn notify_many(&self, payloads: &[String]) -> Result<(), StoreError> {
         if payloads.iter().any(|p| p.len() > MAX_PAYLOAD) {

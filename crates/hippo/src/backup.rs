@@ -353,7 +353,8 @@ async fn create_registered(
             return Err(e);
         }
     };
-    // Erasures committed after the export reach this key file too.
+    // Keys destroyed since the last pass leave every key file, this one
+    // included (erasures committed after its export).
     app.hippo
         .shred_backup_keys()
         .await
@@ -608,11 +609,6 @@ async fn scheduled_once(
     // Written under another name, renamed when complete: a half-written
     // backup never looks like one.
     let partial = dir.join(format!("hippo-{now:013}.backup.partial"));
-    // Keys destroyed since the last run leave the older key files first.
-    app.hippo
-        .shred_backup_keys()
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
     let keys_out = hippo_service::backup_keys::path_for(&out);
     let created = create(app, data_dir, &master, &signer, &partial, &keys_out).await?;
     std::fs::rename(&partial, &out).with_context(|| format!("cannot name {}", out.display()))?;

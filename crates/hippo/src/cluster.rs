@@ -26,9 +26,7 @@ pub async fn spawn_relay(
             .context("cannot open the cluster event channel")?,
     );
     let node = hippo_core::SessionId::generate().to_string();
-    let mut outgoing = hippo
-        .forward_events(&node)
-        .map_err(|e| anyhow::anyhow!("cannot start cluster events: {e}"))?;
+    let mut outgoing = hippo.forward_events(&node);
     let sender = {
         let notifier = notifier.clone();
         tokio::spawn(async move {

@@ -45,10 +45,6 @@ pub async fn run(config: Config, cmd: BackupCommand) -> Result<()> {
 async fn create(config: &Config, out: &Path) -> Result<()> {
     let app = crate::app::open(config).await?;
     let (master, signer) = keys(config)?;
-    app.hippo
-        .shred_backup_keys()
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
     let keys_out = backup_keys::path_for(out);
     if keys_out.exists() {
         bail!("{} already exists", keys_out.display());
