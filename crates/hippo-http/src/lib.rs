@@ -44,7 +44,7 @@ pub struct HttpOptions {
 /// The whole HTTP application. Call within a tokio runtime: it starts the
 /// socket reconciler.
 pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
-    let hub = Arc::new(stream::Hub::new());
+    let hub = Arc::new(stream::Hub::with_presence(&hippo));
     hippo.events().set_sink(hub.clone());
     tokio::spawn(stream::DeliveryRecorder::run(
         Arc::downgrade(&hub),
@@ -181,6 +181,7 @@ pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
             post(routes::patients::retry_outbox),
         )
         .route("/stream", get(stream::stream))
+        .route("/asyncapi.json", get(stream::asyncapi))
         .route("/openapi.json", get(openapi::openapi_json));
 
     let mut app = Router::new()

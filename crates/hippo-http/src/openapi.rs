@@ -32,6 +32,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         patients::send_whatsapp, patients::list_templates, patients::sync_templates, patients::update_template,
         patients::list_outbox, patients::retry_outbox, patients::webhook_handshake, patients::webhook_event,
         stream::stream,
+        stream::asyncapi,
         openapi_json,
     ),
     components(schemas(Problem, wire::UserResponse, wire::SessionResponse, wire::ConversationResponse, wire::MessageResponse, wire::AttachmentResponse,

@@ -1,11 +1,23 @@
-//! What use cases announce after they commit. The HTTP layer installs an
-//! [`EventSink`] (the WebSocket hub) that turns events into frames for the
-//! recipients' live connections; the admin CLI installs none. In a cluster
-//! a forwarder ([`crate::cluster`]) also sends every event to the other
-//! nodes, which hand it to their own sink with [`EventBus::deliver_local`].
+//! What use cases announce after they commit. Each [`Event`] becomes one
+//! [`Outbound`]: a typed [`ServerFrame`] and the [`Audience`] it is for.
+//! The HTTP layer installs an [`EventSink`] (the WebSocket hub) that offers
+//! each outbound frame to the matching live connections; the admin CLI
+//! installs none. In a cluster a forwarder ([`crate::cluster`]) also sends
+//! every outbound frame to the other nodes, which hand it to their own sink
+//! with [`EventBus::deliver_local`].
+//!
+//! The bus also counts which users have a live socket on this node
+//! ([`EventBus::subscribe_presence`]), so a cluster transport can listen
+//! only for those users.
 
 use hippo_core::{Conversation, ConversationId, Message, MessageId, SessionId, Timestamp, UserId};
-use std::sync::{Arc, OnceLock};
+use hippo_protocol::{
+    Audience, ConversationResponse, MessageResponse, ServerFrame, SessionEndReason,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio::sync::mpsc;
 
 /// Something that happened, with who should hear about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,17 +58,144 @@ pub enum Event {
         /// Current members and anyone just removed.
         recipients: Vec<UserId>,
     },
+    /// `user_id` is typing in a conversation (from session `from`, which
+    /// does not get the frame).
+    Typing {
+        conversation_id: ConversationId,
+        user_id: UserId,
+        from: SessionId,
+        recipients: Vec<UserId>,
+    },
 }
 
-/// Receives every published event, synchronously; must not block.
-pub trait EventSink: Send + Sync + 'static {
-    fn handle(&self, event: &Event);
+/// A frame and who it is for: what sinks and the cluster carry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outbound {
+    pub to: Audience,
+    pub frame: ServerFrame,
+}
 
-    /// For a sink that sends events on (the cluster forwarder): completes
+fn end_reason(s: &str) -> SessionEndReason {
+    match s {
+        "logout" => SessionEndReason::Logout,
+        "expired" => SessionEndReason::Expired,
+        "deactivated" => SessionEndReason::Deactivated,
+        _ => SessionEndReason::Revoked,
+    }
+}
+
+impl From<Event> for Outbound {
+    fn from(event: Event) -> Self {
+        let (to, frame) = match event {
+            Event::SessionEnded {
+                session_id,
+                user_id,
+                reason,
+            } => (
+                Audience::Session {
+                    user: user_id,
+                    session: session_id,
+                },
+                ServerFrame::SessionEnded {
+                    reason: end_reason(reason),
+                },
+            ),
+            Event::MessageCreated {
+                message,
+                recipients,
+            } => (
+                Audience::users(recipients),
+                ServerFrame::MessageCreated {
+                    message: MessageResponse::from(&message),
+                },
+            ),
+            Event::MessageUpdated {
+                message,
+                recipients,
+            } => (
+                Audience::users(recipients),
+                ServerFrame::MessageUpdated {
+                    message: MessageResponse::from(&message),
+                },
+            ),
+            Event::MessageDeleted {
+                conversation_id,
+                message_id,
+                recipients,
+            } => (
+                Audience::users(recipients),
+                ServerFrame::MessageDeleted {
+                    conversation_id: conversation_id.to_string(),
+                    message_id: message_id.to_string(),
+                },
+            ),
+            Event::Receipt {
+                conversation_id,
+                message_id,
+                up_to_seq,
+                user_id,
+                delivered_at,
+                read_at,
+                recipients,
+            } => (
+                Audience::users(recipients),
+                ServerFrame::Receipt {
+                    conversation_id: conversation_id.to_string(),
+                    message_id: message_id.to_string(),
+                    up_to_seq,
+                    user_id: user_id.to_string(),
+                    delivered_at: delivered_at.map(Timestamp::to_rfc3339),
+                    read_at: read_at.map(Timestamp::to_rfc3339),
+                },
+            ),
+            Event::ConversationUpdated {
+                conversation,
+                recipients,
+            } => (
+                Audience::users(recipients),
+                ServerFrame::ConversationUpdated {
+                    conversation: ConversationResponse::from(&conversation),
+                },
+            ),
+            Event::Typing {
+                conversation_id,
+                user_id,
+                from,
+                recipients,
+            } => (
+                Audience::Users {
+                    users: recipients,
+                    except_session: Some(from),
+                },
+                ServerFrame::Typing {
+                    conversation_id: conversation_id.to_string(),
+                    user_id: user_id.to_string(),
+                },
+            ),
+        };
+        Self { to, frame }
+    }
+}
+
+/// Receives every published frame, synchronously; must not block.
+pub trait EventSink: Send + Sync + 'static {
+    fn handle(&self, out: &Outbound);
+
+    /// For a sink that sends frames on (the cluster forwarder): completes
     /// once everything handled before it has left this node.
     fn flush(&self) -> Option<tokio::sync::oneshot::Receiver<()>> {
         None
     }
+}
+
+/// A user got their first live socket on this node (`true`) or lost their
+/// last one (`false`).
+pub type PresenceChange = (UserId, bool);
+
+#[derive(Default)]
+struct Presence {
+    sockets: HashMap<UserId, usize>,
+    watcher: Option<mpsc::UnboundedSender<PresenceChange>>,
 }
 
 /// Where use cases publish.
@@ -64,6 +203,7 @@ pub trait EventSink: Send + Sync + 'static {
 pub struct EventBus {
     sink: OnceLock<Arc<dyn EventSink>>,
     forwarder: OnceLock<Arc<dyn EventSink>>,
+    presence: Mutex<Presence>,
 }
 
 impl std::fmt::Debug for EventBus {
@@ -93,11 +233,12 @@ impl EventBus {
     /// Announces an event that happened on this node: to the local sink
     /// and, in a cluster, to the other nodes.
     pub fn publish(&self, event: Event) {
+        let out = Outbound::from(event);
         if let Some(sink) = self.sink.get() {
-            sink.handle(&event);
+            sink.handle(&out);
         }
         if let Some(forwarder) = self.forwarder.get() {
-            forwarder.handle(&event);
+            forwarder.handle(&out);
         }
     }
 
@@ -109,10 +250,108 @@ impl EventBus {
         }
     }
 
-    /// Hands an event that happened on another node to the local sink only.
-    pub fn deliver_local(&self, event: &Event) {
+    /// Hands a frame that came from another node to the local sink only.
+    pub fn deliver_local(&self, out: &Outbound) {
         if let Some(sink) = self.sink.get() {
-            sink.handle(event);
+            sink.handle(out);
         }
+    }
+
+    fn presence(&self) -> std::sync::MutexGuard<'_, Presence> {
+        self.presence
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A socket of `user` opened on this node.
+    pub fn socket_opened(&self, user: &UserId) {
+        let mut p = self.presence();
+        let n = p.sockets.entry(user.clone()).or_insert(0);
+        *n += 1;
+        if *n == 1
+            && let Some(w) = &p.watcher
+        {
+            let _ = w.send((user.clone(), true));
+        }
+    }
+
+    /// A socket of `user` closed on this node.
+    pub fn socket_closed(&self, user: &UserId) {
+        let mut p = self.presence();
+        let gone = match p.sockets.get_mut(user) {
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                false
+            }
+            Some(_) => true,
+            None => false,
+        };
+        if gone {
+            p.sockets.remove(user);
+            if let Some(w) = &p.watcher {
+                let _ = w.send((user.clone(), false));
+            }
+        }
+    }
+
+    /// The users with a live socket here now, and every change from then
+    /// on (one watcher; a second call replaces the first).
+    pub fn subscribe_presence(&self) -> (Vec<UserId>, mpsc::UnboundedReceiver<PresenceChange>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut p = self.presence();
+        p.watcher = Some(tx);
+        (p.sockets.keys().cloned().collect(), rx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presence_counts_sockets_per_user() {
+        let bus = EventBus::new();
+        let (a, b) = (UserId::generate(), UserId::generate());
+        bus.socket_opened(&a);
+        let (now, mut changes) = bus.subscribe_presence();
+        assert_eq!(now, vec![a.clone()]);
+        bus.socket_opened(&a);
+        bus.socket_opened(&b);
+        bus.socket_closed(&a);
+        bus.socket_closed(&a);
+        bus.socket_closed(&a);
+        assert_eq!(changes.try_recv().unwrap(), (b.clone(), true));
+        assert_eq!(changes.try_recv().unwrap(), (a.clone(), false));
+        assert!(
+            changes.try_recv().is_err(),
+            "one change per first/last socket"
+        );
+    }
+
+    #[test]
+    fn events_become_addressed_frames() {
+        let (user, session) = (UserId::generate(), SessionId::generate());
+        let out = Outbound::from(Event::SessionEnded {
+            session_id: session.clone(),
+            user_id: user.clone(),
+            reason: "deactivated",
+        });
+        assert!(out.to.includes(&user, &session));
+        assert!(!out.to.includes(&user, &SessionId::generate()));
+        assert_eq!(
+            out.frame.to_json(),
+            r#"{"type":"session.ended","reason":"deactivated"}"#
+        );
+        let typing = Outbound::from(Event::Typing {
+            conversation_id: ConversationId::generate(),
+            user_id: user.clone(),
+            from: session.clone(),
+            recipients: vec![user.clone()],
+        });
+        assert!(
+            !typing.to.includes(&user, &session),
+            "not back to its own session"
+        );
+        assert!(typing.to.includes(&user, &SessionId::generate()));
     }
 }

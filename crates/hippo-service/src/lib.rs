@@ -23,6 +23,7 @@ pub mod messages;
 pub mod patients;
 pub mod retention;
 pub mod throttle;
+pub mod typing;
 pub mod users;
 pub mod whatsapp;
 
@@ -36,7 +37,7 @@ use tokio::sync::Semaphore;
 
 pub use actor::Actor;
 pub use error::{Result, ServiceError};
-pub use events::{Event, EventBus, EventSink};
+pub use events::{Event, EventBus, EventSink, Outbound};
 pub use keyring::{Keyring, KeyringError};
 
 /// Settings the use cases depend on.
@@ -99,8 +100,11 @@ pub struct Hippo {
     pub(crate) audit_key: Option<Arc<hippo_crypto::AuditSigningKey>>,
     /// The WhatsApp channel, when configured.
     pub(crate) whatsapp: Option<Arc<whatsapp::WhatsappChannel>>,
-    /// This process, as a holder of cluster-wide job leases.
+    /// This process, as a holder of cluster-wide job leases and as a
+    /// sender on the cluster bus.
     pub(crate) node_id: String,
+    /// Typing indicators forwarded lately.
+    pub(crate) typing: typing::TypingThrottle,
 }
 
 impl std::fmt::Debug for Hippo {
@@ -138,6 +142,7 @@ impl Hippo {
             audit_key: None,
             whatsapp: None,
             node_id: hippo_core::SessionId::generate().to_string(),
+            typing: typing::TypingThrottle::default(),
         }
     }
 
@@ -218,6 +223,11 @@ impl Hippo {
 
     pub fn config(&self) -> &ServiceConfig {
         &self.config
+    }
+
+    /// This process's id in the cluster (leases, bus notes).
+    pub fn node_id(&self) -> &str {
+        &self.node_id
     }
 
     pub fn events(&self) -> &EventBus {

@@ -85,7 +85,7 @@ const APPEND_ONLY: [&str; 2] = ["audit_events", "audit_checkpoints"];
 
 const LIST_TABLES: &str = "SELECT table_name::text FROM information_schema.tables \
      WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
-     AND table_name <> '_sqlx_migrations' ORDER BY table_name";
+     AND table_name NOT IN ('_sqlx_migrations', 'cluster_payloads') ORDER BY table_name";
 
 async fn schema_version(conn: &mut sqlx::PgConnection) -> Result<i64, StoreError> {
     let v: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")

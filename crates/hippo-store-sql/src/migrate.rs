@@ -8,7 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 
 /// Highest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 13;
 
 const SQLITE: &[(i64, &str, &str)] = &[
     (
@@ -70,6 +70,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         12,
         "cluster",
         include_str!("../migrations/sqlite/0012_cluster.sql"),
+    ),
+    (
+        13,
+        "cluster payloads",
+        include_str!("../migrations/sqlite/0013_cluster_payloads.sql"),
     ),
 ];
 
@@ -133,6 +138,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         12,
         "cluster",
         include_str!("../migrations/postgres/0012_cluster.sql"),
+    ),
+    (
+        13,
+        "cluster payloads",
+        include_str!("../migrations/postgres/0013_cluster_payloads.sql"),
     ),
 ];
 

@@ -24,6 +24,7 @@ mod http;
 mod keys;
 mod messaging;
 mod retention;
+mod stream;
 mod support;
 mod users;
 mod whatsapp;

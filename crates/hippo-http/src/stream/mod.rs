@@ -1,0 +1,217 @@
+//! Real time: `GET /api/v1/stream`, a WebSocket per client session, and
+//! `GET /api/v1/asyncapi.json`, the document of its frames.
+//!
+//! - [`hub`]: the socket registry and addressing (users or one session).
+//! - [`socket`]: one connection's loop, over any `Sink`/`Stream`.
+//! - [`delivery`]: batches "pushed to a socket" receipts.
+//!
+//! The frames themselves are `hippo_protocol`'s typed enums.
+
+pub mod delivery;
+pub mod hub;
+pub mod socket;
+
+pub use delivery::DeliveryRecorder;
+pub use hub::{Hub, QUEUE_CAPACITY, RECONCILE_INTERVAL};
+
+use crate::AppState;
+use crate::extract::request_meta;
+use crate::problem::ApiError;
+use axum::Json;
+use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, State};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use hippo_core::{ConversationId, ErrorCode};
+use hippo_protocol::{ClientFrame, ServerFrame};
+use hippo_service::{Actor, Hippo, ServiceError};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Time a client has to authenticate with its first frame.
+const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest message the transport reads at all; anything over
+/// `hippo_protocol`'s 64 KiB (and up to this) is refused with an `error`
+/// frame and a 1008 close.
+const MAX_TRANSPORT_MESSAGE: usize = 1024 * 1024;
+/// Per-socket read buffer (client frames are small).
+const READ_BUFFER: usize = 1024;
+/// Frames are written once this much is buffered, or on flush.
+const WRITE_BUFFER: usize = 16 * 1024;
+
+/// `GET /api/v1/stream`: upgrades to a WebSocket. Authenticate with the
+/// `Authorization` header, or with a first text frame
+/// `{"type": "auth", "token": "…"}` within 10 seconds. The frames both ways
+/// are described at `GET /api/v1/asyncapi.json`.
+#[utoipa::path(get, path = "/api/v1/stream", tag = "real time", operation_id = "openStream", responses(
+    (status = 101, description = "WebSocket; frames are described by the AsyncAPI document at /api/v1/asyncapi.json"),
+    (status = 401, description = "The header token is not valid", body = crate::problem::Problem),
+    (status = 422, description = "Not a WebSocket upgrade", body = crate::problem::Problem)))]
+pub async fn stream(State(state): State<AppState>, parts: Parts) -> Response {
+    let mut parts = parts;
+    let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+        Ok(ws) => ws,
+        Err(_) => {
+            return ApiError::new(
+                ErrorCode::ValidationFailed,
+                "a WebSocket upgrade is required",
+            )
+            .into_response();
+        }
+    };
+    let meta = request_meta(&parts);
+    let header_token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    let actor = match header_token {
+        Some(token) => match state.hippo.authenticate(&token, &meta).await {
+            Ok(actor) => Some(actor),
+            Err(e) => return ApiError::from(e).into_response(),
+        },
+        None => None,
+    };
+    // Client frames are small, so a small read buffer does; tungstenite's
+    // default (128 KiB per socket, allocated up front) would dominate the
+    // memory of every idle connection.
+    ws.max_message_size(MAX_TRANSPORT_MESSAGE)
+        .max_frame_size(MAX_TRANSPORT_MESSAGE)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .on_upgrade(move |socket| async move {
+            connect(socket, state, actor, meta).await;
+        })
+}
+
+/// `GET /api/v1/asyncapi.json`: the AsyncAPI 3 document of the stream's
+/// frames, both ways, each with its JSON Schema.
+#[utoipa::path(get, path = "/api/v1/asyncapi.json", tag = "real time", operation_id = "getAsyncApi", responses(
+    (status = 200, description = "AsyncAPI 3.0 document", content_type = "application/json", body = Object)))]
+pub async fn asyncapi(parts: Parts) -> Json<serde_json::Value> {
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.len() <= 255
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost:8443");
+    Json(hippo_protocol::asyncapi::document(
+        env!("CARGO_PKG_VERSION"),
+        host,
+    ))
+}
+
+/// Waits for `{"type":"auth","token":…}` as the first frame.
+async fn first_frame_auth(
+    socket: &mut WebSocket,
+    hippo: &Hippo,
+    meta: &hippo_core::RequestMeta,
+) -> Option<Actor> {
+    let first = tokio::time::timeout(AUTH_TIMEOUT, socket.recv())
+        .await
+        .ok()??
+        .ok()?;
+    let WsMessage::Text(text) = first else {
+        return None;
+    };
+    match ClientFrame::parse(text.as_str()).ok()? {
+        ClientFrame::Auth { token } => hippo.authenticate(&token, meta).await.ok(),
+        _ => None,
+    }
+}
+
+/// Authenticates (header or first frame), registers with the hub and runs
+/// the connection.
+async fn connect(
+    mut socket: WebSocket,
+    state: AppState,
+    actor: Option<Actor>,
+    meta: hippo_core::RequestMeta,
+) {
+    let actor = match actor {
+        Some(a) => a,
+        None => match first_frame_auth(&mut socket, &state.hippo, &meta).await {
+            Some(a) => a,
+            None => {
+                let refusal = ServerFrame::Error {
+                    code: ErrorCode::Unauthenticated.as_str().to_owned(),
+                    detail: None,
+                };
+                let _ = socket.send(socket::text(&refusal)).await;
+                let _ = socket
+                    .send(WsMessage::Close(Some(CloseFrame {
+                        code: 4401,
+                        reason: Utf8Bytes::from_static("unauthenticated"),
+                    })))
+                    .await;
+                return;
+            }
+        },
+    };
+    let (registration, queue) = state.hub.register(&actor.user.id, &actor.session.id);
+    let ready = ServerFrame::Ready {
+        user_id: actor.user.id.to_string(),
+        session_id: actor.session.id.to_string(),
+    };
+    let (sink, incoming) = socket.split();
+    let dispatch = SessionDispatch {
+        hippo: state.hippo.clone(),
+        hub: state.hub.clone(),
+        actor,
+    };
+    socket::run(sink, incoming, queue, ready, dispatch).await;
+    drop(registration);
+}
+
+/// Client frames of one authenticated session, handed to the use cases
+/// (the same ones, with the same checks and audit, as the REST calls).
+struct SessionDispatch {
+    hippo: Arc<Hippo>,
+    hub: Arc<Hub>,
+    actor: Actor,
+}
+
+fn refusal(e: ServiceError) -> ServerFrame {
+    match e {
+        ServiceError::Public { code, detail, .. } => ServerFrame::Error {
+            code: code.as_str().to_owned(),
+            detail: Some(detail),
+        },
+        ServiceError::Internal(msg) => {
+            tracing::error!(error = %msg, "a client frame failed");
+            ServerFrame::Error {
+                code: ErrorCode::Internal.as_str().to_owned(),
+                detail: None,
+            }
+        }
+    }
+}
+
+impl socket::Dispatch for SessionDispatch {
+    async fn typing(&self, conversation_id: &str) -> Result<(), ServerFrame> {
+        self.hippo
+            .typing(&self.actor, conversation_id)
+            .await
+            .map_err(refusal)
+    }
+
+    async fn read(&self, conversation_id: &str, up_to_seq: i64) -> Result<(), ServerFrame> {
+        self.hippo
+            .mark_read(&self.actor, conversation_id, up_to_seq)
+            .await
+            .map_err(refusal)
+    }
+
+    fn delivered(&self, conversation: ConversationId, seq: i64) {
+        self.hub
+            .deliveries
+            .offer(self.actor.user.id.clone(), conversation, seq);
+    }
+}

@@ -1,0 +1,125 @@
+//! The views frames carry, shared with the REST API (a message pushed on
+//! the stream has exactly the shape `GET …/messages` returns).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A conversation as its members see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ConversationResponse {
+    pub id: String,
+    /// `direct`, `group` or `patient`.
+    pub kind: String,
+    pub title: Option<String>,
+    pub member_ids: Vec<String>,
+    pub created_at: String,
+    /// Highest message `seq` so far.
+    pub last_seq: i64,
+}
+
+impl From<&hippo_core::Conversation> for ConversationResponse {
+    fn from(c: &hippo_core::Conversation) -> Self {
+        Self {
+            id: c.id.to_string(),
+            kind: c.kind.as_str().to_owned(),
+            title: c.title.clone(),
+            member_ids: c.member_ids.iter().map(ToString::to_string).collect(),
+            created_at: c.created_at.to_rfc3339(),
+            last_seq: c.last_seq,
+        }
+    }
+}
+
+/// A person as other members and the directory show them: no status, no
+/// MFA, no sessions (minimum necessary).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MemberResponse {
+    pub id: String,
+    pub display_name: String,
+    /// `admin`, `clinician`, `staff`, `auditor` or `service`.
+    pub role: String,
+}
+
+/// An uploaded file as clients see it; the bytes are at
+/// `GET /api/v1/attachments/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AttachmentResponse {
+    pub id: String,
+    pub filename: String,
+    pub content_type: String,
+    /// Bytes.
+    pub size: u64,
+    /// Lower-case hex SHA-256 of the bytes.
+    pub sha256: String,
+}
+
+impl From<&hippo_core::AttachmentInfo> for AttachmentResponse {
+    fn from(a: &hippo_core::AttachmentInfo) -> Self {
+        Self {
+            id: a.id.to_string(),
+            filename: a.filename.clone(),
+            content_type: a.content_type.clone(),
+            size: a.size,
+            sha256: a.sha256.clone(),
+        }
+    }
+}
+
+/// A message. A recalled message has `deleted: true` and no body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MessageResponse {
+    pub id: String,
+    pub conversation_id: String,
+    /// 1, 2, 3… within the conversation, no gaps.
+    pub seq: i64,
+    pub sender_id: String,
+    pub body: Option<String>,
+    /// `normal` or `urgent`.
+    pub priority: String,
+    pub attachments: Vec<AttachmentResponse>,
+    pub created_at: String,
+    pub edited_at: Option<String>,
+    pub deleted: bool,
+    pub client_id: Option<String>,
+    /// `hippo` or `whatsapp`.
+    pub channel: String,
+    /// For WhatsApp messages: where delivery stands.
+    pub channel_status: Option<ChannelStatusResponse>,
+}
+
+/// Delivery state of a WhatsApp message: `queued`, `sent`, `delivered`,
+/// `read` or `failed` (outbound), `received` (from the patient).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChannelStatusResponse {
+    pub state: String,
+    pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_title: Option<String>,
+}
+
+impl From<&hippo_core::Message> for MessageResponse {
+    fn from(m: &hippo_core::Message) -> Self {
+        Self {
+            id: m.id.to_string(),
+            conversation_id: m.conversation_id.to_string(),
+            seq: m.seq,
+            sender_id: m.sender_id.to_string(),
+            body: m.body.clone(),
+            priority: m.priority.as_str().to_owned(),
+            attachments: m.attachments.iter().map(AttachmentResponse::from).collect(),
+            created_at: m.created_at.to_rfc3339(),
+            edited_at: m.edited_at.map(|t| t.to_rfc3339()),
+            deleted: m.deleted,
+            client_id: m.client_id.clone(),
+            channel: m.channel.as_str().to_owned(),
+            channel_status: m.channel_status.as_ref().map(|c| ChannelStatusResponse {
+                state: c.state.as_str().to_owned(),
+                updated_at: c.updated_at.to_rfc3339(),
+                error_code: c.error_code,
+                error_title: c.error_title.clone(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The NATS cluster bus (`--cluster-bus nats://HOST:4222`). Each user has a
+//! subject, `hippo.<deployment>.u.<user id>`; a note is published once to
+//! each of its users' subjects, and a node subscribes only to the subjects
+//! of users with a socket on it (following the hub's presence), so a node
+//! hears only what it can deliver. Subjects carry opaque ids only; the
+//! notes themselves are sealed.
+
+use super::{ClusterBus, Interest, Note, Received};
+use anyhow::{Context, Result};
+use futures_util::StreamExt;
+use hippo_core::UserId;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Notes received but not yet handed to the sockets.
+const INBOX: usize = 4096;
+
+pub struct NatsBus {
+    client: async_nats::Client,
+    prefix: String,
+}
+
+impl NatsBus {
+    /// Connects; `deployment` keeps deployments sharing one NATS apart.
+    pub async fn connect(url: &str, deployment: &str) -> Result<Self> {
+        let client = async_nats::ConnectOptions::new()
+            .name("hippo")
+            .retry_on_initial_connect()
+            .connection_timeout(std::time::Duration::from_secs(5))
+            .connect(url)
+            .await
+            .with_context(|| format!("cannot connect to {url}"))?;
+        Ok(Self {
+            client,
+            prefix: format!("hippo.{deployment}.u"),
+        })
+    }
+
+    fn subject(&self, user: &UserId) -> String {
+        format!("{}.{}", self.prefix, user.as_str())
+    }
+}
+
+#[async_trait::async_trait]
+impl ClusterBus for NatsBus {
+    fn name(&self) -> &'static str {
+        "nats"
+    }
+
+    fn max_payload(&self) -> usize {
+        self.client.server_info().max_payload
+    }
+
+    async fn publish(&self, notes: &[Note]) -> Result<()> {
+        for note in notes {
+            let payload = bytes_of(&note.payload);
+            for user in &note.users {
+                self.client
+                    .publish(self.subject(user), payload.clone())
+                    .await
+                    .context("NATS publish failed")?;
+            }
+        }
+        // Acknowledged sends are announced before the answer: wait until
+        // the server has everything.
+        self.client.flush().await.context("NATS flush failed")?;
+        Ok(())
+    }
+
+    async fn subscribe(self: Arc<Self>, interest: Interest) -> Result<mpsc::Receiver<Received>> {
+        let (tx, rx) = mpsc::channel(INBOX);
+        let Interest { now, mut changes } = interest;
+        let mut subscriptions: HashMap<UserId, tokio::task::JoinHandle<()>> = HashMap::new();
+        for user in now {
+            let task = self.follow(&user, tx.clone()).await?;
+            subscriptions.insert(user, task);
+        }
+        tokio::spawn(async move {
+            while let Some((user, online)) = changes.recv().await {
+                if online {
+                    if subscriptions.contains_key(&user) {
+                        continue;
+                    }
+                    match self.follow(&user, tx.clone()).await {
+                        Ok(task) => {
+                            subscriptions.insert(user, task);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "cannot subscribe on the cluster bus"),
+                    }
+                } else if let Some(task) = subscriptions.remove(&user) {
+                    // Dropping the subscriber unsubscribes.
+                    task.abort();
+                }
+            }
+        });
+        Ok(rx)
+    }
+}
+
+impl NatsBus {
+    /// Subscribes to one user's subject, forwarding into `tx`.
+    async fn follow(
+        &self,
+        user: &UserId,
+        tx: mpsc::Sender<Received>,
+    ) -> Result<tokio::task::JoinHandle<()>> {
+        let mut sub = self
+            .client
+            .subscribe(self.subject(user))
+            .await
+            .context("NATS subscribe failed")?;
+        let user = user.clone();
+        Ok(tokio::spawn(async move {
+            while let Some(msg) = sub.next().await {
+                let Ok(payload) = String::from_utf8(msg.payload.to_vec()) else {
+                    continue;
+                };
+                let r = Received {
+                    payload,
+                    only_for: Some(user.clone()),
+                };
+                if tx.send(r).await.is_err() {
+                    return;
+                }
+            }
+        }))
+    }
+}
+
+fn bytes_of(s: &str) -> bytes::Bytes {
+    bytes::Bytes::copy_from_slice(s.as_bytes())
+}

@@ -1,0 +1,356 @@
+//! The real-time protocol on real sockets: every frame the server sends
+//! and accepts matches the published AsyncAPI document; client frames
+//! (`typing`, `read`) reach the use cases with the REST calls' checks;
+//! bad frames get an `error` frame, floods and oversized frames a 1008
+//! close.
+
+use crate::support::{TestServer, Ws, frame_of, next_frame};
+use futures_util::{SinkExt, StreamExt};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+async fn send_frame(ws: &mut Ws, frame: &Value) {
+    ws.send(Message::Text(frame.to_string().into()))
+        .await
+        .unwrap();
+}
+
+async fn group(s: &TestServer, token: &str, members: &[&str]) -> String {
+    let (status, body) = s
+        .post(
+            "/api/v1/conversations",
+            Some(token),
+            json!({ "kind": "group", "title": "Ward 7", "member_ids": members }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_str().unwrap().to_owned()
+}
+
+async fn send(s: &TestServer, token: &str, conv: &str, text: &str) -> Value {
+    let (status, msg) = s
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(token),
+            json!({ "body": text }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{msg}");
+    msg
+}
+
+/// Another session of a signed-in user (each TOTP code works once).
+async fn second_session(s: &TestServer, username: &str, secret: &str) -> String {
+    s.clock.advance(Duration::from_secs(30));
+    s.login_with_code(username, secret).await
+}
+
+/// Validates frames against the message payloads of the served document.
+struct Schemas {
+    doc: Value,
+}
+
+impl Schemas {
+    async fn fetch(s: &TestServer) -> Self {
+        let resp = reqwest::Client::builder()
+            .danger_accept_invalid_certs(true)
+            .build()
+            .unwrap()
+            .get(s.url("/api/v1/asyncapi.json"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let doc: Value = resp.json().await.unwrap();
+        assert_eq!(doc["asyncapi"], "3.0.0");
+        assert_eq!(doc["channels"]["stream"]["address"], "/api/v1/stream");
+        Self { doc }
+    }
+
+    /// Checks `frame` against the `side` message named by its `type`.
+    fn check(&self, side: &str, frame: &Value) -> String {
+        let kind = frame["type"].as_str().expect("a type").to_owned();
+        let key = format!("{side}_{}", kind.replace('.', "_"));
+        assert!(
+            self.doc["components"]["messages"][&key].is_object(),
+            "frame type {kind} is not in the document"
+        );
+        let schema = json!({
+            "$ref": format!("#/components/messages/{key}/payload"),
+            "components": self.doc["components"],
+        });
+        let validator = jsonschema::draft202012::new(&schema).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(frame)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{kind} frame {frame} does not match: {errors:?}"
+        );
+        kind
+    }
+}
+
+#[tokio::test]
+async fn every_frame_matches_the_published_asyncapi_document() {
+    let s = TestServer::start().await;
+    let schemas = Schemas::fetch(&s).await;
+    let (a_id, a, _) = s.signed_in("ana", "clinician").await;
+    let (b_id, b, _) = s.signed_in("ben", "clinician").await;
+    let mut sent_by_server = BTreeSet::new();
+    let mut sent_by_client = BTreeSet::new();
+
+    // Ana by header; Ben by a first `auth` frame.
+    let mut wa = s.ws(Some(&a)).await;
+    let mut wb = s.ws(None).await;
+    let auth = json!({ "type": "auth", "token": b });
+    sent_by_client.insert(schemas.check("client", &auth));
+    send_frame(&mut wb, &auth).await;
+    for ws in [&mut wa, &mut wb] {
+        let ready = frame_of(ws, "ready").await;
+        sent_by_server.insert(schemas.check("server", &ready));
+    }
+
+    let ping = json!({ "type": "ping" });
+    sent_by_client.insert(schemas.check("client", &ping));
+    send_frame(&mut wa, &ping).await;
+    sent_by_server.insert(schemas.check("server", &frame_of(&mut wa, "pong").await));
+
+    let bad = json!({ "type": "launch" });
+    send_frame(&mut wa, &bad).await;
+    sent_by_server.insert(schemas.check("server", &frame_of(&mut wa, "error").await));
+
+    let conv = group(&s, &a, &[&b_id]).await;
+    let typing = json!({ "type": "typing", "conversation_id": conv });
+    sent_by_client.insert(schemas.check("client", &typing));
+    send_frame(&mut wb, &typing).await;
+    let t = frame_of(&mut wa, "typing").await;
+    assert_eq!(
+        (t["conversation_id"].as_str(), t["user_id"].as_str()),
+        (Some(conv.as_str()), Some(b_id.as_str()))
+    );
+    sent_by_server.insert(schemas.check("server", &t));
+
+    let msg = send(&s, &a, &conv, "bed 3 needs a review").await;
+    let id = msg["id"].as_str().unwrap();
+    sent_by_server.insert(schemas.check("server", &frame_of(&mut wb, "message.created").await));
+    let read = json!({ "type": "read", "conversation_id": conv, "up_to_seq": 1 });
+    sent_by_client.insert(schemas.check("client", &read));
+    send_frame(&mut wb, &read).await;
+    loop {
+        let r = frame_of(&mut wa, "receipt").await;
+        sent_by_server.insert(schemas.check("server", &r));
+        if r["user_id"] == json!(b_id) && r["read_at"].is_string() {
+            break;
+        }
+    }
+
+    let (status, _) = s
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/messages/{id}"),
+            Some(&a),
+            Some(json!({ "body": "bed 4" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    sent_by_server.insert(schemas.check("server", &frame_of(&mut wb, "message.updated").await));
+    let (status, _) = s
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/messages/{id}"),
+            Some(&a),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    sent_by_server.insert(schemas.check("server", &frame_of(&mut wb, "message.deleted").await));
+    let (status, _) = s
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/conversations/{conv}"),
+            Some(&a),
+            Some(json!({ "title": "Ward 8" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    sent_by_server
+        .insert(schemas.check("server", &frame_of(&mut wb, "conversation.updated").await));
+
+    let (status, _) = s.post("/api/v1/auth/logout", Some(&b), json!({})).await;
+    assert!(status.is_success(), "{status}");
+    sent_by_server.insert(schemas.check("server", &frame_of(&mut wb, "session.ended").await));
+    assert!(
+        next_frame(&mut wb).await.is_none(),
+        "closed after session.ended"
+    );
+
+    // Every frame type of the document was seen (and so checked).
+    let listed = |side: &str| -> BTreeSet<String> {
+        schemas.doc["components"]["messages"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.starts_with(side))
+            .map(|(_, m)| m["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(sent_by_server, listed("server_"));
+    assert_eq!(sent_by_client, listed("client_"));
+    let _ = a_id;
+}
+
+#[tokio::test]
+async fn typing_reaches_the_others_sessions_once_per_two_seconds() {
+    let s = TestServer::start().await;
+    let (_, a, a_secret) = s.signed_in("ana", "clinician").await;
+    let (b_id, b, _) = s.signed_in("ben", "clinician").await;
+    let conv = group(&s, &a, &[&b_id]).await;
+    let mut ana_phone = s.ws(Some(&a)).await;
+    let mut ben = s.ws(Some(&b)).await;
+    frame_of(&mut ana_phone, "ready").await;
+    frame_of(&mut ben, "ready").await;
+    // Ana's laptop is another session of hers.
+    let a2 = second_session(&s, "ana", &a_secret).await;
+    let mut ana_laptop = s.ws(Some(&a2)).await;
+    frame_of(&mut ana_laptop, "ready").await;
+
+    for _ in 0..5 {
+        send_frame(
+            &mut ana_laptop,
+            &json!({ "type": "typing", "conversation_id": conv }),
+        )
+        .await;
+    }
+    let t = frame_of(&mut ben, "typing").await;
+    assert_eq!(t["conversation_id"], json!(conv));
+    let t = frame_of(&mut ana_phone, "typing").await;
+    assert_eq!(
+        t["conversation_id"],
+        json!(conv),
+        "her other session hears it too"
+    );
+    // The sending session hears nothing; the other four were dropped.
+    send_frame(&mut ana_laptop, &json!({ "type": "ping" })).await;
+    assert_eq!(next_frame(&mut ana_laptop).await.unwrap()["type"], "pong");
+    send_frame(&mut ben, &json!({ "type": "ping" })).await;
+    assert_eq!(
+        next_frame(&mut ben).await.unwrap()["type"],
+        "pong",
+        "one typing frame, not five"
+    );
+    // Typing is neither stored nor audited.
+    assert!(
+        !s.audit()
+            .await
+            .iter()
+            .any(|r| r.action.as_str().contains("typing"))
+    );
+}
+
+#[tokio::test]
+async fn frames_for_someone_elses_conversation_are_refused_and_audited() {
+    let s = TestServer::start().await;
+    let (_, a, _) = s.signed_in("ana", "clinician").await;
+    let (b_id, _, b_secret) = s.signed_in("ben", "clinician").await;
+    let (_, c, _) = s.signed_in("cat", "clinician").await;
+    let conv = group(&s, &a, &[&b_id]).await;
+    send(&s, &a, &conv, "private").await;
+    let mut cat = s.ws(Some(&c)).await;
+    frame_of(&mut cat, "ready").await;
+    for frame in [
+        json!({ "type": "typing", "conversation_id": conv }),
+        json!({ "type": "read", "conversation_id": conv, "up_to_seq": 1 }),
+    ] {
+        send_frame(&mut cat, &frame).await;
+        let e = frame_of(&mut cat, "error").await;
+        assert_eq!(e["code"], "not_found", "{frame}");
+    }
+    send_frame(&mut cat, &json!({ "type": "ping" })).await;
+    assert_eq!(
+        frame_of(&mut cat, "pong").await["type"],
+        "pong",
+        "still open"
+    );
+    let audit = s.audit().await;
+    let denied: Vec<&str> = audit
+        .iter()
+        .filter(|r| {
+            r.outcome.as_str() == "denied" && r.resource_id.as_deref() == Some(conv.as_str())
+        })
+        .map(|r| r.action.as_str())
+        .collect();
+    assert_eq!(denied, vec!["conversation.read", "message.read"]);
+    // Nothing changed: Ben's marks are untouched, and a read past the end
+    // is refused like the REST call.
+    let b2 = second_session(&s, "ben", &b_secret).await;
+    let mut ben = s.ws(Some(&b2)).await;
+    frame_of(&mut ben, "ready").await;
+    send_frame(
+        &mut ben,
+        &json!({ "type": "read", "conversation_id": conv, "up_to_seq": 99 }),
+    )
+    .await;
+    assert_eq!(
+        frame_of(&mut ben, "error").await["code"],
+        "validation_failed"
+    );
+}
+
+#[tokio::test]
+async fn bad_frames_get_errors_and_floods_or_huge_frames_are_closed() {
+    let s = TestServer::start().await;
+    let (_, a, _) = s.signed_in("ana", "clinician").await;
+    let mut ws = s.ws(Some(&a)).await;
+    frame_of(&mut ws, "ready").await;
+    for bad in ["{", "[]", r#"{"type":"read","conversation_id":1}"#] {
+        ws.send(Message::Text(bad.into())).await.unwrap();
+        let e = next_frame(&mut ws).await.unwrap();
+        assert_eq!(
+            (e["type"].as_str(), e["code"].as_str()),
+            (Some("error"), Some("validation_failed")),
+            "{bad}"
+        );
+    }
+
+    // Over 64 KiB: refused and closed with 1008.
+    let huge = json!({ "type": "typing", "conversation_id": "x".repeat(70 * 1024) });
+    send_frame(&mut ws, &huge).await;
+    assert_eq!(
+        next_frame(&mut ws).await.unwrap()["code"],
+        "payload_too_large"
+    );
+    assert_eq!(close_code(&mut ws).await, Some(1008));
+
+    // A flood: hundreds of frames at once.
+    let mut ws = s.ws(Some(&a)).await;
+    frame_of(&mut ws, "ready").await;
+    for _ in 0..300 {
+        if ws
+            .send(Message::Text(r#"{"type":"ping"}"#.into()))
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    assert_eq!(close_code(&mut ws).await, Some(1008));
+}
+
+/// Reads until the close frame; its code.
+async fn close_code(ws: &mut Ws) -> Option<u16> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("close within 10 s")
+        {
+            Some(Ok(Message::Close(c))) => return c.map(|c| c.code.into()),
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return None,
+        }
+    }
+}
