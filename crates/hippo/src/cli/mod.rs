@@ -112,6 +112,9 @@ pub fn main() -> ExitCode {
     };
     if let Command::Settings(SettingsCommand::Check) = cli.command {
         print!("{}", crate::settings::check_report(&resolved, &config));
+        for var in crate::settings::unknown_env_vars() {
+            println!("# {var}: unknown environment variable, ignored (typo?)");
+        }
         return ExitCode::SUCCESS;
     }
     init_logging();

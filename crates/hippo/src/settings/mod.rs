@@ -181,19 +181,18 @@ impl SettingArgs {
             };
             let mut value = value.filter(|v| !v.is_empty()).map(Zeroizing::new);
             let mut source = source;
-            if value.is_none() {
-                if let Some(var) = s.env_file() {
-                    if let Some(v) = secret_file(&var)? {
-                        value = Some(v);
-                        source = Source::EnvFile(var);
-                    }
-                }
+            if value.is_none()
+                && let Some(var) = s.env_file()
+                && let Some(v) = secret_file(&var)?
+            {
+                value = Some(v);
+                source = Source::EnvFile(var);
             }
-            if value.is_none() {
-                if let Fallback::Value(d) = s.default {
-                    value = Some(Zeroizing::new(d.to_owned()));
-                    source = Source::Default;
-                }
+            if value.is_none()
+                && let Fallback::Value(d) = s.default
+            {
+                value = Some(Zeroizing::new(d.to_owned()));
+                source = Source::Default;
             }
             values.push((s, value, source));
         }

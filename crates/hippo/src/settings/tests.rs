@@ -353,3 +353,26 @@ fn each_command_lists_the_settings_it_uses() {
     assert!(!verify.contains("--session-idle-timeout"));
     assert!(help(&["backup", "create"]).contains("--backup-keep"));
 }
+
+#[test]
+fn defaults_in_the_operations_guide_match_the_declarations() {
+    let guide = include_str!("../../../../docs/OPERATIONS.md");
+    let mut checked = 0;
+    for row in guide.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = row.split('|').map(|c| c.trim().trim_matches('`')).collect();
+        let name = cells[1];
+        let key = name
+            .strip_prefix("HIPPO_")
+            .map_or_else(|| name.to_owned(), str::to_ascii_lowercase);
+        let Some(s) = SETTINGS.iter().find(|s| s.key == key) else {
+            continue;
+        };
+        assert_eq!(
+            Fallback::Value(cells[2]),
+            s.default,
+            "docs/OPERATIONS.md: default of {name}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} rows checked");
+}
