@@ -74,8 +74,8 @@ settings! {
     }
 
     /// How cluster events travel between nodes: postgres (LISTEN/NOTIFY on
-    /// the database) or nats://HOST:PORT. Needs PostgreSQL; unused with
-    /// SQLite (one node).
+    /// the database) or nats://HOST:PORT. Needs PostgreSQL (refused with
+    /// SQLite, which runs as one node).
     cluster_bus: Option<ClusterBus> {
         group: Cluster, kind: Plain, value_name: "BUS",
         default: Derived("postgres"), parse: optional(parse::cluster_bus),
