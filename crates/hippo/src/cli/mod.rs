@@ -72,7 +72,8 @@ pub enum SettingsCommand {
     /// Print the documented example settings file (docs/hippo.example.toml).
     Example,
     /// Print every resolved setting and where its value came from (flag,
-    /// env, file or default), secrets redacted; exit 2 if any is invalid.
+    /// env, file or default), secrets redacted; exit 2 if any is invalid
+    /// or names a file that cannot be read.
     Check,
 }
 
@@ -111,6 +112,10 @@ pub fn main() -> ExitCode {
         }
     };
     if let Command::Settings(SettingsCommand::Check) = cli.command {
+        if let Err(e) = config.check_files() {
+            eprintln!("hippo: {e}");
+            return ExitCode::from(2);
+        }
         print!("{}", crate::settings::check_report(&resolved, &config));
         for var in crate::settings::unknown_env_vars() {
             println!("# {var}: unknown environment variable, ignored (typo?)");

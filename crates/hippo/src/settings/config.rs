@@ -71,6 +71,30 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Checks that each file the settings name can be read (for
+    /// `hippo settings check`; key files are created on first start, so
+    /// only those given explicitly are checked).
+    pub fn check_files(&self) -> Result<(), SettingError> {
+        let explicit_master = (!self.master_key_file_is_default).then_some(&self.master_key_file);
+        let files = [
+            ("tls_cert", self.tls_cert.as_ref()),
+            ("tls_key", self.tls_key.as_ref()),
+            ("tls_client_ca", self.tls_client_ca.as_ref()),
+            ("syslog_ca_file", self.syslog_ca_file.as_ref()),
+            ("master_key_file", explicit_master),
+        ];
+        for (key, path) in files {
+            if let Some(path) = path
+                && let Err(e) = std::fs::File::open(path)
+            {
+                return Err(bad(key, format!("cannot read {}: {e}", path.display())));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")

@@ -375,7 +375,39 @@ fn settings_check_prints_each_value_and_its_source_and_never_a_secret() {
     );
     assert!(!data.exists(), "checking settings touches no data");
 
+    // Flag beats environment beats file, for the same setting.
+    let out = hippo(&data)
+        .args(["settings", "check", "--listen", "127.0.0.1:3"])
+        .arg("--config")
+        .arg(&file)
+        .env("HIPPO_LISTEN", "127.0.0.1:4")
+        .env("HIPPO_LOGIN_MAX_FAILURES", "7")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("listen = \"127.0.0.1:3\"") && stdout.contains("login_max_failures = 7 "),
+        "{stdout}"
+    );
+
     // Invalid settings: one line, exit 2.
+    let out = hippo(&data)
+        .args([
+            "settings",
+            "check",
+            "--tls-cert",
+            "missing.pem",
+            "--tls-key",
+            "k.pem",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let line = one_line_error(&out);
+    assert!(
+        line.contains("--tls-cert / HIPPO_TLS_CERT: cannot read missing.pem"),
+        "{line}"
+    );
     let out = hippo(&data)
         .args(["settings", "check", "--cluster-bus", "nats://nats:4222"])
         .output()
