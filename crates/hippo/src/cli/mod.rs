@@ -33,6 +33,7 @@ pub fn command() -> clap::Command {
 
 /// Parses `args` (the program name first): the command and the settings
 /// given as flags or environment variables. A bad flag is a clap error.
+/// Use this rather than `Cli::parse()`, whose command has no settings.
 pub fn parse_from<I, T>(args: I) -> Result<(Cli, SettingArgs), clap::Error>
 where
     I: IntoIterator<Item = T>,
