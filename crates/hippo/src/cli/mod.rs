@@ -10,17 +10,38 @@ pub mod serve;
 pub mod user;
 
 use crate::settings::SettingArgs;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// hippo: secure messaging for healthcare.
+///
+/// Every setting is a flag, a HIPPO_* environment variable and a key of the
+/// --config file (flag > environment > file > default); each command's
+/// --help lists the settings it uses, `hippo --help` lists them all.
 #[derive(Debug, Parser)]
 #[command(name = "hippo", version, about, propagate_version = true)]
 pub struct Cli {
-    #[command(flatten)]
-    pub settings: SettingArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The whole command tree: the subcommands with every setting added (see
+/// `settings::add_to_command`).
+pub fn command() -> clap::Command {
+    crate::settings::add_to_command(Cli::command())
+}
+
+/// Parses `args` (the program name first): the command and the settings
+/// given as flags or environment variables. A bad flag is a clap error.
+/// Use this rather than `Cli::parse()`, whose command has no settings.
+pub fn parse_from<I, T>(args: I) -> Result<(Cli, SettingArgs), clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let matches = command().try_get_matches_from(args)?;
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command()))?;
+    Ok((cli, crate::settings::from_matches(&matches)))
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,7 +72,9 @@ pub enum Command {
 pub enum SettingsCommand {
     /// Print the documented example settings file (docs/hippo.example.toml).
     Example,
-    /// Check the settings and print them (secrets redacted).
+    /// Print every resolved setting and where its value came from (flag,
+    /// env, file or default), secrets redacted; exit 2 if any is invalid
+    /// or names a file that cannot be read.
     Check,
 }
 
@@ -74,18 +97,32 @@ pub fn init_logging() {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let (cli, settings) = match parse_from(std::env::args_os()) {
+        Ok(parsed) => parsed,
+        Err(e) => e.exit(),
+    };
     if let Command::Settings(SettingsCommand::Example) = cli.command {
         print!("{}", crate::settings::example_toml());
         return ExitCode::SUCCESS;
     }
-    let config = match cli.settings.resolve() {
+    let (config, resolved) = match settings.resolve_with_sources() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("hippo: {e}");
             return ExitCode::from(2);
         }
     };
+    if let Command::Settings(SettingsCommand::Check) = cli.command {
+        if let Err(e) = config.check_files() {
+            eprintln!("hippo: {e}");
+            return ExitCode::from(2);
+        }
+        print!("{}", crate::settings::check_report(&resolved, &config));
+        for var in crate::settings::unknown_env_vars() {
+            println!("# {var}: unknown environment variable, ignored (typo?)");
+        }
+        return ExitCode::SUCCESS;
+    }
     init_logging();
     for var in crate::settings::unknown_env_vars() {
         tracing::warn!(variable = %var, "unknown HIPPO_* environment variable ignored (typo?)");
@@ -110,11 +147,7 @@ pub fn main() -> ExitCode {
                 .await
                 .map(|()| ExitCode::SUCCESS),
             Command::Keys(cmd) => keys::run(config, cmd).await.map(|()| ExitCode::SUCCESS),
-            Command::Settings(SettingsCommand::Check) => {
-                println!("{config:#?}");
-                Ok(ExitCode::SUCCESS)
-            }
-            Command::Settings(SettingsCommand::Example) => Ok(ExitCode::SUCCESS),
+            Command::Settings(_) => Ok(ExitCode::SUCCESS),
         }
     });
     match result {

@@ -313,3 +313,132 @@ async fn serve_prints_fingerprint_accepts_cli_changes_and_drains_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn settings_check_prints_each_value_and_its_source_and_never_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("hippo.toml");
+    std::fs::write(&file, "login_max_failures = 3\nlisten = \"127.0.0.1:1\"\n").unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret-token\n").unwrap();
+    let out = hippo(&data)
+        .args(["settings", "check", "--listen", "127.0.0.1:2"])
+        .arg("--config")
+        .arg(&file)
+        .env("HIPPO_SESSION_IDLE_TIMEOUT", "5m")
+        .env("HIPPO_WHATSAPP_APP_SECRET", "s3cret-app")
+        .env("HIPPO_WHATSAPP_ACCESS_TOKEN_FILE", &token)
+        .env("HIPPO_WHATSAPP_VERIFY_TOKEN", "s3cret-verify")
+        .env("HIPPO_WHATSAPP_PHONE_NUMBER_ID", "1")
+        .env("HIPPO_WHATSAPP_BUSINESS_ACCOUNT_ID", "2")
+        .env("HIPPO_LISTN", "typo")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("s3cret"), "{stdout}");
+    let line = |key: &str| -> String {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{key} ")))
+            .unwrap_or_else(|| panic!("no {key} in {stdout}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(line("listen"), "listen = \"127.0.0.1:2\" # flag --listen");
+    assert_eq!(
+        line("session_idle_timeout"),
+        "session_idle_timeout = \"5m\" # env HIPPO_SESSION_IDLE_TIMEOUT"
+    );
+    assert_eq!(
+        line("login_max_failures"),
+        format!("login_max_failures = 3 # file {}", file.display())
+    );
+    assert_eq!(line("backup_keep"), "backup_keep = 14 # default");
+    assert_eq!(
+        line("whatsapp_access_token"),
+        "whatsapp_access_token = \"<redacted>\" # env HIPPO_WHATSAPP_ACCESS_TOKEN_FILE (file)"
+    );
+    assert_eq!(
+        line("whatsapp_app_secret"),
+        "whatsapp_app_secret = \"<redacted>\" # env HIPPO_WHATSAPP_APP_SECRET"
+    );
+    assert!(
+        stdout.contains("# HIPPO_LISTN: unknown environment variable, ignored (typo?)"),
+        "{stdout}"
+    );
+    assert!(!data.exists(), "checking settings touches no data");
+
+    // Flag beats environment beats file, for the same setting.
+    let out = hippo(&data)
+        .args(["settings", "check", "--listen", "127.0.0.1:3"])
+        .arg("--config")
+        .arg(&file)
+        .env("HIPPO_LISTEN", "127.0.0.1:4")
+        .env("HIPPO_LOGIN_MAX_FAILURES", "7")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("listen = \"127.0.0.1:3\"") && stdout.contains("login_max_failures = 7 "),
+        "{stdout}"
+    );
+
+    // Invalid settings: one line, exit 2.
+    let out = hippo(&data)
+        .args([
+            "settings",
+            "check",
+            "--tls-cert",
+            "missing.pem",
+            "--tls-key",
+            "k.pem",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let line = one_line_error(&out);
+    assert!(
+        line.contains("--tls-cert / HIPPO_TLS_CERT: cannot read missing.pem"),
+        "{line}"
+    );
+    let out = hippo(&data)
+        .args(["settings", "check", "--cluster-bus", "nats://nats:4222"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(one_line_error(&out).contains("cluster bus needs PostgreSQL"));
+    let out = hippo(&data)
+        .args(["settings", "check"])
+        .env("HIPPO_CLUSTER_BUS", "carrier-pigeon")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(one_line_error(&out).contains("HIPPO_CLUSTER_BUS"));
+}
+
+#[test]
+fn each_command_help_lists_only_the_settings_it_uses() {
+    let help = |args: &[&str]| -> String {
+        let out = hippo(Path::new("unused")).args(args).output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let create = help(&["user", "create", "--help"]);
+    assert!(create.contains("--data-dir") && create.contains("--require-mfa"));
+    assert!(!create.contains("--whatsapp-") && !create.contains("--listen"));
+    let serve = help(&["serve", "--help"]);
+    assert!(serve.contains("--whatsapp-access-token") && serve.contains("--cluster-bus"));
+    // A setting a command does not list is still accepted.
+    let out = hippo(Path::new("unused"))
+        .args(["user", "list", "--listen", "nowhere"])
+        .output()
+        .unwrap();
+    assert!(one_line_error(&out).contains("--listen / HIPPO_LISTEN"));
+}

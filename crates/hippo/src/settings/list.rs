@@ -1,0 +1,216 @@
+//! Every setting, declared once. The key `foo_bar` is the TOML key, the
+//! flag `--foo-bar` and the environment variable `HIPPO_FOO_BAR`; the doc
+//! comment is the `--help` text and the example file's comment. A new
+//! setting is one entry here (plus, when it needs more than its own value,
+//! a line in `config.rs`).
+
+use super::declare::Fallback::{Derived, Unset, Value};
+use super::declare::{Group, Kind, SettingDoc, optional, required, settings};
+use super::parse::{self, ClusterBus};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use zeroize::Zeroizing;
+
+settings! {
+    /// Directory for the SQLite database, generated TLS certificate and
+    /// master key (created on first start, mode 0700).
+    data_dir: PathBuf {
+        group: Storage, kind: Plain, value_name: "DIR",
+        default: Value("./hippo-data"), parse: required(parse::path),
+    }
+    /// Empty: SQLite file inside data_dir.
+    /// `postgres://user@host/db?sslmode=verify-full` selects PostgreSQL.
+    database_url: Option<Zeroizing<String>> {
+        group: Storage, kind: Secret, value_name: "URL",
+        default: Unset, parse: optional(parse::database_url),
+    }
+    /// PostgreSQL: connections each node keeps (plus two for cluster events).
+    database_max_connections: u32 {
+        group: Storage, kind: Plain, value_name: "N",
+        default: Value("16"), parse: required(parse::number::<2>),
+    }
+    /// Master key file (mode 0600). Created on first start; keep it apart
+    /// from the data and backups in production.
+    master_key_file: Option<PathBuf> {
+        group: Storage, kind: Plain, value_name: "FILE",
+        default: Derived("<data_dir>/master.key"), parse: optional(parse::path),
+    }
+    /// Ed25519 key (mode 0600) that signs audit checkpoints. Created on
+    /// first start; keep it apart from the database.
+    audit_signing_key_file: Option<PathBuf> {
+        group: Storage, kind: Plain, value_name: "FILE",
+        default: Derived("<data_dir>/audit-signing.key"), parse: optional(parse::path),
+    }
+
+    /// Address and port to serve on.
+    listen: SocketAddr {
+        group: Server, kind: Plain, value_name: "ADDR",
+        default: Value("127.0.0.1:8443"), parse: required(parse::addr),
+    }
+    /// PEM certificate chain. Empty (with tls_key empty): a self-signed
+    /// localhost certificate is generated into data_dir/tls and its SHA-256
+    /// fingerprint printed.
+    tls_cert: Option<PathBuf> {
+        group: Server, kind: Plain, value_name: "PEM",
+        default: Unset, parse: optional(parse::path),
+    }
+    /// PEM private key for tls_cert.
+    tls_key: Option<PathBuf> {
+        group: Server, kind: Plain, value_name: "PEM",
+        default: Unset, parse: optional(parse::path),
+    }
+    /// PEM CA bundle. When set, every client must present a certificate
+    /// signed by it (mutual TLS).
+    tls_client_ca: Option<PathBuf> {
+        group: Server, kind: Plain, value_name: "PEM",
+        default: Unset, parse: optional(parse::path),
+    }
+    /// Serve plain HTTP, only behind a TLS-terminating proxy. Warned about
+    /// at start.
+    insecure_http: bool {
+        group: Server, kind: Switch, value_name: "BOOL",
+        default: Value("false"), parse: required(parse::boolean),
+    }
+
+    /// How cluster events travel between nodes: postgres (LISTEN/NOTIFY on
+    /// the database) or nats://HOST:PORT. Needs PostgreSQL (refused with
+    /// SQLite, which runs as one node).
+    cluster_bus: Option<ClusterBus> {
+        group: Cluster, kind: Plain, value_name: "BUS",
+        default: Derived("postgres"), parse: optional(parse::cluster_bus),
+    }
+
+    /// A session not used for this long ends (automatic logoff).
+    session_idle_timeout: Duration {
+        group: Policy, kind: Plain, value_name: "DURATION",
+        default: Value("15m"), parse: required(parse::duration),
+    }
+    /// A session ends this long after sign-in, however active.
+    session_max_lifetime: Duration {
+        group: Policy, kind: Plain, value_name: "DURATION",
+        default: Value("12h"), parse: required(parse::duration),
+    }
+    /// Failed sign-ins in a row before the account is locked.
+    login_max_failures: u32 {
+        group: Policy, kind: Plain, value_name: "N",
+        default: Value("5"), parse: required(parse::number::<1>),
+    }
+    /// How long a locked account stays locked.
+    login_lockout: Duration {
+        group: Policy, kind: Plain, value_name: "DURATION",
+        default: Value("15m"), parse: required(parse::duration),
+    }
+    /// Require TOTP for every account. Off: passwords must be at least 15
+    /// characters.
+    require_mfa: bool {
+        group: Policy, kind: Switch, value_name: "BOOL",
+        default: Value("true"), parse: required(parse::boolean),
+    }
+    /// How long emergency (break-glass) access to a conversation lasts.
+    break_glass_duration: Duration {
+        group: Policy, kind: Plain, value_name: "DURATION",
+        default: Value("1h"), parse: required(parse::duration),
+    }
+    /// Largest accepted file upload; larger uploads get 413
+    /// payload_too_large.
+    max_upload: u64 {
+        group: Policy, kind: Plain, value_name: "SIZE",
+        default: Value("100MiB"), parse: required(parse::size),
+    }
+    /// Default message retention such as 7y (conversations may set their
+    /// own); empty keeps messages until erased. Audit records are never
+    /// purged.
+    retention: Option<Duration> {
+        group: Policy, kind: Plain, value_name: "DURATION",
+        default: Unset, parse: optional(parse::retention),
+    }
+
+    /// Forward security alerts to a SIEM as RFC 5424 syslog: tcp://host:port
+    /// or tls://host:port. Empty: alerts are only stored and logged.
+    syslog_target: Option<crate::syslog::Target> {
+        group: Alerts, kind: Plain, value_name: "URL",
+        default: Unset, parse: optional(parse::syslog_target),
+    }
+    /// PEM CA certificate(s) that signed the syslog collector's certificate
+    /// (required for tls://).
+    syslog_ca_file: Option<PathBuf> {
+        group: Alerts, kind: Plain, value_name: "PEM",
+        default: Unset, parse: optional(parse::path),
+    }
+
+    /// Directory for scheduled backups from serve (each also writes its key
+    /// file NAME.keys); empty disables them. Keep it on another volume.
+    backup_dir: Option<PathBuf> {
+        group: Backups, kind: Plain, value_name: "DIR",
+        default: Unset, parse: optional(parse::path),
+    }
+    /// Time between scheduled backups.
+    backup_interval: Duration {
+        group: Backups, kind: Plain, value_name: "DURATION",
+        default: Value("24h"), parse: required(parse::duration),
+    }
+    /// Scheduled backups to keep.
+    backup_keep: u32 {
+        group: Backups, kind: Plain, value_name: "N",
+        default: Value("14"), parse: required(parse::number::<1>),
+    }
+
+    /// WhatsApp Cloud API host (Meta's Graph API).
+    whatsapp_api_base: String {
+        group: Whatsapp, kind: Plain, value_name: "URL",
+        default: Value("https://graph.facebook.com"), parse: required(parse::api_base),
+    }
+    /// Graph API version used for every call.
+    whatsapp_api_version: String {
+        group: Whatsapp, kind: Plain, value_name: "VERSION",
+        default: Value("v25.0"), parse: required(parse::api_version),
+    }
+    /// The business phone number's id. The WhatsApp channel is on when
+    /// this, the business account id, access token, app secret and verify
+    /// token are all set; otherwise its endpoints answer 503
+    /// channel_not_configured.
+    whatsapp_phone_number_id: Option<String> {
+        group: Whatsapp, kind: Plain, value_name: "ID",
+        default: Unset, parse: optional(parse::text),
+    }
+    /// The WhatsApp Business Account (WABA) id, for templates.
+    whatsapp_business_account_id: Option<String> {
+        group: Whatsapp, kind: Plain, value_name: "ID",
+        default: Unset, parse: optional(parse::text),
+    }
+    /// System user access token.
+    whatsapp_access_token: Option<Zeroizing<String>> {
+        group: Whatsapp, kind: Secret, value_name: "TOKEN",
+        default: Unset, parse: optional(parse::secret),
+    }
+    /// App secret that signs webhooks (X-Hub-Signature-256).
+    whatsapp_app_secret: Option<Zeroizing<String>> {
+        group: Whatsapp, kind: Secret, value_name: "SECRET",
+        default: Unset, parse: optional(parse::secret),
+    }
+    /// Token Meta echoes in the webhook verification handshake.
+    whatsapp_verify_token: Option<Zeroizing<String>> {
+        group: Whatsapp, kind: Secret, value_name: "TOKEN",
+        default: Unset, parse: optional(parse::secret),
+    }
+    /// notify_only: only templates marked PHI-free may be sent, no free
+    /// text. patient_requested: free text too, for patients with a recorded
+    /// request after the risk warning.
+    whatsapp_phi_mode: hippo_core::PhiMode {
+        group: Whatsapp, kind: Plain, value_name: "MODE",
+        default: Value("notify_only"), parse: required(parse::phi_mode),
+    }
+    /// Messages per second sent to the Cloud API (one sender per cluster,
+    /// token bucket).
+    whatsapp_rate: u32 {
+        group: Whatsapp, kind: Plain, value_name: "N",
+        default: Value("80"), parse: required(parse::number::<1>),
+    }
+    /// A send that was in flight when its process stopped is sent again
+    /// only after this long without a webhook proving Meta accepted it.
+    whatsapp_in_doubt_after: Duration {
+        group: Whatsapp, kind: Plain, value_name: "DURATION",
+        default: Value("5m"), parse: required(parse::duration),
+    }
+}
