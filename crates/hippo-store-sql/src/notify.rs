@@ -7,6 +7,7 @@
 //! payloads small and treat delivery as best effort (clients resynchronise
 //! by `seq`).
 
+use crate::DbResult;
 use hippo_store::StoreError;
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use std::time::Duration;
@@ -42,7 +43,7 @@ impl PgNotifier {
             sqlx::query_scalar("SELECT 'hippo_events_' || left(md5(current_schema()::text), 24)")
                 .fetch_one(&pool)
                 .await
-                .map_err(crate::map_err)?;
+                .db()?;
         Ok(Self { pool, channel })
     }
 
@@ -58,20 +59,15 @@ impl PgNotifier {
         .bind(payloads)
         .execute(&self.pool)
         .await
-        .map_err(crate::map_err)?;
+        .db()?;
         Ok(())
     }
 
     /// A listener on the channel. `PgListener` reconnects by itself after
     /// a lost connection; what was sent meanwhile is not replayed.
     pub async fn listen(&self) -> Result<Listener, StoreError> {
-        let mut listener = PgListener::connect_with(&self.pool)
-            .await
-            .map_err(crate::map_err)?;
-        listener
-            .listen(&self.channel)
-            .await
-            .map_err(crate::map_err)?;
+        let mut listener = PgListener::connect_with(&self.pool).await.db()?;
+        listener.listen(&self.channel).await.db()?;
         Ok(Listener(listener))
     }
 }
@@ -83,7 +79,7 @@ impl Listener {
     /// The next payload; waits. An error means the connection is being
     /// re-established: call again.
     pub async fn recv(&mut self) -> Result<String, StoreError> {
-        let n = self.0.recv().await.map_err(crate::map_err)?;
+        let n = self.0.recv().await.db()?;
         Ok(n.payload().to_owned())
     }
 }
