@@ -32,13 +32,14 @@ impl Tx {
     ) -> Result<Vec<AttachmentId>> {
         let mut files = Vec::new();
         for attachment in linked {
-            let still_shared: Option<i64> = sqlx::query_scalar(
-                "SELECT 1 FROM message_attachments WHERE attachment_id = $1 LIMIT 1",
-            )
-            .bind(&attachment)
-            .fetch_optional(&mut *self.tx)
-            .await
-            .db()?;
+            // Only whether a row exists: PostgreSQL's `1` is an INT4, which
+            // does not decode as i64.
+            let still_shared =
+                sqlx::query("SELECT 1 FROM message_attachments WHERE attachment_id = $1 LIMIT 1")
+                    .bind(&attachment)
+                    .fetch_optional(&mut *self.tx)
+                    .await
+                    .db()?;
             if still_shared.is_some() {
                 continue;
             }
