@@ -100,7 +100,10 @@ impl std::ops::DerefMut for PgTx {
 
 /// The shared SQL ([`sql`]) compiled for PostgreSQL.
 #[path = "sql/mod.rs"]
-#[expect(clippy::duplicate_mod, reason = "the same SQL, compiled for the second driver")]
+#[expect(
+    clippy::duplicate_mod,
+    reason = "the same SQL, compiled for the second driver"
+)]
 mod sql;
 
 type Db = sqlx::Postgres;
