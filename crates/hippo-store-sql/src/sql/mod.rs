@@ -2,15 +2,16 @@
 //! file per storage area (the areas of `hippo_store`'s traits).
 //!
 //! This module is compiled twice: `sqlite.rs` and `postgres.rs` each
-//! include it (`#[path = "sql/mod.rs"] mod sql;`) next to four names that
+//! include it (`#[path = "sql/mod.rs"] mod sql;`) next to the names that
 //! say which backend it is compiled for — `Db` (the sqlx driver), `DbStore`
 //! (the store type, which supplies `reader()`, a pool for reads, and
 //! `begin_tx()`), `DbTx` (a write transaction started the backend's way: a
-//! value that derefs to the driver's connection and has `commit()`) and
+//! value that derefs to the driver's connection and has `commit()`),
 //! `BACKEND` (`"sqlite"` or `"postgres"`, for the few statements that
-//! differ). The text of each query is the same on both (`$N` placeholders
-//! work on both drivers; see `docs/adr/0001-crate-layout.md`), and each
-//! expansion is plain, monomorphic sqlx code.
+//! differ) and `LIST_AUDIT_JSON` (the one query whose text differs: JSON
+//! aggregation). Every other query's text is the same on both (`$N`
+//! placeholders work on both drivers; see `docs/adr/0001-crate-layout.md`),
+//! and each expansion is plain, monomorphic sqlx code.
 
 use super::{BACKEND, Db, DbStore, DbTx, LIST_AUDIT_JSON};
 use crate::DbResult;

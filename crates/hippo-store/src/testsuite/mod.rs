@@ -16,6 +16,7 @@ pub mod conversations;
 pub mod governance;
 pub mod keys;
 pub mod ops;
+pub mod outbox;
 pub mod sessions;
 pub mod users;
 
@@ -61,8 +62,8 @@ macro_rules! storage_suite {
             ops::login_failures_count_per_source_and_window,
             channel::patients_round_trip_and_phones_are_unique,
             channel::templates_keep_their_phi_free_mark_across_syncs,
-            channel::outbox_jobs_are_claimed_when_due_and_settle_once,
-            channel::concurrent_claimers_never_get_the_same_job,
+            outbox::outbox_jobs_are_claimed_when_due_and_settle_once,
+            outbox::concurrent_claimers_never_get_the_same_job,
             channel::status_reports_apply_once_and_delivery_is_compare_and_set,
             channel::webhooks_wait_in_the_inbox_until_processed,
         );
