@@ -112,6 +112,8 @@ type DbTx = PgTx;
 const BACKEND: &str = "postgres";
 
 /// A page of the audit trail as one JSON array (`list_audit`).
-const LIST_AUDIT_JSON: &str = "SELECT json_agg(json_build_array(seq, at, actor_id, session_id, ip, user_agent, request_id, \
-     action, resource_type, resource_id, patient_id, outcome, detail, prev_hash, hash) ORDER BY seq)::text \
+const LIST_AUDIT_JSON: &str = "SELECT json_agg(json_build_array(seq, at, actor_id, session_id, ip, \
+     user_agent, request_id, \
+     action, resource_type, resource_id, patient_id, outcome, detail, prev_hash, hash) ORDER BY \
+     seq)::text \
      FROM (SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2) page";

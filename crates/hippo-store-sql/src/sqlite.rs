@@ -100,6 +100,8 @@ type DbTx = GroupTx;
 const BACKEND: &str = "sqlite";
 
 /// A page of the audit trail as one JSON array (`list_audit`).
-const LIST_AUDIT_JSON: &str = "SELECT json_group_array(json_array(seq, at, actor_id, session_id, ip, user_agent, request_id, \
-     action, resource_type, resource_id, patient_id, outcome, detail, prev_hash, hash) ORDER BY seq) \
+const LIST_AUDIT_JSON: &str = "SELECT json_group_array(json_array(seq, at, actor_id, session_id, \
+     ip, user_agent, request_id, \
+     action, resource_type, resource_id, patient_id, outcome, detail, prev_hash, hash) ORDER BY \
+     seq) \
      FROM (SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2)";

@@ -89,7 +89,8 @@ impl AttachmentStore for DbStore {
 
     async fn attachment_conversations(&self, id: &AttachmentId) -> Result<Vec<ConversationId>> {
         let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT conversation_id FROM message_attachments WHERE attachment_id = $1 ORDER BY conversation_id",
+            "SELECT DISTINCT conversation_id FROM message_attachments WHERE attachment_id = $1 \
+             ORDER BY conversation_id",
         )
         .bind(id.as_str())
         .fetch_all(self.reader())
@@ -132,7 +133,8 @@ impl AttachmentStore for DbStore {
 impl AttachmentWriteTx for Tx {
     async fn insert_attachment(&mut self, a: &AttachmentRow) -> Result<()> {
         sqlx::query(
-            "INSERT INTO attachments (id, uploader_id, data_key_id, filename_enc, content_type, size, \
+            "INSERT INTO attachments (id, uploader_id, data_key_id, filename_enc, content_type, \
+             size, \
              sha256_enc, chunk_size, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(a.id.as_str())
@@ -157,7 +159,8 @@ impl AttachmentWriteTx for Tx {
         position: i64,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO message_attachments (message_id, attachment_id, conversation_id, seq, position) \
+            "INSERT INTO message_attachments (message_id, attachment_id, conversation_id, seq, \
+             position) \
              VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(m.id.as_str())
@@ -193,11 +196,14 @@ impl AttachmentWriteTx for Tx {
                 }
                 files.push(AttachmentId::from_stored(attachment));
             }
-            sqlx::query("DELETE FROM data_keys WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM conversations WHERE data_key_id = $1)")
-                .bind(id)
-                .execute(&mut *self.tx)
-                .await
-                .db()?;
+            sqlx::query(
+                "DELETE FROM data_keys WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM \
+                 conversations WHERE data_key_id = $1)",
+            )
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .db()?;
         }
         Ok(files)
     }
@@ -205,7 +211,8 @@ impl AttachmentWriteTx for Tx {
     async fn purge_unshared_attachments(&mut self, before: Timestamp) -> Result<Vec<AttachmentId>> {
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT a.id FROM attachments a WHERE a.created_at < $1 AND NOT EXISTS \
-             (SELECT 1 FROM message_attachments ma WHERE ma.attachment_id = a.id) ORDER BY a.id LIMIT 10000",
+             (SELECT 1 FROM message_attachments ma WHERE ma.attachment_id = a.id) ORDER BY a.id \
+             LIMIT 10000",
         )
         .bind(before.as_millis())
         .fetch_all(&mut *self.tx)

@@ -60,7 +60,8 @@ impl AuditStore for DbStore {
              AND ($2 IS NULL OR actor_id = $2) AND ($3 IS NULL OR action = $3) \
              AND ($4 IS NULL OR resource_id = $4) AND ($5 IS NULL OR patient_id = $5) \
              AND ($6 IS NULL OR outcome = $6) AND ($7 IS NULL OR session_id = $7) \
-             AND ($8 IS NULL OR ip = $8) AND ($9 IS NULL OR at >= $9) AND ($10 IS NULL OR at < $10) \
+             AND ($8 IS NULL OR ip = $8) AND ($9 IS NULL OR at >= $9) AND ($10 IS NULL OR at < \
+             $10) \
              ORDER BY seq LIMIT $11",
         )
         .bind(after_seq)
@@ -110,7 +111,8 @@ impl AuditStore for DbStore {
 
     async fn list_key_endorsements(&self) -> Result<Vec<KeyEndorsementRow>> {
         let rows = sqlx::query(
-            "SELECT key_id, public_key, endorsed_by, endorsement, at FROM audit_key_endorsements ORDER BY at",
+            "SELECT key_id, public_key, endorsed_by, endorsement, at FROM audit_key_endorsements \
+             ORDER BY at",
         )
         .fetch_all(self.reader())
         .await
@@ -176,7 +178,8 @@ impl AuditWriteTx for Tx {
 
     async fn insert_checkpoint(&mut self, c: &CheckpointRow) -> Result<()> {
         sqlx::query(
-            "INSERT INTO audit_checkpoints (seq, head_hash, at, signature, key_id) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO audit_checkpoints (seq, head_hash, at, signature, key_id) VALUES ($1, $2, \
+             $3, $4, $5)",
         )
         .bind(c.seq)
         .bind(&c.head_hash)

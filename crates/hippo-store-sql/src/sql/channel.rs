@@ -10,16 +10,21 @@ use hippo_store::Result;
 use hippo_store::prelude::*;
 use sqlx::Row;
 
-const SELECT_PATIENTS: &str = "SELECT id, display_name_enc, phone_enc, phone_index, mrn_enc, mrn_index, \
+const SELECT_PATIENTS: &str = "SELECT id, display_name_enc, phone_enc, phone_index, mrn_enc, \
+     mrn_index, \
     conversation_id, whatsapp_opt_in, opt_in_at, opt_in_source_enc, opt_in_by, opted_out_at, \
-    phi_request_warning_version, phi_request_at, last_inbound_at, created_by, created_at, updated_at \
+    phi_request_warning_version, phi_request_at, last_inbound_at, created_by, created_at, \
+    updated_at \
     FROM patients ";
 
-const SELECT_TEMPLATES: &str = "SELECT name, language, category, status, parameter_count, body_text, \
+const SELECT_TEMPLATES: &str = "SELECT name, language, category, status, parameter_count, \
+     body_text, \
     phi_free, synced_at FROM whatsapp_templates ";
 
-pub(super) const OUTBOX_COLUMNS: &str = "message_id, patient_id, conversation_id, payload_enc, state, attempts, \
-    next_attempt_at, attempt_started_at, wamid, last_error_code, last_error_title, created_at, updated_at";
+pub(super) const OUTBOX_COLUMNS: &str = "message_id, patient_id, conversation_id, payload_enc, \
+     state, attempts, \
+    next_attempt_at, attempt_started_at, wamid, last_error_code, last_error_title, created_at, \
+    updated_at";
 
 fn patient_from_row(r: &DbRow) -> Result<PatientRow> {
     Ok(PatientRow {

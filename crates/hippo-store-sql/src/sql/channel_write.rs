@@ -41,10 +41,14 @@ macro_rules! bind_patient {
 impl ChannelWriteTx for Tx {
     async fn insert_patient(&mut self, p: &PatientRow) -> Result<()> {
         let q = sqlx::query(
-            "INSERT INTO patients (id, display_name_enc, phone_enc, phone_index, mrn_enc, mrn_index, \
-             conversation_id, whatsapp_opt_in, opt_in_at, opt_in_source_enc, opt_in_by, opted_out_at, \
-             phi_request_warning_version, phi_request_at, last_inbound_at, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+            "INSERT INTO patients (id, display_name_enc, phone_enc, phone_index, mrn_enc, \
+             mrn_index, \
+             conversation_id, whatsapp_opt_in, opt_in_at, opt_in_source_enc, opt_in_by, \
+             opted_out_at, \
+             phi_request_warning_version, phi_request_at, last_inbound_at, created_by, created_at, \
+             updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18)",
         );
         bind_patient!(q, p).execute(&mut *self.tx).await.db()?;
         Ok(())
@@ -52,10 +56,13 @@ impl ChannelWriteTx for Tx {
 
     async fn update_patient(&mut self, p: &PatientRow) -> Result<()> {
         let q = sqlx::query(
-            "UPDATE patients SET display_name_enc = $2, phone_enc = $3, phone_index = $4, mrn_enc = $5, \
+            "UPDATE patients SET display_name_enc = $2, phone_enc = $3, phone_index = $4, mrn_enc \
+             = $5, \
              mrn_index = $6, conversation_id = $7, whatsapp_opt_in = $8, opt_in_at = $9, \
-             opt_in_source_enc = $10, opt_in_by = $11, opted_out_at = $12, phi_request_warning_version = $13, \
-             phi_request_at = $14, last_inbound_at = $15, created_by = $16, created_at = $17, updated_at = $18 \
+             opt_in_source_enc = $10, opt_in_by = $11, opted_out_at = $12, \
+             phi_request_warning_version = $13, \
+             phi_request_at = $14, last_inbound_at = $15, created_by = $16, created_at = $17, \
+             updated_at = $18 \
              WHERE id = $1",
         );
         bind_patient!(q, p).execute(&mut *self.tx).await.db()?;
@@ -64,7 +71,8 @@ impl ChannelWriteTx for Tx {
 
     async fn upsert_template(&mut self, t: &TemplateRow) -> Result<()> {
         sqlx::query(
-            "INSERT INTO whatsapp_templates (name, language, category, status, parameter_count, body_text, \
+            "INSERT INTO whatsapp_templates (name, language, category, status, parameter_count, \
+             body_text, \
              phi_free, synced_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (name, language) DO UPDATE SET category = excluded.category, \
              status = excluded.status, parameter_count = excluded.parameter_count, \
@@ -199,7 +207,8 @@ impl ChannelWriteTx for Tx {
         at: Timestamp,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE whatsapp_outbox SET state = 'pending', next_attempt_at = $2, last_error_code = $3, \
+            "UPDATE whatsapp_outbox SET state = 'pending', next_attempt_at = $2, last_error_code = \
+             $3, \
              last_error_title = $4, updated_at = $5 WHERE message_id = $1 AND state = 'sending'",
         )
         .bind(message.as_str())
@@ -221,7 +230,8 @@ impl ChannelWriteTx for Tx {
         at: Timestamp,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE whatsapp_outbox SET state = 'dead', last_error_code = $2, last_error_title = $3, \
+            "UPDATE whatsapp_outbox SET state = 'dead', last_error_code = $2, last_error_title = \
+             $3, \
              updated_at = $4 WHERE message_id = $1 AND state <> 'done'",
         )
         .bind(message.as_str())
@@ -236,7 +246,8 @@ impl ChannelWriteTx for Tx {
 
     async fn outbox_requeue(&mut self, message: &MessageId, at: Timestamp) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE whatsapp_outbox SET state = 'pending', next_attempt_at = $2, attempts = 0, updated_at = $2 \
+            "UPDATE whatsapp_outbox SET state = 'pending', next_attempt_at = $2, attempts = 0, \
+             updated_at = $2 \
              WHERE message_id = $1 AND state = 'dead'",
         )
         .bind(message.as_str())
@@ -254,7 +265,8 @@ impl ChannelWriteTx for Tx {
         d: &WhatsappDelivery,
     ) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE messages SET channel_state = $3, channel_updated_at = $4, channel_error_code = $5, \
+            "UPDATE messages SET channel_state = $3, channel_updated_at = $4, channel_error_code = \
+             $5, \
              channel_error_title = $6, wamid = COALESCE(wamid, $7) \
              WHERE id = $1 AND channel = 'whatsapp' AND channel_state = $2",
         )
@@ -325,7 +337,8 @@ impl ChannelWriteTx for Tx {
         at: Timestamp,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE whatsapp_webhook_inbox SET state = $2, note = $3, processed_at = $4, body_enc = NULL \
+            "UPDATE whatsapp_webhook_inbox SET state = $2, note = $3, processed_at = $4, body_enc \
+             = NULL \
              WHERE id = $1",
         )
         .bind(id)
@@ -340,7 +353,8 @@ impl ChannelWriteTx for Tx {
 
     async fn webhook_attempt_failed(&mut self, id: &str) -> Result<i64> {
         let row = sqlx::query(
-            "UPDATE whatsapp_webhook_inbox SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts",
+            "UPDATE whatsapp_webhook_inbox SET attempts = attempts + 1 WHERE id = $1 RETURNING \
+             attempts",
         )
         .bind(id)
         .fetch_one(&mut *self.tx)

@@ -70,7 +70,8 @@ impl ConversationStore for DbStore {
 
     async fn list_members(&self, c: &ConversationId) -> Result<Vec<UserId>> {
         let rows = sqlx::query(
-            "SELECT user_id FROM conversation_members WHERE conversation_id = $1 ORDER BY added_at, user_id",
+            "SELECT user_id FROM conversation_members WHERE conversation_id = $1 ORDER BY \
+             added_at, user_id",
         )
         .bind(c.as_str())
         .fetch_all(self.reader())
@@ -95,8 +96,10 @@ impl ConversationStore for DbStore {
 
     async fn list_conversations_for(&self, user: &UserId) -> Result<Vec<ConversationRow>> {
         let rows = sqlx::query(
-            "SELECT c.id, c.kind, c.title_enc, c.data_key_id, c.created_by, c.created_at, c.updated_at, \
-             c.last_seq FROM conversations c JOIN conversation_members m ON m.conversation_id = c.id \
+            "SELECT c.id, c.kind, c.title_enc, c.data_key_id, c.created_by, c.created_at, \
+             c.updated_at, \
+             c.last_seq FROM conversations c JOIN conversation_members m ON m.conversation_id = \
+             c.id \
              WHERE m.user_id = $1 ORDER BY c.updated_at DESC, c.id",
         )
         .bind(user.as_str())
@@ -136,7 +139,8 @@ impl ConversationStore for DbStore {
     async fn receipts(&self, c: &ConversationId, seq: i64) -> Result<Vec<ReceiptRow>> {
         let rows = sqlx::query(
             "SELECT user_id, kind, MIN(at) AS at FROM read_marks \
-             WHERE conversation_id = $1 AND up_to_seq >= $2 GROUP BY user_id, kind ORDER BY user_id",
+             WHERE conversation_id = $1 AND up_to_seq >= $2 GROUP BY user_id, kind ORDER BY \
+             user_id",
         )
         .bind(c.as_str())
         .bind(seq)
@@ -170,7 +174,8 @@ impl ConversationStore for DbStore {
 
     async fn mark_of(&self, c: &ConversationId, user: &UserId, kind: MarkKind) -> Result<i64> {
         let row = sqlx::query(
-            "SELECT COALESCE(MAX(up_to_seq), 0) FROM read_marks WHERE conversation_id = $1 AND user_id = $2 AND kind = $3",
+            "SELECT COALESCE(MAX(up_to_seq), 0) FROM read_marks WHERE conversation_id = $1 AND \
+             user_id = $2 AND kind = $3",
         )
         .bind(c.as_str())
         .bind(user.as_str())
@@ -226,7 +231,8 @@ impl ConversationWriteTx for Tx {
         at: Timestamp,
     ) -> Result<bool> {
         let done = sqlx::query(
-            "INSERT INTO conversation_members (conversation_id, user_id, added_at) VALUES ($1, $2, $3) \
+            "INSERT INTO conversation_members (conversation_id, user_id, added_at) VALUES ($1, $2, \
+             $3) \
              ON CONFLICT (conversation_id, user_id) DO NOTHING",
         )
         .bind(c.as_str())
@@ -252,7 +258,8 @@ impl ConversationWriteTx for Tx {
 
     async fn next_seq(&mut self, c: &ConversationId, at: Timestamp) -> Result<i64> {
         let row = sqlx::query(
-            "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2 WHERE id = $1 RETURNING last_seq",
+            "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2 WHERE id = $1 \
+             RETURNING last_seq",
         )
         .bind(c.as_str())
         .bind(at.as_millis())
@@ -283,7 +290,8 @@ impl ConversationWriteTx for Tx {
     async fn insert_message(&mut self, m: &MessageRow) -> Result<()> {
         let wa = m.whatsapp.as_ref();
         sqlx::query(
-            "INSERT INTO messages (id, conversation_id, seq, sender_id, body_enc, priority, client_id, \
+            "INSERT INTO messages (id, conversation_id, seq, sender_id, body_enc, priority, \
+             client_id, \
              created_at, edited_at, deleted_at, channel, channel_state, channel_updated_at, \
              channel_error_code, channel_error_title, wamid) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
@@ -328,7 +336,8 @@ impl ConversationWriteTx for Tx {
         at: Timestamp,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO message_versions (message_id, version, body_enc, replaced_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO message_versions (message_id, version, body_enc, replaced_at) VALUES ($1, \
+             $2, $3, $4)",
         )
         .bind(id.as_str())
         .bind(version)

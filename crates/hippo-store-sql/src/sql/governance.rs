@@ -8,7 +8,8 @@ use hippo_core::{ConversationId, Timestamp, UserId};
 use hippo_store::Result;
 use hippo_store::prelude::*;
 
-const SELECT_BREAK_GLASS: &str = "SELECT id, conversation_id, user_id, reason_enc, opened_at, expires_at, \
+const SELECT_BREAK_GLASS: &str = "SELECT id, conversation_id, user_id, reason_enc, opened_at, \
+     expires_at, \
     reviewed_at, reviewed_by, review_note_enc FROM break_glass ";
 
 fn break_glass_from_row(r: &DbRow) -> Result<BreakGlassRow> {
@@ -80,7 +81,8 @@ impl GovernanceStore for DbStore {
 
     async fn conversation_policy(&self, id: &ConversationId) -> Result<Option<ConversationPolicy>> {
         let row = sqlx::query(
-            "SELECT id, retention_secs, legal_hold_since, legal_hold_reason_enc, erased_at FROM conversations WHERE id = $1",
+            "SELECT id, retention_secs, legal_hold_since, legal_hold_reason_enc, erased_at FROM \
+             conversations WHERE id = $1",
         )
         .bind(id.as_str())
         .fetch_optional(self.reader())
@@ -91,7 +93,8 @@ impl GovernanceStore for DbStore {
 
     async fn list_conversation_policies(&self) -> Result<Vec<ConversationPolicy>> {
         let rows = sqlx::query(
-            "SELECT id, retention_secs, legal_hold_since, legal_hold_reason_enc, erased_at FROM conversations \
+            "SELECT id, retention_secs, legal_hold_since, legal_hold_reason_enc, erased_at FROM \
+             conversations \
              WHERE erased_at IS NULL ORDER BY id",
         )
         .fetch_all(self.reader())
@@ -128,8 +131,10 @@ impl GovernanceStore for DbStore {
 impl GovernanceWriteTx for Tx {
     async fn insert_break_glass(&mut self, b: &BreakGlassRow) -> Result<()> {
         sqlx::query(
-            "INSERT INTO break_glass (id, conversation_id, user_id, reason_enc, opened_at, expires_at, \
-             reviewed_at, reviewed_by, review_note_enc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO break_glass (id, conversation_id, user_id, reason_enc, opened_at, \
+             expires_at, \
+             reviewed_at, reviewed_by, review_note_enc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+             $9)",
         )
         .bind(&b.id)
         .bind(b.conversation_id.as_str())
@@ -168,15 +173,18 @@ impl GovernanceWriteTx for Tx {
     }
 
     async fn insert_alert(&mut self, a: &AlertRow) -> Result<()> {
-        sqlx::query("INSERT INTO security_alerts (id, at, kind, severity, detail) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&a.id)
-            .bind(a.at.as_millis())
-            .bind(&a.kind)
-            .bind(&a.severity)
-            .bind(&a.detail)
-            .execute(&mut *self.tx)
-            .await
-            .db()?;
+        sqlx::query(
+            "INSERT INTO security_alerts (id, at, kind, severity, detail) VALUES ($1, $2, \
+             $3, $4, $5)",
+        )
+        .bind(&a.id)
+        .bind(a.at.as_millis())
+        .bind(&a.kind)
+        .bind(&a.severity)
+        .bind(&a.detail)
+        .execute(&mut *self.tx)
+        .await
+        .db()?;
         Ok(())
     }
 
@@ -196,7 +204,8 @@ impl GovernanceWriteTx for Tx {
         hold: Option<(Timestamp, &[u8])>,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE conversations SET legal_hold_since = $2, legal_hold_reason_enc = $3 WHERE id = $1",
+            "UPDATE conversations SET legal_hold_since = $2, legal_hold_reason_enc = $3 WHERE id = \
+             $1",
         )
         .bind(id.as_str())
         .bind(hold.map(|(t, _)| t.as_millis()))
@@ -268,7 +277,8 @@ impl GovernanceWriteTx for Tx {
                 .db()?;
         }
         sqlx::query(
-            "UPDATE conversations SET title_enc = NULL, erased_at = $2, erase_reason_enc = $3 WHERE id = $1",
+            "UPDATE conversations SET title_enc = NULL, erased_at = $2, erase_reason_enc = $3 \
+             WHERE id = $1",
         )
         .bind(id.as_str())
         .bind(at.as_millis())

@@ -22,7 +22,8 @@ pub(super) fn data_key_from_row(r: &DbRow) -> Result<DataKeyRow> {
 impl KeyStore for DbStore {
     async fn list_data_keys(&self) -> Result<Vec<DataKeyRow>> {
         let rows = sqlx::query(
-            "SELECT id, purpose, wrapped, master_key_check, created_at FROM data_keys ORDER BY created_at, id",
+            "SELECT id, purpose, wrapped, master_key_check, created_at FROM data_keys ORDER BY \
+             created_at, id",
         )
         .fetch_all(self.reader())
         .await
@@ -32,7 +33,8 @@ impl KeyStore for DbStore {
 
     async fn get_data_key(&self, id: &str) -> Result<Option<DataKeyRow>> {
         let row = sqlx::query(
-            "SELECT id, purpose, wrapped, master_key_check, created_at FROM data_keys WHERE id = $1",
+            "SELECT id, purpose, wrapped, master_key_check, created_at FROM data_keys WHERE id = \
+             $1",
         )
         .bind(id)
         .fetch_optional(self.reader())
@@ -98,7 +100,8 @@ impl KeyWriteTx for Tx {
     async fn restore_data_keys(&mut self, keys: &[DataKeyRow]) -> Result<Vec<String>> {
         for key in keys {
             sqlx::query(
-                "UPDATE data_keys SET wrapped = $2, master_key_check = $3 WHERE id = $1 AND purpose <> 'destroyed'",
+                "UPDATE data_keys SET wrapped = $2, master_key_check = $3 WHERE id = $1 AND \
+                 purpose <> 'destroyed'",
             )
             .bind(&key.id)
             .bind(&key.wrapped)
@@ -108,7 +111,8 @@ impl KeyWriteTx for Tx {
             .db()?;
         }
         let gone: Vec<String> = sqlx::query_scalar(
-            "UPDATE data_keys SET purpose = 'destroyed' WHERE length(wrapped) = 0 AND purpose <> 'destroyed' RETURNING id",
+            "UPDATE data_keys SET purpose = 'destroyed' WHERE length(wrapped) = 0 AND purpose <> \
+             'destroyed' RETURNING id",
         )
         .fetch_all(&mut *self.tx)
         .await

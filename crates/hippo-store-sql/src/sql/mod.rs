@@ -24,8 +24,10 @@ use hippo_store::prelude::*;
 macro_rules! select_users {
     ($tail:literal) => {
         concat!(
-            "SELECT id, username_index, username_enc, display_name_enc, role, status, password_hash, ",
-            "must_change_password, mfa_enabled, mfa_secret_enc, mfa_pending_secret_enc, totp_last_step, ",
+            "SELECT id, username_index, username_enc, display_name_enc, role, status, \
+             password_hash, ",
+            "must_change_password, mfa_enabled, mfa_secret_enc, mfa_pending_secret_enc, \
+             totp_last_step, ",
             "failed_logins, locked_until, created_at, updated_at FROM users ",
             $tail
         )
@@ -47,8 +49,10 @@ macro_rules! select_sessions {
 macro_rules! select_messages {
     ($tail:literal) => {
         concat!(
-            "SELECT id, conversation_id, seq, sender_id, body_enc, priority, client_id, created_at, ",
-            "edited_at, deleted_at, channel, channel_state, channel_updated_at, channel_error_code, ",
+            "SELECT id, conversation_id, seq, sender_id, body_enc, priority, client_id, \
+             created_at, ",
+            "edited_at, deleted_at, channel, channel_state, channel_updated_at, \
+             channel_error_code, ",
             "channel_error_title, wamid FROM messages ",
             $tail
         )
@@ -59,7 +63,8 @@ macro_rules! select_messages {
 macro_rules! select_conversations {
     ($tail:literal) => {
         concat!(
-            "SELECT id, kind, title_enc, data_key_id, created_by, created_at, updated_at, last_seq ",
+            "SELECT id, kind, title_enc, data_key_id, created_by, created_at, updated_at, \
+             last_seq ",
             "FROM conversations ",
             $tail
         )
@@ -72,7 +77,8 @@ macro_rules! select_attachments {
         concat!(
             "SELECT ",
             $extra,
-            "a.id, a.uploader_id, a.data_key_id, a.filename_enc, a.content_type, a.size, a.sha256_enc, ",
+            "a.id, a.uploader_id, a.data_key_id, a.filename_enc, a.content_type, a.size, \
+             a.sha256_enc, ",
             "a.chunk_size, a.created_at FROM attachments a ",
             $tail
         )

@@ -87,7 +87,8 @@ impl OpsWriteTx for Tx {
     ) -> Result<bool> {
         let got: Option<String> = sqlx::query_scalar(
             "INSERT INTO job_leases (name, holder, expires_at) VALUES ($1, $2, $4) \
-             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = \
+             excluded.expires_at \
              WHERE job_leases.expires_at <= $3 OR job_leases.holder = excluded.holder \
              RETURNING holder",
         )
@@ -114,7 +115,8 @@ impl OpsWriteTx for Tx {
     async fn insert_backup_key_file(&mut self, row: &BackupKeyFileRow) -> Result<()> {
         sqlx::query(
             "INSERT INTO backup_key_files (path, backup_id, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (path) DO UPDATE SET backup_id = excluded.backup_id, created_at = excluded.created_at",
+             ON CONFLICT (path) DO UPDATE SET backup_id = excluded.backup_id, created_at = \
+             excluded.created_at",
         )
         .bind(&row.path)
         .bind(&row.backup_id)
@@ -143,8 +145,10 @@ impl OpsWriteTx for Tx {
         sqlx::query(
             "INSERT INTO login_failures (source, window_start, failures) VALUES ($1, $2, 1) \
              ON CONFLICT (source) DO UPDATE SET \
-             failures = CASE WHEN login_failures.window_start <= $3 THEN 1 ELSE login_failures.failures + 1 END, \
-             window_start = CASE WHEN login_failures.window_start <= $3 THEN excluded.window_start ELSE login_failures.window_start END",
+             failures = CASE WHEN login_failures.window_start <= $3 THEN 1 ELSE \
+             login_failures.failures + 1 END, \
+             window_start = CASE WHEN login_failures.window_start <= $3 THEN excluded.window_start \
+             ELSE login_failures.window_start END",
         )
         .bind(source)
         .bind(now.as_millis())

@@ -62,7 +62,8 @@ impl SessionStore for DbStore {
         idle_since: Timestamp,
     ) -> Result<Vec<Session>> {
         let rows = sqlx::query(select_sessions!(
-            "WHERE ended_at IS NULL AND (expires_at <= $1 OR last_seen_at <= $2) ORDER BY created_at, id"
+            "WHERE ended_at IS NULL AND (expires_at <= $1 OR last_seen_at <= $2) ORDER BY \
+             created_at, id"
         ))
         .bind(now.as_millis())
         .bind(idle_since.as_millis())
@@ -75,7 +76,8 @@ impl SessionStore for DbStore {
     async fn touch_session(&self, id: &SessionId, at: Timestamp) -> Result<()> {
         let mut tx = self.begin_tx().await?;
         sqlx::query(
-            "UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2 AND ended_at IS NULL",
+            "UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2 AND \
+             ended_at IS NULL",
         )
         .bind(id.as_str())
         .bind(at.as_millis())

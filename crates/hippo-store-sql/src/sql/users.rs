@@ -76,7 +76,8 @@ impl UserWriteTx for Tx {
     async fn insert_user(&mut self, u: &UserRow) -> Result<()> {
         sqlx::query(
             "INSERT INTO users (id, username_index, username_enc, display_name_enc, role, status, \
-             password_hash, must_change_password, mfa_enabled, mfa_secret_enc, mfa_pending_secret_enc, \
+             password_hash, must_change_password, mfa_enabled, mfa_secret_enc, \
+             mfa_pending_secret_enc, \
              totp_last_step, failed_logins, locked_until, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
