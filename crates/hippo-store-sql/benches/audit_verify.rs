@@ -5,8 +5,8 @@
 //! `cargo bench -p hippo-store-sql --bench audit_verify`.
 
 use hippo_core::{AuditAction, NewAuditEvent, Outcome, RequestMeta, SessionId, Timestamp, UserId};
-use hippo_store::Store;
 use hippo_store::chain::Verifier;
+use hippo_store::prelude::*;
 use hippo_store_sql::sqlite::SqliteStore;
 use std::time::Instant;
 

@@ -9,6 +9,7 @@
 //! snapshot, and `schema_version`; an import replaces every table in one
 //! transaction, loading them in foreign-key order.
 
+use crate::DbResult;
 use crate::postgres::PgStore;
 use crate::sqlite::SqliteStore;
 use futures_util::StreamExt;
@@ -35,20 +36,15 @@ impl SqliteStore {
             .bind(name)
             .execute(self.reader())
             .await
-            .map_err(crate::map_err)?;
+            .db()?;
         // The copy's rollback journal stays in memory: no page holding a
         // key is written anywhere while the keys are blanked.
         let opts = SqliteConnectOptions::new()
             .filename(&target)
             .journal_mode(SqliteJournalMode::Memory)
             .foreign_keys(false);
-        let mut conn = SqliteConnection::connect_with(&opts)
-            .await
-            .map_err(crate::map_err)?;
-        let keys = sqlx::query(SELECT_KEYS)
-            .fetch_all(&mut conn)
-            .await
-            .map_err(crate::map_err)?;
+        let mut conn = SqliteConnection::connect_with(&opts).await.db()?;
+        let keys = sqlx::query(SELECT_KEYS).fetch_all(&mut conn).await.db()?;
         // With secure_delete the space the old values held is zeroed, so
         // no page of the copy keeps a wrapped key (the storage suite checks
         // the file's bytes).
@@ -56,12 +52,9 @@ impl SqliteStore {
             "PRAGMA secure_delete = ON",
             "UPDATE data_keys SET wrapped = x''",
         ] {
-            sqlx::query(sql)
-                .execute(&mut conn)
-                .await
-                .map_err(crate::map_err)?;
+            sqlx::query(sql).execute(&mut conn).await.db()?;
         }
-        conn.close().await.map_err(crate::map_err)?;
+        conn.close().await.db()?;
         Ok(keys)
     }
 
@@ -91,7 +84,7 @@ async fn schema_version(conn: &mut sqlx::PgConnection) -> Result<i64, StoreError
     let v: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
         .fetch_one(conn)
         .await
-        .map_err(crate::map_err)?;
+        .db()?;
     Ok(v.unwrap_or(0))
 }
 
@@ -100,14 +93,14 @@ async fn load_order(conn: &mut sqlx::PgConnection) -> Result<Vec<String>, StoreE
     let tables: Vec<String> = sqlx::query_scalar(LIST_TABLES)
         .fetch_all(&mut *conn)
         .await
-        .map_err(crate::map_err)?;
+        .db()?;
     let edges: Vec<(String, String)> = sqlx::query_as(
         "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text FROM pg_constraint c \
          WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace",
     )
     .fetch_all(&mut *conn)
     .await
-    .map_err(crate::map_err)?;
+    .db()?;
     let mut order: Vec<String> = Vec::with_capacity(tables.len());
     let mut left = tables;
     while !left.is_empty() {
@@ -134,16 +127,13 @@ async fn load_order(conn: &mut sqlx::PgConnection) -> Result<Vec<String>, StoreE
 
 impl PgStore {
     pub(crate) async fn export_impl(&self, dir: &Path) -> Result<Vec<PgRow>, StoreError> {
-        let mut conn = self.reader().acquire().await.map_err(crate::map_err)?;
+        let mut conn = self.reader().acquire().await.db()?;
         for sql in [
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
             // A large table takes longer than the usual statement limit.
             "SET LOCAL statement_timeout = 0",
         ] {
-            sqlx::query(sql)
-                .execute(&mut *conn)
-                .await
-                .map_err(crate::map_err)?;
+            sqlx::query(sql).execute(&mut *conn).await.db()?;
         }
         let result = async {
             let version = schema_version(&mut conn).await?;
@@ -154,7 +144,7 @@ impl PgStore {
             let tables: Vec<String> = sqlx::query_scalar(LIST_TABLES)
                 .fetch_all(&mut *conn)
                 .await
-                .map_err(crate::map_err)?;
+                .db()?;
             for table in &tables {
                 let columns: Vec<String> = sqlx::query_scalar(
                     "SELECT column_name::text FROM information_schema.columns \
@@ -163,7 +153,7 @@ impl PgStore {
                 .bind(table)
                 .fetch_all(&mut *conn)
                 .await
-                .map_err(crate::map_err)?;
+                .db()?;
                 let select = columns
                     .iter()
                     .map(|c| {
@@ -184,9 +174,9 @@ impl PgStore {
                         "COPY (SELECT {select} FROM \"{table}\") TO STDOUT (FORMAT binary)"
                     ))
                     .await
-                    .map_err(crate::map_err)?;
+                    .db()?;
                 while let Some(chunk) = stream.next().await {
-                    file.write_all(&chunk.map_err(crate::map_err)?)
+                    file.write_all(&chunk.db()?)
                         .await
                         .map_err(|e| io("cannot write", &path, &e))?;
                 }
@@ -198,7 +188,7 @@ impl PgStore {
             sqlx::query(SELECT_KEYS)
                 .fetch_all(&mut *conn)
                 .await
-                .map_err(crate::map_err)
+                .db()
         }
         .await;
         // Read-only: ending it either way changes nothing.
@@ -207,11 +197,11 @@ impl PgStore {
     }
 
     pub(crate) async fn import_impl(&self, dir: &Path) -> Result<(), StoreError> {
-        let mut tx = self.reader().begin().await.map_err(crate::map_err)?;
+        let mut tx = self.reader().begin().await.db()?;
         sqlx::query("SET LOCAL statement_timeout = 0")
             .execute(&mut *tx)
             .await
-            .map_err(crate::map_err)?;
+            .db()?;
         let path = dir.join("schema_version");
         let theirs = tokio::fs::read_to_string(&path)
             .await
@@ -230,7 +220,7 @@ impl PgStore {
         )
         .fetch_one(&mut *tx)
         .await
-        .map_err(crate::map_err)?;
+        .db()?;
         if records > 0 {
             return Err(StoreError::Conflict(
                 "the database already has an audit trail; restore into an empty database".into(),
@@ -246,7 +236,7 @@ impl PgStore {
         sqlx::query(sqlx::AssertSqlSafe(format!("TRUNCATE {all}")))
             .execute(&mut *tx)
             .await
-            .map_err(crate::map_err)?;
+            .db()?;
         for table in &order {
             let path = dir.join(format!("{table}.copy"));
             let file = tokio::fs::File::open(&path)
@@ -255,11 +245,11 @@ impl PgStore {
             let mut copy = tx
                 .copy_in_raw(&format!("COPY \"{table}\" FROM STDIN (FORMAT binary)"))
                 .await
-                .map_err(crate::map_err)?;
-            copy.read_from(file).await.map_err(crate::map_err)?;
-            copy.finish().await.map_err(crate::map_err)?;
+                .db()?;
+            copy.read_from(file).await.db()?;
+            copy.finish().await.db()?;
         }
-        tx.commit().await.map_err(crate::map_err)?;
+        tx.commit().await.db()?;
         Ok(())
     }
 
@@ -268,11 +258,11 @@ impl PgStore {
     /// this one transaction, every table emptied, and the chain's head
     /// reset as the migration seeds it.
     pub(crate) async fn wipe_impl(&self) -> Result<(), StoreError> {
-        let mut tx = self.reader().begin().await.map_err(crate::map_err)?;
+        let mut tx = self.reader().begin().await.db()?;
         let tables: Vec<String> = sqlx::query_scalar(LIST_TABLES)
             .fetch_all(&mut *tx)
             .await
-            .map_err(crate::map_err)?;
+            .db()?;
         if tables.is_empty() {
             return Ok(());
         }
@@ -295,9 +285,9 @@ impl PgStore {
             sqlx::query(sqlx::AssertSqlSafe(sql))
                 .execute(&mut *tx)
                 .await
-                .map_err(crate::map_err)?;
+                .db()?;
         }
-        tx.commit().await.map_err(crate::map_err)?;
+        tx.commit().await.db()?;
         Ok(())
     }
 }

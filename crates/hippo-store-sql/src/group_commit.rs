@@ -20,6 +20,7 @@
 //! error. The rule that keeps batches from being stranded: whoever gives up
 //! the connection while nobody is queued commits the open batch first.
 
+use crate::DbResult;
 use hippo_store::StoreError;
 use sqlx::{Connection, Executor, SqliteConnection};
 use std::sync::Arc;
@@ -322,7 +323,5 @@ impl std::ops::DerefMut for GroupTx {
 pub(crate) async fn connect(
     opts: &sqlx::sqlite::SqliteConnectOptions,
 ) -> Result<SqliteConnection, StoreError> {
-    SqliteConnection::connect_with(opts)
-        .await
-        .map_err(crate::map_err)
+    SqliteConnection::connect_with(opts).await.db()
 }

@@ -2,18 +2,17 @@
 //! default) and PostgreSQL (clusters).
 //!
 //! Both backends share one text of every query (`$N` placeholders work on
-//! both): the [`sql_store!`] macro expands the same code over each driver's
-//! types. What differs — connecting, pragmas, transaction start and the DDL —
-//! lives in `sqlite.rs`, `postgres.rs` and `migrations/<backend>/`.
+//! both): `sql/<area>.rs` holds it, one file per storage area, and is
+//! compiled once for each driver (see `sql/mod.rs`). What differs —
+//! connecting, pragmas, transaction start and the DDL — lives in `sqlite.rs`,
+//! `postgres.rs` and `migrations/<backend>/`.
 
 mod audit_page;
-mod channel_queries;
 mod export;
 mod group_commit;
 mod migrate;
 pub mod notify;
 pub mod postgres;
-mod queries;
 pub mod sqlite;
 
 use hippo_store::{Store, StoreError};
@@ -56,6 +55,17 @@ pub async fn open_sized(
         None => Ok(Arc::new(
             sqlite::SqliteStore::open(&data_dir.join("hippo.db")).await?,
         )),
+    }
+}
+
+/// `.db()?`: a driver result as a store result (through [`map_err`]).
+pub(crate) trait DbResult<T> {
+    fn db(self) -> Result<T, StoreError>;
+}
+
+impl<T> DbResult<T> for Result<T, sqlx::Error> {
+    fn db(self) -> Result<T, StoreError> {
+        self.map_err(map_err)
     }
 }
 

@@ -8,6 +8,7 @@
 //! instead, which the listener resolves, so callers may send payloads of
 //! any size. Delivery is best effort (clients resynchronise by `seq`).
 
+use crate::DbResult;
 use hippo_store::StoreError;
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use std::time::Duration;
@@ -50,7 +51,7 @@ impl PgNotifier {
             sqlx::query_scalar("SELECT 'hippo_events_' || left(md5(current_schema()::text), 24)")
                 .fetch_one(&pool)
                 .await
-                .map_err(crate::map_err)?;
+                .db()?;
         Ok(Self { pool, channel })
     }
 
@@ -90,14 +91,14 @@ impl PgNotifier {
         .bind(&inline)
         .execute(&self.pool)
         .await
-        .map_err(crate::map_err)?;
+        .db()?;
         Ok(())
     }
 
     /// Stores payloads for the listeners, sweeping old ones; their ids in
     /// order.
     async fn store_large(&self, payloads: &[&String]) -> Result<Vec<String>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(crate::map_err)?;
+        let mut tx = self.pool.begin().await.db()?;
         sqlx::query(
             "DELETE FROM cluster_payloads \
              WHERE created_at < (extract(epoch from clock_timestamp()) * 1000)::bigint - $1",
@@ -105,7 +106,7 @@ impl PgNotifier {
         .bind(KEEP_REFERENCED_MS)
         .execute(&mut *tx)
         .await
-        .map_err(crate::map_err)?;
+        .db()?;
         // One insert each: large notes are rare, and this keeps ids in order.
         let mut ids = Vec::with_capacity(payloads.len());
         for body in payloads {
@@ -117,23 +118,18 @@ impl PgNotifier {
             .bind(body.as_str())
             .fetch_one(&mut *tx)
             .await
-            .map_err(crate::map_err)?;
+            .db()?;
             ids.push(id);
         }
-        tx.commit().await.map_err(crate::map_err)?;
+        tx.commit().await.db()?;
         Ok(ids)
     }
 
     /// A listener on the channel. `PgListener` reconnects by itself after
     /// a lost connection; what was sent meanwhile is not replayed.
     pub async fn listen(&self) -> Result<Listener, StoreError> {
-        let mut listener = PgListener::connect_with(&self.pool)
-            .await
-            .map_err(crate::map_err)?;
-        listener
-            .listen(&self.channel)
-            .await
-            .map_err(crate::map_err)?;
+        let mut listener = PgListener::connect_with(&self.pool).await.db()?;
+        listener.listen(&self.channel).await.db()?;
         Ok(Listener {
             listener,
             pool: self.pool.clone(),
@@ -152,7 +148,7 @@ impl Listener {
     /// that reference is gone); waits. An error means the connection is
     /// being re-established: call again.
     pub async fn recv(&mut self) -> Result<Option<String>, StoreError> {
-        let n = self.listener.recv().await.map_err(crate::map_err)?;
+        let n = self.listener.recv().await.db()?;
         let payload = n.payload();
         match payload.strip_prefix(REF_PREFIX) {
             None => Ok(Some(payload.to_owned())),
@@ -160,7 +156,7 @@ impl Listener {
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await
-                .map_err(crate::map_err),
+                .db(),
         }
     }
 }

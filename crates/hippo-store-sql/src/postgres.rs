@@ -3,6 +3,7 @@
 //! (`sslmode=verify-full`, `sslrootcert=…`) are honoured. Migrations take
 //! PostgreSQL's advisory lock, so nodes starting together migrate once.
 
+use crate::DbResult;
 use hippo_store::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
@@ -65,7 +66,7 @@ impl PgStore {
     }
 
     async fn begin_tx(&self) -> Result<PgTx, StoreError> {
-        Ok(PgTx(self.pool.begin().await.map_err(crate::map_err)?))
+        Ok(PgTx(self.pool.begin().await.db()?))
     }
 
     async fn close_pools(&self) {
@@ -79,7 +80,7 @@ pub struct PgTx(sqlx::Transaction<'static, sqlx::Postgres>);
 
 impl PgTx {
     async fn commit(self) -> Result<(), StoreError> {
-        self.0.commit().await.map_err(crate::map_err)
+        self.0.commit().await.db()
     }
 }
 
@@ -97,12 +98,22 @@ impl std::ops::DerefMut for PgTx {
     }
 }
 
-crate::queries::sql_store!(
-    sqlx::Postgres,
-    PgStore,
-    "postgres",
-    PgTx,
-    "SELECT json_agg(json_build_array(seq, at, actor_id, session_id, ip, user_agent, request_id, \
-     action, resource_type, resource_id, patient_id, outcome, detail, prev_hash, hash) ORDER BY seq)::text \
-     FROM (SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2) page"
-);
+/// The shared SQL ([`sql`]) compiled for PostgreSQL.
+#[path = "sql/mod.rs"]
+#[expect(
+    clippy::duplicate_mod,
+    reason = "the same SQL, compiled for the second driver"
+)]
+mod sql;
+
+type Db = sqlx::Postgres;
+type DbStore = PgStore;
+type DbTx = PgTx;
+const BACKEND: &str = "postgres";
+
+/// A page of the audit trail as one JSON array (`list_audit`).
+const LIST_AUDIT_JSON: &str = "SELECT json_agg(json_build_array(seq, at, actor_id, session_id, ip, \
+     user_agent, request_id, \
+     action, resource_type, resource_id, patient_id, outcome, detail, prev_hash, hash) ORDER BY \
+     seq)::text \
+     FROM (SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2) page";

@@ -5,6 +5,7 @@
 //! small pool of readers. Other processes (the admin CLI) share the file
 //! safely; they wait up to `busy_timeout` for the write lock.
 
+use crate::DbResult;
 use crate::group_commit::{GroupTx, GroupWriter};
 use hippo_store::StoreError;
 use sqlx::sqlite::{
@@ -60,7 +61,7 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts.clone())
             .await
-            .map_err(crate::map_err)?;
+            .db()?;
         let writer = GroupWriter::new(crate::group_commit::connect(&opts).await?);
         Ok(Self { writer, reader })
     }
@@ -89,12 +90,18 @@ impl SqliteStore {
     }
 }
 
-crate::queries::sql_store!(
-    sqlx::Sqlite,
-    SqliteStore,
-    "sqlite",
-    GroupTx,
-    "SELECT json_group_array(json_array(seq, at, actor_id, session_id, ip, user_agent, request_id, \
-     action, resource_type, resource_id, patient_id, outcome, detail, prev_hash, hash) ORDER BY seq) \
-     FROM (SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2)"
-);
+/// The shared SQL ([`sql`]) compiled for SQLite.
+#[path = "sql/mod.rs"]
+mod sql;
+
+type Db = sqlx::Sqlite;
+type DbStore = SqliteStore;
+type DbTx = GroupTx;
+const BACKEND: &str = "sqlite";
+
+/// A page of the audit trail as one JSON array (`list_audit`).
+const LIST_AUDIT_JSON: &str = "SELECT json_group_array(json_array(seq, at, actor_id, session_id, \
+     ip, user_agent, request_id, \
+     action, resource_type, resource_id, patient_id, outcome, detail, prev_hash, hash) ORDER BY \
+     seq) \
+     FROM (SELECT * FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2)";

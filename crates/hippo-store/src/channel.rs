@@ -147,7 +147,7 @@ pub trait ChannelStore {
 /// Writes of the patient channel (part of every [`crate::WriteTx`]).
 #[async_trait]
 pub trait ChannelWriteTx {
-    /// [`StoreError::Conflict`] when the phone number is already a patient's.
+    /// [`crate::StoreError::Conflict`] when the phone number is already a patient's.
     async fn insert_patient(&mut self, patient: &PatientRow) -> Result<()>;
     /// Replaces every mutable field of the patient.
     async fn update_patient(&mut self, patient: &PatientRow) -> Result<()>;

@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
-use hippo_store::Store;
+use hippo_store::prelude::*;
 use hippo_store_sql::postgres::PgStore;
 use hippo_store_sql::sqlite::SqliteStore;
 use sqlx::Connection;

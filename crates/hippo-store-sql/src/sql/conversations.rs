@@ -1,0 +1,411 @@
+//! Conversations, their members, messages (with earlier versions and
+//! recalls), per-conversation `seq` (taken under the conversation row's
+//! lock) and the delivered/read watermarks receipts are made of.
+
+use super::{DbRow, DbStore, Tx, col, corrupt, ts};
+use crate::DbResult;
+use async_trait::async_trait;
+use hippo_core::{
+    ChannelState, ConversationId, ConversationKind, MessageId, Priority, Timestamp, UserId,
+};
+use hippo_store::Result;
+use hippo_store::prelude::*;
+use sqlx::Row;
+
+fn conversation_from_row(r: &DbRow) -> Result<ConversationRow> {
+    Ok(ConversationRow {
+        id: ConversationId::from_stored(col(r, "id")?),
+        kind: ConversationKind::parse(&col::<String>(r, "kind")?)
+            .ok_or_else(|| corrupt("conversations.kind"))?,
+        title_enc: col(r, "title_enc")?,
+        data_key_id: col(r, "data_key_id")?,
+        created_by: UserId::from_stored(col(r, "created_by")?),
+        created_at: ts(col(r, "created_at")?),
+        updated_at: ts(col(r, "updated_at")?),
+        last_seq: col(r, "last_seq")?,
+    })
+}
+
+pub(super) fn message_from_row(r: &DbRow) -> Result<MessageRow> {
+    Ok(MessageRow {
+        id: MessageId::from_stored(col(r, "id")?),
+        conversation_id: ConversationId::from_stored(col(r, "conversation_id")?),
+        seq: col(r, "seq")?,
+        sender_id: UserId::from_stored(col(r, "sender_id")?),
+        body_enc: col(r, "body_enc")?,
+        priority: Priority::parse(&col::<String>(r, "priority")?)
+            .ok_or_else(|| corrupt("messages.priority"))?,
+        client_id: col(r, "client_id")?,
+        created_at: ts(col(r, "created_at")?),
+        edited_at: col::<Option<i64>>(r, "edited_at")?.map(ts),
+        deleted_at: col::<Option<i64>>(r, "deleted_at")?.map(ts),
+        whatsapp: match col::<String>(r, "channel")?.as_str() {
+            "hippo" => None,
+            "whatsapp" => Some(WhatsappDelivery {
+                state: ChannelState::parse(
+                    &col::<Option<String>>(r, "channel_state")?.unwrap_or_default(),
+                )
+                .ok_or_else(|| corrupt("messages.channel_state"))?,
+                updated_at: ts(col::<Option<i64>>(r, "channel_updated_at")?
+                    .ok_or_else(|| corrupt("messages.channel_updated_at"))?),
+                error_code: col(r, "channel_error_code")?,
+                error_title: col(r, "channel_error_title")?,
+                wamid: col(r, "wamid")?,
+            }),
+            _ => return Err(corrupt("messages.channel")),
+        },
+    })
+}
+
+#[async_trait]
+impl ConversationStore for DbStore {
+    async fn get_conversation(&self, id: &ConversationId) -> Result<Option<ConversationRow>> {
+        let row = sqlx::query(select_conversations!("WHERE id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(self.reader())
+            .await
+            .db()?;
+        row.as_ref().map(conversation_from_row).transpose()
+    }
+
+    async fn list_members(&self, c: &ConversationId) -> Result<Vec<UserId>> {
+        let rows = sqlx::query(
+            "SELECT user_id FROM conversation_members WHERE conversation_id = $1 ORDER BY \
+             added_at, user_id",
+        )
+        .bind(c.as_str())
+        .fetch_all(self.reader())
+        .await
+        .db()?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map(UserId::from_stored).db())
+            .collect()
+    }
+
+    async fn is_member(&self, c: &ConversationId, user: &UserId) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT 1 FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
+        )
+        .bind(c.as_str())
+        .bind(user.as_str())
+        .fetch_optional(self.reader())
+        .await
+        .db()?;
+        Ok(row.is_some())
+    }
+
+    async fn list_conversations_for(&self, user: &UserId) -> Result<Vec<ConversationRow>> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.kind, c.title_enc, c.data_key_id, c.created_by, c.created_at, \
+             c.updated_at, \
+             c.last_seq FROM conversations c JOIN conversation_members m ON m.conversation_id = \
+             c.id \
+             WHERE m.user_id = $1 ORDER BY c.updated_at DESC, c.id",
+        )
+        .bind(user.as_str())
+        .fetch_all(self.reader())
+        .await
+        .db()?;
+        rows.iter().map(conversation_from_row).collect()
+    }
+
+    async fn list_messages(
+        &self,
+        c: &ConversationId,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<MessageRow>> {
+        let rows = sqlx::query(select_messages!(
+            "WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        ))
+        .bind(c.as_str())
+        .bind(after_seq)
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await
+        .db()?;
+        rows.iter().map(message_from_row).collect()
+    }
+
+    async fn get_message(&self, id: &MessageId) -> Result<Option<MessageRow>> {
+        let row = sqlx::query(select_messages!("WHERE id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(self.reader())
+            .await
+            .db()?;
+        row.as_ref().map(message_from_row).transpose()
+    }
+
+    async fn receipts(&self, c: &ConversationId, seq: i64) -> Result<Vec<ReceiptRow>> {
+        let rows = sqlx::query(
+            "SELECT user_id, kind, MIN(at) AS at FROM read_marks \
+             WHERE conversation_id = $1 AND up_to_seq >= $2 GROUP BY user_id, kind ORDER BY \
+             user_id",
+        )
+        .bind(c.as_str())
+        .bind(seq)
+        .fetch_all(self.reader())
+        .await
+        .db()?;
+        let mut out: Vec<ReceiptRow> = Vec::new();
+        for r in &rows {
+            let user = UserId::from_stored(r.try_get("user_id").db()?);
+            let kind: String = r.try_get("kind").db()?;
+            let at = ts(r.try_get("at").db()?);
+            let entry = match out.iter_mut().find(|x| x.user_id == user) {
+                Some(e) => e,
+                None => {
+                    out.push(ReceiptRow {
+                        user_id: user,
+                        delivered_at: None,
+                        read_at: None,
+                    });
+                    out.last_mut().ok_or_else(|| corrupt("receipts"))?
+                }
+            };
+            if kind == MarkKind::Read.as_str() {
+                entry.read_at = Some(at);
+            } else {
+                entry.delivered_at = Some(at);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn mark_of(&self, c: &ConversationId, user: &UserId, kind: MarkKind) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COALESCE(MAX(up_to_seq), 0) FROM read_marks WHERE conversation_id = $1 AND \
+             user_id = $2 AND kind = $3",
+        )
+        .bind(c.as_str())
+        .bind(user.as_str())
+        .bind(kind.as_str())
+        .fetch_one(self.reader())
+        .await
+        .db()?;
+        row.try_get(0).db()
+    }
+}
+
+#[async_trait]
+impl ConversationWriteTx for Tx {
+    async fn insert_conversation(&mut self, c: &ConversationRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO conversations (id, kind, title_enc, data_key_id, created_by, created_at, \
+             updated_at, last_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(c.id.as_str())
+        .bind(c.kind.as_str())
+        .bind(&c.title_enc)
+        .bind(&c.data_key_id)
+        .bind(c.created_by.as_str())
+        .bind(c.created_at.as_millis())
+        .bind(c.updated_at.as_millis())
+        .bind(c.last_seq)
+        .execute(&mut *self.tx)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn update_conversation_title(
+        &mut self,
+        id: &ConversationId,
+        title_enc: Option<&[u8]>,
+        at: Timestamp,
+    ) -> Result<()> {
+        sqlx::query("UPDATE conversations SET title_enc = $2, updated_at = $3 WHERE id = $1")
+            .bind(id.as_str())
+            .bind(title_enc)
+            .bind(at.as_millis())
+            .execute(&mut *self.tx)
+            .await
+            .db()?;
+        Ok(())
+    }
+
+    async fn add_member(
+        &mut self,
+        c: &ConversationId,
+        user: &UserId,
+        at: Timestamp,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO conversation_members (conversation_id, user_id, added_at) VALUES ($1, $2, \
+             $3) \
+             ON CONFLICT (conversation_id, user_id) DO NOTHING",
+        )
+        .bind(c.as_str())
+        .bind(user.as_str())
+        .bind(at.as_millis())
+        .execute(&mut *self.tx)
+        .await
+        .db()?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn remove_member(&mut self, c: &ConversationId, user: &UserId) -> Result<bool> {
+        let done = sqlx::query(
+            "DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
+        )
+        .bind(c.as_str())
+        .bind(user.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .db()?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn next_seq(&mut self, c: &ConversationId, at: Timestamp) -> Result<i64> {
+        let row = sqlx::query(
+            "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2 WHERE id = $1 \
+             RETURNING last_seq",
+        )
+        .bind(c.as_str())
+        .bind(at.as_millis())
+        .fetch_one(&mut *self.tx)
+        .await
+        .db()?;
+        row.try_get(0).db()
+    }
+
+    async fn find_by_client_id(
+        &mut self,
+        c: &ConversationId,
+        sender: &UserId,
+        client_id: &str,
+    ) -> Result<Option<MessageRow>> {
+        let row = sqlx::query(select_messages!(
+            "WHERE conversation_id = $1 AND sender_id = $2 AND client_id = $3"
+        ))
+        .bind(c.as_str())
+        .bind(sender.as_str())
+        .bind(client_id)
+        .fetch_optional(&mut *self.tx)
+        .await
+        .db()?;
+        row.as_ref().map(message_from_row).transpose()
+    }
+
+    async fn insert_message(&mut self, m: &MessageRow) -> Result<()> {
+        let wa = m.whatsapp.as_ref();
+        sqlx::query(
+            "INSERT INTO messages (id, conversation_id, seq, sender_id, body_enc, priority, \
+             client_id, \
+             created_at, edited_at, deleted_at, channel, channel_state, channel_updated_at, \
+             channel_error_code, channel_error_title, wamid) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(m.id.as_str())
+        .bind(m.conversation_id.as_str())
+        .bind(m.seq)
+        .bind(m.sender_id.as_str())
+        .bind(&m.body_enc)
+        .bind(m.priority.as_str())
+        .bind(&m.client_id)
+        .bind(m.created_at.as_millis())
+        .bind(m.edited_at.map(Timestamp::as_millis))
+        .bind(m.deleted_at.map(Timestamp::as_millis))
+        .bind(if wa.is_some() { "whatsapp" } else { "hippo" })
+        .bind(wa.map(|w| w.state.as_str()))
+        .bind(wa.map(|w| w.updated_at.as_millis()))
+        .bind(wa.and_then(|w| w.error_code))
+        .bind(wa.and_then(|w| w.error_title.clone()))
+        .bind(wa.and_then(|w| w.wamid.clone()))
+        .execute(&mut *self.tx)
+        .await
+        .db()?;
+        Ok(())
+    }
+
+    async fn get_message_for_update(&mut self, id: &MessageId) -> Result<Option<MessageRow>> {
+        let row = sqlx::query(select_messages!("WHERE id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .db()?;
+        row.as_ref().map(message_from_row).transpose()
+    }
+
+    async fn edit_message(
+        &mut self,
+        id: &MessageId,
+        version: i64,
+        previous_enc: &[u8],
+        body_enc: &[u8],
+        at: Timestamp,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO message_versions (message_id, version, body_enc, replaced_at) VALUES ($1, \
+             $2, $3, $4)",
+        )
+        .bind(id.as_str())
+        .bind(version)
+        .bind(previous_enc)
+        .bind(at.as_millis())
+        .execute(&mut *self.tx)
+        .await
+        .db()?;
+        sqlx::query("UPDATE messages SET body_enc = $2, edited_at = $3 WHERE id = $1")
+            .bind(id.as_str())
+            .bind(body_enc)
+            .bind(at.as_millis())
+            .execute(&mut *self.tx)
+            .await
+            .db()?;
+        Ok(())
+    }
+
+    async fn recall_message(&mut self, id: &MessageId, at: Timestamp) -> Result<()> {
+        sqlx::query("DELETE FROM message_attachments WHERE message_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .db()?;
+        sqlx::query("UPDATE message_versions SET body_enc = NULL WHERE message_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .db()?;
+        sqlx::query("UPDATE messages SET body_enc = NULL, deleted_at = $2 WHERE id = $1")
+            .bind(id.as_str())
+            .bind(at.as_millis())
+            .execute(&mut *self.tx)
+            .await
+            .db()?;
+        Ok(())
+    }
+
+    async fn count_versions(&mut self, id: &MessageId) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) FROM message_versions WHERE message_id = $1")
+            .bind(id.as_str())
+            .fetch_one(&mut *self.tx)
+            .await
+            .db()?;
+        row.try_get(0).db()
+    }
+
+    async fn raise_mark(
+        &mut self,
+        c: &ConversationId,
+        user: &UserId,
+        kind: MarkKind,
+        up_to_seq: i64,
+        at: Timestamp,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO read_marks (conversation_id, user_id, kind, up_to_seq, at) \
+             SELECT $1, $2, $3, $4, $5 WHERE $4 > COALESCE((SELECT MAX(up_to_seq) FROM read_marks \
+             WHERE conversation_id = $1 AND user_id = $2 AND kind = $3), 0)",
+        )
+        .bind(c.as_str())
+        .bind(user.as_str())
+        .bind(kind.as_str())
+        .bind(up_to_seq)
+        .bind(at.as_millis())
+        .execute(&mut *self.tx)
+        .await
+        .db()?;
+        Ok(done.rows_affected() == 1)
+    }
+}

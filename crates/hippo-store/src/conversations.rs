@@ -1,0 +1,167 @@
+//! Conversations with their members, messages (and earlier versions), and the
+//! delivered/read watermarks receipts are made of.
+
+use crate::Result;
+use async_trait::async_trait;
+use hippo_core::{
+    ChannelState, ConversationId, ConversationKind, MessageId, Priority, Timestamp, UserId,
+};
+
+/// A conversation row. The title is sealed with the conversation's own
+/// data key (`data_key_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationRow {
+    pub id: ConversationId,
+    pub kind: ConversationKind,
+    pub title_enc: Option<Vec<u8>>,
+    pub data_key_id: String,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub last_seq: i64,
+}
+
+/// A message row; `body_enc` is `None` once recalled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRow {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub seq: i64,
+    pub sender_id: UserId,
+    pub body_enc: Option<Vec<u8>>,
+    pub priority: Priority,
+    pub client_id: Option<String>,
+    pub created_at: Timestamp,
+    pub edited_at: Option<Timestamp>,
+    pub deleted_at: Option<Timestamp>,
+    /// Set for messages that travel over WhatsApp (to or from a patient).
+    pub whatsapp: Option<WhatsappDelivery>,
+}
+
+/// The WhatsApp side of a message: its Cloud API id and delivery state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhatsappDelivery {
+    pub state: ChannelState,
+    pub updated_at: Timestamp,
+    pub error_code: Option<i64>,
+    pub error_title: Option<String>,
+    /// The Cloud API's message id, once known.
+    pub wamid: Option<String>,
+}
+
+/// Delivered/read watermark kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkKind {
+    Delivered,
+    Read,
+}
+
+impl MarkKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MarkKind::Delivered => "delivered",
+            MarkKind::Read => "read",
+        }
+    }
+}
+
+/// When one member received and read one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptRow {
+    pub user_id: UserId,
+    pub delivered_at: Option<Timestamp>,
+    pub read_at: Option<Timestamp>,
+}
+
+/// Reads of conversations (part of every [`crate::Store`]).
+#[async_trait]
+pub trait ConversationStore {
+    async fn get_conversation(&self, id: &ConversationId) -> Result<Option<ConversationRow>>;
+
+    /// Current members, in the order they joined.
+    async fn list_members(&self, conversation: &ConversationId) -> Result<Vec<UserId>>;
+
+    async fn is_member(&self, conversation: &ConversationId, user: &UserId) -> Result<bool>;
+
+    /// Conversations `user` is a member of, most recently active first.
+    async fn list_conversations_for(&self, user: &UserId) -> Result<Vec<ConversationRow>>;
+
+    /// Messages with `seq > after_seq`, oldest first.
+    async fn list_messages(
+        &self,
+        conversation: &ConversationId,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<MessageRow>>;
+
+    async fn get_message(&self, id: &MessageId) -> Result<Option<MessageRow>>;
+
+    /// For each member with a delivered or read mark covering `seq`, the
+    /// earliest such times.
+    async fn receipts(&self, conversation: &ConversationId, seq: i64) -> Result<Vec<ReceiptRow>>;
+
+    /// The highest watermark of `kind` for a member (0 if none).
+    async fn mark_of(
+        &self,
+        conversation: &ConversationId,
+        user: &UserId,
+        kind: MarkKind,
+    ) -> Result<i64>;
+}
+
+/// Writes of conversations (part of every [`crate::WriteTx`]).
+#[async_trait]
+pub trait ConversationWriteTx {
+    async fn insert_conversation(&mut self, conversation: &ConversationRow) -> Result<()>;
+    async fn update_conversation_title(
+        &mut self,
+        id: &ConversationId,
+        title_enc: Option<&[u8]>,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// Adds a member; false if already one.
+    async fn add_member(
+        &mut self,
+        conversation: &ConversationId,
+        user: &UserId,
+        at: Timestamp,
+    ) -> Result<bool>;
+    /// Removes a member; false if not one.
+    async fn remove_member(&mut self, conversation: &ConversationId, user: &UserId)
+    -> Result<bool>;
+    /// Takes the conversation's next `seq`, locking the conversation row
+    /// until commit (writers to one conversation serialise here).
+    async fn next_seq(&mut self, conversation: &ConversationId, at: Timestamp) -> Result<i64>;
+    /// A sender's earlier message with the same client id, if any.
+    async fn find_by_client_id(
+        &mut self,
+        conversation: &ConversationId,
+        sender: &UserId,
+        client_id: &str,
+    ) -> Result<Option<MessageRow>>;
+    async fn insert_message(&mut self, message: &MessageRow) -> Result<()>;
+    async fn get_message_for_update(&mut self, id: &MessageId) -> Result<Option<MessageRow>>;
+    /// Replaces the body, keeping the previous one as version `version`.
+    async fn edit_message(
+        &mut self,
+        id: &MessageId,
+        version: i64,
+        previous_enc: &[u8],
+        body_enc: &[u8],
+        at: Timestamp,
+    ) -> Result<()>;
+    /// Removes the body, every earlier version and the attachment links; the
+    /// row stays as a tombstone.
+    async fn recall_message(&mut self, id: &MessageId, at: Timestamp) -> Result<()>;
+    /// Number of earlier versions kept for a message.
+    async fn count_versions(&mut self, id: &MessageId) -> Result<i64>;
+    /// Raises a member's watermark; false if it was already at or above.
+    async fn raise_mark(
+        &mut self,
+        conversation: &ConversationId,
+        user: &UserId,
+        kind: MarkKind,
+        up_to_seq: i64,
+        at: Timestamp,
+    ) -> Result<bool>;
+}

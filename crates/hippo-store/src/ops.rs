@@ -1,0 +1,63 @@
+//! What keeps the service running rather than clinical data: meta values,
+//! leases on cluster-wide jobs, the key files of backups, and the per-address
+//! sign-in throttle.
+
+use crate::Result;
+use async_trait::async_trait;
+use hippo_core::Timestamp;
+
+/// Where a backup's key file was written (erasure rewrites it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupKeyFileRow {
+    pub path: String,
+    pub backup_id: String,
+    pub created_at: Timestamp,
+}
+
+/// Reads of ops (part of every [`crate::Store`]).
+#[async_trait]
+pub trait OpsStore {
+    async fn get_meta(&self, key: &str) -> Result<Option<String>>;
+
+    /// Failed sign-ins from `source` in its current window: (window start,
+    /// count).
+    async fn login_failures(&self, source: &str) -> Result<Option<(Timestamp, i64)>>;
+
+    /// Key files of backups that erasure must reach.
+    async fn list_backup_key_files(&self) -> Result<Vec<BackupKeyFileRow>>;
+}
+
+/// Writes of ops (part of every [`crate::WriteTx`]).
+#[async_trait]
+pub trait OpsWriteTx {
+    async fn put_meta(&mut self, key: &str, value: &str) -> Result<()>;
+    /// A meta value as seen inside this transaction, locked until commit on
+    /// PostgreSQL (SQLite writers are serialised anyway).
+    async fn get_meta_for_update(&mut self, key: &str) -> Result<Option<String>>;
+    /// Takes or renews the lease on a cluster-wide job: true if `holder`
+    /// now holds `name` until `until` (it was free, expired at `now`, or
+    /// already `holder`'s).
+    async fn claim_lease(
+        &mut self,
+        name: &str,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool>;
+    /// Gives up `holder`'s lease on `name` (a clean shutdown), so another
+    /// node may take it at once.
+    async fn release_lease(&mut self, name: &str, holder: &str) -> Result<()>;
+    /// Records where a backup's key file was written.
+    async fn insert_backup_key_file(&mut self, row: &BackupKeyFileRow) -> Result<()>;
+    async fn delete_backup_key_file(&mut self, path: &str) -> Result<()>;
+    /// Counts a failed sign-in from `source` at `now`; a window that
+    /// started at or before `expired_before` starts again from `now`.
+    async fn record_login_failure(
+        &mut self,
+        source: &str,
+        now: Timestamp,
+        expired_before: Timestamp,
+    ) -> Result<()>;
+    /// Forgets windows that started at or before `expired_before`.
+    async fn prune_login_failures(&mut self, expired_before: Timestamp) -> Result<()>;
+}

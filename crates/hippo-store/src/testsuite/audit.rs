@@ -1,0 +1,280 @@
+//! The audit trail: rolled-back appends leave nothing, the chain is
+//! gapless and verifies under concurrent appenders, queries filter,
+//! checkpoints and key endorsements are kept.
+
+use super::*;
+
+pub async fn dropped_transaction_leaves_nothing(store: Arc<dyn Store>) {
+    let u = sample_user("ghost");
+    {
+        let mut tx = store.begin_write().await.unwrap();
+        tx.insert_user(&u).await.unwrap();
+        tx.append_audit(&event(AuditAction::UserCreate, 1))
+            .await
+            .unwrap();
+        // dropped without commit
+    }
+    assert_eq!(store.get_user(&u.id).await.unwrap(), None);
+    assert!(store.list_audit(0, 10).await.unwrap().is_empty());
+    // The sequence number was not consumed.
+    let mut tx = store.begin_write().await.unwrap();
+    assert_eq!(
+        tx.append_audit(&event(AuditAction::UserCreate, 2))
+            .await
+            .unwrap(),
+        1
+    );
+    tx.commit().await.unwrap();
+}
+
+pub async fn audit_chain_is_gapless_and_verifies(store: Arc<dyn Store>) {
+    let actor = UserId::generate();
+    let session = SessionId::generate();
+    let mut first = event(AuditAction::AuthLogin, 1).actor(Some(&actor), Some(&session));
+    first.patient_id = Some("patient-1".into());
+    let mut tx = store.begin_write().await.unwrap();
+    assert_eq!(tx.append_audit(&first).await.unwrap(), 1);
+    assert_eq!(
+        tx.append_audit(&event(AuditAction::UserCreate, 2))
+            .await
+            .unwrap(),
+        2
+    );
+    tx.commit().await.unwrap();
+    let mut tx = store.begin_write().await.unwrap();
+    let mut denied = event(AuditAction::UserDeactivate, 3);
+    denied.outcome = Outcome::Denied;
+    denied.detail = serde_json::Value::Null;
+    assert_eq!(tx.append_audit(&denied).await.unwrap(), 3);
+    tx.commit().await.unwrap();
+
+    let records = store.list_audit(0, 100).await.unwrap();
+    assert_eq!(
+        records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(records[0].prev_hash, GENESIS_HASH);
+    assert_eq!(records[1].prev_hash, records[0].hash);
+    assert_eq!(records[2].outcome, Outcome::Denied);
+    assert_eq!(records[2].detail, "{}");
+    assert_eq!(records[1].request_id.as_deref(), Some("r2"));
+    // Every field of the event is stored as given.
+    let r = &records[0];
+    assert_eq!(r.at, first.at);
+    assert_eq!(r.actor_id.as_ref(), Some(&actor));
+    assert_eq!(r.session_id.as_ref(), Some(&session));
+    assert_eq!(r.ip.as_deref(), Some("10.0.0.1"));
+    assert_eq!(r.user_agent.as_deref(), Some("suite"));
+    assert_eq!(r.request_id.as_deref(), Some("r1"));
+    assert_eq!(r.action, AuditAction::AuthLogin);
+    assert_eq!(r.resource_type.as_deref(), Some("user"));
+    assert_eq!(r.resource_id.as_deref(), Some("u1"));
+    assert_eq!(r.patient_id.as_deref(), Some("patient-1"));
+    assert_eq!(r.outcome, Outcome::Success);
+    assert_eq!(r.detail, r#"{"n":1}"#);
+    assert_eq!(records[1].actor_id, None);
+    assert_eq!(records[1].patient_id, None);
+    assert_eq!(first_break(&records, (0, GENESIS_HASH.into())), None);
+    let page = store.list_audit(1, 1).await.unwrap();
+    assert_eq!(page.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![2]);
+    assert!(store.list_audit(3, 10).await.unwrap().is_empty());
+    // A later page continues the chain from where the previous one ended.
+    let rest = store.list_audit(1, 10).await.unwrap();
+    assert_eq!(first_break(&rest, (1, records[0].hash.clone())), None);
+
+    // Any change to a stored field is detected at that record.
+    let mut tampered = records.clone();
+    tampered[1].detail = "{\"n\":999}".into();
+    assert_eq!(first_break(&tampered, (0, GENESIS_HASH.into())), Some(2));
+    let mut tampered = records.clone();
+    tampered[0].actor_id = Some(UserId::generate());
+    assert_eq!(first_break(&tampered, (0, GENESIS_HASH.into())), Some(1));
+    let mut tampered = records.clone();
+    tampered[2].at = ts(1);
+    assert_eq!(first_break(&tampered, (0, GENESIS_HASH.into())), Some(3));
+    let mut removed = records.clone();
+    removed.remove(1);
+    assert_eq!(first_break(&removed, (0, GENESIS_HASH.into())), Some(2));
+    let mut reordered = records.clone();
+    reordered.swap(0, 1);
+    assert_eq!(first_break(&reordered, (0, GENESIS_HASH.into())), Some(1));
+}
+
+pub async fn concurrent_appenders_keep_the_chain(store: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for t in 0..8i64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..10i64 {
+                let mut tx = store.begin_write().await.unwrap();
+                tx.append_audit(&event(AuditAction::MessageSend, t * 100 + i))
+                    .await
+                    .unwrap();
+                tx.commit().await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let records = store.list_audit(0, 1_000).await.unwrap();
+    assert_eq!(
+        records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        (1..=80).collect::<Vec<_>>()
+    );
+    assert_eq!(first_break(&records, (0, GENESIS_HASH.into())), None);
+}
+
+/// Each filter narrows the query on its own field; filters combine with
+/// AND; `after_seq` and `limit` page through the matches.
+pub async fn audit_queries_filter_on_every_field(store: Arc<dyn Store>) {
+    let (alice, bob) = (UserId::generate(), UserId::generate());
+    let (s1, s2) = (SessionId::generate(), SessionId::generate());
+    let mut tx = store.begin_write().await.unwrap();
+    // seq 1..=4: alice/s1 logs in, alice sends, bob is denied, bob sends.
+    tx.append_audit(&event(AuditAction::AuthLogin, 1).actor(Some(&alice), Some(&s1)))
+        .await
+        .unwrap();
+    let mut send = event(AuditAction::MessageSend, 2).actor(Some(&alice), Some(&s1));
+    send.patient_id = Some("patient-7".into());
+    tx.append_audit(&send).await.unwrap();
+    let mut denied = event(AuditAction::UserDeactivate, 3).actor(Some(&bob), Some(&s2));
+    denied.outcome = Outcome::Denied;
+    denied.meta.ip = Some("10.9.9.9".into());
+    tx.append_audit(&denied).await.unwrap();
+    tx.append_audit(&event(AuditAction::MessageSend, 4).actor(Some(&bob), Some(&s2)))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let seqs = |filter: AuditFilter, after: i64, limit: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .query_audit(&filter, after, limit)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.seq)
+                .collect::<Vec<_>>()
+        }
+    };
+    let all = AuditFilter::default();
+    assert_eq!(seqs(all.clone(), 0, 100).await, vec![1, 2, 3, 4]);
+    assert_eq!(seqs(all.clone(), 1, 2).await, vec![2, 3], "paged");
+    let by_actor = AuditFilter {
+        actor_id: Some(bob.as_str().to_owned()),
+        ..all.clone()
+    };
+    assert_eq!(seqs(by_actor, 0, 100).await, vec![3, 4]);
+    let by_action = AuditFilter {
+        action: Some(AuditAction::MessageSend.as_str().to_owned()),
+        ..all.clone()
+    };
+    assert_eq!(seqs(by_action.clone(), 0, 100).await, vec![2, 4]);
+    let action_and_actor = AuditFilter {
+        actor_id: Some(alice.as_str().to_owned()),
+        ..by_action
+    };
+    assert_eq!(seqs(action_and_actor, 0, 100).await, vec![2], "AND");
+    let by_resource = AuditFilter {
+        resource_id: Some("u3".into()),
+        ..all.clone()
+    };
+    assert_eq!(seqs(by_resource, 0, 100).await, vec![3]);
+    let by_patient = AuditFilter {
+        patient_id: Some("patient-7".into()),
+        ..all.clone()
+    };
+    assert_eq!(seqs(by_patient, 0, 100).await, vec![2]);
+    let by_outcome = AuditFilter {
+        outcome: Some(Outcome::Denied.as_str().to_owned()),
+        ..all.clone()
+    };
+    assert_eq!(seqs(by_outcome, 0, 100).await, vec![3]);
+    let by_session = AuditFilter {
+        session_id: Some(s1.as_str().to_owned()),
+        ..all.clone()
+    };
+    assert_eq!(seqs(by_session, 0, 100).await, vec![1, 2]);
+    let by_ip = AuditFilter {
+        ip: Some("10.9.9.9".into()),
+        ..all.clone()
+    };
+    assert_eq!(seqs(by_ip, 0, 100).await, vec![3]);
+    // `event(_, n)` is at 10_000 + n: since is inclusive, until exclusive.
+    let window = AuditFilter {
+        since: Some(ts(10_002)),
+        until: Some(ts(10_004)),
+        ..all.clone()
+    };
+    assert_eq!(seqs(window, 0, 100).await, vec![2, 3]);
+    let nobody = AuditFilter {
+        actor_id: Some(UserId::generate().as_str().to_owned()),
+        ..all
+    };
+    assert!(seqs(nobody, 0, 100).await.is_empty());
+}
+
+/// Checkpoints come back ordered by seq whatever the insertion order, one
+/// per seq; endorsements of retired keys round-trip.
+pub async fn checkpoints_are_kept_in_order_once_per_seq(store: Arc<dyn Store>) {
+    assert_eq!(store.audit_head().await.unwrap(), (0, GENESIS_HASH.into()));
+    let mut tx = store.begin_write().await.unwrap();
+    tx.append_audit(&event(AuditAction::AuthLogin, 1))
+        .await
+        .unwrap();
+    tx.append_audit(&event(AuditAction::AuthLogin, 2))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let records = store.list_audit(0, 10).await.unwrap();
+    let head = store.audit_head().await.unwrap();
+    assert_eq!(head, (2, records[1].hash.clone()));
+
+    let checkpoint = |seq: i64, hash: &str, key: &str| CheckpointRow {
+        seq,
+        head_hash: hash.to_owned(),
+        at: ts(20_000 + seq),
+        signature: vec![seq as u8; 64],
+        key_id: key.to_owned(),
+    };
+    let second = checkpoint(2, &records[1].hash, "key-new");
+    let first = checkpoint(1, &records[0].hash, "key-old");
+    let mut tx = store.begin_write().await.unwrap();
+    tx.insert_checkpoint(&second).await.unwrap();
+    tx.insert_checkpoint(&first).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store.list_checkpoints().await.unwrap(),
+        vec![first, second.clone()]
+    );
+
+    // A second checkpoint for a seq is refused, and nothing changes.
+    let mut tx = store.begin_write().await.unwrap();
+    let err = tx
+        .insert_checkpoint(&checkpoint(2, "forged", "key-rogue"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    drop(tx);
+    assert_eq!(store.list_checkpoints().await.unwrap()[1], second);
+
+    let endorsement = |key: &str, by: &str, at: i64| KeyEndorsementRow {
+        key_id: key.to_owned(),
+        public_key: vec![at as u8; 32],
+        endorsed_by: by.to_owned(),
+        endorsement: vec![1; 64],
+        at: ts(at),
+    };
+    let later = endorsement("key-old", "key-new", 300);
+    let earlier = endorsement("key-older", "key-old", 200);
+    let mut tx = store.begin_write().await.unwrap();
+    tx.insert_key_endorsement(&later).await.unwrap();
+    tx.insert_key_endorsement(&earlier).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store.list_key_endorsements().await.unwrap(),
+        vec![earlier, later]
+    );
+}

@@ -1,0 +1,92 @@
+//! Operations: meta values, job leases, the per-address sign-in throttle.
+
+use super::*;
+
+pub async fn meta_upserts(store: Arc<dyn Store>) {
+    assert_eq!(store.get_meta("k").await.unwrap(), None);
+    let mut tx = store.begin_write().await.unwrap();
+    tx.put_meta("k", "v1").await.unwrap();
+    tx.put_meta("k", "v2").await.unwrap();
+    tx.put_meta("other", "x").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.get_meta("k").await.unwrap().as_deref(), Some("v2"));
+    let mut tx = store.begin_write().await.unwrap();
+    tx.put_meta("k", "v3").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.get_meta("k").await.unwrap().as_deref(), Some("v3"));
+    assert_eq!(store.get_meta("other").await.unwrap().as_deref(), Some("x"));
+}
+
+/// A cluster-wide job has one holder at a time; it renews its lease, and
+/// another node takes over only once the lease has expired.
+pub async fn job_leases_have_one_holder_until_they_expire(store: Arc<dyn Store>) {
+    let claim = |holder: &'static str, now: i64| {
+        let store = store.clone();
+        async move {
+            let mut tx = store.begin_write().await.unwrap();
+            let got = tx
+                .claim_lease("retention", holder, ts(now), ts(now + 100))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            got
+        }
+    };
+    assert!(claim("node-a", 1_000).await);
+    assert!(!claim("node-b", 1_050).await, "held by node-a");
+    assert!(claim("node-a", 1_090).await, "renewed by its holder");
+    assert!(!claim("node-b", 1_150).await, "renewal moved the expiry");
+    assert!(claim("node-b", 1_190).await, "expired: node-b takes over");
+    assert!(!claim("node-a", 1_200).await);
+    // Released by a clean shutdown: free at once, and only by its holder.
+    let mut tx = store.begin_write().await.unwrap();
+    tx.release_lease("retention", "node-a").await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(!claim("node-a", 1_210).await, "node-a did not hold it");
+    let mut tx = store.begin_write().await.unwrap();
+    tx.release_lease("retention", "node-b").await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(claim("node-a", 1_220).await, "released: free at once");
+    // Another job is independent.
+    let mut tx = store.begin_write().await.unwrap();
+    assert!(
+        tx.claim_lease("backup", "node-a", ts(1_200), ts(1_300))
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+}
+
+/// Failed sign-ins per source address, counted across nodes: a window
+/// counts up, restarts once expired, and is pruned.
+pub async fn login_failures_count_per_source_and_window(store: Arc<dyn Store>) {
+    let fail = |source: &'static str, now: i64, expired_before: i64| {
+        let store = store.clone();
+        async move {
+            let mut tx = store.begin_write().await.unwrap();
+            tx.record_login_failure(source, ts(now), ts(expired_before))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    assert_eq!(store.login_failures("10.0.0.1").await.unwrap(), None);
+    fail("10.0.0.1", 1_000, 0).await;
+    fail("10.0.0.1", 1_500, 500).await;
+    fail("10.0.0.2", 1_500, 500).await;
+    assert_eq!(
+        store.login_failures("10.0.0.1").await.unwrap(),
+        Some((ts(1_000), 2))
+    );
+    // The window that started at 1 000 has expired by 3 000.
+    fail("10.0.0.1", 3_000, 2_000).await;
+    assert_eq!(
+        store.login_failures("10.0.0.1").await.unwrap(),
+        Some((ts(3_000), 1))
+    );
+    let mut tx = store.begin_write().await.unwrap();
+    tx.prune_login_failures(ts(2_000)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.login_failures("10.0.0.2").await.unwrap(), None);
+    assert!(store.login_failures("10.0.0.1").await.unwrap().is_some());
+}
