@@ -1,5 +1,6 @@
 //! Response shapes shared by several resources.
 
+use crate::routes::enums;
 use hippo_core::{Session, User};
 use serde::Serialize;
 use std::time::Duration;
@@ -12,13 +13,15 @@ pub struct UserResponse {
     pub username: String,
     pub display_name: String,
     /// `admin`, `clinician`, `staff`, `auditor` or `service`.
+    #[schema(value_type = enums::Role)]
     pub role: String,
     /// `active` or `deactivated`.
+    #[schema(value_type = enums::UserStatus)]
     pub status: String,
     pub mfa_enabled: bool,
     /// The user must change their password at next sign-in.
     pub must_change_password: bool,
-    /// RFC 3339.
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -41,11 +44,15 @@ impl From<&User> for UserResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionResponse {
     pub id: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub last_seen_at: String,
     /// Absolute end of the session.
+    #[schema(format = DateTime)]
     pub expires_at: String,
     /// When it ends if idle from now on.
+    #[schema(format = DateTime)]
     pub idle_expires_at: String,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
@@ -73,9 +80,11 @@ impl SessionResponse {
 pub struct ConversationResponse {
     pub id: String,
     /// `direct` or `group`.
+    #[schema(value_type = enums::ConversationKind)]
     pub kind: String,
     pub title: Option<String>,
     pub member_ids: Vec<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// Highest message `seq` so far.
     pub last_seq: i64,
@@ -129,13 +138,17 @@ pub struct MessageResponse {
     pub sender_id: String,
     pub body: Option<String>,
     /// `normal` or `urgent`.
+    #[schema(value_type = enums::Priority)]
     pub priority: String,
     pub attachments: Vec<AttachmentResponse>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub edited_at: Option<String>,
     pub deleted: bool,
     pub client_id: Option<String>,
     /// `hippo` or `whatsapp`.
+    #[schema(value_type = enums::Channel)]
     pub channel: String,
     /// For WhatsApp messages: where delivery stands.
     pub channel_status: Option<ChannelStatusResponse>,
@@ -145,7 +158,9 @@ pub struct MessageResponse {
 /// `read` or `failed` (outbound), `received` (from the patient).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChannelStatusResponse {
+    #[schema(value_type = enums::ChannelState)]
     pub state: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<i64>,
