@@ -74,9 +74,9 @@ pub enum ServerFrame {
         message_id: String,
         up_to_seq: i64,
         user_id: String,
-        /// RFC 3339.
+        #[schema(format = DateTime)]
         delivered_at: Option<String>,
-        /// RFC 3339.
+        #[schema(format = DateTime)]
         read_at: Option<String>,
     },
     /// A conversation's title or members changed (also sent to members

@@ -9,6 +9,7 @@
 //! parse is answered with [`ServerFrame::Error`] and the socket stays open.
 
 pub mod asyncapi;
+pub mod enums;
 pub mod frames;
 pub mod views;
 

@@ -1,6 +1,7 @@
 //! The views frames carry, shared with the REST API (a message pushed on
 //! the stream has exactly the shape `GET …/messages` returns).
 
+use crate::enums;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -9,9 +10,11 @@ use utoipa::ToSchema;
 pub struct ConversationResponse {
     pub id: String,
     /// `direct`, `group` or `patient`.
+    #[schema(value_type = enums::ConversationKind)]
     pub kind: String,
     pub title: Option<String>,
     pub member_ids: Vec<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
     /// Highest message `seq` so far.
     pub last_seq: i64,
@@ -37,6 +40,7 @@ pub struct MemberResponse {
     pub id: String,
     pub display_name: String,
     /// `admin`, `clinician`, `staff`, `auditor` or `service`.
+    #[schema(value_type = enums::Role)]
     pub role: String,
 }
 
@@ -75,13 +79,17 @@ pub struct MessageResponse {
     pub sender_id: String,
     pub body: Option<String>,
     /// `normal` or `urgent`.
+    #[schema(value_type = enums::Priority)]
     pub priority: String,
     pub attachments: Vec<AttachmentResponse>,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub edited_at: Option<String>,
     pub deleted: bool,
     pub client_id: Option<String>,
     /// `hippo` or `whatsapp`.
+    #[schema(value_type = enums::Channel)]
     pub channel: String,
     /// For WhatsApp messages: where delivery stands.
     pub channel_status: Option<ChannelStatusResponse>,
@@ -91,7 +99,9 @@ pub struct MessageResponse {
 /// `read` or `failed` (outbound), `received` (from the patient).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ChannelStatusResponse {
+    #[schema(value_type = enums::ChannelState)]
     pub state: String,
+    #[schema(format = DateTime)]
     pub updated_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<i64>,

@@ -14,6 +14,21 @@ use futures_util::StreamExt;
 use hippo_core::ErrorCode;
 use hippo_service::attachments::{Download, UploadMeta};
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Uploads and downloads.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload))
+        .routes(routes!(download))
+}
+
+/// A file's raw bytes, as the request or response body.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBytes(pub Vec<u8>);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,11 +38,11 @@ pub struct UploadQuery {
 
 /// `POST /api/v1/attachments?filename=F`: the raw file as the body, its
 /// type in `Content-Type`.
-#[utoipa::path(post, path = "/api/v1/attachments", tag = "files", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "uploadAttachment", path = "/api/v1/attachments", tag = "files", security(("bearer" = [])),
     params(("filename" = String, Query, description = "The file's name as the user sees it")),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+    request_body(content = inline(FileBytes), content_type = "application/octet-stream",
         description = "The file's bytes; Content-Type must be the file's real type (PDF, PNG, JPEG, GIF, WebP, TIFF, HEIC, MP4, DICOM, Office Open XML, UTF-8 text or CSV)"),
-    responses((status = 201, body = AttachmentResponse), (status = 413, body = Problem),
+    responses((status = 201, description = "The stored file.", body = AttachmentResponse), (status = 413, body = Problem),
         (status = 415, body = Problem), (status = 422, body = Problem)))]
 pub async fn upload(
     State(state): State<AppState>,
@@ -95,9 +110,10 @@ fn content_disposition(filename: &str) -> HeaderValue {
 
 /// `GET /api/v1/attachments/{id}`: the bytes, to the uploader and to members
 /// of a conversation where the file was shared.
-#[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "files", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "downloadAttachment", path = "/api/v1/attachments/{id}", tag = "files", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, description = "The file's bytes", content_type = "application/octet-stream"),
+    responses((status = 200, description = "The file's bytes, with its `Content-Type` and `Content-Disposition: attachment`.",
+            body = inline(FileBytes), content_type = "application/octet-stream"),
         (status = 404, body = Problem)))]
 pub async fn download(
     State(state): State<AppState>,

@@ -4,6 +4,7 @@
 use crate::AppState;
 use crate::extract::Auth;
 use crate::problem::{ApiError, ApiResult, Problem};
+use crate::routes::enums;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -15,6 +16,20 @@ use hippo_service::audit_format::record_json;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The audit trail, its reports and the security alerts.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(query_audit))
+        .routes(routes!(verify))
+        .routes(routes!(export))
+        .routes(routes!(patient_access))
+        .routes(routes!(user_activity))
+        .routes(routes!(breach_scope))
+        .routes(routes!(alerts))
+}
 
 type QueryResult<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
 
@@ -71,26 +86,53 @@ impl AuditParams {
     }
 }
 
+/// One audit record, as `hippo_service::audit_format::record_json` writes
+/// it (the same shape as a line of the JSON-lines export).
+#[derive(Serialize, ToSchema)]
+pub struct AuditEvent {
+    /// Position in the trail; the hash chain runs in this order.
+    pub seq: i64,
+    #[schema(format = DateTime)]
+    pub at: String,
+    pub actor_id: Option<String>,
+    pub session_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+    #[schema(value_type = enums::AuditAction)]
+    pub action: String,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub patient_id: Option<String>,
+    #[schema(value_type = enums::Outcome)]
+    pub outcome: String,
+    /// Ids and counts only; never content.
+    #[schema(value_type = Option<Object>)]
+    pub detail: serde_json::Value,
+    /// The previous record's `hash`.
+    pub prev_hash: String,
+    /// This record's link in the hash chain.
+    pub hash: String,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct AuditPageResponse {
-    /// `{seq, at, actor_id, session_id, ip, user_agent, request_id, action,
-    /// resource_type, resource_id, patient_id, outcome, detail, prev_hash, hash}`
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<AuditEvent>)]
     pub events: Vec<serde_json::Value>,
     pub next_after_seq: i64,
 }
 
 /// `GET /api/v1/audit`: records matching every given filter, oldest first.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])),
-    params(("actor_id" = Option<String>, Query), ("action" = Option<String>, Query),
+#[utoipa::path(get, operation_id = "queryAudit", path = "/api/v1/audit", tag = "audit", security(("bearer" = [])),
+    params(("actor_id" = Option<String>, Query), ("action" = Option<enums::AuditAction>, Query),
         ("resource_id" = Option<String>, Query), ("patient_id" = Option<String>, Query),
-        ("outcome" = Option<String>, Query, description = "success, denied or failure"),
+        ("outcome" = Option<enums::Outcome>, Query),
         ("session_id" = Option<String>, Query), ("ip" = Option<String>, Query),
-        ("since" = Option<String>, Query, description = "RFC 3339, inclusive"),
-        ("until" = Option<String>, Query, description = "RFC 3339, exclusive"),
+        ("since" = Option<String>, Query, format = DateTime, description = "inclusive"),
+        ("until" = Option<String>, Query, format = DateTime, description = "exclusive"),
         ("limit" = Option<i64>, Query, description = "1 to 1000, default 100"),
         ("after_seq" = Option<i64>, Query)),
-    responses((status = 200, body = AuditPageResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, description = "A page of audit records, oldest first.", body = AuditPageResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn query_audit(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -122,8 +164,8 @@ pub struct VerifyResponse {
 }
 
 /// `GET /api/v1/audit/verify`: checks the chain and the signed checkpoints.
-#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
-    responses((status = 200, body = VerifyResponse), (status = 403, body = Problem)))]
+#[utoipa::path(get, operation_id = "verifyAudit", path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
+    responses((status = 200, description = "The result of the check.", body = VerifyResponse), (status = 403, body = Problem)))]
 pub async fn verify(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -148,10 +190,12 @@ pub struct ExportParams {
 
 /// `GET /api/v1/audit/export?format=jsonl|csv|fhir&since=&until=`: the
 /// records as a streamed download.
-#[utoipa::path(get, path = "/api/v1/audit/export", tag = "audit", security(("bearer" = [])),
-    params(("format" = String, Query, description = "jsonl, csv or fhir (R4 Bundle of AuditEvent)"),
-        ("since" = Option<String>, Query), ("until" = Option<String>, Query)),
-    responses((status = 200, description = "The records"), (status = 403, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(get, operation_id = "exportAudit", path = "/api/v1/audit/export", tag = "audit", security(("bearer" = [])),
+    params(("format" = enums::ExportFormat, Query),
+        ("since" = Option<String>, Query, format = DateTime, description = "inclusive"),
+        ("until" = Option<String>, Query, format = DateTime, description = "exclusive")),
+    responses((status = 200, description = "The records, streamed as a download.", content(
+            (String = "application/jsonl"), (String = "text/csv"), (Object = "application/fhir+json"))), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn export(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -218,7 +262,9 @@ pub struct TallyResponse {
     /// The actor, action, patient or `type/id` of a resource.
     pub key: String,
     pub count: u64,
+    #[schema(format = DateTime)]
     pub first_at: String,
+    #[schema(format = DateTime)]
     pub last_at: String,
 }
 
@@ -228,7 +274,7 @@ pub struct ReportResponse {
     pub total: u64,
     /// True when `events` stops at 10,000 (the tallies count everything).
     pub truncated: bool,
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<AuditEvent>)]
     pub events: Vec<serde_json::Value>,
     pub by_actor: Vec<TallyResponse>,
     pub by_action: Vec<TallyResponse>,
@@ -272,9 +318,9 @@ pub struct WindowParams {
 
 /// `GET /api/v1/reports/patient-access/{patient_id}`: who touched this
 /// patient's information, when and how.
-#[utoipa::path(get, path = "/api/v1/reports/patient-access/{patient_id}", tag = "audit", security(("bearer" = [])),
-    params(("patient_id" = String, Path), ("since" = Option<String>, Query), ("until" = Option<String>, Query)),
-    responses((status = 200, body = ReportResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(get, operation_id = "reportPatientAccess", path = "/api/v1/reports/patient-access/{patient_id}", tag = "audit", security(("bearer" = [])),
+    params(("patient_id" = String, Path), ("since" = Option<String>, Query, format = DateTime), ("until" = Option<String>, Query, format = DateTime)),
+    responses((status = 200, description = "Who touched the patient's information.", body = ReportResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn patient_access(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -295,9 +341,9 @@ pub async fn patient_access(
 }
 
 /// `GET /api/v1/reports/user-activity/{user_id}`: what one account did.
-#[utoipa::path(get, path = "/api/v1/reports/user-activity/{user_id}", tag = "audit", security(("bearer" = [])),
-    params(("user_id" = String, Path), ("since" = Option<String>, Query), ("until" = Option<String>, Query)),
-    responses((status = 200, body = ReportResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+#[utoipa::path(get, operation_id = "reportUserActivity", path = "/api/v1/reports/user-activity/{user_id}", tag = "audit", security(("bearer" = [])),
+    params(("user_id" = String, Path), ("since" = Option<String>, Query, format = DateTime), ("until" = Option<String>, Query, format = DateTime)),
+    responses((status = 200, description = "What the account did.", body = ReportResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn user_activity(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -330,10 +376,10 @@ pub struct BreachParams {
 /// `GET /api/v1/reports/breach-scope?actor_id|session_id|ip&since&until`:
 /// the patients and conversations a compromised account, session or
 /// address touched, with counts.
-#[utoipa::path(get, path = "/api/v1/reports/breach-scope", tag = "audit", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "reportBreachScope", path = "/api/v1/reports/breach-scope", tag = "audit", security(("bearer" = [])),
     params(("actor_id" = Option<String>, Query), ("session_id" = Option<String>, Query), ("ip" = Option<String>, Query),
-        ("since" = String, Query), ("until" = String, Query)),
-    responses((status = 200, body = ReportResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+        ("since" = String, Query, format = DateTime), ("until" = String, Query, format = DateTime)),
+    responses((status = 200, description = "What the account, session or address touched.", body = ReportResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn breach_scope(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -367,11 +413,11 @@ pub struct AlertParams {
 #[derive(Serialize, ToSchema)]
 pub struct AlertResponse {
     pub id: String,
+    #[schema(format = DateTime)]
     pub at: String,
-    /// `account_locked`, `credential_stuffing`, `break_glass` or
-    /// `audit_verification_failed`.
+    #[schema(value_type = enums::AlertKind)]
     pub kind: String,
-    /// `warning` or `critical`.
+    #[schema(value_type = enums::AlertSeverity)]
     pub severity: String,
     /// Ids and counts only.
     #[schema(value_type = Object)]
@@ -385,10 +431,10 @@ pub struct AlertsResponse {
 
 /// `GET /api/v1/alerts?since=&limit=` (auditors): security alerts, newest
 /// first.
-#[utoipa::path(get, path = "/api/v1/alerts", tag = "audit", security(("bearer" = [])),
-    params(("since" = Option<String>, Query, description = "RFC 3339"),
+#[utoipa::path(get, operation_id = "listAlerts", path = "/api/v1/alerts", tag = "audit", security(("bearer" = [])),
+    params(("since" = Option<String>, Query, format = DateTime),
         ("limit" = Option<i64>, Query, description = "1 to 1000, default 100")),
-    responses((status = 200, body = AlertsResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, description = "Security alerts, newest first.", body = AlertsResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn alerts(
     State(state): State<AppState>,
     Auth(actor): Auth,

@@ -10,7 +10,16 @@ use axum::http::StatusCode;
 use hippo_service::auth::LoginInput;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use zeroize::Zeroizing;
+
+/// Sign-in and sign-out.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +35,7 @@ pub struct LoginResponse {
     /// Opaque bearer token.
     pub token: String,
     /// Absolute end of the session (RFC 3339); idle timeout applies before.
+    #[schema(format = DateTime)]
     pub expires_at: String,
     pub idle_timeout_secs: u64,
     pub user: UserResponse,
@@ -36,8 +46,8 @@ pub struct LoginResponse {
 }
 
 /// `POST /api/v1/auth/login`
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "sessions", request_body = LoginRequest, responses(
-    (status = 200, body = LoginResponse),
+#[utoipa::path(post, operation_id = "login", path = "/api/v1/auth/login", tag = "sessions", request_body = LoginRequest, responses(
+    (status = 200, description = "Signed in: the bearer token and the user.", body = LoginResponse),
     (status = 401, body = Problem, description = "invalid_credentials, mfa_required"),
     (status = 403, body = Problem, description = "account_deactivated"),
     (status = 423, body = Problem, description = "account_locked"),
@@ -64,8 +74,8 @@ pub async fn login(
 }
 
 /// `POST /api/v1/auth/logout`: the token is dead everywhere, sockets included.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "sessions", security(("bearer" = [])), responses(
-    (status = 204), (status = 401, body = Problem)))]
+#[utoipa::path(post, operation_id = "logout", path = "/api/v1/auth/logout", tag = "sessions", security(("bearer" = [])), responses(
+    (status = 204, description = "Signed out; the token is dead everywhere, sockets included."), (status = 401, body = Problem)))]
 pub async fn logout(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<StatusCode> {
     state.hippo.logout(&actor).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -4,12 +4,23 @@
 use crate::AppState;
 use crate::extract::{ApiJson, Auth};
 use crate::problem::{ApiError, ApiResult, Problem};
+use crate::routes::enums;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use hippo_core::ErrorCode;
 use hippo_service::break_glass::BreakGlassGrant;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Emergency access and its review.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(open))
+        .routes(routes!(queue))
+        .routes(routes!(review))
+}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -24,8 +35,11 @@ pub struct GrantResponse {
     pub conversation_id: String,
     pub user_id: String,
     pub reason: String,
+    #[schema(format = DateTime)]
     pub opened_at: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
+    #[schema(format = DateTime)]
     pub reviewed_at: Option<String>,
     pub reviewed_by: Option<String>,
     pub review_note: Option<String>,
@@ -49,9 +63,9 @@ impl From<BreakGlassGrant> for GrantResponse {
 
 /// `POST /api/v1/conversations/{id}/break-glass`: time-limited read access
 /// for a clinician who is not a member; flagged for review.
-#[utoipa::path(post, path = "/api/v1/conversations/{id}/break-glass", tag = "break-glass", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "openBreakGlass", path = "/api/v1/conversations/{id}/break-glass", tag = "break-glass", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = OpenRequest,
-    responses((status = 200, body = GrantResponse), (status = 403, body = Problem), (status = 404, body = Problem),
+    responses((status = 200, description = "Access granted until `expires_at`; flagged for review.", body = GrantResponse), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn open(
     State(state): State<AppState>,
@@ -79,9 +93,9 @@ pub struct QueueResponse {
 }
 
 /// `GET /api/v1/break-glass?status=pending|all` (auditors): the review queue.
-#[utoipa::path(get, path = "/api/v1/break-glass", tag = "break-glass", security(("bearer" = [])),
-    params(("status" = Option<String>, Query, description = "pending (default) or all")),
-    responses((status = 200, body = QueueResponse), (status = 403, body = Problem)))]
+#[utoipa::path(get, operation_id = "listBreakGlassGrants", path = "/api/v1/break-glass", tag = "break-glass", security(("bearer" = [])),
+    params(("status" = Option<enums::GrantFilter>, Query, description = "default `pending`")),
+    responses((status = 200, description = "The grants.", body = QueueResponse), (status = 403, body = Problem)))]
 pub async fn queue(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -117,9 +131,9 @@ pub struct ReviewRequest {
 }
 
 /// `POST /api/v1/break-glass/{id}/review` (auditors): marks a grant reviewed.
-#[utoipa::path(post, path = "/api/v1/break-glass/{id}/review", tag = "break-glass", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "reviewBreakGlass", path = "/api/v1/break-glass/{id}/review", tag = "break-glass", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = ReviewRequest,
-    responses((status = 200, body = GrantResponse), (status = 403, body = Problem), (status = 404, body = Problem),
+    responses((status = 200, description = "The reviewed grant.", body = GrantResponse), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem)))]
 pub async fn review(
     State(state): State<AppState>,

@@ -3,6 +3,7 @@
 use crate::AppState;
 use crate::extract::{ApiJson, Auth};
 use crate::problem::{ApiResult, Problem};
+use crate::routes::enums;
 use crate::routes::wire::ConversationResponse;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -10,11 +11,25 @@ use axum::http::StatusCode;
 use hippo_service::conversations::NewConversation;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Conversations, members, legal hold and erasure.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_conversation, list_conversations))
+        .routes(routes!(get_conversation, update_conversation))
+        .routes(routes!(add_member))
+        .routes(routes!(remove_member))
+        .routes(routes!(set_legal_hold, clear_legal_hold))
+        .routes(routes!(erase))
+}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateConversationRequest {
     /// `direct` (exactly one other member) or `group`.
+    #[schema(value_type = enums::NewConversationKind)]
     pub kind: String,
     pub title: Option<String>,
     /// Other members; the caller is always a member.
@@ -22,9 +37,9 @@ pub struct CreateConversationRequest {
 }
 
 /// `POST /api/v1/conversations`
-#[utoipa::path(post, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createConversation", path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
     request_body = CreateConversationRequest, responses(
-    (status = 201, body = ConversationResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    (status = 201, description = "The new conversation.", body = ConversationResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_conversation(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -50,8 +65,8 @@ pub struct ConversationList {
 }
 
 /// `GET /api/v1/conversations`: the caller's, most recently active first.
-#[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
-    responses((status = 200, body = ConversationList), (status = 403, body = Problem)))]
+#[utoipa::path(get, operation_id = "listConversations", path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
+    responses((status = 200, description = "The caller's conversations.", body = ConversationList), (status = 403, body = Problem)))]
 pub async fn list_conversations(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -63,8 +78,8 @@ pub async fn list_conversations(
 }
 
 /// `GET /api/v1/conversations/{id}`
-#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = ConversationResponse), (status = 404, body = Problem)))]
+#[utoipa::path(get, operation_id = "getConversation", path = "/api/v1/conversations/{id}", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, description = "The conversation.", body = ConversationResponse), (status = 404, body = Problem)))]
 pub async fn get_conversation(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -98,9 +113,9 @@ pub struct UpdateConversationRequest {
 }
 
 /// `PATCH /api/v1/conversations/{id}`
-#[utoipa::path(patch, path = "/api/v1/conversations/{id}", tag = "conversations", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateConversation", path = "/api/v1/conversations/{id}", tag = "conversations", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = UpdateConversationRequest,
-    responses((status = 200, body = ConversationResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, description = "The updated conversation.", body = ConversationResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn update_conversation(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -121,9 +136,9 @@ pub struct AddMemberRequest {
 }
 
 /// `POST /api/v1/conversations/{id}/members`
-#[utoipa::path(post, path = "/api/v1/conversations/{id}/members", tag = "conversations", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "addMember", path = "/api/v1/conversations/{id}/members", tag = "conversations", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = AddMemberRequest,
-    responses((status = 200, body = ConversationResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, description = "The conversation with its new member.", body = ConversationResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn add_member(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -136,9 +151,9 @@ pub async fn add_member(
 
 /// `DELETE /api/v1/conversations/{id}/members/{user_id}`: access and live
 /// events end at once for the removed member.
-#[utoipa::path(delete, path = "/api/v1/conversations/{id}/members/{user_id}", tag = "conversations",
+#[utoipa::path(delete, operation_id = "removeMember", path = "/api/v1/conversations/{id}/members/{user_id}", tag = "conversations",
     security(("bearer" = [])), params(("id" = String, Path), ("user_id" = String, Path)),
-    responses((status = 204), (status = 404, body = Problem)))]
+    responses((status = 204, description = "The member was removed."), (status = 404, body = Problem)))]
 pub async fn remove_member(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -157,9 +172,9 @@ pub struct LegalHoldRequest {
 
 /// `POST /api/v1/conversations/{id}/legal-hold` (role `admin`): nothing in
 /// the conversation is purged or erased until the hold is cleared.
-#[utoipa::path(post, path = "/api/v1/conversations/{id}/legal-hold", tag = "conversations", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "setLegalHold", path = "/api/v1/conversations/{id}/legal-hold", tag = "conversations", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = LegalHoldRequest,
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 204, description = "The conversation is on hold."), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn set_legal_hold(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -171,9 +186,9 @@ pub async fn set_legal_hold(
 }
 
 /// `DELETE /api/v1/conversations/{id}/legal-hold` (role `admin`).
-#[utoipa::path(delete, path = "/api/v1/conversations/{id}/legal-hold", tag = "conversations", security(("bearer" = [])),
+#[utoipa::path(delete, operation_id = "clearLegalHold", path = "/api/v1/conversations/{id}/legal-hold", tag = "conversations", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+    responses((status = 204, description = "The hold is cleared."), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn clear_legal_hold(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -193,9 +208,9 @@ pub struct EraseRequest {
 /// `POST /api/v1/conversations/{id}/erase` (role `admin`): destroys the
 /// conversation's content for good (crypto-shredding); a tombstone and the
 /// audit records stay.
-#[utoipa::path(post, path = "/api/v1/conversations/{id}/erase", tag = "conversations", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "eraseConversation", path = "/api/v1/conversations/{id}/erase", tag = "conversations", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = EraseRequest,
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+    responses((status = 204, description = "The content is destroyed; a tombstone and the audit records stay."), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn erase(
     State(state): State<AppState>,

@@ -4,15 +4,25 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Liveness, readiness and metrics (outside `/api/v1`).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+}
 
 /// `GET /healthz`: 200 while the process runs.
-#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "alive")))]
+#[utoipa::path(get, operation_id = "checkLiveness", path = "/healthz", tag = "health", responses((status = 200, description = "alive")))]
 pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
 /// `GET /readyz`: 200 when the store answers, 503 otherwise.
-#[utoipa::path(get, path = "/readyz", tag = "health", responses(
+#[utoipa::path(get, operation_id = "checkReadiness", path = "/readyz", tag = "health", responses(
     (status = 200, description = "ready"), (status = 503, description = "store unreachable")))]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match state.hippo.ready().await {
@@ -22,7 +32,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// `GET /metrics`: Prometheus text format.
-#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text")))]
+#[utoipa::path(get, operation_id = "getMetrics", path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let mut text = state.metrics.render();
     if let Some(channel) = state.hippo.whatsapp() {

@@ -9,10 +9,23 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The caller's own account.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_me))
+        .routes(routes!(begin_totp))
+        .routes(routes!(confirm_totp))
+        .routes(routes!(change_password))
+        .routes(routes!(list_sessions))
+        .routes(routes!(revoke_session))
+}
 
 /// `GET /api/v1/me`: the caller; refreshes the idle timer.
-#[utoipa::path(get, path = "/api/v1/me", tag = "me", security(("bearer" = [])), responses(
-    (status = 200, body = UserResponse), (status = 401, body = Problem)))]
+#[utoipa::path(get, operation_id = "getMe", path = "/api/v1/me", tag = "me", security(("bearer" = [])), responses(
+    (status = 200, description = "The caller.", body = UserResponse), (status = 401, body = Problem)))]
 pub async fn get_me(Auth(actor): Auth) -> Json<UserResponse> {
     Json(UserResponse::from(&actor.user))
 }
@@ -26,8 +39,8 @@ pub struct TotpEnrollmentResponse {
 }
 
 /// `POST /api/v1/me/mfa/totp`: starts TOTP enrollment.
-#[utoipa::path(post, path = "/api/v1/me/mfa/totp", tag = "me", security(("bearer" = [])), responses(
-    (status = 200, body = TotpEnrollmentResponse), (status = 409, body = Problem)))]
+#[utoipa::path(post, operation_id = "beginTotpEnrollment", path = "/api/v1/me/mfa/totp", tag = "me", security(("bearer" = [])), responses(
+    (status = 200, description = "A new TOTP secret to confirm with a code.", body = TotpEnrollmentResponse), (status = 409, body = Problem)))]
 pub async fn begin_totp(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -47,8 +60,8 @@ pub struct TotpConfirmRequest {
 
 /// `POST /api/v1/me/mfa/totp/confirm`: finishes enrollment. An enrollment-only
 /// session ends here; sign in again with a code.
-#[utoipa::path(post, path = "/api/v1/me/mfa/totp/confirm", tag = "me", security(("bearer" = [])),
-    request_body = TotpConfirmRequest, responses((status = 204), (status = 422, body = Problem)))]
+#[utoipa::path(post, operation_id = "confirmTotpEnrollment", path = "/api/v1/me/mfa/totp/confirm", tag = "me", security(("bearer" = [])),
+    request_body = TotpConfirmRequest, responses((status = 204, description = "MFA enrolled."), (status = 422, body = Problem)))]
 pub async fn confirm_totp(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -69,9 +82,9 @@ pub struct ChangePasswordRequest {
 }
 
 /// `POST /api/v1/me/password`: other sessions end.
-#[utoipa::path(post, path = "/api/v1/me/password", tag = "me", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "changePassword", path = "/api/v1/me/password", tag = "me", security(("bearer" = [])),
     request_body = ChangePasswordRequest, responses(
-    (status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
+    (status = 204, description = "Password changed; the caller's other sessions ended."), (status = 401, body = Problem), (status = 422, body = Problem)))]
 pub async fn change_password(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -89,8 +102,8 @@ pub struct SessionList {
 }
 
 /// `GET /api/v1/me/sessions`: the caller's live sessions.
-#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "me", security(("bearer" = [])), responses(
-    (status = 200, body = SessionList)))]
+#[utoipa::path(get, operation_id = "listMySessions", path = "/api/v1/me/sessions", tag = "me", security(("bearer" = [])), responses(
+    (status = 200, description = "The caller's live sessions.", body = SessionList)))]
 pub async fn list_sessions(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -109,8 +122,8 @@ pub async fn list_sessions(
 }
 
 /// `DELETE /api/v1/me/sessions/{id}`: ends one of the caller's sessions.
-#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", tag = "me", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 204), (status = 404, body = Problem)))]
+#[utoipa::path(delete, operation_id = "revokeMySession", path = "/api/v1/me/sessions/{id}", tag = "me", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 204, description = "The session ended."), (status = 404, body = Problem)))]
 pub async fn revoke_session(
     State(state): State<AppState>,
     Auth(actor): Auth,

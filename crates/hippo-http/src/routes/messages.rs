@@ -3,6 +3,7 @@
 use crate::AppState;
 use crate::extract::{ApiJson, Auth};
 use crate::problem::{ApiError, ApiResult, Problem};
+use crate::routes::enums;
 use crate::routes::wire::MessageResponse;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
@@ -11,6 +12,17 @@ use hippo_core::ErrorCode;
 use hippo_service::messages::NewMessage;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Messages, reads and receipts.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(send_message, list_messages))
+        .routes(routes!(edit_message, delete_message))
+        .routes(routes!(mark_read))
+        .routes(routes!(receipts))
+}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -19,6 +31,7 @@ pub struct SendMessageRequest {
     /// Idempotency key: a retry with the same value returns the first message.
     pub client_id: Option<String>,
     /// `normal` (default) or `urgent`.
+    #[schema(value_type = Option<enums::Priority>)]
     pub priority: Option<String>,
     /// Files uploaded with `POST /api/v1/attachments` (yours, or shared
     /// with you), at most 10.
@@ -26,9 +39,9 @@ pub struct SendMessageRequest {
 }
 
 /// `POST /api/v1/conversations/{id}/messages`
-#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "sendMessage", path = "/api/v1/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = SendMessageRequest, responses(
-    (status = 201, body = MessageResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    (status = 201, description = "The message (the first one, for a repeated `client_id`).", body = MessageResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn send_message(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -75,9 +88,9 @@ fn query_number(raw: Option<&str>, name: &str) -> Result<Option<i64>, ApiError> 
 }
 
 /// `GET /api/v1/conversations/{id}/messages?after_seq=N&limit=M`: oldest first.
-#[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listMessages", path = "/api/v1/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
     params(("id" = String, Path), ("after_seq" = Option<i64>, Query), ("limit" = Option<i64>, Query)),
-    responses((status = 200, body = MessagePageResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, description = "A page of messages, oldest first.", body = MessagePageResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn list_messages(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -103,9 +116,9 @@ pub struct EditMessageRequest {
 }
 
 /// `PATCH /api/v1/messages/{id}`: sender only; the earlier body is kept.
-#[utoipa::path(patch, path = "/api/v1/messages/{id}", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "editMessage", path = "/api/v1/messages/{id}", tag = "messages", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = EditMessageRequest, responses(
-    (status = 200, body = MessageResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    (status = 200, description = "The edited message.", body = MessageResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn edit_message(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -117,8 +130,8 @@ pub async fn edit_message(
 }
 
 /// `DELETE /api/v1/messages/{id}`: recall; content gone, tombstone stays.
-#[utoipa::path(delete, path = "/api/v1/messages/{id}", tag = "messages", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(delete, operation_id = "deleteMessage", path = "/api/v1/messages/{id}", tag = "messages", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 204, description = "Recalled; a tombstone stays."), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn delete_message(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -135,9 +148,9 @@ pub struct MarkReadRequest {
 }
 
 /// `POST /api/v1/conversations/{id}/read`
-#[utoipa::path(post, path = "/api/v1/conversations/{id}/read", tag = "messages", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "markRead", path = "/api/v1/conversations/{id}/read", tag = "messages", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = MarkReadRequest,
-    responses((status = 204), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 204, description = "Read up to `up_to_seq`."), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn mark_read(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -151,7 +164,9 @@ pub async fn mark_read(
 #[derive(Serialize, ToSchema)]
 pub struct ReceiptResponse {
     pub user_id: String,
+    #[schema(format = DateTime)]
     pub delivered_at: Option<String>,
+    #[schema(format = DateTime)]
     pub read_at: Option<String>,
 }
 
@@ -161,8 +176,8 @@ pub struct ReceiptList {
 }
 
 /// `GET /api/v1/messages/{id}/receipts`: every member but the sender.
-#[utoipa::path(get, path = "/api/v1/messages/{id}/receipts", tag = "messages", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = ReceiptList), (status = 404, body = Problem)))]
+#[utoipa::path(get, operation_id = "listReceipts", path = "/api/v1/messages/{id}/receipts", tag = "messages", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, description = "Delivery and read times per member.", body = ReceiptList), (status = 404, body = Problem)))]
 pub async fn receipts(
     State(state): State<AppState>,
     Auth(actor): Auth,

@@ -1,14 +1,18 @@
 //! One module per resource. A handler parses, calls one service function
-//! and shapes the response.
+//! and shapes the response; each module's `routes()` registers its handlers
+//! by their `#[utoipa::path]`, the one place a route's method and path are
+//! written.
 
 pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod break_glass;
 pub mod conversations;
+pub mod enums;
 pub mod health;
 pub mod me;
 pub mod messages;
 pub mod patients;
 pub mod users;
+pub mod whatsapp;
 pub mod wire;

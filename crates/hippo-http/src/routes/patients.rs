@@ -1,21 +1,29 @@
-//! Patients and the WhatsApp channel: registration and consent, sends
-//! (202, through the outbox), templates, the outbox for operators, and
-//! Meta's webhook (handshake and signed event delivery).
+//! Patients: registration and consent, the care team, and sends to the
+//! patient on WhatsApp (202, through the outbox). The channel's operator
+//! side (templates, outbox, Meta's webhook) is in `whatsapp`.
 
 use crate::AppState;
-use crate::extract::{ApiJson, Auth, Meta};
-use crate::problem::{ApiError, ApiResult, Problem};
+use crate::extract::{ApiJson, Auth};
+use crate::problem::{ApiResult, Problem};
 use crate::routes::wire::MessageResponse;
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use hippo_core::Patient;
 use hippo_service::patients::{NewPatient, PatientPatch};
-use hippo_service::whatsapp::{OutboxView, Template, TemplateSend, WhatsappSend};
+use hippo_service::whatsapp::{TemplateSend, WhatsappSend};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Patients whose care team includes the caller.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_patient, list_patients))
+        .routes(routes!(get_patient, update_patient))
+        .routes(routes!(send_whatsapp))
+}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -61,6 +69,7 @@ pub struct UpdatePatientRequest {
 #[derive(Serialize, ToSchema)]
 pub struct PhiRequestResponse {
     pub warning_version: String,
+    #[schema(format = DateTime)]
     pub at: Option<String>,
 }
 
@@ -71,15 +80,19 @@ pub struct PatientResponse {
     pub phone: String,
     pub mrn: Option<String>,
     pub whatsapp_opt_in: bool,
+    #[schema(format = DateTime)]
     pub opt_in_at: Option<String>,
     pub opt_in_source: Option<String>,
     pub opt_in_by: Option<String>,
+    #[schema(format = DateTime)]
     pub opted_out_at: Option<String>,
     pub whatsapp_phi_request: Option<PhiRequestResponse>,
     /// When the patient last wrote (opens the 24-hour window for free text).
+    #[schema(format = DateTime)]
     pub last_inbound_at: Option<String>,
     pub conversation_id: String,
     pub member_ids: Vec<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -114,9 +127,9 @@ pub struct PatientsResponse {
 
 /// `POST /api/v1/patients`: registers a patient and opens the patient's
 /// conversation with the caller and `member_ids` as the care team.
-#[utoipa::path(post, path = "/api/v1/patients", tag = "patients", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createPatient", path = "/api/v1/patients", tag = "patients", security(("bearer" = [])),
     request_body = CreatePatientRequest,
-    responses((status = 201, body = PatientResponse), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, description = "The new patient, with their conversation.", body = PatientResponse), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_patient(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -140,8 +153,8 @@ pub async fn create_patient(
 }
 
 /// `GET /api/v1/patients`: the patients whose care team the caller is on.
-#[utoipa::path(get, path = "/api/v1/patients", tag = "patients", security(("bearer" = [])),
-    responses((status = 200, body = PatientsResponse), (status = 403, body = Problem)))]
+#[utoipa::path(get, operation_id = "listPatients", path = "/api/v1/patients", tag = "patients", security(("bearer" = [])),
+    responses((status = 200, description = "The patients.", body = PatientsResponse), (status = 403, body = Problem)))]
 pub async fn list_patients(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -153,9 +166,9 @@ pub async fn list_patients(
 }
 
 /// `GET /api/v1/patients/{id}` (care team only).
-#[utoipa::path(get, path = "/api/v1/patients/{id}", tag = "patients", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getPatient", path = "/api/v1/patients/{id}", tag = "patients", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = PatientResponse), (status = 404, body = Problem)))]
+    responses((status = 200, description = "The patient.", body = PatientResponse), (status = 404, body = Problem)))]
 pub async fn get_patient(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -166,9 +179,9 @@ pub async fn get_patient(
 
 /// `PATCH /api/v1/patients/{id}`: details, opt-in/opt-out, care team,
 /// the patient's WhatsApp request.
-#[utoipa::path(patch, path = "/api/v1/patients/{id}", tag = "patients", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updatePatient", path = "/api/v1/patients/{id}", tag = "patients", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = UpdatePatientRequest,
-    responses((status = 200, body = PatientResponse), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, description = "The updated patient.", body = PatientResponse), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn update_patient(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -216,10 +229,10 @@ pub struct WhatsappSendRequest {
 
 /// `POST /api/v1/patients/{id}/whatsapp`: queues a template or free text
 /// for the patient; 202 with the message (`channel_status.state: queued`).
-#[utoipa::path(post, path = "/api/v1/patients/{id}/whatsapp", tag = "patients", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "sendWhatsapp", path = "/api/v1/patients/{id}/whatsapp", tag = "patients", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = WhatsappSendRequest,
-    responses((status = 202, body = MessageResponse), (status = 404, body = Problem), (status = 422, body = Problem),
-        (status = 503, body = Problem, description = "channel_not_configured")))]
+    responses((status = 202, description = "Queued: the message, `channel_status.state` `queued`.", body = MessageResponse), (status = 404, body = Problem), (status = 422, body = Problem),
+        (status = 503, body = Problem, description = "channel_not_configured: the WhatsApp channel is not set up.")))]
 pub async fn send_whatsapp(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -243,214 +256,4 @@ pub async fn send_whatsapp(
         )
         .await?;
     Ok((StatusCode::ACCEPTED, Json(MessageResponse::from(&message))))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TemplateResponse {
-    pub name: String,
-    pub language: String,
-    pub category: String,
-    pub status: String,
-    pub parameter_count: i64,
-    /// Marked safe to send under `notify_only`.
-    pub phi_free: bool,
-    pub body_text: Option<String>,
-    pub synced_at: String,
-}
-
-impl From<Template> for TemplateResponse {
-    fn from(t: Template) -> Self {
-        Self {
-            name: t.name,
-            language: t.language,
-            category: t.category,
-            status: t.status,
-            parameter_count: t.parameter_count,
-            phi_free: t.phi_free,
-            body_text: t.body_text,
-            synced_at: t.synced_at.to_rfc3339(),
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TemplatesResponse {
-    pub templates: Vec<TemplateResponse>,
-}
-
-/// `GET /api/v1/whatsapp/templates`: templates as last synced.
-#[utoipa::path(get, path = "/api/v1/whatsapp/templates", tag = "whatsapp", security(("bearer" = [])),
-    responses((status = 200, body = TemplatesResponse), (status = 403, body = Problem)))]
-pub async fn list_templates(
-    State(state): State<AppState>,
-    Auth(actor): Auth,
-) -> ApiResult<Json<TemplatesResponse>> {
-    let templates = state.hippo.list_templates(&actor).await?;
-    Ok(Json(TemplatesResponse {
-        templates: templates.into_iter().map(Into::into).collect(),
-    }))
-}
-
-/// `POST /api/v1/whatsapp/templates/sync`: fetches the business account's
-/// templates (every page) and caches them.
-#[utoipa::path(post, path = "/api/v1/whatsapp/templates/sync", tag = "whatsapp", security(("bearer" = [])),
-    responses((status = 200, body = TemplatesResponse), (status = 403, body = Problem), (status = 503, body = Problem)))]
-pub async fn sync_templates(
-    State(state): State<AppState>,
-    Auth(actor): Auth,
-) -> ApiResult<Json<TemplatesResponse>> {
-    let templates = state.hippo.sync_templates(&actor).await?;
-    Ok(Json(TemplatesResponse {
-        templates: templates.into_iter().map(Into::into).collect(),
-    }))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TemplatePatch {
-    pub phi_free: bool,
-}
-
-/// `PATCH /api/v1/whatsapp/templates/{name}/{language}` `{phi_free}`.
-#[utoipa::path(patch, path = "/api/v1/whatsapp/templates/{name}/{language}", tag = "whatsapp", security(("bearer" = [])),
-    params(("name" = String, Path), ("language" = String, Path)), request_body = TemplatePatch,
-    responses((status = 200, body = TemplateResponse), (status = 404, body = Problem)))]
-pub async fn update_template(
-    State(state): State<AppState>,
-    Auth(actor): Auth,
-    Path((name, language)): Path<(String, String)>,
-    ApiJson(req): ApiJson<TemplatePatch>,
-) -> ApiResult<Json<TemplateResponse>> {
-    let t = state
-        .hippo
-        .set_template_phi_free(&actor, &name, &language, req.phi_free)
-        .await?;
-    Ok(Json(t.into()))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OutboxParams {
-    /// `pending`, `sending`, `done` or `dead` (default).
-    pub state: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct OutboxJobResponse {
-    pub message_id: String,
-    pub patient_id: String,
-    pub state: String,
-    pub attempts: i64,
-    pub next_attempt_at: String,
-    pub last_error_code: Option<i64>,
-    pub last_error_title: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-}
-
-impl From<OutboxView> for OutboxJobResponse {
-    fn from(j: OutboxView) -> Self {
-        Self {
-            message_id: j.message_id.to_string(),
-            patient_id: j.patient_id.to_string(),
-            state: j.state.as_str().to_owned(),
-            attempts: j.attempts,
-            next_attempt_at: j.next_attempt_at.to_rfc3339(),
-            last_error_code: j.last_error_code,
-            last_error_title: j.last_error_title,
-            created_at: j.created_at.to_rfc3339(),
-            updated_at: j.updated_at.to_rfc3339(),
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct OutboxResponse {
-    pub jobs: Vec<OutboxJobResponse>,
-}
-
-/// `GET /api/v1/whatsapp/outbox?state=dead`: outbox jobs (no content).
-#[utoipa::path(get, path = "/api/v1/whatsapp/outbox", tag = "whatsapp", security(("bearer" = [])),
-    params(("state" = Option<String>, Query)),
-    responses((status = 200, body = OutboxResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn list_outbox(
-    State(state): State<AppState>,
-    Auth(actor): Auth,
-    Query(params): Query<OutboxParams>,
-) -> ApiResult<Json<OutboxResponse>> {
-    let jobs = state
-        .hippo
-        .list_outbox(&actor, params.state.as_deref().unwrap_or("dead"))
-        .await?;
-    Ok(Json(OutboxResponse {
-        jobs: jobs.into_iter().map(Into::into).collect(),
-    }))
-}
-
-/// `POST /api/v1/whatsapp/outbox/{message_id}/retry`: sends a dead job
-/// again (204).
-#[utoipa::path(post, path = "/api/v1/whatsapp/outbox/{message_id}/retry", tag = "whatsapp", security(("bearer" = [])),
-    params(("message_id" = String, Path)),
-    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn retry_outbox(
-    State(state): State<AppState>,
-    Auth(actor): Auth,
-    Path(message_id): Path<String>,
-) -> ApiResult<StatusCode> {
-    state.hippo.retry_outbox(&actor, &message_id).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Debug, Deserialize)]
-pub struct HandshakeParams {
-    #[serde(rename = "hub.mode")]
-    pub mode: Option<String>,
-    #[serde(rename = "hub.verify_token")]
-    pub verify_token: Option<String>,
-    #[serde(rename = "hub.challenge")]
-    pub challenge: Option<String>,
-}
-
-/// `GET /webhooks/whatsapp`: Meta's verification handshake; answers the
-/// challenge as plain text when the verify token matches, else 403.
-#[utoipa::path(get, path = "/webhooks/whatsapp", tag = "whatsapp",
-    params(("hub.mode" = Option<String>, Query), ("hub.verify_token" = Option<String>, Query), ("hub.challenge" = Option<String>, Query)),
-    responses((status = 200, description = "the challenge, as text/plain"), (status = 403, body = Problem), (status = 503, body = Problem)))]
-pub async fn webhook_handshake(
-    State(state): State<AppState>,
-    Query(params): Query<HandshakeParams>,
-) -> ApiResult<impl IntoResponse> {
-    let challenge = state.hippo.whatsapp_handshake(
-        params.mode.as_deref(),
-        params.verify_token.as_deref(),
-        params.challenge.as_deref(),
-    )?;
-    Ok((
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        challenge,
-    ))
-}
-
-/// `POST /webhooks/whatsapp`: Meta's event delivery. The
-/// `X-Hub-Signature-256` HMAC is checked over the raw body (401
-/// `invalid_signature`); the delivery is stored durably, answered 200, and
-/// applied right after.
-#[utoipa::path(post, path = "/webhooks/whatsapp", tag = "whatsapp",
-    request_body(content = Vec<u8>, content_type = "application/json",
-        description = "Meta's event envelope, exactly as sent (the signature covers these bytes)"),
-    responses((status = 200), (status = 401, body = Problem), (status = 413, body = Problem), (status = 503, body = Problem)))]
-pub async fn webhook_event(
-    State(state): State<AppState>,
-    Meta(meta): Meta,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<StatusCode, ApiError> {
-    let signature = headers
-        .get("x-hub-signature-256")
-        .and_then(|v| v.to_str().ok());
-    state
-        .hippo
-        .accept_whatsapp_webhook(signature, &body, &meta)
-        .await?;
-    Ok(StatusCode::OK)
 }

@@ -3,6 +3,7 @@
 use crate::AppState;
 use crate::extract::{ApiJson, Auth};
 use crate::problem::{ApiResult, Problem};
+use crate::routes::enums;
 use crate::routes::wire::UserResponse;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -10,21 +11,33 @@ use axum::http::StatusCode;
 use hippo_service::users::{By, NewUser, UserPatch};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Account administration.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_user, list_users))
+        .routes(routes!(get_user, update_user))
+        .routes(routes!(deactivate_user))
+        .routes(routes!(reactivate_user))
+        .routes(routes!(reset_password))
+}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
     pub username: String,
     pub display_name: Option<String>,
-    /// `admin`, `clinician`, `staff`, `auditor` or `service`.
+    #[schema(value_type = enums::Role)]
     pub role: String,
     pub password: String,
 }
 
 /// `POST /api/v1/users`
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createUser", path = "/api/v1/users", tag = "users", security(("bearer" = [])),
     request_body = CreateUserRequest, responses(
-    (status = 201, body = UserResponse), (status = 403, body = Problem),
+    (status = 201, description = "The new user.", body = UserResponse), (status = 403, body = Problem),
     (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_user(
     State(state): State<AppState>,
@@ -52,8 +65,8 @@ pub struct UserList {
 }
 
 /// `GET /api/v1/users`
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), responses(
-    (status = 200, body = UserList), (status = 403, body = Problem)))]
+#[utoipa::path(get, operation_id = "listUsers", path = "/api/v1/users", tag = "users", security(("bearer" = [])), responses(
+    (status = 200, description = "Every account.", body = UserList), (status = 403, body = Problem)))]
 pub async fn list_users(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -65,9 +78,9 @@ pub async fn list_users(
 }
 
 /// `GET /api/v1/users/{id}`
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getUser", path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path)), responses(
-    (status = 200, body = UserResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    (status = 200, description = "The user.", body = UserResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn get_user(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -81,13 +94,14 @@ pub async fn get_user(
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
     pub display_name: Option<String>,
+    #[schema(value_type = Option<enums::Role>)]
     pub role: Option<String>,
 }
 
 /// `PATCH /api/v1/users/{id}`
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
+#[utoipa::path(patch, operation_id = "updateUser", path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = UpdateUserRequest, responses(
-    (status = 200, body = UserResponse), (status = 403, body = Problem),
+    (status = 200, description = "The updated user.", body = UserResponse), (status = 403, body = Problem),
     (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn update_user(
     State(state): State<AppState>,
@@ -108,9 +122,9 @@ pub async fn update_user(
 
 /// `POST /api/v1/users/{id}/deactivate`: every session and socket of the user
 /// ends now; their history stays.
-#[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", tag = "users", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "deactivateUser", path = "/api/v1/users/{id}/deactivate", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path)), responses(
-    (status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    (status = 204, description = "Deactivated; every session and socket of the user ended."), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn deactivate_user(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -121,9 +135,9 @@ pub async fn deactivate_user(
 }
 
 /// `POST /api/v1/users/{id}/reactivate`
-#[utoipa::path(post, path = "/api/v1/users/{id}/reactivate", tag = "users", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "reactivateUser", path = "/api/v1/users/{id}/reactivate", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path)), responses(
-    (status = 204), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    (status = 204, description = "Reactivated."), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn reactivate_user(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -140,9 +154,9 @@ pub struct PasswordResetResponse {
 }
 
 /// `POST /api/v1/users/{id}/password-reset`
-#[utoipa::path(post, path = "/api/v1/users/{id}/password-reset", tag = "users", security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "resetUserPassword", path = "/api/v1/users/{id}/password-reset", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path)), responses(
-    (status = 200, body = PasswordResetResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    (status = 200, description = "A temporary password, to give the user out of band.", body = PasswordResetResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn reset_password(
     State(state): State<AppState>,
     Auth(actor): Auth,

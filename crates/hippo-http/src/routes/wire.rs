@@ -1,5 +1,6 @@
 //! Response shapes shared by several resources.
 
+use crate::routes::enums;
 use hippo_core::{Session, User};
 use serde::Serialize;
 use std::time::Duration;
@@ -12,13 +13,15 @@ pub struct UserResponse {
     pub username: String,
     pub display_name: String,
     /// `admin`, `clinician`, `staff`, `auditor` or `service`.
+    #[schema(value_type = enums::Role)]
     pub role: String,
     /// `active` or `deactivated`.
+    #[schema(value_type = enums::UserStatus)]
     pub status: String,
     pub mfa_enabled: bool,
     /// The user must change their password at next sign-in.
     pub must_change_password: bool,
-    /// RFC 3339.
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -41,11 +44,15 @@ impl From<&User> for UserResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionResponse {
     pub id: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub last_seen_at: String,
     /// Absolute end of the session.
+    #[schema(format = DateTime)]
     pub expires_at: String,
     /// When it ends if idle from now on.
+    #[schema(format = DateTime)]
     pub idle_expires_at: String,
     pub ip: Option<String>,
     pub user_agent: Option<String>,

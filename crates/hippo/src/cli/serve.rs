@@ -169,10 +169,9 @@ pub async fn run(config: Config) -> Result<()> {
         require_mfa = config.require_mfa,
         "hippo starting"
     );
-    let cluster_bus = std::env::var("HIPPO_CLUSTER_BUS").ok(); // MERGE: from settings
     let relay = crate::cluster::spawn_relay(
         config.database_url.as_deref().map(String::as_str),
-        cluster_bus.as_deref(),
+        config.cluster_bus.as_ref(),
         &app.hippo,
     )
     .await?;

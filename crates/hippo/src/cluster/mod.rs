@@ -13,6 +13,7 @@
 pub mod nats;
 pub mod postgres;
 
+use crate::settings::ClusterBus as SettingsBus;
 use anyhow::{Context, Result};
 use hippo_core::UserId;
 use hippo_service::Hippo;
@@ -60,29 +61,28 @@ pub trait ClusterBus: Send + Sync + 'static {
     async fn subscribe(self: Arc<Self>, interest: Interest) -> Result<mpsc::Receiver<Received>>;
 }
 
-/// Which bus: from `--cluster-bus` (`postgres`, or a `nats://` URL).
-pub async fn connect(database_url: &str, bus: Option<&str>) -> Result<Arc<dyn ClusterBus>> {
+/// Which bus: from `--cluster-bus` (`postgres` when not given).
+pub async fn connect(database_url: &str, bus: Option<&SettingsBus>) -> Result<Arc<dyn ClusterBus>> {
     let pg = Arc::new(
         postgres::PgBus::connect(database_url)
             .await
             .context("cannot open the cluster event channel")?,
     );
     match bus {
-        None | Some("postgres") => Ok(pg),
-        Some(url) if url.starts_with("nats://") => {
+        None | Some(SettingsBus::Postgres) => Ok(pg),
+        Some(SettingsBus::Nats(url)) => {
             let nats = nats::NatsBus::connect(url, pg.deployment())
                 .await
-                .with_context(|| "cannot connect to the NATS cluster bus")?;
+                .context("cannot connect to the NATS cluster bus")?;
             Ok(Arc::new(nats))
         }
-        Some(_) => anyhow::bail!("cluster bus must be `postgres` or a nats:// URL"),
     }
 }
 
 /// Starts the relay's sender and receiver; `None` on SQLite (one node).
 pub async fn spawn_relay(
     database_url: Option<&str>,
-    bus: Option<&str>,
+    bus: Option<&SettingsBus>,
     hippo: &Arc<Hippo>,
 ) -> Result<Option<Vec<tokio::task::JoinHandle<()>>>> {
     let Some(url) = database_url.filter(|u| u.starts_with("postgres")) else {

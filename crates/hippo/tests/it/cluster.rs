@@ -11,11 +11,32 @@ use serde_json::json;
 
 #[tokio::test]
 async fn events_cross_nodes_and_deactivation_closes_sockets_everywhere() {
+    two_nodes_exchange_events(None).await;
+}
+
+#[tokio::test]
+async fn events_cross_nodes_over_nats() {
+    two_nodes_exchange_events(Some(NATS)).await;
+}
+
+/// The NATS server this machine runs (`.ci/run` starts one if needed).
+const NATS: &str = "nats://127.0.0.1:4222";
+
+/// Two nodes on one PostgreSQL, over the default bus or `bus`.
+async fn two_nodes_exchange_events(bus: Option<&'static str>) {
     let (_, url) = fresh_pg_schema().await;
     let a_url = url.clone();
-    let node_a = TestServer::start_with(move |args| args.database_url = Some(a_url)).await;
+    let node_a = TestServer::start_with(move |args| {
+        args.database_url = Some(a_url);
+        args.cluster_bus = bus.map(str::to_owned);
+    })
+    .await;
     let dir_b = tempfile::tempdir().unwrap();
-    let config_b = test_config(dir_b.path(), |args| args.database_url = Some(url)).await;
+    let config_b = test_config(dir_b.path(), |args| {
+        args.database_url = Some(url);
+        args.cluster_bus = bus.map(str::to_owned);
+    })
+    .await;
     std::fs::create_dir_all(&config_b.data_dir).unwrap();
     for key in ["master.key", "audit-signing.key"] {
         std::fs::copy(
@@ -58,6 +79,37 @@ async fn events_cross_nodes_and_deactivation_closes_sockets_everywhere() {
     assert_eq!(receipt["message_id"], sent["id"]);
     assert!(receipt["delivered_at"].is_string());
 
+    // A frame far over PostgreSQL's 8000-byte NOTIFY limit crosses too.
+    let long = "Discharge summary. ".repeat(1_200);
+    let (status, sent) = node_a
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            Some(&a),
+            json!({ "body": long }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED);
+    let got = frame_of(&mut wb, "message.created").await;
+    assert_eq!(got["message"]["id"], sent["id"]);
+    assert_eq!(
+        got["message"]["body"].as_str().map(str::len),
+        Some(long.len())
+    );
+
+    // Client frames cross as well: Ben types on node B, Ana sees it on A.
+    futures_util::SinkExt::send(
+        &mut wb,
+        tokio_tungstenite::tungstenite::Message::Text(
+            json!({ "type": "typing", "conversation_id": conv })
+                .to_string()
+                .into(),
+        ),
+    )
+    .await
+    .unwrap();
+    let typing = frame_of(&mut wa, "typing").await;
+    assert_eq!(typing["user_id"], json!(b_id));
+
     // And the other way: Ben sends through node B, Ana hears it on A.
     let (_, reply) = node_b
         .post(
@@ -68,7 +120,7 @@ async fn events_cross_nodes_and_deactivation_closes_sockets_everywhere() {
         .await;
     let got = frame_of(&mut wa, "message.created").await;
     assert_eq!(got["message"]["id"], reply["id"]);
-    assert_eq!(got["message"]["seq"], json!(2));
+    assert_eq!(got["message"]["seq"], json!(3));
 
     // Deactivated on node A: Ben's socket on node B ends.
     let (status, _) = node_a
@@ -465,4 +517,68 @@ async fn postgres_going_away_and_coming_back_is_survived_without_restart() {
     assert_eq!(bodies, ["before", "during"]);
     s.stop().await;
     proxy.task.abort();
+}
+
+#[tokio::test]
+async fn a_nats_node_hears_only_users_connected_to_it() {
+    use hippo::cluster::{ClusterBus, Interest, Note, nats::NatsBus};
+    use hippo_core::UserId;
+    use std::sync::Arc;
+    use std::time::Duration;
+    let deployment = format!("t{}", uuid::Uuid::now_v7().simple());
+    let sender = NatsBus::connect(NATS, &deployment).await.unwrap();
+    let receiver = Arc::new(NatsBus::connect(NATS, &deployment).await.unwrap());
+    let other_deployment = NatsBus::connect(NATS, "elsewhere").await.unwrap();
+    let (ana, ben, cat) = (UserId::generate(), UserId::generate(), UserId::generate());
+    let (tell, changes) = tokio::sync::mpsc::unbounded_channel();
+    let mut inbox = receiver
+        .clone()
+        .subscribe(Interest {
+            now: vec![ana.clone()],
+            changes,
+        })
+        .await
+        .unwrap();
+    tell.send((cat.clone(), true)).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let note = |payload: &str, users: Vec<UserId>| Note {
+        payload: payload.to_owned(),
+        users,
+    };
+    sender
+        .publish(&[
+            note("for ben", vec![ben.clone()]),
+            note("for ana and ben", vec![ana.clone(), ben.clone()]),
+            note("for cat", vec![cat.clone()]),
+        ])
+        .await
+        .unwrap();
+    other_deployment
+        .publish(&[note("another deployment", vec![ana.clone()])])
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    while let Ok(Some(r)) = tokio::time::timeout(Duration::from_secs(1), inbox.recv()).await {
+        got.push((r.payload, r.only_for));
+    }
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("for ana and ben".to_owned(), Some(ana.clone())),
+            ("for cat".to_owned(), Some(cat.clone())),
+        ]
+    );
+    // Cat's last socket closed: nothing more for her.
+    tell.send((cat.clone(), false)).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sender
+        .publish(&[note("for cat again", vec![cat])])
+        .await
+        .unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), inbox.recv())
+            .await
+            .is_err()
+    );
 }

@@ -126,7 +126,7 @@ impl TestServer {
             .expect("syslog forwarder");
         let relay = hippo::cluster::spawn_relay(
             config.database_url.as_deref().map(String::as_str),
-            None,
+            config.cluster_bus.as_ref(),
             &app.hippo,
         )
         .await

@@ -1,0 +1,42 @@
+//! The closed sets of values the API sends and accepts: those of the
+//! domain come from `hippo_protocol::enums` (the stream uses them too);
+//! those the service spells are declared here with the same macros, so a
+//! new variant fails the build until the document lists it.
+
+pub use hippo_protocol::enums::*;
+
+hippo_protocol::closed_set! {
+    /// The audit export's format: JSON lines, CSV, or a FHIR R4 Bundle of
+    /// AuditEvent.
+    ExportFormat = hippo_service::audit::ExportFormat { Jsonl, Csv, Fhir }
+}
+
+hippo_protocol::closed_set! {
+    /// What raised the security alert.
+    AlertKind = hippo_service::alerts::AlertKind {
+        AccountLocked, CredentialStuffing, BreakGlass, AuditVerificationFailed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_sets_are_what_the_service_parses() {
+        for v in ExportFormat::values() {
+            assert!(
+                hippo_service::audit::ExportFormat::parse(v).is_some(),
+                "{v}"
+            );
+        }
+        for kind in [
+            hippo_service::alerts::AlertKind::AccountLocked,
+            hippo_service::alerts::AlertKind::CredentialStuffing,
+            hippo_service::alerts::AlertKind::BreakGlass,
+            hippo_service::alerts::AlertKind::AuditVerificationFailed,
+        ] {
+            assert!(AlertSeverity::values().contains(&kind.severity()));
+        }
+    }
+}
