@@ -36,6 +36,7 @@ actions! {
     SessionRevoke => "session.revoke",
     UserCreate => "user.create",
     UserRead => "user.read",
+    DirectorySearch => "directory.search",
     UserUpdate => "user.update",
     UserDeactivate => "user.deactivate",
     UserReactivate => "user.reactivate",

@@ -91,9 +91,26 @@ pub struct Conversation {
     pub kind: ConversationKind,
     pub title: Option<String>,
     pub member_ids: Vec<UserId>,
+    /// The members with their names and roles, in `member_ids` order.
+    pub members: Vec<Member>,
     pub created_at: Timestamp,
     /// The highest message `seq` so far (0 when empty).
     pub last_seq: i64,
+    /// For the viewer: messages after their read mark that others sent
+    /// (`None` where the view is not one person's, e.g. a broadcast).
+    pub unread_count: Option<i64>,
+    /// When the newest message was sent (`None`: none yet, or not looked
+    /// up for this view).
+    pub last_message_at: Option<Timestamp>,
+}
+
+/// A person as conversations and the directory show them: minimum
+/// necessary (no status, no MFA, no sessions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub id: UserId,
+    pub display_name: String,
+    pub role: crate::Role,
 }
 
 /// A message, decrypted. A recalled message keeps its place (`seq`) with no

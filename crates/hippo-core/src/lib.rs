@@ -11,6 +11,7 @@ pub mod filetype;
 pub mod ids;
 pub mod patient;
 pub mod role;
+pub mod search;
 pub mod session;
 pub mod time;
 pub mod units;
@@ -18,7 +19,7 @@ pub mod user;
 
 pub use audit::{AuditAction, NewAuditEvent, Outcome, RequestMeta};
 pub use conversation::{
-    AttachmentInfo, Conversation, ConversationKind, Message, MessageBody, Priority,
+    AttachmentInfo, Conversation, ConversationKind, Member, Message, MessageBody, Priority,
 };
 pub use error::ErrorCode;
 pub use ids::{AttachmentId, ConversationId, DataKeyId, MessageId, PatientId, SessionId, UserId};

@@ -10,8 +10,8 @@
 use crate::AppState;
 use crate::problem::Problem;
 use crate::routes::{
-    attachments, audit, auth, break_glass, conversations, enums, health, me, messages, patients,
-    users, whatsapp,
+    attachments, audit, auth, break_glass, conversations, directory, enums, health, me, messages,
+    patients, users, whatsapp,
 };
 use std::sync::LazyLock;
 use utoipa::OpenApi;
@@ -53,6 +53,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(me::routes())
         .merge(users::routes())
         .merge(conversations::routes())
+        .merge(directory::routes())
         .merge(messages::routes())
         .merge(attachments::routes())
         .merge(break_glass::routes())

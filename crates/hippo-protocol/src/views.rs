@@ -14,10 +14,22 @@ pub struct ConversationResponse {
     pub kind: String,
     pub title: Option<String>,
     pub member_ids: Vec<String>,
+    /// The members with their names, in `member_ids` order.
+    pub members: Vec<MemberResponse>,
     #[schema(format = DateTime)]
     pub created_at: String,
     /// Highest message `seq` so far.
     pub last_seq: i64,
+    /// Messages after the caller's read mark that others sent. In REST
+    /// answers; absent from `conversation.updated` frames (which are the
+    /// same for every member).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread_count: Option<i64>,
+    /// When the newest message was sent; in REST answers, `null` before
+    /// the first message; absent from `conversation.updated` frames.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    pub last_message_at: Option<Option<String>>,
 }
 
 impl From<&hippo_core::Conversation> for ConversationResponse {
@@ -27,8 +39,24 @@ impl From<&hippo_core::Conversation> for ConversationResponse {
             kind: c.kind.as_str().to_owned(),
             title: c.title.clone(),
             member_ids: c.member_ids.iter().map(ToString::to_string).collect(),
+            members: c.members.iter().map(MemberResponse::from).collect(),
             created_at: c.created_at.to_rfc3339(),
             last_seq: c.last_seq,
+            unread_count: c.unread_count,
+            // A per-viewer view (REST) says "none yet" as null.
+            last_message_at: c
+                .unread_count
+                .map(|_| c.last_message_at.map(hippo_core::Timestamp::to_rfc3339)),
+        }
+    }
+}
+
+impl From<&hippo_core::Member> for MemberResponse {
+    fn from(m: &hippo_core::Member) -> Self {
+        Self {
+            id: m.id.to_string(),
+            display_name: m.display_name.clone(),
+            role: m.role.as_str().to_owned(),
         }
     }
 }

@@ -111,6 +111,7 @@ pub fn fhir_action(a: AuditAction) -> &'static str {
         | A::WhatsappWebhook
         | A::BackupCreate => "C",
         A::UserRead
+        | A::DirectorySearch
         | A::ConversationRead
         | A::AttachmentDownload
         | A::AuditQuery

@@ -35,6 +35,13 @@ fn parse_title(title: Option<&str>) -> Result<Option<String>> {
     }
 }
 
+/// The key of a direct conversation: its two members' ids, sorted.
+fn direct_pair(members: &[UserId]) -> String {
+    let mut ids: Vec<&str> = members.iter().map(UserId::as_str).collect();
+    ids.sort_unstable();
+    ids.join(":")
+}
+
 impl Hippo {
     /// The access rule for messaging: a full session and a messaging role.
     pub(crate) async fn require_messaging(&self, actor: &Actor, action: AuditAction) -> Result<()> {
@@ -140,10 +147,33 @@ impl Hippo {
             id: row.id.clone(),
             kind: row.kind,
             title,
+            members: self.members_of(&members).await?,
             member_ids: members,
             created_at: row.created_at,
             last_seq: row.last_seq,
+            unread_count: None,
+            last_message_at: None,
         })
+    }
+
+    /// Fills in the viewer's unread count and the newest message's time
+    /// (one query for all of `views`).
+    async fn with_stats(&self, viewer: &UserId, views: &mut [Conversation]) -> Result<()> {
+        let only = match views {
+            [one] => Some(one.id.clone()),
+            _ => None,
+        };
+        let stats = self.store.conversation_stats(viewer, only.as_ref()).await?;
+        let by_id: std::collections::HashMap<_, _> = stats
+            .into_iter()
+            .map(|s| (s.conversation_id.clone(), s))
+            .collect();
+        for view in views {
+            let s = by_id.get(&view.id);
+            view.unread_count = Some(s.map_or(0, |s| s.unread));
+            view.last_message_at = s.and_then(|s| s.last_message_at);
+        }
+        Ok(())
     }
 
     /// Checks that `id` names an active account that may take part in
@@ -159,11 +189,14 @@ impl Hippo {
         Ok(uid)
     }
 
+    /// Creates a conversation; the flag is `true` when it is new. A second
+    /// direct conversation with the same person returns the first
+    /// (`false`), recorded as a read of it.
     pub async fn create_conversation(
         &self,
         actor: &Actor,
         input: NewConversation,
-    ) -> Result<Conversation> {
+    ) -> Result<(Conversation, bool)> {
         self.require_messaging(actor, AuditAction::ConversationCreate)
             .await?;
         let kind = ConversationKind::parse(&input.kind)
@@ -204,6 +237,12 @@ impl Hippo {
             }
             _ => {}
         }
+        let pair = (kind == ConversationKind::Direct).then(|| direct_pair(&members));
+        if let Some(pair) = &pair
+            && let Some(existing) = self.store.find_direct(pair).await?
+        {
+            return Ok((self.existing_direct(actor, &existing).await?, false));
+        }
         let now = self.clock.now();
         let id = ConversationId::generate();
         self.keys.ensure_current(self.store.as_ref()).await?;
@@ -225,6 +264,17 @@ impl Hippo {
         self.keys.check_wrapping(tx.as_mut(), &key_row).await?;
         tx.insert_data_key(&key_row).await?;
         tx.insert_conversation(&row).await?;
+        if let Some(pair) = &pair
+            && !tx.claim_direct_pair(pair, &row.id).await?
+        {
+            // Another request created the pair's conversation meanwhile.
+            drop(tx);
+            let existing =
+                self.store.find_direct(pair).await?.ok_or_else(|| {
+                    ServiceError::Internal("a claimed direct pair vanished".into())
+                })?;
+            return Ok((self.existing_direct(actor, &existing).await?, false));
+        }
         for m in &members {
             tx.add_member(&row.id, m, now).await?;
         }
@@ -240,15 +290,49 @@ impl Hippo {
             id: row.id,
             kind,
             title,
+            members: self.members_of(&members).await?,
             member_ids: members.clone(),
             created_at: now,
             last_seq: 0,
+            unread_count: None,
+            last_message_at: None,
         };
         self.events.publish(Event::ConversationUpdated {
             conversation: conversation.clone(),
             recipients: members,
         });
-        Ok(conversation)
+        Ok((
+            Conversation {
+                unread_count: Some(0),
+                ..conversation
+            },
+            true,
+        ))
+    }
+
+    /// The pair's existing direct conversation, for its member `actor`;
+    /// recorded as a read.
+    async fn existing_direct(&self, actor: &Actor, id: &ConversationId) -> Result<Conversation> {
+        let row =
+            self.store.get_conversation(id).await?.ok_or_else(|| {
+                ServiceError::Internal("a direct pair names no conversation".into())
+            })?;
+        let members = self.store.list_members(id).await?;
+        let mut view = self.conversation_view(&row, members).await?;
+        self.with_stats(&actor.user.id, std::slice::from_mut(&mut view))
+            .await?;
+        self.audit_alone(
+            actor
+                .event(
+                    self.clock.now(),
+                    AuditAction::ConversationRead,
+                    Outcome::Success,
+                )
+                .resource("conversation", id.as_str())
+                .detail(serde_json::json!({ "existing_direct": true })),
+        )
+        .await?;
+        Ok(view)
     }
 
     /// The caller's conversations, most recently active first.
@@ -261,6 +345,7 @@ impl Hippo {
             let members = self.store.list_members(&row.id).await?;
             out.push(self.conversation_view(&row, members).await?);
         }
+        self.with_stats(&actor.user.id, &mut out).await?;
         // Titles can name patients: which conversations were shown is
         // recorded.
         self.audit_alone(
@@ -284,7 +369,9 @@ impl Hippo {
         let (row, members, break_glass) = self
             .readable_conversation(actor, id, AuditAction::ConversationRead)
             .await?;
-        let view = self.conversation_view(&row, members).await?;
+        let mut view = self.conversation_view(&row, members).await?;
+        self.with_stats(&actor.user.id, std::slice::from_mut(&mut view))
+            .await?;
         self.audit_alone(
             actor
                 .event(

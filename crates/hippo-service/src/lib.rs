@@ -16,6 +16,7 @@ pub mod backup_keys;
 pub mod break_glass;
 pub mod cluster;
 pub mod conversations;
+pub mod directory;
 pub mod error;
 pub mod events;
 pub mod keyring;
@@ -105,6 +106,8 @@ pub struct Hippo {
     pub(crate) node_id: String,
     /// Typing indicators forwarded lately.
     pub(crate) typing: typing::TypingThrottle,
+    /// Names for searches and conversation views, decrypted in memory.
+    pub(crate) directory: directory::DirectoryIndex,
 }
 
 impl std::fmt::Debug for Hippo {
@@ -143,6 +146,7 @@ impl Hippo {
             whatsapp: None,
             node_id: hippo_core::SessionId::generate().to_string(),
             typing: typing::TypingThrottle::default(),
+            directory: directory::DirectoryIndex::default(),
         }
     }
 

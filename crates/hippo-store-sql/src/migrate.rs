@@ -8,7 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 
 /// Highest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 13;
+pub const SCHEMA_VERSION: i64 = 14;
 
 const SQLITE: &[(i64, &str, &str)] = &[
     (
@@ -75,6 +75,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         13,
         "cluster payloads",
         include_str!("../migrations/sqlite/0013_cluster_payloads.sql"),
+    ),
+    (
+        14,
+        "directory",
+        include_str!("../migrations/sqlite/0014_directory.sql"),
     ),
 ];
 
@@ -143,6 +148,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         13,
         "cluster payloads",
         include_str!("../migrations/postgres/0013_cluster_payloads.sql"),
+    ),
+    (
+        14,
+        "directory",
+        include_str!("../migrations/postgres/0014_directory.sql"),
     ),
 ];
 

@@ -73,6 +73,17 @@ pub struct ReceiptRow {
     pub read_at: Option<Timestamp>,
 }
 
+/// One member's view of one conversation's activity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationStats {
+    pub conversation_id: ConversationId,
+    /// Messages after the member's read mark that others sent and that are
+    /// not recalled.
+    pub unread: i64,
+    /// When the newest message was sent.
+    pub last_message_at: Option<Timestamp>,
+}
+
 /// Reads of conversations (part of every [`crate::Store`]).
 #[async_trait]
 pub trait ConversationStore {
@@ -107,12 +118,32 @@ pub trait ConversationStore {
         user: &UserId,
         kind: MarkKind,
     ) -> Result<i64>;
+
+    /// [`ConversationStats`] of `user`'s conversations (only `only`, when
+    /// given).
+    async fn conversation_stats(
+        &self,
+        user: &UserId,
+        only: Option<&ConversationId>,
+    ) -> Result<Vec<ConversationStats>>;
+
+    /// The direct conversation of a pair of people (see
+    /// [`ConversationWriteTx::claim_direct_pair`]).
+    async fn find_direct(&self, pair: &str) -> Result<Option<ConversationId>>;
 }
 
 /// Writes of conversations (part of every [`crate::WriteTx`]).
 #[async_trait]
 pub trait ConversationWriteTx {
     async fn insert_conversation(&mut self, conversation: &ConversationRow) -> Result<()>;
+    /// Records `conversation` as the direct conversation of `pair` (the
+    /// two user ids, sorted, joined by `:`); `false`, and nothing written,
+    /// if the pair has one already.
+    async fn claim_direct_pair(
+        &mut self,
+        pair: &str,
+        conversation: &ConversationId,
+    ) -> Result<bool>;
     async fn update_conversation_title(
         &mut self,
         id: &ConversationId,

@@ -38,8 +38,8 @@ pub use channel::{
     WebhookRow,
 };
 pub use conversations::{
-    ConversationRow, ConversationStore, ConversationWriteTx, MarkKind, MessageRow, ReceiptRow,
-    WhatsappDelivery,
+    ConversationRow, ConversationStats, ConversationStore, ConversationWriteTx, MarkKind,
+    MessageRow, ReceiptRow, WhatsappDelivery,
 };
 pub use governance::{
     AlertRow, BreakGlassRow, ConversationPolicy, GovernanceStore, GovernanceWriteTx, PurgeResult,
@@ -55,12 +55,12 @@ pub mod prelude {
     pub use crate::{
         AlertRow, AttachmentRow, AttachmentStore, AttachmentWriteTx, AuditFilter, AuditRecord,
         AuditStore, AuditWriteTx, BackupKeyFileRow, BreakGlassRow, ChannelStore, ChannelWriteTx,
-        CheckpointRow, ConversationPolicy, ConversationRow, ConversationStore, ConversationWriteTx,
-        DataKeyRow, GovernanceStore, GovernanceWriteTx, KeyEndorsementRow, KeyStore, KeyWriteTx,
-        MarkKind, MessageAttachmentRow, MessageRow, OpsStore, OpsWriteTx, OutboxCounts, OutboxJob,
-        OutboxState, PatientRow, PurgeResult, ReceiptRow, SessionStore, SessionWriteTx, Store,
-        StoreError, TemplateRow, UserRow, UserStore, UserWriteTx, WebhookRow, WhatsappDelivery,
-        WriteTx,
+        CheckpointRow, ConversationPolicy, ConversationRow, ConversationStats, ConversationStore,
+        ConversationWriteTx, DataKeyRow, GovernanceStore, GovernanceWriteTx, KeyEndorsementRow,
+        KeyStore, KeyWriteTx, MarkKind, MessageAttachmentRow, MessageRow, OpsStore, OpsWriteTx,
+        OutboxCounts, OutboxJob, OutboxState, PatientRow, PurgeResult, ReceiptRow, SessionStore,
+        SessionWriteTx, Store, StoreError, TemplateRow, UserRow, UserStore, UserWriteTx,
+        WebhookRow, WhatsappDelivery, WriteTx,
     };
 }
 

@@ -39,13 +39,15 @@ pub struct CreateConversationRequest {
 /// `POST /api/v1/conversations`
 #[utoipa::path(post, operation_id = "createConversation", path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
     request_body = CreateConversationRequest, responses(
-    (status = 201, description = "The new conversation.", body = ConversationResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    (status = 201, description = "The new conversation.", body = ConversationResponse),
+    (status = 200, description = "A direct conversation with this person exists already: that one.", body = ConversationResponse),
+    (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn create_conversation(
     State(state): State<AppState>,
     Auth(actor): Auth,
     ApiJson(req): ApiJson<CreateConversationRequest>,
 ) -> ApiResult<(StatusCode, Json<ConversationResponse>)> {
-    let c = state
+    let (c, created) = state
         .hippo
         .create_conversation(
             &actor,
@@ -56,7 +58,12 @@ pub async fn create_conversation(
             },
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(ConversationResponse::from(&c))))
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(ConversationResponse::from(&c))))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod break_glass;
 pub mod conversations;
+pub mod directory;
 pub mod enums;
 pub mod health;
 pub mod me;

@@ -185,10 +185,65 @@ impl ConversationStore for DbStore {
         .db()?;
         row.try_get(0).db()
     }
+
+    async fn conversation_stats(
+        &self,
+        user: &UserId,
+        only: Option<&ConversationId>,
+    ) -> Result<Vec<ConversationStats>> {
+        let rows = sqlx::query(
+            "SELECT m.conversation_id AS conversation_id, \
+             (SELECT COUNT(*) FROM messages x WHERE x.conversation_id = m.conversation_id \
+             AND x.seq > COALESCE((SELECT MAX(r.up_to_seq) FROM read_marks r \
+             WHERE r.conversation_id = m.conversation_id AND r.user_id = $1 AND r.kind = 'read'), 0) \
+             AND x.sender_id <> $1 AND x.deleted_at IS NULL) AS unread, \
+             (SELECT x.created_at FROM messages x WHERE x.conversation_id = m.conversation_id \
+             ORDER BY x.seq DESC LIMIT 1) AS last_message_at \
+             FROM conversation_members m WHERE m.user_id = $1 \
+             AND ($2 IS NULL OR m.conversation_id = $2)",
+        )
+        .bind(user.as_str())
+        .bind(only.map(ConversationId::as_str))
+        .fetch_all(self.reader())
+        .await
+        .db()?;
+        rows.iter()
+            .map(|r| {
+                Ok(ConversationStats {
+                    conversation_id: ConversationId::from_stored(col(r, "conversation_id")?),
+                    unread: col(r, "unread")?,
+                    last_message_at: col::<Option<i64>>(r, "last_message_at")?.map(ts),
+                })
+            })
+            .collect()
+    }
+
+    async fn find_direct(&self, pair: &str) -> Result<Option<ConversationId>> {
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT conversation_id FROM direct_pairs WHERE pair = $1")
+                .bind(pair)
+                .fetch_optional(self.reader())
+                .await
+                .db()?;
+        Ok(id.map(ConversationId::from_stored))
+    }
 }
 
 #[async_trait]
 impl ConversationWriteTx for Tx {
+    async fn claim_direct_pair(&mut self, pair: &str, c: &ConversationId) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO direct_pairs (pair, conversation_id) VALUES ($1, $2) \
+             ON CONFLICT (pair) DO NOTHING",
+        )
+        .bind(pair)
+        .bind(c.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .db()?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn insert_conversation(&mut self, c: &ConversationRow) -> Result<()> {
         sqlx::query(
             "INSERT INTO conversations (id, kind, title_enc, data_key_id, created_by, created_at, \

@@ -269,6 +269,8 @@ impl GovernanceWriteTx for Tx {
         for sql in [
             "DELETE FROM read_marks WHERE conversation_id = $1",
             "DELETE FROM conversation_members WHERE conversation_id = $1",
+            // A new direct conversation may then start for the pair.
+            "DELETE FROM direct_pairs WHERE conversation_id = $1",
         ] {
             sqlx::query(sql)
                 .bind(id.as_str())

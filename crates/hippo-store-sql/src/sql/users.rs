@@ -33,6 +33,11 @@ fn user_from_row(r: &DbRow) -> Result<UserRow> {
     })
 }
 
+/// Marks the directory changed (names, roles or statuses), so every
+/// node's in-memory index reloads.
+const BUMP_DIRECTORY: &str = "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) \
+     WHERE key = 'directory_version'";
+
 #[async_trait]
 impl UserStore for DbStore {
     async fn get_user(&self, id: &UserId) -> Result<Option<UserRow>> {
@@ -100,10 +105,28 @@ impl UserWriteTx for Tx {
         .execute(&mut *self.tx)
         .await
         .db()?;
+        sqlx::query(BUMP_DIRECTORY)
+            .execute(&mut *self.tx)
+            .await
+            .db()?;
         Ok(())
     }
 
     async fn update_user(&mut self, u: &UserRow) -> Result<()> {
+        // Before the update, while the old values are there to compare.
+        sqlx::query(
+            "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) \
+             WHERE key = 'directory_version' AND EXISTS (SELECT 1 FROM users WHERE id = $1 \
+             AND (username_enc <> $2 OR display_name_enc <> $3 OR role <> $4 OR status <> $5))",
+        )
+        .bind(u.id.as_str())
+        .bind(&u.username_enc)
+        .bind(&u.display_name_enc)
+        .bind(u.role.as_str())
+        .bind(u.status.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .db()?;
         sqlx::query(
             "UPDATE users SET username_index = $2, username_enc = $3, display_name_enc = $4, \
              role = $5, status = $6, password_hash = $7, must_change_password = $8, \

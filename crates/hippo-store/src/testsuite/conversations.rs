@@ -194,3 +194,62 @@ pub async fn marks_only_rise_and_make_receipts(store: Arc<dyn Store>) {
     assert_eq!(r4[0].read_at, None);
     assert!(store.receipts(&c.id, 6).await.unwrap().is_empty());
 }
+
+pub async fn unread_counts_last_message_and_direct_pairs(store: Arc<dyn Store>) {
+    let (c, a, b) = conversation_of_two(&store).await;
+    let stats = store.conversation_stats(&b.id, None).await.unwrap();
+    assert_eq!(
+        stats,
+        vec![ConversationStats {
+            conversation_id: c.id.clone(),
+            unread: 0,
+            last_message_at: None,
+        }]
+    );
+    // Three from a, one from b; b reads up to 1; a recalls 3.
+    let mut tx = store.begin_write().await.unwrap();
+    for sender in [&a.id, &a.id, &a.id, &b.id] {
+        let seq = tx.next_seq(&c.id, ts(100)).await.unwrap();
+        tx.insert_message(&message(&c, sender, seq, None))
+            .await
+            .unwrap();
+    }
+    tx.raise_mark(&c.id, &b.id, MarkKind::Read, 1, ts(200))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let third = store.list_messages(&c.id, 2, 1).await.unwrap().remove(0);
+    let mut tx = store.begin_write().await.unwrap();
+    tx.recall_message(&third.id, ts(300)).await.unwrap();
+    tx.commit().await.unwrap();
+    let only = store.conversation_stats(&b.id, Some(&c.id)).await.unwrap();
+    assert_eq!(only.len(), 1);
+    assert_eq!(
+        only[0].unread, 1,
+        "seq 2 only: 1 is read, 3 recalled, 4 is b's own"
+    );
+    assert_eq!(only[0].last_message_at, Some(ts(104)));
+    let for_a = store.conversation_stats(&a.id, None).await.unwrap();
+    assert_eq!(for_a[0].unread, 1, "b's message");
+    let other = ConversationId::generate();
+    assert!(
+        store
+            .conversation_stats(&a.id, Some(&other))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // One conversation per pair: the first claim wins, the second writes
+    // nothing.
+    let pair = format!("{}:{}", a.id, b.id);
+    assert_eq!(store.find_direct(&pair).await.unwrap(), None);
+    let mut tx = store.begin_write().await.unwrap();
+    assert!(tx.claim_direct_pair(&pair, &c.id).await.unwrap());
+    tx.commit().await.unwrap();
+    let (d, _, _) = conversation_of_two(&store).await;
+    let mut tx = store.begin_write().await.unwrap();
+    assert!(!tx.claim_direct_pair(&pair, &d.id).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(store.find_direct(&pair).await.unwrap(), Some(c.id.clone()));
+}

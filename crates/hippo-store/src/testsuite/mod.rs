@@ -51,6 +51,7 @@ macro_rules! storage_suite {
             conversations::conversations_members_and_messages,
             conversations::concurrent_senders_get_gapless_seq,
             conversations::marks_only_rise_and_make_receipts,
+            conversations::unread_counts_last_message_and_direct_pairs,
             attachments::attachments_are_shared_by_messages,
             governance::break_glass_grants_expire_and_are_reviewed_once,
             governance::alerts_are_listed_newest_first,

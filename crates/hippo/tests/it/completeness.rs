@@ -478,6 +478,15 @@ async fn every_endpoint_leaves_its_audit_record() {
         ),
         case(
             g.clone(),
+            "/api/v1/directory",
+            "/api/v1/directory?q=user",
+            &ana,
+            None,
+            Records("directory.search"),
+            Some(&auditor),
+        ),
+        case(
+            g.clone(),
             "/api/v1/conversations/{id}",
             format!("/api/v1/conversations/{conv}"),
             &ana,

@@ -18,6 +18,7 @@ mod cli;
 mod cluster;
 mod completeness;
 mod crash;
+mod directory;
 mod fhir;
 mod files;
 mod http;
