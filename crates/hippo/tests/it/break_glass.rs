@@ -119,14 +119,14 @@ async fn emergency_access_is_read_only_expires_and_is_reviewed() {
     // It ends on its own.
     s.clock.advance(Duration::from_secs(3601));
     // (Signing in again: the idle timeout ended the old sessions too.)
-    let cat = s.login_with_code_after_step_pub("cat", &cat_secret).await;
+    let cat = s.login_after_step("cat", &cat_secret).await;
     let (status, _) = s.get(&messages, &cat).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = s.get(&file, &cat).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // The review queue.
-    let auditor = s.login_with_code_after_step_pub("audi", &audi_secret).await;
+    let auditor = s.login_after_step("audi", &audi_secret).await;
     let (status, body) = s.get("/api/v1/break-glass", &cat).await;
     assert_problem(status, &body, 403, "forbidden");
     let (status, queue) = s.get("/api/v1/break-glass", &auditor).await;

@@ -103,7 +103,7 @@ async fn every_endpoint_leaves_its_audit_record() {
     let msg = msg["id"].as_str().unwrap().to_owned();
     let file = s.upload_text(&ben, "a.txt", "hello").await;
     // A second session of ana, to revoke; eve mid-enrollment.
-    let ana2 = s.login_with_code_after_step_pub("ana", &ana_secret).await;
+    let ana2 = s.login_after_step("ana", &ana_secret).await;
     let (_, sessions) = s.get("/api/v1/me/sessions", &ana2).await;
     let ana2_session = sessions
         .as_array()
@@ -126,7 +126,7 @@ async fn every_endpoint_leaves_its_audit_record() {
         )
         .await;
     let grant = grant["id"].as_str().unwrap().to_owned();
-    let logout_token = s.login_with_code_after_step_pub("ana", &ana_secret).await;
+    let logout_token = s.login_after_step("ana", &ana_secret).await;
 
     let since = "since=2020-01-01T00:00:00Z&until=2100-01-01T00:00:00Z";
     let g = Method::GET;

@@ -550,7 +550,7 @@ async fn sockets_close_on_deactivation_expiry_and_bad_auth_and_reconnect_misses_
     );
 
     // Deactivation closes every socket of the user at once.
-    let b2 = s.login_with_code_after_step_pub("ben", &b_secret).await;
+    let b2 = s.login_after_step("ben", &b_secret).await;
     let mut wb = s.ws(Some(&b2)).await;
     frame_of(&mut wb, "ready").await;
     let admin = s.login_with_code("root", &admin_secret).await;

@@ -47,9 +47,9 @@ async fn old_messages_and_files_go_unless_a_legal_hold_keeps_them() {
 
     // Three days later, a new message; the old one is past retention.
     s.clock.advance(3 * DAY);
-    let a = s.login_with_code_after_step_pub("ana", &a_secret).await;
+    let a = s.login_after_step("ana", &a_secret).await;
     let admin = s
-        .login_with_code_after_step_pub("root", &admin_secret)
+        .login_after_step("root", &admin_secret)
         .await;
     let (status, _) = s.post(&messages, Some(&a), json!({ "body": "new" })).await;
     assert_eq!(status, StatusCode::CREATED);
@@ -96,7 +96,7 @@ async fn old_messages_and_files_go_unless_a_legal_hold_keeps_them() {
         .map(|m| m["body"].as_str().unwrap())
         .collect();
     assert_eq!(bodies, vec!["new"]);
-    let b = s.login_with_code_after_step_pub("ben", &b_secret).await;
+    let b = s.login_after_step("ben", &b_secret).await;
     for token in [&a, &b] {
         let (status, _) = s.get(&format!("/api/v1/attachments/{file}"), token).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
@@ -260,10 +260,10 @@ async fn uploads_never_shared_are_removed_after_a_day() {
     let (_, a, a_secret) = s.signed_in("ana", "clinician").await;
     let stale = s.upload_text(&a, "stale.txt", "draft").await;
     s.clock.advance(Duration::from_secs(23 * 3600));
-    let a = s.login_with_code_after_step_pub("ana", &a_secret).await;
+    let a = s.login_after_step("ana", &a_secret).await;
     let fresh = s.upload_text(&a, "fresh.txt", "draft").await;
     s.clock.advance(Duration::from_secs(2 * 3600));
-    let a = s.login_with_code_after_step_pub("ana", &a_secret).await;
+    let a = s.login_after_step("ana", &a_secret).await;
     let report = s.hippo.run_retention(false).await.unwrap();
     assert_eq!(report.unshared_files, 1);
     let (status, _) = s.get(&format!("/api/v1/attachments/{stale}"), &a).await;
