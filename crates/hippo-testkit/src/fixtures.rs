@@ -55,8 +55,7 @@ impl TestServer {
     /// Another full session of `user` (the next TOTP step's code), as a
     /// second device would get; returns its token.
     pub async fn second_session(&self, user: &SignedIn) -> String {
-        self.login_after_step(&user.username, &user.secret)
-            .await
+        self.login_after_step(&user.username, &user.secret).await
     }
 
     /// A group conversation `title` that `creator` starts with `members`;

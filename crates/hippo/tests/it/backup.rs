@@ -14,16 +14,9 @@ async fn a_backup_taken_during_a_burst_restores_everything_acknowledged_before_i
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("hippo.backup");
     let file_s = file.display().to_string();
-    let (_, a, _) = s.signed_in("ana", "clinician").await;
-    let (b_id, _, _) = s.signed_in("ben", "clinician").await;
-    let (_, conv) = s
-        .post(
-            "/api/v1/conversations",
-            Some(&a),
-            json!({ "kind": "group", "title": "Ward 5", "member_ids": [b_id] }),
-        )
-        .await;
-    let conv = conv["id"].as_str().unwrap().to_owned();
+    let [ana, ben] = s.clinicians(["ana", "ben"]).await;
+    let a = ana.token.clone();
+    let conv = s.group(&ana, [&ben], "Ward 5").await;
     let attachment = s.upload_text(&a, "ecg.txt", "sinus rhythm").await;
     let url = s.url(&format!("/api/v1/conversations/{conv}/messages"));
     s.post(
@@ -253,22 +246,15 @@ async fn restore_elsewhere(
 #[tokio::test]
 async fn erasure_reaches_backups_taken_before_it_and_rotation_keeps_them_readable() {
     let s = TestServer::start().await;
-    let (_, admin, _) = s.signed_in("root", "admin").await;
-    let (_, a, _) = s.signed_in("ana", "clinician").await;
-    let (b_id, b, _) = s.signed_in("ben", "clinician").await;
+    let admin = s.admin().await.token;
+    let [ana, ben] = s.clinicians(["ana", "ben"]).await;
+    let (a, b) = (ana.token.clone(), ben.token.clone());
     let mut convs = Vec::new();
     for (title, body, file) in [
         ("Keep", "keep me", "kept.txt"),
         ("Gone", "erase me", "secret.txt"),
     ] {
-        let (_, c) = s
-            .post(
-                "/api/v1/conversations",
-                Some(&a),
-                json!({ "kind": "group", "title": title, "member_ids": [b_id] }),
-            )
-            .await;
-        let c = c["id"].as_str().unwrap().to_owned();
+        let c = s.group(&ana, [&ben], title).await;
         let f = s
             .upload_text(&a, file, &format!("contents of {file}"))
             .await;
