@@ -236,6 +236,42 @@ impl TestServer {
         }
     }
 
+    /// Settings for another server on a new data dir that already holds
+    /// this server's key files (master key, audit signing key): a second
+    /// node of a cluster, or the target of a restore.
+    pub async fn sibling_config(
+        &self,
+        tweak: impl FnOnce(&mut SettingArgs),
+    ) -> (tempfile::TempDir, Config) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = test_config(dir.path(), tweak).await;
+        std::fs::create_dir_all(&config.data_dir).expect("data dir");
+        for key in ["master.key", "audit-signing.key"] {
+            std::fs::copy(self.config.data_dir.join(key), config.data_dir.join(key))
+                .expect("copy key file");
+        }
+        (dir, config)
+    }
+
+    /// Another node of this server's cluster: the same PostgreSQL schema,
+    /// key files and clock, its own data dir and port; `tweak` changes its
+    /// settings.
+    pub async fn second_node(&self, tweak: impl FnOnce(&mut SettingArgs)) -> TestServer {
+        let url = self
+            .config
+            .database_url
+            .as_ref()
+            .map(|u| u.as_str().to_owned())
+            .expect("nodes share PostgreSQL: start the first with .postgres()");
+        let (dir, config) = self
+            .sibling_config(|args| {
+                args.database_url = Some(url);
+                tweak(args);
+            })
+            .await;
+        Self::start_on(dir, config, self.clock.clone()).await
+    }
+
     /// The loopback port the server listens on.
     pub fn port(&self) -> u16 {
         let port = self.base.rsplit(':').next().expect("port in base URL");

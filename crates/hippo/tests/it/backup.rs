@@ -3,7 +3,7 @@
 //! data dir (or empty database) that serves the same history; erasure
 //! reaching into backups taken before it; key rotation after a backup.
 
-use crate::support::{TestServer, test_config};
+use crate::support::TestServer;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
@@ -110,12 +110,7 @@ async fn a_backup_taken_during_a_burst_restores_everything_acknowledged_before_i
     );
 
     // Restore into a new data dir with the source's keys.
-    let target = tempfile::tempdir().unwrap();
-    let config = test_config(target.path(), |_| {}).await;
-    std::fs::create_dir_all(&config.data_dir).unwrap();
-    for key in ["master.key", "audit-signing.key"] {
-        std::fs::copy(s.config.data_dir.join(key), config.data_dir.join(key)).unwrap();
-    }
+    let (target, config) = s.sibling_config(|_| {}).await;
     let restore = |config: &hippo::settings::Config| {
         let mut c = crate::support::hippo_command();
         c.arg("--data-dir")
@@ -219,15 +214,8 @@ async fn restore_elsewhere(
     hippo::settings::Config,
     std::process::Output,
 ) {
-    let target = tempfile::tempdir().unwrap();
-    let config = test_config(target.path(), |_| {}).await;
-    std::fs::create_dir_all(&config.data_dir).unwrap();
+    let (target, config) = s.sibling_config(|_| {}).await;
     std::fs::copy(master_key, config.data_dir.join("master.key")).unwrap();
-    std::fs::copy(
-        s.config.data_dir.join("audit-signing.key"),
-        config.data_dir.join("audit-signing.key"),
-    )
-    .unwrap();
     let mut c = crate::support::hippo_command();
     c.arg("--data-dir")
         .arg(&config.data_dir)

@@ -5,7 +5,7 @@
 //! sign-in throttle counts on every node. Three real processes survive
 //! losing one to SIGKILL; a node survives PostgreSQL going away.
 
-use crate::support::{TestServer, frame_of, fresh_pg_schema, next_frame, test_config};
+use crate::support::{TestServer, frame_of, fresh_pg_schema, next_frame};
 use reqwest::Method;
 use serde_json::json;
 
@@ -24,28 +24,14 @@ const NATS: &str = "nats://127.0.0.1:4222";
 
 /// Two nodes on one PostgreSQL, over the default bus or `bus`.
 async fn two_nodes_exchange_events(bus: Option<&'static str>) {
-    let (_, url) = fresh_pg_schema().await;
-    let a_url = url.clone();
-    let node_a = TestServer::start_with(move |args| {
-        args.database_url = Some(a_url);
-        args.cluster_bus = bus.map(str::to_owned);
-    })
-    .await;
-    let dir_b = tempfile::tempdir().unwrap();
-    let config_b = test_config(dir_b.path(), |args| {
-        args.database_url = Some(url);
-        args.cluster_bus = bus.map(str::to_owned);
-    })
-    .await;
-    std::fs::create_dir_all(&config_b.data_dir).unwrap();
-    for key in ["master.key", "audit-signing.key"] {
-        std::fs::copy(
-            node_a.config.data_dir.join(key),
-            config_b.data_dir.join(key),
-        )
-        .unwrap();
-    }
-    let node_b = TestServer::start_on(dir_b, config_b, node_a.clock.clone()).await;
+    let node_a = TestServer::builder()
+        .postgres()
+        .setting(|args| args.cluster_bus = bus.map(str::to_owned))
+        .start()
+        .await;
+    let node_b = node_a
+        .second_node(|args| args.cluster_bus = bus.map(str::to_owned))
+        .await;
 
     let admin = node_a.admin().await.token;
     let [ana, ben] = node_a.clinicians(["ana", "ben"]).await;
