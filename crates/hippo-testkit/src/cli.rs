@@ -6,6 +6,8 @@ use std::path::PathBuf;
 /// The `hippo` binary cargo built for this test run: `CARGO_BIN_EXE_hippo`
 /// when cargo sets it at run time, else `hippo` next to the test binary's
 /// `deps/` folder (where cargo puts it for hippo's own integration tests).
+/// Another crate's tests that run the CLI need it built first
+/// (`cargo build -p hippo`).
 pub fn hippo_bin() -> PathBuf {
     if let Some(path) = std::env::var_os("CARGO_BIN_EXE_hippo") {
         return path.into();
