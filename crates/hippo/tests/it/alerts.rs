@@ -44,7 +44,7 @@ async fn alerts_reach_auditors_and_a_syslog_collector_over_tcp() {
     })
     .await;
     let (ana_id, ana, _) = s.signed_in("ana", "clinician").await;
-    let (_, auditor, _) = s.signed_in("audi", "auditor").await;
+    let auditor = s.auditor().await.token;
 
     lock_out(&s, "ana").await;
     let (mut conn, _) = tokio::time::timeout(Duration::from_secs(10), collector.accept())

@@ -75,17 +75,9 @@ async fn assert_absent(s: &TestServer, needles: &[&str]) {
 #[tokio::test]
 async fn message_bodies_and_titles_are_not_stored_in_clear() {
     let s = TestServer::start().await;
-    let (_, a, _) = s.signed_in("ana", "clinician").await;
-    let (b_id, _, _) = s.signed_in("ben", "clinician").await;
-    let (status, body) = s
-        .post(
-            "/api/v1/conversations",
-            Some(&a),
-            json!({ "kind": "group", "title": "Quixotic Marmalade Ward", "member_ids": [b_id] }),
-        )
-        .await;
-    assert_eq!(status.as_u16(), 201, "{body}");
-    let conv = body["id"].as_str().unwrap().to_owned();
+    let [ana, ben] = s.clinicians(["ana", "ben"]).await;
+    let a = ana.token.clone();
+    let conv = s.group(&ana, [&ben], "Quixotic Marmalade Ward").await;
     let (status, msg) = s
         .post(
             &format!("/api/v1/conversations/{conv}/messages"),
@@ -122,8 +114,8 @@ async fn message_bodies_and_titles_are_not_stored_in_clear() {
 #[tokio::test]
 async fn file_contents_and_names_are_not_stored_in_clear() {
     let s = TestServer::start().await;
-    let (_, a, _) = s.signed_in("ana", "clinician").await;
-    let (b_id, _, _) = s.signed_in("ben", "clinician").await;
+    let [ana, ben] = s.clinicians(["ana", "ben"]).await;
+    let a = ana.token.clone();
     let content = "Bamboozle canary: haemoglobin 9.1 g/dL, Kerfuffle ward\n".repeat(3000);
     let resp = s
         .client
@@ -136,20 +128,10 @@ async fn file_contents_and_names_are_not_stored_in_clear() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 201);
     let info: serde_json::Value = resp.json().await.unwrap();
-    let (status, body) = s
-        .post(
-            "/api/v1/conversations",
-            Some(&a),
-            json!({ "kind": "direct", "member_ids": [b_id] }),
-        )
-        .await;
-    assert_eq!(status.as_u16(), 201, "{body}");
+    let conv = s.direct(&ana, &ben).await;
     let (status, msg) = s
         .post(
-            &format!(
-                "/api/v1/conversations/{}/messages",
-                body["id"].as_str().unwrap()
-            ),
+            &format!("/api/v1/conversations/{}/messages", conv),
             Some(&a),
             json!({ "body": "results", "attachment_ids": [info["id"]] }),
         )

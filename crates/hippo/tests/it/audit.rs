@@ -8,29 +8,13 @@ use std::time::Duration;
 
 /// Builds a little history: two clinicians, a conversation, messages.
 async fn history(s: &TestServer) -> (String, String, String, String) {
-    let (a_id, a, _) = s.signed_in("ana", "clinician").await;
-    let (b_id, _, _) = s.signed_in("ben", "clinician").await;
-    let (status, conv) = s
-        .post(
-            "/api/v1/conversations",
-            Some(&a),
-            json!({ "kind": "direct", "member_ids": [b_id] }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{conv}");
-    let conv = conv["id"].as_str().unwrap().to_owned();
+    let [ana, ben] = s.clinicians(["ana", "ben"]).await;
+    let conv = s.direct(&ana, &ben).await;
     for i in 0..3 {
         s.clock.advance(Duration::from_secs(60));
-        let (status, _) = s
-            .post(
-                &format!("/api/v1/conversations/{conv}/messages"),
-                Some(&a),
-                json!({ "body": format!("note {i}") }),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED);
+        s.send(&ana, &conv, &format!("note {i}")).await;
     }
-    (a_id, a, b_id, conv)
+    (ana.id, ana.token, ben.id, conv)
 }
 
 /// Runs SQL against the store directly, with the append-only triggers out
@@ -103,7 +87,7 @@ async fn assert_detected(s: &TestServer, auditor: &str, bad: i64, what: &str) {
 async fn an_intact_trail_verifies_through_api_and_cli() {
     let s = TestServer::start().await;
     history(&s).await;
-    let (_, auditor, _) = s.signed_in("audi", "auditor").await;
+    let auditor = s.auditor().await.token;
     s.hippo
         .write_checkpoint()
         .await
@@ -164,7 +148,7 @@ async fn tampering_is_detected_and_located() {
     for (what, statements, bad) in cases {
         let s = TestServer::start().await;
         history(&s).await;
-        let (_, auditor, _) = s.signed_in("audi", "auditor").await;
+        let auditor = s.auditor().await.token;
         let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
         tamper(&s, &statements).await;
         assert_detected(&s, &auditor, bad, what).await;
@@ -176,7 +160,7 @@ async fn tampering_is_detected_and_located() {
 async fn a_cut_off_tail_is_detected() {
     let s = TestServer::start().await;
     history(&s).await;
-    let (_, auditor, _) = s.signed_in("audi", "auditor").await;
+    let auditor = s.auditor().await.token;
     let (head, _) = s.hippo.store().audit_head().await.unwrap();
     // The last three records go; the chain head still knows the length.
     tamper(
@@ -194,7 +178,7 @@ async fn a_cut_off_tail_is_detected() {
     // still knows.
     let s = TestServer::start().await;
     history(&s).await;
-    let (_, auditor, _) = s.signed_in("audi", "auditor").await;
+    let auditor = s.auditor().await.token;
     let cp = s.hippo.write_checkpoint().await.unwrap().unwrap();
     let keep = cp.seq - 3;
     tamper(
@@ -227,7 +211,7 @@ async fn a_cut_off_tail_is_detected() {
 async fn a_recomputed_chain_fails_its_signed_checkpoint() {
     let s = TestServer::start().await;
     history(&s).await;
-    let (_, auditor, _) = s.signed_in("audi", "auditor").await;
+    let auditor = s.auditor().await.token;
     s.hippo.write_checkpoint().await.unwrap().unwrap();
     // Rewrite record 4 and recompute every hash after it so the chain
     // itself is consistent again.
@@ -269,8 +253,8 @@ async fn a_recomputed_chain_fails_its_signed_checkpoint() {
 async fn an_auditor_searches_the_trail_and_nobody_else_can() {
     let s = TestServer::start().await;
     let (a_id, a, _, conv) = history(&s).await;
-    let (_, admin, _) = s.signed_in("root", "admin").await;
-    let (_, auditor, _) = s.signed_in("audi", "auditor").await;
+    let admin = s.admin().await.token;
+    let auditor = s.auditor().await.token;
 
     let (status, page) = s
         .get(
@@ -346,7 +330,7 @@ async fn an_auditor_searches_the_trail_and_nobody_else_can() {
 async fn exports_and_reports() {
     let s = TestServer::start().await;
     let (a_id, _, _, conv) = history(&s).await;
-    let (_, auditor, _) = s.signed_in("audi", "auditor").await;
+    let auditor = s.auditor().await.token;
     let total = s.audit().await.len();
 
     let get = |path: String| {

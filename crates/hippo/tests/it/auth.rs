@@ -68,18 +68,11 @@ async fn mfa_is_enforced_from_first_login() {
     assert_eq!(body["mfa_enrollment_required"], json!(false));
     let (status, body) = s.login_raw("alice", PASSWORD, Some(&code)).await;
     assert_problem(status, &body, 401, "invalid_credentials");
-    let token = s.login_with_code_after_step("alice", &secret).await;
+    let token = s.login_after_step("alice", &secret).await;
     let (status, body) = s.get("/api/v1/users", &token).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["users"][0]["mfa_enabled"], json!(true));
     s.stop().await;
-}
-
-impl TestServer {
-    async fn login_with_code_after_step(&self, username: &str, secret: &str) -> String {
-        self.clock.advance(Duration::from_secs(30));
-        self.login_with_code(username, secret).await
-    }
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! data dir (or empty database) that serves the same history; erasure
 //! reaching into backups taken before it; key rotation after a backup.
 
-use crate::support::{TestServer, test_config};
+use crate::support::TestServer;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
@@ -14,16 +14,9 @@ async fn a_backup_taken_during_a_burst_restores_everything_acknowledged_before_i
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("hippo.backup");
     let file_s = file.display().to_string();
-    let (_, a, _) = s.signed_in("ana", "clinician").await;
-    let (b_id, _, _) = s.signed_in("ben", "clinician").await;
-    let (_, conv) = s
-        .post(
-            "/api/v1/conversations",
-            Some(&a),
-            json!({ "kind": "group", "title": "Ward 5", "member_ids": [b_id] }),
-        )
-        .await;
-    let conv = conv["id"].as_str().unwrap().to_owned();
+    let [ana, ben] = s.clinicians(["ana", "ben"]).await;
+    let a = ana.token.clone();
+    let conv = s.group(&ana, [&ben], "Ward 5").await;
     let attachment = s.upload_text(&a, "ecg.txt", "sinus rhythm").await;
     let url = s.url(&format!("/api/v1/conversations/{conv}/messages"));
     s.post(
@@ -117,12 +110,7 @@ async fn a_backup_taken_during_a_burst_restores_everything_acknowledged_before_i
     );
 
     // Restore into a new data dir with the source's keys.
-    let target = tempfile::tempdir().unwrap();
-    let config = test_config(target.path(), |_| {}).await;
-    std::fs::create_dir_all(&config.data_dir).unwrap();
-    for key in ["master.key", "audit-signing.key"] {
-        std::fs::copy(s.config.data_dir.join(key), config.data_dir.join(key)).unwrap();
-    }
+    let (target, config) = s.sibling_config(|_| {}).await;
     let restore = |config: &hippo::settings::Config| {
         let mut c = crate::support::hippo_command();
         c.arg("--data-dir")
@@ -226,15 +214,8 @@ async fn restore_elsewhere(
     hippo::settings::Config,
     std::process::Output,
 ) {
-    let target = tempfile::tempdir().unwrap();
-    let config = test_config(target.path(), |_| {}).await;
-    std::fs::create_dir_all(&config.data_dir).unwrap();
+    let (target, config) = s.sibling_config(|_| {}).await;
     std::fs::copy(master_key, config.data_dir.join("master.key")).unwrap();
-    std::fs::copy(
-        s.config.data_dir.join("audit-signing.key"),
-        config.data_dir.join("audit-signing.key"),
-    )
-    .unwrap();
     let mut c = crate::support::hippo_command();
     c.arg("--data-dir")
         .arg(&config.data_dir)
@@ -253,22 +234,15 @@ async fn restore_elsewhere(
 #[tokio::test]
 async fn erasure_reaches_backups_taken_before_it_and_rotation_keeps_them_readable() {
     let s = TestServer::start().await;
-    let (_, admin, _) = s.signed_in("root", "admin").await;
-    let (_, a, _) = s.signed_in("ana", "clinician").await;
-    let (b_id, b, _) = s.signed_in("ben", "clinician").await;
+    let admin = s.admin().await.token;
+    let [ana, ben] = s.clinicians(["ana", "ben"]).await;
+    let (a, b) = (ana.token.clone(), ben.token.clone());
     let mut convs = Vec::new();
     for (title, body, file) in [
         ("Keep", "keep me", "kept.txt"),
         ("Gone", "erase me", "secret.txt"),
     ] {
-        let (_, c) = s
-            .post(
-                "/api/v1/conversations",
-                Some(&a),
-                json!({ "kind": "group", "title": title, "member_ids": [b_id] }),
-            )
-            .await;
-        let c = c["id"].as_str().unwrap().to_owned();
+        let c = s.group(&ana, [&ben], title).await;
         let f = s
             .upload_text(&a, file, &format!("contents of {file}"))
             .await;

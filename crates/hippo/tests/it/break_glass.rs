@@ -9,20 +9,17 @@ use std::time::Duration;
 #[tokio::test]
 async fn emergency_access_is_read_only_expires_and_is_reviewed() {
     let s = TestServer::start().await;
-    let (_, a, _) = s.signed_in("ana", "clinician").await;
-    let (b_id, _, _) = s.signed_in("ben", "clinician").await;
-    let (cat_id, cat, cat_secret) = s.signed_in("cat", "clinician").await;
-    let (_, staff, _) = s.signed_in("sam", "staff").await;
-    let (_, admin, _) = s.signed_in("root", "admin").await;
-    let (_, auditor, audi_secret) = s.signed_in("audi", "auditor").await;
-    let (_, conv) = s
-        .post(
-            "/api/v1/conversations",
-            Some(&a),
-            json!({ "kind": "group", "title": "Bed 4", "member_ids": [b_id] }),
-        )
-        .await;
-    let conv = conv["id"].as_str().unwrap().to_owned();
+    let [ana, ben, cat_user] = s.clinicians(["ana", "ben", "cat"]).await;
+    let (a, cat_id, cat) = (
+        ana.token.clone(),
+        cat_user.id.clone(),
+        cat_user.token.clone(),
+    );
+    let staff = s.user("sam", "staff").await.token;
+    let admin = s.admin().await.token;
+    let audi = s.auditor().await;
+    let auditor = audi.token.clone();
+    let conv = s.group(&ana, [&ben], "Bed 4").await;
     let file_id = s
         .upload_text(&a, "allergies.txt", "penicillin: anaphylaxis 2019")
         .await;
@@ -119,14 +116,14 @@ async fn emergency_access_is_read_only_expires_and_is_reviewed() {
     // It ends on its own.
     s.clock.advance(Duration::from_secs(3601));
     // (Signing in again: the idle timeout ended the old sessions too.)
-    let cat = s.login_with_code_after_step_pub("cat", &cat_secret).await;
+    let cat = s.second_session(&cat_user).await;
     let (status, _) = s.get(&messages, &cat).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = s.get(&file, &cat).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // The review queue.
-    let auditor = s.login_with_code_after_step_pub("audi", &audi_secret).await;
+    let auditor = s.second_session(&audi).await;
     let (status, body) = s.get("/api/v1/break-glass", &cat).await;
     assert_problem(status, &body, 403, "forbidden");
     let (status, queue) = s.get("/api/v1/break-glass", &auditor).await;

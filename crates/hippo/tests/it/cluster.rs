@@ -5,7 +5,7 @@
 //! sign-in throttle counts on every node. Three real processes survive
 //! losing one to SIGKILL; a node survives PostgreSQL going away.
 
-use crate::support::{TestServer, frame_of, fresh_pg_schema, next_frame, test_config};
+use crate::support::{TestServer, frame_of, fresh_pg_schema, next_frame};
 use reqwest::Method;
 use serde_json::json;
 
@@ -24,40 +24,19 @@ const NATS: &str = "nats://127.0.0.1:4222";
 
 /// Two nodes on one PostgreSQL, over the default bus or `bus`.
 async fn two_nodes_exchange_events(bus: Option<&'static str>) {
-    let (_, url) = fresh_pg_schema().await;
-    let a_url = url.clone();
-    let node_a = TestServer::start_with(move |args| {
-        args.database_url = Some(a_url);
-        args.cluster_bus = bus.map(str::to_owned);
-    })
-    .await;
-    let dir_b = tempfile::tempdir().unwrap();
-    let config_b = test_config(dir_b.path(), |args| {
-        args.database_url = Some(url);
-        args.cluster_bus = bus.map(str::to_owned);
-    })
-    .await;
-    std::fs::create_dir_all(&config_b.data_dir).unwrap();
-    for key in ["master.key", "audit-signing.key"] {
-        std::fs::copy(
-            node_a.config.data_dir.join(key),
-            config_b.data_dir.join(key),
-        )
-        .unwrap();
-    }
-    let node_b = TestServer::start_on(dir_b, config_b, node_a.clock.clone()).await;
-
-    let (_, admin, _) = node_a.signed_in("root", "admin").await;
-    let (_, a, _) = node_a.signed_in("ana", "clinician").await;
-    let (b_id, b, _) = node_a.signed_in("ben", "clinician").await;
-    let (_, conv) = node_a
-        .post(
-            "/api/v1/conversations",
-            Some(&a),
-            json!({ "kind": "direct", "member_ids": [b_id] }),
-        )
+    let node_a = TestServer::builder()
+        .postgres()
+        .setting(|args| args.cluster_bus = bus.map(str::to_owned))
+        .start()
         .await;
-    let conv = conv["id"].as_str().unwrap().to_owned();
+    let node_b = node_a
+        .second_node(|args| args.cluster_bus = bus.map(str::to_owned))
+        .await;
+
+    let admin = node_a.admin().await.token;
+    let [ana, ben] = node_a.clinicians(["ana", "ben"]).await;
+    let (a, b_id, b) = (ana.token.clone(), ben.id.clone(), ben.token.clone());
+    let conv = node_a.direct(&ana, &ben).await;
 
     // Ben listens on node B, Ana on node A.
     let mut wb = node_b.ws(Some(&b)).await;
@@ -460,16 +439,9 @@ async fn postgres_going_away_and_coming_back_is_survived_without_restart() {
         1,
     );
     let s = TestServer::start_with(move |args| args.database_url = Some(via_proxy)).await;
-    let (b_id, _, _) = s.signed_in("ben", "clinician").await;
-    let (_, a, _) = s.signed_in("ana", "clinician").await;
-    let (_, conv) = s
-        .post(
-            "/api/v1/conversations",
-            Some(&a),
-            json!({ "kind": "direct", "member_ids": [b_id] }),
-        )
-        .await;
-    let conv = conv["id"].as_str().unwrap().to_owned();
+    let [ben, ana] = s.clinicians(["ben", "ana"]).await;
+    let a = ana.token.clone();
+    let conv = s.direct(&ana, &ben).await;
     let path = format!("/api/v1/conversations/{conv}/messages");
     let (status, _) = s.post(&path, Some(&a), json!({ "body": "before" })).await;
     assert_eq!(status, reqwest::StatusCode::CREATED);

@@ -66,44 +66,28 @@ async fn every_endpoint_leaves_its_audit_record() {
         "APPROVED",
         "See you on {{1}}",
     );
-    let s = TestServer::start_with(|a| crate::whatsapp::wire(&fake, a)).await;
-    fake.set_webhook_target(s.url("/webhooks/whatsapp"), s.client.clone());
-    let (_, admin, _) = s.signed_in("root", "admin").await;
-    let (_, auditor, _) = s.signed_in("audi", "auditor").await;
-    let (ana_id, ana, ana_secret) = s.signed_in("ana", "clinician").await;
-    let (ben_id, ben, _) = s.signed_in("ben", "clinician").await;
-    let (_, cat, _) = s.signed_in("cat", "clinician").await;
+    let s = TestServer::builder().whatsapp(&fake).start().await;
+    let admin = s.admin().await.token;
+    let auditor = s.auditor().await.token;
+    let [ana_user, ben_user, cat_user] = s.clinicians(["ana", "ben", "cat"]).await;
+    let (ana_id, ana, ben_id, ben, cat) = (
+        ana_user.id.clone(),
+        ana_user.token.clone(),
+        ben_user.id.clone(),
+        ben_user.token.clone(),
+        cat_user.token.clone(),
+    );
     let dan_id = s.create_user("dan", "staff").await;
     let eve_id = s.create_user("eve", "clinician").await;
 
     // Fixtures: a conversation with a message and a file.
-    let (_, conv) = s
-        .post(
-            "/api/v1/conversations",
-            Some(&ana),
-            json!({ "kind": "group", "title": "t", "member_ids": [ben_id] }),
-        )
-        .await;
-    let conv = conv["id"].as_str().unwrap().to_owned();
-    let (_, other_conv) = s
-        .post(
-            "/api/v1/conversations",
-            Some(&ana),
-            json!({ "kind": "group", "member_ids": [ben_id] }),
-        )
-        .await;
-    let other_conv = other_conv["id"].as_str().unwrap().to_owned();
-    let (_, msg) = s
-        .post(
-            &format!("/api/v1/conversations/{conv}/messages"),
-            Some(&ana),
-            json!({ "body": "first" }),
-        )
-        .await;
+    let conv = s.group(&ana_user, [&ben_user], "t").await;
+    let other_conv = s.group(&ana_user, [&ben_user], "u").await;
+    let msg = s.send(&ana_user, &conv, "first").await;
     let msg = msg["id"].as_str().unwrap().to_owned();
     let file = s.upload_text(&ben, "a.txt", "hello").await;
     // A second session of ana, to revoke; eve mid-enrollment.
-    let ana2 = s.login_with_code_after_step_pub("ana", &ana_secret).await;
+    let ana2 = s.second_session(&ana_user).await;
     let (_, sessions) = s.get("/api/v1/me/sessions", &ana2).await;
     let ana2_session = sessions
         .as_array()
@@ -126,7 +110,7 @@ async fn every_endpoint_leaves_its_audit_record() {
         )
         .await;
     let grant = grant["id"].as_str().unwrap().to_owned();
-    let logout_token = s.login_with_code_after_step_pub("ana", &ana_secret).await;
+    let logout_token = s.second_session(&ana_user).await;
 
     let since = "since=2020-01-01T00:00:00Z&until=2100-01-01T00:00:00Z";
     let g = Method::GET;

@@ -104,18 +104,6 @@ async fn download(
     (status, headers, body)
 }
 
-async fn group(s: &TestServer, token: &str, members: &[&str]) -> String {
-    let (status, body) = s
-        .post(
-            "/api/v1/conversations",
-            Some(token),
-            json!({ "kind": "group", "title": "Ward 3", "member_ids": members }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["id"].as_str().unwrap().to_owned()
-}
-
 fn blob_files(s: &TestServer) -> Vec<std::path::PathBuf> {
     crate::support::files_under(&s.config.data_dir.join("blobs"))
 }
@@ -123,10 +111,9 @@ fn blob_files(s: &TestServer) -> Vec<std::path::PathBuf> {
 #[tokio::test]
 async fn a_shared_file_reaches_members_and_nobody_else() {
     let s = TestServer::start().await;
-    let (_, a, _) = s.signed_in("ana", "clinician").await;
-    let (b_id, b, _) = s.signed_in("ben", "clinician").await;
-    let (_, c, _) = s.signed_in("cat", "clinician").await;
-    let (_, admin, _) = s.signed_in("root", "admin").await;
+    let [ana, ben, cat] = s.clinicians(["ana", "ben", "cat"]).await;
+    let (a, b, c) = (ana.token.clone(), ben.token.clone(), cat.token.clone());
+    let admin = s.admin().await.token;
     // Several chunks, the last one partial.
     let bytes = pdf(200 * 1024 + 17, 7);
     let info = upload(&s, &a, "Röntgen befund 7.pdf", "application/pdf", &bytes).await;
@@ -152,7 +139,7 @@ async fn a_shared_file_reaches_members_and_nobody_else() {
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Shared in a conversation: members get it, live and in history.
-    let conv = group(&s, &a, &[&b_id]).await;
+    let conv = s.group(&ana, [&ben], "Ward 3").await;
     let mut ws = s.ws(Some(&b)).await;
     frame_of(&mut ws, "ready").await;
     let (status, msg) = s
@@ -182,7 +169,7 @@ async fn a_shared_file_reaches_members_and_nobody_else() {
     let (status, _, _) = download(&s, &admin, &file).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // An outsider cannot launder it into their own message either.
-    let other = group(&s, &c, &[&b_id]).await;
+    let other = s.group(&cat, [&ben], "Ward 3").await;
     let (status, body) = s
         .post(
             &format!("/api/v1/conversations/{other}/messages"),
@@ -220,9 +207,9 @@ async fn a_shared_file_reaches_members_and_nobody_else() {
 #[tokio::test]
 async fn recalling_the_message_ends_members_access() {
     let s = TestServer::start().await;
-    let (_, a, _) = s.signed_in("ana", "clinician").await;
-    let (b_id, b, _) = s.signed_in("ben", "clinician").await;
-    let conv = group(&s, &a, &[&b_id]).await;
+    let [ana, ben] = s.clinicians(["ana", "ben"]).await;
+    let (a, b) = (ana.token.clone(), ben.token.clone());
+    let conv = s.group(&ana, [&ben], "Ward 3").await;
     // Exactly two chunks: the last chunk is a full one.
     let bytes = pdf(128 * 1024, 3);
     let info = upload(&s, &a, "scan.pdf", "application/pdf", &bytes).await;
@@ -262,8 +249,9 @@ async fn recalling_the_message_ends_members_access() {
 #[tokio::test]
 async fn files_that_are_not_what_they_claim_are_refused() {
     let s = TestServer::start_with(|a| a.max_upload = Some("1MiB".into())).await;
-    let (_, a, _) = s.signed_in("ana", "clinician").await;
-    let (_, auditor, _) = s.signed_in("audi", "auditor").await;
+    let ana = s.clinician("ana").await;
+    let a = ana.token.clone();
+    let auditor = s.auditor().await.token;
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     let exe = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff".to_vec();
     let cases: Vec<(&str, Option<&str>, Vec<u8>, u16, &str)> = vec![
@@ -394,8 +382,8 @@ async fn files_that_are_not_what_they_claim_are_refused() {
     );
 
     // Sending: unknown ids, malformed ids, duplicates, too many.
-    let (b_id, _, _) = s.signed_in("ben", "clinician").await;
-    let conv = group(&s, &a, &[&b_id]).await;
+    let ben = s.clinician("ben").await;
+    let conv = s.group(&ana, [&ben], "Ward 3").await;
     let ok = upload(&s, &a, "a.txt", "text/plain", b"fine").await;
     let ok = ok["id"].as_str().unwrap();
     let unknown = hippo_core::AttachmentId::generate().to_string();

@@ -8,16 +8,9 @@ use serde_json::json;
 #[tokio::test]
 async fn rotating_the_master_key_online_keeps_everything_readable() {
     let s = TestServer::start().await;
-    let (_, a, _) = s.signed_in("ana", "clinician").await;
-    let (b_id, _, _) = s.signed_in("ben", "clinician").await;
-    let (_, conv) = s
-        .post(
-            "/api/v1/conversations",
-            Some(&a),
-            json!({ "kind": "group", "title": "Before", "member_ids": [b_id] }),
-        )
-        .await;
-    let before = conv["id"].as_str().unwrap().to_owned();
+    let [ana, ben] = s.clinicians(["ana", "ben"]).await;
+    let a = ana.token.clone();
+    let before = s.group(&ana, [&ben], "Before").await;
     let messages = |c: &str| format!("/api/v1/conversations/{c}/messages");
     s.post(&messages(&before), Some(&a), json!({ "body": "old note" }))
         .await;
@@ -57,15 +50,7 @@ async fn rotating_the_master_key_online_keeps_everything_readable() {
         json!({ "body": "newer note" }),
     )
     .await;
-    let (status, conv) = s
-        .post(
-            "/api/v1/conversations",
-            Some(&a),
-            json!({ "kind": "group", "title": "After", "member_ids": [b_id] }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{conv}");
-    let after = conv["id"].as_str().unwrap().to_owned();
+    let after = s.group(&ana, [&ben], "After").await;
     s.post(&messages(&after), Some(&a), json!({ "body": "new note" }))
         .await;
     let new_file = s.upload_text(&a, "n.txt", "new file").await;

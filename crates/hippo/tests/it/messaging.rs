@@ -7,38 +7,14 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-async fn direct(s: &TestServer, token: &str, other: &str) -> String {
-    let (status, body) = s
-        .post(
-            "/api/v1/conversations",
-            Some(token),
-            json!({ "kind": "direct", "member_ids": [other] }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["id"].as_str().unwrap().to_owned()
-}
-
-async fn send(s: &TestServer, token: &str, conv: &str, body: Value) -> Value {
-    let (status, msg) = s
-        .post(
-            &format!("/api/v1/conversations/{conv}/messages"),
-            Some(token),
-            body,
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{msg}");
-    msg
-}
-
 #[tokio::test]
 async fn only_members_see_a_conversation() {
     let s = TestServer::start().await;
     let (a_id, a, _) = s.signed_in("ana", "clinician").await;
     let (b_id, b, _) = s.signed_in("ben", "clinician").await;
     let (_, c, _) = s.signed_in("cat", "clinician").await;
-    let (_, admin, _) = s.signed_in("root", "admin").await;
-    let (_, auditor, _) = s.signed_in("audi", "auditor").await;
+    let admin = s.admin().await.token;
+    let auditor = s.auditor().await.token;
 
     let (status, body) = s
         .post(
@@ -58,7 +34,8 @@ async fn only_members_see_a_conversation() {
         .collect();
     assert_eq!(members, vec![a_id.as_str(), b_id.as_str()]);
     let conv = body["id"].as_str().unwrap().to_owned();
-    send(&s, &a, &conv, json!({ "body": "bed 3 needs a review" })).await;
+    s.send_json(&a, &conv, json!({ "body": "bed 3 needs a review" }))
+        .await;
 
     let (status, body) = s.get("/api/v1/conversations", &b).await;
     assert_eq!(status, StatusCode::OK);
@@ -125,17 +102,17 @@ async fn only_members_see_a_conversation() {
 #[tokio::test]
 async fn messages_have_gapless_seq_idempotent_retries_edits_and_recalls() {
     let s = TestServer::start().await;
-    let (a_id, a, _) = s.signed_in("ana", "clinician").await;
-    let (b_id, b, _) = s.signed_in("ben", "clinician").await;
-    let conv = direct(&s, &a, &b_id).await;
+    let [ana, ben] = s.clinicians(["ana", "ben"]).await;
+    let (a_id, a, b) = (ana.id.clone(), ana.token.clone(), ben.token.clone());
+    let conv = s.direct(&ana, &ben).await;
 
-    let first = send(
-        &s,
-        &a,
-        &conv,
-        json!({ "body": "Patient in 4B: BP 90/60", "client_id": "c-1", "priority": "urgent" }),
-    )
-    .await;
+    let first = s
+        .send_json(
+            &a,
+            &conv,
+            json!({ "body": "Patient in 4B: BP 90/60", "client_id": "c-1", "priority": "urgent" }),
+        )
+        .await;
     assert_eq!(first["seq"], json!(1));
     assert_eq!(first["priority"], json!("urgent"));
     assert_eq!(first["sender_id"], json!(a_id));
@@ -143,13 +120,13 @@ async fn messages_have_gapless_seq_idempotent_retries_edits_and_recalls() {
     assert_eq!(first["channel_status"], Value::Null);
     assert_eq!(first["deleted"], json!(false));
     // A retry returns the first message, never a duplicate.
-    let retry = send(
-        &s,
-        &a,
-        &conv,
-        json!({ "body": "Patient in 4B: BP 90/60", "client_id": "c-1" }),
-    )
-    .await;
+    let retry = s
+        .send_json(
+            &a,
+            &conv,
+            json!({ "body": "Patient in 4B: BP 90/60", "client_id": "c-1" }),
+        )
+        .await;
     assert_eq!(retry["id"], first["id"]);
     assert_eq!(retry["seq"], json!(1));
 
@@ -323,20 +300,17 @@ async fn messages_have_gapless_seq_idempotent_retries_edits_and_recalls() {
 #[tokio::test]
 async fn receipts_and_membership_changes() {
     let s = TestServer::start().await;
-    let (_, a, _) = s.signed_in("ana", "clinician").await;
-    let (b_id, b, _) = s.signed_in("ben", "clinician").await;
-    let (c_id, c, _) = s.signed_in("cat", "clinician").await;
-    let (status, body) = s
-        .post(
-            "/api/v1/conversations",
-            Some(&a),
-            json!({ "kind": "group", "member_ids": [b_id] }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED);
-    let conv = body["id"].as_str().unwrap().to_owned();
-    let m1 = send(&s, &a, &conv, json!({ "body": "one" })).await;
-    send(&s, &a, &conv, json!({ "body": "two" })).await;
+    let [ana, ben, cat] = s.clinicians(["ana", "ben", "cat"]).await;
+    let (a, b_id, b, c_id, c) = (
+        ana.token.clone(),
+        ben.id.clone(),
+        ben.token.clone(),
+        cat.id.clone(),
+        cat.token.clone(),
+    );
+    let conv = s.group(&ana, [&ben], "Ward 7").await;
+    let m1 = s.send_json(&a, &conv, json!({ "body": "one" })).await;
+    s.send_json(&a, &conv, json!({ "body": "two" })).await;
     let id1 = m1["id"].as_str().unwrap();
 
     let (_, r) = s.get(&format!("/api/v1/messages/{id1}/receipts"), &a).await;
@@ -419,9 +393,9 @@ async fn receipts_and_membership_changes() {
 #[tokio::test]
 async fn live_delivery_receipts_and_session_end_over_websockets() {
     let s = TestServer::start().await;
-    let (_, a, _) = s.signed_in("ana", "clinician").await;
-    let (b_id, b, _) = s.signed_in("ben", "clinician").await;
-    let conv = direct(&s, &a, &b_id).await;
+    let [ana, ben] = s.clinicians(["ana", "ben"]).await;
+    let (a, b_id, b) = (ana.token.clone(), ben.id.clone(), ben.token.clone());
+    let conv = s.direct(&ana, &ben).await;
 
     // Header auth for ana, first-frame auth for ben.
     let mut wa = s.ws(Some(&a)).await;
@@ -434,13 +408,9 @@ async fn live_delivery_receipts_and_session_end_over_websockets() {
     .unwrap();
     assert_eq!(frame_of(&mut wb, "ready").await["user_id"], json!(b_id));
 
-    let sent = send(
-        &s,
-        &a,
-        &conv,
-        json!({ "body": "are you free for a consult?" }),
-    )
-    .await;
+    let sent = s
+        .send_json(&a, &conv, json!({ "body": "are you free for a consult?" }))
+        .await;
     let got = frame_of(&mut wb, "message.created").await;
     assert_eq!(got["message"]["id"], sent["id"]);
     assert_eq!(got["message"]["body"], json!("are you free for a consult?"));
@@ -495,10 +465,10 @@ async fn live_delivery_receipts_and_session_end_over_websockets() {
 #[tokio::test]
 async fn sockets_close_on_deactivation_expiry_and_bad_auth_and_reconnect_misses_nothing() {
     let s = TestServer::start().await;
-    let (_, _, admin_secret) = s.signed_in("root", "admin").await;
-    let (_, a, _) = s.signed_in("ana", "clinician").await;
-    let (b_id, b, b_secret) = s.signed_in("ben", "clinician").await;
-    let conv = direct(&s, &a, &b_id).await;
+    let root = s.admin().await;
+    let [ana, ben] = s.clinicians(["ana", "ben"]).await;
+    let (a, b_id, b) = (ana.token.clone(), ben.id.clone(), ben.token.clone());
+    let conv = s.direct(&ana, &ben).await;
 
     // Garbage first frame: an error and a clean close.
     let mut bad = s.ws(None).await;
@@ -516,14 +486,15 @@ async fn sockets_close_on_deactivation_expiry_and_bad_auth_and_reconnect_misses_
     // Reconnect without gap: ben is offline while ana sends, then resumes.
     let mut wb = s.ws(Some(&b)).await;
     frame_of(&mut wb, "ready").await;
-    let m1 = send(&s, &a, &conv, json!({ "body": "one" })).await;
+    let m1 = s.send_json(&a, &conv, json!({ "body": "one" })).await;
     let last_seen = frame_of(&mut wb, "message.created").await["message"]["seq"]
         .as_i64()
         .unwrap();
     assert_eq!(last_seen, m1["seq"].as_i64().unwrap());
     drop(wb);
     for i in 2..=5 {
-        send(&s, &a, &conv, json!({ "body": format!("msg {i}") })).await;
+        s.send_json(&a, &conv, json!({ "body": format!("msg {i}") }))
+            .await;
     }
     let (_, page) = s
         .get(
@@ -550,10 +521,10 @@ async fn sockets_close_on_deactivation_expiry_and_bad_auth_and_reconnect_misses_
     );
 
     // Deactivation closes every socket of the user at once.
-    let b2 = s.login_with_code_after_step_pub("ben", &b_secret).await;
+    let b2 = s.second_session(&ben).await;
     let mut wb = s.ws(Some(&b2)).await;
     frame_of(&mut wb, "ready").await;
-    let admin = s.login_with_code("root", &admin_secret).await;
+    let admin = s.login_with_code("root", &root.secret).await;
     let (status, _) = s
         .post(
             &format!("/api/v1/users/{b_id}/deactivate"),

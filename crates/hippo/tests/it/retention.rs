@@ -12,17 +12,10 @@ const DAY: Duration = Duration::from_secs(86_400);
 #[tokio::test]
 async fn old_messages_and_files_go_unless_a_legal_hold_keeps_them() {
     let s = TestServer::start().await;
-    let (_, a, a_secret) = s.signed_in("ana", "clinician").await;
-    let (b_id, _, b_secret) = s.signed_in("ben", "clinician").await;
-    let (_, _, admin_secret) = s.signed_in("root", "admin").await;
-    let (_, conv) = s
-        .post(
-            "/api/v1/conversations",
-            Some(&a),
-            json!({ "kind": "group", "title": "Ward 9", "member_ids": [b_id] }),
-        )
-        .await;
-    let conv = conv["id"].as_str().unwrap().to_owned();
+    let [ana, ben] = s.clinicians(["ana", "ben"]).await;
+    let root = s.admin().await;
+    let a = ana.token.clone();
+    let conv = s.group(&ana, [&ben], "Ward 9").await;
     let messages = format!("/api/v1/conversations/{conv}/messages");
     let file = s.upload_text(&a, "old.txt", "old lab values").await;
     let (status, _) = s
@@ -47,10 +40,8 @@ async fn old_messages_and_files_go_unless_a_legal_hold_keeps_them() {
 
     // Three days later, a new message; the old one is past retention.
     s.clock.advance(3 * DAY);
-    let a = s.login_with_code_after_step_pub("ana", &a_secret).await;
-    let admin = s
-        .login_with_code_after_step_pub("root", &admin_secret)
-        .await;
+    let a = s.second_session(&ana).await;
+    let admin = s.second_session(&root).await;
     let (status, _) = s.post(&messages, Some(&a), json!({ "body": "new" })).await;
     assert_eq!(status, StatusCode::CREATED);
 
@@ -96,7 +87,7 @@ async fn old_messages_and_files_go_unless_a_legal_hold_keeps_them() {
         .map(|m| m["body"].as_str().unwrap())
         .collect();
     assert_eq!(bodies, vec!["new"]);
-    let b = s.login_with_code_after_step_pub("ben", &b_secret).await;
+    let b = s.second_session(&ben).await;
     for token in [&a, &b] {
         let (status, _) = s.get(&format!("/api/v1/attachments/{file}"), token).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
@@ -142,25 +133,11 @@ async fn old_messages_and_files_go_unless_a_legal_hold_keeps_them() {
 #[tokio::test]
 async fn erasing_a_conversation_destroys_it_for_good() {
     let s = TestServer::start().await;
-    let (_, a, _) = s.signed_in("ana", "clinician").await;
-    let (b_id, b, _) = s.signed_in("ben", "clinician").await;
-    let (_, admin, _) = s.signed_in("root", "admin").await;
-    let (_, conv) = s
-        .post(
-            "/api/v1/conversations",
-            Some(&a),
-            json!({ "kind": "group", "title": "Wrong patient", "member_ids": [b_id] }),
-        )
-        .await;
-    let conv = conv["id"].as_str().unwrap().to_owned();
-    let (_, keep) = s
-        .post(
-            "/api/v1/conversations",
-            Some(&a),
-            json!({ "kind": "direct", "member_ids": [b_id] }),
-        )
-        .await;
-    let keep = keep["id"].as_str().unwrap().to_owned();
+    let [ana, ben] = s.clinicians(["ana", "ben"]).await;
+    let (a, b) = (ana.token.clone(), ben.token.clone());
+    let admin = s.admin().await.token;
+    let conv = s.group(&ana, [&ben], "Wrong patient").await;
+    let keep = s.direct(&ana, &ben).await;
     let file = s.upload_text(&a, "scan.txt", "misfiled scan").await;
     s.post(
         &format!("/api/v1/conversations/{conv}/messages"),
@@ -257,13 +234,13 @@ async fn erasing_a_conversation_destroys_it_for_good() {
 #[tokio::test]
 async fn uploads_never_shared_are_removed_after_a_day() {
     let s = TestServer::start().await;
-    let (_, a, a_secret) = s.signed_in("ana", "clinician").await;
-    let stale = s.upload_text(&a, "stale.txt", "draft").await;
+    let ana = s.clinician("ana").await;
+    let stale = s.upload_text(&ana.token, "stale.txt", "draft").await;
     s.clock.advance(Duration::from_secs(23 * 3600));
-    let a = s.login_with_code_after_step_pub("ana", &a_secret).await;
+    let a = s.second_session(&ana).await;
     let fresh = s.upload_text(&a, "fresh.txt", "draft").await;
     s.clock.advance(Duration::from_secs(2 * 3600));
-    let a = s.login_with_code_after_step_pub("ana", &a_secret).await;
+    let a = s.second_session(&ana).await;
     let report = s.hippo.run_retention(false).await.unwrap();
     assert_eq!(report.unshared_files, 1);
     let (status, _) = s.get(&format!("/api/v1/attachments/{stale}"), &a).await;

@@ -18,36 +18,6 @@ async fn send_frame(ws: &mut Ws, frame: &Value) {
         .unwrap();
 }
 
-async fn group(s: &TestServer, token: &str, members: &[&str]) -> String {
-    let (status, body) = s
-        .post(
-            "/api/v1/conversations",
-            Some(token),
-            json!({ "kind": "group", "title": "Ward 7", "member_ids": members }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body["id"].as_str().unwrap().to_owned()
-}
-
-async fn send(s: &TestServer, token: &str, conv: &str, text: &str) -> Value {
-    let (status, msg) = s
-        .post(
-            &format!("/api/v1/conversations/{conv}/messages"),
-            Some(token),
-            json!({ "body": text }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{msg}");
-    msg
-}
-
-/// Another session of a signed-in user (each TOTP code works once).
-async fn second_session(s: &TestServer, username: &str, secret: &str) -> String {
-    s.clock.advance(Duration::from_secs(30));
-    s.login_with_code(username, secret).await
-}
-
 /// Validates frames against the message payloads of the served document.
 struct Schemas {
     doc: Value,
@@ -99,8 +69,13 @@ impl Schemas {
 async fn every_frame_matches_the_published_asyncapi_document() {
     let s = TestServer::start().await;
     let schemas = Schemas::fetch(&s).await;
-    let (a_id, a, _) = s.signed_in("ana", "clinician").await;
-    let (b_id, b, _) = s.signed_in("ben", "clinician").await;
+    let [ana, ben] = s.clinicians(["ana", "ben"]).await;
+    let (a_id, a, b_id, b) = (
+        ana.id.clone(),
+        ana.token.clone(),
+        ben.id.clone(),
+        ben.token.clone(),
+    );
     let mut sent_by_server = BTreeSet::new();
     let mut sent_by_client = BTreeSet::new();
 
@@ -124,7 +99,7 @@ async fn every_frame_matches_the_published_asyncapi_document() {
     send_frame(&mut wa, &bad).await;
     sent_by_server.insert(schemas.check("server", &frame_of(&mut wa, "error").await));
 
-    let conv = group(&s, &a, &[&b_id]).await;
+    let conv = s.group(&ana, [&ben], "Ward 7").await;
     let typing = json!({ "type": "typing", "conversation_id": conv });
     sent_by_client.insert(schemas.check("client", &typing));
     send_frame(&mut wb, &typing).await;
@@ -135,7 +110,7 @@ async fn every_frame_matches_the_published_asyncapi_document() {
     );
     sent_by_server.insert(schemas.check("server", &t));
 
-    let msg = send(&s, &a, &conv, "bed 3 needs a review").await;
+    let msg = s.send(&ana, &conv, "bed 3 needs a review").await;
     let id = msg["id"].as_str().unwrap();
     sent_by_server.insert(schemas.check("server", &frame_of(&mut wb, "message.created").await));
     let read = json!({ "type": "read", "conversation_id": conv, "up_to_seq": 1 });
@@ -207,15 +182,15 @@ async fn every_frame_matches_the_published_asyncapi_document() {
 #[tokio::test]
 async fn typing_reaches_the_others_sessions_once_per_two_seconds() {
     let s = TestServer::start().await;
-    let (_, a, a_secret) = s.signed_in("ana", "clinician").await;
-    let (b_id, b, _) = s.signed_in("ben", "clinician").await;
-    let conv = group(&s, &a, &[&b_id]).await;
+    let [ana, ben] = s.clinicians(["ana", "ben"]).await;
+    let (a, b) = (ana.token.clone(), ben.token.clone());
+    let conv = s.group(&ana, [&ben], "Ward 7").await;
     let mut ana_phone = s.ws(Some(&a)).await;
     let mut ben = s.ws(Some(&b)).await;
     frame_of(&mut ana_phone, "ready").await;
     frame_of(&mut ben, "ready").await;
     // Ana's laptop is another session of hers.
-    let a2 = second_session(&s, "ana", &a_secret).await;
+    let a2 = s.second_session(&ana).await;
     let mut ana_laptop = s.ws(Some(&a2)).await;
     frame_of(&mut ana_laptop, "ready").await;
 
@@ -255,11 +230,10 @@ async fn typing_reaches_the_others_sessions_once_per_two_seconds() {
 #[tokio::test]
 async fn frames_for_someone_elses_conversation_are_refused_and_audited() {
     let s = TestServer::start().await;
-    let (_, a, _) = s.signed_in("ana", "clinician").await;
-    let (b_id, _, b_secret) = s.signed_in("ben", "clinician").await;
-    let (_, c, _) = s.signed_in("cat", "clinician").await;
-    let conv = group(&s, &a, &[&b_id]).await;
-    send(&s, &a, &conv, "private").await;
+    let [ana, ben, cat] = s.clinicians(["ana", "ben", "cat"]).await;
+    let c = cat.token.clone();
+    let conv = s.group(&ana, [&ben], "Ward 7").await;
+    s.send(&ana, &conv, "private").await;
     let mut cat = s.ws(Some(&c)).await;
     frame_of(&mut cat, "ready").await;
     for frame in [
@@ -287,7 +261,7 @@ async fn frames_for_someone_elses_conversation_are_refused_and_audited() {
     assert_eq!(denied, vec!["conversation.read", "message.read"]);
     // Nothing changed: Ben's marks are untouched, and a read past the end
     // is refused like the REST call.
-    let b2 = second_session(&s, "ben", &b_secret).await;
+    let b2 = s.second_session(&ben).await;
     let mut ben = s.ws(Some(&b2)).await;
     frame_of(&mut ben, "ready").await;
     send_frame(

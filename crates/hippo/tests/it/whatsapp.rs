@@ -13,16 +13,6 @@ use std::time::Duration;
 const PHONE: &str = "+16505551234";
 const REMINDER: &str = "appointment_reminder";
 
-pub(crate) fn wire(fake: &FakeCloudApi, args: &mut hippo::settings::SettingArgs) {
-    let c = fake.config();
-    args.whatsapp_api_base = Some(fake.base_url());
-    args.whatsapp_phone_number_id = Some(c.phone_number_id.clone());
-    args.whatsapp_business_account_id = Some(c.business_account_id.clone());
-    args.whatsapp_access_token = Some(c.access_token.clone());
-    args.whatsapp_app_secret = Some(c.app_secret.clone());
-    args.whatsapp_verify_token = Some("verify-me".into());
-}
-
 struct Setup {
     server: TestServer,
     fake: FakeCloudApi,
@@ -57,13 +47,12 @@ async fn start(
         "Please check your messages in the clinic portal.",
     );
     let mode = phi_mode.to_owned();
-    let server = TestServer::start_with(|a| {
-        wire(&fake, a);
-        a.whatsapp_phi_mode = Some(mode);
-        tweak(a);
-    })
-    .await;
-    fake.set_webhook_target(server.url("/webhooks/whatsapp"), server.client.clone());
+    let server = TestServer::builder()
+        .whatsapp(&fake)
+        .setting(|a| a.whatsapp_phi_mode = Some(mode))
+        .setting(tweak)
+        .start()
+        .await;
     (server, fake)
 }
 

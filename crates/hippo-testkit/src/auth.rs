@@ -1,0 +1,137 @@
+//! Users and sign-in: create through the CLI path, enroll TOTP, log in with
+//! the code of the fake clock's time; and the audit chain check.
+
+use crate::{PASSWORD, TestServer};
+use hippo_crypto::totp;
+use hippo_service::users::{By, NewUser};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+impl TestServer {
+    /// Creates a user through the CLI path (as `hippo user create` does).
+    pub async fn create_user(&self, username: &str, role: &str) -> String {
+        self.hippo
+            .create_user(
+                By::Cli,
+                NewUser {
+                    username: username.into(),
+                    display_name: Some(format!("User {username}")),
+                    role: role.into(),
+                    password: zeroize::Zeroizing::new(PASSWORD.into()),
+                },
+            )
+            .await
+            .expect("create user")
+            .id
+            .to_string()
+    }
+
+    /// `POST /api/v1/auth/login`, with a TOTP code when given.
+    pub async fn login_raw(
+        &self,
+        username: &str,
+        password: &str,
+        code: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut body = json!({ "username": username, "password": password });
+        if let Some(c) = code {
+            body["totp_code"] = json!(c);
+        }
+        self.post("/api/v1/auth/login", None, body).await
+    }
+
+    /// The TOTP code at the fake clock's current time.
+    pub fn code_now(&self, secret_base32: &str) -> String {
+        let secret = base32_decode(secret_base32);
+        let now = hippo_core::Clock::now(&self.clock).as_millis() / 1000;
+        totp::code_at_step(&secret, totp::step_of(now))
+    }
+
+    /// Enrolls TOTP for a fresh user and returns (secret, full token).
+    pub async fn enroll_and_login(&self, username: &str) -> (String, String) {
+        let (status, body) = self.login_raw(username, PASSWORD, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["mfa_enrollment_required"], json!(true));
+        let limited = body["token"].as_str().expect("token").to_owned();
+        let (status, body) = self
+            .post("/api/v1/me/mfa/totp", Some(&limited), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let secret = body["secret"].as_str().expect("secret").to_owned();
+        let code = self.code_now(&secret);
+        let (status, body) = self
+            .post(
+                "/api/v1/me/mfa/totp/confirm",
+                Some(&limited),
+                json!({ "code": code }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        // Each code is accepted once: move to the next step for the login.
+        self.clock.advance(Duration::from_secs(30));
+        let token = self.login_with_code(username, &secret).await;
+        (secret, token)
+    }
+
+    /// Logs in with the current code; returns the token.
+    pub async fn login_with_code(&self, username: &str, secret: &str) -> String {
+        let code = self.code_now(secret);
+        let (status, body) = self.login_raw(username, PASSWORD, Some(&code)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["mfa_enrollment_required"], json!(false));
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// A user of `role` with MFA enrolled and a full session: (id, token, secret).
+    /// [`Self::user`] gives the same as a [`crate::SignedIn`].
+    pub async fn signed_in(&self, username: &str, role: &str) -> (String, String, String) {
+        let id = self.create_user(username, role).await;
+        let (secret, token) = self.enroll_and_login(username).await;
+        (id, token, secret)
+    }
+
+    /// Logs in with the code of the next time step.
+    pub async fn login_after_step(&self, username: &str, secret: &str) -> String {
+        self.clock.advance(Duration::from_secs(30));
+        self.login_with_code(username, secret).await
+    }
+
+    /// Every audit record, checked to form an intact chain.
+    pub async fn audit(&self) -> Vec<hippo_store::AuditRecord> {
+        let records = self
+            .hippo
+            .store()
+            .list_audit(0, 1_000_000)
+            .await
+            .expect("audit");
+        let genesis = (0, hippo_store::chain::GENESIS_HASH.to_owned());
+        assert_eq!(
+            hippo_store::chain::first_break(&records, genesis),
+            None,
+            "audit chain broken"
+        );
+        records
+    }
+}
+
+/// Decodes RFC 4648 base32 (no padding), as a TOTP secret is shown.
+pub fn base32_decode(s: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buffer: u32 = 0;
+    let mut bits = 0;
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => panic!("not base32: {c}"),
+        };
+        buffer = (buffer << 5) | u32::from(v);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
