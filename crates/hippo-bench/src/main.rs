@@ -6,7 +6,8 @@
 //! over a TLS WebSocket, then sends messages (flat out or at a fixed rate)
 //! and measures accepted messages/s, send→receive latency percentiles at the
 //! recipients, server CPU and peak RSS. `--idle-sockets N` instead holds N
-//! idle sockets and reports server memory per connection. Loopback only;
+//! idle sockets and reports server memory per connection. Frames are read
+//! as `hippo_protocol::ServerFrame`, the server's own type. Loopback only;
 //! every loop is bounded in count and time.
 //!
 //! ```sh
@@ -20,6 +21,7 @@
 
 use anyhow::{Context, Result, bail};
 use futures_util::{SinkExt, StreamExt};
+use hippo_protocol::ServerFrame;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -381,20 +383,28 @@ async fn run(
 
     let start = Instant::now();
     let latencies: Arc<std::sync::Mutex<Vec<u64>>> = Arc::default();
+    let bad_frames: Arc<std::sync::atomic::AtomicU64> = Arc::default();
     let mut readers = Vec::new();
     for (u, token) in tokens.iter().enumerate() {
         let mut ws = connect_ws(tls.clone(), ports[u % ports.len()], token).await?;
         let latencies = latencies.clone();
+        let bad_frames = bad_frames.clone();
         readers.push(tokio::spawn(async move {
             let mut mine = Vec::new();
             while let Ok(Some(Ok(msg))) =
                 tokio::time::timeout(Duration::from_secs(3), ws.next()).await
             {
                 if let Message::Text(t) = msg {
-                    let v: Value = serde_json::from_str(t.as_str()).unwrap_or_default();
-                    if v["type"] == "message.created"
-                        && let Some(sent) = v["message"]["body"]
-                            .as_str()
+                    // The server's own frame type: a frame it sends that
+                    // does not parse is a protocol break, counted below.
+                    let frame = serde_json::from_str::<ServerFrame>(t.as_str());
+                    if frame.is_err() {
+                        bad_frames.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    if let Ok(ServerFrame::MessageCreated { message }) = frame
+                        && let Some(sent) = message
+                            .body
+                            .as_deref()
                             .and_then(|b| b.strip_prefix("t:"))
                             .and_then(|n| n.parse::<u64>().ok())
                     {
@@ -534,6 +544,10 @@ async fn run(
         n as f64 / elapsed,
         failed.load(Ordering::Relaxed)
     );
+    let bad = bad_frames.load(Ordering::Relaxed);
+    if bad > 0 {
+        println!("frames that are not a ServerFrame: {bad}");
+    }
     for (why, count) in failures
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
