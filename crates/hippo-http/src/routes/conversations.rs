@@ -47,7 +47,8 @@ pub async fn create_conversation(
 ) -> ApiResult<(StatusCode, Json<ConversationResponse>)> {
     let c = state
         .hippo
-        .create_conversation(
+        .conversations()
+        .create(
             &actor,
             NewConversation {
                 kind: req.kind,
@@ -71,7 +72,7 @@ pub async fn list_conversations(
     State(state): State<AppState>,
     Auth(actor): Auth,
 ) -> ApiResult<Json<ConversationList>> {
-    let list = state.hippo.list_conversations(&actor).await?;
+    let list = state.hippo.conversations().list(&actor).await?;
     Ok(Json(ConversationList {
         conversations: list.iter().map(ConversationResponse::from).collect(),
     }))
@@ -85,7 +86,7 @@ pub async fn get_conversation(
     Auth(actor): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ConversationResponse>> {
-    let c = state.hippo.get_conversation(&actor, &id).await?;
+    let c = state.hippo.conversations().get(&actor, &id).await?;
     Ok(Json(ConversationResponse::from(&c)))
 }
 
@@ -124,7 +125,8 @@ pub async fn update_conversation(
 ) -> ApiResult<Json<ConversationResponse>> {
     let c = state
         .hippo
-        .update_conversation(&actor, &id, req.title, req.retention)
+        .conversations()
+        .update(&actor, &id, req.title, req.retention)
         .await?;
     Ok(Json(ConversationResponse::from(&c)))
 }
@@ -145,7 +147,11 @@ pub async fn add_member(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<AddMemberRequest>,
 ) -> ApiResult<Json<ConversationResponse>> {
-    let c = state.hippo.add_member(&actor, &id, &req.user_id).await?;
+    let c = state
+        .hippo
+        .conversations()
+        .add_member(&actor, &id, &req.user_id)
+        .await?;
     Ok(Json(ConversationResponse::from(&c)))
 }
 
@@ -159,7 +165,11 @@ pub async fn remove_member(
     Auth(actor): Auth,
     Path((id, user_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    state.hippo.remove_member(&actor, &id, &user_id).await?;
+    state
+        .hippo
+        .conversations()
+        .remove_member(&actor, &id, &user_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -181,7 +191,11 @@ pub async fn set_legal_hold(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<LegalHoldRequest>,
 ) -> ApiResult<axum::http::StatusCode> {
-    state.hippo.set_legal_hold(&actor, &id, &req.reason).await?;
+    state
+        .hippo
+        .governance()
+        .set_legal_hold(&actor, &id, &req.reason)
+        .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
@@ -194,7 +208,11 @@ pub async fn clear_legal_hold(
     Auth(actor): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::http::StatusCode> {
-    state.hippo.clear_legal_hold(&actor, &id).await?;
+    state
+        .hippo
+        .governance()
+        .clear_legal_hold(&actor, &id)
+        .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
@@ -220,6 +238,7 @@ pub async fn erase(
 ) -> ApiResult<axum::http::StatusCode> {
     state
         .hippo
+        .governance()
         .erase_conversation(&actor, &id, &req.reason)
         .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)

@@ -16,6 +16,7 @@ pub async fn run(config: Config, cmd: RetentionCommand) -> Result<()> {
     let app = crate::app::open(&config).await?;
     let report = app
         .hippo
+        .governance()
         .run_retention(true)
         .await
         .map_err(|e| anyhow!("{e}"))?;

@@ -9,7 +9,8 @@ use hippo::settings::{Config, SettingArgs};
 use hippo_core::{FakeClock, Timestamp};
 use hippo_crypto::{PasswordHasher, totp};
 use hippo_service::Hippo;
-use hippo_service::users::{By, NewUser};
+use hippo_service::Principal;
+use hippo_service::users::NewUser;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -162,7 +163,7 @@ impl TestServer {
             for w in workers {
                 let _ = w.await;
             }
-            leases.release_leases().await;
+            leases.ops().release_leases().await;
             for task in relay.into_iter().flatten() {
                 task.abort();
             }
@@ -292,8 +293,9 @@ impl TestServer {
     /// Creates a user through the CLI path (as `hippo user create` does).
     pub async fn create_user(&self, username: &str, role: &str) -> String {
         self.hippo
-            .create_user(
-                By::Cli,
+            .users()
+            .create(
+                Principal::Operator,
                 NewUser {
                     username: username.into(),
                     display_name: Some(format!("User {username}")),

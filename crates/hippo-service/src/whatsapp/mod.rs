@@ -16,7 +16,7 @@
 //!   become messages in the patient's conversation, pushed live.
 
 use crate::messages::body_aad;
-use crate::{Actor, Event, Hippo, Result, ServiceError};
+use crate::{Actor, Event, Principal, Result, ServiceError};
 use hippo_core::{
     AuditAction, ChannelState, ErrorCode, Message, MessageBody, MessageId, NewAuditEvent, Outcome,
     PatientId, PhiMode, PhoneNumber, Priority, Timestamp, UserId,
@@ -317,29 +317,35 @@ fn short(s: &str) -> String {
     s.chars().take(200).collect()
 }
 
-impl Hippo {
-    /// Turns the WhatsApp channel on.
-    #[must_use]
-    pub fn with_whatsapp(mut self, channel: Arc<WhatsappChannel>) -> Self {
-        self.whatsapp = Some(channel);
-        self
-    }
+/// The WhatsApp channel: sends, templates, the outbox and inbox workers,
+/// webhooks (`hippo.whatsapp()`).
+#[derive(Debug, Clone)]
+pub struct Whatsapp {
+    core: std::sync::Arc<crate::core::Core>,
+    messages: crate::messages::Messages,
+    files: crate::files::Files,
+    patients: crate::patients::Patients,
+}
 
-    /// [`Hippo::with_whatsapp`] when `channel` is given.
-    #[must_use]
-    pub fn maybe_with_whatsapp(self, channel: Option<Arc<WhatsappChannel>>) -> Self {
-        match channel {
-            Some(c) => self.with_whatsapp(c),
-            None => self,
+impl Whatsapp {
+    pub(crate) fn new(core: std::sync::Arc<crate::core::Core>) -> Self {
+        Self {
+            messages: crate::messages::Messages::new(core.clone()),
+            files: crate::files::Files::new(core.clone()),
+            patients: crate::patients::Patients::new(core.clone()),
+            core,
         }
     }
+}
 
-    pub fn whatsapp(&self) -> Option<&Arc<WhatsappChannel>> {
-        self.whatsapp.as_ref()
+impl Whatsapp {
+    /// The configured channel (`None`: WhatsApp is off on this server).
+    pub fn configured(&self) -> Option<&Arc<WhatsappChannel>> {
+        self.core.whatsapp.as_ref()
     }
 
     fn channel(&self) -> Result<&Arc<WhatsappChannel>> {
-        self.whatsapp.as_ref().ok_or_else(|| {
+        self.core.whatsapp.as_ref().ok_or_else(|| {
             ServiceError::public(
                 ErrorCode::ChannelNotConfigured,
                 "WhatsApp is not configured on this server (HIPPO_WHATSAPP_* settings)",
@@ -349,16 +355,12 @@ impl Hippo {
 
     fn patient_event(
         &self,
-        actor: Option<&Actor>,
+        by: Principal<'_>,
         action: AuditAction,
         outcome: Outcome,
         patient: &PatientId,
     ) -> NewAuditEvent {
-        let now = self.clock.now();
-        let mut ev = match actor {
-            Some(a) => a.event(now, action, outcome),
-            None => NewAuditEvent::new(now, action, outcome),
-        };
+        let mut ev = by.event(self.core.clock.now(), action, outcome);
         ev.patient_id = Some(patient.to_string());
         ev
     }
@@ -371,14 +373,14 @@ impl Hippo {
     ) -> ServiceError {
         let ev = self
             .patient_event(
-                Some(actor),
+                Principal::User(actor),
                 AuditAction::WhatsappSend,
                 Outcome::Denied,
                 patient,
             )
             .resource("patient", patient.as_str())
             .detail(serde_json::json!({ "reason": error.code().as_str() }));
-        match self.audit_alone(ev).await {
+        match self.core.audit_alone(ev).await {
             Ok(()) => error,
             Err(e) => e,
         }
@@ -386,7 +388,7 @@ impl Hippo {
 
     /// Queues a WhatsApp message to a patient (answer: 202 with the message
     /// in state `queued`).
-    pub async fn send_whatsapp(
+    pub async fn send(
         &self,
         actor: &Actor,
         patient_id: &str,
@@ -394,6 +396,7 @@ impl Hippo {
     ) -> Result<Message> {
         let channel = self.channel()?.clone();
         let (patient, conv, members) = self
+            .patients
             .care_team_patient(actor, patient_id, AuditAction::WhatsappSend)
             .await?;
         let pid = patient.id.clone();
@@ -404,7 +407,7 @@ impl Hippo {
                 "client_id must be 1 to 128 printable characters",
             ));
         }
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         let (payload, body, kind, template_name) = match (input.text, input.template) {
             (Some(_), Some(_)) | (None, None) => {
                 return Err(ServiceError::validation("give either text or template"));
@@ -419,7 +422,7 @@ impl Hippo {
                 (Payload::Text { body: text }, body, "text", None)
             }
             (None, Some(t)) => {
-                let template = self.store.get_template(&t.name, &t.language).await?;
+                let template = self.core.store.get_template(&t.name, &t.language).await?;
                 let Some(template) = template else {
                     let e = ServiceError::public(
                         ErrorCode::TemplateNotApproved,
@@ -496,10 +499,10 @@ impl Hippo {
                 return Err(self.refuse_send(actor, &pid, e).await);
             }
         }
-        let key = self.conversation_key(&conv).await?;
+        let key = self.core.conversation_key(&conv).await?;
         let payload_json = serde_json::to_vec(&payload)
             .map_err(|e| ServiceError::Internal(format!("outbox payload: {e}")))?;
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         let seq = tx.next_seq(&conv.id, now).await?;
         if let Some(client_id) = &input.client_id
             && let Some(existing) = tx
@@ -508,6 +511,7 @@ impl Hippo {
         {
             drop(tx);
             return self
+                .messages
                 .messages_view(&key, std::slice::from_ref(&existing))
                 .await?
                 .pop()
@@ -553,7 +557,7 @@ impl Hippo {
         tx.append_audit(
             &self
                 .patient_event(
-                    Some(actor),
+                    Principal::User(actor),
                     AuditAction::WhatsappSend,
                     Outcome::Success,
                     &pid,
@@ -570,8 +574,8 @@ impl Hippo {
         .await?;
         tx.commit().await?;
         channel.outbox_wake.notify_one();
-        let message = self.message_view(&key, &row, Vec::new())?;
-        self.events.publish(Event::MessageCreated {
+        let message = self.messages.message_view(&key, &row, Vec::new())?;
+        self.core.events.publish(Event::MessageCreated {
             message: message.clone(),
             recipients: members,
         });
@@ -581,10 +585,11 @@ impl Hippo {
     /// Who may manage templates and the outbox: messaging roles and admins.
     async fn require_channel_admin(&self, actor: &Actor, action: AuditAction) -> Result<()> {
         if let Err(e) = actor.require_full() {
-            return Err(self.deny(actor, action, None, e).await);
+            return Err(self.core.deny(actor, action, None, e).await);
         }
         if !(actor.user.role.can_message() || actor.user.role == hippo_core::Role::Admin) {
             return Err(self
+                .core
                 .deny(actor, action, None, ServiceError::forbidden())
                 .await);
         }
@@ -612,8 +617,8 @@ impl Hippo {
                 ),
             )
         })?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin_write().await?;
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin_write().await?;
         for t in &fetched {
             tx.upsert_template(&TemplateRow {
                 name: t.name.clone(),
@@ -639,6 +644,7 @@ impl Hippo {
 
     async fn list_templates_unchecked(&self) -> Result<Vec<Template>> {
         Ok(self
+            .core
             .store
             .list_templates()
             .await?
@@ -657,8 +663,8 @@ impl Hippo {
     ) -> Result<Template> {
         self.require_channel_admin(actor, AuditAction::WhatsappTemplateUpdate)
             .await?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin_write().await?;
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin_write().await?;
         if !tx.set_template_phi_free(name, language, phi_free).await? {
             return Err(ServiceError::not_found());
         }
@@ -670,7 +676,8 @@ impl Hippo {
         )
         .await?;
         tx.commit().await?;
-        self.store
+        self.core
+            .store
             .get_template(name, language)
             .await?
             .map(Template::from)
@@ -684,17 +691,22 @@ impl Hippo {
         let state = OutboxState::parse(state).ok_or_else(|| {
             ServiceError::validation("state must be pending, sending, done or dead")
         })?;
-        let jobs = self.store.list_outbox(state, 500).await?;
+        let jobs = self.core.store.list_outbox(state, 500).await?;
         // Which patients were messaged is itself about patients: recorded.
-        self.audit_alone(
-            actor
-                .event(self.clock.now(), AuditAction::PatientRead, Outcome::Success)
-                .detail(serde_json::json!({
-                    "outbox": state.as_str(),
-                    "listed": jobs.len(),
-                })),
-        )
-        .await?;
+        self.core
+            .audit_alone(
+                actor
+                    .event(
+                        self.core.clock.now(),
+                        AuditAction::PatientRead,
+                        Outcome::Success,
+                    )
+                    .detail(serde_json::json!({
+                        "outbox": state.as_str(),
+                        "listed": jobs.len(),
+                    })),
+            )
+            .await?;
         Ok(jobs
             .into_iter()
             .map(|j| OutboxView {
@@ -718,12 +730,13 @@ impl Hippo {
             .await?;
         let id = MessageId::parse(message_id).ok_or_else(ServiceError::not_found)?;
         let job = self
+            .core
             .store
             .get_outbox_job(&id)
             .await?
             .ok_or_else(ServiceError::not_found)?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin_write().await?;
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin_write().await?;
         if !tx.outbox_requeue(&id, now).await? {
             return Err(ServiceError::public(
                 ErrorCode::Conflict,
@@ -754,26 +767,32 @@ impl Hippo {
     }
 
     pub async fn outbox_counts(&self) -> Result<OutboxCounts> {
-        Ok(self.store.outbox_counts().await?)
+        Ok(self.core.store.outbox_counts().await?)
     }
 
     /// Pushes a message's new state to its conversation's members.
     async fn publish_message_update(&self, id: &MessageId) {
         let result = async {
-            let Some(row) = self.store.get_message(id).await? else {
+            let Some(row) = self.core.store.get_message(id).await? else {
                 return Ok(());
             };
-            let Some(conv) = self.store.get_conversation(&row.conversation_id).await? else {
+            let Some(conv) = self
+                .core
+                .store
+                .get_conversation(&row.conversation_id)
+                .await?
+            else {
                 return Ok(());
             };
-            let key = self.conversation_key(&conv).await?;
-            let members = self.store.list_members(&conv.id).await?;
+            let key = self.core.conversation_key(&conv).await?;
+            let members = self.core.store.list_members(&conv.id).await?;
             let message = self
+                .messages
                 .messages_view(&key, std::slice::from_ref(&row))
                 .await?
                 .pop()
                 .ok_or_else(|| ServiceError::Internal("message view missing".into()))?;
-            self.events.publish(Event::MessageUpdated {
+            self.core.events.publish(Event::MessageUpdated {
                 message,
                 recipients: members,
             });
@@ -788,11 +807,8 @@ impl Hippo {
     // ---- outbox worker ------------------------------------------------
 
     /// Sends outbox jobs until `shutdown` resolves.
-    pub async fn run_whatsapp_outbox(
-        self: Arc<Self>,
-        shutdown: impl std::future::Future<Output = ()>,
-    ) {
-        let Some(channel) = self.whatsapp.clone() else {
+    pub async fn run_outbox(self, shutdown: impl std::future::Future<Output = ()>) {
+        let Some(channel) = self.core.whatsapp.clone() else {
             return;
         };
         tokio::pin!(shutdown);
@@ -802,14 +818,14 @@ impl Hippo {
         let mut leader = LeaderCheck::new("whatsapp_outbox");
         loop {
             // One sender per cluster: the send rate is the cluster's.
-            if !leader.leading(&self).await {
+            if !leader.leading(&self.core).await {
                 tokio::select! {
                     () = &mut shutdown => return,
                     () = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
                 continue;
             }
-            let since = leader.since.unwrap_or_else(|| self.clock.now());
+            let since = leader.since.unwrap_or_else(|| self.core.clock.now());
             let claimed = match self.claim_jobs(&channel, batch, since).await {
                 Ok(jobs) => jobs,
                 Err(e) => {
@@ -853,7 +869,7 @@ impl Hippo {
         limit: i64,
         leading_since: Timestamp,
     ) -> Result<Vec<OutboxJob>> {
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         let in_doubt = u64::try_from(channel.config.in_doubt_after.as_millis()).unwrap_or(u64::MAX);
         let cutoff = now
             .as_millis()
@@ -863,7 +879,7 @@ impl Hippo {
         } else {
             Timestamp::from_millis(i64::MIN)
         };
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         let jobs = tx.claim_outbox(now, before, limit).await?;
         tx.commit().await?;
         Ok(jobs)
@@ -871,22 +887,24 @@ impl Hippo {
 
     async fn job_request(&self, job: &OutboxJob) -> Result<OutboundMessage> {
         let patient = self
+            .core
             .store
             .get_patient(&job.patient_id)
             .await?
             .ok_or_else(|| ServiceError::Internal("outbox job for a missing patient".into()))?;
         let conv = self
+            .core
             .store
             .get_conversation(&job.conversation_id)
             .await?
             .ok_or_else(|| {
                 ServiceError::Internal("outbox job for a missing conversation".into())
             })?;
-        let key = self.conversation_key(&conv).await?;
+        let key = self.core.conversation_key(&conv).await?;
         let raw = key.open(&payload_aad(&job.message_id), &job.payload_enc)?;
         let payload: Payload = serde_json::from_slice(&raw)
             .map_err(|e| ServiceError::Internal(format!("outbox payload: {e}")))?;
-        let phone = self.patient_view(&patient, Vec::new())?.phone;
+        let phone = self.patients.patient_view(&patient, Vec::new())?.phone;
         let callback_data = Some(job.message_id.to_string());
         Ok(match payload {
             Payload::Text { body } => OutboundMessage::Text {
@@ -936,17 +954,17 @@ impl Hippo {
                         job.message_id.as_str(),
                     );
                     let next = Timestamp::from_millis(
-                        self.clock.now().as_millis()
+                        self.core.clock.now().as_millis()
                             + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2),
                     );
                     async {
-                        let mut tx = self.store.begin_write().await?;
+                        let mut tx = self.core.store.begin_write().await?;
                         tx.outbox_retry_later(
                             &job.message_id,
                             next,
                             e.code,
                             &short(&e.title),
-                            self.clock.now(),
+                            self.core.clock.now(),
                         )
                         .await?;
                         tx.commit().await?;
@@ -967,13 +985,13 @@ impl Hippo {
     }
 
     async fn job_accepted(&self, job: &OutboxJob, wamid: &str) -> Result<()> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin_write().await?;
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin_write().await?;
         if tx.outbox_accepted(&job.message_id, wamid, now).await? {
             tx.append_audit(
                 &self
                     .patient_event(
-                        None,
+                        Principal::System("whatsapp_outbox"),
                         AuditAction::WhatsappSend,
                         Outcome::Success,
                         &job.patient_id,
@@ -992,9 +1010,9 @@ impl Hippo {
     }
 
     async fn job_failed(&self, job: &OutboxJob, code: Option<i64>, title: &str) -> Result<()> {
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         let title = short(title);
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         tx.outbox_dead(&job.message_id, code, &title, now).await?;
         let failed = WhatsappDelivery {
             state: ChannelState::Failed,
@@ -1009,7 +1027,7 @@ impl Hippo {
         tx.append_audit(
             &self
                 .patient_event(
-                    None,
+                    Principal::System("whatsapp_outbox"),
                     AuditAction::WhatsappSend,
                     Outcome::Failure,
                     &job.patient_id,
@@ -1032,7 +1050,7 @@ impl Hippo {
     // ---- webhooks -----------------------------------------------------
 
     /// Meta's verification handshake: the challenge when the token matches.
-    pub fn whatsapp_handshake(
+    pub fn handshake(
         &self,
         mode: Option<&str>,
         token: Option<&str>,
@@ -1061,7 +1079,7 @@ impl Hippo {
 
     /// Takes one webhook delivery: checks its signature over the raw bytes,
     /// stores it (sealed) and returns once it is durable.
-    pub async fn accept_whatsapp_webhook(
+    pub async fn accept_webhook(
         &self,
         signature: Option<&str>,
         body: &[u8],
@@ -1073,29 +1091,33 @@ impl Hippo {
                 .stats
                 .webhooks_rejected
                 .fetch_add(1, Ordering::Relaxed);
-            self.audit_alone(
-                NewAuditEvent::new(
-                    self.clock.now(),
-                    AuditAction::WhatsappWebhook,
-                    Outcome::Denied,
+            self.core
+                .audit_alone(
+                    NewAuditEvent::new(
+                        self.core.clock.now(),
+                        AuditAction::WhatsappWebhook,
+                        Outcome::Denied,
+                    )
+                    .meta(meta)
+                    .detail(serde_json::json!({
+                        "reason": "invalid_signature",
+                        "signature_present": signature.is_some(),
+                        "size": body.len(),
+                    })),
                 )
-                .meta(meta)
-                .detail(serde_json::json!({
-                    "reason": "invalid_signature",
-                    "signature_present": signature.is_some(),
-                    "size": body.len(),
-                })),
-            )
-            .await?;
+                .await?;
             return Err(ServiceError::public(
                 ErrorCode::InvalidSignature,
                 "X-Hub-Signature-256 does not match the body",
             ));
         }
         let id = MessageId::generate().to_string();
-        let now = self.clock.now();
-        let sealed = self.keys.seal_directory_bytes(&webhook_aad(&id), body)?;
-        let mut tx = self.store.begin_write().await?;
+        let now = self.core.clock.now();
+        let sealed = self
+            .core
+            .keys
+            .seal_directory_bytes(&webhook_aad(&id), body)?;
+        let mut tx = self.core.store.begin_write().await?;
         tx.insert_webhook(&WebhookRow {
             id,
             received_at: now,
@@ -1110,24 +1132,21 @@ impl Hippo {
     }
 
     /// Applies stored webhook deliveries until `shutdown` resolves.
-    pub async fn run_whatsapp_inbox(
-        self: Arc<Self>,
-        shutdown: impl std::future::Future<Output = ()>,
-    ) {
-        let Some(channel) = self.whatsapp.clone() else {
+    pub async fn run_inbox(self, shutdown: impl std::future::Future<Output = ()>) {
+        let Some(channel) = self.core.whatsapp.clone() else {
             return;
         };
         tokio::pin!(shutdown);
         let mut leader = LeaderCheck::new("whatsapp_inbox");
         loop {
-            if !leader.leading(&self).await {
+            if !leader.leading(&self.core).await {
                 tokio::select! {
                     () = &mut shutdown => return,
                     () = tokio::time::sleep(Duration::from_secs(1)) => {}
                 }
                 continue;
             }
-            let pending = match self.store.list_pending_webhooks(50).await {
+            let pending = match self.core.store.list_pending_webhooks(50).await {
                 Ok(rows) => rows,
                 Err(e) => {
                     tracing::warn!(error = %e, "webhook inbox: cannot read");
@@ -1139,14 +1158,14 @@ impl Hippo {
                 if let Err(e) = self.process_webhook(&channel, &row).await {
                     tracing::warn!(webhook = %row.id, error = %e, "webhook inbox: processing failed; will retry");
                     let note = async {
-                        let mut tx = self.store.begin_write().await?;
+                        let mut tx = self.core.store.begin_write().await?;
                         let attempts = tx.webhook_attempt_failed(&row.id).await?;
                         if attempts >= 20 {
                             tx.finish_webhook(
                                 &row.id,
                                 "rejected",
                                 Some("gave up after 20 attempts"),
-                                self.clock.now(),
+                                self.core.clock.now(),
                             )
                             .await?;
                         }
@@ -1173,23 +1192,25 @@ impl Hippo {
             return self.finish(row, "rejected", Some("no body")).await;
         };
         let body = self
+            .core
             .keys
             .open_directory_bytes(&webhook_aad(&row.id), sealed)?;
-        let events = match hippo_whatsapp::parse_webhook(&body) {
-            Ok(events) => events,
-            Err(e) => {
-                self.audit_alone(
+        let events =
+            match hippo_whatsapp::parse_webhook(&body) {
+                Ok(events) => events,
+                Err(e) => {
+                    self.core.audit_alone(
                     NewAuditEvent::new(
-                        self.clock.now(),
+                        self.core.clock.now(),
                         AuditAction::WhatsappWebhook,
                         Outcome::Failure,
                     )
                     .detail(serde_json::json!({ "reason": "malformed", "error": e.to_string() })),
                 )
                 .await?;
-                return self.finish(row, "rejected", Some("malformed")).await;
-            }
-        };
+                    return self.finish(row, "rejected", Some("malformed")).await;
+                }
+            };
         for event in events {
             match event {
                 WebhookEvent::Status(s) => self.apply_status(channel, &s).await?,
@@ -1216,29 +1237,29 @@ impl Hippo {
     }
 
     async fn finish(&self, row: &WebhookRow, state: &str, note: Option<&str>) -> Result<()> {
-        let mut tx = self.store.begin_write().await?;
-        tx.finish_webhook(&row.id, state, note, self.clock.now())
+        let mut tx = self.core.store.begin_write().await?;
+        tx.finish_webhook(&row.id, state, note, self.core.clock.now())
             .await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn apply_status(&self, channel: &WhatsappChannel, s: &StatusUpdate) -> Result<()> {
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         let status = status_name(&s.status).to_owned();
         // The message: by wamid, or by hippo's id echoed back (a send whose
         // answer was lost: this reconciles the outbox).
-        let mut message = self.store.get_message_by_wamid(&s.wamid).await?;
+        let mut message = self.core.store.get_message_by_wamid(&s.wamid).await?;
         if message.is_none()
             && let Some(mid) = s.callback_data.as_deref().and_then(MessageId::parse)
-            && let Some(job) = self.store.get_outbox_job(&mid).await?
+            && let Some(job) = self.core.store.get_outbox_job(&mid).await?
         {
-            let mut tx = self.store.begin_write().await?;
+            let mut tx = self.core.store.begin_write().await?;
             if tx.outbox_accepted(&mid, &s.wamid, now).await? {
                 tx.append_audit(
                     &self
                         .patient_event(
-                            None,
+                            Principal::System("whatsapp_inbox"),
                             AuditAction::WhatsappSend,
                             Outcome::Success,
                             &job.patient_id,
@@ -1253,10 +1274,10 @@ impl Hippo {
                 .await?;
             }
             tx.commit().await?;
-            message = self.store.get_message(&mid).await?;
+            message = self.core.store.get_message(&mid).await?;
         }
         let Some(message) = message.filter(|m| m.whatsapp.is_some()) else {
-            self.audit_alone(
+            self.core.audit_alone(
                 NewAuditEvent::new(now, AuditAction::WhatsappStatus, Outcome::Failure).detail(
                     serde_json::json!({ "reason": "unknown_message", "status": status, "wamid": s.wamid }),
                 ),
@@ -1265,6 +1286,7 @@ impl Hippo {
             return Ok(());
         };
         let patient = self
+            .core
             .store
             .get_patient_by_conversation(&message.conversation_id)
             .await?;
@@ -1272,7 +1294,7 @@ impl Hippo {
         let reported_at = s
             .timestamp
             .map(|t| Timestamp::from_millis(t.saturating_mul(1000)));
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         if !tx
             .record_status_event(&s.wamid, &status, reported_at, now)
             .await?
@@ -1334,27 +1356,37 @@ impl Hippo {
     }
 
     async fn apply_inbound(&self, channel: &WhatsappChannel, m: &InboundMessage) -> Result<()> {
-        let now = self.clock.now();
-        if self.store.get_message_by_wamid(&m.wamid).await?.is_some() {
+        let now = self.core.clock.now();
+        if self
+            .core
+            .store
+            .get_message_by_wamid(&m.wamid)
+            .await?
+            .is_some()
+        {
             return Ok(()); // a duplicate delivery
         }
         let patient = match PhoneNumber::from_wa_id(&m.from) {
             Ok(phone) => {
-                self.store
-                    .get_patient_by_phone_index(&self.keys.phone_index(phone.as_str()))
+                self.core
+                    .store
+                    .get_patient_by_phone_index(&self.core.keys.phone_index(phone.as_str()))
                     .await?
             }
             Err(_) => None,
         };
         let Some(patient) = patient else {
-            self.audit_alone(
-                NewAuditEvent::new(now, AuditAction::WhatsappInbound, Outcome::Failure)
-                    .detail(serde_json::json!({ "reason": "unknown_sender", "wamid": m.wamid })),
-            )
-            .await?;
+            self.core
+                .audit_alone(
+                    NewAuditEvent::new(now, AuditAction::WhatsappInbound, Outcome::Failure).detail(
+                        serde_json::json!({ "reason": "unknown_sender", "wamid": m.wamid }),
+                    ),
+                )
+                .await?;
             return Ok(());
         };
         let conv = self
+            .core
             .store
             .get_conversation(&patient.conversation_id)
             .await?
@@ -1382,15 +1414,16 @@ impl Hippo {
                 filename,
                 ..
             } => {
-                self.fetch_inbound_media(
-                    channel,
-                    &conv,
-                    media_id,
-                    mime_type.as_deref(),
-                    kind,
-                    filename.as_deref(),
-                )
-                .await?
+                self.files
+                    .fetch_inbound_media(
+                        channel,
+                        &conv,
+                        media_id,
+                        mime_type.as_deref(),
+                        kind,
+                        filename.as_deref(),
+                    )
+                    .await?
             }
             _ => None,
         };
@@ -1408,11 +1441,11 @@ impl Hippo {
             .opt_in_keywords
             .iter()
             .any(|k| k.eq_ignore_ascii_case(&keyword));
-        let key = self.conversation_key(&conv).await?;
+        let key = self.core.conversation_key(&conv).await?;
         let sent_at = m.timestamp.map_or(now, |t| {
             Timestamp::from_millis(t.saturating_mul(1000)).min(now)
         });
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         if tx.find_message_by_wamid(&m.wamid).await?.is_some() {
             return Ok(());
         }
@@ -1452,7 +1485,7 @@ impl Hippo {
             updated.whatsapp_opt_in = true;
             updated.opt_in_at = Some(now);
             updated.opt_in_by = None;
-            updated.opt_in_source_enc = Some(self.keys.seal_directory_field(
+            updated.opt_in_source_enc = Some(self.core.keys.seal_directory_field(
                 "patients",
                 "opt_in_source",
                 patient.id.as_str(),
@@ -1486,12 +1519,12 @@ impl Hippo {
         tx.commit().await?;
         channel.stats.inbound.fetch_add(1, Ordering::Relaxed);
         let attachments = match &media {
-            Some((att, _)) => vec![self.attachment_info(att).await?],
+            Some((att, _)) => vec![self.files.attachment_info(att).await?],
             None => Vec::new(),
         };
-        let message = self.message_view(&key, &row, attachments)?;
-        let members = self.store.list_members(&conv.id).await?;
-        self.events.publish(Event::MessageCreated {
+        let message = self.messages.message_view(&key, &row, attachments)?;
+        let members = self.core.store.list_members(&conv.id).await?;
+        self.core.events.publish(Event::MessageCreated {
             message,
             recipients: members,
         });
@@ -1521,13 +1554,13 @@ impl LeaderCheck {
         }
     }
 
-    async fn leading(&mut self, hippo: &Hippo) -> bool {
+    async fn leading(&mut self, core: &crate::core::Core) -> bool {
         if self.checked.is_none_or(|t| t.elapsed() >= Self::RENEW) {
             let was = self.leading;
-            self.leading = hippo.lead(self.job, Self::TTL).await;
+            self.leading = core.lead(self.job, Self::TTL).await;
             self.checked = Some(std::time::Instant::now());
             if self.leading != was {
-                self.since = self.leading.then(|| hippo.clock.now());
+                self.since = self.leading.then(|| core.clock.now());
                 tracing::info!(
                     job = self.job,
                     leading = self.leading,

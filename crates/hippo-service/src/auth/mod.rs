@@ -2,7 +2,10 @@
 //! authentication with idle and absolute expiry; logout; MFA enrollment;
 //! password change; listing and revoking one's own sessions.
 
-use crate::{Actor, Event, Hippo, Result, ServiceError};
+pub mod throttle;
+
+use crate::core::Core;
+use crate::{Actor, Event, Result, ServiceError};
 use hippo_core::{
     AuditAction, ErrorCode, NewAuditEvent, Outcome, RequestMeta, Session, SessionId, SessionScope,
     SessionState, Timestamp, User, UserStatus, Username,
@@ -43,10 +46,22 @@ fn invalid_credentials() -> ServiceError {
     )
 }
 
-impl Hippo {
+/// Sign-in, sessions, MFA and passwords (`hippo.auth()`).
+#[derive(Debug, Clone)]
+pub struct Auth {
+    core: std::sync::Arc<crate::core::Core>,
+}
+
+impl Auth {
+    pub(crate) fn new(core: std::sync::Arc<crate::core::Core>) -> Self {
+        Self { core }
+    }
+}
+
+impl Auth {
     /// Signs a user in. Every attempt, allowed or not, is recorded.
     pub async fn login(&self, input: LoginInput, meta: &RequestMeta) -> Result<LoginOutcome> {
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         let source = meta.ip.clone().unwrap_or_default();
         let event = |outcome, reason: &str| {
             NewAuditEvent::new(now, AuditAction::AuthLogin, outcome)
@@ -55,7 +70,8 @@ impl Hippo {
         };
 
         if let Some(wait) = self.throttled(&source, now).await {
-            self.audit_alone(event(Outcome::Denied, "throttled"))
+            self.core
+                .audit_alone(event(Outcome::Denied, "throttled"))
                 .await?;
             return Err(ServiceError::Public {
                 code: ErrorCode::RateLimited,
@@ -66,20 +82,23 @@ impl Hippo {
 
         let row = match Username::parse(&input.username) {
             Ok(name) => {
-                self.store
-                    .get_user_by_index(&self.keys.username_index(name.as_str()))
+                self.core
+                    .store
+                    .get_user_by_index(&self.core.keys.username_index(name.as_str()))
                     .await?
             }
             Err(_) => None,
         };
         let account_key = self
+            .core
             .keys
             .username_index(&input.username.trim().to_lowercase());
         let Some(row) = row else {
             // Same work as a real check, same answer.
-            self.verify_password(&input.password, None).await?;
+            self.core.verify_password(&input.password, None).await?;
             self.note_failed_source(&source, now).await;
-            self.audit_alone(event(Outcome::Failure, "invalid_credentials"))
+            self.core
+                .audit_alone(event(Outcome::Failure, "invalid_credentials"))
                 .await?;
             self.watch_for_stuffing(account_key, now).await;
             return Err(invalid_credentials());
@@ -91,13 +110,15 @@ impl Hippo {
         };
 
         let password_ok = self
+            .core
             .verify_password(&input.password, Some(&row.password_hash))
             .await?;
         let locked = row.locked_until.is_some_and(|until| now < until);
 
         if locked {
             self.note_failed_source(&source, now).await;
-            self.audit_alone(actor_event(Outcome::Denied, "account_locked"))
+            self.core
+                .audit_alone(actor_event(Outcome::Denied, "account_locked"))
                 .await?;
             // Only someone who knows the password learns that it is locked.
             return Err(if password_ok {
@@ -121,7 +142,8 @@ impl Hippo {
             return Err(invalid_credentials());
         }
         if row.status == UserStatus::Deactivated {
-            self.audit_alone(actor_event(Outcome::Denied, "account_deactivated"))
+            self.core
+                .audit_alone(actor_event(Outcome::Denied, "account_deactivated"))
                 .await?;
             return Err(ServiceError::public(
                 ErrorCode::AccountDeactivated,
@@ -132,7 +154,8 @@ impl Hippo {
         let mut totp_step = None;
         if row.mfa_enabled {
             let Some(code) = input.totp_code.as_deref().filter(|c| !c.trim().is_empty()) else {
-                self.audit_alone(actor_event(Outcome::Denied, "mfa_required"))
+                self.core
+                    .audit_alone(actor_event(Outcome::Denied, "mfa_required"))
                     .await?;
                 return Err(ServiceError::public(
                     ErrorCode::MfaRequired,
@@ -143,9 +166,10 @@ impl Hippo {
                 .mfa_secret_enc
                 .as_deref()
                 .ok_or_else(|| ServiceError::Internal("MFA enabled without a secret".into()))?;
-            let secret = self
-                .keys
-                .open_user_secret("mfa_secret", row.id.as_str(), secret_enc)?;
+            let secret =
+                self.core
+                    .keys
+                    .open_user_secret("mfa_secret", row.id.as_str(), secret_enc)?;
             let unix = now.as_millis().div_euclid(1000);
             match totp::verify(&secret, code, unix, row.totp_last_step) {
                 Some(step) => totp_step = Some(step),
@@ -162,7 +186,7 @@ impl Hippo {
             }
         }
 
-        let scope = if self.config.require_mfa && !row.mfa_enabled {
+        let scope = if self.core.config.require_mfa && !row.mfa_enabled {
             SessionScope::MfaEnrollment
         } else if row.must_change_password {
             SessionScope::PasswordChange
@@ -176,14 +200,14 @@ impl Hippo {
             scope,
             created_at: now,
             last_seen_at: now,
-            expires_at: now.plus(self.config.session_max_lifetime),
+            expires_at: now.plus(self.core.config.session_max_lifetime),
             ip: meta.ip.clone(),
             user_agent: meta.user_agent.clone(),
             ended_at: None,
             end_reason: None,
         };
 
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         if let Some(step) = totp_step {
             if !tx.claim_totp_step(&row.id, step).await? {
                 drop(tx);
@@ -225,7 +249,7 @@ impl Hippo {
         Ok(LoginOutcome {
             token,
             session,
-            user: self.user_from_row(&fresh)?,
+            user: self.core.user_from_row(&fresh)?,
             mfa_enrollment_required: scope == SessionScope::MfaEnrollment,
             password_change_required: scope == SessionScope::PasswordChange,
         })
@@ -235,16 +259,17 @@ impl Hippo {
     /// Feeds the cross-account failure detector; raises an alert when a
     /// burst of failures spans many accounts.
     async fn watch_for_stuffing(&self, account_key: String, now: hippo_core::Timestamp) {
-        if let Some((failures, accounts)) = self.stuffing.failure(account_key, now) {
-            self.raise_alert(
-                crate::alerts::AlertKind::CredentialStuffing,
-                serde_json::json!({
-                    "failures": failures,
-                    "accounts": accounts,
-                    "window_secs": crate::alerts::STUFFING_WINDOW.as_secs(),
-                }),
-            )
-            .await;
+        if let Some((failures, accounts)) = self.core.stuffing.failure(account_key, now) {
+            self.core
+                .raise_alert(
+                    crate::alerts::AlertKind::CredentialStuffing,
+                    serde_json::json!({
+                        "failures": failures,
+                        "accounts": accounts,
+                        "window_secs": crate::alerts::STUFFING_WINDOW.as_secs(),
+                    }),
+                )
+                .await;
         }
     }
 
@@ -254,15 +279,15 @@ impl Hippo {
         event: NewAuditEvent,
         meta: &RequestMeta,
     ) -> Result<()> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin_write().await?;
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin_write().await?;
         let failures = tx.increment_failed_logins(user, now).await?;
         tx.append_audit(&event).await?;
-        let locked = failures >= i64::from(self.config.login_max_failures);
+        let locked = failures >= i64::from(self.core.config.login_max_failures);
         if locked {
             if let Some(mut row) = tx.get_user(user).await? {
                 row.failed_logins = 0;
-                row.locked_until = Some(now.plus(self.config.login_lockout));
+                row.locked_until = Some(now.plus(self.core.config.login_lockout));
                 row.updated_at = now;
                 tx.update_user(&row).await?;
             }
@@ -273,18 +298,19 @@ impl Hippo {
                     .resource("user", user.as_str())
                     .detail(serde_json::json!({
                         "failures": failures,
-                        "locked_for_secs": self.config.login_lockout.as_secs(),
+                        "locked_for_secs": self.core.config.login_lockout.as_secs(),
                     })),
             )
             .await?;
         }
         tx.commit().await?;
         if locked {
-            self.raise_alert(
-                crate::alerts::AlertKind::AccountLocked,
-                serde_json::json!({ "user_id": user.as_str(), "failures": failures }),
-            )
-            .await;
+            self.core
+                .raise_alert(
+                    crate::alerts::AlertKind::AccountLocked,
+                    serde_json::json!({ "user_id": user.as_str(), "failures": failures }),
+                )
+                .await;
         }
         Ok(())
     }
@@ -302,12 +328,13 @@ impl Hippo {
             return Err(unauthenticated());
         }
         let session = self
+            .core
             .store
             .get_session_by_token_hash(&token::hash(presented))
             .await?
             .ok_or_else(unauthenticated)?;
-        let now = self.clock.now();
-        let idle = self.config.session_idle_timeout;
+        let now = self.core.clock.now();
+        let idle = self.core.config.session_idle_timeout;
         match session.state(now, idle) {
             SessionState::Live => {}
             SessionState::Ended => {
@@ -332,22 +359,23 @@ impl Hippo {
             }
         }
         let row = self
+            .core
             .store
             .get_user(&session.user_id)
             .await?
             .ok_or_else(unauthenticated)?;
-        if !Self::is_active(&row) {
+        if !Core::is_active(&row) {
             return Err(unauthenticated());
         }
         // Refresh the idle timer, but write at most once per granule.
         let granule = (idle / 15).min(Duration::from_secs(60));
         let mut session = session;
         if now.since(session.last_seen_at) >= granule {
-            self.store.touch_session(&session.id, now).await?;
+            self.core.store.touch_session(&session.id, now).await?;
             session.last_seen_at = now;
         }
         Ok(Actor {
-            user: self.user_from_row(&row)?,
+            user: self.core.user_from_row(&row)?,
             session,
             meta: meta.clone(),
         })
@@ -357,10 +385,11 @@ impl Hippo {
     /// live sockets close even when no request arrives. `serve` runs this
     /// periodically; returns how many ended.
     pub async fn sweep_expired_sessions(&self) -> Result<usize> {
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         let expired = self
+            .core
             .store
-            .list_expired_sessions(now, now.minus(self.config.session_idle_timeout))
+            .list_expired_sessions(now, now.minus(self.core.config.session_idle_timeout))
             .await?;
         for s in &expired {
             self.expire_session(s, now).await?;
@@ -378,7 +407,7 @@ impl Hippo {
     ) -> Result<Vec<(SessionId, hippo_core::UserId, &'static str)>> {
         let mut ended = Vec::new();
         for id in live {
-            if let Some(s) = self.store.get_session(id).await?
+            if let Some(s) = self.core.store.get_session(id).await?
                 && s.ended_at.is_some()
             {
                 let reason = match s.end_reason.as_deref() {
@@ -394,7 +423,7 @@ impl Hippo {
     }
 
     async fn expire_session(&self, session: &Session, now: Timestamp) -> Result<()> {
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         if tx.end_session(&session.id, now, "expired").await? {
             tx.append_audit(
                 &NewAuditEvent::new(now, AuditAction::SessionExpired, Outcome::Success)
@@ -403,7 +432,7 @@ impl Hippo {
             )
             .await?;
             tx.commit().await?;
-            self.events.publish(Event::SessionEnded {
+            self.core.events.publish(Event::SessionEnded {
                 session_id: session.id.clone(),
                 user_id: session.user_id.clone(),
                 reason: "expired",
@@ -414,13 +443,13 @@ impl Hippo {
 
     /// Ends the caller's session everywhere.
     pub async fn logout(&self, actor: &Actor) -> Result<()> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin_write().await?;
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin_write().await?;
         tx.end_session(&actor.session.id, now, "logout").await?;
         tx.append_audit(&actor.event(now, AuditAction::AuthLogout, Outcome::Success))
             .await?;
         tx.commit().await?;
-        self.events.publish(Event::SessionEnded {
+        self.core.events.publish(Event::SessionEnded {
             session_id: actor.session.id.clone(),
             user_id: actor.user.id.clone(),
             reason: "logout",
@@ -430,7 +459,7 @@ impl Hippo {
 
     /// Starts TOTP enrollment: a new secret, pending until confirmed.
     pub async fn begin_totp_enrollment(&self, actor: &Actor) -> Result<TotpEnrollment> {
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         if actor.session.scope == SessionScope::PasswordChange {
             actor.require_full()?;
         }
@@ -441,12 +470,12 @@ impl Hippo {
             ));
         }
         let secret = totp::generate_secret()?;
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         let mut row = tx
             .get_user(&actor.user.id)
             .await?
             .ok_or_else(ServiceError::not_found)?;
-        row.mfa_pending_secret_enc = Some(self.keys.seal_user_secret(
+        row.mfa_pending_secret_enc = Some(self.core.keys.seal_user_secret(
             "mfa_pending_secret",
             row.id.as_str(),
             &secret,
@@ -464,7 +493,7 @@ impl Hippo {
         Ok(TotpEnrollment {
             secret_base32: Zeroizing::new(totp::base32(&secret)),
             otpauth_uri: Zeroizing::new(totp::otpauth_uri(
-                &self.config.totp_issuer,
+                &self.core.config.totp_issuer,
                 &actor.user.username,
                 &secret,
             )),
@@ -474,8 +503,9 @@ impl Hippo {
     /// Confirms enrollment with a code from the authenticator. An enrollment
     /// session ends here: the user signs in again with a code.
     pub async fn confirm_totp_enrollment(&self, actor: &Actor, code: &str) -> Result<()> {
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         let row = self
+            .core
             .store
             .get_user(&actor.user.id)
             .await?
@@ -485,12 +515,13 @@ impl Hippo {
                 "no enrollment in progress: POST /api/v1/me/mfa/totp first",
             ));
         };
-        let secret = self
-            .keys
-            .open_user_secret("mfa_pending_secret", row.id.as_str(), pending)?;
+        let secret =
+            self.core
+                .keys
+                .open_user_secret("mfa_pending_secret", row.id.as_str(), pending)?;
         let unix = now.as_millis().div_euclid(1000);
         let Some(step) = totp::verify(&secret, code, unix, row.totp_last_step) else {
-            self.audit_alone(
+            self.core.audit_alone(
                 actor
                     .event(now, AuditAction::AuthMfa, Outcome::Failure)
                     .resource("user", actor.user.id.as_str())
@@ -501,12 +532,12 @@ impl Hippo {
                 "the code does not match; check the authenticator's clock",
             ));
         };
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         let mut row = tx
             .get_user(&actor.user.id)
             .await?
             .ok_or_else(ServiceError::not_found)?;
-        row.mfa_secret_enc = Some(self.keys.seal_user_secret(
+        row.mfa_secret_enc = Some(self.core.keys.seal_user_secret(
             "mfa_secret",
             row.id.as_str(),
             &secret,
@@ -530,7 +561,7 @@ impl Hippo {
         }
         tx.commit().await?;
         if ends_session {
-            self.events.publish(Event::SessionEnded {
+            self.core.events.publish(Event::SessionEnded {
                 session_id: actor.session.id.clone(),
                 user_id: actor.user.id.clone(),
                 reason: "revoked",
@@ -542,16 +573,18 @@ impl Hippo {
     /// Changes the caller's password; every other session ends. A session
     /// that was limited to the change ends too: sign in with the new password.
     pub async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> Result<()> {
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         if actor.session.scope == SessionScope::MfaEnrollment {
             actor.require_full()?;
         }
         let row = self
+            .core
             .store
             .get_user(&actor.user.id)
             .await?
             .ok_or_else(ServiceError::not_found)?;
         if !self
+            .core
             .verify_password(current, Some(&row.password_hash))
             .await?
         {
@@ -566,7 +599,7 @@ impl Hippo {
                 "current password is incorrect",
             ));
         }
-        PasswordPolicy::for_mfa(self.config.require_mfa)
+        PasswordPolicy::for_mfa(self.core.config.require_mfa)
             .check(new, &actor.user.username)
             .map_err(|e| ServiceError::validation(e.to_string()))?;
         if current == new {
@@ -574,8 +607,8 @@ impl Hippo {
                 "the new password must differ from the current one",
             ));
         }
-        let hash = self.hash_password(new).await?;
-        let mut tx = self.store.begin_write().await?;
+        let hash = self.core.hash_password(new).await?;
+        let mut tx = self.core.store.begin_write().await?;
         let mut row = tx
             .get_user(&actor.user.id)
             .await?
@@ -597,7 +630,7 @@ impl Hippo {
         .await?;
         tx.commit().await?;
         for session_id in ended.drain(..) {
-            self.events.publish(Event::SessionEnded {
+            self.core.events.publish(Event::SessionEnded {
                 session_id,
                 user_id: actor.user.id.clone(),
                 reason: "revoked",
@@ -607,10 +640,11 @@ impl Hippo {
     }
 
     /// The caller's live sessions.
-    pub async fn list_my_sessions(&self, actor: &Actor) -> Result<Vec<Session>> {
-        let now = self.clock.now();
-        let idle = self.config.session_idle_timeout;
+    pub async fn list_sessions(&self, actor: &Actor) -> Result<Vec<Session>> {
+        let now = self.core.clock.now();
+        let idle = self.core.config.session_idle_timeout;
         Ok(self
+            .core
             .store
             .list_open_sessions(&actor.user.id)
             .await?
@@ -620,14 +654,15 @@ impl Hippo {
     }
 
     /// Ends one of the caller's own sessions.
-    pub async fn revoke_my_session(&self, actor: &Actor, id: &str) -> Result<()> {
-        let now = self.clock.now();
+    pub async fn revoke_session(&self, actor: &Actor, id: &str) -> Result<()> {
+        let now = self.core.clock.now();
         let not_found = ServiceError::not_found;
         let id = SessionId::parse(id).ok_or_else(not_found)?;
-        let session = self.store.get_session(&id).await?;
+        let session = self.core.store.get_session(&id).await?;
         let Some(session) = session.filter(|s| s.user_id == actor.user.id && s.ended_at.is_none())
         else {
             return Err(self
+                .core
                 .deny(
                     actor,
                     AuditAction::SessionRevoke,
@@ -636,7 +671,7 @@ impl Hippo {
                 )
                 .await);
         };
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         tx.end_session(&session.id, now, "revoked").await?;
         tx.append_audit(
             &actor
@@ -645,7 +680,7 @@ impl Hippo {
         )
         .await?;
         tx.commit().await?;
-        self.events.publish(Event::SessionEnded {
+        self.core.events.publish(Event::SessionEnded {
             session_id: session.id,
             user_id: actor.user.id.clone(),
             reason: "revoked",

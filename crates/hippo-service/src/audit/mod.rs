@@ -7,7 +7,9 @@
 //! the CLI); every reading is itself recorded (`audit.query`,
 //! `audit.export`, `audit.verify`).
 
-use crate::{Actor, Hippo, Result, ServiceError};
+pub mod alerts;
+
+use crate::{Actor, Principal, Result, ServiceError};
 use hippo_core::{AuditAction, NewAuditEvent, Outcome, Timestamp};
 use hippo_crypto::AuditSigningKey;
 use hippo_store::chain::{Verifier, checkpoint_message};
@@ -20,15 +22,6 @@ pub const MAX_PAGE: i64 = 1000;
 pub const DEFAULT_PAGE: i64 = 100;
 /// Records read per round trip while verifying or exporting.
 const SCAN_PAGE: i64 = 5000;
-
-/// Who reads the trail.
-#[derive(Debug, Clone, Copy)]
-pub enum Examiner<'a> {
-    /// An auditor through the API.
-    Api(&'a Actor),
-    /// The operator through `hippo audit …`.
-    Cli,
-}
 
 /// Filters as a client writes them (all optional).
 #[derive(Debug, Clone, Default)]
@@ -175,70 +168,47 @@ fn filter_detail(f: &AuditFilter) -> serde_json::Value {
     })
 }
 
-impl Hippo {
-    fn examiner_event(
-        &self,
-        by: Examiner<'_>,
-        action: AuditAction,
-        outcome: Outcome,
-    ) -> NewAuditEvent {
-        let now = self.clock.now();
-        match by {
-            Examiner::Api(actor) => actor.event(now, action, outcome),
-            Examiner::Cli => {
-                NewAuditEvent::new(now, action, outcome).detail(serde_json::json!({ "via": "cli" }))
-            }
-        }
-    }
+/// The auditor's tools: queries, verification, exports, checkpoints,
+/// reports and security alerts (`hippo.audit()`).
+#[derive(Debug, Clone)]
+pub struct Audit {
+    core: std::sync::Arc<crate::core::Core>,
+}
 
-    /// Access rule for reading the trail: a full session and role `auditor`
-    /// (the CLI operator always may).
-    pub(crate) async fn require_auditor(
-        &self,
-        by: Examiner<'_>,
-        action: AuditAction,
-    ) -> Result<()> {
-        let Examiner::Api(actor) = by else {
-            return Ok(());
-        };
-        if let Err(e) = actor.require_full() {
-            return Err(self.deny(actor, action, None, e).await);
-        }
-        if !actor.user.role.can_read_audit() {
-            return Err(self
-                .deny(actor, action, None, ServiceError::forbidden())
-                .await);
-        }
-        Ok(())
+impl Audit {
+    pub(crate) fn new(core: std::sync::Arc<crate::core::Core>) -> Self {
+        Self { core }
     }
+}
 
+impl Audit {
     /// Records an examination of the trail.
     async fn record_examination(
         &self,
-        by: Examiner<'_>,
+        by: Principal<'_>,
         action: AuditAction,
-        mut detail: serde_json::Value,
+        detail: serde_json::Value,
     ) -> Result<()> {
-        if let (Examiner::Cli, Some(map)) = (by, detail.as_object_mut()) {
-            map.insert("via".into(), "cli".into());
-        }
-        self.audit_alone(
-            self.examiner_event(by, action, Outcome::Success)
-                .detail(detail),
-        )
-        .await
+        self.core
+            .audit_alone(
+                by.event(self.core.clock.now(), action, Outcome::Success)
+                    .detail(by.with_via(detail)),
+            )
+            .await
     }
 
     /// Records matching `query`, oldest first, `limit` at most
     /// [`MAX_PAGE`]. The query itself is recorded.
-    pub async fn query_audit(
+    pub async fn query(
         &self,
-        by: Examiner<'_>,
+        by: Principal<'_>,
         query: &AuditQuery,
         after_seq: Option<i64>,
         limit: Option<i64>,
     ) -> Result<AuditPage> {
-        self.require_auditor(by, AuditAction::AuditQuery).await?;
+        self.core
+            .require_auditor(by, AuditAction::AuditQuery)
+            .await?;
         let filter = parse_filter(query)?;
         let after_seq = after_seq.unwrap_or(0);
         if after_seq < 0 {
@@ -250,7 +220,11 @@ impl Hippo {
                 "limit must be 1 to {MAX_PAGE}"
             )));
         }
-        let events = self.store.query_audit(&filter, after_seq, limit).await?;
+        let events = self
+            .core
+            .store
+            .query_audit(&filter, after_seq, limit)
+            .await?;
         let next_after_seq = events.last().map_or(after_seq, |r| r.seq);
         let mut detail = filter_detail(&filter);
         if let Some(map) = detail.as_object_mut() {
@@ -268,39 +242,42 @@ impl Hippo {
     /// Checks the whole chain: every record links to its predecessor and
     /// hashes to its stored hash; the trail reaches the head recorded with
     /// it; every signed checkpoint matches. Reports the first bad record.
-    pub async fn verify_audit(&self, by: Examiner<'_>) -> Result<VerifyReport> {
-        self.require_auditor(by, AuditAction::AuditVerify).await?;
+    pub async fn verify(&self, by: Principal<'_>) -> Result<VerifyReport> {
+        self.core
+            .require_auditor(by, AuditAction::AuditVerify)
+            .await?;
         let report = self.verify_chain().await?;
         let outcome = if report.ok {
             Outcome::Success
         } else {
             Outcome::Failure
         };
-        let mut ev = self.examiner_event(by, AuditAction::AuditVerify, outcome);
+        let mut ev = by.event(self.core.clock.now(), AuditAction::AuditVerify, outcome);
         ev = ev.detail(serde_json::json!({
             "ok": report.ok,
             "checked": report.checked,
             "first_bad_seq": report.first_bad_seq,
             "checkpoints_verified": report.checkpoints_verified,
-            "via": matches!(by, Examiner::Cli).then_some("cli"),
+            "via": by.is_operator().then_some("cli"),
         }));
-        self.audit_alone(ev).await?;
+        self.core.audit_alone(ev).await?;
         if !report.ok {
-            self.raise_alert(
-                crate::alerts::AlertKind::AuditVerificationFailed,
-                serde_json::json!({
-                    "first_bad_seq": report.first_bad_seq,
-                    "checked": report.checked,
-                }),
-            )
-            .await;
+            self.core
+                .raise_alert(
+                    crate::alerts::AlertKind::AuditVerificationFailed,
+                    serde_json::json!({
+                        "first_bad_seq": report.first_bad_seq,
+                        "checked": report.checked,
+                    }),
+                )
+                .await;
         }
         Ok(report)
     }
 
     async fn verify_chain(&self) -> Result<VerifyReport> {
-        let (head_seq, head_hash) = self.store.audit_head().await?;
-        let checkpoints = self.store.list_checkpoints().await?;
+        let (head_seq, head_hash) = self.core.store.audit_head().await?;
+        let checkpoints = self.core.store.list_checkpoints().await?;
         let mut report = VerifyReport {
             ok: false,
             checked: 0,
@@ -340,7 +317,7 @@ impl Hippo {
         let mut verifier = Verifier::default();
         let mut last_good_checkpoint = 0;
         let mut scan =
-            hippo_store::scan::AuditScan::new(self.store.clone(), 0, head_seq, SCAN_PAGE);
+            hippo_store::scan::AuditScan::new(self.core.store.clone(), 0, head_seq, SCAN_PAGE);
         while let Some(page) = scan.next_page().await {
             let page = match page {
                 Ok(page) => page,
@@ -417,11 +394,11 @@ impl Hippo {
     /// server's key, and every retired key endorsed by a trusted one.
     async fn trusted_audit_keys(&self) -> Result<HashMap<String, Vec<u8>>> {
         let mut trusted = HashMap::new();
-        let Some(current) = self.audit_key.as_deref() else {
+        let Some(current) = self.core.audit_key.as_deref() else {
             return Ok(trusted);
         };
         trusted.insert(current.key_id(), current.public_key());
-        let endorsements = self.store.list_key_endorsements().await?;
+        let endorsements = self.core.store.list_key_endorsements().await?;
         loop {
             let before = trusted.len();
             for e in &endorsements {
@@ -452,12 +429,12 @@ impl Hippo {
     /// rotate --audit-signing-key`): the trail is checkpointed with the old
     /// key, and the new key endorses the old one so its checkpoints keep
     /// verifying. Recorded as `key.rotate`. Returns the retired key's id.
-    pub async fn rotate_audit_key(&self, new: &AuditSigningKey) -> Result<String> {
-        let Some(old) = self.audit_key.as_deref() else {
+    pub async fn rotate_key(&self, new: &AuditSigningKey) -> Result<String> {
+        let Some(old) = self.core.audit_key.as_deref() else {
             return Err(ServiceError::Internal("no audit signing key loaded".into()));
         };
         self.write_checkpoint().await?;
-        let at = self.clock.now();
+        let at = self.core.clock.now();
         let public = old.public_key();
         let row = hippo_store::KeyEndorsementRow {
             endorsement: new.sign(&hippo_store::chain::endorsement_message(
@@ -470,7 +447,7 @@ impl Hippo {
             endorsed_by: new.key_id(),
             at,
         };
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         tx.insert_key_endorsement(&row).await?;
         tx.append_audit(
             &NewAuditEvent::new(at, AuditAction::KeyRotate, Outcome::Success).detail(
@@ -490,18 +467,18 @@ impl Hippo {
     /// Signs and stores a checkpoint of the current head, unless the latest
     /// checkpoint already covers it. Returns the new checkpoint.
     pub async fn write_checkpoint(&self) -> Result<Option<CheckpointRow>> {
-        let Some(key) = self.audit_key.as_deref() else {
+        let Some(key) = self.core.audit_key.as_deref() else {
             return Ok(None);
         };
-        let (seq, head_hash) = self.store.audit_head().await?;
+        let (seq, head_hash) = self.core.store.audit_head().await?;
         if seq == 0 {
             return Ok(None);
         }
-        let latest = self.store.list_checkpoints().await?;
+        let latest = self.core.store.list_checkpoints().await?;
         if latest.last().is_some_and(|c| c.seq >= seq) {
             return Ok(None);
         }
-        let at = self.clock.now();
+        let at = self.core.clock.now();
         let row = CheckpointRow {
             signature: key.sign(&checkpoint_message(seq, &head_hash, at.as_millis())),
             seq,
@@ -509,7 +486,7 @@ impl Hippo {
             at,
             key_id: key.key_id(),
         };
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         match tx.insert_checkpoint(&row).await {
             Ok(()) => {}
             // Another node signed this head first.
@@ -521,14 +498,16 @@ impl Hippo {
     }
 
     /// Starts an export of the records in `[since, until)`, recording it.
-    pub async fn export_audit(
+    pub async fn export(
         &self,
-        by: Examiner<'_>,
+        by: Principal<'_>,
         format: ExportFormat,
         since: Option<&str>,
         until: Option<&str>,
     ) -> Result<AuditExport> {
-        self.require_auditor(by, AuditAction::AuditExport).await?;
+        self.core
+            .require_auditor(by, AuditAction::AuditExport)
+            .await?;
         let filter = parse_filter(&AuditQuery {
             since: since.map(str::to_owned),
             until: until.map(str::to_owned),
@@ -541,7 +520,7 @@ impl Hippo {
         self.record_examination(by, AuditAction::AuditExport, detail)
             .await?;
         Ok(AuditExport {
-            store: self.store.clone(),
+            store: self.core.store.clone(),
             filter,
             format,
             after_seq: 0,
@@ -609,13 +588,19 @@ impl Hippo {
     }
 
     async fn report(&self, actor: &Actor, kind: &str, query: AuditQuery) -> Result<Report> {
-        let by = Examiner::Api(actor);
-        self.require_auditor(by, AuditAction::AuditQuery).await?;
+        let by = Principal::User(actor);
+        self.core
+            .require_auditor(by, AuditAction::AuditQuery)
+            .await?;
         let filter = parse_filter(&query)?;
         let mut report = Report::default();
         let mut after = 0;
         loop {
-            let page = self.store.query_audit(&filter, after, SCAN_PAGE).await?;
+            let page = self
+                .core
+                .store
+                .query_audit(&filter, after, SCAN_PAGE)
+                .await?;
             let Some(last) = page.last() else { break };
             after = last.seq;
             for r in &page {
