@@ -5,7 +5,10 @@
 //! Bodies are sealed with the conversation's data key, AAD binding each to
 //! its conversation and message id.
 
+mod append;
 pub mod typing;
+
+pub(crate) use append::{Appended, Draft, append};
 
 use crate::{Actor, Event, Result, ServiceError};
 use hippo_core::{
@@ -186,42 +189,33 @@ impl Messages {
         }
         let key = self.core.conversation_key(&conv).await?;
         let now = self.core.clock.now();
-        let mut tx = self.core.store.begin_write().await?;
-        // Taking the seq locks the conversation row first, so a concurrent
-        // retry with the same client id sees the committed original below.
-        let seq = tx.next_seq(&conv.id, now).await?;
-        if let Some(client_id) = &input.client_id
-            && let Some(existing) = tx
-                .find_by_client_id(&conv.id, &actor.user.id, client_id)
-                .await?
-        {
-            drop(tx); // releases the seq: no gap
-            let message = self.one_message_view(&key, &existing).await?;
-            // Announced again: the first attempt may have committed on a
-            // node that died before it told anyone (at-least-once; clients
-            // keep one copy per message id).
-            self.core.events.publish(Event::MessageCreated {
-                message: message.clone(),
-                recipients: members,
-            });
-            self.core.events.flushed().await;
-            return Ok(message);
-        }
-        let id = MessageId::generate();
-        let row = MessageRow {
-            body_enc: Some(key.seal_str(&body_aad(&conv.id, &id), body.as_str())?),
-            id,
-            conversation_id: conv.id.clone(),
-            seq,
-            sender_id: actor.user.id.clone(),
+        let tx = self.core.store.begin_write().await?;
+        let draft = Draft {
+            conversation: &conv.id,
+            key: &key,
+            sender: actor.user.id.clone(),
+            body: &body,
             priority,
             client_id: input.client_id,
-            created_at: now,
-            edited_at: None,
-            deleted_at: None,
             whatsapp: None,
+            now,
         };
-        tx.insert_message(&row).await?;
+        let (mut tx, row) = match append(tx, draft).await? {
+            Appended::New { tx, row } => (tx, row),
+            Appended::Retry(existing) => {
+                let message = self.one_message_view(&key, &existing).await?;
+                // Announced again: the first attempt may have committed on
+                // a node that died before it told anyone (at-least-once;
+                // clients keep one copy per message id).
+                self.core.events.publish(Event::MessageCreated {
+                    message: message.clone(),
+                    recipients: members,
+                });
+                self.core.events.flushed().await;
+                return Ok(message);
+            }
+        };
+        let seq = row.seq;
         for (position, a) in (0_i64..).zip(&attachments) {
             tx.link_attachment(&row, &a.id, position).await?;
         }

@@ -15,7 +15,7 @@
 //!   move a message forward only, duplicates are ignored, patient replies
 //!   become messages in the patient's conversation, pushed live.
 
-use crate::messages::body_aad;
+use crate::messages::{Appended, Draft, append};
 use crate::{Actor, Event, Principal, Result, ServiceError};
 use hippo_core::{
     AuditAction, ChannelState, ErrorCode, Message, MessageBody, MessageId, NewAuditEvent, Outcome,
@@ -23,7 +23,7 @@ use hippo_core::{
 };
 use hippo_crypto::Aad;
 use hippo_store::{
-    MessageRow, OutboxCounts, OutboxJob, OutboxState, TemplateRow, WebhookRow, WhatsappDelivery,
+    OutboxCounts, OutboxJob, OutboxState, TemplateRow, WebhookRow, WhatsappDelivery,
 };
 use hippo_whatsapp::{
     CloudApi, DeliveryStatus, ErrorClass, InboundContent, InboundMessage, OutboundMessage,
@@ -502,33 +502,14 @@ impl Whatsapp {
         let key = self.core.conversation_key(&conv).await?;
         let payload_json = serde_json::to_vec(&payload)
             .map_err(|e| ServiceError::Internal(format!("outbox payload: {e}")))?;
-        let mut tx = self.core.store.begin_write().await?;
-        let seq = tx.next_seq(&conv.id, now).await?;
-        if let Some(client_id) = &input.client_id
-            && let Some(existing) = tx
-                .find_by_client_id(&conv.id, &actor.user.id, client_id)
-                .await?
-        {
-            drop(tx);
-            return self
-                .messages
-                .messages_view(&key, std::slice::from_ref(&existing))
-                .await?
-                .pop()
-                .ok_or_else(|| ServiceError::Internal("message view missing".into()));
-        }
-        let id = MessageId::generate();
-        let row = MessageRow {
-            body_enc: Some(key.seal_str(&body_aad(&conv.id, &id), body.as_str())?),
-            id: id.clone(),
-            conversation_id: conv.id.clone(),
-            seq,
-            sender_id: actor.user.id.clone(),
+        let tx = self.core.store.begin_write().await?;
+        let draft = Draft {
+            conversation: &conv.id,
+            key: &key,
+            sender: actor.user.id.clone(),
+            body: &body,
             priority: Priority::Normal,
             client_id: input.client_id,
-            created_at: now,
-            edited_at: None,
-            deleted_at: None,
             whatsapp: Some(WhatsappDelivery {
                 state: ChannelState::Queued,
                 updated_at: now,
@@ -536,8 +517,20 @@ impl Whatsapp {
                 error_title: None,
                 wamid: None,
             }),
+            now,
         };
-        tx.insert_message(&row).await?;
+        let (mut tx, row) = match append(tx, draft).await? {
+            Appended::New { tx, row } => (tx, row),
+            Appended::Retry(existing) => {
+                return self
+                    .messages
+                    .messages_view(&key, std::slice::from_ref(&existing))
+                    .await?
+                    .pop()
+                    .ok_or_else(|| ServiceError::Internal("message view missing".into()));
+            }
+        };
+        let (id, seq) = (row.id.clone(), row.seq);
         tx.insert_outbox(&OutboxJob {
             message_id: id.clone(),
             patient_id: pid.clone(),
@@ -1449,19 +1442,13 @@ impl Whatsapp {
         if tx.find_message_by_wamid(&m.wamid).await?.is_some() {
             return Ok(());
         }
-        let seq = tx.next_seq(&conv.id, now).await?;
-        let id = MessageId::generate();
-        let row = MessageRow {
-            body_enc: Some(key.seal_str(&body_aad(&conv.id, &id), body.as_str())?),
-            id: id.clone(),
-            conversation_id: conv.id.clone(),
-            seq,
-            sender_id: UserId::from_stored(patient.id.to_string()),
+        let draft = Draft {
+            conversation: &conv.id,
+            key: &key,
+            sender: UserId::from_stored(patient.id.to_string()),
+            body: &body,
             priority: Priority::Normal,
             client_id: None,
-            created_at: now,
-            edited_at: None,
-            deleted_at: None,
             whatsapp: Some(WhatsappDelivery {
                 state: ChannelState::Received,
                 updated_at: now,
@@ -1469,8 +1456,14 @@ impl Whatsapp {
                 error_title: None,
                 wamid: Some(m.wamid.clone()),
             }),
+            now,
         };
-        tx.insert_message(&row).await?;
+        let Appended::New { mut tx, row } = append(tx, draft).await? else {
+            return Err(ServiceError::Internal(
+                "an inbound message without a client id was taken for a retry".into(),
+            ));
+        };
+        let (id, seq) = (row.id.clone(), row.seq);
         if let Some((att, key_row)) = &media {
             tx.insert_data_key(key_row).await?;
             tx.insert_attachment(att).await?;
