@@ -272,7 +272,7 @@ impl Conversations {
         }
         let title = title.map(|t| parse_title(t.as_deref())).transpose()?;
         let retention = retention
-            .map(|r| crate::retention::parse_retention(r.as_deref()))
+            .map(|r| crate::governance::retention::parse_retention(r.as_deref()))
             .transpose()?;
         let now = self.core.clock.now();
         let key = self.core.conversation_key(&row).await?;

@@ -1,10 +1,16 @@
 //! The shared core of the use cases: the fields every area service needs
 //! (store, blobs, keys, clock, events, the audit signing key, settings,
 //! this node's id, the password hasher and its permits, throttles) and the
-//! helpers they share: audit records on their own ([`Core::audit_alone`],
-//! [`Core::deny`]), users as the outside world sees them
-//! ([`Core::user_from_row`]), password hashing and verification, job
-//! leases, and the access checks in [`access`].
+//! helpers they share: audit records on their own (`audit_alone`, `deny`),
+//! users as the outside world sees them (`user_from_row`), password hashing
+//! and verification, job leases, security alerts (`raise_alert`, in
+//! `audit/alerts.rs`), and the access checks in `core/access.rs`
+//! (`require_messaging`, `member_conversation`, `readable_conversation`,
+//! `conversation_key`, `require_auditor`).
+//!
+//! Its fields and helpers are `pub(crate)`: only the services use them, and
+//! one service reaches another only through a field it declares (e.g.
+//! `Whatsapp` holds `Messages`, `Files` and `Patients`).
 
 mod access;
 

@@ -11,7 +11,7 @@
 //! audit records stay. A legal hold blocks it too.
 
 use super::Governance;
-use crate::{Actor, Result, ServiceError};
+use crate::{Actor, Principal, Result, ServiceError};
 use hippo_core::{AuditAction, ConversationId, ErrorCode, NewAuditEvent, Outcome, Timestamp};
 use std::time::Duration;
 
@@ -34,7 +34,7 @@ pub struct RetentionReport {
     pub unshared_files: usize,
 }
 
-/// What [`Hippo::shred_backup_keys`] did.
+/// What [`Governance::shred_backup_keys`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShredReport {
     /// Key files rewritten, and keys removed from them.
@@ -412,7 +412,7 @@ impl Governance {
 
     /// Applies retention now: every conversation without a legal hold loses
     /// the messages (and files) older than its retention.
-    pub async fn run_retention(&self, via_cli: bool) -> Result<RetentionReport> {
+    pub async fn run_retention(&self, by: Principal<'_>) -> Result<RetentionReport> {
         let now = self.core.clock.now();
         let default = self
             .core
@@ -437,20 +437,17 @@ impl Governance {
             if purged.messages == 0 {
                 continue; // dropping the transaction changes nothing
             }
-            let mut detail = serde_json::json!({
+            let detail = serde_json::json!({
                 "conversation_id": policy.conversation_id.as_str(),
                 "messages": purged.messages,
                 "files": purged.files.len(),
                 "before": before.to_rfc3339(),
                 "retention_secs": secs,
             });
-            if via_cli && let Some(map) = detail.as_object_mut() {
-                map.insert("via".into(), "cli".into());
-            }
             tx.append_audit(
-                &NewAuditEvent::new(now, AuditAction::RetentionPurge, Outcome::Success)
+                &by.event(now, AuditAction::RetentionPurge, Outcome::Success)
                     .resource("conversation", policy.conversation_id.as_str())
-                    .detail(detail),
+                    .detail(by.with_via(detail)),
             )
             .await?;
             tx.commit().await?;
@@ -459,12 +456,12 @@ impl Governance {
             report.messages += purged.messages;
             report.files += purged.files.len();
         }
-        report.unshared_files = self.purge_unshared_files(now, via_cli).await?;
+        report.unshared_files = self.purge_unshared_files(now, by).await?;
         Ok(report)
     }
 
     /// Deletes uploads no message has shared for [`UNSHARED_FILE_TTL`].
-    async fn purge_unshared_files(&self, now: Timestamp, via_cli: bool) -> Result<usize> {
+    async fn purge_unshared_files(&self, now: Timestamp, by: Principal<'_>) -> Result<usize> {
         let mut tx = self.core.store.begin_write().await?;
         let files = tx
             .purge_unshared_attachments(now.minus(UNSHARED_FILE_TTL))
@@ -472,15 +469,13 @@ impl Governance {
         if files.is_empty() {
             return Ok(0);
         }
-        let mut detail = serde_json::json!({
+        let detail = serde_json::json!({
             "unshared_files": files.len(),
             "ttl_secs": UNSHARED_FILE_TTL.as_secs(),
         });
-        if via_cli && let Some(map) = detail.as_object_mut() {
-            map.insert("via".into(), "cli".into());
-        }
         tx.append_audit(
-            &NewAuditEvent::new(now, AuditAction::RetentionPurge, Outcome::Success).detail(detail),
+            &by.event(now, AuditAction::RetentionPurge, Outcome::Success)
+                .detail(by.with_via(detail)),
         )
         .await?;
         tx.commit().await?;

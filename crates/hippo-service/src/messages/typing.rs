@@ -1,7 +1,7 @@
 //! Typing indicators: a member says they are typing in a conversation and
 //! the members' other sessions hear of it. Not stored, not audited (a
 //! refused one is, like any denied access); at most one per
-//! [`TYPING_INTERVAL`] per sender and conversation is forwarded, the rest
+//! [`TYPING_INTERVAL_MS`] per sender and conversation is forwarded, the rest
 //! are dropped quietly.
 
 use super::Messages;

@@ -3,7 +3,7 @@
 //!
 //! - A send writes the message (`channel: whatsapp`, state `queued`), an
 //!   outbox job and the `whatsapp.send` record in one transaction and
-//!   answers. [`Hippo::run_whatsapp_outbox`] claims due jobs, sends them at
+//!   answers. [`Whatsapp::run_outbox`] claims due jobs, sends them at
 //!   the configured rate, retries what is retryable with exponential backoff
 //!   and jitter, and records permanent failures on the message. A job whose
 //!   Cloud API id (wamid) is recorded is never sent again; a job that was
@@ -11,7 +11,7 @@
 //!   `in_doubt_after`, unless a status webhook (which echoes hippo's message
 //!   id as `biz_opaque_callback_data`) proves it was accepted.
 //! - A webhook delivery is checked (HMAC over the raw bytes), stored sealed
-//!   and answered; [`Hippo::run_whatsapp_inbox`] then applies it: statuses
+//!   and answered; [`Whatsapp::run_inbox`] then applies it: statuses
 //!   move a message forward only, duplicates are ignored, patient replies
 //!   become messages in the patient's conversation, pushed live.
 //!

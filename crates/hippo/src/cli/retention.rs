@@ -17,7 +17,7 @@ pub async fn run(config: Config, cmd: RetentionCommand) -> Result<()> {
     let report = app
         .hippo
         .governance()
-        .run_retention(true)
+        .run_retention(hippo_service::Principal::Operator)
         .await
         .map_err(|e| anyhow!("{e}"))?;
     app.store.close().await;

@@ -260,7 +260,11 @@ pub async fn run(config: Config) -> Result<()> {
                 {
                     continue;
                 }
-                match hippo.governance().run_retention(false).await {
+                match hippo
+                    .governance()
+                    .run_retention(hippo_service::Principal::System("retention"))
+                    .await
+                {
                     Ok(r) if r.messages > 0 => tracing::info!(
                         messages = r.messages,
                         files = r.files,

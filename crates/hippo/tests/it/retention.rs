@@ -3,6 +3,7 @@
 //! is recorded.
 
 use crate::support::{TestServer, assert_problem};
+use hippo_service::Principal;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::time::Duration;
@@ -73,7 +74,12 @@ async fn old_messages_and_files_go_unless_a_legal_hold_keeps_them() {
         .post(&hold, Some(&admin), json!({ "reason": "Claim 2026-114" }))
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    let report = s.hippo.governance().run_retention(false).await.unwrap();
+    let report = s
+        .hippo
+        .governance()
+        .run_retention(Principal::System("retention"))
+        .await
+        .unwrap();
     assert_eq!((report.messages, report.held), (0, 1));
     let (_, page) = s.get(&messages, &a).await;
     assert_eq!(page["messages"].as_array().unwrap().len(), 2);
@@ -83,7 +89,12 @@ async fn old_messages_and_files_go_unless_a_legal_hold_keeps_them() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, body) = s.call(Method::DELETE, &hold, Some(&admin), None).await;
     assert_problem(status, &body, 409, "conflict");
-    let report = s.hippo.governance().run_retention(false).await.unwrap();
+    let report = s
+        .hippo
+        .governance()
+        .run_retention(Principal::System("retention"))
+        .await
+        .unwrap();
     assert_eq!(
         (report.messages, report.files, report.conversations),
         (1, 1, 1)
@@ -110,7 +121,7 @@ async fn old_messages_and_files_go_unless_a_legal_hold_keeps_them() {
     assert_eq!(
         s.hippo
             .governance()
-            .run_retention(false)
+            .run_retention(Principal::System("retention"))
             .await
             .unwrap()
             .messages,
@@ -272,7 +283,12 @@ async fn uploads_never_shared_are_removed_after_a_day() {
     let fresh = s.upload_text(&a, "fresh.txt", "draft").await;
     s.clock.advance(Duration::from_secs(2 * 3600));
     let a = s.login_with_code_after_step_pub("ana", &a_secret).await;
-    let report = s.hippo.governance().run_retention(false).await.unwrap();
+    let report = s
+        .hippo
+        .governance()
+        .run_retention(Principal::System("retention"))
+        .await
+        .unwrap();
     assert_eq!(report.unshared_files, 1);
     let (status, _) = s.get(&format!("/api/v1/attachments/{stale}"), &a).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
