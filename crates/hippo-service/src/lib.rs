@@ -1,5 +1,7 @@
 //! hippo's use cases: sign-in, sessions, MFA, passwords, user
-//! administration, conversations, messages, receipts and files. Each use case
+//! administration, conversations, messages, receipts, files, the auditor's
+//! tools, patients and WhatsApp, governance (break-glass, retention, legal
+//! hold, erasure, backup key files) and operations. Each use case
 //! checks access first (deny by default), then changes data and appends its
 //! audit record in one transaction, and only then publishes events.
 //!
