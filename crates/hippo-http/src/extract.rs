@@ -73,7 +73,7 @@ impl FromRequestParts<AppState> for Auth {
                 )
             })?;
         let meta = request_meta(parts);
-        let actor = state.hippo.authenticate(token, &meta).await?;
+        let actor = state.hippo.auth().authenticate(token, &meta).await?;
         Ok(Auth(actor))
     }
 }

@@ -5,7 +5,7 @@
 //! (`<backup>.keys`), sealed with a key of its own that the master key
 //! wraps. hippo records where each key file is. Erasing a conversation
 //! destroys its data key in the database *and* removes it from every
-//! recorded key file ([`crate::Hippo::shred_backup_keys`]), so a backup
+//! recorded key file ([`crate::governance::Governance::shred_backup_keys`]), so a backup
 //! taken before the erasure restores everything except that conversation,
 //! which comes back erased.
 //!

@@ -123,8 +123,8 @@ impl Hippo {
         let (tx, rx) = mpsc::channel(QUEUE);
         self.events().set_forwarder(Arc::new(Forwarder {
             node: node.to_owned(),
-            keys: self.keys.clone(),
-            clock: self.clock.clone(),
+            keys: self.core.keys.clone(),
+            clock: self.core.clock.clone(),
             tx,
             dropped: AtomicU64::new(0),
         }));
@@ -136,7 +136,7 @@ impl Hippo {
     /// goes to this node's sockets. With `only_for`, the bus routed the
     /// note to this node for that one user: only that user's sockets get it.
     pub fn receive_cluster_event(&self, node: &str, payload: &str, only_for: Option<&UserId>) {
-        let Some(note) = decode(payload, self.keys.cluster_key()) else {
+        let Some(note) = decode(payload, self.core.keys.cluster_key()) else {
             tracing::warn!(
                 "ignored a cluster notification that does not open with this deployment's key"
             );
@@ -145,7 +145,7 @@ impl Hippo {
         if note.node == node {
             return;
         }
-        if (self.clock.now().as_millis() - note.at).abs() > NOTE_MAX_AGE_MS {
+        if (self.core.clock.now().as_millis() - note.at).abs() > NOTE_MAX_AGE_MS {
             tracing::warn!(
                 "ignored a cluster notification outside the time window (a replay, or clocks apart)"
             );

@@ -6,7 +6,8 @@
 //! node or the CLI) differs from the one it was built at. Nothing about a
 //! search is written to disk but its audit record, which holds no query.
 
-use crate::{Actor, Hippo, Result, ServiceError};
+use crate::core::Core;
+use crate::{Actor, Result, ServiceError};
 use hippo_core::search::fold;
 use hippo_core::{AuditAction, Member, Outcome, UserId, UserStatus};
 use std::collections::HashMap;
@@ -45,7 +46,19 @@ pub(crate) struct DirectoryIndex {
     current: tokio::sync::Mutex<Option<Arc<Snapshot>>>,
 }
 
-impl Hippo {
+/// Finding colleagues by name (`hippo.directory()`).
+#[derive(Debug)]
+pub struct Directory {
+    core: Arc<Core>,
+}
+
+impl Directory {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+}
+
+impl Core {
     /// The index as of now (reloaded if any node changed the directory).
     async fn directory(&self) -> Result<Arc<Snapshot>> {
         let version = self.store.get_meta(VERSION_KEY).await?;
@@ -89,52 +102,6 @@ impl Hippo {
         Ok(snap)
     }
 
-    /// `GET /api/v1/directory`: active messaging users whose display name
-    /// or username contains `query` (case and accents ignored), by name.
-    /// Messaging roles only; the search is recorded without its text.
-    pub async fn search_directory(
-        &self,
-        actor: &Actor,
-        query: &str,
-        limit: Option<i64>,
-    ) -> Result<Vec<Member>> {
-        self.require_messaging(actor, AuditAction::DirectorySearch)
-            .await?;
-        let query = query.trim();
-        if query.is_empty() || query.chars().count() > MAX_QUERY_CHARS {
-            return Err(ServiceError::validation(format!(
-                "q must be 1 to {MAX_QUERY_CHARS} characters"
-            )));
-        }
-        let limit = limit.unwrap_or(DEFAULT_LIMIT);
-        if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ServiceError::validation(format!(
-                "limit must be 1 to {MAX_LIMIT}"
-            )));
-        }
-        let needle = fold(query);
-        let snap = self.directory().await?;
-        let found: Vec<Member> = snap
-            .order
-            .iter()
-            .filter_map(|id| snap.people.get(id))
-            .filter(|p| p.folded.contains(&needle))
-            .take(usize::try_from(limit).unwrap_or(usize::MAX))
-            .map(|p| p.member.clone())
-            .collect();
-        self.audit_alone(
-            actor
-                .event(
-                    self.clock.now(),
-                    AuditAction::DirectorySearch,
-                    Outcome::Success,
-                )
-                .detail(serde_json::json!({ "results": found.len() })),
-        )
-        .await?;
-        Ok(found)
-    }
-
     /// Names and roles of `ids`, in order (for conversation views).
     pub(crate) async fn members_of(&self, ids: &[UserId]) -> Result<Vec<Member>> {
         let snap = self.directory().await?;
@@ -157,5 +124,55 @@ impl Hippo {
             }
         }
         Ok(out)
+    }
+}
+
+impl Directory {
+    /// `GET /api/v1/directory`: active messaging users whose display name
+    /// or username contains `query` (case and accents ignored), by name.
+    /// Messaging roles only; the search is recorded without its text.
+    pub async fn search(
+        &self,
+        actor: &Actor,
+        query: &str,
+        limit: Option<i64>,
+    ) -> Result<Vec<Member>> {
+        self.core
+            .require_messaging(actor, AuditAction::DirectorySearch)
+            .await?;
+        let query = query.trim();
+        if query.is_empty() || query.chars().count() > MAX_QUERY_CHARS {
+            return Err(ServiceError::validation(format!(
+                "q must be 1 to {MAX_QUERY_CHARS} characters"
+            )));
+        }
+        let limit = limit.unwrap_or(DEFAULT_LIMIT);
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ServiceError::validation(format!(
+                "limit must be 1 to {MAX_LIMIT}"
+            )));
+        }
+        let needle = fold(query);
+        let snap = self.core.directory().await?;
+        let found: Vec<Member> = snap
+            .order
+            .iter()
+            .filter_map(|id| snap.people.get(id))
+            .filter(|p| p.folded.contains(&needle))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .map(|p| p.member.clone())
+            .collect();
+        self.core
+            .audit_alone(
+                actor
+                    .event(
+                        self.core.clock.now(),
+                        AuditAction::DirectorySearch,
+                        Outcome::Success,
+                    )
+                    .detail(serde_json::json!({ "results": found.len() })),
+            )
+            .await?;
+        Ok(found)
     }
 }

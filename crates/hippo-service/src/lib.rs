@@ -1,45 +1,51 @@
 //! hippo's use cases: sign-in, sessions, MFA, passwords, user
-//! administration, conversations, messages, receipts and files. Each use case
+//! administration, conversations, messages, receipts, files, the auditor's
+//! tools, patients and WhatsApp, governance (break-glass, retention, legal
+//! hold, erasure, backup key files) and operations. Each use case
 //! checks access first (deny by default), then changes data and appends its
 //! audit record in one transaction, and only then publishes events.
 //!
-//! The HTTP layer and the admin CLI both call into [`Hippo`]; neither runs
-//! SQL of its own.
+//! The use cases are grouped into area services over one shared
+//! [`core::Core`]: [`Hippo`] holds one of each and hands them out —
+//! `hippo.auth().login(…)`, `hippo.messages().send(…)`. Every use case names
+//! who acts with a [`Principal`]. The HTTP layer and the admin CLI both call
+//! into [`Hippo`]; neither runs SQL of its own.
 
-pub mod actor;
-pub mod alerts;
-pub mod attachments;
 pub mod audit;
 pub mod audit_format;
 pub mod auth;
 pub mod backup_keys;
-pub mod break_glass;
 pub mod cluster;
 pub mod conversations;
+pub mod core;
 pub mod directory;
 pub mod error;
 pub mod events;
+pub mod files;
+pub mod governance;
 pub mod keyring;
 pub mod messages;
+pub mod ops;
 pub mod patients;
-pub mod retention;
-pub mod throttle;
-pub mod typing;
+pub mod principal;
 pub mod users;
 pub mod whatsapp;
 
-use hippo_core::{AuditAction, Clock, NewAuditEvent, Outcome, User, UserStatus};
+pub use audit::alerts;
+pub use governance::{break_glass, retention};
+
+use crate::core::Core;
+use hippo_core::Clock;
 use hippo_crypto::PasswordHasher;
+use hippo_store::Store;
 use hippo_store::blob::BlobStore;
-use hippo_store::{Store, UserRow};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
-pub use actor::Actor;
 pub use error::{Result, ServiceError};
 pub use events::{Event, EventBus, EventSink, Outbound};
 pub use keyring::{Keyring, KeyringError};
+pub use principal::{Actor, Principal};
 
 /// Settings the use cases depend on.
 #[derive(Debug, Clone)]
@@ -81,255 +87,166 @@ impl Default for ServiceConfig {
     }
 }
 
-/// The application: every use case hangs off this.
+/// The application: one service per area over a shared [`Core`].
+#[derive(Debug)]
 pub struct Hippo {
-    pub(crate) store: Arc<dyn Store>,
-    /// File contents (sealed before they get here).
-    pub(crate) blobs: Arc<dyn BlobStore>,
-    pub(crate) keys: Arc<Keyring>,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) config: ServiceConfig,
-    pub(crate) hasher: PasswordHasher,
-    /// Bounds concurrent argon2 work (CPU and memory).
-    pub(crate) hash_permits: Semaphore,
-    pub(crate) events: EventBus,
-    pub(crate) throttle: throttle::LoginThrottle,
-    /// Security alerts as they are raised.
-    pub(crate) alerts: tokio::sync::broadcast::Sender<alerts::Alert>,
-    pub(crate) stuffing: alerts::StuffingDetector,
-    /// Signs audit checkpoints; without it none are written.
-    pub(crate) audit_key: Option<Arc<hippo_crypto::AuditSigningKey>>,
-    /// The WhatsApp channel, when configured.
-    pub(crate) whatsapp: Option<Arc<whatsapp::WhatsappChannel>>,
-    /// This process, as a holder of cluster-wide job leases and as a
-    /// sender on the cluster bus.
-    pub(crate) node_id: String,
-    /// Typing indicators forwarded lately.
-    pub(crate) typing: typing::TypingThrottle,
-    /// Names for searches and conversation views, decrypted in memory.
-    pub(crate) directory: directory::DirectoryIndex,
+    core: Arc<Core>,
+    auth: auth::Auth,
+    users: users::Users,
+    conversations: conversations::Conversations,
+    directory: directory::Directory,
+    messages: messages::Messages,
+    files: files::Files,
+    audit: audit::Audit,
+    patients: patients::Patients,
+    whatsapp: whatsapp::Whatsapp,
+    governance: governance::Governance,
+    ops: ops::Ops,
 }
 
-impl std::fmt::Debug for Hippo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hippo")
-            .field("backend", &self.store.backend())
-            .finish_non_exhaustive()
+/// Assembles a [`Hippo`]: the required parts in [`Hippo::builder`], the
+/// optional ones (audit signing key, WhatsApp channel) here.
+#[derive(Debug)]
+pub struct HippoBuilder {
+    core: Core,
+}
+
+impl HippoBuilder {
+    /// Sets the key that signs audit checkpoints.
+    #[must_use]
+    pub fn with_audit_key(mut self, key: Arc<hippo_crypto::AuditSigningKey>) -> Self {
+        self.core.audit_key = Some(key);
+        self
+    }
+
+    /// Turns the WhatsApp channel on.
+    #[must_use]
+    pub fn with_whatsapp(mut self, channel: Arc<whatsapp::WhatsappChannel>) -> Self {
+        self.core.whatsapp = Some(channel);
+        self
+    }
+
+    /// [`HippoBuilder::with_whatsapp`] when `channel` is given.
+    #[must_use]
+    pub fn maybe_with_whatsapp(self, channel: Option<Arc<whatsapp::WhatsappChannel>>) -> Self {
+        match channel {
+            Some(c) => self.with_whatsapp(c),
+            None => self,
+        }
+    }
+
+    pub fn build(self) -> Hippo {
+        let core = Arc::new(self.core);
+        Hippo {
+            auth: auth::Auth::new(core.clone()),
+            users: users::Users::new(core.clone()),
+            conversations: conversations::Conversations::new(core.clone()),
+            directory: directory::Directory::new(core.clone()),
+            messages: messages::Messages::new(core.clone()),
+            files: files::Files::new(core.clone()),
+            audit: audit::Audit::new(core.clone()),
+            patients: patients::Patients::new(core.clone()),
+            whatsapp: whatsapp::Whatsapp::new(core.clone()),
+            governance: governance::Governance::new(core.clone()),
+            ops: ops::Ops::new(core.clone()),
+            core,
+        }
     }
 }
 
 impl Hippo {
-    pub fn new(
+    /// Starts assembling the application from its required parts.
+    pub fn builder(
         store: Arc<dyn Store>,
         blobs: Arc<dyn BlobStore>,
         keys: Arc<Keyring>,
         clock: Arc<dyn Clock>,
         config: ServiceConfig,
         hasher: PasswordHasher,
-    ) -> Self {
-        let permits = std::thread::available_parallelism().map_or(2, usize::from);
-        let throttle =
-            throttle::LoginThrottle::new(config.login_ip_max_failures, config.login_ip_window);
-        Self {
-            store,
-            blobs,
-            keys,
-            clock,
-            config,
-            hasher,
-            hash_permits: Semaphore::new(permits),
-            events: EventBus::new(),
-            throttle,
-            alerts: tokio::sync::broadcast::channel(1024).0,
-            stuffing: alerts::StuffingDetector::default(),
-            audit_key: None,
-            whatsapp: None,
-            node_id: hippo_core::SessionId::generate().to_string(),
-            typing: typing::TypingThrottle::default(),
-            directory: directory::DirectoryIndex::default(),
+    ) -> HippoBuilder {
+        HippoBuilder {
+            core: Core::new(store, blobs, keys, clock, config, hasher),
         }
     }
 
-    /// Gives up this node's job leases (a clean shutdown), so another node
-    /// — or this one restarted — takes them at once.
-    pub async fn release_leases(&self) {
-        for job in [
-            "retention",
-            "scheduled_backup",
-            "whatsapp_outbox",
-            "whatsapp_inbox",
-        ] {
-            let released = async {
-                let mut tx = self.store.begin_write().await?;
-                tx.release_lease(job, &self.node_id).await?;
-                tx.commit().await
-            }
-            .await;
-            if let Err(e) = released {
-                tracing::warn!(job, error = %e, "cannot release a job lease; it expires by itself");
-            }
-        }
+    /// Sign-in, sessions, MFA and passwords.
+    pub fn auth(&self) -> &auth::Auth {
+        &self.auth
     }
 
-    /// Whether this node runs the cluster-wide job `job` now: takes or
-    /// renews its lease for `ttl`. One node of a cluster holds it at a
-    /// time; if that node dies, another takes over once `ttl` has passed.
-    /// A database error counts as not leading (logged).
-    pub async fn lead(&self, job: &str, ttl: std::time::Duration) -> bool {
-        let now = self.clock.now();
-        let until = now.plus(ttl);
-        let claimed = async {
-            let mut tx = self.store.begin_write().await?;
-            let got = tx.claim_lease(job, &self.node_id, now, until).await?;
-            tx.commit().await?;
-            Ok::<bool, hippo_store::StoreError>(got)
-        }
-        .await;
-        claimed.unwrap_or_else(|e| {
-            tracing::warn!(job, error = %e, "cannot take the job's lease");
-            false
-        })
+    /// User administration.
+    pub fn users(&self) -> &users::Users {
+        &self.users
     }
 
-    /// Replaces the master key (the operator, through `hippo keys
-    /// rotate`): every data key is rewrapped; recorded as `key.rotate`.
-    pub async fn rotate_master_key(&self, new: hippo_crypto::MasterKey) -> Result<usize> {
-        let event = NewAuditEvent::new(self.clock.now(), AuditAction::KeyRotate, Outcome::Success)
-            .detail(serde_json::json!({ "via": "cli", "key": "master" }));
-        self.keys.rotate(self.store.as_ref(), new, event).await
+    /// Conversations and their members.
+    pub fn conversations(&self) -> &conversations::Conversations {
+        &self.conversations
     }
 
-    /// Records something the operator did from the command line (backups).
-    pub async fn record_cli_action(
-        &self,
-        action: AuditAction,
-        outcome: Outcome,
-        mut detail: serde_json::Value,
-    ) -> Result<()> {
-        if let Some(map) = detail.as_object_mut() {
-            map.insert("via".into(), "cli".into());
-        }
-        self.audit_alone(NewAuditEvent::new(self.clock.now(), action, outcome).detail(detail))
-            .await
+    /// Finding colleagues by name.
+    pub fn directory(&self) -> &directory::Directory {
+        &self.directory
     }
 
-    /// Sets the key that signs audit checkpoints.
-    #[must_use]
-    pub fn with_audit_key(mut self, key: Arc<hippo_crypto::AuditSigningKey>) -> Self {
-        self.audit_key = Some(key);
-        self
+    /// Messages, receipts and typing indicators.
+    pub fn messages(&self) -> &messages::Messages {
+        &self.messages
+    }
+
+    /// Attachments.
+    pub fn files(&self) -> &files::Files {
+        &self.files
+    }
+
+    /// The auditor's tools and security alerts.
+    pub fn audit(&self) -> &audit::Audit {
+        &self.audit
+    }
+
+    /// Patients and their care teams.
+    pub fn patients(&self) -> &patients::Patients {
+        &self.patients
+    }
+
+    /// The WhatsApp channel (its use cases answer `channel_not_configured`
+    /// when it is off).
+    pub fn whatsapp(&self) -> &whatsapp::Whatsapp {
+        &self.whatsapp
+    }
+
+    /// Break-glass, retention, legal hold, erasure, backup key files.
+    pub fn governance(&self) -> &governance::Governance {
+        &self.governance
+    }
+
+    /// Job leases, key rotation, readiness, operator records.
+    pub fn ops(&self) -> &ops::Ops {
+        &self.ops
     }
 
     /// The service's clock reading.
     pub fn now(&self) -> hippo_core::Timestamp {
-        self.clock.now()
+        self.core.clock.now()
     }
 
     pub fn config(&self) -> &ServiceConfig {
-        &self.config
+        &self.core.config
     }
 
     /// This process's id in the cluster (leases, bus notes).
     pub fn node_id(&self) -> &str {
-        &self.node_id
+        &self.core.node_id
     }
 
     pub fn events(&self) -> &EventBus {
-        &self.events
+        &self.core.events
     }
 
+    /// The store underneath, for tests that inspect or damage it directly.
+    /// Not part of the API: handlers and the CLI go through the services.
+    #[doc(hidden)]
     pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
-
-    /// Readiness: the store answers.
-    pub async fn ready(&self) -> Result<()> {
-        Ok(self.store.ping().await?)
-    }
-
-    /// Runs argon2 verification off the async threads, bounded.
-    pub(crate) async fn verify_password(&self, password: &str, phc: Option<&str>) -> Result<bool> {
-        let _permit = self
-            .hash_permits
-            .acquire()
-            .await
-            .map_err(|_| ServiceError::Internal("hash semaphore closed".into()))?;
-        let hasher = self.hasher.clone();
-        let password = zeroize::Zeroizing::new(password.to_owned());
-        let phc = phc.map(str::to_owned);
-        tokio::task::spawn_blocking(move || match phc {
-            Some(phc) => hasher.verify(&password, &phc),
-            None => hasher.verify_dummy(&password),
-        })
-        .await
-        .map_err(|e| ServiceError::Internal(format!("password verification task: {e}")))
-    }
-
-    /// Hashes a new password off the async threads, bounded.
-    pub(crate) async fn hash_password(&self, password: &str) -> Result<String> {
-        let _permit = self
-            .hash_permits
-            .acquire()
-            .await
-            .map_err(|_| ServiceError::Internal("hash semaphore closed".into()))?;
-        let hasher = self.hasher.clone();
-        let password = zeroize::Zeroizing::new(password.to_owned());
-        tokio::task::spawn_blocking(move || hasher.hash(&password))
-            .await
-            .map_err(|e| ServiceError::Internal(format!("password hashing task: {e}")))?
-            .map_err(ServiceError::from)
-    }
-
-    /// Decrypts a stored user for the outside world.
-    pub(crate) fn user_from_row(&self, row: &UserRow) -> Result<User> {
-        Ok(User {
-            id: row.id.clone(),
-            username: self
-                .keys
-                .open_user_field("username", row.id.as_str(), &row.username_enc)?,
-            display_name: self.keys.open_user_field(
-                "display_name",
-                row.id.as_str(),
-                &row.display_name_enc,
-            )?,
-            role: row.role,
-            status: row.status,
-            mfa_enabled: row.mfa_enabled,
-            must_change_password: row.must_change_password,
-            created_at: row.created_at,
-        })
-    }
-
-    /// Appends one audit record in its own transaction: for denied and
-    /// failed attempts, which change nothing else.
-    pub(crate) async fn audit_alone(&self, event: NewAuditEvent) -> Result<()> {
-        let mut tx = self.store.begin_write().await?;
-        tx.append_audit(&event).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Records a denied attempt by `actor` and returns the error to answer.
-    pub(crate) async fn deny(
-        &self,
-        actor: &Actor,
-        action: AuditAction,
-        resource: Option<(&'static str, String)>,
-        error: ServiceError,
-    ) -> ServiceError {
-        let mut ev = actor
-            .event(self.clock.now(), action, Outcome::Denied)
-            .detail(serde_json::json!({ "reason": error.code().as_str() }));
-        if let Some((kind, id)) = resource {
-            ev = ev.resource(kind, id);
-        }
-        match self.audit_alone(ev).await {
-            Ok(()) => error,
-            Err(e) => e,
-        }
-    }
-
-    pub(crate) fn is_active(row: &UserRow) -> bool {
-        row.status == UserStatus::Active
+        &self.core.store
     }
 }

@@ -3,7 +3,8 @@
 
 use crate::{PASSWORD, TestServer};
 use hippo_crypto::totp;
-use hippo_service::users::{By, NewUser};
+use hippo_service::Principal;
+use hippo_service::users::NewUser;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -12,8 +13,9 @@ impl TestServer {
     /// Creates a user through the CLI path (as `hippo user create` does).
     pub async fn create_user(&self, username: &str, role: &str) -> String {
         self.hippo
-            .create_user(
-                By::Cli,
+            .users()
+            .create(
+                Principal::Operator,
                 NewUser {
                     username: username.into(),
                     display_name: Some(format!("User {username}")),

@@ -194,7 +194,7 @@ impl TestServer {
             for w in workers {
                 let _ = w.await;
             }
-            leases.release_leases().await;
+            leases.ops().release_leases().await;
             for task in relay.into_iter().flatten() {
                 task.abort();
             }

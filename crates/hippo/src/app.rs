@@ -146,7 +146,7 @@ pub async fn open_with(
         AuditSigningKey::load_or_create(&config.audit_signing_key_file, !has_checkpoints)
             .context("audit signing key")?;
     let hippo = Arc::new(
-        Hippo::new(
+        Hippo::builder(
             store.clone(),
             Arc::new(blobs),
             Arc::new(keys),
@@ -155,7 +155,8 @@ pub async fn open_with(
             hasher,
         )
         .with_audit_key(Arc::new(audit_key))
-        .maybe_with_whatsapp(whatsapp_channel(config)?),
+        .maybe_with_whatsapp(whatsapp_channel(config)?)
+        .build(),
     );
     Ok(App {
         hippo,
@@ -198,15 +199,15 @@ pub fn spawn_whatsapp_workers(
     hippo: &Arc<Hippo>,
     stop: &tokio::sync::watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
-    if hippo.whatsapp().is_none() {
+    if hippo.whatsapp().configured().is_none() {
         return Vec::new();
     }
     let until = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
     vec![
-        tokio::spawn(hippo.clone().run_whatsapp_outbox(until(stop.clone()))),
-        tokio::spawn(hippo.clone().run_whatsapp_inbox(until(stop.clone()))),
+        tokio::spawn(hippo.whatsapp().clone().run_outbox(until(stop.clone()))),
+        tokio::spawn(hippo.whatsapp().clone().run_inbox(until(stop.clone()))),
     ]
 }
 

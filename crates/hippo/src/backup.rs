@@ -32,6 +32,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hippo_crypto::{Aad, AuditSigningKey, DataKey, MasterKey, Sha256};
+use hippo_service::Principal;
 use hippo_service::backup_keys::KeyFile;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
@@ -189,12 +190,17 @@ pub async fn create(
     // Recorded before the export: an erasure from here on reaches this
     // backup's key file (shredding is run again once it exists).
     app.hippo
+        .governance()
         .register_backup_key_file(keys_out, &backup_id)
         .await
         .map_err(|e| anyhow!("{e}"))?;
     let result = create_registered(app, data_dir, master, signer, out, keys_out, backup_id).await;
     if result.is_err() {
-        let _ = app.hippo.forget_backup_key_file(keys_out).await;
+        let _ = app
+            .hippo
+            .governance()
+            .forget_backup_key_file(keys_out)
+            .await;
     }
     result
 }
@@ -356,6 +362,7 @@ async fn create_registered(
     // Keys destroyed since the last pass leave every key file, this one
     // included (erasures committed after its export).
     app.hippo
+        .governance()
         .shred_backup_keys()
         .await
         .map_err(|e| anyhow!("{e}"))?;
@@ -573,6 +580,7 @@ pub async fn scheduled(
         // Once per cluster: the node holding the lease writes it.
         if !app
             .hippo
+            .ops()
             .lead("scheduled_backup", interval.mul_f32(0.9))
             .await
         {
@@ -613,7 +621,9 @@ async fn scheduled_once(
     let created = create(app, data_dir, &master, &signer, &partial, &keys_out).await?;
     std::fs::rename(&partial, &out).with_context(|| format!("cannot name {}", out.display()))?;
     app.hippo
-        .record_cli_action(
+        .ops()
+        .record(
+            Principal::Operator,
             hippo_core::AuditAction::BackupCreate,
             hippo_core::Outcome::Success,
             serde_json::json!({ "bytes": created.bytes, "backup_id": created.backup_id, "scheduled": true }),
@@ -640,6 +650,7 @@ async fn scheduled_once(
                 .with_context(|| format!("cannot remove {}", keys.display()))?;
         }
         app.hippo
+            .governance()
             .forget_backup_key_file(&keys)
             .await
             .map_err(|e| anyhow!("{e}"))?;

@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use hippo_core::ErrorCode;
-use hippo_service::attachments::{Download, UploadMeta};
+use hippo_service::files::{Download, UploadMeta};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -76,7 +76,8 @@ pub async fn upload(
     };
     let info = state
         .hippo
-        .upload_attachment(&actor, meta, body.into_data_stream())
+        .files()
+        .upload(&actor, meta, body.into_data_stream())
         .await?;
     Ok((StatusCode::CREATED, Json(AttachmentResponse::from(&info))))
 }
@@ -120,7 +121,7 @@ pub async fn download(
     Auth(actor): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let mut download = state.hippo.download_attachment(&actor, &id).await?;
+    let mut download = state.hippo.files().download(&actor, &id).await?;
     // Read the first chunk before answering, so a file that cannot be read
     // at all gets a proper error status.
     let first = download.next_chunk().await?;

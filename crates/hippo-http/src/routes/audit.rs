@@ -11,7 +11,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use hippo_core::ErrorCode;
-use hippo_service::audit::{AuditExport, AuditQuery, Examiner, ExportFormat, Report, Tally};
+use hippo_service::Principal;
+use hippo_service::audit::{AuditExport, AuditQuery, ExportFormat, Report, Tally};
 use hippo_service::audit_format::record_json;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -143,7 +144,8 @@ pub async fn query_audit(
     let after_seq = number(params.after_seq.as_deref(), "after_seq")?;
     let page = state
         .hippo
-        .query_audit(Examiner::Api(&actor), &params.filter(), after_seq, limit)
+        .audit()
+        .query(Principal::User(&actor), &params.filter(), after_seq, limit)
         .await?;
     Ok(Json(AuditPageResponse {
         events: page.events.iter().map(record_json).collect(),
@@ -170,7 +172,7 @@ pub async fn verify(
     State(state): State<AppState>,
     Auth(actor): Auth,
 ) -> ApiResult<Json<VerifyResponse>> {
-    let r = state.hippo.verify_audit(Examiner::Api(&actor)).await?;
+    let r = state.hippo.audit().verify(Principal::User(&actor)).await?;
     Ok(Json(VerifyResponse {
         ok: r.ok,
         checked: r.checked,
@@ -214,8 +216,9 @@ pub async fn export(
         })?;
     let export = state
         .hippo
-        .export_audit(
-            Examiner::Api(&actor),
+        .audit()
+        .export(
+            Principal::User(&actor),
             format,
             params.since.as_deref(),
             params.until.as_deref(),
@@ -330,6 +333,7 @@ pub async fn patient_access(
     let params = query(params)?;
     let r = state
         .hippo
+        .audit()
         .patient_access_report(
             &actor,
             &patient_id,
@@ -353,6 +357,7 @@ pub async fn user_activity(
     let params = query(params)?;
     let r = state
         .hippo
+        .audit()
         .user_activity_report(
             &actor,
             &user_id,
@@ -388,6 +393,7 @@ pub async fn breach_scope(
     let p = query(params)?;
     let r = state
         .hippo
+        .audit()
         .breach_scope_report(
             &actor,
             AuditQuery {
@@ -444,6 +450,7 @@ pub async fn alerts(
     let limit = number(params.limit.as_deref(), "limit")?;
     let rows = state
         .hippo
+        .audit()
         .list_alerts(&actor, params.since.as_deref(), limit)
         .await?;
     Ok(Json(AlertsResponse {

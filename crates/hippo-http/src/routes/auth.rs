@@ -62,7 +62,7 @@ pub async fn login(
         password: Zeroizing::new(req.password),
         totp_code: req.totp_code,
     };
-    let out = state.hippo.login(input, &meta).await?;
+    let out = state.hippo.auth().login(input, &meta).await?;
     Ok(Json(LoginResponse {
         token: out.token.to_string(),
         expires_at: out.session.expires_at.to_rfc3339(),
@@ -77,6 +77,6 @@ pub async fn login(
 #[utoipa::path(post, operation_id = "logout", path = "/api/v1/auth/logout", tag = "sessions", security(("bearer" = [])), responses(
     (status = 204, description = "Signed out; the token is dead everywhere, sockets included."), (status = 401, body = Problem)))]
 pub async fn logout(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<StatusCode> {
-    state.hippo.logout(&actor).await?;
+    state.hippo.auth().logout(&actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -75,6 +75,7 @@ pub async fn open(
 ) -> ApiResult<Json<GrantResponse>> {
     let grant = state
         .hippo
+        .governance()
         .open_break_glass(&actor, &id, &req.reason)
         .await?;
     Ok(Json(grant.into()))
@@ -117,7 +118,11 @@ pub async fn queue(
             ));
         }
     };
-    let grants = state.hippo.break_glass_queue(&actor, pending_only).await?;
+    let grants = state
+        .hippo
+        .governance()
+        .break_glass_queue(&actor, pending_only)
+        .await?;
     Ok(Json(QueueResponse {
         grants: grants.into_iter().map(GrantResponse::from).collect(),
     }))
@@ -143,6 +148,7 @@ pub async fn review(
 ) -> ApiResult<Json<GrantResponse>> {
     let grant = state
         .hippo
+        .governance()
         .review_break_glass(&actor, &id, &req.note)
         .await?;
     Ok(Json(grant.into()))

@@ -49,7 +49,8 @@ pub async fn create_conversation(
 ) -> ApiResult<(StatusCode, Json<ConversationResponse>)> {
     let (c, created) = state
         .hippo
-        .create_conversation(
+        .conversations()
+        .create(
             &actor,
             NewConversation {
                 kind: req.kind,
@@ -78,7 +79,7 @@ pub async fn list_conversations(
     State(state): State<AppState>,
     Auth(actor): Auth,
 ) -> ApiResult<Json<ConversationList>> {
-    let list = state.hippo.list_conversations(&actor).await?;
+    let list = state.hippo.conversations().list(&actor).await?;
     Ok(Json(ConversationList {
         conversations: list.iter().map(ConversationResponse::from).collect(),
     }))
@@ -92,7 +93,7 @@ pub async fn get_conversation(
     Auth(actor): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ConversationResponse>> {
-    let c = state.hippo.get_conversation(&actor, &id).await?;
+    let c = state.hippo.conversations().get(&actor, &id).await?;
     Ok(Json(ConversationResponse::from(&c)))
 }
 
@@ -131,7 +132,8 @@ pub async fn update_conversation(
 ) -> ApiResult<Json<ConversationResponse>> {
     let c = state
         .hippo
-        .update_conversation(&actor, &id, req.title, req.retention)
+        .conversations()
+        .update(&actor, &id, req.title, req.retention)
         .await?;
     Ok(Json(ConversationResponse::from(&c)))
 }
@@ -152,7 +154,11 @@ pub async fn add_member(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<AddMemberRequest>,
 ) -> ApiResult<Json<ConversationResponse>> {
-    let c = state.hippo.add_member(&actor, &id, &req.user_id).await?;
+    let c = state
+        .hippo
+        .conversations()
+        .add_member(&actor, &id, &req.user_id)
+        .await?;
     Ok(Json(ConversationResponse::from(&c)))
 }
 
@@ -166,7 +172,11 @@ pub async fn remove_member(
     Auth(actor): Auth,
     Path((id, user_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    state.hippo.remove_member(&actor, &id, &user_id).await?;
+    state
+        .hippo
+        .conversations()
+        .remove_member(&actor, &id, &user_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -188,7 +198,11 @@ pub async fn set_legal_hold(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<LegalHoldRequest>,
 ) -> ApiResult<axum::http::StatusCode> {
-    state.hippo.set_legal_hold(&actor, &id, &req.reason).await?;
+    state
+        .hippo
+        .governance()
+        .set_legal_hold(&actor, &id, &req.reason)
+        .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
@@ -201,7 +215,11 @@ pub async fn clear_legal_hold(
     Auth(actor): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::http::StatusCode> {
-    state.hippo.clear_legal_hold(&actor, &id).await?;
+    state
+        .hippo
+        .governance()
+        .clear_legal_hold(&actor, &id)
+        .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
@@ -227,6 +245,7 @@ pub async fn erase(
 ) -> ApiResult<axum::http::StatusCode> {
     state
         .hippo
+        .governance()
         .erase_conversation(&actor, &id, &req.reason)
         .await?;
     Ok(axum::http::StatusCode::NO_CONTENT)

@@ -51,7 +51,8 @@ pub async fn search_directory(
     })?;
     let found = state
         .hippo
-        .search_directory(&actor, &params.q, params.limit)
+        .directory()
+        .search(&actor, &params.q, params.limit)
         .await?;
     Ok(Json(DirectoryResponse {
         users: found.iter().map(MemberResponse::from).collect(),

@@ -25,7 +25,7 @@ pub async fn healthz() -> &'static str {
 #[utoipa::path(get, operation_id = "checkReadiness", path = "/readyz", tag = "health", responses(
     (status = 200, description = "ready"), (status = 503, description = "store unreachable")))]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.hippo.ready().await {
+    match state.hippo.ops().ready().await {
         Ok(()) => (StatusCode::OK, "ready\n"),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n"),
     }
@@ -35,7 +35,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 #[utoipa::path(get, operation_id = "getMetrics", path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let mut text = state.metrics.render();
-    if let Some(channel) = state.hippo.whatsapp() {
+    if let Some(channel) = state.hippo.whatsapp().configured() {
         text.push_str(&whatsapp_metrics(&state, channel).await);
     }
     (
@@ -89,7 +89,7 @@ async fn whatsapp_metrics(
             value.load(Relaxed)
         );
     }
-    if let Ok(c) = state.hippo.outbox_counts().await {
+    if let Ok(c) = state.hippo.whatsapp().outbox_counts().await {
         let _ = writeln!(
             out,
             "# HELP hippo_whatsapp_outbox_jobs Outbox jobs by state.\n# TYPE hippo_whatsapp_outbox_jobs gauge"

@@ -45,7 +45,7 @@ pub async fn begin_totp(
     State(state): State<AppState>,
     Auth(actor): Auth,
 ) -> ApiResult<Json<TotpEnrollmentResponse>> {
-    let e = state.hippo.begin_totp_enrollment(&actor).await?;
+    let e = state.hippo.auth().begin_totp_enrollment(&actor).await?;
     Ok(Json(TotpEnrollmentResponse {
         secret: e.secret_base32.to_string(),
         otpauth_uri: e.otpauth_uri.to_string(),
@@ -69,6 +69,7 @@ pub async fn confirm_totp(
 ) -> ApiResult<StatusCode> {
     state
         .hippo
+        .auth()
         .confirm_totp_enrollment(&actor, &req.code)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -92,7 +93,11 @@ pub async fn change_password(
 ) -> ApiResult<StatusCode> {
     let current = zeroize::Zeroizing::new(req.current_password);
     let new = zeroize::Zeroizing::new(req.new_password);
-    state.hippo.change_password(&actor, &current, &new).await?;
+    state
+        .hippo
+        .auth()
+        .change_password(&actor, &current, &new)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -112,7 +117,7 @@ pub async fn list_sessions(
         .require_full()
         .map_err(crate::problem::ApiError::from)?;
     let idle = state.hippo.config().session_idle_timeout;
-    let sessions = state.hippo.list_my_sessions(&actor).await?;
+    let sessions = state.hippo.auth().list_sessions(&actor).await?;
     Ok(Json(SessionList {
         sessions: sessions
             .iter()
@@ -132,6 +137,6 @@ pub async fn revoke_session(
     actor
         .require_full()
         .map_err(crate::problem::ApiError::from)?;
-    state.hippo.revoke_my_session(&actor, &id).await?;
+    state.hippo.auth().revoke_session(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -50,7 +50,8 @@ pub async fn send_message(
 ) -> ApiResult<(StatusCode, Json<MessageResponse>)> {
     let m = state
         .hippo
-        .send_message(
+        .messages()
+        .send(
             &actor,
             &id,
             NewMessage {
@@ -101,7 +102,8 @@ pub async fn list_messages(
     let limit = query_number(query.as_deref(), "limit")?;
     let page = state
         .hippo
-        .list_messages(&actor, &id, after_seq, limit)
+        .messages()
+        .list(&actor, &id, after_seq, limit)
         .await?;
     Ok(Json(MessagePageResponse {
         messages: page.messages.iter().map(MessageResponse::from).collect(),
@@ -125,7 +127,7 @@ pub async fn edit_message(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<EditMessageRequest>,
 ) -> ApiResult<Json<MessageResponse>> {
-    let m = state.hippo.edit_message(&actor, &id, &req.body).await?;
+    let m = state.hippo.messages().edit(&actor, &id, &req.body).await?;
     Ok(Json(MessageResponse::from(&m)))
 }
 
@@ -137,7 +139,7 @@ pub async fn delete_message(
     Auth(actor): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.hippo.delete_message(&actor, &id).await?;
+    state.hippo.messages().delete(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -157,7 +159,11 @@ pub async fn mark_read(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<MarkReadRequest>,
 ) -> ApiResult<StatusCode> {
-    state.hippo.mark_read(&actor, &id, req.up_to_seq).await?;
+    state
+        .hippo
+        .messages()
+        .mark_read(&actor, &id, req.up_to_seq)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -183,7 +189,7 @@ pub async fn receipts(
     Auth(actor): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ReceiptList>> {
-    let list = state.hippo.receipts(&actor, &id).await?;
+    let list = state.hippo.messages().receipts(&actor, &id).await?;
     Ok(Json(ReceiptList {
         receipts: list
             .iter()

@@ -137,7 +137,8 @@ pub async fn create_patient(
 ) -> ApiResult<(StatusCode, Json<PatientResponse>)> {
     let patient = state
         .hippo
-        .create_patient(
+        .patients()
+        .create(
             &actor,
             NewPatient {
                 display_name: req.display_name,
@@ -159,7 +160,7 @@ pub async fn list_patients(
     State(state): State<AppState>,
     Auth(actor): Auth,
 ) -> ApiResult<Json<PatientsResponse>> {
-    let patients = state.hippo.list_patients(&actor).await?;
+    let patients = state.hippo.patients().list(&actor).await?;
     Ok(Json(PatientsResponse {
         patients: patients.into_iter().map(Into::into).collect(),
     }))
@@ -174,7 +175,7 @@ pub async fn get_patient(
     Auth(actor): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<PatientResponse>> {
-    Ok(Json(state.hippo.get_patient(&actor, &id).await?.into()))
+    Ok(Json(state.hippo.patients().get(&actor, &id).await?.into()))
 }
 
 /// `PATCH /api/v1/patients/{id}`: details, opt-in/opt-out, care team,
@@ -190,7 +191,8 @@ pub async fn update_patient(
 ) -> ApiResult<Json<PatientResponse>> {
     let patient = state
         .hippo
-        .update_patient(
+        .patients()
+        .update(
             &actor,
             &id,
             PatientPatch {
@@ -241,7 +243,8 @@ pub async fn send_whatsapp(
 ) -> ApiResult<(StatusCode, Json<MessageResponse>)> {
     let message = state
         .hippo
-        .send_whatsapp(
+        .whatsapp()
+        .send(
             &actor,
             &id,
             WhatsappSend {

@@ -8,7 +8,8 @@ use crate::routes::wire::UserResponse;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use hippo_service::users::{By, NewUser, UserPatch};
+use hippo_service::Principal;
+use hippo_service::users::{NewUser, UserPatch};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -46,8 +47,9 @@ pub async fn create_user(
 ) -> ApiResult<(StatusCode, Json<UserResponse>)> {
     let user = state
         .hippo
-        .create_user(
-            By::Admin(&actor),
+        .users()
+        .create(
+            Principal::User(&actor),
             NewUser {
                 username: req.username,
                 display_name: req.display_name,
@@ -71,7 +73,7 @@ pub async fn list_users(
     State(state): State<AppState>,
     Auth(actor): Auth,
 ) -> ApiResult<Json<UserList>> {
-    let users = state.hippo.list_users(By::Admin(&actor)).await?;
+    let users = state.hippo.users().list(Principal::User(&actor)).await?;
     Ok(Json(UserList {
         users: users.iter().map(UserResponse::from).collect(),
     }))
@@ -86,7 +88,11 @@ pub async fn get_user(
     Auth(actor): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserResponse>> {
-    let user = state.hippo.get_user(By::Admin(&actor), &id).await?;
+    let user = state
+        .hippo
+        .users()
+        .get(Principal::User(&actor), &id)
+        .await?;
     Ok(Json(UserResponse::from(&user)))
 }
 
@@ -115,7 +121,8 @@ pub async fn update_user(
     };
     let user = state
         .hippo
-        .update_user(By::Admin(&actor), &id, patch)
+        .users()
+        .update(Principal::User(&actor), &id, patch)
         .await?;
     Ok(Json(UserResponse::from(&user)))
 }
@@ -130,7 +137,11 @@ pub async fn deactivate_user(
     Auth(actor): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.hippo.deactivate_user(By::Admin(&actor), &id).await?;
+    state
+        .hippo
+        .users()
+        .deactivate(Principal::User(&actor), &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -143,7 +154,11 @@ pub async fn reactivate_user(
     Auth(actor): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.hippo.reactivate_user(By::Admin(&actor), &id).await?;
+    state
+        .hippo
+        .users()
+        .reactivate(Principal::User(&actor), &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -162,7 +177,11 @@ pub async fn reset_password(
     Auth(actor): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<PasswordResetResponse>> {
-    let temporary = state.hippo.reset_password(By::Admin(&actor), &id).await?;
+    let temporary = state
+        .hippo
+        .users()
+        .reset_password(Principal::User(&actor), &id)
+        .await?;
     Ok(Json(PasswordResetResponse {
         temporary_password: temporary.to_string(),
     }))

@@ -72,7 +72,7 @@ pub async fn list_templates(
     State(state): State<AppState>,
     Auth(actor): Auth,
 ) -> ApiResult<Json<TemplatesResponse>> {
-    let templates = state.hippo.list_templates(&actor).await?;
+    let templates = state.hippo.whatsapp().list_templates(&actor).await?;
     Ok(Json(TemplatesResponse {
         templates: templates.into_iter().map(Into::into).collect(),
     }))
@@ -86,7 +86,7 @@ pub async fn sync_templates(
     State(state): State<AppState>,
     Auth(actor): Auth,
 ) -> ApiResult<Json<TemplatesResponse>> {
-    let templates = state.hippo.sync_templates(&actor).await?;
+    let templates = state.hippo.whatsapp().sync_templates(&actor).await?;
     Ok(Json(TemplatesResponse {
         templates: templates.into_iter().map(Into::into).collect(),
     }))
@@ -110,6 +110,7 @@ pub async fn update_template(
 ) -> ApiResult<Json<TemplateResponse>> {
     let t = state
         .hippo
+        .whatsapp()
         .set_template_phi_free(&actor, &name, &language, req.phi_free)
         .await?;
     Ok(Json(t.into()))
@@ -171,6 +172,7 @@ pub async fn list_outbox(
 ) -> ApiResult<Json<OutboxResponse>> {
     let jobs = state
         .hippo
+        .whatsapp()
         .list_outbox(&actor, params.state.as_deref().unwrap_or("dead"))
         .await?;
     Ok(Json(OutboxResponse {
@@ -188,7 +190,11 @@ pub async fn retry_outbox(
     Auth(actor): Auth,
     Path(message_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.hippo.retry_outbox(&actor, &message_id).await?;
+    state
+        .hippo
+        .whatsapp()
+        .retry_outbox(&actor, &message_id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -211,7 +217,7 @@ pub async fn webhook_handshake(
     State(state): State<AppState>,
     Query(params): Query<HandshakeParams>,
 ) -> ApiResult<impl IntoResponse> {
-    let challenge = state.hippo.whatsapp_handshake(
+    let challenge = state.hippo.whatsapp().handshake(
         params.mode.as_deref(),
         params.verify_token.as_deref(),
         params.challenge.as_deref(),
@@ -241,7 +247,8 @@ pub async fn webhook_event(
         .and_then(|v| v.to_str().ok());
     state
         .hippo
-        .accept_whatsapp_webhook(signature, &body, &meta)
+        .whatsapp()
+        .accept_webhook(signature, &body, &meta)
         .await?;
     Ok(StatusCode::OK)
 }

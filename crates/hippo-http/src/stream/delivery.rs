@@ -52,7 +52,11 @@ impl DeliveryRecorder {
             while let Ok(d) = rx.try_recv() {
                 batch.push(d);
             }
-            if let Err(e) = hippo.record_deliveries(std::mem::take(&mut batch)).await {
+            if let Err(e) = hippo
+                .messages()
+                .record_deliveries(std::mem::take(&mut batch))
+                .await
+            {
                 tracing::warn!(error = %e, "recording deliveries failed");
             }
             if hub.strong_count() == 0 {

@@ -126,7 +126,7 @@ impl Hub {
             if live.is_empty() {
                 continue;
             }
-            match hippo.ended_sessions(&live).await {
+            match hippo.auth().ended_sessions(&live).await {
                 Ok(ended) => {
                     for (session_id, user_id, reason) in ended {
                         hub.end_session(&user_id, &session_id, end_reason(reason));

@@ -69,7 +69,7 @@ pub async fn stream(State(state): State<AppState>, parts: Parts) -> Response {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_owned());
     let actor = match header_token {
-        Some(token) => match state.hippo.authenticate(&token, &meta).await {
+        Some(token) => match state.hippo.auth().authenticate(&token, &meta).await {
             Ok(actor) => Some(actor),
             Err(e) => return ApiError::from(e).into_response(),
         },
@@ -122,7 +122,7 @@ async fn first_frame_auth(
         return None;
     };
     match ClientFrame::parse(text.as_str()).ok()? {
-        ClientFrame::Auth { token } => hippo.authenticate(&token, meta).await.ok(),
+        ClientFrame::Auth { token } => hippo.auth().authenticate(&token, meta).await.ok(),
         _ => None,
     }
 }
@@ -197,6 +197,7 @@ fn refusal(e: ServiceError) -> ServerFrame {
 impl socket::Dispatch for SessionDispatch {
     async fn typing(&self, conversation_id: &str) -> Result<(), ServerFrame> {
         self.hippo
+            .messages()
             .typing(&self.actor, conversation_id)
             .await
             .map_err(refusal)
@@ -204,6 +205,7 @@ impl socket::Dispatch for SessionDispatch {
 
     async fn read(&self, conversation_id: &str, up_to_seq: i64) -> Result<(), ServerFrame> {
         self.hippo
+            .messages()
             .mark_read(&self.actor, conversation_id, up_to_seq)
             .await
             .map_err(refusal)

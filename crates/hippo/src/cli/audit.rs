@@ -5,7 +5,8 @@
 use crate::settings::Config;
 use anyhow::{Context, Result, anyhow};
 use clap::Subcommand;
-use hippo_service::audit::{Examiner, ExportFormat};
+use hippo_service::Principal;
+use hippo_service::audit::ExportFormat;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -38,7 +39,8 @@ pub async fn run(config: Config, cmd: AuditCommand) -> Result<ExitCode> {
     let result = match cmd {
         AuditCommand::Verify => {
             let report = hippo
-                .verify_audit(Examiner::Cli)
+                .audit()
+                .verify(Principal::Operator)
                 .await
                 .map_err(|e| anyhow!("{e}"))?;
             if report.ok {
@@ -65,7 +67,13 @@ pub async fn run(config: Config, cmd: AuditCommand) -> Result<ExitCode> {
             let format = ExportFormat::parse(&format)
                 .ok_or_else(|| anyhow!("--format must be jsonl, csv or fhir"))?;
             let mut export = hippo
-                .export_audit(Examiner::Cli, format, since.as_deref(), until.as_deref())
+                .audit()
+                .export(
+                    Principal::Operator,
+                    format,
+                    since.as_deref(),
+                    until.as_deref(),
+                )
                 .await
                 .map_err(|e| anyhow!("{e}"))?;
             let stdout = std::io::stdout();
@@ -78,7 +86,12 @@ pub async fn run(config: Config, cmd: AuditCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Checkpoint => {
-            match hippo.write_checkpoint().await.map_err(|e| anyhow!("{e}"))? {
+            match hippo
+                .audit()
+                .write_checkpoint()
+                .await
+                .map_err(|e| anyhow!("{e}"))?
+            {
                 Some(c) => println!("checkpoint signed at record {} ({})", c.seq, c.head_hash),
                 None => println!("the latest checkpoint already covers the trail"),
             }

@@ -7,6 +7,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Subcommand;
 use hippo_core::{AuditAction, Outcome};
 use hippo_crypto::{AuditSigningKey, MasterKey};
+use hippo_service::Principal;
 use hippo_service::backup_keys::{self, KeyFile};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -51,7 +52,9 @@ async fn create(config: &Config, out: &Path) -> Result<()> {
     }
     let created = backup::create(&app, &config.data_dir, &master, &signer, out, &keys_out).await?;
     app.hippo
-        .record_cli_action(
+        .ops()
+        .record(
+            Principal::Operator,
             AuditAction::BackupCreate,
             Outcome::Success,
             serde_json::json!({ "bytes": created.bytes, "backup_id": created.backup_id }),
@@ -104,7 +107,13 @@ async fn verify(config: &Config, file: &Path) -> Result<()> {
             Outcome::Failure
         };
         app.hippo
-            .record_cli_action(AuditAction::BackupVerify, outcome, serde_json::json!({}))
+            .ops()
+            .record(
+                Principal::Operator,
+                AuditAction::BackupVerify,
+                outcome,
+                serde_json::json!({}),
+            )
             .await
             .map_err(|e| anyhow!("{e}"))?;
         app.store.close().await;
@@ -205,18 +214,21 @@ async fn finish_restore(
     let result = async {
         let (conversations, files) = app
             .hippo
+            .governance()
             .apply_erasures_after_restore(&destroyed)
             .await
             .map_err(|e| anyhow!("{e}"))?;
         // The restored system's erasures must reach the backup it came
         // from (the list it restored predates that backup).
         app.hippo
+            .governance()
             .register_backup_key_file(&backup_keys::path_for(file), &contents.backup_id)
             .await
             .map_err(|e| anyhow!("{e}"))?;
         let report = app
             .hippo
-            .verify_audit(hippo_service::audit::Examiner::Cli)
+            .audit()
+            .verify(hippo_service::Principal::Operator)
             .await
             .map_err(|e| anyhow!("{e}"))?;
         if !report.ok {
@@ -227,7 +239,9 @@ async fn finish_restore(
             );
         }
         app.hippo
-            .record_cli_action(
+            .ops()
+            .record(
+                Principal::Operator,
                 AuditAction::BackupRestore,
                 Outcome::Success,
                 serde_json::json!({

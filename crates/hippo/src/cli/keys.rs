@@ -43,7 +43,7 @@ async fn rotate_audit_key(config: &Config) -> Result<()> {
             .with_context(|| format!("cannot remove stale {}", pending.display()))?;
     }
     let (new, _) = hippo_crypto::AuditSigningKey::load_or_create(&pending, true)?;
-    let retired_id = match app.hippo.rotate_audit_key(&new).await {
+    let retired_id = match app.hippo.audit().rotate_key(&new).await {
         Ok(id) => id,
         Err(e) => {
             let _ = std::fs::remove_file(&pending);
@@ -79,7 +79,7 @@ async fn rotate(config: &Config) -> Result<()> {
     // The new key is on disk before the data depends on it.
     new.write_new(&pending)?;
     let (new_copy, _) = MasterKey::load_or_create(&pending, false)?;
-    let rewrapped = match app.hippo.rotate_master_key(new).await {
+    let rewrapped = match app.hippo.ops().rotate_master_key(new).await {
         Ok(n) => n,
         Err(e) => {
             let _ = std::fs::remove_file(&pending);

@@ -16,7 +16,8 @@ pub async fn run(config: Config, cmd: RetentionCommand) -> Result<()> {
     let app = crate::app::open(&config).await?;
     let report = app
         .hippo
-        .run_retention(true)
+        .governance()
+        .run_retention(hippo_service::Principal::Operator)
         .await
         .map_err(|e| anyhow!("{e}"))?;
     app.store.close().await;

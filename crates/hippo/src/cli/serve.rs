@@ -141,7 +141,7 @@ pub fn spawn_alert_forwarder(
     Ok(Some(crate::syslog::spawn(
         target,
         tls,
-        hippo.subscribe_alerts(),
+        hippo.audit().subscribe_alerts(),
     )))
 }
 
@@ -189,7 +189,7 @@ pub async fn run(config: Config) -> Result<()> {
             let mut tick = tokio::time::interval(SWEEP_INTERVAL);
             loop {
                 tick.tick().await;
-                if let Err(e) = hippo.sweep_expired_sessions().await {
+                if let Err(e) = hippo.auth().sweep_expired_sessions().await {
                     tracing::warn!(error = %e, "ending expired sessions failed");
                 }
             }
@@ -203,7 +203,7 @@ pub async fn run(config: Config) -> Result<()> {
             let mut tick = tokio::time::interval(CHECKPOINT_INTERVAL);
             loop {
                 tick.tick().await;
-                if let Err(e) = hippo.write_checkpoint().await {
+                if let Err(e) = hippo.audit().write_checkpoint().await {
                     tracing::warn!(error = %e, "signing an audit checkpoint failed");
                 }
             }
@@ -233,7 +233,7 @@ pub async fn run(config: Config) -> Result<()> {
     {
         let hippo = app.hippo.clone();
         tokio::spawn(async move {
-            match hippo.shred_backup_keys().await {
+            match hippo.governance().shred_backup_keys().await {
                 Ok(r) if r.keys > 0 || r.failed > 0 => tracing::info!(
                     key_files = r.files,
                     keys = r.keys,
@@ -254,12 +254,17 @@ pub async fn run(config: Config) -> Result<()> {
                 tick.tick().await;
                 // Once per cluster.
                 if !hippo
+                    .ops()
                     .lead("retention", RETENTION_INTERVAL.mul_f32(0.9))
                     .await
                 {
                     continue;
                 }
-                match hippo.run_retention(false).await {
+                match hippo
+                    .governance()
+                    .run_retention(hippo_service::Principal::System("retention"))
+                    .await
+                {
                     Ok(r) if r.messages > 0 => tracing::info!(
                         messages = r.messages,
                         files = r.files,
@@ -294,7 +299,7 @@ pub async fn run(config: Config) -> Result<()> {
             tracing::warn!("a WhatsApp worker did not stop in time");
         }
     }
-    app.hippo.release_leases().await;
+    app.hippo.ops().release_leases().await;
     sweeper.abort();
     for task in relay.into_iter().flatten() {
         task.abort();
@@ -307,7 +312,7 @@ pub async fn run(config: Config) -> Result<()> {
     if let Some(f) = forwarder {
         f.abort();
     }
-    if let Err(e) = app.hippo.write_checkpoint().await {
+    if let Err(e) = app.hippo.audit().write_checkpoint().await {
         tracing::warn!(error = %e, "signing the shutdown audit checkpoint failed");
     }
     app.store.close().await;

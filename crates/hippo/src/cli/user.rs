@@ -5,7 +5,8 @@
 use crate::settings::Config;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use hippo_service::users::{By, NewUser};
+use hippo_service::Principal;
+use hippo_service::users::NewUser;
 use std::io::Read;
 use zeroize::Zeroizing;
 
@@ -62,8 +63,9 @@ pub async fn run(config: Config, cmd: UserCommand) -> Result<()> {
             ..
         } => {
             let user = hippo
-                .create_user(
-                    By::Cli,
+                .users()
+                .create(
+                    Principal::Operator,
                     NewUser {
                         username,
                         display_name,
@@ -76,12 +78,12 @@ pub async fn run(config: Config, cmd: UserCommand) -> Result<()> {
             Ok(())
         }
         UserCommand::Deactivate { user } => {
-            let u = hippo.deactivate_user(By::Cli, &user).await?;
+            let u = hippo.users().deactivate(Principal::Operator, &user).await?;
             eprintln!("deactivated {} ({}); every session ended", u.username, u.id);
             Ok(())
         }
         UserCommand::Reactivate { user } => {
-            let u = hippo.reactivate_user(By::Cli, &user).await?;
+            let u = hippo.users().reactivate(Principal::Operator, &user).await?;
             eprintln!("reactivated {} ({})", u.username, u.id);
             Ok(())
         }
@@ -90,7 +92,7 @@ pub async fn run(config: Config, cmd: UserCommand) -> Result<()> {
                 "{:<36}  {:<24}  {:<9}  {:<11}  mfa",
                 "id", "username", "role", "status"
             );
-            for u in hippo.list_users(By::Cli).await? {
+            for u in hippo.users().list(Principal::Operator).await? {
                 println!(
                     "{:<36}  {:<24}  {:<9}  {:<11}  {}",
                     u.id,
@@ -103,7 +105,10 @@ pub async fn run(config: Config, cmd: UserCommand) -> Result<()> {
             Ok(())
         }
         UserCommand::ResetPassword { user } => {
-            let temporary = hippo.reset_password(By::Cli, &user).await?;
+            let temporary = hippo
+                .users()
+                .reset_password(Principal::Operator, &user)
+                .await?;
             println!("{}", temporary.as_str());
             Ok(())
         }

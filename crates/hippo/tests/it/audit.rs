@@ -89,6 +89,7 @@ async fn an_intact_trail_verifies_through_api_and_cli() {
     history(&s).await;
     let auditor = s.auditor().await.token;
     s.hippo
+        .audit()
         .write_checkpoint()
         .await
         .unwrap()
@@ -179,7 +180,7 @@ async fn a_cut_off_tail_is_detected() {
     let s = TestServer::start().await;
     history(&s).await;
     let auditor = s.auditor().await.token;
-    let cp = s.hippo.write_checkpoint().await.unwrap().unwrap();
+    let cp = s.hippo.audit().write_checkpoint().await.unwrap().unwrap();
     let keep = cp.seq - 3;
     tamper(
         &s,
@@ -212,7 +213,7 @@ async fn a_recomputed_chain_fails_its_signed_checkpoint() {
     let s = TestServer::start().await;
     history(&s).await;
     let auditor = s.auditor().await.token;
-    s.hippo.write_checkpoint().await.unwrap().unwrap();
+    s.hippo.audit().write_checkpoint().await.unwrap().unwrap();
     // Rewrite record 4 and recompute every hash after it so the chain
     // itself is consistent again.
     let mut records = s.hippo.store().list_audit(0, 100_000).await.unwrap();

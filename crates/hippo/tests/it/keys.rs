@@ -111,7 +111,7 @@ async fn rotating_the_master_key_online_keeps_everything_readable() {
 async fn checkpoints_keep_verifying_across_an_audit_key_rotation() {
     let s = TestServer::start().await;
     s.signed_in("audi", "auditor").await;
-    s.hippo.write_checkpoint().await.unwrap().unwrap();
+    s.hippo.audit().write_checkpoint().await.unwrap().unwrap();
     let out = s.run_cli(&["keys", "rotate", "--audit-signing-key"]).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -122,7 +122,7 @@ async fn checkpoints_keep_verifying_across_an_audit_key_rotation() {
     assert!(stdout.contains("audit signing key rotated"), "{stdout}");
     // This server still signs with the retired key until restarted.
     s.signed_in("ana", "clinician").await;
-    s.hippo.write_checkpoint().await.unwrap().unwrap();
+    s.hippo.audit().write_checkpoint().await.unwrap().unwrap();
     let s = s.restart().await;
     let (_, auditor, _) = s.signed_in("audi2", "auditor").await;
     let (status, report) = s.get("/api/v1/audit/verify", &auditor).await;
@@ -131,7 +131,7 @@ async fn checkpoints_keep_verifying_across_an_audit_key_rotation() {
     // rotation) verify under the new key's endorsement.
     assert_eq!(report["ok"], json!(true), "{report}");
     assert_eq!(report["checkpoints_verified"], json!(2), "{report}");
-    s.hippo.write_checkpoint().await.unwrap().unwrap();
+    s.hippo.audit().write_checkpoint().await.unwrap().unwrap();
     let out = s.run_cli(&["audit", "verify"]).await;
     assert!(
         out.status.success(),

@@ -514,7 +514,7 @@ async fn sockets_close_on_deactivation_expiry_and_bad_auth_and_reconnect_misses_
     let mut wb = s.ws(Some(&b)).await;
     frame_of(&mut wb, "ready").await;
     s.clock.advance(Duration::from_secs(16 * 60));
-    assert!(s.hippo.sweep_expired_sessions().await.unwrap() >= 1);
+    assert!(s.hippo.auth().sweep_expired_sessions().await.unwrap() >= 1);
     assert_eq!(
         frame_of(&mut wb, "session.ended").await["reason"],
         json!("expired")

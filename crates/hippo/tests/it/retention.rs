@@ -3,6 +3,7 @@
 //! is recorded.
 
 use crate::support::{TestServer, assert_problem};
+use hippo_service::Principal;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::time::Duration;
@@ -64,7 +65,12 @@ async fn old_messages_and_files_go_unless_a_legal_hold_keeps_them() {
         .post(&hold, Some(&admin), json!({ "reason": "Claim 2026-114" }))
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    let report = s.hippo.run_retention(false).await.unwrap();
+    let report = s
+        .hippo
+        .governance()
+        .run_retention(Principal::System("retention"))
+        .await
+        .unwrap();
     assert_eq!((report.messages, report.held), (0, 1));
     let (_, page) = s.get(&messages, &a).await;
     assert_eq!(page["messages"].as_array().unwrap().len(), 2);
@@ -74,7 +80,12 @@ async fn old_messages_and_files_go_unless_a_legal_hold_keeps_them() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, body) = s.call(Method::DELETE, &hold, Some(&admin), None).await;
     assert_problem(status, &body, 409, "conflict");
-    let report = s.hippo.run_retention(false).await.unwrap();
+    let report = s
+        .hippo
+        .governance()
+        .run_retention(Principal::System("retention"))
+        .await
+        .unwrap();
     assert_eq!(
         (report.messages, report.files, report.conversations),
         (1, 1, 1)
@@ -98,7 +109,15 @@ async fn old_messages_and_files_go_unless_a_legal_hold_keeps_them() {
         "the purged file's blob is gone: {blobs:?}"
     );
     // Nothing more to do the second time.
-    assert_eq!(s.hippo.run_retention(false).await.unwrap().messages, 0);
+    assert_eq!(
+        s.hippo
+            .governance()
+            .run_retention(Principal::System("retention"))
+            .await
+            .unwrap()
+            .messages,
+        0
+    );
 
     // Every step recorded; the trail (never purged) still verifies.
     let trail = s.audit().await;
@@ -241,7 +260,12 @@ async fn uploads_never_shared_are_removed_after_a_day() {
     let fresh = s.upload_text(&a, "fresh.txt", "draft").await;
     s.clock.advance(Duration::from_secs(2 * 3600));
     let a = s.second_session(&ana).await;
-    let report = s.hippo.run_retention(false).await.unwrap();
+    let report = s
+        .hippo
+        .governance()
+        .run_retention(Principal::System("retention"))
+        .await
+        .unwrap();
     assert_eq!(report.unshared_files, 1);
     let (status, _) = s.get(&format!("/api/v1/attachments/{stale}"), &a).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

@@ -1,10 +1,11 @@
 //! Typing indicators: a member says they are typing in a conversation and
 //! the members' other sessions hear of it. Not stored, not audited (a
 //! refused one is, like any denied access); at most one per
-//! [`TYPING_INTERVAL`] per sender and conversation is forwarded, the rest
+//! [`TYPING_INTERVAL_MS`] per sender and conversation is forwarded, the rest
 //! are dropped quietly.
 
-use crate::{Actor, Event, Hippo, Result};
+use super::Messages;
+use crate::{Actor, Event, Result};
 use hippo_core::{AuditAction, ConversationId, Timestamp, UserId};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -43,24 +44,25 @@ impl TypingThrottle {
     }
 }
 
-impl Hippo {
+impl Messages {
     /// The caller is typing in `conversation`. Members' other sessions get
     /// a `typing` frame unless one was forwarded for this sender and
     /// conversation less than 2 s ago. A conversation the caller is not in
     /// does not exist for them (`not_found`, recorded as denied).
     pub async fn typing(&self, actor: &Actor, conversation: &str) -> Result<()> {
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         // Throttle before touching the database: a flood costs nothing.
         let parsed = ConversationId::parse(conversation);
         if let Some(id) = &parsed
-            && !self.typing.admit(&actor.user.id, id, now)
+            && !self.core.typing.admit(&actor.user.id, id, now)
         {
             return Ok(());
         }
         let (conv, members) = self
+            .core
             .member_conversation(actor, conversation, AuditAction::ConversationRead)
             .await?;
-        self.events.publish(Event::Typing {
+        self.core.events.publish(Event::Typing {
             conversation_id: conv.id,
             user_id: actor.user.id.clone(),
             from: actor.session.id.clone(),

@@ -12,7 +12,7 @@
 //! conversation where a (not recalled) message shares it. Every upload and
 //! download is recorded; refused attempts are recorded as denied.
 
-use crate::{Actor, Hippo, Result, ServiceError};
+use crate::{Actor, Result, ServiceError};
 use futures_util::{Stream, StreamExt};
 use hippo_core::filetype::{self, FileKind, TextCheck};
 use hippo_core::{AttachmentId, AttachmentInfo, AuditAction, ErrorCode, Outcome};
@@ -167,16 +167,28 @@ pub struct UploadMeta {
     pub declared_len: Option<u64>,
 }
 
-impl Hippo {
+/// Attachments: upload, download, inbound media (`hippo.files()`).
+#[derive(Debug, Clone)]
+pub struct Files {
+    core: std::sync::Arc<crate::core::Core>,
+}
+
+impl Files {
+    pub(crate) fn new(core: std::sync::Arc<crate::core::Core>) -> Self {
+        Self { core }
+    }
+}
+
+impl Files {
     async fn refuse_upload(&self, actor: &Actor, error: ServiceError) -> ServiceError {
         let ev = actor
             .event(
-                self.clock.now(),
+                self.core.clock.now(),
                 AuditAction::AttachmentUpload,
                 Outcome::Failure,
             )
             .detail(serde_json::json!({ "reason": error.code().as_str() }));
-        match self.audit_alone(ev).await {
+        match self.core.audit_alone(ev).await {
             Ok(()) => error,
             Err(e) => e,
         }
@@ -185,7 +197,7 @@ impl Hippo {
     /// Stores an uploaded file. The body is read as a stream; nothing is
     /// recorded and nothing stays in the blob store unless the whole file
     /// was accepted.
-    pub async fn upload_attachment<S, B, E>(
+    pub async fn upload<S, B, E>(
         &self,
         actor: &Actor,
         meta: UploadMeta,
@@ -196,10 +208,11 @@ impl Hippo {
         B: AsRef<[u8]> + Send,
         E: std::fmt::Display,
     {
-        self.require_messaging(actor, AuditAction::AttachmentUpload)
+        self.core
+            .require_messaging(actor, AuditAction::AttachmentUpload)
             .await?;
         let filename = parse_filename(&meta.filename)?;
-        let max = self.config.max_upload;
+        let max = self.core.config.max_upload;
         let (content_type, kind) =
             match filetype::classify(meta.content_type.as_deref().unwrap_or("")) {
                 Ok(found) => found,
@@ -219,11 +232,14 @@ impl Hippo {
         }
 
         let id = AttachmentId::generate();
-        let now = self.clock.now();
-        self.keys.ensure_current(self.store.as_ref()).await?;
-        let (key_row, key) = self.keys.new_attachment_key(now)?;
+        let now = self.core.clock.now();
+        self.core
+            .keys
+            .ensure_current(self.core.store.as_ref())
+            .await?;
+        let (key_row, key) = self.core.keys.new_attachment_key(now)?;
         let mut writer = ChunkWriter {
-            blob: self.blobs.create(id.as_str()).await?,
+            blob: self.core.blobs.create(id.as_str()).await?,
             key: key.clone(),
             id: id.clone(),
             buf: Vec::with_capacity(CHUNK_SIZE * 2),
@@ -290,8 +306,8 @@ impl Hippo {
             created_at: now,
         };
         let stored = async {
-            let mut tx = self.store.begin_write().await?;
-            self.keys.check_wrapping(tx.as_mut(), &key_row).await?;
+            let mut tx = self.core.store.begin_write().await?;
+            self.core.keys.check_wrapping(tx.as_mut(), &key_row).await?;
             tx.insert_data_key(&key_row).await?;
             tx.insert_attachment(&row).await?;
             tx.append_audit(
@@ -307,7 +323,7 @@ impl Hippo {
         .await;
         if let Err(e) = stored {
             // The blob has no row: remove it rather than leave an orphan.
-            if let Err(cleanup) = self.blobs.delete(id.as_str()).await {
+            if let Err(cleanup) = self.core.blobs.delete(id.as_str()).await {
                 tracing::warn!(attachment = %id, error = %cleanup, "orphan blob left behind");
             }
             return Err(e);
@@ -323,8 +339,9 @@ impl Hippo {
 
     /// The key of an attachment (not cached: one per file).
     async fn attachment_key(&self, row: &AttachmentRow) -> Result<DataKey> {
-        self.keys
-            .unwrap_data_key(self.store.as_ref(), &row.data_key_id)
+        self.core
+            .keys
+            .unwrap_data_key(self.core.store.as_ref(), &row.data_key_id)
             .await
     }
 
@@ -365,6 +382,7 @@ impl Hippo {
             };
             let Some(row) = row else {
                 return Err(self
+                    .core
                     .deny(
                         actor,
                         AuditAction::MessageSend,
@@ -392,11 +410,12 @@ impl Hippo {
         actor: &Actor,
         id: &AttachmentId,
     ) -> Result<Option<(AttachmentRow, Option<String>)>> {
-        let Some(row) = self.store.get_attachment(id).await? else {
+        let Some(row) = self.core.store.get_attachment(id).await? else {
             return Ok(None);
         };
         if row.uploader_id == actor.user.id
             || self
+                .core
                 .store
                 .attachment_shared_with(id, &actor.user.id)
                 .await?
@@ -404,9 +423,10 @@ impl Hippo {
             return Ok(Some((row, None)));
         }
         if actor.user.role == hippo_core::Role::Clinician {
-            let now = self.clock.now();
-            for conv in self.store.attachment_conversations(id).await? {
+            let now = self.core.clock.now();
+            for conv in self.core.store.attachment_conversations(id).await? {
                 if let Some(grant) = self
+                    .core
                     .store
                     .active_break_glass(&conv, &actor.user.id, now)
                     .await?
@@ -421,19 +441,21 @@ impl Hippo {
     /// Opens an attachment for download by its uploader or a member of a
     /// conversation where it is shared; for anyone else it does not exist.
     /// The download is recorded before the first byte goes out.
-    pub async fn download_attachment(&self, actor: &Actor, id: &str) -> Result<Download> {
-        self.require_messaging_for(
-            actor,
-            AuditAction::AttachmentDownload,
-            Some(("attachment", id)),
-        )
-        .await?;
+    pub async fn download(&self, actor: &Actor, id: &str) -> Result<Download> {
+        self.core
+            .require_messaging_for(
+                actor,
+                AuditAction::AttachmentDownload,
+                Some(("attachment", id)),
+            )
+            .await?;
         let found = match AttachmentId::parse(id) {
             Some(aid) => self.accessible_attachment(actor, &aid).await?,
             None => None,
         };
         let Some((row, break_glass)) = found else {
             return Err(self
+                .core
                 .deny(
                     actor,
                     AuditAction::AttachmentDownload,
@@ -444,21 +466,22 @@ impl Hippo {
         };
         let info = self.attachment_info(&row).await?;
         let key = self.attachment_key(&row).await?;
-        let reader = self.blobs.open(row.id.as_str()).await?;
-        self.audit_alone(
-            actor
-                .event(
-                    self.clock.now(),
-                    AuditAction::AttachmentDownload,
-                    Outcome::Success,
-                )
-                .resource("attachment", row.id.as_str())
-                .detail(match &break_glass {
-                    Some(grant) => serde_json::json!({ "break_glass": grant }),
-                    None => serde_json::json!({}),
-                }),
-        )
-        .await?;
+        let reader = self.core.blobs.open(row.id.as_str()).await?;
+        self.core
+            .audit_alone(
+                actor
+                    .event(
+                        self.core.clock.now(),
+                        AuditAction::AttachmentDownload,
+                        Outcome::Success,
+                    )
+                    .resource("attachment", row.id.as_str())
+                    .detail(match &break_glass {
+                        Some(grant) => serde_json::json!({ "break_glass": grant }),
+                        None => serde_json::json!({}),
+                    }),
+            )
+            .await?;
         Ok(Download {
             remaining: info.size,
             info,
@@ -474,7 +497,7 @@ impl Hippo {
     }
 }
 
-impl Hippo {
+impl Files {
     /// Fetches a file a patient sent over WhatsApp (media lookup, then the
     /// download with the same token), checks it like an upload, and seals
     /// it into the blob store. The caller inserts the returned rows in the
@@ -511,7 +534,7 @@ impl Hippo {
         };
         let bytes = match channel
             .api
-            .download_media(&info.url, self.config.max_upload)
+            .download_media(&info.url, self.core.config.max_upload)
             .await
         {
             Ok(b) => b,
@@ -545,11 +568,14 @@ impl Hippo {
             ));
         }
         let id = AttachmentId::generate();
-        let now = self.clock.now();
-        self.keys.ensure_current(self.store.as_ref()).await?;
-        let (key_row, key) = self.keys.new_attachment_key(now)?;
+        let now = self.core.clock.now();
+        self.core
+            .keys
+            .ensure_current(self.core.store.as_ref())
+            .await?;
+        let (key_row, key) = self.core.keys.new_attachment_key(now)?;
         let mut writer = ChunkWriter {
-            blob: self.blobs.create(id.as_str()).await?,
+            blob: self.core.blobs.create(id.as_str()).await?,
             key: key.clone(),
             id: id.clone(),
             buf: Vec::with_capacity(CHUNK_SIZE * 2),

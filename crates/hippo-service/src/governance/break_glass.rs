@@ -4,9 +4,10 @@
 //! as break-glass access, and each grant waits in a review queue that
 //! auditors work through.
 
-use crate::{Actor, Hippo, Result, ServiceError};
+use super::Governance;
+use crate::{Actor, Principal, Result, ServiceError};
 use hippo_core::{AuditAction, ConversationId, ErrorCode, Outcome, Role, Timestamp, UserId};
-use hippo_store::{BreakGlassRow, ConversationRow};
+use hippo_store::BreakGlassRow;
 
 const MIN_REASON: usize = 10;
 const MAX_REASON: usize = 500;
@@ -42,10 +43,10 @@ fn parse_text(value: &str, name: &str, min: usize, max: usize) -> Result<String>
     Ok(v.to_owned())
 }
 
-impl Hippo {
+impl Governance {
     fn grant_view(&self, row: &BreakGlassRow) -> Result<BreakGlassGrant> {
         Ok(BreakGlassGrant {
-            reason: self.keys.open_directory_field(
+            reason: self.core.keys.open_directory_field(
                 "break_glass",
                 "reason",
                 &row.id,
@@ -55,7 +56,8 @@ impl Hippo {
                 .review_note_enc
                 .as_deref()
                 .map(|n| {
-                    self.keys
+                    self.core
+                        .keys
                         .open_directory_field("break_glass", "review_note", &row.id, n)
                 })
                 .transpose()?,
@@ -69,17 +71,6 @@ impl Hippo {
         })
     }
 
-    /// A conversation the actor may read: as a member, or through an open
-    /// break-glass grant (then its id is returned).
-    pub(crate) async fn readable_conversation(
-        &self,
-        actor: &Actor,
-        id: &str,
-        action: AuditAction,
-    ) -> Result<(ConversationRow, Vec<UserId>, Option<String>)> {
-        self.find_conversation(actor, id, action, true).await
-    }
-
     /// Opens emergency read access to a conversation the clinician is not
     /// in. A second call while a grant is open returns that grant.
     pub async fn open_break_glass(
@@ -91,10 +82,11 @@ impl Hippo {
         let action = AuditAction::BreakGlassOpen;
         let resource = || Some(("conversation", conversation.chars().take(64).collect()));
         if let Err(e) = actor.require_full() {
-            return Err(self.deny(actor, action, resource(), e).await);
+            return Err(self.core.deny(actor, action, resource(), e).await);
         }
         if actor.user.role != Role::Clinician {
             return Err(self
+                .core
                 .deny(
                     actor,
                     action,
@@ -108,11 +100,12 @@ impl Hippo {
         }
         let reason = parse_text(reason, "reason", MIN_REASON, MAX_REASON)?;
         let row = match ConversationId::parse(conversation) {
-            Some(cid) => self.store.get_conversation(&cid).await?,
+            Some(cid) => self.core.store.get_conversation(&cid).await?,
             None => None,
         };
         let erased = match &row {
             Some(c) => self
+                .core
                 .store
                 .conversation_policy(&c.id)
                 .await?
@@ -121,17 +114,19 @@ impl Hippo {
         };
         let Some(conv) = row.filter(|_| !erased) else {
             return Err(self
+                .core
                 .deny(actor, action, resource(), ServiceError::not_found())
                 .await);
         };
-        if self.store.is_member(&conv.id, &actor.user.id).await? {
+        if self.core.store.is_member(&conv.id, &actor.user.id).await? {
             return Err(ServiceError::public(
                 ErrorCode::Conflict,
                 "you are a member of this conversation; emergency access is not needed",
             ));
         }
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         if let Some(open) = self
+            .core
             .store
             .active_break_glass(&conv.id, &actor.user.id, now)
             .await?
@@ -140,19 +135,22 @@ impl Hippo {
         }
         let id = hippo_core::SessionId::generate().to_string();
         let grant = BreakGlassRow {
-            reason_enc: self
-                .keys
-                .seal_directory_field("break_glass", "reason", &id, &reason)?,
+            reason_enc: self.core.keys.seal_directory_field(
+                "break_glass",
+                "reason",
+                &id,
+                &reason,
+            )?,
             id,
             conversation_id: conv.id.clone(),
             user_id: actor.user.id.clone(),
             opened_at: now,
-            expires_at: now.plus(self.config.break_glass_duration),
+            expires_at: now.plus(self.core.config.break_glass_duration),
             reviewed_at: None,
             reviewed_by: None,
             review_note_enc: None,
         };
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         tx.insert_break_glass(&grant).await?;
         tx.append_audit(
             &actor
@@ -165,15 +163,16 @@ impl Hippo {
         )
         .await?;
         tx.commit().await?;
-        self.raise_alert(
-            crate::alerts::AlertKind::BreakGlass,
-            serde_json::json!({
-                "break_glass": grant.id,
-                "user_id": actor.user.id.as_str(),
-                "conversation_id": conv.id.as_str(),
-            }),
-        )
-        .await;
+        self.core
+            .raise_alert(
+                crate::alerts::AlertKind::BreakGlass,
+                serde_json::json!({
+                    "break_glass": grant.id,
+                    "user_id": actor.user.id.as_str(),
+                    "conversation_id": conv.id.as_str(),
+                }),
+            )
+            .await;
         self.grant_view(&grant)
     }
 
@@ -183,22 +182,28 @@ impl Hippo {
         actor: &Actor,
         pending_only: bool,
     ) -> Result<Vec<BreakGlassGrant>> {
-        self.require_auditor(crate::audit::Examiner::Api(actor), AuditAction::AuditQuery)
+        self.core
+            .require_auditor(Principal::User(actor), AuditAction::AuditQuery)
             .await?;
-        let rows = self.store.list_break_glass(pending_only).await?;
+        let rows = self.core.store.list_break_glass(pending_only).await?;
         let grants = rows
             .iter()
             .map(|r| self.grant_view(r))
             .collect::<Result<Vec<_>>>()?;
-        self.audit_alone(
-            actor
-                .event(self.clock.now(), AuditAction::AuditQuery, Outcome::Success)
-                .detail(serde_json::json!({
-                    "break_glass_queue": if pending_only { "pending" } else { "all" },
-                    "count": grants.len(),
-                })),
-        )
-        .await?;
+        self.core
+            .audit_alone(
+                actor
+                    .event(
+                        self.core.clock.now(),
+                        AuditAction::AuditQuery,
+                        Outcome::Success,
+                    )
+                    .detail(serde_json::json!({
+                        "break_glass_queue": if pending_only { "pending" } else { "all" },
+                        "count": grants.len(),
+                    })),
+            )
+            .await?;
         Ok(grants)
     }
 
@@ -209,13 +214,11 @@ impl Hippo {
         id: &str,
         note: &str,
     ) -> Result<BreakGlassGrant> {
-        self.require_auditor(
-            crate::audit::Examiner::Api(actor),
-            AuditAction::BreakGlassReview,
-        )
-        .await?;
+        self.core
+            .require_auditor(Principal::User(actor), AuditAction::BreakGlassReview)
+            .await?;
         let note = parse_text(note, "note", 1, MAX_NOTE)?;
-        let Some(row) = self.store.get_break_glass(id).await? else {
+        let Some(row) = self.core.store.get_break_glass(id).await? else {
             return Err(ServiceError::not_found());
         };
         if row.reviewed_at.is_some() {
@@ -224,11 +227,12 @@ impl Hippo {
                 "this grant was already reviewed",
             ));
         }
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         let note_enc =
-            self.keys
+            self.core
+                .keys
                 .seal_directory_field("break_glass", "review_note", &row.id, &note)?;
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         if !tx
             .review_break_glass(&row.id, &actor.user.id, &note_enc, now)
             .await?

@@ -10,7 +10,8 @@
 //! no surviving copy of its ciphertext can be opened; a tombstone and the
 //! audit records stay. A legal hold blocks it too.
 
-use crate::{Actor, Hippo, Result, ServiceError};
+use super::Governance;
+use crate::{Actor, Principal, Result, ServiceError};
 use hippo_core::{AuditAction, ConversationId, ErrorCode, NewAuditEvent, Outcome, Timestamp};
 use std::time::Duration;
 
@@ -33,7 +34,7 @@ pub struct RetentionReport {
     pub unshared_files: usize,
 }
 
-/// What [`Hippo::shred_backup_keys`] did.
+/// What [`Governance::shred_backup_keys`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ShredReport {
     /// Key files rewritten, and keys removed from them.
@@ -61,30 +62,7 @@ pub fn parse_retention(value: Option<&str>) -> Result<Option<i64>> {
         .map_err(|_| ServiceError::validation("retention is too long"))
 }
 
-impl Hippo {
-    /// Sets a conversation's retention (members). `None`: the default.
-    pub(crate) async fn set_conversation_retention(
-        &self,
-        actor: &Actor,
-        conversation: &ConversationId,
-        secs: Option<i64>,
-        tx: &mut dyn hippo_store::WriteTx,
-    ) -> Result<()> {
-        tx.set_retention(conversation, secs).await?;
-        tx.append_audit(
-            &actor
-                .event(
-                    self.clock.now(),
-                    AuditAction::ConversationUpdate,
-                    Outcome::Success,
-                )
-                .resource("conversation", conversation.as_str())
-                .detail(serde_json::json!({ "fields": ["retention"], "retention_secs": secs })),
-        )
-        .await?;
-        Ok(())
-    }
-
+impl Governance {
     async fn require_admin_for(
         &self,
         actor: &Actor,
@@ -93,15 +71,16 @@ impl Hippo {
     ) -> Result<ConversationId> {
         let resource = || Some(("conversation", conversation.chars().take(64).collect()));
         if let Err(e) = actor.require_full() {
-            return Err(self.deny(actor, action, resource(), e).await);
+            return Err(self.core.deny(actor, action, resource(), e).await);
         }
         if !actor.user.role.can_manage_users() {
             return Err(self
+                .core
                 .deny(actor, action, resource(), ServiceError::forbidden())
                 .await);
         }
         let found = match ConversationId::parse(conversation) {
-            Some(id) => self.store.conversation_policy(&id).await?,
+            Some(id) => self.core.store.conversation_policy(&id).await?,
             None => None,
         };
         match found {
@@ -127,14 +106,14 @@ impl Hippo {
                 "reason must be 3 to 500 characters",
             ));
         }
-        let now = self.clock.now();
-        let sealed = self.keys.seal_directory_field(
+        let now = self.core.clock.now();
+        let sealed = self.core.keys.seal_directory_field(
             "conversations",
             "legal_hold_reason",
             id.as_str(),
             reason,
         )?;
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         tx.set_legal_hold(&id, Some((now, &sealed))).await?;
         tx.append_audit(
             &actor
@@ -152,6 +131,7 @@ impl Hippo {
             .require_admin_for(actor, AuditAction::LegalHoldClear, conversation)
             .await?;
         let held = self
+            .core
             .store
             .conversation_policy(&id)
             .await?
@@ -162,8 +142,8 @@ impl Hippo {
                 "this conversation is not on legal hold",
             ));
         }
-        let now = self.clock.now();
-        let mut tx = self.store.begin_write().await?;
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin_write().await?;
         tx.set_legal_hold(&id, None).await?;
         tx.append_audit(
             &actor
@@ -192,6 +172,7 @@ impl Hippo {
             ));
         }
         let policy = self
+            .core
             .store
             .conversation_policy(&id)
             .await?
@@ -209,15 +190,19 @@ impl Hippo {
             ));
         }
         let row = self
+            .core
             .store
             .get_conversation(&id)
             .await?
             .ok_or_else(ServiceError::not_found)?;
-        let now = self.clock.now();
-        let sealed =
-            self.keys
-                .seal_directory_field("conversations", "erase_reason", id.as_str(), reason)?;
-        let mut tx = self.store.begin_write().await?;
+        let now = self.core.clock.now();
+        let sealed = self.core.keys.seal_directory_field(
+            "conversations",
+            "erase_reason",
+            id.as_str(),
+            reason,
+        )?;
+        let mut tx = self.core.store.begin_write().await?;
         let erased = tx
             .erase_conversation(&id, &row.data_key_id, &sealed, now)
             .await?;
@@ -233,7 +218,7 @@ impl Hippo {
         )
         .await?;
         tx.commit().await?;
-        self.keys.forget(&row.data_key_id);
+        self.core.keys.forget(&row.data_key_id);
         self.delete_blobs(&erased.files).await;
         // The erasure reaches every backup taken before it: its key files
         // lose this conversation's key (and those of its files).
@@ -262,11 +247,11 @@ impl Hippo {
     ) -> Result<()> {
         let path = std::path::absolute(path)
             .map_err(|e| ServiceError::Internal(format!("backup key file path: {e}")))?;
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         tx.insert_backup_key_file(&hippo_store::BackupKeyFileRow {
             path: path.display().to_string(),
             backup_id: backup_id.to_owned(),
-            created_at: self.clock.now(),
+            created_at: self.core.clock.now(),
         })
         .await?;
         tx.commit().await?;
@@ -277,7 +262,7 @@ impl Hippo {
     pub async fn forget_backup_key_file(&self, path: &std::path::Path) -> Result<()> {
         let path = std::path::absolute(path)
             .map_err(|e| ServiceError::Internal(format!("backup key file path: {e}")))?;
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         tx.delete_backup_key_file(&path.display().to_string())
             .await?;
         tx.commit().await?;
@@ -291,11 +276,14 @@ impl Hippo {
     pub async fn shred_backup_keys(&self) -> Result<ShredReport> {
         let mut report = ShredReport::default();
         // After a rotation elsewhere, the key files are under the new key.
-        self.keys.ensure_current(self.store.as_ref()).await?;
-        let master = self.keys.master();
+        self.core
+            .keys
+            .ensure_current(self.core.store.as_ref())
+            .await?;
+        let master = self.core.keys.master();
         let blocking =
             |e: tokio::task::JoinError| ServiceError::Internal(format!("key file task: {e}"));
-        for row in self.store.list_backup_key_files().await? {
+        for row in self.core.store.list_backup_key_files().await? {
             let path = std::path::PathBuf::from(&row.path);
             if !path.exists() {
                 tracing::warn!(
@@ -327,12 +315,13 @@ impl Hippo {
             };
             let ids: Vec<String> = file.keys.iter().map(|k| k.id.clone()).collect();
             let live: std::collections::HashSet<String> = self
+                .core
                 .store
                 .live_data_key_ids(&ids)
                 .await?
                 .into_iter()
                 .collect();
-            let removed = file.shred_all_but(&live, self.clock.now());
+            let removed = file.shred_all_but(&live, self.core.clock.now());
             if removed == 0 {
                 drop(lock);
                 continue;
@@ -372,17 +361,18 @@ impl Hippo {
         if destroyed.is_empty() {
             return Ok((0, 0));
         }
-        let now = self.clock.now();
-        let mut tx = self.store.begin_write().await?;
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin_write().await?;
         let conversations = tx.conversations_with_keys(destroyed).await?;
         let mut files = Vec::new();
         for id in &conversations {
             let row = self
+                .core
                 .store
                 .get_conversation(id)
                 .await?
                 .ok_or_else(ServiceError::not_found)?;
-            let reason = self.keys.seal_directory_field(
+            let reason = self.core.keys.seal_directory_field(
                 "conversations",
                 "erase_reason",
                 id.as_str(),
@@ -414,7 +404,7 @@ impl Hippo {
     /// be deleted is unreadable ciphertext: logged, not fatal.
     async fn delete_blobs(&self, files: &[hippo_core::AttachmentId]) {
         for file in files {
-            if let Err(e) = self.blobs.delete(file.as_str()).await {
+            if let Err(e) = self.core.blobs.delete(file.as_str()).await {
                 tracing::error!(attachment = %file, error = %e, "a disposed file's blob could not be deleted");
             }
         }
@@ -422,14 +412,15 @@ impl Hippo {
 
     /// Applies retention now: every conversation without a legal hold loses
     /// the messages (and files) older than its retention.
-    pub async fn run_retention(&self, via_cli: bool) -> Result<RetentionReport> {
-        let now = self.clock.now();
+    pub async fn run_retention(&self, by: Principal<'_>) -> Result<RetentionReport> {
+        let now = self.core.clock.now();
         let default = self
+            .core
             .config
             .retention
             .and_then(|d| i64::try_from(d.as_secs()).ok());
         let mut report = RetentionReport::default();
-        for policy in self.store.list_conversation_policies().await? {
+        for policy in self.core.store.list_conversation_policies().await? {
             let Some(secs) = policy.retention_secs.or(default) else {
                 continue;
             };
@@ -439,27 +430,24 @@ impl Hippo {
             }
             let before =
                 Timestamp::from_millis(now.as_millis().saturating_sub(secs.saturating_mul(1000)));
-            let mut tx = self.store.begin_write().await?;
+            let mut tx = self.core.store.begin_write().await?;
             let purged = tx
                 .purge_messages_before(&policy.conversation_id, before)
                 .await?;
             if purged.messages == 0 {
                 continue; // dropping the transaction changes nothing
             }
-            let mut detail = serde_json::json!({
+            let detail = serde_json::json!({
                 "conversation_id": policy.conversation_id.as_str(),
                 "messages": purged.messages,
                 "files": purged.files.len(),
                 "before": before.to_rfc3339(),
                 "retention_secs": secs,
             });
-            if via_cli && let Some(map) = detail.as_object_mut() {
-                map.insert("via".into(), "cli".into());
-            }
             tx.append_audit(
-                &NewAuditEvent::new(now, AuditAction::RetentionPurge, Outcome::Success)
+                &by.event(now, AuditAction::RetentionPurge, Outcome::Success)
                     .resource("conversation", policy.conversation_id.as_str())
-                    .detail(detail),
+                    .detail(by.with_via(detail)),
             )
             .await?;
             tx.commit().await?;
@@ -468,28 +456,26 @@ impl Hippo {
             report.messages += purged.messages;
             report.files += purged.files.len();
         }
-        report.unshared_files = self.purge_unshared_files(now, via_cli).await?;
+        report.unshared_files = self.purge_unshared_files(now, by).await?;
         Ok(report)
     }
 
     /// Deletes uploads no message has shared for [`UNSHARED_FILE_TTL`].
-    async fn purge_unshared_files(&self, now: Timestamp, via_cli: bool) -> Result<usize> {
-        let mut tx = self.store.begin_write().await?;
+    async fn purge_unshared_files(&self, now: Timestamp, by: Principal<'_>) -> Result<usize> {
+        let mut tx = self.core.store.begin_write().await?;
         let files = tx
             .purge_unshared_attachments(now.minus(UNSHARED_FILE_TTL))
             .await?;
         if files.is_empty() {
             return Ok(0);
         }
-        let mut detail = serde_json::json!({
+        let detail = serde_json::json!({
             "unshared_files": files.len(),
             "ttl_secs": UNSHARED_FILE_TTL.as_secs(),
         });
-        if via_cli && let Some(map) = detail.as_object_mut() {
-            map.insert("via".into(), "cli".into());
-        }
         tx.append_audit(
-            &NewAuditEvent::new(now, AuditAction::RetentionPurge, Outcome::Success).detail(detail),
+            &by.event(now, AuditAction::RetentionPurge, Outcome::Success)
+                .detail(by.with_via(detail)),
         )
         .await?;
         tx.commit().await?;

@@ -4,7 +4,9 @@
 //! broadcast to subscribers (the syslog forwarder). Alerts carry ids and
 //! counts only, never names, usernames or content.
 
-use crate::{Actor, Hippo, Result, ServiceError};
+use crate::audit::Audit;
+use crate::core::Core;
+use crate::{Actor, Principal, Result, ServiceError};
 use hippo_core::{AuditAction, Outcome, Timestamp};
 use hippo_store::AlertRow;
 use std::collections::{HashSet, VecDeque};
@@ -116,7 +118,7 @@ impl StuffingDetector {
 /// Most alerts one listing returns.
 pub const MAX_ALERTS: i64 = 1000;
 
-impl Hippo {
+impl Core {
     /// Stores and broadcasts an alert. A failure to store it is logged
     /// (the action that raised it has already happened and stays done).
     pub(crate) async fn raise_alert(&self, kind: AlertKind, detail: serde_json::Value) {
@@ -153,10 +155,12 @@ impl Hippo {
         // No subscriber is not an error.
         let _ = self.alerts.send(alert);
     }
+}
 
+impl Audit {
     /// Alerts as they are raised (the syslog forwarder listens here).
     pub fn subscribe_alerts(&self) -> tokio::sync::broadcast::Receiver<Alert> {
-        self.alerts.subscribe()
+        self.core.alerts.subscribe()
     }
 
     /// Stored alerts, newest first (auditors). Recorded as an audit query.
@@ -166,7 +170,8 @@ impl Hippo {
         since: Option<&str>,
         limit: Option<i64>,
     ) -> Result<Vec<AlertRow>> {
-        self.require_auditor(crate::audit::Examiner::Api(actor), AuditAction::AuditQuery)
+        self.core
+            .require_auditor(Principal::User(actor), AuditAction::AuditQuery)
             .await?;
         let since = match since.map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
@@ -181,13 +186,18 @@ impl Hippo {
                 "limit must be 1 to {MAX_ALERTS}"
             )));
         }
-        let rows = self.store.list_alerts(since, limit).await?;
-        self.audit_alone(
-            actor
-                .event(self.clock.now(), AuditAction::AuditQuery, Outcome::Success)
-                .detail(serde_json::json!({ "alerts": rows.len() })),
-        )
-        .await?;
+        let rows = self.core.store.list_alerts(since, limit).await?;
+        self.core
+            .audit_alone(
+                actor
+                    .event(
+                        self.core.clock.now(),
+                        AuditAction::AuditQuery,
+                        Outcome::Success,
+                    )
+                    .detail(serde_json::json!({ "alerts": rows.len() })),
+            )
+            .await?;
         Ok(rows)
     }
 }

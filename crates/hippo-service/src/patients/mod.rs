@@ -7,7 +7,7 @@
 //! phone and MRN are found through keyed blind indexes. Every read and
 //! change is audited with the patient's id.
 
-use crate::{Actor, Event, Hippo, Result, ServiceError};
+use crate::{Actor, Event, Result, ServiceError};
 use hippo_core::patient::parse_mrn;
 use hippo_core::{
     AuditAction, Conversation, ConversationId, ConversationKind, DisplayName, Outcome, Patient,
@@ -65,11 +65,26 @@ fn parse_warning_version(v: &str) -> Result<String> {
     Ok(t.to_owned())
 }
 
-impl Hippo {
+/// Patients and their care teams (`hippo.patients()`).
+#[derive(Debug, Clone)]
+pub struct Patients {
+    core: std::sync::Arc<crate::core::Core>,
+}
+
+impl Patients {
+    pub(crate) fn new(core: std::sync::Arc<crate::core::Core>) -> Self {
+        Self { core }
+    }
+}
+
+impl Patients {
     pub(crate) fn patient_view(&self, row: &PatientRow, members: Vec<UserId>) -> Result<Patient> {
         let id = row.id.as_str();
-        let open =
-            |column: &str, sealed: &[u8]| self.keys.open_directory_field(TABLE, column, id, sealed);
+        let open = |column: &str, sealed: &[u8]| {
+            self.core
+                .keys
+                .open_directory_field(TABLE, column, id, sealed)
+        };
         let phone = open("phone", &row.phone_enc)?;
         Ok(Patient {
             id: row.id.clone(),
@@ -112,7 +127,7 @@ impl Hippo {
             return Err(ServiceError::validation("too many members"));
         }
         for id in ids {
-            let uid = self.messaging_user(id).await?;
+            let uid = self.core.messaging_user(id).await?;
             if !members.contains(&uid) {
                 members.push(uid);
             }
@@ -128,32 +143,38 @@ impl Hippo {
         id: &str,
         action: AuditAction,
     ) -> Result<(PatientRow, ConversationRow, Vec<UserId>)> {
-        self.require_messaging_for(actor, action, Some(("patient", id)))
+        self.core
+            .require_messaging_for(actor, action, Some(("patient", id)))
             .await?;
         if let Some(pid) = PatientId::parse(id)
-            && let Some(row) = self.store.get_patient(&pid).await?
-            && let Some(conv) = self.store.get_conversation(&row.conversation_id).await?
+            && let Some(row) = self.core.store.get_patient(&pid).await?
+            && let Some(conv) = self
+                .core
+                .store
+                .get_conversation(&row.conversation_id)
+                .await?
         {
-            let members = self.store.list_members(&conv.id).await?;
+            let members = self.core.store.list_members(&conv.id).await?;
             if members.contains(&actor.user.id) {
                 return Ok((row, conv, members));
             }
         }
         let mut ev = actor
-            .event(self.clock.now(), action, Outcome::Denied)
+            .event(self.core.clock.now(), action, Outcome::Denied)
             .resource("patient", id.chars().take(64).collect::<String>())
             .detail(serde_json::json!({ "reason": "not_found" }));
         if let Some(pid) = PatientId::parse(id) {
             ev.patient_id = Some(pid.to_string());
         }
-        self.audit_alone(ev).await?;
+        self.core.audit_alone(ev).await?;
         Err(ServiceError::not_found())
     }
 
     /// Registers a patient and opens the patient's conversation with the
     /// caller and `member_ids` as the care team.
-    pub async fn create_patient(&self, actor: &Actor, input: NewPatient) -> Result<Patient> {
-        self.require_messaging(actor, AuditAction::PatientCreate)
+    pub async fn create(&self, actor: &Actor, input: NewPatient) -> Result<Patient> {
+        self.core
+            .require_messaging(actor, AuditAction::PatientCreate)
             .await?;
         let name = DisplayName::parse(&input.display_name).map_err(ServiceError::validation)?;
         let phone = PhoneNumber::parse(&input.phone).map_err(ServiceError::validation)?;
@@ -165,8 +186,9 @@ impl Hippo {
             .map_err(ServiceError::validation)?;
         let source = parse_source(input.opt_in_source.as_deref())?;
         let members = self.care_team(actor, &input.member_ids).await?;
-        let phone_index = self.keys.phone_index(phone.as_str());
+        let phone_index = self.core.keys.phone_index(phone.as_str());
         if self
+            .core
             .store
             .get_patient_by_phone_index(&phone_index)
             .await?
@@ -177,12 +199,15 @@ impl Hippo {
                 "a patient with this phone number is already registered",
             ));
         }
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         let id = PatientId::generate();
         let pid = id.as_str();
         let conversation_id = ConversationId::generate();
-        self.keys.ensure_current(self.store.as_ref()).await?;
-        let (key_row, _key) = self.keys.new_conversation_key(now)?;
+        self.core
+            .keys
+            .ensure_current(self.core.store.as_ref())
+            .await?;
+        let (key_row, _key) = self.core.keys.new_conversation_key(now)?;
         let conv = ConversationRow {
             id: conversation_id.clone(),
             kind: ConversationKind::Patient,
@@ -193,14 +218,17 @@ impl Hippo {
             updated_at: now,
             last_seq: 0,
         };
-        let seal =
-            |column: &str, text: &str| self.keys.seal_directory_field(TABLE, column, pid, text);
+        let seal = |column: &str, text: &str| {
+            self.core
+                .keys
+                .seal_directory_field(TABLE, column, pid, text)
+        };
         let row = PatientRow {
             display_name_enc: seal("display_name", name.as_str())?,
             phone_enc: seal("phone", phone.as_str())?,
             phone_index,
             mrn_enc: mrn.as_deref().map(|m| seal("mrn", m)).transpose()?,
-            mrn_index: mrn.as_deref().map(|m| self.keys.mrn_index(m)),
+            mrn_index: mrn.as_deref().map(|m| self.core.keys.mrn_index(m)),
             conversation_id: conversation_id.clone(),
             whatsapp_opt_in: input.whatsapp_opt_in,
             opt_in_at: input.whatsapp_opt_in.then_some(now),
@@ -218,8 +246,8 @@ impl Hippo {
             updated_at: now,
             id: id.clone(),
         };
-        let mut tx = self.store.begin_write().await?;
-        self.keys.check_wrapping(tx.as_mut(), &key_row).await?;
+        let mut tx = self.core.store.begin_write().await?;
+        self.core.keys.check_wrapping(tx.as_mut(), &key_row).await?;
         tx.insert_data_key(&key_row).await?;
         tx.insert_conversation(&conv).await?;
         for m in &members {
@@ -249,12 +277,12 @@ impl Hippo {
             tx.append_audit(&consent).await?;
         }
         tx.commit().await?;
-        self.events.publish(Event::ConversationUpdated {
+        self.core.events.publish(Event::ConversationUpdated {
             conversation: Conversation {
                 id: conversation_id,
                 kind: ConversationKind::Patient,
                 title: None,
-                members: self.members_of(&members).await?,
+                members: self.core.members_of(&members).await?,
                 member_ids: members.clone(),
                 created_at: now,
                 last_seq: 0,
@@ -267,56 +295,64 @@ impl Hippo {
     }
 
     /// One patient, for the care team; the read is recorded.
-    pub async fn get_patient(&self, actor: &Actor, id: &str) -> Result<Patient> {
+    pub async fn get(&self, actor: &Actor, id: &str) -> Result<Patient> {
         let (row, _conv, members) = self
             .care_team_patient(actor, id, AuditAction::PatientRead)
             .await?;
         let view = self.patient_view(&row, members)?;
         let mut ev = actor
-            .event(self.clock.now(), AuditAction::PatientRead, Outcome::Success)
+            .event(
+                self.core.clock.now(),
+                AuditAction::PatientRead,
+                Outcome::Success,
+            )
             .resource("patient", row.id.as_str());
         ev.patient_id = Some(row.id.to_string());
-        self.audit_alone(ev).await?;
+        self.core.audit_alone(ev).await?;
         Ok(view)
     }
 
     /// The patients whose care team the caller is on (newest first); the
     /// listing is recorded.
-    pub async fn list_patients(&self, actor: &Actor) -> Result<Vec<Patient>> {
-        self.require_messaging(actor, AuditAction::PatientRead)
+    pub async fn list(&self, actor: &Actor) -> Result<Vec<Patient>> {
+        self.core
+            .require_messaging(actor, AuditAction::PatientRead)
             .await?;
-        let rows = self.store.list_patients_for(&actor.user.id).await?;
+        let rows = self.core.store.list_patients_for(&actor.user.id).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
-            let members = self.store.list_members(&row.conversation_id).await?;
+            let members = self.core.store.list_members(&row.conversation_id).await?;
             out.push(self.patient_view(row, members)?);
         }
-        self.audit_alone(
-            actor
-                .event(self.clock.now(), AuditAction::PatientRead, Outcome::Success)
-                .detail(serde_json::json!({
-                    "listed": rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
-                })),
-        )
-        .await?;
+        self.core
+            .audit_alone(
+                actor
+                    .event(
+                        self.core.clock.now(),
+                        AuditAction::PatientRead,
+                        Outcome::Success,
+                    )
+                    .detail(serde_json::json!({
+                        "listed": rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+                    })),
+            )
+            .await?;
         Ok(out)
     }
 
     /// Changes a patient: details, consent, care team, WhatsApp request.
-    pub async fn update_patient(
-        &self,
-        actor: &Actor,
-        id: &str,
-        patch: PatientPatch,
-    ) -> Result<Patient> {
+    pub async fn update(&self, actor: &Actor, id: &str, patch: PatientPatch) -> Result<Patient> {
         let (mut row, conv, old_members) = self
             .care_team_patient(actor, id, AuditAction::PatientUpdate)
             .await?;
         let pid = row.id.to_string();
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         let mut changed: Vec<&str> = Vec::new();
-        let seal =
-            |column: &str, text: &str| self.keys.seal_directory_field(TABLE, column, &pid, text);
+        let seal = |column: &str, text: &str| {
+            self.core
+                .keys
+                .seal_directory_field(TABLE, column, &pid, text)
+        };
         if let Some(name) = &patch.display_name {
             let name = DisplayName::parse(name).map_err(ServiceError::validation)?;
             row.display_name_enc = seal("display_name", name.as_str())?;
@@ -324,9 +360,10 @@ impl Hippo {
         }
         if let Some(phone) = &patch.phone {
             let phone = PhoneNumber::parse(phone).map_err(ServiceError::validation)?;
-            let index = self.keys.phone_index(phone.as_str());
+            let index = self.core.keys.phone_index(phone.as_str());
             if index != row.phone_index {
                 if self
+                    .core
                     .store
                     .get_patient_by_phone_index(&index)
                     .await?
@@ -353,7 +390,7 @@ impl Hippo {
                 .transpose()
                 .map_err(ServiceError::validation)?;
             row.mrn_enc = mrn.as_deref().map(|m| seal("mrn", m)).transpose()?;
-            row.mrn_index = mrn.as_deref().map(|m| self.keys.mrn_index(m));
+            row.mrn_index = mrn.as_deref().map(|m| self.core.keys.mrn_index(m));
             changed.push("mrn");
         }
         let source = parse_source(patch.opt_in_source.as_deref())?;
@@ -399,7 +436,7 @@ impl Hippo {
             return Err(ServiceError::validation("nothing to change"));
         }
         row.updated_at = now;
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         tx.update_patient(&row).await?;
         let mut members = old_members.clone();
         if let Some(new) = &new_members {
@@ -438,12 +475,12 @@ impl Hippo {
         if new_members.is_some() {
             let mut recipients = members.clone();
             recipients.extend(old_members.iter().filter(|m| !members.contains(m)).cloned());
-            self.events.publish(Event::ConversationUpdated {
+            self.core.events.publish(Event::ConversationUpdated {
                 conversation: Conversation {
                     id: conv.id.clone(),
                     kind: ConversationKind::Patient,
                     title: None,
-                    members: self.members_of(&members).await?,
+                    members: self.core.members_of(&members).await?,
                     member_ids: members.clone(),
                     created_at: conv.created_at,
                     last_seq: conv.last_seq,

@@ -5,7 +5,12 @@
 //! Bodies are sealed with the conversation's data key, AAD binding each to
 //! its conversation and message id.
 
-use crate::{Actor, Event, Hippo, Result, ServiceError};
+mod append;
+pub mod typing;
+
+pub(crate) use append::{Appended, Draft, append};
+
+use crate::{Actor, Event, Result, ServiceError};
 use hippo_core::{
     AttachmentInfo, AuditAction, Channel, ChannelStatus, ConversationId, ErrorCode, Message,
     MessageBody, MessageId, Outcome, Priority, Timestamp, UserId,
@@ -55,7 +60,23 @@ fn version_aad(conversation: &ConversationId, message: &MessageId, version: i64)
     )
 }
 
-impl Hippo {
+/// Messages, receipts and typing indicators (`hippo.messages()`).
+#[derive(Debug, Clone)]
+pub struct Messages {
+    core: std::sync::Arc<crate::core::Core>,
+    files: crate::files::Files,
+}
+
+impl Messages {
+    pub(crate) fn new(core: std::sync::Arc<crate::core::Core>) -> Self {
+        Self {
+            files: crate::files::Files::new(core.clone()),
+            core,
+        }
+    }
+}
+
+impl Messages {
     /// Decrypts one page of message rows (one conversation, ascending
     /// `seq`) with their attachments.
     pub(crate) async fn messages_view(
@@ -67,6 +88,7 @@ impl Hippo {
             return Ok(Vec::new());
         };
         let mut shared = self
+            .core
             .store
             .list_message_attachments(&first.conversation_id, first.seq - 1, last.seq)
             .await?
@@ -77,7 +99,7 @@ impl Hippo {
             let mut attachments = Vec::new();
             while let Some(a) = shared.next_if(|a| a.seq <= row.seq) {
                 if a.message_id == row.id {
-                    attachments.push(self.attachment_info(&a.attachment).await?);
+                    attachments.push(self.files.attachment_info(&a.attachment).await?);
                 }
             }
             out.push(self.message_view(key, row, attachments)?);
@@ -134,13 +156,14 @@ impl Hippo {
 
     /// Sends a message. A retry with the same `client_id` returns the first
     /// message instead of a duplicate.
-    pub async fn send_message(
+    pub async fn send(
         &self,
         actor: &Actor,
         conversation: &str,
         input: NewMessage,
     ) -> Result<Message> {
         let (conv, members) = self
+            .core
             .member_conversation(actor, conversation, AuditAction::MessageSend)
             .await?;
         let body = MessageBody::parse(&input.body).map_err(ServiceError::validation)?;
@@ -157,50 +180,42 @@ impl Hippo {
             ));
         }
         let attachments = self
+            .files
             .attachments_for_send(actor, &input.attachment_ids)
             .await?;
         let mut infos = Vec::with_capacity(attachments.len());
         for a in &attachments {
-            infos.push(self.attachment_info(a).await?);
+            infos.push(self.files.attachment_info(a).await?);
         }
-        let key = self.conversation_key(&conv).await?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin_write().await?;
-        // Taking the seq locks the conversation row first, so a concurrent
-        // retry with the same client id sees the committed original below.
-        let seq = tx.next_seq(&conv.id, now).await?;
-        if let Some(client_id) = &input.client_id
-            && let Some(existing) = tx
-                .find_by_client_id(&conv.id, &actor.user.id, client_id)
-                .await?
-        {
-            drop(tx); // releases the seq: no gap
-            let message = self.one_message_view(&key, &existing).await?;
-            // Announced again: the first attempt may have committed on a
-            // node that died before it told anyone (at-least-once; clients
-            // keep one copy per message id).
-            self.events.publish(Event::MessageCreated {
-                message: message.clone(),
-                recipients: members,
-            });
-            self.events.flushed().await;
-            return Ok(message);
-        }
-        let id = MessageId::generate();
-        let row = MessageRow {
-            body_enc: Some(key.seal_str(&body_aad(&conv.id, &id), body.as_str())?),
-            id,
-            conversation_id: conv.id.clone(),
-            seq,
-            sender_id: actor.user.id.clone(),
+        let key = self.core.conversation_key(&conv).await?;
+        let now = self.core.clock.now();
+        let tx = self.core.store.begin_write().await?;
+        let draft = Draft {
+            conversation: &conv.id,
+            key: &key,
+            sender: actor.user.id.clone(),
+            body: &body,
             priority,
             client_id: input.client_id,
-            created_at: now,
-            edited_at: None,
-            deleted_at: None,
             whatsapp: None,
+            now,
         };
-        tx.insert_message(&row).await?;
+        let (mut tx, row) = match append(tx, draft).await? {
+            Appended::New { tx, row } => (tx, row),
+            Appended::Retry(existing) => {
+                let message = self.one_message_view(&key, &existing).await?;
+                // Announced again: the first attempt may have committed on
+                // a node that died before it told anyone (at-least-once;
+                // clients keep one copy per message id).
+                self.core.events.publish(Event::MessageCreated {
+                    message: message.clone(),
+                    recipients: members,
+                });
+                self.core.events.flushed().await;
+                return Ok(message);
+            }
+        };
+        let seq = row.seq;
         for (position, a) in (0_i64..).zip(&attachments) {
             tx.link_attachment(&row, &a.id, position).await?;
         }
@@ -217,18 +232,18 @@ impl Hippo {
         .await?;
         tx.commit().await?;
         let message = self.message_view(&key, &row, infos)?;
-        self.events.publish(Event::MessageCreated {
+        self.core.events.publish(Event::MessageCreated {
             message: message.clone(),
             recipients: members,
         });
         // In a cluster, acknowledged means announced to the other nodes.
-        self.events.flushed().await;
+        self.core.events.flushed().await;
         Ok(message)
     }
 
     /// History after `after_seq`, oldest first. Fetching marks the messages
     /// delivered to the caller; the read is recorded with its range.
-    pub async fn list_messages(
+    pub async fn list(
         &self,
         actor: &Actor,
         conversation: &str,
@@ -236,6 +251,7 @@ impl Hippo {
         limit: Option<i64>,
     ) -> Result<MessagePage> {
         let (conv, members, break_glass) = self
+            .core
             .readable_conversation(actor, conversation, AuditAction::ConversationRead)
             .await?;
         let after_seq = after_seq.unwrap_or(0);
@@ -248,11 +264,15 @@ impl Hippo {
                 "limit must be 1 to {MAX_PAGE}"
             )));
         }
-        let key = self.conversation_key(&conv).await?;
-        let rows = self.store.list_messages(&conv.id, after_seq, limit).await?;
+        let key = self.core.conversation_key(&conv).await?;
+        let rows = self
+            .core
+            .store
+            .list_messages(&conv.id, after_seq, limit)
+            .await?;
         let messages = self.messages_view(&key, &rows).await?;
         let next_after_seq = messages.last().map_or(after_seq, |m| m.seq);
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         let mut detail = serde_json::json!({
             "after_seq": after_seq,
             "up_to_seq": next_after_seq,
@@ -261,7 +281,7 @@ impl Hippo {
         if let (Some(grant), Some(map)) = (&break_glass, detail.as_object_mut()) {
             map.insert("break_glass".into(), grant.as_str().into());
         }
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         tx.append_audit(
             &actor
                 .event(now, AuditAction::ConversationRead, Outcome::Success)
@@ -311,7 +331,7 @@ impl Hippo {
         read_at: Option<Timestamp>,
         recipients: Vec<UserId>,
     ) {
-        self.events.publish(Event::Receipt {
+        self.core.events.publish(Event::Receipt {
             conversation_id: conversation.clone(),
             message_id,
             up_to_seq,
@@ -329,20 +349,25 @@ impl Hippo {
         id: &str,
         action: AuditAction,
     ) -> Result<(ConversationRow, Vec<UserId>, MessageRow)> {
-        self.require_messaging(actor, action).await?;
+        self.core.require_messaging(actor, action).await?;
         let found = match MessageId::parse(id) {
-            Some(mid) => self.store.get_message(&mid).await?,
+            Some(mid) => self.core.store.get_message(&mid).await?,
             None => None,
         };
         if let Some(msg) = found
-            && let Some(conv) = self.store.get_conversation(&msg.conversation_id).await?
+            && let Some(conv) = self
+                .core
+                .store
+                .get_conversation(&msg.conversation_id)
+                .await?
         {
-            let members = self.store.list_members(&conv.id).await?;
+            let members = self.core.store.list_members(&conv.id).await?;
             if members.contains(&actor.user.id) {
                 return Ok((conv, members, msg));
             }
         }
         Err(self
+            .core
             .deny(
                 actor,
                 action,
@@ -353,12 +378,13 @@ impl Hippo {
     }
 
     /// Replaces a message's body (sender only); the earlier body is kept.
-    pub async fn edit_message(&self, actor: &Actor, id: &str, body: &str) -> Result<Message> {
+    pub async fn edit(&self, actor: &Actor, id: &str, body: &str) -> Result<Message> {
         let (conv, members, msg) = self
             .member_message(actor, id, AuditAction::MessageEdit)
             .await?;
         if msg.sender_id != actor.user.id {
             return Err(self
+                .core
                 .deny(
                     actor,
                     AuditAction::MessageEdit,
@@ -371,9 +397,9 @@ impl Hippo {
                 .await);
         }
         let body = MessageBody::parse(body).map_err(ServiceError::validation)?;
-        let key = self.conversation_key(&conv).await?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin_write().await?;
+        let key = self.core.conversation_key(&conv).await?;
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin_write().await?;
         let current = tx
             .get_message_for_update(&msg.id)
             .await?
@@ -404,7 +430,7 @@ impl Hippo {
         updated.body_enc = Some(sealed);
         updated.edited_at = Some(now);
         let message = self.one_message_view(&key, &updated).await?;
-        self.events.publish(Event::MessageUpdated {
+        self.core.events.publish(Event::MessageUpdated {
             message: message.clone(),
             recipients: members,
         });
@@ -413,12 +439,13 @@ impl Hippo {
 
     /// Recalls a message (sender only): its body and earlier versions are
     /// destroyed; the tombstone keeps its `seq`.
-    pub async fn delete_message(&self, actor: &Actor, id: &str) -> Result<()> {
+    pub async fn delete(&self, actor: &Actor, id: &str) -> Result<()> {
         let (conv, members, msg) = self
             .member_message(actor, id, AuditAction::MessageDelete)
             .await?;
         if msg.sender_id != actor.user.id {
             return Err(self
+                .core
                 .deny(
                     actor,
                     AuditAction::MessageDelete,
@@ -433,8 +460,8 @@ impl Hippo {
         if msg.deleted_at.is_some() {
             return Ok(());
         }
-        let now = self.clock.now();
-        let mut tx = self.store.begin_write().await?;
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin_write().await?;
         tx.recall_message(&msg.id, now).await?;
         tx.append_audit(
             &actor
@@ -444,7 +471,7 @@ impl Hippo {
         )
         .await?;
         tx.commit().await?;
-        self.events.publish(Event::MessageDeleted {
+        self.core.events.publish(Event::MessageDeleted {
             conversation_id: conv.id,
             message_id: msg.id,
             recipients: members,
@@ -455,6 +482,7 @@ impl Hippo {
     /// Marks everything up to `up_to_seq` read (and so delivered) by the caller.
     pub async fn mark_read(&self, actor: &Actor, conversation: &str, up_to_seq: i64) -> Result<()> {
         let (conv, members) = self
+            .core
             .member_conversation(actor, conversation, AuditAction::MessageRead)
             .await?;
         if up_to_seq < 1 || up_to_seq > conv.last_seq {
@@ -482,9 +510,9 @@ impl Hippo {
         if best.is_empty() {
             return Ok(());
         }
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         let mut raised = Vec::new();
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         for ((user, conv), seq) in best {
             if tx
                 .raise_mark(&conv, &user, MarkKind::Delivered, seq, now)
@@ -495,8 +523,14 @@ impl Hippo {
         }
         tx.commit().await?;
         for (user, conv, seq) in raised {
-            let members = self.store.list_members(&conv).await?;
-            if let Some(m) = self.store.list_messages(&conv, seq - 1, 1).await?.first() {
+            let members = self.core.store.list_members(&conv).await?;
+            if let Some(m) = self
+                .core
+                .store
+                .list_messages(&conv, seq - 1, 1)
+                .await?
+                .first()
+            {
                 self.publish_receipt(&conv, m.id.clone(), seq, &user, Some(now), None, members);
             }
         }
@@ -509,10 +543,10 @@ impl Hippo {
         conversation: &ConversationId,
         up_to_seq: i64,
     ) -> Result<()> {
-        let Some(conv) = self.store.get_conversation(conversation).await? else {
+        let Some(conv) = self.core.store.get_conversation(conversation).await? else {
             return Ok(());
         };
-        let members = self.store.list_members(&conv.id).await?;
+        let members = self.core.store.list_members(&conv.id).await?;
         if !members.contains(&actor.user.id) {
             return Ok(());
         }
@@ -528,8 +562,8 @@ impl Hippo {
         up_to_seq: i64,
         read: bool,
     ) -> Result<()> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin_write().await?;
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin_write().await?;
         let delivered = tx
             .raise_mark(
                 &conv.id,
@@ -554,7 +588,11 @@ impl Hippo {
         }
         tx.commit().await?;
         if delivered || read {
-            let rows = self.store.list_messages(&conv.id, up_to_seq - 1, 1).await?;
+            let rows = self
+                .core
+                .store
+                .list_messages(&conv.id, up_to_seq - 1, 1)
+                .await?;
             if let Some(m) = rows.first() {
                 self.publish_receipt(
                     &conv.id,
@@ -575,21 +613,22 @@ impl Hippo {
         let (conv, members, msg) = self
             .member_message(actor, message, AuditAction::ConversationRead)
             .await?;
-        let rows: Vec<ReceiptRow> = self.store.receipts(&conv.id, msg.seq).await?;
-        self.audit_alone(
-            actor
-                .event(
-                    self.clock.now(),
-                    AuditAction::ConversationRead,
-                    Outcome::Success,
-                )
-                .resource("message", msg.id.as_str())
-                .detail(serde_json::json!({
-                    "conversation_id": conv.id.as_str(),
-                    "receipts": true,
-                })),
-        )
-        .await?;
+        let rows: Vec<ReceiptRow> = self.core.store.receipts(&conv.id, msg.seq).await?;
+        self.core
+            .audit_alone(
+                actor
+                    .event(
+                        self.core.clock.now(),
+                        AuditAction::ConversationRead,
+                        Outcome::Success,
+                    )
+                    .resource("message", msg.id.as_str())
+                    .detail(serde_json::json!({
+                        "conversation_id": conv.id.as_str(),
+                        "receipts": true,
+                    })),
+            )
+            .await?;
         Ok(members
             .into_iter()
             .filter(|m| *m != msg.sender_id)

@@ -3,12 +3,12 @@
 //! to anyone else it does not exist (404), and each such attempt is
 //! recorded as denied. Administrators and auditors never take part.
 
-use crate::{Actor, Event, Hippo, Result, ServiceError};
+use crate::{Actor, Event, Result, ServiceError};
 use hippo_core::conversation::MAX_MEMBERS;
 use hippo_core::{
     AuditAction, Conversation, ConversationId, ConversationKind, ErrorCode, Outcome, UserId,
 };
-use hippo_crypto::{Aad, DataKey};
+use hippo_crypto::Aad;
 use hippo_store::ConversationRow;
 
 /// A new conversation.
@@ -42,92 +42,40 @@ fn direct_pair(members: &[UserId]) -> String {
     ids.join(":")
 }
 
-impl Hippo {
-    /// The access rule for messaging: a full session and a messaging role.
-    pub(crate) async fn require_messaging(&self, actor: &Actor, action: AuditAction) -> Result<()> {
-        self.require_messaging_for(actor, action, None).await
-    }
+/// Conversations and their members (`hippo.conversations()`).
+#[derive(Debug, Clone)]
+pub struct Conversations {
+    core: std::sync::Arc<crate::core::Core>,
+}
 
-    /// [`Hippo::require_messaging`], naming the resource in the denial.
-    pub(crate) async fn require_messaging_for(
+impl Conversations {
+    pub(crate) fn new(core: std::sync::Arc<crate::core::Core>) -> Self {
+        Self { core }
+    }
+}
+
+impl Conversations {
+    /// Sets a conversation's retention (members). `None`: the default.
+    pub(crate) async fn set_conversation_retention(
         &self,
         actor: &Actor,
-        action: AuditAction,
-        resource: Option<(&'static str, &str)>,
+        conversation: &ConversationId,
+        secs: Option<i64>,
+        tx: &mut dyn hippo_store::WriteTx,
     ) -> Result<()> {
-        let named = || resource.map(|(kind, id)| (kind, id.chars().take(64).collect::<String>()));
-        if let Err(e) = actor.require_full() {
-            return Err(self.deny(actor, action, named(), e).await);
-        }
-        if !actor.user.role.can_message() {
-            return Err(self
-                .deny(actor, action, named(), ServiceError::forbidden())
-                .await);
-        }
+        tx.set_retention(conversation, secs).await?;
+        tx.append_audit(
+            &actor
+                .event(
+                    self.core.clock.now(),
+                    AuditAction::ConversationUpdate,
+                    Outcome::Success,
+                )
+                .resource("conversation", conversation.as_str())
+                .detail(serde_json::json!({ "fields": ["retention"], "retention_secs": secs })),
+        )
+        .await?;
         Ok(())
-    }
-
-    /// Loads a conversation the actor is a member of. For anyone else it does
-    /// not exist, and the attempt is recorded as denied.
-    pub(crate) async fn member_conversation(
-        &self,
-        actor: &Actor,
-        id: &str,
-        action: AuditAction,
-    ) -> Result<(ConversationRow, Vec<UserId>)> {
-        let (row, members, _) = self.find_conversation(actor, id, action, false).await?;
-        Ok((row, members))
-    }
-
-    /// A conversation the actor may read: as a member, or (when
-    /// `break_glass` allows it) through an open break-glass grant, whose id
-    /// is then returned. For anyone else it does not exist, and the attempt
-    /// is recorded as denied.
-    pub(crate) async fn find_conversation(
-        &self,
-        actor: &Actor,
-        id: &str,
-        action: AuditAction,
-        break_glass: bool,
-    ) -> Result<(ConversationRow, Vec<UserId>, Option<String>)> {
-        self.require_messaging_for(actor, action, Some(("conversation", id)))
-            .await?;
-        let found = match ConversationId::parse(id) {
-            Some(cid) => self.store.get_conversation(&cid).await?,
-            None => None,
-        };
-        if let Some(row) = found {
-            let members = self.store.list_members(&row.id).await?;
-            if members.contains(&actor.user.id) {
-                return Ok((row, members, None));
-            }
-            if break_glass
-                && actor.user.role == hippo_core::Role::Clinician
-                && let Some(grant) = self
-                    .store
-                    .active_break_glass(&row.id, &actor.user.id, self.clock.now())
-                    .await?
-            {
-                return Ok((row, members, Some(grant.id)));
-            }
-        }
-        Err(self
-            .deny(
-                actor,
-                action,
-                Some(("conversation", id.chars().take(64).collect())),
-                ServiceError::not_found(),
-            )
-            .await)
-    }
-
-    pub(crate) async fn conversation_key(
-        &self,
-        row: &ConversationRow,
-    ) -> Result<std::sync::Arc<DataKey>> {
-        self.keys
-            .data_key(self.store.as_ref(), &row.data_key_id)
-            .await
     }
 
     pub(crate) async fn conversation_view(
@@ -137,7 +85,8 @@ impl Hippo {
     ) -> Result<Conversation> {
         let title = match &row.title_enc {
             Some(sealed) => Some(
-                self.conversation_key(row)
+                self.core
+                    .conversation_key(row)
                     .await?
                     .open_str(&title_aad(&row.id), sealed)?,
             ),
@@ -147,7 +96,7 @@ impl Hippo {
             id: row.id.clone(),
             kind: row.kind,
             title,
-            members: self.members_of(&members).await?,
+            members: self.core.members_of(&members).await?,
             member_ids: members,
             created_at: row.created_at,
             last_seq: row.last_seq,
@@ -163,7 +112,11 @@ impl Hippo {
             [one] => Some(one.id.clone()),
             _ => None,
         };
-        let stats = self.store.conversation_stats(viewer, only.as_ref()).await?;
+        let stats = self
+            .core
+            .store
+            .conversation_stats(viewer, only.as_ref())
+            .await?;
         let by_id: std::collections::HashMap<_, _> = stats
             .into_iter()
             .map(|s| (s.conversation_id.clone(), s))
@@ -176,28 +129,42 @@ impl Hippo {
         Ok(())
     }
 
-    /// Checks that `id` names an active account that may take part in
-    /// conversations.
-    pub(crate) async fn messaging_user(&self, id: &str) -> Result<UserId> {
-        let invalid =
-            || ServiceError::validation(format!("member {id} is not an active messaging user"));
-        let uid = UserId::parse(id).ok_or_else(invalid)?;
-        let row = self.store.get_user(&uid).await?.ok_or_else(invalid)?;
-        if !Self::is_active(&row) || !row.role.can_message() {
-            return Err(invalid());
-        }
-        Ok(uid)
+    /// The pair's existing direct conversation, for its member `actor`;
+    /// recorded as a read.
+    async fn existing_direct(&self, actor: &Actor, id: &ConversationId) -> Result<Conversation> {
+        let row =
+            self.core.store.get_conversation(id).await?.ok_or_else(|| {
+                ServiceError::Internal("a direct pair names no conversation".into())
+            })?;
+        let members = self.core.store.list_members(id).await?;
+        let mut view = self.conversation_view(&row, members).await?;
+        self.with_stats(&actor.user.id, std::slice::from_mut(&mut view))
+            .await?;
+        self.core
+            .audit_alone(
+                actor
+                    .event(
+                        self.core.clock.now(),
+                        AuditAction::ConversationRead,
+                        Outcome::Success,
+                    )
+                    .resource("conversation", id.as_str())
+                    .detail(serde_json::json!({ "existing_direct": true })),
+            )
+            .await?;
+        Ok(view)
     }
 
     /// Creates a conversation; the flag is `true` when it is new. A second
     /// direct conversation with the same person returns the first
     /// (`false`), recorded as a read of it.
-    pub async fn create_conversation(
+    pub async fn create(
         &self,
         actor: &Actor,
         input: NewConversation,
     ) -> Result<(Conversation, bool)> {
-        self.require_messaging(actor, AuditAction::ConversationCreate)
+        self.core
+            .require_messaging(actor, AuditAction::ConversationCreate)
             .await?;
         let kind = ConversationKind::parse(&input.kind)
             .filter(|k| *k != ConversationKind::Patient)
@@ -214,7 +181,7 @@ impl Hippo {
         }
         let mut members = vec![actor.user.id.clone()];
         for id in &input.member_ids {
-            let uid = self.messaging_user(id).await?;
+            let uid = self.core.messaging_user(id).await?;
             if !members.contains(&uid) {
                 members.push(uid);
             }
@@ -239,14 +206,17 @@ impl Hippo {
         }
         let pair = (kind == ConversationKind::Direct).then(|| direct_pair(&members));
         if let Some(pair) = &pair
-            && let Some(existing) = self.store.find_direct(pair).await?
+            && let Some(existing) = self.core.store.find_direct(pair).await?
         {
             return Ok((self.existing_direct(actor, &existing).await?, false));
         }
-        let now = self.clock.now();
+        let now = self.core.clock.now();
         let id = ConversationId::generate();
-        self.keys.ensure_current(self.store.as_ref()).await?;
-        let (key_row, key) = self.keys.new_conversation_key(now)?;
+        self.core
+            .keys
+            .ensure_current(self.core.store.as_ref())
+            .await?;
+        let (key_row, key) = self.core.keys.new_conversation_key(now)?;
         let row = ConversationRow {
             title_enc: title
                 .as_deref()
@@ -260,8 +230,8 @@ impl Hippo {
             updated_at: now,
             last_seq: 0,
         };
-        let mut tx = self.store.begin_write().await?;
-        self.keys.check_wrapping(tx.as_mut(), &key_row).await?;
+        let mut tx = self.core.store.begin_write().await?;
+        self.core.keys.check_wrapping(tx.as_mut(), &key_row).await?;
         tx.insert_data_key(&key_row).await?;
         tx.insert_conversation(&row).await?;
         if let Some(pair) = &pair
@@ -270,7 +240,7 @@ impl Hippo {
             // Another request created the pair's conversation meanwhile.
             drop(tx);
             let existing =
-                self.store.find_direct(pair).await?.ok_or_else(|| {
+                self.core.store.find_direct(pair).await?.ok_or_else(|| {
                     ServiceError::Internal("a claimed direct pair vanished".into())
                 })?;
             return Ok((self.existing_direct(actor, &existing).await?, false));
@@ -290,14 +260,14 @@ impl Hippo {
             id: row.id,
             kind,
             title,
-            members: self.members_of(&members).await?,
+            members: self.core.members_of(&members).await?,
             member_ids: members.clone(),
             created_at: now,
             last_seq: 0,
             unread_count: None,
             last_message_at: None,
         };
-        self.events.publish(Event::ConversationUpdated {
+        self.core.events.publish(Event::ConversationUpdated {
             conversation: conversation.clone(),
             recipients: members,
         });
@@ -310,89 +280,72 @@ impl Hippo {
         ))
     }
 
-    /// The pair's existing direct conversation, for its member `actor`;
-    /// recorded as a read.
-    async fn existing_direct(&self, actor: &Actor, id: &ConversationId) -> Result<Conversation> {
-        let row =
-            self.store.get_conversation(id).await?.ok_or_else(|| {
-                ServiceError::Internal("a direct pair names no conversation".into())
-            })?;
-        let members = self.store.list_members(id).await?;
-        let mut view = self.conversation_view(&row, members).await?;
-        self.with_stats(&actor.user.id, std::slice::from_mut(&mut view))
-            .await?;
-        self.audit_alone(
-            actor
-                .event(
-                    self.clock.now(),
-                    AuditAction::ConversationRead,
-                    Outcome::Success,
-                )
-                .resource("conversation", id.as_str())
-                .detail(serde_json::json!({ "existing_direct": true })),
-        )
-        .await?;
-        Ok(view)
-    }
-
     /// The caller's conversations, most recently active first.
-    pub async fn list_conversations(&self, actor: &Actor) -> Result<Vec<Conversation>> {
-        self.require_messaging(actor, AuditAction::ConversationRead)
+    pub async fn list(&self, actor: &Actor) -> Result<Vec<Conversation>> {
+        self.core
+            .require_messaging(actor, AuditAction::ConversationRead)
             .await?;
-        let rows = self.store.list_conversations_for(&actor.user.id).await?;
+        let rows = self
+            .core
+            .store
+            .list_conversations_for(&actor.user.id)
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let members = self.store.list_members(&row.id).await?;
+            let members = self.core.store.list_members(&row.id).await?;
             out.push(self.conversation_view(&row, members).await?);
         }
         self.with_stats(&actor.user.id, &mut out).await?;
         // Titles can name patients: which conversations were shown is
         // recorded.
-        self.audit_alone(
-            actor
-                .event(
-                    self.clock.now(),
-                    AuditAction::ConversationRead,
-                    Outcome::Success,
-                )
-                .detail(serde_json::json!({
-                    "listed": out.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
-                })),
-        )
-        .await?;
+        self.core
+            .audit_alone(
+                actor
+                    .event(
+                        self.core.clock.now(),
+                        AuditAction::ConversationRead,
+                        Outcome::Success,
+                    )
+                    .detail(serde_json::json!({
+                        "listed": out.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+                    })),
+            )
+            .await?;
         Ok(out)
     }
 
     /// One conversation (members, or a clinician with open break-glass
     /// access); the read is recorded.
-    pub async fn get_conversation(&self, actor: &Actor, id: &str) -> Result<Conversation> {
+    pub async fn get(&self, actor: &Actor, id: &str) -> Result<Conversation> {
         let (row, members, break_glass) = self
+            .core
             .readable_conversation(actor, id, AuditAction::ConversationRead)
             .await?;
         let mut view = self.conversation_view(&row, members).await?;
         self.with_stats(&actor.user.id, std::slice::from_mut(&mut view))
             .await?;
-        self.audit_alone(
-            actor
-                .event(
-                    self.clock.now(),
-                    AuditAction::ConversationRead,
-                    Outcome::Success,
-                )
-                .resource("conversation", row.id.as_str())
-                .detail(match break_glass {
-                    Some(grant) => serde_json::json!({ "break_glass": grant }),
-                    None => serde_json::json!({}),
-                }),
-        )
-        .await?;
+        self.core
+            .audit_alone(
+                actor
+                    .event(
+                        self.core.clock.now(),
+                        AuditAction::ConversationRead,
+                        Outcome::Success,
+                    )
+                    .resource("conversation", row.id.as_str())
+                    .detail(match break_glass {
+                        Some(grant) => serde_json::json!({ "break_glass": grant }),
+                        None => serde_json::json!({}),
+                    }),
+            )
+            .await?;
         Ok(view)
     }
 
     /// Changes the title (groups only; `Some(None)` or empty clears it)
     /// and/or the retention (`Some(None)`: the organisation default). A
     /// field that is `None` stays as it is.
-    pub async fn update_conversation(
+    pub async fn update(
         &self,
         actor: &Actor,
         id: &str,
@@ -400,6 +353,7 @@ impl Hippo {
         retention: Option<Option<String>>,
     ) -> Result<Conversation> {
         let (row, members) = self
+            .core
             .member_conversation(actor, id, AuditAction::ConversationUpdate)
             .await?;
         if title.is_none() && retention.is_none() {
@@ -414,11 +368,11 @@ impl Hippo {
         }
         let title = title.map(|t| parse_title(t.as_deref())).transpose()?;
         let retention = retention
-            .map(|r| crate::retention::parse_retention(r.as_deref()))
+            .map(|r| crate::governance::retention::parse_retention(r.as_deref()))
             .transpose()?;
-        let now = self.clock.now();
-        let key = self.conversation_key(&row).await?;
-        let mut tx = self.store.begin_write().await?;
+        let now = self.core.clock.now();
+        let key = self.core.conversation_key(&row).await?;
+        let mut tx = self.core.store.begin_write().await?;
         if let Some(title) = &title {
             let sealed = title
                 .as_deref()
@@ -443,7 +397,7 @@ impl Hippo {
         if let Some(title) = title {
             conversation.title = title;
         }
-        self.events.publish(Event::ConversationUpdated {
+        self.core.events.publish(Event::ConversationUpdated {
             conversation: conversation.clone(),
             recipients: members,
         });
@@ -453,6 +407,7 @@ impl Hippo {
     /// Adds a member to a group.
     pub async fn add_member(&self, actor: &Actor, id: &str, user_id: &str) -> Result<Conversation> {
         let (row, mut members) = self
+            .core
             .member_conversation(actor, id, AuditAction::ConversationMemberAdd)
             .await?;
         if row.kind == ConversationKind::Direct {
@@ -460,7 +415,7 @@ impl Hippo {
                 "members of a direct conversation cannot change",
             ));
         }
-        let user = self.messaging_user(user_id).await?;
+        let user = self.core.messaging_user(user_id).await?;
         if members.contains(&user) {
             return self.conversation_view(&row, members).await;
         }
@@ -469,8 +424,8 @@ impl Hippo {
                 "at most {MAX_MEMBERS} members"
             )));
         }
-        let now = self.clock.now();
-        let mut tx = self.store.begin_write().await?;
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin_write().await?;
         tx.add_member(&row.id, &user, now).await?;
         tx.append_audit(
             &actor
@@ -482,7 +437,7 @@ impl Hippo {
         tx.commit().await?;
         members.push(user);
         let conversation = self.conversation_view(&row, members.clone()).await?;
-        self.events.publish(Event::ConversationUpdated {
+        self.core.events.publish(Event::ConversationUpdated {
             conversation: conversation.clone(),
             recipients: members,
         });
@@ -493,6 +448,7 @@ impl Hippo {
     /// member's access and live events end at once.
     pub async fn remove_member(&self, actor: &Actor, id: &str, user_id: &str) -> Result<()> {
         let (row, members) = self
+            .core
             .member_conversation(actor, id, AuditAction::ConversationMemberRemove)
             .await?;
         if row.kind == ConversationKind::Direct {
@@ -503,8 +459,8 @@ impl Hippo {
         let Some(user) = UserId::parse(user_id).filter(|u| members.contains(u)) else {
             return Err(ServiceError::public(ErrorCode::NotFound, "no such member"));
         };
-        let now = self.clock.now();
-        let mut tx = self.store.begin_write().await?;
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin_write().await?;
         tx.remove_member(&row.id, &user).await?;
         tx.append_audit(
             &actor
@@ -516,7 +472,7 @@ impl Hippo {
         tx.commit().await?;
         let remaining: Vec<UserId> = members.iter().filter(|m| **m != user).cloned().collect();
         let conversation = self.conversation_view(&row, remaining).await?;
-        self.events.publish(Event::ConversationUpdated {
+        self.core.events.publish(Event::ConversationUpdated {
             conversation,
             recipients: members,
         });

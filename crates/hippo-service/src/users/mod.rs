@@ -1,24 +1,15 @@
 //! User administration: create, list, read, update, deactivate, reactivate
 //! and reset passwords. Administrators only through the API; the admin CLI
-//! (operator at the server's shell) runs the same code as [`By::Cli`].
+//! (operator at the server's shell) runs the same code as [`Principal::Operator`].
 
-use crate::{Actor, Event, Hippo, Result, ServiceError};
+use crate::{Event, Principal, Result, ServiceError};
 use hippo_core::{
-    AuditAction, DisplayName, ErrorCode, NewAuditEvent, Outcome, Role, SessionId, User, UserId,
-    UserStatus, Username,
+    AuditAction, DisplayName, ErrorCode, Outcome, Role, SessionId, User, UserId, UserStatus,
+    Username,
 };
 use hippo_crypto::{PasswordPolicy, random, totp};
 use hippo_store::UserRow;
 use zeroize::Zeroizing;
-
-/// Who is administering.
-#[derive(Debug, Clone, Copy)]
-pub enum By<'a> {
-    /// An administrator through the API.
-    Admin(&'a Actor),
-    /// The operator through the `hippo user …` commands.
-    Cli,
-}
 
 /// A new account.
 pub struct NewUser {
@@ -35,31 +26,36 @@ pub struct UserPatch {
     pub role: Option<String>,
 }
 
-impl Hippo {
-    fn by_event(&self, by: By<'_>, action: AuditAction, outcome: Outcome) -> NewAuditEvent {
-        let now = self.clock.now();
-        match by {
-            By::Admin(actor) => actor.event(now, action, outcome),
-            By::Cli => {
-                NewAuditEvent::new(now, action, outcome).detail(serde_json::json!({ "via": "cli" }))
-            }
-        }
-    }
+/// User administration (`hippo.users()`).
+#[derive(Debug, Clone)]
+pub struct Users {
+    core: std::sync::Arc<crate::core::Core>,
+}
 
+impl Users {
+    pub(crate) fn new(core: std::sync::Arc<crate::core::Core>) -> Self {
+        Self { core }
+    }
+}
+
+impl Users {
     /// Access check for administration: full session and role `admin`.
     async fn require_admin(
         &self,
-        by: By<'_>,
+        by: Principal<'_>,
         action: AuditAction,
         target: Option<&str>,
     ) -> Result<()> {
-        let By::Admin(actor) = by else { return Ok(()) };
+        let Principal::User(actor) = by else {
+            return Ok(());
+        };
         let resource = target.map(|t| ("user", t.to_owned()));
         if let Err(e) = actor.require_full() {
-            return Err(self.deny(actor, action, resource, e).await);
+            return Err(self.core.deny(actor, action, resource, e).await);
         }
         if !actor.user.role.can_manage_users() {
             return Err(self
+                .core
                 .deny(actor, action, resource, ServiceError::forbidden())
                 .await);
         }
@@ -67,7 +63,7 @@ impl Hippo {
     }
 
     /// Creates an account. Passwords follow the policy for the MFA setting.
-    pub async fn create_user(&self, by: By<'_>, input: NewUser) -> Result<User> {
+    pub async fn create(&self, by: Principal<'_>, input: NewUser) -> Result<User> {
         self.require_admin(by, AuditAction::UserCreate, None)
             .await?;
         let username = Username::parse(&input.username).map_err(ServiceError::validation)?;
@@ -79,18 +75,20 @@ impl Hippo {
                 "role must be one of admin, clinician, staff, auditor, service",
             )
         })?;
-        PasswordPolicy::for_mfa(self.config.require_mfa)
+        PasswordPolicy::for_mfa(self.core.config.require_mfa)
             .check(&input.password, username.as_str())
             .map_err(|e| ServiceError::validation(e.to_string()))?;
-        let password_hash = self.hash_password(&input.password).await?;
-        let now = self.clock.now();
+        let password_hash = self.core.hash_password(&input.password).await?;
+        let now = self.core.clock.now();
         let id = UserId::generate();
         let row = UserRow {
-            username_index: self.keys.username_index(username.as_str()),
-            username_enc: self
-                .keys
-                .seal_user_field("username", id.as_str(), username.as_str())?,
-            display_name_enc: self.keys.seal_user_field(
+            username_index: self.core.keys.username_index(username.as_str()),
+            username_enc: self.core.keys.seal_user_field(
+                "username",
+                id.as_str(),
+                username.as_str(),
+            )?,
+            display_name_enc: self.core.keys.seal_user_field(
                 "display_name",
                 id.as_str(),
                 display_name.as_str(),
@@ -109,7 +107,7 @@ impl Hippo {
             updated_at: now,
             id,
         };
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.core.store.begin_write().await?;
         match tx.insert_user(&row).await {
             Ok(()) => {}
             Err(hippo_store::StoreError::Conflict(_)) => {
@@ -121,66 +119,71 @@ impl Hippo {
             Err(e) => return Err(e.into()),
         }
         tx.append_audit(
-            &self
-                .by_event(by, AuditAction::UserCreate, Outcome::Success)
-                .resource("user", row.id.as_str())
-                .detail(self.detail_with_via(by, serde_json::json!({ "role": role.as_str() }))),
+            &by.event(
+                self.core.clock.now(),
+                AuditAction::UserCreate,
+                Outcome::Success,
+            )
+            .resource("user", row.id.as_str())
+            .detail(by.with_via(serde_json::json!({ "role": role.as_str() }))),
         )
         .await?;
         tx.commit().await?;
-        self.user_from_row(&row)
-    }
-
-    fn detail_with_via(&self, by: By<'_>, mut detail: serde_json::Value) -> serde_json::Value {
-        if matches!(by, By::Cli)
-            && let Some(map) = detail.as_object_mut()
-        {
-            map.insert("via".into(), "cli".into());
-        }
-        detail
+        self.core.user_from_row(&row)
     }
 
     /// Every account, oldest first.
-    pub async fn list_users(&self, by: By<'_>) -> Result<Vec<User>> {
+    pub async fn list(&self, by: Principal<'_>) -> Result<Vec<User>> {
         self.require_admin(by, AuditAction::UserRead, None).await?;
-        let rows = self.store.list_users().await?;
+        let rows = self.core.store.list_users().await?;
         let users = rows
             .iter()
-            .map(|r| self.user_from_row(r))
+            .map(|r| self.core.user_from_row(r))
             .collect::<Result<Vec<_>>>()?;
-        self.audit_alone(
-            self.by_event(by, AuditAction::UserRead, Outcome::Success)
+        self.core
+            .audit_alone(
+                by.event(
+                    self.core.clock.now(),
+                    AuditAction::UserRead,
+                    Outcome::Success,
+                )
                 .detail_field("listed", users.len()),
-        )
-        .await?;
+            )
+            .await?;
         Ok(users)
     }
 
     /// One account.
-    pub async fn get_user(&self, by: By<'_>, id: &str) -> Result<User> {
+    pub async fn get(&self, by: Principal<'_>, id: &str) -> Result<User> {
         self.require_admin(by, AuditAction::UserRead, Some(id))
             .await?;
         let row = self.find_user(id).await?;
-        let user = self.user_from_row(&row)?;
-        self.audit_alone(
-            self.by_event(by, AuditAction::UserRead, Outcome::Success)
+        let user = self.core.user_from_row(&row)?;
+        self.core
+            .audit_alone(
+                by.event(
+                    self.core.clock.now(),
+                    AuditAction::UserRead,
+                    Outcome::Success,
+                )
                 .resource("user", row.id.as_str()),
-        )
-        .await?;
+            )
+            .await?;
         Ok(user)
     }
 
     /// Finds by id, or (CLI) by username.
     async fn find_user(&self, id_or_name: &str) -> Result<UserRow> {
         if let Some(id) = UserId::parse(id_or_name)
-            && let Some(row) = self.store.get_user(&id).await?
+            && let Some(row) = self.core.store.get_user(&id).await?
         {
             return Ok(row);
         }
         if let Ok(name) = Username::parse(id_or_name)
             && let Some(row) = self
+                .core
                 .store
-                .get_user_by_index(&self.keys.username_index(name.as_str()))
+                .get_user_by_index(&self.core.keys.username_index(name.as_str()))
                 .await?
         {
             return Ok(row);
@@ -188,8 +191,8 @@ impl Hippo {
         Err(ServiceError::not_found())
     }
 
-    fn refuse_self(by: By<'_>, target: &UserId, what: &str) -> Result<()> {
-        if let By::Admin(actor) = by
+    fn refuse_self(by: Principal<'_>, target: &UserId, what: &str) -> Result<()> {
+        if let Principal::User(actor) = by
             && &actor.user.id == target
         {
             return Err(ServiceError::public(
@@ -201,7 +204,7 @@ impl Hippo {
     }
 
     /// Changes display name and/or role.
-    pub async fn update_user(&self, by: By<'_>, id: &str, patch: UserPatch) -> Result<User> {
+    pub async fn update(&self, by: Principal<'_>, id: &str, patch: UserPatch) -> Result<User> {
         self.require_admin(by, AuditAction::UserUpdate, Some(id))
             .await?;
         let display_name = patch
@@ -225,8 +228,8 @@ impl Hippo {
         if role.is_some_and(|r| r != current.role) {
             Self::refuse_self(by, &current.id, "change the role of")?;
         }
-        let now = self.clock.now();
-        let mut tx = self.store.begin_write().await?;
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin_write().await?;
         let mut row = tx
             .get_user(&current.id)
             .await?
@@ -235,7 +238,8 @@ impl Hippo {
         let mut detail = serde_json::Map::new();
         if let Some(name) = display_name {
             row.display_name_enc =
-                self.keys
+                self.core
+                    .keys
                     .seal_user_field("display_name", row.id.as_str(), name.as_str())?;
             changed.push("display_name");
         }
@@ -251,25 +255,28 @@ impl Hippo {
         row.updated_at = now;
         tx.update_user(&row).await?;
         tx.append_audit(
-            &self
-                .by_event(by, AuditAction::UserUpdate, Outcome::Success)
-                .resource("user", row.id.as_str())
-                .detail(self.detail_with_via(by, serde_json::Value::Object(detail))),
+            &by.event(
+                self.core.clock.now(),
+                AuditAction::UserUpdate,
+                Outcome::Success,
+            )
+            .resource("user", row.id.as_str())
+            .detail(by.with_via(serde_json::Value::Object(detail))),
         )
         .await?;
         tx.commit().await?;
-        self.user_from_row(&row)
+        self.core.user_from_row(&row)
     }
 
     /// Termination: the account can no longer sign in and every session
     /// (and so every socket) ends now. Nothing else is removed.
-    pub async fn deactivate_user(&self, by: By<'_>, id: &str) -> Result<User> {
+    pub async fn deactivate(&self, by: Principal<'_>, id: &str) -> Result<User> {
         self.require_admin(by, AuditAction::UserDeactivate, Some(id))
             .await?;
         let current = self.find_user(id).await?;
         Self::refuse_self(by, &current.id, "deactivate")?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin_write().await?;
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin_write().await?;
         let mut row = tx
             .get_user(&current.id)
             .await?
@@ -281,26 +288,27 @@ impl Hippo {
             .end_user_sessions(&row.id, None, now, "deactivated")
             .await?;
         tx.append_audit(
-            &self
-                .by_event(by, AuditAction::UserDeactivate, Outcome::Success)
-                .resource("user", row.id.as_str())
-                .detail(
-                    self.detail_with_via(by, serde_json::json!({ "sessions_ended": ended.len() })),
-                ),
+            &by.event(
+                self.core.clock.now(),
+                AuditAction::UserDeactivate,
+                Outcome::Success,
+            )
+            .resource("user", row.id.as_str())
+            .detail(by.with_via(serde_json::json!({ "sessions_ended": ended.len() }))),
         )
         .await?;
         tx.commit().await?;
         self.publish_ended(&row.id, ended, "deactivated");
-        self.user_from_row(&row)
+        self.core.user_from_row(&row)
     }
 
     /// Reinstatement: the account may sign in again; lockout is cleared.
-    pub async fn reactivate_user(&self, by: By<'_>, id: &str) -> Result<User> {
+    pub async fn reactivate(&self, by: Principal<'_>, id: &str) -> Result<User> {
         self.require_admin(by, AuditAction::UserReactivate, Some(id))
             .await?;
         let current = self.find_user(id).await?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin_write().await?;
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin_write().await?;
         let mut row = tx
             .get_user(&current.id)
             .await?
@@ -311,27 +319,30 @@ impl Hippo {
         row.updated_at = now;
         tx.update_user(&row).await?;
         tx.append_audit(
-            &self
-                .by_event(by, AuditAction::UserReactivate, Outcome::Success)
-                .resource("user", row.id.as_str()),
+            &by.event(
+                self.core.clock.now(),
+                AuditAction::UserReactivate,
+                Outcome::Success,
+            )
+            .resource("user", row.id.as_str()),
         )
         .await?;
         tx.commit().await?;
-        self.user_from_row(&row)
+        self.core.user_from_row(&row)
     }
 
     /// Sets a random temporary password that must be changed at next
     /// sign-in, clears lockout and ends the user's sessions. The enrolled
     /// authenticator stays.
-    pub async fn reset_password(&self, by: By<'_>, id: &str) -> Result<Zeroizing<String>> {
+    pub async fn reset_password(&self, by: Principal<'_>, id: &str) -> Result<Zeroizing<String>> {
         self.require_admin(by, AuditAction::UserPasswordReset, Some(id))
             .await?;
         let current = self.find_user(id).await?;
         Self::refuse_self(by, &current.id, "reset the password of")?;
         let temporary = temporary_password()?;
-        let hash = self.hash_password(&temporary).await?;
-        let now = self.clock.now();
-        let mut tx = self.store.begin_write().await?;
+        let hash = self.core.hash_password(&temporary).await?;
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin_write().await?;
         let mut row = tx
             .get_user(&current.id)
             .await?
@@ -346,12 +357,13 @@ impl Hippo {
             .end_user_sessions(&row.id, None, now, "password_reset")
             .await?;
         tx.append_audit(
-            &self
-                .by_event(by, AuditAction::UserPasswordReset, Outcome::Success)
-                .resource("user", row.id.as_str())
-                .detail(
-                    self.detail_with_via(by, serde_json::json!({ "sessions_ended": ended.len() })),
-                ),
+            &by.event(
+                self.core.clock.now(),
+                AuditAction::UserPasswordReset,
+                Outcome::Success,
+            )
+            .resource("user", row.id.as_str())
+            .detail(by.with_via(serde_json::json!({ "sessions_ended": ended.len() }))),
         )
         .await?;
         tx.commit().await?;
@@ -361,7 +373,7 @@ impl Hippo {
 
     fn publish_ended(&self, user: &UserId, ended: Vec<SessionId>, reason: &'static str) {
         for session_id in ended {
-            self.events.publish(Event::SessionEnded {
+            self.core.events.publish(Event::SessionEnded {
                 session_id,
                 user_id: user.clone(),
                 reason,

@@ -4,7 +4,7 @@
 //! (`login_failures`), so every node of a cluster sees the same ones.
 //! Account lockout (per user) is separate, also in the database.
 
-use crate::Hippo;
+use super::Auth;
 use hippo_core::Timestamp;
 use std::time::Duration;
 
@@ -32,12 +32,12 @@ impl LoginThrottle {
     }
 }
 
-impl Hippo {
+impl Auth {
     /// `Some(seconds to wait)` if `source` is throttled at `now`. A store
     /// error does not throttle (logged): account lockout still protects.
     pub(crate) async fn throttled(&self, source: &str, now: Timestamp) -> Option<u64> {
-        match self.store.login_failures(source).await {
-            Ok(Some((start, count))) => self.throttle.wait(start, count, now),
+        match self.core.store.login_failures(source).await {
+            Ok(Some((start, count))) => self.core.throttle.wait(start, count, now),
             Ok(None) => None,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the sign-in throttle");
@@ -48,9 +48,9 @@ impl Hippo {
 
     /// Counts a failed sign-in from `source` (logged if it cannot).
     pub(crate) async fn note_failed_source(&self, source: &str, now: Timestamp) {
-        let expired_before = now.minus(self.throttle.window);
+        let expired_before = now.minus(self.core.throttle.window);
         let noted = async {
-            let mut tx = self.store.begin_write().await?;
+            let mut tx = self.core.store.begin_write().await?;
             tx.record_login_failure(source, now, expired_before).await?;
             tx.commit().await
         }
@@ -62,8 +62,8 @@ impl Hippo {
 
     /// Forgets throttle windows that have passed.
     pub(crate) async fn prune_login_failures(&self, now: Timestamp) -> crate::Result<()> {
-        let mut tx = self.store.begin_write().await?;
-        tx.prune_login_failures(now.minus(self.throttle.window))
+        let mut tx = self.core.store.begin_write().await?;
+        tx.prune_login_failures(now.minus(self.core.throttle.window))
             .await?;
         tx.commit().await?;
         Ok(())

@@ -1,0 +1,274 @@
+//! Verifying the trail (the chain, its end, the signed checkpoints) and
+//! writing and re-keying checkpoints.
+
+use super::*;
+
+impl Audit {
+    /// Checks the whole chain: every record links to its predecessor and
+    /// hashes to its stored hash; the trail reaches the head recorded with
+    /// it; every signed checkpoint matches. Reports the first bad record.
+    pub async fn verify(&self, by: Principal<'_>) -> Result<VerifyReport> {
+        self.core
+            .require_auditor(by, AuditAction::AuditVerify)
+            .await?;
+        let report = self.verify_chain().await?;
+        let outcome = if report.ok {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        };
+        let mut ev = by.event(self.core.clock.now(), AuditAction::AuditVerify, outcome);
+        ev = ev.detail(serde_json::json!({
+            "ok": report.ok,
+            "checked": report.checked,
+            "first_bad_seq": report.first_bad_seq,
+            "checkpoints_verified": report.checkpoints_verified,
+            "via": by.is_operator().then_some("cli"),
+        }));
+        self.core.audit_alone(ev).await?;
+        if !report.ok {
+            self.core
+                .raise_alert(
+                    crate::alerts::AlertKind::AuditVerificationFailed,
+                    serde_json::json!({
+                        "first_bad_seq": report.first_bad_seq,
+                        "checked": report.checked,
+                    }),
+                )
+                .await;
+        }
+        Ok(report)
+    }
+
+    pub(super) async fn verify_chain(&self) -> Result<VerifyReport> {
+        let (head_seq, head_hash) = self.core.store.audit_head().await?;
+        let checkpoints = self.core.store.list_checkpoints().await?;
+        let mut report = VerifyReport {
+            ok: false,
+            checked: 0,
+            first_bad_seq: None,
+            reason: None,
+            checkpoints_verified: 0,
+        };
+        let fail = |mut r: VerifyReport, seq: i64, reason: String| {
+            r.first_bad_seq = Some(seq);
+            r.reason = Some(reason);
+            Ok(r)
+        };
+        // Checkpoints first: each must carry a valid signature by our key
+        // or by a retired key it (transitively) endorsed.
+        let mut expected: BTreeMap<i64, &CheckpointRow> = BTreeMap::new();
+        let trusted = self.trusted_audit_keys().await?;
+        for c in &checkpoints {
+            if trusted.is_empty() {
+                return fail(
+                    report,
+                    1,
+                    "the trail has signed checkpoints but no signing key is configured".into(),
+                );
+            }
+            if !signature_ok(&trusted, c) {
+                return fail(
+                    report,
+                    c.seq,
+                    format!(
+                        "the checkpoint at record {} is not signed by this server's audit key",
+                        c.seq
+                    ),
+                );
+            }
+            expected.insert(c.seq, c);
+        }
+        let mut verifier = Verifier::default();
+        let mut last_good_checkpoint = 0;
+        let mut scan =
+            hippo_store::scan::AuditScan::new(self.core.store.clone(), 0, head_seq, SCAN_PAGE);
+        while let Some(page) = scan.next_page().await {
+            let page = match page {
+                Ok(page) => page,
+                // A value no hippo ever writes: report it, do not fail.
+                Err(StoreError::Corrupt(why)) => {
+                    let done = verifier.checked();
+                    report.checked = done;
+                    return fail(
+                        report,
+                        done + 1,
+                        format!("a record after {done} holds values hippo never writes ({why})"),
+                    );
+                }
+                Err(e) => return Err(e.into()),
+            };
+            for record in page.chunks(1) {
+                if let Err(b) = verifier.feed(record) {
+                    report.checked = verifier.checked();
+                    return fail(report, b.seq, b.reason);
+                }
+                let (seq, hash) = verifier.head();
+                if let Some(c) = expected.get(&seq) {
+                    if c.head_hash != hash {
+                        report.checked = verifier.checked();
+                        return fail(
+                            report,
+                            last_good_checkpoint + 1,
+                            format!(
+                                "records {}..={} do not match the checkpoint signed at record {} \
+                                 (the chain was recomputed after it was signed)",
+                                last_good_checkpoint + 1,
+                                seq,
+                                seq
+                            ),
+                        );
+                    }
+                    report.checkpoints_verified += 1;
+                    last_good_checkpoint = seq;
+                }
+            }
+        }
+        report.checked = verifier.checked();
+        let (end_seq, end_hash) = verifier.head();
+        if end_seq < head_seq {
+            return fail(
+                report,
+                end_seq + 1,
+                format!(
+                    "the trail ends at record {end_seq} but its head says {head_seq}: records were removed from the end"
+                ),
+            );
+        }
+        if end_hash != head_hash {
+            return fail(
+                report,
+                end_seq,
+                format!("record {end_seq} does not match the chain head"),
+            );
+        }
+        if let Some((&seq, _)) = expected.range(end_seq + 1..).next() {
+            return fail(
+                report,
+                end_seq + 1,
+                format!(
+                    "a checkpoint was signed at record {seq} but the trail ends at {end_seq}: records were removed from the end"
+                ),
+            );
+        }
+        report.ok = true;
+        Ok(report)
+    }
+
+    /// The public keys checkpoints may be signed with, by key id: this
+    /// server's key, and every retired key endorsed by a trusted one.
+    pub(super) async fn trusted_audit_keys(&self) -> Result<HashMap<String, Vec<u8>>> {
+        let mut trusted = HashMap::new();
+        let Some(current) = self.core.audit_key.as_deref() else {
+            return Ok(trusted);
+        };
+        trusted.insert(current.key_id(), current.public_key());
+        let endorsements = self.core.store.list_key_endorsements().await?;
+        loop {
+            let before = trusted.len();
+            for e in &endorsements {
+                if trusted.contains_key(&e.key_id)
+                    || AuditSigningKey::key_id_of(&e.public_key) != e.key_id
+                {
+                    continue;
+                }
+                let message = hippo_store::chain::endorsement_message(
+                    &e.key_id,
+                    &e.public_key,
+                    e.at.as_millis(),
+                );
+                if trusted
+                    .get(&e.endorsed_by)
+                    .is_some_and(|by| AuditSigningKey::verify_with(by, &message, &e.endorsement))
+                {
+                    trusted.insert(e.key_id.clone(), e.public_key.clone());
+                }
+            }
+            if trusted.len() == before {
+                return Ok(trusted);
+            }
+        }
+    }
+
+    /// Replaces the audit signing key (the operator, through `hippo keys
+    /// rotate --audit-signing-key`): the trail is checkpointed with the old
+    /// key, and the new key endorses the old one so its checkpoints keep
+    /// verifying. Recorded as `key.rotate`. Returns the retired key's id.
+    pub async fn rotate_key(&self, new: &AuditSigningKey) -> Result<String> {
+        let Some(old) = self.core.audit_key.as_deref() else {
+            return Err(ServiceError::Internal("no audit signing key loaded".into()));
+        };
+        self.write_checkpoint().await?;
+        let at = self.core.clock.now();
+        let public = old.public_key();
+        let row = hippo_store::KeyEndorsementRow {
+            endorsement: new.sign(&hippo_store::chain::endorsement_message(
+                &old.key_id(),
+                &public,
+                at.as_millis(),
+            )),
+            key_id: old.key_id(),
+            public_key: public,
+            endorsed_by: new.key_id(),
+            at,
+        };
+        let mut tx = self.core.store.begin_write().await?;
+        tx.insert_key_endorsement(&row).await?;
+        tx.append_audit(
+            &NewAuditEvent::new(at, AuditAction::KeyRotate, Outcome::Success).detail(
+                serde_json::json!({
+                    "via": "cli",
+                    "key": "audit_signing",
+                    "retired_key_id": row.key_id,
+                    "new_key_id": row.endorsed_by,
+                }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(row.key_id)
+    }
+
+    /// Signs and stores a checkpoint of the current head, unless the latest
+    /// checkpoint already covers it. Returns the new checkpoint.
+    pub async fn write_checkpoint(&self) -> Result<Option<CheckpointRow>> {
+        let Some(key) = self.core.audit_key.as_deref() else {
+            return Ok(None);
+        };
+        let (seq, head_hash) = self.core.store.audit_head().await?;
+        if seq == 0 {
+            return Ok(None);
+        }
+        let latest = self.core.store.list_checkpoints().await?;
+        if latest.last().is_some_and(|c| c.seq >= seq) {
+            return Ok(None);
+        }
+        let at = self.core.clock.now();
+        let row = CheckpointRow {
+            signature: key.sign(&checkpoint_message(seq, &head_hash, at.as_millis())),
+            seq,
+            head_hash,
+            at,
+            key_id: key.key_id(),
+        };
+        let mut tx = self.core.store.begin_write().await?;
+        match tx.insert_checkpoint(&row).await {
+            Ok(()) => {}
+            // Another node signed this head first.
+            Err(StoreError::Conflict(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await?;
+        Ok(Some(row))
+    }
+}
+
+fn signature_ok(trusted: &HashMap<String, Vec<u8>>, c: &CheckpointRow) -> bool {
+    trusted.get(&c.key_id).is_some_and(|public| {
+        AuditSigningKey::verify_with(
+            public,
+            &checkpoint_message(c.seq, &c.head_hash, c.at.as_millis()),
+            &c.signature,
+        )
+    })
+}

@@ -1,0 +1,75 @@
+//! The one way a message joins a conversation, for every caller (a member's
+//! send, a WhatsApp send, a patient's inbound reply; call events later).
+//!
+//! The protocol: the first statement takes the conversation's next `seq`
+//! (`UPDATE … RETURNING`, which locks the conversation row until commit),
+//! so sends to one conversation serialise and `seq` is gapless. Only then
+//! is the sender's `client_id` looked up: a concurrent retry waits for the
+//! lock and sees the committed original. A retry drops the transaction,
+//! which gives the number back (no gap), and returns the original.
+
+use super::body_aad;
+use crate::Result;
+use hippo_core::{ConversationId, MessageBody, MessageId, Priority, Timestamp, UserId};
+use hippo_crypto::DataKey;
+use hippo_store::{MessageRow, WhatsappDelivery, WriteTx};
+
+/// What to append.
+pub(crate) struct Draft<'a> {
+    pub conversation: &'a ConversationId,
+    /// The conversation's data key: the body is sealed with it.
+    pub key: &'a DataKey,
+    pub sender: UserId,
+    pub body: &'a MessageBody,
+    pub priority: Priority,
+    /// The sender's idempotency key, if any.
+    pub client_id: Option<String>,
+    pub whatsapp: Option<WhatsappDelivery>,
+    pub now: Timestamp,
+}
+
+/// How an append went.
+pub(crate) enum Appended {
+    /// A retry of a message the sender sent before (by `client_id`): the
+    /// transaction is gone (its `seq` released); here is the original.
+    Retry(MessageRow),
+    /// Inserted in `tx`, which the caller completes (its own rows, its
+    /// audit record) and commits.
+    New {
+        tx: Box<dyn WriteTx>,
+        row: MessageRow,
+    },
+}
+
+/// Appends `draft` to its conversation in `tx` (see the module doc).
+pub(crate) async fn append(mut tx: Box<dyn WriteTx>, draft: Draft<'_>) -> Result<Appended> {
+    let seq = tx.next_seq(draft.conversation, draft.now).await?;
+    if let Some(client_id) = &draft.client_id
+        && let Some(existing) = tx
+            .find_by_client_id(draft.conversation, &draft.sender, client_id)
+            .await?
+    {
+        drop(tx); // releases the seq: no gap
+        return Ok(Appended::Retry(existing));
+    }
+    let id = MessageId::generate();
+    let row = MessageRow {
+        body_enc: Some(
+            draft
+                .key
+                .seal_str(&body_aad(draft.conversation, &id), draft.body.as_str())?,
+        ),
+        id,
+        conversation_id: draft.conversation.clone(),
+        seq,
+        sender_id: draft.sender,
+        priority: draft.priority,
+        client_id: draft.client_id,
+        created_at: draft.now,
+        edited_at: None,
+        deleted_at: None,
+        whatsapp: draft.whatsapp,
+    };
+    tx.insert_message(&row).await?;
+    Ok(Appended::New { tx, row })
+}

@@ -1,0 +1,85 @@
+//! Operations: cluster-wide job leases, master key rotation, readiness,
+//! and records of what the operator does outside any use case (backups).
+
+use crate::core::Core;
+use crate::{Principal, Result};
+use hippo_core::{AuditAction, NewAuditEvent, Outcome};
+use std::sync::Arc;
+
+/// Leases, jobs, key rotation and health (`hippo.ops()`).
+#[derive(Debug, Clone)]
+pub struct Ops {
+    core: Arc<Core>,
+}
+
+impl Ops {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+
+    /// Gives up this node's job leases (a clean shutdown), so another node
+    /// — or this one restarted — takes them at once.
+    pub async fn release_leases(&self) {
+        for job in [
+            "retention",
+            "scheduled_backup",
+            "whatsapp_outbox",
+            "whatsapp_inbox",
+        ] {
+            let released = async {
+                let mut tx = self.core.store.begin_write().await?;
+                tx.release_lease(job, &self.core.node_id).await?;
+                tx.commit().await
+            }
+            .await;
+            if let Err(e) = released {
+                tracing::warn!(job, error = %e, "cannot release a job lease; it expires by itself");
+            }
+        }
+    }
+
+    /// Whether this node runs the cluster-wide job `job` now: takes or
+    /// renews its lease for `ttl`. One node of a cluster holds it at a
+    /// time; if that node dies, another takes over once `ttl` has passed.
+    /// A database error counts as not leading (logged).
+    pub async fn lead(&self, job: &str, ttl: std::time::Duration) -> bool {
+        self.core.lead(job, ttl).await
+    }
+
+    /// Replaces the master key (the operator, through `hippo keys
+    /// rotate`): every data key is rewrapped; recorded as `key.rotate`.
+    pub async fn rotate_master_key(&self, new: hippo_crypto::MasterKey) -> Result<usize> {
+        let event = NewAuditEvent::new(
+            self.core.clock.now(),
+            AuditAction::KeyRotate,
+            Outcome::Success,
+        )
+        .detail(serde_json::json!({ "via": "cli", "key": "master" }));
+        self.core
+            .keys
+            .rotate(self.core.store.as_ref(), new, event)
+            .await
+    }
+
+    /// Records something `by` did outside any use case (the operator's
+    /// backups and restores); the operator's record carries `"via": "cli"`.
+    pub async fn record(
+        &self,
+        by: Principal<'_>,
+        action: AuditAction,
+        outcome: Outcome,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        self.core
+            .audit_alone(
+                by.event(self.core.clock.now(), action, outcome)
+                    .detail(by.with_via(detail)),
+            )
+            .await
+    }
+
+    /// Readiness: the store answers.
+    pub async fn ready(&self) -> Result<()> {
+        Ok(self.core.store.ping().await?)
+    }
+}
