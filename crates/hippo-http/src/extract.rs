@@ -57,21 +57,12 @@ impl FromRequestParts<AppState> for Auth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::Unauthenticated,
-                    "a valid bearer token is required",
-                )
-            })?;
+        let token = bearer_token(&parts.headers).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Unauthenticated,
+                "a valid bearer token is required",
+            )
+        })?;
         let meta = request_meta(parts);
         let actor = state.hippo.auth().authenticate(token, &meta).await?;
         Ok(Auth(actor))
@@ -119,4 +110,17 @@ fn json_rejection(r: JsonRejection) -> ApiError {
         }
         other => ApiError::new(ErrorCode::ValidationFailed, other.body_text()),
     }
+}
+
+/// The token of an `Authorization: Bearer …` header (either case of
+/// `Bearer`), if there is one.
+pub(crate) fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
 }

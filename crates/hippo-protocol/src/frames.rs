@@ -21,6 +21,17 @@ pub enum SessionEndReason {
 }
 
 impl SessionEndReason {
+    /// From the reason a session row records (anything unknown counts as
+    /// `revoked`).
+    pub fn from_recorded(s: &str) -> Self {
+        match s {
+            "logout" => Self::Logout,
+            "expired" => Self::Expired,
+            "deactivated" => Self::Deactivated,
+            _ => Self::Revoked,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Logout => "logout",
@@ -238,6 +249,15 @@ impl Audience {
                 except_session: except_session.clone(),
             }),
             Self::Session { user: u, .. } => (u == user).then(|| self.clone()),
+        }
+    }
+
+    /// Whether a connection on `session`, of one of [`Audience::user_ids`],
+    /// gets the frame (the user check already made).
+    pub fn admits_session(&self, session: &SessionId) -> bool {
+        match self {
+            Self::Users { except_session, .. } => except_session.as_ref() != Some(session),
+            Self::Session { session: s, .. } => s == session,
         }
     }
 

@@ -82,6 +82,8 @@ struct Forwarder {
     clock: Arc<dyn hippo_core::Clock>,
     tx: mpsc::Sender<Outgoing>,
     dropped: AtomicU64,
+    /// Seal one note per recipient (the bus routes by user).
+    per_user: bool,
 }
 
 impl EventSink for Forwarder {
@@ -92,6 +94,27 @@ impl EventSink for Forwarder {
     }
 
     fn handle(&self, out: &Outbound) {
+        if self.per_user {
+            // One note per user, narrowed to them: a bus routing by user
+            // then carries each recipient only their own copy.
+            for user in out.to.user_ids() {
+                if let Some(to) = out.to.only(user) {
+                    let one = Outbound {
+                        to,
+                        frame: out.frame.clone(),
+                    };
+                    self.queue(&one, vec![user.clone()]);
+                }
+            }
+        } else {
+            self.queue(out, out.to.user_ids().to_vec());
+        }
+    }
+}
+
+impl Forwarder {
+    /// Seals `out` and queues it for `users`.
+    fn queue(&self, out: &Outbound, users: Vec<UserId>) {
         let Some(payload) = encode(&self.node, self.clock.now(), out, self.keys.cluster_key())
         else {
             tracing::error!(
@@ -100,11 +123,7 @@ impl EventSink for Forwarder {
             );
             return;
         };
-        let note = Outgoing::Note {
-            payload,
-            users: out.to.user_ids().to_vec(),
-        };
-        if self.tx.try_send(note).is_err() {
+        if self.tx.try_send(Outgoing::Note { payload, users }).is_err() {
             let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if n.is_power_of_two() {
                 tracing::warn!(
@@ -118,8 +137,9 @@ impl EventSink for Forwarder {
 
 impl Hippo {
     /// Turns cluster mode on for this node (`node` is its id): returns the
-    /// queue of notes to send to the other nodes.
-    pub fn forward_events(&self, node: &str) -> mpsc::Receiver<Outgoing> {
+    /// queue of notes to send to the other nodes; with `per_user`, one note
+    /// per recipient, narrowed to them.
+    pub fn forward_events(&self, node: &str, per_user: bool) -> mpsc::Receiver<Outgoing> {
         let (tx, rx) = mpsc::channel(QUEUE);
         self.events().set_forwarder(Arc::new(Forwarder {
             node: node.to_owned(),
@@ -127,6 +147,7 @@ impl Hippo {
             clock: self.core.clock.clone(),
             tx,
             dropped: AtomicU64::new(0),
+            per_user,
         }));
         rx
     }

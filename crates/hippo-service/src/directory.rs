@@ -25,8 +25,9 @@ const VERSION_KEY: &str = "directory_version";
 #[derive(Debug)]
 struct Person {
     member: Member,
-    /// Folded display name and username, for "contains" matching.
-    folded: String,
+    /// Folded display name and username, each matched on its own.
+    folded_name: String,
+    folded_username: String,
     /// Active and in a messaging role: found by searches.
     listed: bool,
 }
@@ -71,7 +72,8 @@ impl Core {
         let mut people = HashMap::new();
         for row in self.store.list_users().await? {
             let user = self.user_from_row(&row)?;
-            let folded = format!("{} {}", fold(&user.display_name), fold(&user.username));
+            let folded_name = fold(&user.display_name);
+            let folded_username = fold(&user.username);
             let listed = row.status == UserStatus::Active && row.role.can_message();
             people.insert(
                 row.id.clone(),
@@ -81,15 +83,16 @@ impl Core {
                         display_name: user.display_name,
                         role: row.role,
                     },
-                    folded,
+                    folded_name,
+                    folded_username,
                     listed,
                 },
             );
         }
         let mut order: Vec<&Person> = people.values().filter(|p| p.listed).collect();
         order.sort_by(|a, b| {
-            fold(&a.member.display_name)
-                .cmp(&fold(&b.member.display_name))
+            a.folded_name
+                .cmp(&b.folded_name)
                 .then_with(|| a.member.id.cmp(&b.member.id))
         });
         let order = order.into_iter().map(|p| p.member.id.clone()).collect();
@@ -140,8 +143,9 @@ impl Directory {
         self.core
             .require_messaging(actor, AuditAction::DirectorySearch)
             .await?;
-        let query = query.trim();
-        if query.is_empty() || query.chars().count() > MAX_QUERY_CHARS {
+        // Checked after folding too: a query of accents alone is empty.
+        let needle = fold(query);
+        if needle.is_empty() || query.chars().count() > MAX_QUERY_CHARS {
             return Err(ServiceError::validation(format!(
                 "q must be 1 to {MAX_QUERY_CHARS} characters"
             )));
@@ -152,13 +156,12 @@ impl Directory {
                 "limit must be 1 to {MAX_LIMIT}"
             )));
         }
-        let needle = fold(query);
         let snap = self.core.directory().await?;
         let found: Vec<Member> = snap
             .order
             .iter()
             .filter_map(|id| snap.people.get(id))
-            .filter(|p| p.folded.contains(&needle))
+            .filter(|p| p.folded_name.contains(&needle) || p.folded_username.contains(&needle))
             .take(usize::try_from(limit).unwrap_or(usize::MAX))
             .map(|p| p.member.clone())
             .collect();

@@ -75,15 +75,6 @@ pub struct Outbound {
     pub frame: ServerFrame,
 }
 
-fn end_reason(s: &str) -> SessionEndReason {
-    match s {
-        "logout" => SessionEndReason::Logout,
-        "expired" => SessionEndReason::Expired,
-        "deactivated" => SessionEndReason::Deactivated,
-        _ => SessionEndReason::Revoked,
-    }
-}
-
 impl From<Event> for Outbound {
     fn from(event: Event) -> Self {
         let (to, frame) = match event {
@@ -97,7 +88,7 @@ impl From<Event> for Outbound {
                     session: session_id,
                 },
                 ServerFrame::SessionEnded {
-                    reason: end_reason(reason),
+                    reason: SessionEndReason::from_recorded(reason),
                 },
             ),
             Event::MessageCreated {
@@ -188,9 +179,16 @@ pub trait EventSink: Send + Sync + 'static {
     }
 }
 
-/// A user got their first live socket on this node (`true`) or lost their
-/// last one (`false`).
-pub type PresenceChange = (UserId, bool);
+/// A user got their first live socket on this node (`online`) or lost
+/// their last one. For a first socket, `ready` is to be completed (or
+/// dropped) once the cluster transport listens for the user, so the socket
+/// says `ready` only when it will miss nothing.
+#[derive(Debug)]
+pub struct PresenceChange {
+    pub user: UserId,
+    pub online: bool,
+    pub ready: Option<tokio::sync::oneshot::Sender<()>>,
+}
 
 #[derive(Default)]
 struct Presence {
@@ -263,16 +261,26 @@ impl EventBus {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// A socket of `user` opened on this node.
-    pub fn socket_opened(&self, user: &UserId) {
+    /// A socket of `user` opened on this node. For the user's first socket
+    /// with a watcher (a cluster transport), what completes once the
+    /// transport listens for them.
+    pub fn socket_opened(&self, user: &UserId) -> Option<tokio::sync::oneshot::Receiver<()>> {
         let mut p = self.presence();
         let n = p.sockets.entry(user.clone()).or_insert(0);
         *n += 1;
-        if *n == 1
-            && let Some(w) = &p.watcher
-        {
-            let _ = w.send((user.clone(), true));
+        if *n != 1 {
+            return None;
         }
+        let w = p.watcher.as_ref()?;
+        let (ready, listening) = tokio::sync::oneshot::channel();
+        // A watcher that is gone (a transport that ignores presence)
+        // drops `ready`, which completes `listening` at once.
+        let _ = w.send(PresenceChange {
+            user: user.clone(),
+            online: true,
+            ready: Some(ready),
+        });
+        Some(listening)
     }
 
     /// A socket of `user` closed on this node.
@@ -289,7 +297,11 @@ impl EventBus {
         if gone {
             p.sockets.remove(user);
             if let Some(w) = &p.watcher {
-                let _ = w.send((user.clone(), false));
+                let _ = w.send(PresenceChange {
+                    user: user.clone(),
+                    online: false,
+                    ready: None,
+                });
             }
         }
     }
@@ -312,19 +324,34 @@ mod tests {
     fn presence_counts_sockets_per_user() {
         let bus = EventBus::new();
         let (a, b) = (UserId::generate(), UserId::generate());
-        bus.socket_opened(&a);
+        assert!(
+            bus.socket_opened(&a).is_none(),
+            "no watcher, nothing to wait for"
+        );
         let (now, mut changes) = bus.subscribe_presence();
         assert_eq!(now, vec![a.clone()]);
-        bus.socket_opened(&a);
-        bus.socket_opened(&b);
+        assert!(bus.socket_opened(&a).is_none(), "not the first socket");
+        let mut listening = bus.socket_opened(&b).unwrap();
         bus.socket_closed(&a);
         bus.socket_closed(&a);
         bus.socket_closed(&a);
-        assert_eq!(changes.try_recv().unwrap(), (b.clone(), true));
-        assert_eq!(changes.try_recv().unwrap(), (a.clone(), false));
+        let first = changes.try_recv().unwrap();
+        assert_eq!((&first.user, first.online), (&b, true));
+        assert!(listening.try_recv().is_err(), "not yet listening");
+        first.ready.unwrap().send(()).unwrap();
+        assert!(listening.try_recv().is_ok());
+        let gone = changes.try_recv().unwrap();
+        assert_eq!((&gone.user, gone.online), (&a, false));
         assert!(
             changes.try_recv().is_err(),
             "one change per first/last socket"
+        );
+        // A watcher that went away does not keep sockets waiting.
+        drop(changes);
+        let mut listening = bus.socket_opened(&UserId::generate()).unwrap();
+        assert_eq!(
+            listening.try_recv(),
+            Err(tokio::sync::oneshot::error::TryRecvError::Closed)
         );
     }
 

@@ -119,8 +119,8 @@ pub trait ConversationStore {
         kind: MarkKind,
     ) -> Result<i64>;
 
-    /// [`ConversationStats`] of `user`'s conversations (only `only`, when
-    /// given).
+    /// [`ConversationStats`] of `user`'s conversations, or of `only` as
+    /// `user` sees it (a member, or a reader through break-glass).
     async fn conversation_stats(
         &self,
         user: &UserId,

@@ -129,7 +129,11 @@ impl Hub {
             match hippo.auth().ended_sessions(&live).await {
                 Ok(ended) => {
                     for (session_id, user_id, reason) in ended {
-                        hub.end_session(&user_id, &session_id, end_reason(reason));
+                        hub.end_session(
+                            &user_id,
+                            &session_id,
+                            SessionEndReason::from_recorded(reason),
+                        );
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "checking live sessions failed"),
@@ -141,7 +145,11 @@ impl Hub {
         self: &Arc<Self>,
         user: &UserId,
         session: &SessionId,
-    ) -> (Registration, mpsc::Receiver<Queued>) {
+    ) -> (
+        Registration,
+        mpsc::Receiver<Queued>,
+        Option<tokio::sync::oneshot::Receiver<()>>,
+    ) {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         self.write().entry(user.clone()).or_default().push(Conn {
@@ -149,15 +157,17 @@ impl Hub {
             session: session.clone(),
             tx,
         });
-        if let Some(hippo) = self.presence() {
-            hippo.events().socket_opened(user);
-        }
+        // When given, completes once a cluster transport listens for the
+        // user: the socket waits for it before `ready`.
+        let listening = self
+            .presence()
+            .and_then(|hippo| hippo.events().socket_opened(user));
         let reg = Registration {
             hub: self.clone(),
             user: user.clone(),
             id,
         };
-        (reg, rx)
+        (reg, rx, listening)
     }
 
     /// Removes the matching connections of `user`, telling the presence
@@ -203,7 +213,7 @@ impl Hub {
                 let mark = delivery.as_ref().and_then(|(sender, conv, seq)| {
                     (*sender != user.as_str()).then(|| (conv.clone(), *seq))
                 });
-                for c in list.iter().filter(|c| to.includes(user, &c.session)) {
+                for c in list.iter().filter(|c| to.admits_session(&c.session)) {
                     if c.tx
                         .try_send(Queued::Frame(text.clone(), mark.clone()))
                         .is_err()
@@ -233,15 +243,6 @@ impl Hub {
     }
 }
 
-fn end_reason(s: &str) -> SessionEndReason {
-    match s {
-        "logout" => SessionEndReason::Logout,
-        "expired" => SessionEndReason::Expired,
-        "deactivated" => SessionEndReason::Deactivated,
-        _ => SessionEndReason::Revoked,
-    }
-}
-
 impl EventSink for Hub {
     fn handle(&self, out: &Outbound) {
         match (&out.frame, &out.to) {
@@ -265,8 +266,8 @@ mod tests {
     async fn a_slow_connection_is_dropped_without_affecting_others() {
         let hub = Arc::new(Hub::new());
         let (slow_user, fast_user) = (UserId::generate(), UserId::generate());
-        let (_slow_reg, mut slow_rx) = hub.register(&slow_user, &SessionId::generate());
-        let (_fast_reg, mut fast_rx) = hub.register(&fast_user, &SessionId::generate());
+        let (_slow_reg, mut slow_rx, _) = hub.register(&slow_user, &SessionId::generate());
+        let (_fast_reg, mut fast_rx, _) = hub.register(&fast_user, &SessionId::generate());
         assert_eq!(hub.connections(), 2);
         let both = Audience::users(vec![slow_user.clone(), fast_user.clone()]);
         for _ in 0..=QUEUE_CAPACITY {
@@ -290,8 +291,8 @@ mod tests {
         let hub = Arc::new(Hub::new());
         let user = UserId::generate();
         let (s1, s2) = (SessionId::generate(), SessionId::generate());
-        let (_r1, mut rx1) = hub.register(&user, &s1);
-        let (_r2, mut rx2) = hub.register(&user, &s2);
+        let (_r1, mut rx1, _) = hub.register(&user, &s1);
+        let (_r2, mut rx2, _) = hub.register(&user, &s2);
         hub.handle(&Outbound {
             to: Audience::Session {
                 user: user.clone(),
@@ -315,8 +316,8 @@ mod tests {
         let hub = Arc::new(Hub::new());
         let user = UserId::generate();
         let (s1, s2) = (SessionId::generate(), SessionId::generate());
-        let (_r1, mut rx1) = hub.register(&user, &s1);
-        let (_r2, mut rx2) = hub.register(&user, &s2);
+        let (_r1, mut rx1, _) = hub.register(&user, &s1);
+        let (_r2, mut rx2, _) = hub.register(&user, &s2);
         hub.send(
             &Audience::Session {
                 user: user.clone(),

@@ -62,15 +62,15 @@ pub async fn stream(State(state): State<AppState>, parts: Parts) -> Response {
         }
     };
     let meta = request_meta(&parts);
-    let header_token = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned());
+    let header_token = crate::extract::bearer_token(&parts.headers).map(str::to_owned);
     let actor = match header_token {
+        // A session still enrolling MFA or changing its password may not
+        // receive anything: the same rule as every messaging call.
         Some(token) => match state.hippo.auth().authenticate(&token, &meta).await {
-            Ok(actor) => Some(actor),
+            Ok(actor) => match actor.require_full() {
+                Ok(()) => Some(actor),
+                Err(e) => return ApiError::from(e).into_response(),
+            },
             Err(e) => return ApiError::from(e).into_response(),
         },
         None => None,
@@ -138,6 +138,22 @@ async fn connect(
     let actor = match actor {
         Some(a) => a,
         None => match first_frame_auth(&mut socket, &state.hippo, &meta).await {
+            Some(a) if a.require_full().is_err() => {
+                let refusal = ServerFrame::Error {
+                    code: ErrorCode::Forbidden.as_str().to_owned(),
+                    detail: Some(
+                        "finish signing in (MFA enrolment or password change) first".into(),
+                    ),
+                };
+                let _ = socket.send(socket::text(&refusal)).await;
+                let _ = socket
+                    .send(WsMessage::Close(Some(CloseFrame {
+                        code: 4403,
+                        reason: Utf8Bytes::from_static("session not fully signed in"),
+                    })))
+                    .await;
+                return;
+            }
             Some(a) => a,
             None => {
                 let refusal = ServerFrame::Error {
@@ -155,7 +171,13 @@ async fn connect(
             }
         },
     };
-    let (registration, queue) = state.hub.register(&actor.user.id, &actor.session.id);
+    let (registration, queue, listening) = state.hub.register(&actor.user.id, &actor.session.id);
+    // In a cluster routed by user, say `ready` only once other nodes' frames
+    // for this user reach this node (bounded: a slow bus delays, never
+    // blocks, the socket).
+    if let Some(listening) = listening {
+        let _ = tokio::time::timeout(Duration::from_secs(3), listening).await;
+    }
     let ready = ServerFrame::Ready {
         user_id: actor.user.id.to_string(),
         session_id: actor.session.id.to_string(),

@@ -248,6 +248,9 @@ impl Conversations {
         for m in &members {
             tx.add_member(&row.id, m, now).await?;
         }
+        // Resolved before the commit, so nothing after it can fail the
+        // answer (a retried create would make a second group).
+        let named = self.core.members_of(&members).await?;
         tx.append_audit(
             &actor
                 .event(now, AuditAction::ConversationCreate, Outcome::Success)
@@ -260,7 +263,7 @@ impl Conversations {
             id: row.id,
             kind,
             title,
-            members: self.core.members_of(&members).await?,
+            members: named,
             member_ids: members.clone(),
             created_at: now,
             last_seq: 0,
@@ -401,7 +404,20 @@ impl Conversations {
             conversation: conversation.clone(),
             recipients: members,
         });
-        Ok(conversation)
+        self.for_viewer(actor, conversation).await
+    }
+
+    /// A broadcast view made the caller's (their unread count and the last
+    /// message's time). After a commit: a failure here must not turn the
+    /// committed change into an error, so the view goes out without them.
+    async fn for_viewer(&self, actor: &Actor, mut view: Conversation) -> Result<Conversation> {
+        if let Err(e) = self
+            .with_stats(&actor.user.id, std::slice::from_mut(&mut view))
+            .await
+        {
+            tracing::warn!(error = %e, "conversation stats unavailable after a committed change");
+        }
+        Ok(view)
     }
 
     /// Adds a member to a group.
@@ -417,7 +433,8 @@ impl Conversations {
         }
         let user = self.core.messaging_user(user_id).await?;
         if members.contains(&user) {
-            return self.conversation_view(&row, members).await;
+            let view = self.conversation_view(&row, members).await?;
+            return self.for_viewer(actor, view).await;
         }
         if members.len() >= MAX_MEMBERS {
             return Err(ServiceError::validation(format!(
@@ -441,7 +458,7 @@ impl Conversations {
             conversation: conversation.clone(),
             recipients: members,
         });
-        Ok(conversation)
+        self.for_viewer(actor, conversation).await
     }
 
     /// Removes a member (or the caller, leaving) from a group. The removed

@@ -14,32 +14,57 @@ use std::sync::Mutex;
 /// conversation.
 pub const TYPING_INTERVAL_MS: i64 = 2_000;
 
-/// Entries kept before stale ones are swept.
-const SWEEP_AT: usize = 10_000;
+/// How often stale entries are swept (each entry is a real membership, so
+/// the map is bounded by who is typing where).
+const SWEEP_EVERY_MS: i64 = 10_000;
 
 /// When each (sender, conversation) last had a typing frame forwarded.
 #[derive(Debug, Default)]
 pub(crate) struct TypingThrottle {
-    last: Mutex<HashMap<(UserId, ConversationId), Timestamp>>,
+    state: Mutex<Throttled>,
+}
+
+#[derive(Debug, Default)]
+struct Throttled {
+    last: HashMap<(UserId, ConversationId), Timestamp>,
+    swept_at: i64,
 }
 
 impl TypingThrottle {
-    /// Whether a frame now may be forwarded (and if so, records it).
-    fn admit(&self, user: &UserId, conversation: &ConversationId, now: Timestamp) -> bool {
-        let mut last = self
-            .last
+    fn lock(&self) -> std::sync::MutexGuard<'_, Throttled> {
+        self.state
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let key = (user.clone(), conversation.clone());
-        if let Some(at) = last.get(&key)
-            && now.as_millis() - at.as_millis() < TYPING_INTERVAL_MS
-        {
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether one was forwarded for this sender and conversation less
+    /// than [`TYPING_INTERVAL_MS`] ago.
+    fn throttled(&self, user: &UserId, conversation: &ConversationId, now: Timestamp) -> bool {
+        self.lock()
+            .last
+            .get(&(user.clone(), conversation.clone()))
+            .is_some_and(|at| now.as_millis() - at.as_millis() < TYPING_INTERVAL_MS)
+    }
+
+    /// Records a forwarded frame (only for a checked membership), sweeping
+    /// stale entries now and then.
+    fn record(&self, user: &UserId, conversation: &ConversationId, now: Timestamp) {
+        let mut t = self.lock();
+        let now_ms = now.as_millis();
+        if now_ms - t.swept_at >= SWEEP_EVERY_MS {
+            t.last
+                .retain(|_, at| now_ms - at.as_millis() < TYPING_INTERVAL_MS);
+            t.swept_at = now_ms;
+        }
+        t.last.insert((user.clone(), conversation.clone()), now);
+    }
+
+    #[cfg(test)]
+    fn admit(&self, user: &UserId, conversation: &ConversationId, now: Timestamp) -> bool {
+        if self.throttled(user, conversation, now) {
             return false;
         }
-        if last.len() >= SWEEP_AT {
-            last.retain(|_, at| now.as_millis() - at.as_millis() < TYPING_INTERVAL_MS);
-        }
-        last.insert(key, now);
+        self.record(user, conversation, now);
         true
     }
 }
@@ -51,10 +76,10 @@ impl Messages {
     /// does not exist for them (`not_found`, recorded as denied).
     pub async fn typing(&self, actor: &Actor, conversation: &str) -> Result<()> {
         let now = self.core.clock.now();
-        // Throttle before touching the database: a flood costs nothing.
-        let parsed = ConversationId::parse(conversation);
-        if let Some(id) = &parsed
-            && !self.core.typing.admit(&actor.user.id, id, now)
+        // Throttle before touching the database: repeats cost nothing.
+        // Only checked memberships are recorded, so the map stays bounded.
+        if let Some(id) = ConversationId::parse(conversation)
+            && self.core.typing.throttled(&actor.user.id, &id, now)
         {
             return Ok(());
         }
@@ -62,6 +87,7 @@ impl Messages {
             .core
             .member_conversation(actor, conversation, AuditAction::ConversationRead)
             .await?;
+        self.core.typing.record(&actor.user.id, &conv.id, now);
         self.core.events.publish(Event::Typing {
             conversation_id: conv.id,
             user_id: actor.user.id.clone(),
@@ -87,5 +113,8 @@ mod tests {
         assert!(t.admit(&ana, &c2, at(1_000)), "another conversation");
         assert!(t.admit(&ben, &c1, at(1_000)), "another sender");
         assert!(t.admit(&ana, &c1, at(2_000)));
+        // Stale entries are swept.
+        assert!(t.admit(&ben, &c2, at(20_000)));
+        assert_eq!(t.lock().last.len(), 1);
     }
 }

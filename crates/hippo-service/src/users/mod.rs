@@ -251,9 +251,19 @@ impl Users {
             row.role = role;
             changed.push("role");
         }
+        let role_changed = changed.contains(&"role");
         detail.insert("fields".into(), changed.into());
         row.updated_at = now;
         tx.update_user(&row).await?;
+        // A new role is a new set of permissions: sessions (and sockets)
+        // opened under the old one end, so nothing keeps what it allowed.
+        let ended = if role_changed {
+            let ended = tx.end_user_sessions(&row.id, None, now, "revoked").await?;
+            detail.insert("sessions_ended".into(), ended.len().into());
+            ended
+        } else {
+            Vec::new()
+        };
         tx.append_audit(
             &by.event(
                 self.core.clock.now(),
@@ -265,6 +275,7 @@ impl Users {
         )
         .await?;
         tx.commit().await?;
+        self.publish_ended(&row.id, ended, "revoked");
         self.core.user_from_row(&row)
     }
 

@@ -192,15 +192,17 @@ impl ConversationStore for DbStore {
         only: Option<&ConversationId>,
     ) -> Result<Vec<ConversationStats>> {
         let rows = sqlx::query(
-            "SELECT m.conversation_id AS conversation_id, \
-             (SELECT COUNT(*) FROM messages x WHERE x.conversation_id = m.conversation_id \
+            "SELECT c.id AS conversation_id, \
+             (SELECT COUNT(*) FROM messages x WHERE x.conversation_id = c.id \
              AND x.seq > COALESCE((SELECT MAX(r.up_to_seq) FROM read_marks r \
-             WHERE r.conversation_id = m.conversation_id AND r.user_id = $1 AND r.kind = 'read'), 0) \
+             WHERE r.conversation_id = c.id AND r.user_id = $1 AND r.kind = 'read'), 0) \
              AND x.sender_id <> $1 AND x.deleted_at IS NULL) AS unread, \
-             (SELECT x.created_at FROM messages x WHERE x.conversation_id = m.conversation_id \
+             (SELECT x.created_at FROM messages x WHERE x.conversation_id = c.id \
              ORDER BY x.seq DESC LIMIT 1) AS last_message_at \
-             FROM conversation_members m WHERE m.user_id = $1 \
-             AND ($2 IS NULL OR m.conversation_id = $2)",
+             FROM conversations c \
+             WHERE ($2 IS NULL AND c.id IN \
+             (SELECT m.conversation_id FROM conversation_members m WHERE m.user_id = $1)) \
+             OR c.id = $2",
         )
         .bind(user.as_str())
         .bind(only.map(ConversationId::as_str))

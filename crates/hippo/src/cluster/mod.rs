@@ -53,6 +53,11 @@ pub trait ClusterBus: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// Largest note this bus carries.
     fn max_payload(&self) -> usize;
+    /// Whether the bus delivers per user (so notes are best sealed one per
+    /// user, each narrowed to that user) rather than to every node.
+    fn routes_by_user(&self) -> bool {
+        false
+    }
     /// Sends notes, in order.
     async fn publish(&self, notes: &[Note]) -> Result<()>;
     /// Starts receiving the other nodes' notes for `interest` (a bus that
@@ -90,7 +95,7 @@ pub async fn spawn_relay(
     };
     let bus = connect(url, bus).await?;
     let node = hippo.node_id().to_owned();
-    let mut outgoing = hippo.forward_events(&node);
+    let mut outgoing = hippo.forward_events(&node, bus.routes_by_user());
     let sender = {
         let bus = bus.clone();
         tokio::spawn(async move {

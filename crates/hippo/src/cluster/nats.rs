@@ -52,7 +52,13 @@ impl ClusterBus for NatsBus {
         self.client.server_info().max_payload
     }
 
+    fn routes_by_user(&self) -> bool {
+        true
+    }
+
     async fn publish(&self, notes: &[Note]) -> Result<()> {
+        // Each note was sealed for one user (`routes_by_user`); a note for
+        // several still reaches each of them.
         for note in notes {
             let payload = bytes_of(&note.payload);
             for user in &note.users {
@@ -77,20 +83,28 @@ impl ClusterBus for NatsBus {
             subscriptions.insert(user, task);
         }
         tokio::spawn(async move {
-            while let Some((user, online)) = changes.recv().await {
-                if online {
-                    if subscriptions.contains_key(&user) {
-                        continue;
+            while let Some(change) = changes.recv().await {
+                let user = change.user;
+                if !change.online {
+                    if let Some(task) = subscriptions.remove(&user) {
+                        // Dropping the subscriber unsubscribes.
+                        task.abort();
                     }
-                    match self.follow(&user, tx.clone()).await {
-                        Ok(task) => {
-                            subscriptions.insert(user, task);
+                    continue;
+                }
+                if let std::collections::hash_map::Entry::Vacant(slot) =
+                    subscriptions.entry(user.clone())
+                {
+                    match self.follow_with_retries(&user, &tx).await {
+                        Some(task) => {
+                            slot.insert(task);
                         }
-                        Err(e) => tracing::warn!(error = %e, "cannot subscribe on the cluster bus"),
+                        None => continue,
                     }
-                } else if let Some(task) = subscriptions.remove(&user) {
-                    // Dropping the subscriber unsubscribes.
-                    task.abort();
+                }
+                // The server has the subscription: the socket may say ready.
+                if let Some(ready) = change.ready {
+                    let _ = ready.send(());
                 }
             }
         });
@@ -99,7 +113,30 @@ impl ClusterBus for NatsBus {
 }
 
 impl NatsBus {
-    /// Subscribes to one user's subject, forwarding into `tx`.
+    /// [`NatsBus::follow`], tried a few times; `None` (logged) if NATS
+    /// keeps refusing (the user's sockets then get other nodes' frames only
+    /// after reconnecting).
+    async fn follow_with_retries(
+        &self,
+        user: &UserId,
+        tx: &mpsc::Sender<Received>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        let mut delay = std::time::Duration::from_millis(100);
+        for attempt in 1..=5 {
+            match self.follow(user, tx.clone()).await {
+                Ok(task) => return Some(task),
+                Err(e) => {
+                    tracing::warn!(error = %e, attempt, "cannot subscribe on the cluster bus");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
+            }
+        }
+        None
+    }
+
+    /// Subscribes to one user's subject, forwarding into `tx`; returns once
+    /// the server has the subscription.
     async fn follow(
         &self,
         user: &UserId,
@@ -110,6 +147,11 @@ impl NatsBus {
             .subscribe(self.subject(user))
             .await
             .context("NATS subscribe failed")?;
+        // A round trip: the server has processed the SUB before this returns.
+        self.client
+            .flush()
+            .await
+            .context("NATS flush after subscribe failed")?;
         let user = user.clone();
         Ok(tokio::spawn(async move {
             while let Some(msg) = sub.next().await {

@@ -495,6 +495,7 @@ async fn postgres_going_away_and_coming_back_is_survived_without_restart() {
 async fn a_nats_node_hears_only_users_connected_to_it() {
     use hippo::cluster::{ClusterBus, Interest, Note, nats::NatsBus};
     use hippo_core::UserId;
+    use hippo_service::events::PresenceChange;
     use std::sync::Arc;
     use std::time::Duration;
     let deployment = format!("t{}", uuid::Uuid::now_v7().simple());
@@ -511,8 +512,18 @@ async fn a_nats_node_hears_only_users_connected_to_it() {
         })
         .await
         .unwrap();
-    tell.send((cat.clone(), true)).unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Cat's first socket: the bus says when it listens for her.
+    let (ready, listening) = tokio::sync::oneshot::channel();
+    tell.send(PresenceChange {
+        user: cat.clone(),
+        online: true,
+        ready: Some(ready),
+    })
+    .unwrap();
+    tokio::time::timeout(Duration::from_secs(5), listening)
+        .await
+        .expect("subscribed in time")
+        .expect("subscribed");
     let note = |payload: &str, users: Vec<UserId>| Note {
         payload: payload.to_owned(),
         users,
@@ -542,7 +553,12 @@ async fn a_nats_node_hears_only_users_connected_to_it() {
         ]
     );
     // Cat's last socket closed: nothing more for her.
-    tell.send((cat.clone(), false)).unwrap();
+    tell.send(PresenceChange {
+        user: cat.clone(),
+        online: false,
+        ready: None,
+    })
+    .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     sender
         .publish(&[note("for cat again", vec![cat])])

@@ -97,6 +97,9 @@ async fn clinicians_find_each_other_by_part_of_a_name() {
     assert_problem(status, &body, 422, "validation_failed");
     let (status, body) = s.get("/api/v1/directory", &ana).await;
     assert_problem(status, &body, 422, "validation_failed");
+    // Only a combining accent: empty once folded.
+    let (status, body) = search(&s, &ana, "\u{301}").await;
+    assert_problem(status, &body, 422, "validation_failed");
     let (status, body) = search(&s, &ana, &"x".repeat(101)).await;
     assert_problem(status, &body, 422, "validation_failed");
     for bad in ["0", "101", "many"] {

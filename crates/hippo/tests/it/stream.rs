@@ -193,6 +193,11 @@ async fn typing_reaches_the_others_sessions_once_per_two_seconds() {
     let a2 = s.second_session(&ana).await;
     let mut ana_laptop = s.ws(Some(&a2)).await;
     frame_of(&mut ana_laptop, "ready").await;
+    // Cat is signed in but not a member.
+    let cat = s.clinician("cat").await;
+    let mut cat_ws = s.ws(Some(&cat.token)).await;
+    frame_of(&mut cat_ws, "ready").await;
+    let audited_before = s.audit().await.len();
 
     for _ in 0..5 {
         send_frame(
@@ -212,19 +217,24 @@ async fn typing_reaches_the_others_sessions_once_per_two_seconds() {
     // The sending session hears nothing; the other four were dropped.
     send_frame(&mut ana_laptop, &json!({ "type": "ping" })).await;
     assert_eq!(next_frame(&mut ana_laptop).await.unwrap()["type"], "pong");
-    send_frame(&mut ben, &json!({ "type": "ping" })).await;
-    assert_eq!(
-        next_frame(&mut ben).await.unwrap()["type"],
-        "pong",
-        "one typing frame, not five"
-    );
+    for ws in [&mut ben, &mut cat_ws] {
+        send_frame(ws, &json!({ "type": "ping" })).await;
+        assert_eq!(
+            next_frame(ws).await.unwrap()["type"],
+            "pong",
+            "one typing frame to members, none to others"
+        );
+    }
+    // Two seconds later the next one goes through.
+    s.clock.advance(std::time::Duration::from_secs(2));
+    send_frame(
+        &mut ana_laptop,
+        &json!({ "type": "typing", "conversation_id": conv }),
+    )
+    .await;
+    assert_eq!(next_frame(&mut ben).await.unwrap()["type"], "typing");
     // Typing is neither stored nor audited.
-    assert!(
-        !s.audit()
-            .await
-            .iter()
-            .any(|r| r.action.as_str().contains("typing"))
-    );
+    assert_eq!(s.audit().await.len(), audited_before);
 }
 
 #[tokio::test]
@@ -327,4 +337,52 @@ async fn close_code(ws: &mut Ws) -> Option<u16> {
             Some(Err(_)) | None => return None,
         }
     }
+}
+
+#[tokio::test]
+async fn a_session_not_fully_signed_in_gets_no_stream() {
+    let s = TestServer::start().await;
+    s.create_user("ana", "clinician").await;
+    // First sign-in: MFA must be enrolled first, the token is limited.
+    let (status, body) = s.login_raw("ana", crate::support::PASSWORD, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let limited = body["token"].as_str().unwrap().to_owned();
+    let mut ws = s.ws(None).await;
+    send_frame(&mut ws, &json!({ "type": "auth", "token": limited })).await;
+    let e = next_frame(&mut ws).await.unwrap();
+    assert_eq!(
+        (e["type"].as_str(), e["code"].as_str()),
+        (Some("error"), Some("forbidden"))
+    );
+    assert_eq!(close_code(&mut ws).await, Some(4403));
+}
+
+#[tokio::test]
+async fn a_role_change_ends_the_users_sessions_and_sockets() {
+    let s = TestServer::start().await;
+    let admin = s.admin().await;
+    let ana = s.clinician("ana").await;
+    let mut ws = s.ws(Some(&ana.token)).await;
+    frame_of(&mut ws, "ready").await;
+    let (status, body) = s
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", ana.id),
+            Some(&admin.token),
+            Some(json!({ "role": "staff" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let ended = frame_of(&mut ws, "session.ended").await;
+    assert_eq!(ended["reason"], "revoked");
+    let (status, _) = s.get("/api/v1/me", &ana.token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let audit = s.audit().await;
+    let update = audit
+        .iter()
+        .rev()
+        .find(|r| r.action.as_str() == "user.update")
+        .unwrap();
+    let detail: Value = serde_json::from_str(&update.detail).unwrap();
+    assert_eq!(detail["sessions_ended"], json!(1));
 }
