@@ -137,7 +137,25 @@ impl Conversations {
                 ServiceError::Internal("a direct pair names no conversation".into())
             })?;
         let members = self.core.store.list_members(id).await?;
-        let mut view = self.conversation_view(&row, members).await?;
+        self.read_view(
+            actor,
+            &row,
+            members,
+            serde_json::json!({ "existing_direct": true }),
+        )
+        .await
+    }
+
+    /// The caller's view of one conversation, its read recorded with
+    /// `detail`.
+    async fn read_view(
+        &self,
+        actor: &Actor,
+        row: &ConversationRow,
+        members: Vec<UserId>,
+        detail: serde_json::Value,
+    ) -> Result<Conversation> {
+        let mut view = self.conversation_view(row, members).await?;
         self.with_stats(&actor.user.id, std::slice::from_mut(&mut view))
             .await?;
         self.core
@@ -148,8 +166,8 @@ impl Conversations {
                         AuditAction::ConversationRead,
                         Outcome::Success,
                     )
-                    .resource("conversation", id.as_str())
-                    .detail(serde_json::json!({ "existing_direct": true })),
+                    .resource("conversation", row.id.as_str())
+                    .detail(detail),
             )
             .await?;
         Ok(view)
@@ -324,25 +342,11 @@ impl Conversations {
             .core
             .readable_conversation(actor, id, AuditAction::ConversationRead)
             .await?;
-        let mut view = self.conversation_view(&row, members).await?;
-        self.with_stats(&actor.user.id, std::slice::from_mut(&mut view))
-            .await?;
-        self.core
-            .audit_alone(
-                actor
-                    .event(
-                        self.core.clock.now(),
-                        AuditAction::ConversationRead,
-                        Outcome::Success,
-                    )
-                    .resource("conversation", row.id.as_str())
-                    .detail(match break_glass {
-                        Some(grant) => serde_json::json!({ "break_glass": grant }),
-                        None => serde_json::json!({}),
-                    }),
-            )
-            .await?;
-        Ok(view)
+        let detail = match break_glass {
+            Some(grant) => serde_json::json!({ "break_glass": grant }),
+            None => serde_json::json!({}),
+        };
+        self.read_view(actor, &row, members, detail).await
     }
 
     /// Changes the title (groups only; `Some(None)` or empty clears it)
