@@ -194,11 +194,16 @@ impl ClientFrame {
                 "a frame must be one JSON object".to_owned()
             } else {
                 // serde's messages name the unknown variant or field and
-                // the expected ones, not the values sent.
+                // what was expected; a value of the wrong type it would
+                // quote is cut out.
                 let msg = e.to_string();
-                match msg.find(" at line ") {
-                    Some(i) => msg[..i].to_owned(),
-                    None => msg,
+                let msg = match msg.find(" at line ") {
+                    Some(i) => &msg[..i],
+                    None => msg.as_str(),
+                };
+                match (msg.strip_prefix("invalid type: "), msg.find(", expected")) {
+                    (Some(_), Some(i)) => format!("invalid type{}", &msg[i..]),
+                    _ => msg.to_owned(),
                 }
             }
         })
@@ -297,8 +302,13 @@ mod tests {
         assert!(unknown.contains("unknown variant `launch`"), "{unknown}");
         let wrong = ClientFrame::parse(r#"{"type":"read","conversation_id":"c","up_to_seq":"x"}"#)
             .unwrap_err();
-        assert!(wrong.contains("invalid type"), "{wrong}");
-        assert!(!wrong.contains("line"), "{wrong}");
+        assert_eq!(wrong, "invalid type, expected i64");
+        let quoted =
+            ClientFrame::parse(r#"{"type":"typing","conversation_id":123456}"#).unwrap_err();
+        assert!(
+            !quoted.contains("123456") && !quoted.contains("line"),
+            "{quoted}"
+        );
         assert_eq!(
             ClientFrame::parse("not json").unwrap_err(),
             "a frame must be one JSON object"

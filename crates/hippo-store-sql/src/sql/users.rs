@@ -1,7 +1,7 @@
 //! Users: the account row and its sign-in counters (failed logins, the
 //! last accepted TOTP step).
 
-use super::{DbRow, DbStore, Tx, col, corrupt, ts};
+use super::{BACKEND, DbRow, DbStore, Tx, col, corrupt, ts};
 use crate::DbResult;
 use async_trait::async_trait;
 use hippo_core::{Role, Timestamp, UserId, UserStatus};
@@ -34,9 +34,30 @@ fn user_from_row(r: &DbRow) -> Result<UserRow> {
 }
 
 /// Marks the directory changed (names, roles or statuses), so every
-/// node's in-memory index reloads.
-const BUMP_DIRECTORY: &str = "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) \
-     WHERE key = 'directory_version'";
+/// node's in-memory index reloads. The version is a fresh random token,
+/// not a counter, so a restored database never repeats a version a running
+/// node already holds.
+fn bump_directory(only_if_changed: bool) -> &'static str {
+    match (BACKEND == "postgres", only_if_changed) {
+        (true, false) => {
+            "UPDATE meta SET value = md5(random()::text || clock_timestamp()::text) \
+             WHERE key = 'directory_version'"
+        }
+        (false, false) => {
+            "UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'directory_version'"
+        }
+        (true, true) => {
+            "UPDATE meta SET value = md5(random()::text || clock_timestamp()::text) \
+             WHERE key = 'directory_version' AND EXISTS (SELECT 1 FROM users WHERE id = $1 \
+             AND (username_enc <> $2 OR display_name_enc <> $3 OR role <> $4 OR status <> $5))"
+        }
+        (false, true) => {
+            "UPDATE meta SET value = lower(hex(randomblob(16))) \
+             WHERE key = 'directory_version' AND EXISTS (SELECT 1 FROM users WHERE id = $1 \
+             AND (username_enc <> $2 OR display_name_enc <> $3 OR role <> $4 OR status <> $5))"
+        }
+    }
+}
 
 #[async_trait]
 impl UserStore for DbStore {
@@ -105,7 +126,7 @@ impl UserWriteTx for Tx {
         .execute(&mut *self.tx)
         .await
         .db()?;
-        sqlx::query(BUMP_DIRECTORY)
+        sqlx::query(bump_directory(false))
             .execute(&mut *self.tx)
             .await
             .db()?;
@@ -114,19 +135,15 @@ impl UserWriteTx for Tx {
 
     async fn update_user(&mut self, u: &UserRow) -> Result<()> {
         // Before the update, while the old values are there to compare.
-        sqlx::query(
-            "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) \
-             WHERE key = 'directory_version' AND EXISTS (SELECT 1 FROM users WHERE id = $1 \
-             AND (username_enc <> $2 OR display_name_enc <> $3 OR role <> $4 OR status <> $5))",
-        )
-        .bind(u.id.as_str())
-        .bind(&u.username_enc)
-        .bind(&u.display_name_enc)
-        .bind(u.role.as_str())
-        .bind(u.status.as_str())
-        .execute(&mut *self.tx)
-        .await
-        .db()?;
+        sqlx::query(bump_directory(true))
+            .bind(u.id.as_str())
+            .bind(&u.username_enc)
+            .bind(&u.display_name_enc)
+            .bind(u.role.as_str())
+            .bind(u.status.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .db()?;
         sqlx::query(
             "UPDATE users SET username_index = $2, username_enc = $3, display_name_enc = $4, \
              role = $5, status = $6, password_hash = $7, must_change_password = $8, \
