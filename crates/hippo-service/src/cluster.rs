@@ -135,7 +135,40 @@ impl Forwarder {
     }
 }
 
+/// Keyed names for routing on a shared bus: a deployment name and one per
+/// user, derived from the directory key, so subjects carry no user ids and
+/// deployments sharing a bus (or a schema name) never mix.
+#[derive(Clone)]
+pub struct ClusterRoutes {
+    keys: Arc<crate::Keyring>,
+}
+
+impl std::fmt::Debug for ClusterRoutes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClusterRoutes")
+    }
+}
+
+impl ClusterRoutes {
+    /// This deployment's name (16 hex digits).
+    pub fn deployment(&self) -> String {
+        self.keys.cluster_route("deployment")[..16].to_owned()
+    }
+
+    /// A user's name (32 hex digits: 128 bits of a keyed hash).
+    pub fn user(&self, user: &UserId) -> String {
+        self.keys.cluster_route(user.as_str())[..32].to_owned()
+    }
+}
+
 impl Hippo {
+    /// Names for routing this deployment's notes on a shared bus.
+    pub fn cluster_routes(&self) -> ClusterRoutes {
+        ClusterRoutes {
+            keys: self.core.keys.clone(),
+        }
+    }
+
     /// Turns cluster mode on for this node (`node` is its id): returns the
     /// queue of notes to send to the other nodes; with `per_user`, one note
     /// per recipient, narrowed to them.

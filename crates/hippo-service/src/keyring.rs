@@ -21,6 +21,8 @@ pub struct Keyring {
     /// Blind indexes of patients' phone numbers and record numbers.
     phone_index: IndexKey,
     mrn_index: IndexKey,
+    /// Names what is routed on a shared cluster bus (NATS subjects).
+    cluster_route: IndexKey,
     /// Seals cluster notifications (derived from the directory key, so
     /// every node of a deployment has it).
     cluster: DataKey,
@@ -78,6 +80,7 @@ impl Keyring {
         let username_index = IndexKey::derive(&directory, "username");
         let phone_index = IndexKey::derive(&directory, "patient-phone");
         let mrn_index = IndexKey::derive(&directory, "patient-mrn");
+        let cluster_route = IndexKey::derive(&directory, "cluster-route");
         let cluster = directory
             .derive("cluster-events")
             .map_err(ServiceError::from)?;
@@ -88,6 +91,7 @@ impl Keyring {
             username_index,
             phone_index,
             mrn_index,
+            cluster_route,
             cluster,
             cache: std::sync::RwLock::new(std::collections::HashMap::new()),
         })
@@ -119,6 +123,12 @@ impl Keyring {
             Err(hippo_store::StoreError::Conflict(_)) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// An opaque, keyed name for `value` on a shared cluster bus: the same
+    /// on every node of this deployment, meaningless to anyone else.
+    pub(crate) fn cluster_route(&self, value: &str) -> String {
+        self.cluster_route.index(value)
     }
 
     /// The key cluster notifications are sealed with.

@@ -55,11 +55,6 @@ impl PgNotifier {
         Ok(Self { pool, channel })
     }
 
-    /// The channel's name: this deployment's, on this database.
-    pub fn channel(&self) -> &str {
-        &self.channel
-    }
-
     /// Sends several notifications in one round trip (plus one to store
     /// those too large to travel inline).
     pub async fn notify_many(&self, payloads: &[String]) -> Result<(), StoreError> {

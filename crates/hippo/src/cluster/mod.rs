@@ -67,16 +67,21 @@ pub trait ClusterBus: Send + Sync + 'static {
 }
 
 /// Which bus: from `--cluster-bus` (`postgres` when not given).
-pub async fn connect(database_url: &str, bus: Option<&SettingsBus>) -> Result<Arc<dyn ClusterBus>> {
-    let pg = Arc::new(
-        postgres::PgBus::connect(database_url)
-            .await
-            .context("cannot open the cluster event channel")?,
-    );
+pub async fn connect(
+    database_url: &str,
+    bus: Option<&SettingsBus>,
+    routes: hippo_service::cluster::ClusterRoutes,
+) -> Result<Arc<dyn ClusterBus>> {
     match bus {
-        None | Some(SettingsBus::Postgres) => Ok(pg),
+        None | Some(SettingsBus::Postgres) => Ok(Arc::new(
+            postgres::PgBus::connect(database_url)
+                .await
+                .context("cannot open the cluster event channel")?,
+        )),
         Some(SettingsBus::Nats(url)) => {
-            let nats = nats::NatsBus::connect(url, pg.deployment())
+            let deployment = routes.deployment();
+            let route_of: nats::RouteOf = Arc::new(move |user| routes.user(user));
+            let nats = nats::NatsBus::connect(url, &deployment, route_of)
                 .await
                 .context("cannot connect to the NATS cluster bus")?;
             Ok(Arc::new(nats))
@@ -93,7 +98,7 @@ pub async fn spawn_relay(
     let Some(url) = database_url.filter(|u| u.starts_with("postgres")) else {
         return Ok(None);
     };
-    let bus = connect(url, bus).await?;
+    let bus = connect(url, bus, hippo.cluster_routes()).await?;
     let node = hippo.node_id().to_owned();
     let mut outgoing = hippo.forward_events(&node, bus.routes_by_user());
     let sender = {

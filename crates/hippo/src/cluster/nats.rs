@@ -1,5 +1,7 @@
 //! The NATS cluster bus (`--cluster-bus nats://HOST:4222`). Each user has a
-//! subject, `hippo.<deployment>.u.<user id>`; a note is published once to
+//! subject, `hippo.<deployment>.u.<route>`, where both names are keyed
+//! hashes (`hippo_service::cluster::ClusterRoutes`): no user id crosses the
+//! wire, and deployments sharing one NATS never mix; a note is published once to
 //! each of its users' subjects, and a node subscribes only to the subjects
 //! of users with a socket on it (following the hub's presence), so a node
 //! hears only what it can deliver. Subjects carry opaque ids only; the
@@ -16,14 +18,19 @@ use tokio::sync::mpsc;
 /// Notes received but not yet handed to the sockets.
 const INBOX: usize = 4096;
 
+/// Names a user on the bus.
+pub type RouteOf = Arc<dyn Fn(&UserId) -> String + Send + Sync>;
+
 pub struct NatsBus {
     client: async_nats::Client,
     prefix: String,
+    route_of: RouteOf,
 }
 
 impl NatsBus {
-    /// Connects; `deployment` keeps deployments sharing one NATS apart.
-    pub async fn connect(url: &str, deployment: &str) -> Result<Self> {
+    /// Connects; `deployment` keeps deployments sharing one NATS apart and
+    /// `route_of` names each user's subject.
+    pub async fn connect(url: &str, deployment: &str, route_of: RouteOf) -> Result<Self> {
         let client = async_nats::ConnectOptions::new()
             .name("hippo")
             .retry_on_initial_connect()
@@ -34,11 +41,12 @@ impl NatsBus {
         Ok(Self {
             client,
             prefix: format!("hippo.{deployment}.u"),
+            route_of,
         })
     }
 
     fn subject(&self, user: &UserId) -> String {
-        format!("{}.{}", self.prefix, user.as_str())
+        format!("{}.{}", self.prefix, (self.route_of)(user))
     }
 }
 

@@ -22,11 +22,6 @@ impl PgBus {
             notifier: PgNotifier::connect(url).await?,
         })
     }
-
-    /// This deployment's name on a shared bus (a hash of the schema).
-    pub fn deployment(&self) -> &str {
-        self.notifier.channel()
-    }
 }
 
 #[async_trait::async_trait]

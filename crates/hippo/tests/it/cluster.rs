@@ -499,9 +499,16 @@ async fn a_nats_node_hears_only_users_connected_to_it() {
     use std::sync::Arc;
     use std::time::Duration;
     let deployment = format!("t{}", uuid::Uuid::now_v7().simple());
-    let sender = NatsBus::connect(NATS, &deployment).await.unwrap();
-    let receiver = Arc::new(NatsBus::connect(NATS, &deployment).await.unwrap());
-    let other_deployment = NatsBus::connect(NATS, "elsewhere").await.unwrap();
+    let route_of: hippo::cluster::nats::RouteOf = Arc::new(|u: &UserId| format!("r{u}"));
+    let sender = NatsBus::connect(NATS, &deployment, route_of.clone())
+        .await
+        .unwrap();
+    let receiver = Arc::new(
+        NatsBus::connect(NATS, &deployment, route_of.clone())
+            .await
+            .unwrap(),
+    );
+    let other_deployment = NatsBus::connect(NATS, "elsewhere", route_of).await.unwrap();
     let (ana, ben, cat) = (UserId::generate(), UserId::generate(), UserId::generate());
     let (tell, changes) = tokio::sync::mpsc::unbounded_channel();
     let mut inbox = receiver
