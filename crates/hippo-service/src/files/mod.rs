@@ -132,6 +132,35 @@ struct ChunkWriter {
     index: u64,
 }
 
+/// A new attachment's id, its data key (row and key) and a writer that
+/// seals chunks under that key: the start of an upload and of a fetched
+/// WhatsApp media file alike.
+type NewWriter = (
+    AttachmentId,
+    hippo_store::DataKeyRow,
+    Arc<DataKey>,
+    ChunkWriter,
+);
+
+impl Files {
+    async fn new_writer(&self, now: hippo_core::Timestamp) -> Result<NewWriter> {
+        let id = AttachmentId::generate();
+        self.core
+            .keys
+            .ensure_current(self.core.store.as_ref())
+            .await?;
+        let (key_row, key) = self.core.keys.new_attachment_key(now)?;
+        let writer = ChunkWriter {
+            blob: self.core.blobs.create(id.as_str()).await?,
+            key: key.clone(),
+            id: id.clone(),
+            buf: Vec::with_capacity(CHUNK_SIZE * 2),
+            index: 0,
+        };
+        Ok((id, key_row, key, writer))
+    }
+}
+
 impl ChunkWriter {
     /// Seals and writes every full chunk that is certainly not the last.
     async fn push(&mut self, bytes: &[u8]) -> Result<()> {
@@ -231,20 +260,8 @@ impl Files {
             return Err(self.refuse_upload(actor, too_large()).await);
         }
 
-        let id = AttachmentId::generate();
         let now = self.core.clock.now();
-        self.core
-            .keys
-            .ensure_current(self.core.store.as_ref())
-            .await?;
-        let (key_row, key) = self.core.keys.new_attachment_key(now)?;
-        let mut writer = ChunkWriter {
-            blob: self.core.blobs.create(id.as_str()).await?,
-            key: key.clone(),
-            id: id.clone(),
-            buf: Vec::with_capacity(CHUNK_SIZE * 2),
-            index: 0,
-        };
+        let (id, key_row, key, mut writer) = self.new_writer(now).await?;
         let mut digest = Sha256::default();
         let mut text = (kind == FileKind::Text).then(TextCheck::default);
         let mut head: Vec<u8> = Vec::with_capacity(filetype::HEAD_LEN);
@@ -567,20 +584,8 @@ impl Files {
                 "WhatsApp media does not match its SHA-256".into(),
             ));
         }
-        let id = AttachmentId::generate();
         let now = self.core.clock.now();
-        self.core
-            .keys
-            .ensure_current(self.core.store.as_ref())
-            .await?;
-        let (key_row, key) = self.core.keys.new_attachment_key(now)?;
-        let mut writer = ChunkWriter {
-            blob: self.core.blobs.create(id.as_str()).await?,
-            key: key.clone(),
-            id: id.clone(),
-            buf: Vec::with_capacity(CHUNK_SIZE * 2),
-            index: 0,
-        };
+        let (id, key_row, key, mut writer) = self.new_writer(now).await?;
         writer.push(&bytes).await?;
         writer.finish().await?;
         let ext = content_type.rsplit('/').next().unwrap_or("bin");
