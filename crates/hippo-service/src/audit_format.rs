@@ -30,7 +30,14 @@ pub fn record_json(r: &AuditRecord) -> Value {
         "detail": serde_json::from_str::<Value>(&r.detail).unwrap_or(Value::Null),
         "prev_hash": r.prev_hash,
         "hash": r.hash,
+        "leaf": leaf_base64(r),
     })
+}
+
+/// The record's canonical bytes (its Merkle leaf), base64.
+pub fn leaf_base64(r: &AuditRecord) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(hippo_store::chain::leaf_bytes(r))
 }
 
 /// The CSV header line.

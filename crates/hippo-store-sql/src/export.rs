@@ -74,7 +74,7 @@ impl SqliteStore {
 }
 
 /// Tables whose triggers refuse UPDATE, DELETE and TRUNCATE.
-const APPEND_ONLY: [&str; 2] = ["audit_events", "audit_checkpoints"];
+const APPEND_ONLY: [&str; 3] = ["audit_events", "audit_checkpoints", "audit_tree_heads"];
 
 const LIST_TABLES: &str = "SELECT table_name::text FROM information_schema.tables \
      WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
@@ -216,7 +216,8 @@ impl PgStore {
         // The trail is append-only (triggers refuse even TRUNCATE): an
         // import goes only where there is none yet.
         let records: i64 = sqlx::query_scalar(
-            "SELECT (SELECT COUNT(*) FROM audit_events) + (SELECT COUNT(*) FROM audit_checkpoints)",
+            "SELECT (SELECT COUNT(*) FROM audit_events) + (SELECT COUNT(*) FROM audit_checkpoints) \
+             + (SELECT COUNT(*) FROM audit_pending) + (SELECT COUNT(*) FROM audit_tree_heads)",
         )
         .fetch_one(&mut *tx)
         .await
@@ -275,9 +276,11 @@ impl PgStore {
             "SET LOCAL statement_timeout = 0".to_owned(),
             "ALTER TABLE audit_events DISABLE TRIGGER USER".to_owned(),
             "ALTER TABLE audit_checkpoints DISABLE TRIGGER USER".to_owned(),
+            "ALTER TABLE audit_tree_heads DISABLE TRIGGER USER".to_owned(),
             format!("TRUNCATE {all}"),
             "ALTER TABLE audit_events ENABLE TRIGGER USER".to_owned(),
             "ALTER TABLE audit_checkpoints ENABLE TRIGGER USER".to_owned(),
+            "ALTER TABLE audit_tree_heads ENABLE TRIGGER USER".to_owned(),
             "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, \
              '0000000000000000000000000000000000000000000000000000000000000000')"
                 .to_owned(),

@@ -8,7 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 
 /// Highest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 14;
+pub const SCHEMA_VERSION: i64 = 15;
 
 const SQLITE: &[(i64, &str, &str)] = &[
     (
@@ -80,6 +80,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         14,
         "directory",
         include_str!("../migrations/sqlite/0014_directory.sql"),
+    ),
+    (
+        15,
+        "audit tree",
+        include_str!("../migrations/sqlite/0015_audit_tree.sql"),
     ),
 ];
 
@@ -153,6 +158,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         14,
         "directory",
         include_str!("../migrations/postgres/0014_directory.sql"),
+    ),
+    (
+        15,
+        "audit tree",
+        include_str!("../migrations/postgres/0015_audit_tree.sql"),
     ),
 ];
 

@@ -1,10 +1,18 @@
-//! The audit trail: records with their place in the hash chain, queries over
-//! it, signed checkpoints of its head and endorsements of retired signing
-//! keys.
+//! The audit trail: records with their place in the hash chain and the
+//! Merkle tree, queries over it, the sequencer's pass that orders new
+//! records, the tree's tiles, signed tree heads, signed checkpoints of the
+//! chain and endorsements of retired signing keys.
+//!
+//! Writers append without touching a shared row: the record lands
+//! *pending* (no `seq` yet) in the writer's transaction. A sequencing pass
+//! ([`AuditStore::sequence_audit`]) gives pending records their gapless
+//! `seq`, chain hash and leaf, all in one transaction.
 
 use crate::Result;
+use crate::merkle::{Hash, TileId};
 use async_trait::async_trait;
 use hippo_core::{AuditAction, NewAuditEvent, Outcome, SessionId, Timestamp, UserId};
+use std::collections::HashMap;
 
 /// An audit record as stored, with its place in the hash chain.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +74,43 @@ pub struct KeyEndorsementRow {
     pub at: Timestamp,
 }
 
+/// A signed tree head: "the tree of `tree_size` records has root
+/// `root_hash`", signed over [`crate::chain::tree_head_message`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeHeadRow {
+    pub tree_size: i64,
+    /// Hex.
+    pub root_hash: String,
+    /// RFC 3339, exactly as signed.
+    pub timestamp: String,
+    pub at: Timestamp,
+    /// Ed25519 signature.
+    pub signature: Vec<u8>,
+    /// Hex SHA-256 of the signing public key.
+    pub key_id: String,
+}
+
+/// What one sequencing pass did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sequenced {
+    /// Records added to the tree by this pass.
+    pub appended: u64,
+    /// Records in the tree after it.
+    pub tree_size: u64,
+    /// The tree's root after it, when it grew.
+    pub root: Option<Hash>,
+    /// The pass stopped at its limit: more records are waiting.
+    pub more: bool,
+}
+
+/// Records written but not yet sequenced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PendingAudit {
+    pub count: i64,
+    /// The time of the oldest.
+    pub oldest: Option<Timestamp>,
+}
+
 /// Reads of audit (part of every [`crate::Store`]).
 #[async_trait]
 pub trait AuditStore {
@@ -83,6 +128,37 @@ pub trait AuditStore {
     /// The chain's head as committed: last `seq` and its hash.
     async fn audit_head(&self) -> Result<(i64, String)>;
 
+    /// One sequencing pass, in its own transaction: records of the trail
+    /// not yet in the tree (those that predate the tree, oldest first),
+    /// else up to `limit` pending records in the order they were written,
+    /// get their `seq`, chain hash and leaf; the tree's tiles and head
+    /// follow. Concurrent passes (from several nodes) serialise on the
+    /// chain head, which only they lock, so each record is sequenced once.
+    async fn sequence_audit(&self, limit: i64) -> Result<Sequenced>;
+
+    /// Records in the Merkle tree.
+    async fn audit_tree_size(&self) -> Result<i64>;
+
+    /// The stored tiles among `ids` (missing ones are absent).
+    async fn audit_tiles(&self, ids: &[TileId]) -> Result<HashMap<TileId, Vec<Hash>>>;
+
+    /// The stored tiles of `level` with index in `from..to`, in order.
+    async fn audit_tiles_range(
+        &self,
+        level: u32,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<(TileId, Vec<Hash>)>>;
+
+    /// The newest signed tree head.
+    async fn latest_tree_head(&self) -> Result<Option<TreeHeadRow>>;
+
+    /// Signed tree heads with `tree_size > after_size`, smallest first.
+    async fn list_tree_heads(&self, after_size: i64, limit: i64) -> Result<Vec<TreeHeadRow>>;
+
+    /// Records written but not yet sequenced.
+    async fn pending_audit(&self) -> Result<PendingAudit>;
+
     /// Signed checkpoints, oldest first.
     async fn list_checkpoints(&self) -> Result<Vec<CheckpointRow>>;
 
@@ -93,11 +169,13 @@ pub trait AuditStore {
 /// Writes of audit (part of every [`crate::WriteTx`]).
 #[async_trait]
 pub trait AuditWriteTx {
-    /// Appends to the audit trail; returns the record's sequence number.
-    /// Sequence numbers are gapless and the hash chain is extended under a
-    /// lock held until commit, so concurrent writers (also several processes
-    /// on one PostgreSQL) serialise here.
-    async fn append_audit(&mut self, event: &NewAuditEvent) -> Result<i64>;
+    /// Appends to the audit trail, pending: the record commits with the
+    /// transaction and is sequenced (given its `seq`, chain hash and place
+    /// in the tree) after. Takes no lock shared with other writers.
+    async fn append_audit(&mut self, event: &NewAuditEvent) -> Result<()>;
+    /// Stores a signed tree head; [`crate::StoreError::Conflict`] if one
+    /// exists for its size.
+    async fn insert_tree_head(&mut self, head: &TreeHeadRow) -> Result<()>;
     /// Stores a checkpoint; [`crate::StoreError::Conflict`] if one exists for its seq.
     async fn insert_checkpoint(&mut self, checkpoint: &CheckpointRow) -> Result<()>;
     async fn insert_key_endorsement(&mut self, row: &KeyEndorsementRow) -> Result<()>;

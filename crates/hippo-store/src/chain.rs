@@ -38,31 +38,71 @@ fn push_str(out: &mut Vec<u8>, s: Option<&str>) {
     }
 }
 
-/// SHA-256 (hex) over `prev_hash`, a newline, and the fields as a compact
-/// JSON array (canonical: fixed order, serde_json's escaping).
-fn link(prev_hash: &str, f: &Fields<'_>) -> String {
+/// The canonical bytes of a record: its fields as a compact JSON array in a
+/// fixed order, strings with serde_json's escaping (see
+/// `docs/audit-leaf.md`). They are the Merkle tree's leaf and, after the
+/// previous hash and a newline, what the chain hashes.
+fn canonical(f: &Fields<'_>, out: &mut Vec<u8>) {
     use std::io::Write;
-    let mut buf = Vec::with_capacity(
-        prev_hash.len() + 160 + f.detail.len() + f.user_agent.map_or(0, str::len),
-    );
+    let _ = write!(out, "[{},{},", f.seq, f.at_ms);
+    for s in [f.actor_id, f.session_id, f.ip, f.user_agent, f.request_id] {
+        push_str(out, s);
+        out.push(b',');
+    }
+    push_str(out, Some(f.action));
+    for s in [f.resource_type, f.resource_id, f.patient_id] {
+        out.push(b',');
+        push_str(out, s);
+    }
+    out.push(b',');
+    push_str(out, Some(f.outcome));
+    out.push(b',');
+    push_str(out, Some(f.detail));
+    out.push(b']');
+}
+
+fn capacity(f: &Fields<'_>) -> usize {
+    160 + f.detail.len() + f.user_agent.map_or(0, str::len)
+}
+
+/// SHA-256 (hex) over `prev_hash`, a newline, and the canonical bytes.
+fn link(prev_hash: &str, f: &Fields<'_>) -> String {
+    let mut buf = Vec::with_capacity(prev_hash.len() + 1 + capacity(f));
     buf.extend_from_slice(prev_hash.as_bytes());
     buf.push(b'\n');
-    let _ = write!(buf, "[{},{},", f.seq, f.at_ms);
-    for s in [f.actor_id, f.session_id, f.ip, f.user_agent, f.request_id] {
-        push_str(&mut buf, s);
-        buf.push(b',');
-    }
-    push_str(&mut buf, Some(f.action));
-    for s in [f.resource_type, f.resource_id, f.patient_id] {
-        buf.push(b',');
-        push_str(&mut buf, s);
-    }
-    buf.push(b',');
-    push_str(&mut buf, Some(f.outcome));
-    buf.push(b',');
-    push_str(&mut buf, Some(f.detail));
-    buf.push(b']');
+    canonical(f, &mut buf);
     hippo_crypto::hex(&hippo_crypto::sha256(&buf))
+}
+
+fn stored_fields(r: &AuditRecord) -> Fields<'_> {
+    Fields {
+        seq: r.seq,
+        at_ms: r.at.as_millis(),
+        actor_id: r.actor_id.as_ref().map(|v| v.as_str()),
+        session_id: r.session_id.as_ref().map(|v| v.as_str()),
+        ip: r.ip.as_deref(),
+        user_agent: r.user_agent.as_deref(),
+        request_id: r.request_id.as_deref(),
+        action: r.action.as_str(),
+        resource_type: r.resource_type.as_deref(),
+        resource_id: r.resource_id.as_deref(),
+        patient_id: r.patient_id.as_deref(),
+        outcome: r.outcome.as_str(),
+        detail: &r.detail,
+    }
+}
+
+/// The Merkle leaf of a stored record: its canonical bytes.
+pub fn leaf_bytes(r: &AuditRecord) -> Vec<u8> {
+    let f = stored_fields(r);
+    let mut out = Vec::with_capacity(capacity(&f));
+    canonical(&f, &mut out);
+    out
+}
+
+/// The Merkle leaf hash of a stored record.
+pub fn leaf_hash(r: &AuditRecord) -> crate::merkle::Hash {
+    crate::merkle::leaf_hash(&leaf_bytes(r))
 }
 
 /// Canonical detail text for an event (stored as is, hashed as is).
@@ -74,48 +114,9 @@ pub fn detail_text(event: &NewAuditEvent) -> String {
     }
 }
 
-/// The hash of a new record at `seq` following `prev_hash`.
-pub fn hash_new(seq: i64, prev_hash: &str, event: &NewAuditEvent, detail: &str) -> String {
-    link(
-        prev_hash,
-        &Fields {
-            seq,
-            at_ms: event.at.as_millis(),
-            actor_id: event.actor_id.as_ref().map(|v| v.as_str()),
-            session_id: event.session_id.as_ref().map(|v| v.as_str()),
-            ip: event.meta.ip.as_deref(),
-            user_agent: event.meta.user_agent.as_deref(),
-            request_id: event.meta.request_id.as_deref(),
-            action: event.action.as_str(),
-            resource_type: event.resource_type,
-            resource_id: event.resource_id.as_deref(),
-            patient_id: event.patient_id.as_deref(),
-            outcome: event.outcome.as_str(),
-            detail,
-        },
-    )
-}
-
 /// Recomputes a stored record's hash from its fields and `prev_hash`.
 pub fn hash_stored(r: &AuditRecord) -> String {
-    link(
-        &r.prev_hash,
-        &Fields {
-            seq: r.seq,
-            at_ms: r.at.as_millis(),
-            actor_id: r.actor_id.as_ref().map(|v| v.as_str()),
-            session_id: r.session_id.as_ref().map(|v| v.as_str()),
-            ip: r.ip.as_deref(),
-            user_agent: r.user_agent.as_deref(),
-            request_id: r.request_id.as_deref(),
-            action: r.action.as_str(),
-            resource_type: r.resource_type.as_deref(),
-            resource_id: r.resource_id.as_deref(),
-            patient_id: r.patient_id.as_deref(),
-            outcome: r.outcome.as_str(),
-            detail: &r.detail,
-        },
-    )
+    link(&r.prev_hash, &stored_fields(r))
 }
 
 /// Checks a run of records that starts at seq 1 (or continues `prev`):
@@ -133,6 +134,17 @@ pub fn first_break(records: &[AuditRecord], mut prev: (i64, String)) -> Option<i
 /// The bytes a checkpoint's signature covers.
 pub fn checkpoint_message(seq: i64, head_hash: &str, at_ms: i64) -> Vec<u8> {
     format!("hippo-audit-checkpoint-v1\n{seq}\n{head_hash}\n{at_ms}").into_bytes()
+}
+
+/// The bytes a tree head's signature covers: the JSON text
+/// `{"tree_size":N,"root_hash":"…","timestamp":"…"}` with no spaces.
+pub fn tree_head_message(tree_size: i64, root_hash: &str, timestamp: &str) -> Vec<u8> {
+    let mut out = format!("{{\"tree_size\":{tree_size},\"root_hash\":").into_bytes();
+    push_str(&mut out, Some(root_hash));
+    out.extend_from_slice(b",\"timestamp\":");
+    push_str(&mut out, Some(timestamp));
+    out.push(b'}');
+    out
 }
 
 /// The bytes a successor key signs to endorse a retired audit signing key.

@@ -20,6 +20,7 @@ pub mod channel;
 pub mod conversations;
 pub mod governance;
 pub mod keys;
+pub mod merkle;
 pub mod ops;
 pub mod scan;
 pub mod sessions;
@@ -32,6 +33,7 @@ use async_trait::async_trait;
 pub use attachments::{AttachmentRow, AttachmentStore, AttachmentWriteTx, MessageAttachmentRow};
 pub use audit::{
     AuditFilter, AuditRecord, AuditStore, AuditWriteTx, CheckpointRow, KeyEndorsementRow,
+    PendingAudit, Sequenced, TreeHeadRow,
 };
 pub use channel::{
     ChannelStore, ChannelWriteTx, OutboxCounts, OutboxJob, OutboxState, PatientRow, TemplateRow,
@@ -58,9 +60,9 @@ pub mod prelude {
         CheckpointRow, ConversationPolicy, ConversationRow, ConversationStats, ConversationStore,
         ConversationWriteTx, DataKeyRow, GovernanceStore, GovernanceWriteTx, KeyEndorsementRow,
         KeyStore, KeyWriteTx, MarkKind, MessageAttachmentRow, MessageRow, OpsStore, OpsWriteTx,
-        OutboxCounts, OutboxJob, OutboxState, PatientRow, PurgeResult, ReceiptRow, SessionStore,
-        SessionWriteTx, Store, StoreError, TemplateRow, UserRow, UserStore, UserWriteTx,
-        WebhookRow, WhatsappDelivery, WriteTx,
+        OutboxCounts, OutboxJob, OutboxState, PatientRow, PendingAudit, PurgeResult, ReceiptRow,
+        Sequenced, SessionStore, SessionWriteTx, Store, StoreError, TemplateRow, TreeHeadRow,
+        UserRow, UserStore, UserWriteTx, WebhookRow, WhatsappDelivery, WriteTx,
     };
 }
 

@@ -99,8 +99,10 @@ impl TestServer {
         self.login_with_code(username, secret).await
     }
 
-    /// Every audit record, checked to form an intact chain.
+    /// Every audit record (pending ones sequenced first), checked to form
+    /// an intact chain.
     pub async fn audit(&self) -> Vec<hippo_store::AuditRecord> {
+        self.hippo.audit().sequence_now().await.expect("sequence");
         let records = self
             .hippo
             .store()

@@ -174,6 +174,20 @@ impl TestServer {
         let serve_config = config.clone();
         let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
         let workers = hippo::app::spawn_whatsapp_workers(&app.hippo, &workers_stop);
+        // The audit sequencer, as serve runs it.
+        let sequencer = {
+            let hippo = app.hippo.clone();
+            let stop = workers_stop.clone();
+            tokio::spawn(async move { hippo.audit().run_sequencer(stop).await })
+        };
+        let witness = config.audit_witness_file.clone().map(|path| {
+            hippo::witness::spawn(
+                path,
+                app.hippo.audit().subscribe_tree_heads(),
+                workers_stop.clone(),
+            )
+            .expect("witness file")
+        });
         let leases = app.hippo.clone();
         let task = tokio::spawn(async move {
             let _forwarder = forwarder;
@@ -192,6 +206,10 @@ impl TestServer {
             .expect("serve");
             let _ = stop_workers.send(true);
             for w in workers {
+                let _ = w.await;
+            }
+            let _ = sequencer.await;
+            if let Some(w) = witness {
                 let _ = w.await;
             }
             leases.ops().release_leases().await;

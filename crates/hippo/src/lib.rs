@@ -8,3 +8,4 @@ pub mod cli;
 pub mod cluster;
 pub mod settings;
 pub mod syslog;
+pub mod witness;

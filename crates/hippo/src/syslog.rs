@@ -1,4 +1,5 @@
-//! Forwarding security alerts to a SIEM as RFC 5424 syslog messages over
+//! Forwarding security alerts (and signed audit tree heads, as a witness)
+//! to a SIEM as RFC 5424 syslog messages over
 //! TCP (RFC 6587 octet counting) or TLS (RFC 5425).
 //!
 //! `--syslog-target tcp://host:port` or `tls://host:port` (with
@@ -111,6 +112,25 @@ pub fn format(alert: &Alert, hostname: &str, pid: u32) -> String {
     )
 }
 
+/// A signed audit tree head as an RFC 5424 message (informational): a
+/// witness outside hippo's reach keeps what the trail committed to.
+pub fn format_head(head: &hippo_store::TreeHeadRow, hostname: &str, pid: u32) -> String {
+    use base64::Engine as _;
+    format!(
+        "<{}>1 {} {} hippo {} audit_tree_head [hippo@32473 tree_size=\"{}\" root_hash=\"{}\" \
+         timestamp=\"{}\" signature=\"{}\" key_id=\"{}\"] signed audit tree head",
+        10 * 8 + 6,
+        head.at.to_rfc3339(),
+        hostname,
+        pid,
+        head.tree_size,
+        sd_escape(&head.root_hash),
+        sd_escape(&head.timestamp),
+        base64::engine::general_purpose::STANDARD.encode(&head.signature),
+        sd_escape(&head.key_id),
+    )
+}
+
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| std::fs::read_to_string("/etc/hostname"))
@@ -167,11 +187,12 @@ async fn connect(target: &Target, tls: Option<&Arc<rustls::ClientConfig>>) -> Re
     }
 }
 
-/// Forwards alerts until the channel closes.
+/// Forwards alerts and signed tree heads until the alerts close.
 pub fn spawn(
     target: Target,
     tls: Option<Arc<rustls::ClientConfig>>,
     mut alerts: broadcast::Receiver<Alert>,
+    mut heads: broadcast::Receiver<hippo_store::TreeHeadRow>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let host = hostname();
@@ -179,18 +200,34 @@ pub fn spawn(
         let mut conn: Option<Stream> = None;
         let mut backoff = Duration::from_secs(1);
         loop {
-            let alert = match alerts.recv().await {
-                Ok(a) => a,
-                Err(broadcast::error::RecvError::Lagged(n)) => {
-                    tracing::warn!(
-                        dropped = n,
-                        "syslog forwarder fell behind; alerts dropped (still stored)"
-                    );
-                    continue;
-                }
-                Err(broadcast::error::RecvError::Closed) => return,
+            let message = tokio::select! {
+                alert = alerts.recv() => match alert {
+                    Ok(a) => format(&a, &host, pid),
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(
+                            dropped = n,
+                            "syslog forwarder fell behind; alerts dropped (still stored)"
+                        );
+                        continue;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                head = heads.recv() => match head {
+                    Ok(h) => format_head(&h, &host, pid),
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(
+                            dropped = n,
+                            "syslog forwarder fell behind; tree heads dropped (still stored)"
+                        );
+                        continue;
+                    }
+                    // The alerts decide when to stop.
+                    Err(broadcast::error::RecvError::Closed) => {
+                        heads = broadcast::channel(1).1;
+                        continue;
+                    }
+                },
             };
-            let message = format(&alert, &host, pid);
             let frame = format!("{} {message}", message.len());
             loop {
                 if conn.is_none() {

@@ -30,11 +30,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(user_activity))
         .routes(routes!(breach_scope))
         .routes(routes!(alerts))
+        .merge(super::audit_proofs::routes())
 }
 
-type QueryResult<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
+pub(super) type QueryResult<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
 
-fn query<T>(q: QueryResult<T>) -> Result<T, ApiError> {
+pub(super) fn query<T>(q: QueryResult<T>) -> Result<T, ApiError> {
     q.map(|Query(v)| v).map_err(|e| {
         ApiError::new(
             ErrorCode::ValidationFailed,
@@ -43,7 +44,7 @@ fn query<T>(q: QueryResult<T>) -> Result<T, ApiError> {
     })
 }
 
-fn number(raw: Option<&str>, name: &str) -> Result<Option<i64>, ApiError> {
+pub(super) fn number(raw: Option<&str>, name: &str) -> Result<Option<i64>, ApiError> {
     raw.map(|v| {
         v.trim().parse::<i64>().map_err(|_| {
             ApiError::new(
@@ -114,6 +115,10 @@ pub struct AuditEvent {
     pub prev_hash: String,
     /// This record's link in the hash chain.
     pub hash: String,
+    /// The record's canonical bytes (base64), the Merkle tree's leaf:
+    /// leaf hash = SHA-256(0x00 ‖ bytes). Laid out in docs/audit-leaf.md.
+    #[schema(format = Byte)]
+    pub leaf: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -163,9 +168,16 @@ pub struct VerifyResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub checkpoints_verified: usize,
+    /// Records in the Merkle tree.
+    pub tree_size: i64,
+    /// Signed tree heads that matched the tree rebuilt from the records.
+    pub tree_heads_verified: usize,
+    /// Records written but not yet sequenced when the check ended.
+    pub unsequenced: i64,
 }
 
-/// `GET /api/v1/audit/verify`: checks the chain and the signed checkpoints.
+/// `GET /api/v1/audit/verify`: checks the chain, the signed checkpoints,
+/// the Merkle tree and its signed heads.
 #[utoipa::path(get, operation_id = "verifyAudit", path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
     responses((status = 200, description = "The result of the check.", body = VerifyResponse), (status = 403, body = Problem)))]
 pub async fn verify(
@@ -179,6 +191,9 @@ pub async fn verify(
         first_bad_seq: r.first_bad_seq,
         reason: r.reason,
         checkpoints_verified: r.checkpoints_verified,
+        tree_size: r.tree_size,
+        tree_heads_verified: r.tree_heads_verified,
+        unsequenced: r.unsequenced,
     }))
 }
 

@@ -14,7 +14,8 @@ hippo_protocol::closed_set! {
 hippo_protocol::closed_set! {
     /// What raised the security alert.
     AlertKind = hippo_service::alerts::AlertKind {
-        AccountLocked, CredentialStuffing, BreakGlass, AuditVerificationFailed
+        AccountLocked, CredentialStuffing, BreakGlass, AuditVerificationFailed,
+        AuditSequencingStalled
     }
 }
 

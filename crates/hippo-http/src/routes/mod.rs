@@ -5,6 +5,7 @@
 
 pub mod attachments;
 pub mod audit;
+pub mod audit_proofs;
 pub mod auth;
 pub mod break_glass;
 pub mod conversations;

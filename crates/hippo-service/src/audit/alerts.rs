@@ -1,6 +1,6 @@
 //! Security alerts: account lockouts, bursts of failed sign-ins across many
-//! accounts (credential stuffing), break-glass openings, and failed audit
-//! verifications. Each is stored (auditors list them through the API) and
+//! accounts (credential stuffing), break-glass openings, failed audit
+//! verifications and a stalled audit sequencer. Each is stored (auditors list them through the API) and
 //! broadcast to subscribers (the syslog forwarder). Alerts carry ids and
 //! counts only, never names, usernames or content.
 
@@ -20,6 +20,7 @@ pub enum AlertKind {
     CredentialStuffing,
     BreakGlass,
     AuditVerificationFailed,
+    AuditSequencingStalled,
 }
 
 impl AlertKind {
@@ -29,6 +30,7 @@ impl AlertKind {
             Self::CredentialStuffing => "credential_stuffing",
             Self::BreakGlass => "break_glass",
             Self::AuditVerificationFailed => "audit_verification_failed",
+            Self::AuditSequencingStalled => "audit_sequencing_stalled",
         }
     }
 
@@ -36,7 +38,9 @@ impl AlertKind {
     pub fn severity(self) -> &'static str {
         match self {
             Self::AccountLocked | Self::BreakGlass => "warning",
-            Self::CredentialStuffing | Self::AuditVerificationFailed => "critical",
+            Self::CredentialStuffing
+            | Self::AuditVerificationFailed
+            | Self::AuditSequencingStalled => "critical",
         }
     }
 
@@ -47,6 +51,9 @@ impl AlertKind {
             Self::CredentialStuffing => "failed sign-ins across many accounts",
             Self::BreakGlass => "emergency access opened; review it",
             Self::AuditVerificationFailed => "the audit trail failed verification",
+            Self::AuditSequencingStalled => {
+                "audit records have waited over a minute to enter the tree"
+            }
         }
     }
 }

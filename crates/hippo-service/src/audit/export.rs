@@ -19,6 +19,7 @@ impl Audit {
             until: until.map(str::to_owned),
             ..AuditQuery::default()
         })?;
+        self.sequence_now().await?;
         let mut detail = filter_detail(&filter);
         if let Some(map) = detail.as_object_mut() {
             map.insert("format".into(), format.as_str().into());

@@ -10,10 +10,18 @@
 pub mod alerts;
 mod export;
 mod reports;
+mod tree;
+mod tree_verify;
 mod verify;
 
 pub use export::AuditExport;
 pub use reports::{MAX_REPORT_RECORDS, Report, Tally};
+pub use tree::{
+    HEAD_EVERY, InclusionProof, RecordProof, Round, SEQUENCE_EVERY, SEQUENCER_JOB, STALL_AFTER,
+    head_signature_ok,
+};
+use tree_verify::TreeCheck;
+pub use tree_verify::WitnessedHead;
 
 use crate::{Actor, Principal, Result, ServiceError};
 use hippo_core::{AuditAction, NewAuditEvent, Outcome, Timestamp};
@@ -63,6 +71,14 @@ pub struct VerifyReport {
     pub reason: Option<String>,
     /// Signed checkpoints that matched the trail.
     pub checkpoints_verified: usize,
+    /// Records in the Merkle tree.
+    pub tree_size: i64,
+    /// Signed tree heads that matched the rebuilt tree.
+    pub tree_heads_verified: usize,
+    /// Records written but not yet sequenced when the check ended.
+    pub unsequenced: i64,
+    /// Heads from a witness file found unchanged (when one was given).
+    pub witnessed_heads: Option<usize>,
 }
 
 /// Export formats.
@@ -216,6 +232,8 @@ impl Audit {
             .require_auditor(by, AuditAction::AuditQuery)
             .await?;
         let filter = parse_filter(query)?;
+        // Everything committed before the query is in it.
+        self.sequence_now().await?;
         let after_seq = after_seq.unwrap_or(0);
         if after_seq < 0 {
             return Err(ServiceError::validation("after_seq must be 0 or more"));

@@ -74,6 +74,7 @@ impl Audit {
             .require_auditor(by, AuditAction::AuditQuery)
             .await?;
         let filter = parse_filter(&query)?;
+        self.sequence_now().await?;
         let mut report = Report::default();
         let mut after = 0;
         loop {

@@ -1,5 +1,6 @@
-//! Verifying the trail (the chain, its end, the signed checkpoints) and
-//! writing and re-keying checkpoints.
+//! Verifying the trail (the chain, its end, the signed checkpoints, the
+//! Merkle tree and its signed heads, what a witness kept) and writing and
+//! re-keying checkpoints.
 
 use super::*;
 
@@ -8,10 +9,32 @@ impl Audit {
     /// hashes to its stored hash; the trail reaches the head recorded with
     /// it; every signed checkpoint matches. Reports the first bad record.
     pub async fn verify(&self, by: Principal<'_>) -> Result<VerifyReport> {
+        self.verify_witnessed(by, None).await
+    }
+
+    /// [`Audit::verify`], and also that every head in `witnessed` (kept
+    /// by a witness out of hippo's reach) is still in the database.
+    pub async fn verify_witnessed(
+        &self,
+        by: Principal<'_>,
+        witnessed: Option<&[WitnessedHead]>,
+    ) -> Result<VerifyReport> {
         self.core
             .require_auditor(by, AuditAction::AuditVerify)
             .await?;
-        let report = self.verify_chain().await?;
+        let mut report = self.verify_chain().await?;
+        if report.ok
+            && let Some(witnessed) = witnessed
+        {
+            match self.check_witnessed(witnessed).await? {
+                Ok(n) => report.witnessed_heads = Some(n),
+                Err(b) => {
+                    report.ok = false;
+                    report.first_bad_seq = Some(b.seq);
+                    report.reason = Some(b.reason);
+                }
+            }
+        }
         let outcome = if report.ok {
             Outcome::Success
         } else {
@@ -23,6 +46,9 @@ impl Audit {
             "checked": report.checked,
             "first_bad_seq": report.first_bad_seq,
             "checkpoints_verified": report.checkpoints_verified,
+            "tree_size": report.tree_size,
+            "tree_heads_verified": report.tree_heads_verified,
+            "witnessed_heads": report.witnessed_heads,
             "via": by.is_operator().then_some("cli"),
         }));
         self.core.audit_alone(ev).await?;
@@ -41,6 +67,10 @@ impl Audit {
     }
 
     pub(super) async fn verify_chain(&self) -> Result<VerifyReport> {
+        // What is pending now is checked too. A pass that fails (a damaged
+        // tree, a value hippo never writes) is reported, after whatever
+        // else is wrong.
+        let sequencing = self.sequence_now().await;
         let (head_seq, head_hash) = self.core.store.audit_head().await?;
         let checkpoints = self.core.store.list_checkpoints().await?;
         let mut report = VerifyReport {
@@ -49,6 +79,10 @@ impl Audit {
             first_bad_seq: None,
             reason: None,
             checkpoints_verified: 0,
+            tree_size: self.core.store.audit_tree_size().await?,
+            tree_heads_verified: 0,
+            unsequenced: 0,
+            witnessed_heads: None,
         };
         let fail = |mut r: VerifyReport, seq: i64, reason: String| {
             r.first_bad_seq = Some(seq);
@@ -79,6 +113,7 @@ impl Audit {
             }
             expected.insert(c.seq, c);
         }
+        let mut tree = TreeCheck::new(self.core.store.clone(), trusted.clone(), report.tree_size);
         let mut verifier = Verifier::default();
         let mut last_good_checkpoint = 0;
         let mut scan =
@@ -123,6 +158,11 @@ impl Audit {
                     last_good_checkpoint = seq;
                 }
             }
+            if let Some(b) = tree.feed(&page).await? {
+                report.checked = verifier.checked();
+                report.tree_heads_verified = tree.heads_verified;
+                return fail(report, b.seq, b.reason);
+            }
         }
         report.checked = verifier.checked();
         let (end_seq, end_hash) = verifier.head();
@@ -148,6 +188,35 @@ impl Audit {
                 end_seq + 1,
                 format!(
                     "a checkpoint was signed at record {seq} but the trail ends at {end_seq}: records were removed from the end"
+                ),
+            );
+        }
+        if let Some(b) = tree.finish(end_seq).await? {
+            report.tree_heads_verified = tree.heads_verified;
+            return fail(report, b.seq, b.reason);
+        }
+        report.tree_heads_verified = tree.heads_verified;
+        if let Err(e) = sequencing {
+            report.unsequenced = self.core.store.pending_audit().await?.count;
+            return fail(
+                report,
+                end_seq + 1,
+                format!("the sequencer cannot add the pending records to the tree ({e})"),
+            );
+        }
+        // Pending records are sequenced within seconds (and were, just
+        // above): one still pending after a minute means the sequencer
+        // cannot take it.
+        let pending = self.core.store.pending_audit().await?;
+        report.unsequenced = pending.count;
+        let now = self.core.clock.now();
+        if pending.oldest.is_some_and(|o| o.plus(STALL_AFTER) < now) {
+            return fail(
+                report,
+                end_seq + 1,
+                format!(
+                    "{} audit records were written but never sequenced into the tree",
+                    pending.count
                 ),
             );
         }
@@ -235,6 +304,7 @@ impl Audit {
         let Some(key) = self.core.audit_key.as_deref() else {
             return Ok(None);
         };
+        self.sequence_now().await?;
         let (seq, head_hash) = self.core.store.audit_head().await?;
         if seq == 0 {
             return Ok(None);

@@ -41,6 +41,8 @@ pub struct Core {
     pub(crate) throttle: throttle::LoginThrottle,
     /// Security alerts as they are raised.
     pub(crate) alerts: tokio::sync::broadcast::Sender<alerts::Alert>,
+    /// Signed audit tree heads as this node signs them (for witnesses).
+    pub(crate) tree_heads: tokio::sync::broadcast::Sender<hippo_store::TreeHeadRow>,
     pub(crate) stuffing: alerts::StuffingDetector,
     /// Signs audit checkpoints; without it none are written.
     pub(crate) audit_key: Option<Arc<hippo_crypto::AuditSigningKey>>,
@@ -86,6 +88,7 @@ impl Core {
             events: EventBus::new(),
             throttle,
             alerts: tokio::sync::broadcast::channel(1024).0,
+            tree_heads: tokio::sync::broadcast::channel(256).0,
             stuffing: alerts::StuffingDetector::default(),
             audit_key: None,
             whatsapp: None,

@@ -1,6 +1,10 @@
 //! Operations: cluster-wide job leases, master key rotation, readiness,
 //! and records of what the operator does outside any use case (backups).
 
+mod lease;
+
+pub(crate) use lease::LeaderCheck;
+
 use crate::core::Core;
 use crate::{Principal, Result};
 use hippo_core::{AuditAction, NewAuditEvent, Outcome};
@@ -25,6 +29,7 @@ impl Ops {
             "scheduled_backup",
             "whatsapp_outbox",
             "whatsapp_inbox",
+            crate::audit::SEQUENCER_JOB,
         ] {
             let released = async {
                 let mut tx = self.core.store.begin_write().await?;

@@ -1,8 +1,8 @@
 //! Webhooks: the verification handshake, accepting deliveries into the
 //! sealed inbox, and the worker that applies statuses and patient replies.
 
-use super::pacing::LeaderCheck;
 use super::*;
+use crate::ops::LeaderCheck;
 
 pub(super) fn delivery_state(status: &DeliveryStatus) -> Option<ChannelState> {
     match status {
@@ -114,7 +114,7 @@ impl Whatsapp {
             return;
         };
         tokio::pin!(shutdown);
-        let mut leader = LeaderCheck::new("whatsapp_inbox");
+        let mut leader = LeaderCheck::new("whatsapp_inbox", LeaderCheck::RENEW, LeaderCheck::TTL);
         loop {
             if !leader.leading(&self.core).await {
                 tokio::select! {

@@ -1,8 +1,9 @@
 //! The outbox: what operators see and retry, and the worker that claims
 //! due jobs, sends them at the configured rate and records the answers.
 
-use super::pacing::{LeaderCheck, TokenBucket};
+use super::pacing::TokenBucket;
 use super::*;
+use crate::ops::LeaderCheck;
 
 /// Exponential backoff with ±50 % jitter, capped.
 pub(super) fn backoff(attempts: i64, cap: Duration, seed: &str) -> Duration {
@@ -114,7 +115,7 @@ impl Whatsapp {
         let mut bucket = TokenBucket::new(channel.config.rate);
         let inflight = Arc::new(tokio::sync::Semaphore::new(64));
         let batch = i64::from(channel.config.rate.clamp(1, 100));
-        let mut leader = LeaderCheck::new("whatsapp_outbox");
+        let mut leader = LeaderCheck::new("whatsapp_outbox", LeaderCheck::RENEW, LeaderCheck::TTL);
         loop {
             // One sender per cluster: the send rate is the cluster's.
             if !leader.leading(&self.core).await {

@@ -1,5 +1,4 @@
-//! Pacing and leadership for the workers: a token bucket for the send rate
-//! and a cluster-wide lease check, renewed every few seconds.
+//! Pacing for the workers: a token bucket for the send rate.
 
 use super::*;
 
@@ -35,45 +34,5 @@ impl TokenBucket {
             let wait = (1.0 - self.tokens) / self.rate;
             tokio::time::sleep(Duration::from_secs_f64(wait)).await;
         }
-    }
-}
-
-/// A worker's view of its cluster-wide lease, renewed every few seconds.
-pub(super) struct LeaderCheck {
-    job: &'static str,
-    checked: Option<std::time::Instant>,
-    leading: bool,
-    /// When this node last became the leader.
-    pub(super) since: Option<Timestamp>,
-}
-
-impl LeaderCheck {
-    const RENEW: Duration = Duration::from_secs(5);
-    const TTL: Duration = Duration::from_secs(15);
-
-    pub(super) fn new(job: &'static str) -> Self {
-        Self {
-            job,
-            checked: None,
-            leading: false,
-            since: None,
-        }
-    }
-
-    pub(super) async fn leading(&mut self, core: &crate::core::Core) -> bool {
-        if self.checked.is_none_or(|t| t.elapsed() >= Self::RENEW) {
-            let was = self.leading;
-            self.leading = core.lead(self.job, Self::TTL).await;
-            self.checked = Some(std::time::Instant::now());
-            if self.leading != was {
-                self.since = self.leading.then(|| core.clock.now());
-                tracing::info!(
-                    job = self.job,
-                    leading = self.leading,
-                    "cluster job lease changed"
-                );
-            }
-        }
-        self.leading
     }
 }

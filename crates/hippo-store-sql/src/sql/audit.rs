@@ -1,16 +1,18 @@
-//! The audit trail: the gapless, hash-chained append (serialised on the
-//! `audit_head` row until commit), page reads, filtered queries, signed
-//! checkpoints and key endorsements.
+//! The audit trail: the pending append (one insert, no shared row), page
+//! reads, filtered queries, signed checkpoints and key endorsements. The
+//! sequencer's pass and the tree live in `audit_tree.rs`.
 
 use super::{DbRow, DbStore, LIST_AUDIT_JSON, Tx, col, corrupt, ts};
 use crate::DbResult;
 use async_trait::async_trait;
 use hippo_core::{AuditAction, NewAuditEvent, Outcome, SessionId, Timestamp, UserId};
 use hippo_store::Result;
+use hippo_store::merkle::{Hash, TileId};
 use hippo_store::prelude::*;
 use sqlx::Row;
+use std::collections::HashMap;
 
-fn audit_from_row(r: &DbRow) -> Result<AuditRecord> {
+pub(super) fn audit_from_row(r: &DbRow) -> Result<AuditRecord> {
     Ok(AuditRecord {
         seq: col(r, "seq")?,
         at: ts(col(r, "at")?),
@@ -89,6 +91,39 @@ impl AuditStore for DbStore {
         Ok((row.try_get(0).db()?, row.try_get(1).db()?))
     }
 
+    async fn sequence_audit(&self, limit: i64) -> Result<Sequenced> {
+        self.sequence_pass(limit).await
+    }
+
+    async fn audit_tree_size(&self) -> Result<i64> {
+        self.tree_size_impl().await
+    }
+
+    async fn audit_tiles(&self, ids: &[TileId]) -> Result<HashMap<TileId, Vec<Hash>>> {
+        self.tiles_impl(ids).await
+    }
+
+    async fn audit_tiles_range(
+        &self,
+        level: u32,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<(TileId, Vec<Hash>)>> {
+        self.tiles_range_impl(level, from, to).await
+    }
+
+    async fn latest_tree_head(&self) -> Result<Option<TreeHeadRow>> {
+        self.latest_head_impl().await
+    }
+
+    async fn list_tree_heads(&self, after_size: i64, limit: i64) -> Result<Vec<TreeHeadRow>> {
+        self.list_heads_impl(after_size, limit).await
+    }
+
+    async fn pending_audit(&self) -> Result<PendingAudit> {
+        self.pending_impl().await
+    }
+
     async fn list_checkpoints(&self) -> Result<Vec<CheckpointRow>> {
         let rows = sqlx::query(
             "SELECT seq, head_hash, at, signature, key_id FROM audit_checkpoints ORDER BY seq",
@@ -133,24 +168,15 @@ impl AuditStore for DbStore {
 
 #[async_trait]
 impl AuditWriteTx for Tx {
-    async fn append_audit(&mut self, e: &NewAuditEvent) -> Result<i64> {
-        // Taking the head row's write lock first serialises appenders
-        // until commit: gapless seq, a single chain.
-        let head =
-            sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-                .fetch_one(&mut *self.tx)
-                .await
-                .db()?;
-        let seq: i64 = head.try_get(0).db()?;
-        let prev_hash: String = head.try_get(1).db()?;
+    async fn append_audit(&mut self, e: &NewAuditEvent) -> Result<()> {
+        // Pending: the sequencer gives it its seq, chain hash and leaf.
+        // No row shared with other writers is touched.
         let detail = hippo_store::chain::detail_text(e);
-        let hash = hippo_store::chain::hash_new(seq, &prev_hash, e, &detail);
         sqlx::query(
-            "INSERT INTO audit_events (seq, at, actor_id, session_id, ip, user_agent, request_id, \
-             action, resource_type, resource_id, patient_id, outcome, detail, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            "INSERT INTO audit_pending (at, actor_id, session_id, ip, user_agent, request_id, \
+             action, resource_type, resource_id, patient_id, outcome, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
-        .bind(seq)
         .bind(e.at.as_millis())
         .bind(e.actor_id.as_ref().map(UserId::as_str))
         .bind(e.session_id.as_ref().map(SessionId::as_str))
@@ -163,17 +189,14 @@ impl AuditWriteTx for Tx {
         .bind(&e.patient_id)
         .bind(e.outcome.as_str())
         .bind(&detail)
-        .bind(&prev_hash)
-        .bind(&hash)
         .execute(&mut *self.tx)
         .await
         .db()?;
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-            .bind(&hash)
-            .execute(&mut *self.tx)
-            .await
-            .db()?;
-        Ok(seq)
+        Ok(())
+    }
+
+    async fn insert_tree_head(&mut self, head: &TreeHeadRow) -> Result<()> {
+        super::audit_tree::insert_head(self, head).await
     }
 
     async fn insert_checkpoint(&mut self, c: &CheckpointRow) -> Result<()> {

@@ -87,6 +87,7 @@ macro_rules! select_attachments {
 
 mod attachments;
 mod audit;
+mod audit_tree;
 mod channel;
 mod channel_write;
 mod conversations;

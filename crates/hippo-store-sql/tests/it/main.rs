@@ -72,6 +72,7 @@ async fn append_one(store: &dyn Store) {
     .await
     .unwrap();
     tx.commit().await.unwrap();
+    store.sequence_audit(100).await.unwrap();
 }
 
 #[tokio::test]
@@ -182,10 +183,38 @@ async fn stores_share_one_chain(stores: Vec<Arc<dyn Store>>) {
             }));
         }
     }
+    // Every node sequences at once, as on a lease handover: each record
+    // once.
+    let passes: Vec<_> = stores
+        .iter()
+        .map(|store| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut n = 0;
+                for _ in 0..50 {
+                    n += store.sequence_audit(5).await.unwrap().appended;
+                    tokio::task::yield_now().await;
+                }
+                n
+            })
+        })
+        .collect();
     for t in tasks {
         t.await.unwrap();
     }
+    let mut sequenced = 0;
+    for p in passes {
+        sequenced += p.await.unwrap();
+    }
+    loop {
+        let pass = stores[0].sequence_audit(1000).await.unwrap();
+        sequenced += pass.appended;
+        if !pass.more {
+            break;
+        }
+    }
     let want = i64::try_from(stores.len() * 30).unwrap();
+    assert_eq!(sequenced, u64::try_from(want).unwrap());
     for store in &stores {
         let records = store.list_audit(0, 1_000).await.unwrap();
         assert_eq!(
@@ -289,6 +318,8 @@ async fn sqlite_group_commit_keeps_each_transaction_whole() {
         assert_eq!(got.is_some(), i % 3 == 0, "k{i}");
     }
     assert!(store.get_data_key("dup").await.unwrap().is_none());
+    assert_eq!(store.pending_audit().await.unwrap().count, 40);
+    store.sequence_audit(1_000).await.unwrap();
     let records = store.list_audit(0, 1_000).await.unwrap();
     assert_eq!(
         records.iter().map(|r| r.seq).collect::<Vec<_>>(),

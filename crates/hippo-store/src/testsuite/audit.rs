@@ -1,6 +1,8 @@
 //! The audit trail: rolled-back appends leave nothing, the chain is
-//! gapless and verifies under concurrent appenders, queries filter,
-//! checkpoints and key endorsements are kept.
+//! gapless and verifies under concurrent appenders, sequencing passes
+//! (also concurrent ones) build the RFC 9162 tree exactly once per record,
+//! tree heads are kept once per size, queries filter, checkpoints and key
+//! endorsements are kept.
 
 use super::*;
 
@@ -15,16 +17,19 @@ pub async fn dropped_transaction_leaves_nothing(store: Arc<dyn Store>) {
         // dropped without commit
     }
     assert_eq!(store.get_user(&u.id).await.unwrap(), None);
+    assert_eq!(store.pending_audit().await.unwrap().count, 0);
+    store.sequence_audit(100).await.unwrap();
     assert!(store.list_audit(0, 10).await.unwrap().is_empty());
     // The sequence number was not consumed.
     let mut tx = store.begin_write().await.unwrap();
-    assert_eq!(
-        tx.append_audit(&event(AuditAction::UserCreate, 2))
-            .await
-            .unwrap(),
-        1
-    );
+    tx.append_audit(&event(AuditAction::UserCreate, 2))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
+    assert_eq!(store.pending_audit().await.unwrap().count, 1);
+    let pass = store.sequence_audit(100).await.unwrap();
+    assert_eq!((pass.appended, pass.tree_size), (1, 1));
+    assert_eq!(store.list_audit(0, 10).await.unwrap()[0].seq, 1);
 }
 
 pub async fn audit_chain_is_gapless_and_verifies(store: Arc<dyn Store>) {
@@ -33,20 +38,21 @@ pub async fn audit_chain_is_gapless_and_verifies(store: Arc<dyn Store>) {
     let mut first = event(AuditAction::AuthLogin, 1).actor(Some(&actor), Some(&session));
     first.patient_id = Some("patient-1".into());
     let mut tx = store.begin_write().await.unwrap();
-    assert_eq!(tx.append_audit(&first).await.unwrap(), 1);
-    assert_eq!(
-        tx.append_audit(&event(AuditAction::UserCreate, 2))
-            .await
-            .unwrap(),
-        2
-    );
+    tx.append_audit(&first).await.unwrap();
+    tx.append_audit(&event(AuditAction::UserCreate, 2))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let mut tx = store.begin_write().await.unwrap();
     let mut denied = event(AuditAction::UserDeactivate, 3);
     denied.outcome = Outcome::Denied;
     denied.detail = serde_json::Value::Null;
-    assert_eq!(tx.append_audit(&denied).await.unwrap(), 3);
+    tx.append_audit(&denied).await.unwrap();
     tx.commit().await.unwrap();
+    // Pending until a pass sequences them, in the order written.
+    assert!(store.list_audit(0, 100).await.unwrap().is_empty());
+    assert_eq!(store.pending_audit().await.unwrap().count, 3);
+    store.sequence_audit(100).await.unwrap();
 
     let records = store.list_audit(0, 100).await.unwrap();
     assert_eq!(
@@ -117,6 +123,7 @@ pub async fn concurrent_appenders_keep_the_chain(store: Arc<dyn Store>) {
     for t in tasks {
         t.await.unwrap();
     }
+    store.sequence_audit(10_000).await.unwrap();
     let records = store.list_audit(0, 1_000).await.unwrap();
     assert_eq!(
         records.iter().map(|r| r.seq).collect::<Vec<_>>(),
@@ -146,6 +153,7 @@ pub async fn audit_queries_filter_on_every_field(store: Arc<dyn Store>) {
         .await
         .unwrap();
     tx.commit().await.unwrap();
+    store.sequence_audit(100).await.unwrap();
 
     let seqs = |filter: AuditFilter, after: i64, limit: i64| {
         let store = store.clone();
@@ -228,6 +236,7 @@ pub async fn checkpoints_are_kept_in_order_once_per_seq(store: Arc<dyn Store>) {
         .await
         .unwrap();
     tx.commit().await.unwrap();
+    store.sequence_audit(100).await.unwrap();
     let records = store.list_audit(0, 10).await.unwrap();
     let head = store.audit_head().await.unwrap();
     assert_eq!(head, (2, records[1].hash.clone()));
@@ -277,4 +286,142 @@ pub async fn checkpoints_are_kept_in_order_once_per_seq(store: Arc<dyn Store>) {
         store.list_key_endorsements().await.unwrap(),
         vec![earlier, later]
     );
+}
+
+/// Passes sequence every record once, in the order written, even when
+/// several run at once (as from several nodes); the stored tiles give the
+/// RFC 9162 root of every size and proofs that verify.
+pub async fn sequencing_passes_build_the_tree_once(store: Arc<dyn Store>) {
+    use crate::merkle;
+    let idle = store.sequence_audit(100).await.unwrap();
+    assert_eq!((idle.appended, idle.tree_size, idle.root), (0, 0, None));
+    let writers: Vec<_> = (0..4i64)
+        .map(|t| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..150i64 {
+                    let mut tx = store.begin_write().await.unwrap();
+                    tx.append_audit(&event(AuditAction::MessageSend, t * 1000 + i))
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                }
+            })
+        })
+        .collect();
+    // Passes race the writers and each other, small batches.
+    let passes: Vec<_> = (0..3)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut appended = 0;
+                for _ in 0..200 {
+                    appended += store.sequence_audit(7).await.unwrap().appended;
+                    tokio::task::yield_now().await;
+                }
+                appended
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let mut appended = 0;
+    for p in passes {
+        appended += p.await.unwrap();
+    }
+    loop {
+        let pass = store.sequence_audit(1000).await.unwrap();
+        appended += pass.appended;
+        if !pass.more {
+            break;
+        }
+    }
+    assert_eq!(appended, 600);
+    assert_eq!(store.pending_audit().await.unwrap().count, 0);
+    assert_eq!(store.audit_tree_size().await.unwrap(), 600);
+    let records = store.list_audit(0, 1_000).await.unwrap();
+    assert_eq!(
+        records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        (1..=600).collect::<Vec<_>>()
+    );
+    assert_eq!(first_break(&records, (0, GENESIS_HASH.into())), None);
+    // Each writer's records in the order it wrote them.
+    let n_of = |r: &AuditRecord| {
+        serde_json::from_str::<serde_json::Value>(&r.detail).unwrap()["n"]
+            .as_i64()
+            .unwrap()
+    };
+    for t in 0..4i64 {
+        let mine: Vec<i64> = records.iter().map(n_of).filter(|n| n / 1000 == t).collect();
+        assert_eq!(mine, (0..150).map(|i| t * 1000 + i).collect::<Vec<_>>());
+    }
+    // The tiles against the RFC's definition, straight from the leaves.
+    fn mth(leaves: &[merkle::Hash]) -> merkle::Hash {
+        match leaves.len() {
+            0 => merkle::empty_root(),
+            1 => leaves[0],
+            n => {
+                let k = n.next_power_of_two() / 2;
+                merkle::node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
+            }
+        }
+    }
+    let leaves: Vec<merkle::Hash> = records.iter().map(crate::chain::leaf_hash).collect();
+    let all: Vec<merkle::TileId> = (0..3)
+        .map(|index| merkle::TileId { level: 0, index })
+        .chain([merkle::TileId { level: 1, index: 0 }])
+        .collect();
+    let tiles = store.audit_tiles(&all).await.unwrap();
+    assert_eq!(tiles.len(), 4, "three leaf tiles and one above");
+    for size in [1u64, 2, 5, 255, 256, 257, 511, 512, 513, 600] {
+        let root = mth(&leaves[..size as usize]);
+        for index in [0, size / 3, size - 1] {
+            let ranges = merkle::inclusion_ranges(index, size);
+            let path = merkle::resolve(&ranges, &tiles).unwrap();
+            assert!(merkle::verify_inclusion(
+                index,
+                size,
+                &leaves[index as usize],
+                &path,
+                &root
+            ));
+        }
+    }
+    let range = store.audit_tiles_range(0, 1, 10).await.unwrap();
+    assert_eq!(
+        range.iter().map(|(id, _)| id.index).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert_eq!(range[1].1.len(), 600 - 512);
+}
+
+/// Tree heads: one per size, newest and pages in size order.
+pub async fn tree_heads_are_kept_once_per_size(store: Arc<dyn Store>) {
+    assert_eq!(store.latest_tree_head().await.unwrap(), None);
+    let head = |size: i64| TreeHeadRow {
+        tree_size: size,
+        root_hash: format!("{size:064x}"),
+        timestamp: format!("2026-12-01T00:00:{size:02}.000Z"),
+        at: ts(size),
+        signature: vec![size as u8; 64],
+        key_id: "key".into(),
+    };
+    let mut tx = store.begin_write().await.unwrap();
+    for size in [5, 2, 9] {
+        tx.insert_tree_head(&head(size)).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    assert_eq!(store.latest_tree_head().await.unwrap(), Some(head(9)));
+    let sizes = |v: Vec<TreeHeadRow>| v.iter().map(|h| h.tree_size).collect::<Vec<_>>();
+    assert_eq!(
+        sizes(store.list_tree_heads(0, 10).await.unwrap()),
+        vec![2, 5, 9]
+    );
+    assert_eq!(sizes(store.list_tree_heads(2, 1).await.unwrap()), vec![5]);
+    let mut tx = store.begin_write().await.unwrap();
+    let mut forged = head(5);
+    forged.root_hash = "f".repeat(64);
+    let err = tx.insert_tree_head(&forged).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
 }

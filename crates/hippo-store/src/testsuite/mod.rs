@@ -46,6 +46,8 @@ macro_rules! storage_suite {
             audit::concurrent_appenders_keep_the_chain,
             audit::audit_queries_filter_on_every_field,
             audit::checkpoints_are_kept_in_order_once_per_seq,
+            audit::sequencing_passes_build_the_tree_once,
+            audit::tree_heads_are_kept_once_per_size,
             keys::data_keys_round_trip,
             keys::exports_leave_data_keys_out_and_restores_put_them_back,
             conversations::conversations_members_and_messages,

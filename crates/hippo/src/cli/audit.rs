@@ -1,6 +1,7 @@
-//! `hippo audit verify|export|checkpoint`: examining the audit trail from
-//! the shell, through the same use cases as the API (recorded with
-//! `via: cli`).
+//! `hippo audit verify|export|checkpoint|prove|check-proof|public-key`:
+//! examining the audit trail from the shell, through the same use cases as
+//! the API (recorded with `via: cli`). `check-proof` needs no server, no
+//! database and no key file: only the public key (see `proof.rs`).
 
 use crate::settings::Config;
 use anyhow::{Context, Result, anyhow};
@@ -14,8 +15,14 @@ use std::process::ExitCode;
 pub enum AuditCommand {
     /// Check the whole chain and the signed checkpoints; exit 1 and name
     /// the first bad sequence number if anything was changed, removed,
-    /// inserted, reordered or cut off.
-    Verify,
+    /// inserted, reordered or cut off. Also rebuilds the Merkle tree from
+    /// the records and checks its tiles and every signed tree head.
+    Verify {
+        /// A witness file (`--audit-witness-file` of serve): every head in
+        /// it must still be in the database, unchanged.
+        #[arg(long, value_name = "FILE")]
+        witness: Option<std::path::PathBuf>,
+    },
     /// Write records to standard output.
     Export {
         /// jsonl, csv or fhir (a FHIR R4 Bundle of AuditEvent).
@@ -31,23 +38,53 @@ pub enum AuditCommand {
     /// Sign a checkpoint of the trail as it is now (serve also does this
     /// every few minutes and at shutdown).
     Checkpoint,
+    /// Print record N, its inclusion proof and a signed tree head covering
+    /// it as one JSON document (for `check-proof`, or any RFC 9162 tool).
+    Prove {
+        #[arg(long, value_name = "N")]
+        seq: i64,
+    },
+    /// Verify a proof file offline with only the audit public key: the
+    /// head's signature, the record's leaf and its inclusion (or, for a
+    /// file with `first`, `second` and `consistency_path`, the consistency
+    /// of two heads). Exit 0 if valid, 1 if not.
+    CheckProof {
+        file: std::path::PathBuf,
+        /// Base64 raw Ed25519 public key, or a file holding it (`hippo
+        /// audit public-key` prints it).
+        #[arg(long, value_name = "KEY")]
+        public_key: String,
+    },
+    /// Print this server's audit public key (base64), for `check-proof`.
+    PublicKey,
 }
 
 pub async fn run(config: Config, cmd: AuditCommand) -> Result<ExitCode> {
+    if let AuditCommand::CheckProof { file, public_key } = &cmd {
+        return super::proof::check_file(file, public_key);
+    }
     let app = crate::app::open(&config).await?;
     let hippo = &app.hippo;
     let result = match cmd {
-        AuditCommand::Verify => {
+        AuditCommand::Verify { witness } => {
+            let witnessed = witness.as_deref().map(crate::witness::read).transpose()?;
             let report = hippo
                 .audit()
-                .verify(Principal::Operator)
+                .verify_witnessed(Principal::Operator, witnessed.as_deref())
                 .await
                 .map_err(|e| anyhow!("{e}"))?;
             if report.ok {
                 println!(
-                    "audit trail intact: {} records, {} signed checkpoints verified",
-                    report.checked, report.checkpoints_verified
+                    "audit trail intact: {} records, {} signed checkpoints verified, \
+                     tree of {} records with {} signed tree heads verified",
+                    report.checked,
+                    report.checkpoints_verified,
+                    report.tree_size,
+                    report.tree_heads_verified
                 );
+                if let Some(n) = report.witnessed_heads {
+                    println!("{n} witnessed tree heads found unchanged");
+                }
                 Ok(ExitCode::SUCCESS)
             } else {
                 println!(
@@ -97,7 +134,34 @@ pub async fn run(config: Config, cmd: AuditCommand) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        AuditCommand::Prove { seq } => {
+            let proof = hippo
+                .audit()
+                .prove(Principal::Operator, seq)
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            let public_key = hippo.audit().public_key().map(|(k, _)| k);
+            let doc = super::proof::document(&proof, public_key.as_deref());
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::PublicKey => {
+            use base64::Engine as _;
+            let (key, id) = hippo
+                .audit()
+                .public_key()
+                .ok_or_else(|| anyhow!("no audit signing key is loaded"))?;
+            println!("{}", base64::engine::general_purpose::STANDARD.encode(key));
+            eprintln!("key id {id}");
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::CheckProof { .. } => unreachable_check_proof(),
     };
     app.store.close().await;
     result
+}
+
+/// `check-proof` returned before the database was opened.
+fn unreachable_check_proof() -> Result<ExitCode> {
+    Err(anyhow!("check-proof runs without a database"))
 }

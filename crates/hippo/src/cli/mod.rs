@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod backup;
 pub mod keys;
+pub mod proof;
 pub mod retention;
 pub mod serve;
 pub mod user;

@@ -142,6 +142,7 @@ pub fn spawn_alert_forwarder(
         target,
         tls,
         hippo.audit().subscribe_alerts(),
+        hippo.audit().subscribe_tree_heads(),
     )))
 }
 
@@ -210,7 +211,22 @@ pub async fn run(config: Config) -> Result<()> {
         })
     };
     let forwarder = spawn_alert_forwarder(&config, &app.hippo)?;
+    let (stop_witness, witness_stop) = tokio::sync::watch::channel(false);
+    let witness = config
+        .audit_witness_file
+        .clone()
+        .map(|path| {
+            crate::witness::spawn(path, app.hippo.audit().subscribe_tree_heads(), witness_stop)
+        })
+        .transpose()?;
     let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
+    // Pending audit records into the tree, signed heads (one node of a
+    // cluster at a time).
+    let sequencer = {
+        let hippo = app.hippo.clone();
+        let stop = workers_stop.clone();
+        tokio::spawn(async move { hippo.audit().run_sequencer(stop).await })
+    };
     let whatsapp = crate::app::spawn_whatsapp_workers(&app.hippo, &workers_stop);
     if let Some(w) = &config.whatsapp {
         tracing::info!(phi_mode = w.phi_mode.as_str(), rate = w.rate, api_version = %w.api_version, "WhatsApp channel on");
@@ -299,6 +315,22 @@ pub async fn run(config: Config) -> Result<()> {
             tracing::warn!("a WhatsApp worker did not stop in time");
         }
     }
+    if tokio::time::timeout(std::time::Duration::from_secs(5), sequencer)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the audit sequencer did not stop in time");
+    }
+    // What this node wrote last goes into the tree now, under one more
+    // signed head (another node would take it within seconds anyway).
+    match app.hippo.audit().sequence_now().await {
+        Ok(_) => {
+            if let Err(e) = app.hippo.audit().sign_tree_head(true).await {
+                tracing::warn!(error = %e, "signing the shutdown audit tree head failed");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "sequencing the audit trail at shutdown failed"),
+    }
     app.hippo.ops().release_leases().await;
     sweeper.abort();
     for task in relay.into_iter().flatten() {
@@ -311,6 +343,11 @@ pub async fn run(config: Config) -> Result<()> {
     }
     if let Some(f) = forwarder {
         f.abort();
+    }
+    let _ = stop_witness.send(true);
+    if let Some(w) = witness {
+        // It writes the shutdown head, then ends.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), w).await;
     }
     if let Err(e) = app.hippo.audit().write_checkpoint().await {
         tracing::warn!(error = %e, "signing the shutdown audit checkpoint failed");

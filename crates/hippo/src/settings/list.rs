@@ -138,6 +138,13 @@ settings! {
         group: Alerts, kind: Plain, value_name: "PEM",
         default: Unset, parse: optional(parse::path),
     }
+    /// Append every audit tree head this node signs to FILE (one JSON line
+    /// each, synced): a witness out of the database's reach, for `hippo
+    /// audit verify --witness FILE`. Put it on another volume or host.
+    audit_witness_file: Option<PathBuf> {
+        group: Alerts, kind: Plain, value_name: "FILE",
+        default: Unset, parse: optional(parse::path),
+    }
 
     /// Directory for scheduled backups from serve (each also writes its key
     /// file NAME.keys); empty disables them. Keep it on another volume.

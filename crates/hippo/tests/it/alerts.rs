@@ -28,6 +28,21 @@ async fn frame(conn: &mut (impl AsyncRead + Unpin)) -> String {
     String::from_utf8(msg).unwrap()
 }
 
+/// The next alert frame; signed audit tree heads (forwarded too, as a
+/// witness) are checked and collected into `heads`.
+async fn alert_frame(conn: &mut (impl AsyncRead + Unpin), heads: &mut Vec<String>) -> String {
+    loop {
+        let f = frame(conn).await;
+        if f.contains(" audit_tree_head ") {
+            assert!(f.starts_with("<86>1 "), "informational: {f}");
+            assert!(f.contains("tree_size=\""), "{f}");
+            heads.push(f);
+            continue;
+        }
+        return f;
+    }
+}
+
 async fn lock_out(s: &TestServer, username: &str) {
     for _ in 0..5 {
         let (status, _) = s.login_raw(username, "not-the-password-at-all", None).await;
@@ -51,7 +66,8 @@ async fn alerts_reach_auditors_and_a_syslog_collector_over_tcp() {
         .await
         .expect("the forwarder connects")
         .unwrap();
-    let locked = frame(&mut conn).await;
+    let mut heads = Vec::new();
+    let locked = alert_frame(&mut conn, &mut heads).await;
     assert!(locked.starts_with("<84>1 "), "{locked}");
     assert!(locked.contains(" hippo "), "{locked}");
     assert!(locked.contains(" account_locked [hippo@32473 "), "{locked}");
@@ -68,7 +84,7 @@ async fn alerts_reach_auditors_and_a_syslog_collector_over_tcp() {
             .await;
         assert_eq!(status.as_u16(), 401);
     }
-    let stuffing = frame(&mut conn).await;
+    let stuffing = alert_frame(&mut conn, &mut heads).await;
     assert!(stuffing.starts_with("<82>1 "), "critical: {stuffing}");
     assert!(stuffing.contains(" credential_stuffing "), "{stuffing}");
     assert!(!stuffing.contains("ghost"), "no usernames: {stuffing}");
@@ -90,6 +106,15 @@ async fn alerts_reach_auditors_and_a_syslog_collector_over_tcp() {
     assert_problem(status, &body, 403, "forbidden");
     let (status, body) = s.get("/api/v1/alerts?since=soon", &auditor).await;
     assert_problem(status, &body, 422, "validation_failed");
+    // Signed tree heads reach the collector too, ids and hashes only.
+    s.clock.advance(Duration::from_secs(5));
+    let (status, head) = s.get("/api/v1/audit/tree-head", &auditor).await;
+    assert_eq!(status.as_u16(), 200, "{head}");
+    let wanted = format!("tree_size=\"{}\"", head["tree_size"]);
+    while !heads.iter().any(|h| h.contains(&wanted)) {
+        heads.push(frame(&mut conn).await);
+    }
+    assert!(heads.iter().all(|h| !h.contains("ana")), "{heads:?}");
     s.stop().await;
 }
 
@@ -135,7 +160,7 @@ async fn alerts_are_forwarded_over_tls_to_a_trusted_collector() {
         .expect("the forwarder connects")
         .unwrap();
     let mut tls = acceptor.accept(tcp).await.expect("TLS handshake");
-    let locked = frame(&mut tls).await;
+    let locked = alert_frame(&mut tls, &mut Vec::new()).await;
     assert!(locked.contains(" account_locked "), "{locked}");
     s.stop().await;
 }

@@ -21,6 +21,8 @@ async fn history(s: &TestServer) -> (String, String, String, String) {
 /// of the way: what an attacker with database access could do.
 async fn tamper(s: &TestServer, statements: &[&str]) {
     use sqlx::Connection;
+    // The attacker edits the trail as sequenced.
+    s.hippo.audit().sequence_now().await.unwrap();
     if on_postgres() {
         let url = s.config.database_url.as_ref().unwrap().to_string();
         let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
@@ -162,6 +164,7 @@ async fn a_cut_off_tail_is_detected() {
     let s = TestServer::start().await;
     history(&s).await;
     let auditor = s.auditor().await.token;
+    s.hippo.audit().sequence_now().await.unwrap();
     let (head, _) = s.hippo.store().audit_head().await.unwrap();
     // The last three records go; the chain head still knows the length.
     tamper(
@@ -216,6 +219,7 @@ async fn a_recomputed_chain_fails_its_signed_checkpoint() {
     s.hippo.audit().write_checkpoint().await.unwrap().unwrap();
     // Rewrite record 4 and recompute every hash after it so the chain
     // itself is consistent again.
+    s.hippo.audit().sequence_now().await.unwrap();
     let mut records = s.hippo.store().list_audit(0, 100_000).await.unwrap();
     let head = records.last().unwrap().seq;
     let mut statements = Vec::new();

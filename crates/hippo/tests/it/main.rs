@@ -11,6 +11,7 @@
 mod alerts;
 mod at_rest;
 mod audit;
+mod audit_tree;
 mod auth;
 mod backup;
 mod break_glass;
