@@ -622,7 +622,16 @@ async fn a_nats_node_hears_only_users_connected_to_it() {
         .publish(&[note("another deployment", vec![ana.clone()])])
         .await
         .unwrap();
+    // The two for its users arrive (a loaded machine may take a while);
+    // then a second more for anything that should not.
     let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while got.len() < 2 {
+        match tokio::time::timeout_at(deadline, inbox.recv()).await {
+            Ok(Some(r)) => got.push((r.payload, r.only_for)),
+            _ => break,
+        }
+    }
     while let Ok(Some(r)) = tokio::time::timeout(Duration::from_secs(1), inbox.recv()).await {
         got.push((r.payload, r.only_for));
     }
