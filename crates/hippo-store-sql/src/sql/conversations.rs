@@ -262,6 +262,7 @@ impl ConversationWriteTx for Tx {
         .execute(&mut *self.tx)
         .await
         .db()?;
+        self.new_conversations.push(c.id.clone());
         Ok(())
     }
 
@@ -287,6 +288,11 @@ impl ConversationWriteTx for Tx {
         user: &UserId,
         at: Timestamp,
     ) -> Result<bool> {
+        // A new member of a conversation others may hold cached changes
+        // who hears its messages.
+        if !self.new_conversations.contains(c) {
+            super::ops::bump_access(self).await?;
+        }
         let done = sqlx::query(
             "INSERT INTO conversation_members (conversation_id, user_id, added_at) VALUES ($1, $2, \
              $3) \
@@ -302,6 +308,7 @@ impl ConversationWriteTx for Tx {
     }
 
     async fn remove_member(&mut self, c: &ConversationId, user: &UserId) -> Result<bool> {
+        super::ops::bump_access(self).await?;
         let done = sqlx::query(
             "DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
         )
