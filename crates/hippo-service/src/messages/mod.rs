@@ -188,7 +188,7 @@ impl Messages {
         for a in &attachments {
             infos.push(self.files.attachment_info(a).await?);
         }
-        let key = self.core.conversation_key(&conv).await?;
+        let key = self.core.conversation_key(conv).await?;
         let now = self.core.clock.now();
         let tx = self.core.store.begin_write().await?;
         let draft = Draft {
