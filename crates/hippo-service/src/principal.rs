@@ -19,6 +19,9 @@ pub struct Actor {
     pub user: User,
     pub session: Session,
     pub meta: RequestMeta,
+    /// The access version read when the request was authenticated: the
+    /// cached memberships it may use (`core/cache.rs`).
+    pub(crate) access_version: crate::core::cache::AccessVersion,
 }
 
 impl Actor {

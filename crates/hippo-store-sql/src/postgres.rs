@@ -9,6 +9,9 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// A pooled connection idle this long is pinged before it is used.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+
 /// Connections a node keeps unless told otherwise.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
 
@@ -42,10 +45,20 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             // PostgreSQL away: requests fail with 503 after this, and the
-            // pool reconnects by itself when it is back (connections are
-            // checked before use).
+            // pool reconnects by itself when it is back: a connection idle
+            // for a while is checked before use, one that failed is
+            // dropped when released (sqlx pings it then). Not every
+            // acquisition: that ping is a round trip per statement.
             .acquire_timeout(Duration::from_secs(5))
-            .test_before_acquire(true)
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_BEFORE_PING {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(opts)
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot connect to PostgreSQL: {e}")))?;

@@ -59,6 +59,9 @@ impl SqliteStore {
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
+            // A local file does not hang up: no ping (a round trip to the
+            // connection's worker thread) before every read.
+            .test_before_acquire(false)
             .connect_with(opts.clone())
             .await
             .db()?;

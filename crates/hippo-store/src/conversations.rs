@@ -171,6 +171,14 @@ pub trait ConversationWriteTx {
         client_id: &str,
     ) -> Result<Option<MessageRow>>;
     async fn insert_message(&mut self, message: &MessageRow) -> Result<()>;
+    /// [`Self::next_seq`] and [`Self::insert_message`] in one step (one
+    /// statement on PostgreSQL, two on SQLite): takes the conversation's
+    /// next `seq` (locking its row until commit) and inserts `message`
+    /// with it (its own `seq` is ignored). Returns the `seq`, or `None`,
+    /// with nothing inserted, when the sender already has a message with
+    /// the same `client_id`: drop the transaction then (releasing the
+    /// number) and look the original up with [`Self::find_by_client_id`].
+    async fn append_message(&mut self, message: &MessageRow, at: Timestamp) -> Result<Option<i64>>;
     async fn get_message_for_update(&mut self, id: &MessageId) -> Result<Option<MessageRow>>;
     /// Replaces the body, keeping the previous one as version `version`.
     async fn edit_message(

@@ -47,7 +47,7 @@ pub use governance::{
     AlertRow, BreakGlassRow, ConversationPolicy, GovernanceStore, GovernanceWriteTx, PurgeResult,
 };
 pub use keys::{DataKeyRow, KeyStore, KeyWriteTx};
-pub use ops::{BackupKeyFileRow, OpsStore, OpsWriteTx};
+pub use ops::{ACCESS_VERSION_KEY, BackupKeyFileRow, OpsStore, OpsWriteTx};
 pub use sessions::{SessionStore, SessionWriteTx};
 pub use users::{UserRow, UserStore, UserWriteTx};
 

@@ -6,6 +6,14 @@ use crate::Result;
 use async_trait::async_trait;
 use hippo_core::Timestamp;
 
+/// The meta key whose value changes (to a fresh random token) in the same
+/// transaction as anything that may withdraw access: a session ending, a
+/// change to an account (role, status, names, password, MFA), a member
+/// joining or leaving a conversation, an erasure, a restore. Per-node
+/// caches of sessions and memberships are valid only at the version they
+/// were read at (`hippo-service`'s `core/cache.rs`).
+pub const ACCESS_VERSION_KEY: &str = "access_version";
+
 /// Where a backup's key file was written (erasure rewrites it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackupKeyFileRow {

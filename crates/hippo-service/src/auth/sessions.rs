@@ -6,7 +6,9 @@ use super::*;
 
 impl Auth {
     /// Resolves a bearer token to its actor, enforcing expiry and refreshing
-    /// the idle timer.
+    /// the idle timer. Served from this node's cache when nothing that could
+    /// withdraw access has changed since it was loaded (`core/cache.rs`):
+    /// then the one read is the access version.
     pub async fn authenticate(&self, presented: &str, meta: &RequestMeta) -> Result<Actor> {
         let unauthenticated = || {
             ServiceError::public(
@@ -17,14 +19,25 @@ impl Auth {
         if !token::looks_valid(presented) {
             return Err(unauthenticated());
         }
+        let token_hash = token::hash(presented);
+        let version = self.core.access_version().await?;
+        let now = self.core.clock.now();
+        let idle = self.core.config.session_idle_timeout;
+        if let Some(hit) = self.core.access.session(&version, &token_hash)
+            // Idle or past its lifetime here: the database decides (another
+            // node may have refreshed the idle timer).
+            && hit.session.state(now, idle) == SessionState::Live
+        {
+            return self
+                .actor(hit.session, hit.user, &token_hash, version, meta)
+                .await;
+        }
         let session = self
             .core
             .store
-            .get_session_by_token_hash(&token::hash(presented))
+            .get_session_by_token_hash(&token_hash)
             .await?
             .ok_or_else(unauthenticated)?;
-        let now = self.core.clock.now();
-        let idle = self.core.config.session_idle_timeout;
         match session.state(now, idle) {
             SessionState::Live => {}
             SessionState::Ended => {
@@ -57,17 +70,40 @@ impl Auth {
         if !Core::is_active(&row) {
             return Err(unauthenticated());
         }
-        // Refresh the idle timer, but write at most once per granule.
-        let granule = (idle / 15).min(Duration::from_secs(60));
-        let mut session = session;
+        let user = self.core.user_from_row(&row)?;
+        self.core.access.put_session(
+            &version,
+            token_hash.clone(),
+            crate::core::cache::CachedSession {
+                session: session.clone(),
+                user: user.clone(),
+            },
+        );
+        self.actor(session, user, &token_hash, version, meta).await
+    }
+
+    /// The actor of a live session of an active user; refreshes the idle
+    /// timer, writing at most once per granule.
+    async fn actor(
+        &self,
+        mut session: Session,
+        user: hippo_core::User,
+        token_hash: &str,
+        access_version: crate::core::cache::AccessVersion,
+        meta: &RequestMeta,
+    ) -> Result<Actor> {
+        let now = self.core.clock.now();
+        let granule = (self.core.config.session_idle_timeout / 15).min(Duration::from_secs(60));
         if now.since(session.last_seen_at) >= granule {
             self.core.store.touch_session(&session.id, now).await?;
+            self.core.access.touched(token_hash, now);
             session.last_seen_at = now;
         }
         Ok(Actor {
-            user: self.core.user_from_row(&row)?,
+            user,
             session,
             meta: meta.clone(),
+            access_version,
         })
     }
 

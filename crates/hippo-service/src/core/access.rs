@@ -3,6 +3,7 @@
 //! its data key, and the auditor rule. Denials are audited here.
 
 use super::Core;
+use super::cache::CachedConversation;
 use crate::{Actor, Principal, Result, ServiceError};
 use hippo_core::{AuditAction, ConversationId, UserId};
 use hippo_crypto::DataKey;
@@ -43,6 +44,31 @@ impl Core {
     ) -> Result<(ConversationRow, Vec<UserId>)> {
         let (row, members, _) = self.find_conversation(actor, id, action, false).await?;
         Ok((row, members))
+    }
+
+    /// [`Core::member_conversation`] for a send: from this node's cache
+    /// when nothing that could withdraw access has changed since the entry
+    /// was loaded (`core/cache.rs`; the row's `last_seq`, `updated_at` and
+    /// title may be stale).
+    pub(crate) async fn send_conversation(
+        &self,
+        actor: &Actor,
+        id: &str,
+        action: AuditAction,
+    ) -> Result<std::sync::Arc<CachedConversation>> {
+        self.require_messaging_for(actor, action, Some(("conversation", id)))
+            .await?;
+        if let Some(cid) = ConversationId::parse(id)
+            && let Some(hit) = self.access.conversation(&actor.access_version, &cid)
+            && hit.members.contains(&actor.user.id)
+        {
+            return Ok(hit);
+        }
+        let (row, members) = self.member_conversation(actor, id, action).await?;
+        let entry = std::sync::Arc::new(CachedConversation { row, members });
+        self.access
+            .put_conversation(&actor.access_version, entry.clone());
+        Ok(entry)
     }
 
     /// A conversation the actor may read: as a member, or (when

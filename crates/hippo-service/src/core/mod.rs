@@ -6,13 +6,15 @@
 //! and verification, job leases, security alerts (`raise_alert`, in
 //! `audit/alerts.rs`), and the access checks in `core/access.rs`
 //! (`require_messaging`, `member_conversation`, `readable_conversation`,
-//! `conversation_key`, `require_auditor`).
+//! `conversation_key`, `require_auditor`); the cache of sessions and
+//! memberships every request consults (`core/cache.rs`).
 //!
 //! Its fields and helpers are `pub(crate)`: only the services use them, and
 //! one service reaches another only through a field it declares (e.g.
 //! `Whatsapp` holds `Messages`, `Files` and `Patients`).
 
 mod access;
+pub(crate) mod cache;
 
 use crate::audit::alerts;
 use crate::auth::throttle;
@@ -55,6 +57,8 @@ pub struct Core {
     pub(crate) typing: typing::TypingThrottle,
     /// Names for searches and conversation views, decrypted in memory.
     pub(crate) directory: crate::directory::DirectoryIndex,
+    /// Sessions and memberships, valid at one access version.
+    pub(crate) access: cache::AccessCache,
 }
 
 impl std::fmt::Debug for Core {
@@ -95,6 +99,7 @@ impl Core {
             node_id: hippo_core::SessionId::generate().to_string(),
             typing: typing::TypingThrottle::default(),
             directory: crate::directory::DirectoryIndex::default(),
+            access: cache::AccessCache::default(),
         }
     }
 

@@ -1,12 +1,15 @@
 //! The one way a message joins a conversation, for every caller (a member's
 //! send, a WhatsApp send, a patient's inbound reply; call events later).
 //!
-//! The protocol: the first statement takes the conversation's next `seq`
+//! The protocol: one step (`WriteTx::append_message`; one statement on
+//! PostgreSQL, two on SQLite) takes the conversation's next `seq`
 //! (`UPDATE … RETURNING`, which locks the conversation row until commit),
-//! so sends to one conversation serialise and `seq` is gapless. Only then
-//! is the sender's `client_id` looked up: a concurrent retry waits for the
-//! lock and sees the committed original. A retry drops the transaction,
-//! which gives the number back (no gap), and returns the original.
+//! so sends to one conversation serialise and `seq` is gapless, and
+//! inserts the message unless the sender's `client_id` is taken (`ON
+//! CONFLICT … DO NOTHING` on the unique constraint, which sees the
+//! committed original of a concurrent retry that waited for the lock). A
+//! retry then looks the original up, drops the transaction, which gives
+//! the number back (no gap), and returns it.
 
 use super::body_aad;
 use crate::Result;
@@ -43,17 +46,8 @@ pub(crate) enum Appended {
 
 /// Appends `draft` to its conversation in `tx` (see the module doc).
 pub(crate) async fn append(mut tx: Box<dyn WriteTx>, draft: Draft<'_>) -> Result<Appended> {
-    let seq = tx.next_seq(draft.conversation, draft.now).await?;
-    if let Some(client_id) = &draft.client_id
-        && let Some(existing) = tx
-            .find_by_client_id(draft.conversation, &draft.sender, client_id)
-            .await?
-    {
-        drop(tx); // releases the seq: no gap
-        return Ok(Appended::Retry(existing));
-    }
     let id = MessageId::generate();
-    let row = MessageRow {
+    let mut row = MessageRow {
         body_enc: Some(
             draft
                 .key
@@ -61,7 +55,7 @@ pub(crate) async fn append(mut tx: Box<dyn WriteTx>, draft: Draft<'_>) -> Result
         ),
         id,
         conversation_id: draft.conversation.clone(),
-        seq,
+        seq: 0,
         sender_id: draft.sender,
         priority: draft.priority,
         client_id: draft.client_id,
@@ -70,6 +64,19 @@ pub(crate) async fn append(mut tx: Box<dyn WriteTx>, draft: Draft<'_>) -> Result
         deleted_at: None,
         whatsapp: draft.whatsapp,
     };
-    tx.insert_message(&row).await?;
-    Ok(Appended::New { tx, row })
+    if let Some(seq) = tx.append_message(&row, draft.now).await? {
+        row.seq = seq;
+        return Ok(Appended::New { tx, row });
+    }
+    let existing = match &row.client_id {
+        Some(client_id) => {
+            tx.find_by_client_id(draft.conversation, &row.sender_id, client_id)
+                .await?
+        }
+        None => None,
+    };
+    drop(tx); // releases the seq: no gap
+    existing
+        .map(Appended::Retry)
+        .ok_or_else(|| crate::ServiceError::Internal("message append inserted nothing".into()))
 }

@@ -162,10 +162,11 @@ impl Messages {
         conversation: &str,
         input: NewMessage,
     ) -> Result<Message> {
-        let (conv, members) = self
+        let found = self
             .core
-            .member_conversation(actor, conversation, AuditAction::MessageSend)
+            .send_conversation(actor, conversation, AuditAction::MessageSend)
             .await?;
+        let (conv, members) = (&found.row, found.members.clone());
         let body = MessageBody::parse(&input.body).map_err(ServiceError::validation)?;
         let priority = match input.priority.as_deref() {
             None => Priority::Normal,
@@ -187,7 +188,7 @@ impl Messages {
         for a in &attachments {
             infos.push(self.files.attachment_info(a).await?);
         }
-        let key = self.core.conversation_key(&conv).await?;
+        let key = self.core.conversation_key(conv).await?;
         let now = self.core.clock.now();
         let tx = self.core.store.begin_write().await?;
         let draft = Draft {

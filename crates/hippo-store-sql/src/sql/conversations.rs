@@ -2,7 +2,7 @@
 //! recalls), per-conversation `seq` (taken under the conversation row's
 //! lock) and the delivered/read watermarks receipts are made of.
 
-use super::{DbRow, DbStore, Tx, col, corrupt, ts};
+use super::{BACKEND, DbRow, DbStore, Tx, col, corrupt, ts};
 use crate::DbResult;
 use async_trait::async_trait;
 use hippo_core::{
@@ -262,6 +262,7 @@ impl ConversationWriteTx for Tx {
         .execute(&mut *self.tx)
         .await
         .db()?;
+        self.new_conversations.push(c.id.clone());
         Ok(())
     }
 
@@ -287,6 +288,11 @@ impl ConversationWriteTx for Tx {
         user: &UserId,
         at: Timestamp,
     ) -> Result<bool> {
+        // A new member of a conversation others may hold cached changes
+        // who hears its messages.
+        if !self.new_conversations.contains(c) {
+            super::ops::bump_access(self).await?;
+        }
         let done = sqlx::query(
             "INSERT INTO conversation_members (conversation_id, user_id, added_at) VALUES ($1, $2, \
              $3) \
@@ -302,6 +308,7 @@ impl ConversationWriteTx for Tx {
     }
 
     async fn remove_member(&mut self, c: &ConversationId, user: &UserId) -> Result<bool> {
+        super::ops::bump_access(self).await?;
         let done = sqlx::query(
             "DELETE FROM conversation_members WHERE conversation_id = $1 AND user_id = $2",
         )
@@ -373,6 +380,58 @@ impl ConversationWriteTx for Tx {
         .await
         .db()?;
         Ok(())
+    }
+
+    async fn append_message(&mut self, m: &MessageRow, at: Timestamp) -> Result<Option<i64>> {
+        // The idempotency check is the unique (conversation, sender,
+        // client id) constraint itself: it sees a committed original even
+        // when this statement's snapshot predates it (a concurrent retry
+        // waited for the conversation row's lock).
+        // `$3` is the seq on SQLite, the update time on PostgreSQL.
+        let (sql, third) = if BACKEND == "postgres" {
+            (
+                "WITH s AS (UPDATE conversations SET last_seq = last_seq + 1, updated_at = $3 \
+                 WHERE id = $2 RETURNING last_seq) \
+                 INSERT INTO messages (id, conversation_id, seq, sender_id, body_enc, priority, \
+                 client_id, created_at, edited_at, deleted_at, channel, channel_state, \
+                 channel_updated_at, channel_error_code, channel_error_title, wamid) \
+                 SELECT $1, $2, s.last_seq, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+                 $15, $16 FROM s \
+                 ON CONFLICT (conversation_id, sender_id, client_id) DO NOTHING RETURNING seq",
+                at.as_millis(),
+            )
+        } else {
+            (
+                "INSERT INTO messages (id, conversation_id, seq, sender_id, body_enc, priority, \
+                 client_id, created_at, edited_at, deleted_at, channel, channel_state, \
+                 channel_updated_at, channel_error_code, channel_error_title, wamid) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+                 ON CONFLICT (conversation_id, sender_id, client_id) DO NOTHING RETURNING seq",
+                // SQLite has one writer: the number taken first stays ours.
+                self.next_seq(&m.conversation_id, at).await?,
+            )
+        };
+        let wa = m.whatsapp.as_ref();
+        sqlx::query_scalar::<_, i64>(sql)
+            .bind(m.id.as_str())
+            .bind(m.conversation_id.as_str())
+            .bind(third)
+            .bind(m.sender_id.as_str())
+            .bind(&m.body_enc)
+            .bind(m.priority.as_str())
+            .bind(&m.client_id)
+            .bind(m.created_at.as_millis())
+            .bind(m.edited_at.map(Timestamp::as_millis))
+            .bind(m.deleted_at.map(Timestamp::as_millis))
+            .bind(if wa.is_some() { "whatsapp" } else { "hippo" })
+            .bind(wa.map(|w| w.state.as_str()))
+            .bind(wa.map(|w| w.updated_at.as_millis()))
+            .bind(wa.and_then(|w| w.error_code))
+            .bind(wa.and_then(|w| w.error_title.clone()))
+            .bind(wa.and_then(|w| w.wamid.clone()))
+            .fetch_optional(&mut *self.tx)
+            .await
+            .db()
     }
 
     async fn get_message_for_update(&mut self, id: &MessageId) -> Result<Option<MessageRow>> {

@@ -262,6 +262,8 @@ impl GovernanceWriteTx for Tx {
         reason_enc: &[u8],
         at: Timestamp,
     ) -> Result<PurgeResult> {
+        // Its members go: cached memberships are stale.
+        super::ops::bump_access(self).await?;
         // Everything with a created_at before the end of time.
         let result = self
             .purge_messages_before(id, Timestamp::from_millis(i64::MAX))

@@ -98,6 +98,8 @@ impl KeyWriteTx for Tx {
     }
 
     async fn restore_data_keys(&mut self, keys: &[DataKeyRow]) -> Result<Vec<String>> {
+        // A restore replaces sessions and memberships wholesale.
+        super::ops::bump_access(self).await?;
         for key in keys {
             sqlx::query(
                 "UPDATE data_keys SET wrapped = $2, master_key_check = $3 WHERE id = $1 AND \

@@ -124,6 +124,10 @@ fn ts(ms: i64) -> Timestamp {
 /// One write transaction on this backend.
 pub struct Tx {
     tx: DbTx,
+    /// Conversations inserted in this transaction: adding their first
+    /// members withdraws no one's access, so it does not bump
+    /// [`hippo_store::ACCESS_VERSION_KEY`] (nobody can hold them cached).
+    new_conversations: Vec<hippo_core::ConversationId>,
 }
 
 #[async_trait]
@@ -135,6 +139,7 @@ impl Store for DbStore {
     async fn begin_write(&self) -> Result<Box<dyn WriteTx>> {
         Ok(Box::new(Tx {
             tx: self.begin_tx().await?,
+            new_conversations: Vec::new(),
         }))
     }
 

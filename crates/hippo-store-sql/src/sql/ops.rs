@@ -9,6 +9,24 @@ use hippo_store::Result;
 use hippo_store::prelude::*;
 use sqlx::Row;
 
+/// Gives [`hippo_store::ACCESS_VERSION_KEY`] a fresh random token: every
+/// node's cached sessions and memberships are stale from this
+/// transaction's commit on. Runs before the change it announces, so every
+/// transaction takes the meta row's lock (PostgreSQL) before the rows it
+/// changes, in one order.
+pub(super) async fn bump_access(tx: &mut Tx) -> Result<()> {
+    let sql = if BACKEND == "postgres" {
+        "INSERT INTO meta (key, value) VALUES ('access_version', \
+         md5(random()::text || clock_timestamp()::text)) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    } else {
+        "INSERT INTO meta (key, value) VALUES ('access_version', lower(hex(randomblob(16)))) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    };
+    sqlx::query(sql).execute(&mut *tx.tx).await.db()?;
+    Ok(())
+}
+
 #[async_trait]
 impl OpsStore for DbStore {
     async fn get_meta(&self, key: &str) -> Result<Option<String>> {

@@ -114,6 +114,7 @@ impl SessionWriteTx for Tx {
     }
 
     async fn end_session(&mut self, id: &SessionId, at: Timestamp, reason: &str) -> Result<bool> {
+        super::ops::bump_access(self).await?;
         let done = sqlx::query(
             "UPDATE sessions SET ended_at = $2, end_reason = $3 WHERE id = $1 AND ended_at IS NULL",
         )
@@ -133,6 +134,7 @@ impl SessionWriteTx for Tx {
         at: Timestamp,
         reason: &str,
     ) -> Result<Vec<SessionId>> {
+        super::ops::bump_access(self).await?;
         let rows = sqlx::query(
             "UPDATE sessions SET ended_at = $2, end_reason = $3 \
              WHERE user_id = $1 AND ended_at IS NULL AND ($4 IS NULL OR id <> $4) RETURNING id",

@@ -59,6 +59,26 @@ fn bump_directory(only_if_changed: bool) -> &'static str {
     }
 }
 
+/// Bumps [`hippo_store::ACCESS_VERSION_KEY`] if the account changes in
+/// anything a cached session carries or an access check reads (not the
+/// sign-in counters). Run before the update, like [`bump_directory`].
+fn bump_access_if_changed() -> &'static str {
+    if BACKEND == "postgres" {
+        "INSERT INTO meta (key, value) SELECT 'access_version', \
+         md5(random()::text || clock_timestamp()::text) \
+         WHERE EXISTS (SELECT 1 FROM users WHERE id = $1 AND (username_enc <> $2 \
+         OR display_name_enc <> $3 OR role <> $4 OR status <> $5 OR password_hash <> $6 \
+         OR must_change_password <> $7 OR mfa_enabled <> $8)) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    } else {
+        "INSERT INTO meta (key, value) SELECT 'access_version', lower(hex(randomblob(16))) \
+         WHERE EXISTS (SELECT 1 FROM users WHERE id = $1 AND (username_enc <> $2 \
+         OR display_name_enc <> $3 OR role <> $4 OR status <> $5 OR password_hash <> $6 \
+         OR must_change_password <> $7 OR mfa_enabled <> $8)) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    }
+}
+
 #[async_trait]
 impl UserStore for DbStore {
     async fn get_user(&self, id: &UserId) -> Result<Option<UserRow>> {
@@ -141,6 +161,18 @@ impl UserWriteTx for Tx {
             .bind(&u.display_name_enc)
             .bind(u.role.as_str())
             .bind(u.status.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .db()?;
+        sqlx::query(bump_access_if_changed())
+            .bind(u.id.as_str())
+            .bind(&u.username_enc)
+            .bind(&u.display_name_enc)
+            .bind(u.role.as_str())
+            .bind(u.status.as_str())
+            .bind(&u.password_hash)
+            .bind(u.must_change_password)
+            .bind(u.mfa_enabled)
             .execute(&mut *self.tx)
             .await
             .db()?;

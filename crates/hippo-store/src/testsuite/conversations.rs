@@ -64,6 +64,25 @@ pub async fn conversations_members_and_messages(store: Arc<dyn Store>) {
     ));
     drop(tx);
 
+    // append_message takes the next seq and inserts, unless the client id
+    // is taken; dropping the transaction then gives the number back.
+    let mut tx = store.begin_write().await.unwrap();
+    let again = message(&c, &a.id, 0, Some("client-1"));
+    assert_eq!(tx.append_message(&again, ts(150)).await.unwrap(), None);
+    drop(tx);
+    let mut tx = store.begin_write().await.unwrap();
+    let m2 = message(&c, &a.id, 0, Some("client-2"));
+    assert_eq!(tx.append_message(&m2, ts(150)).await.unwrap(), Some(2));
+    let m3 = message(&c, &b.id, 0, None);
+    assert_eq!(tx.append_message(&m3, ts(150)).await.unwrap(), Some(3));
+    tx.commit().await.unwrap();
+    let stored = store.get_message(&m2.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.seq, stored.client_id.as_deref()),
+        (2, Some("client-2"))
+    );
+    assert_eq!(store.get_message(&m3.id).await.unwrap().unwrap().seq, 3);
+
     // Edit keeps the earlier version; recall empties both.
     let mut tx = store.begin_write().await.unwrap();
     tx.edit_message(&m1.id, 1, &[7; 5], &[9; 5], ts(200))
@@ -120,12 +139,18 @@ pub async fn concurrent_senders_get_gapless_seq(store: Arc<dyn Store>) {
             b.id.clone()
         };
         tasks.push(tokio::spawn(async move {
-            for _ in 0..10 {
+            for i in 0..10 {
                 let mut tx = store.begin_write().await.unwrap();
-                let seq = tx.next_seq(&c.id, ts(100)).await.unwrap();
-                tx.insert_message(&message(&c, &sender, seq, None))
-                    .await
-                    .unwrap();
+                if t < 3 {
+                    let seq = tx.next_seq(&c.id, ts(100)).await.unwrap();
+                    tx.insert_message(&message(&c, &sender, seq, None))
+                        .await
+                        .unwrap();
+                } else {
+                    // The one-step append, with idempotency keys.
+                    let m = message(&c, &sender, 0, Some(&format!("t{t}-{i}")));
+                    assert!(tx.append_message(&m, ts(100)).await.unwrap().is_some());
+                }
                 tx.commit().await.unwrap();
             }
         }));

@@ -8,6 +8,7 @@
     reason = "integration tests: a failed step should panic with its message"
 )]
 
+mod access_cache;
 mod alerts;
 mod at_rest;
 mod audit;
