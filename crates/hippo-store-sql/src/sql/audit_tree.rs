@@ -136,6 +136,7 @@ impl DbStore {
         }
         let mut tx = Tx {
             tx: self.begin_tx().await?,
+            new_conversations: Vec::new(),
         };
         // The lock: only passes take it, writers never do.
         let head = sqlx::query(
