@@ -100,6 +100,20 @@ pub fn leaf_bytes(r: &AuditRecord) -> Vec<u8> {
     out
 }
 
+/// A record's chain hash (after `r.prev_hash`) and Merkle leaf hash, from
+/// one canonical encoding (what the sequencer computes for each record).
+pub fn hash_and_leaf(r: &AuditRecord) -> (String, crate::merkle::Hash) {
+    let leaf = leaf_bytes(r);
+    let mut linked = Vec::with_capacity(r.prev_hash.len() + 1 + leaf.len());
+    linked.extend_from_slice(r.prev_hash.as_bytes());
+    linked.push(b'\n');
+    linked.extend_from_slice(&leaf);
+    (
+        hippo_crypto::hex(&hippo_crypto::sha256(&linked)),
+        crate::merkle::leaf_hash(&leaf),
+    )
+}
+
 /// The Merkle leaf hash of a stored record.
 pub fn leaf_hash(r: &AuditRecord) -> crate::merkle::Hash {
     crate::merkle::leaf_hash(&leaf_bytes(r))
@@ -293,6 +307,11 @@ mod tests {
                 hash: String::new(),
             };
             assert_eq!(hash_stored(&r), reference_hash(&r), "case {i}");
+            assert_eq!(
+                hash_and_leaf(&r),
+                (hash_stored(&r), leaf_hash(&r)),
+                "case {i}"
+            );
         }
     }
 }

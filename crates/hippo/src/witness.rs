@@ -6,24 +6,15 @@
 //! are no longer in it.
 
 use anyhow::{Context, Result};
-use base64::Engine as _;
 use hippo_store::TreeHeadRow;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use tokio::sync::broadcast;
 
-/// One witnessed head as a JSON line (the shape of `GET
+/// One witnessed head as a JSON line (the shape of proof files and `GET
 /// /api/v1/audit/tree-head`, without the public key).
 pub fn line(head: &TreeHeadRow) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let mut line = serde_json::json!({
-        "tree_size": head.tree_size,
-        "root_hash": head.root_hash,
-        "timestamp": head.timestamp,
-        "signature": b64.encode(&head.signature),
-        "key_id": head.key_id,
-    })
-    .to_string();
+    let mut line = crate::cli::proof::head_json(head, None).to_string();
     line.push('\n');
     line
 }

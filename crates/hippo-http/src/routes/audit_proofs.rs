@@ -90,10 +90,7 @@ pub struct InclusionResponse {
 }
 
 fn hexes(hashes: &[[u8; 32]]) -> Vec<String> {
-    hashes
-        .iter()
-        .map(|h| h.iter().map(|b| format!("{b:02x}")).collect())
-        .collect()
+    hashes.iter().map(|h| hippo_crypto::hex(h)).collect()
 }
 
 /// `GET /api/v1/audit/proof/inclusion?seq=N&tree_size=M`: the proof that

@@ -178,6 +178,9 @@ impl Audit {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_stall_check = std::time::Instant::now();
         let mut alerted = false;
+        // The size the newest head known here covers: an idle tick reads
+        // nothing about heads.
+        let mut signed_up_to = -1;
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
@@ -187,11 +190,18 @@ impl Audit {
                 return;
             }
             if leader.leading(&self.core).await {
-                if let Err(e) = self.sequence_now().await {
-                    tracing::warn!(error = %e, "sequencing the audit trail failed; retrying");
-                }
-                if let Err(e) = self.sign_tree_head(false).await {
-                    tracing::warn!(error = %e, "signing an audit tree head failed");
+                let size = match self.sequence_now().await {
+                    Ok(round) => i64::try_from(round.tree_size).unwrap_or(i64::MAX),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "sequencing the audit trail failed; retrying");
+                        i64::MAX
+                    }
+                };
+                if size > signed_up_to {
+                    match self.sign_tree_head(false).await {
+                        Ok(head) => signed_up_to = head.map_or(-1, |h| h.tree_size),
+                        Err(e) => tracing::warn!(error = %e, "signing an audit tree head failed"),
+                    }
                 }
             }
             if last_stall_check.elapsed() >= Duration::from_secs(5) {

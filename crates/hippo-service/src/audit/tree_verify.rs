@@ -259,25 +259,36 @@ pub struct WitnessedHead {
 
 impl Audit {
     /// Checks that the database still holds every head in `witnessed`,
-    /// unchanged. Returns how many were checked, or the first that is
-    /// missing or differs.
+    /// unchanged, reading the stored heads in pages alongside. Returns how
+    /// many were checked, or the first (by size) that is missing or
+    /// differs.
     pub(super) async fn check_witnessed(
         &self,
         witnessed: &[WitnessedHead],
     ) -> Result<std::result::Result<usize, TreeBreak>> {
         use base64::Engine as _;
         let b64 = base64::engine::general_purpose::STANDARD;
+        let mut sorted: Vec<&WitnessedHead> = witnessed.iter().collect();
+        sorted.sort_by_key(|w| w.tree_size);
+        let mut stored: VecDeque<TreeHeadRow> = VecDeque::new();
+        let mut after = 0;
+        let mut exhausted = false;
         let mut last_good = 0;
-        for w in witnessed {
-            let stored = self
-                .core
-                .store
-                .list_tree_heads(w.tree_size - 1, 1)
-                .await?
-                .into_iter()
-                .next()
-                .filter(|h| h.tree_size == w.tree_size);
-            let same = stored.as_ref().is_some_and(|h| {
+        for w in sorted {
+            // Stored heads up to this size.
+            while !exhausted && stored.back().is_none_or(|h| h.tree_size < w.tree_size) {
+                let page = self.core.store.list_tree_heads(after, HEAD_PAGE).await?;
+                exhausted = (page.len() as i64) < HEAD_PAGE;
+                if let Some(last) = page.last() {
+                    after = last.tree_size;
+                }
+                stored.extend(page);
+            }
+            while stored.front().is_some_and(|h| h.tree_size < w.tree_size) {
+                stored.pop_front();
+            }
+            let found = stored.front().filter(|h| h.tree_size == w.tree_size);
+            let same = found.is_some_and(|h| {
                 h.root_hash == w.root_hash
                     && h.timestamp == w.timestamp
                     && b64.encode(&h.signature) == w.signature
@@ -290,7 +301,7 @@ impl Audit {
                          (the trail was rewritten)",
                         w.tree_size,
                         w.timestamp,
-                        if stored.is_some() {
+                        if found.is_some() {
                             "different"
                         } else {
                             "missing"
@@ -298,7 +309,7 @@ impl Audit {
                     ),
                 }));
             }
-            last_good = last_good.max(w.tree_size);
+            last_good = w.tree_size;
         }
         Ok(Ok(witnessed.len()))
     }

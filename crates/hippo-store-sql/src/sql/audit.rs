@@ -12,9 +12,11 @@ use hippo_store::prelude::*;
 use sqlx::Row;
 use std::collections::HashMap;
 
-pub(super) fn audit_from_row(r: &DbRow) -> Result<AuditRecord> {
+/// The fields a record has before it is sequenced (`audit_pending` and
+/// `audit_events` share them); `seq` and the hashes left empty.
+pub(super) fn fields_from_row(r: &DbRow, table: &str) -> Result<AuditRecord> {
     Ok(AuditRecord {
-        seq: col(r, "seq")?,
+        seq: 0,
         at: ts(col(r, "at")?),
         actor_id: col::<Option<String>>(r, "actor_id")?.map(UserId::from_stored),
         session_id: col::<Option<String>>(r, "session_id")?.map(SessionId::from_stored),
@@ -22,15 +24,24 @@ pub(super) fn audit_from_row(r: &DbRow) -> Result<AuditRecord> {
         user_agent: col(r, "user_agent")?,
         request_id: col(r, "request_id")?,
         action: AuditAction::parse(&col::<String>(r, "action")?)
-            .ok_or_else(|| corrupt("audit_events.action"))?,
+            .ok_or_else(|| corrupt(&format!("{table}.action")))?,
         resource_type: col(r, "resource_type")?,
         resource_id: col(r, "resource_id")?,
         patient_id: col(r, "patient_id")?,
         outcome: Outcome::parse(&col::<String>(r, "outcome")?)
-            .ok_or_else(|| corrupt("audit_events.outcome"))?,
+            .ok_or_else(|| corrupt(&format!("{table}.outcome")))?,
         detail: col(r, "detail")?,
+        prev_hash: String::new(),
+        hash: String::new(),
+    })
+}
+
+pub(super) fn audit_from_row(r: &DbRow) -> Result<AuditRecord> {
+    Ok(AuditRecord {
+        seq: col(r, "seq")?,
         prev_hash: col(r, "prev_hash")?,
         hash: col(r, "hash")?,
+        ..fields_from_row(r, "audit_events")?
     })
 }
 

@@ -7,10 +7,9 @@
 //! there and never sequence a record twice; a pass that dies before its
 //! commit leaves nothing behind, and the next one takes the same records.
 
-use super::audit::audit_from_row;
+use super::audit::{audit_from_row, fields_from_row};
 use super::{Db, DbRow, DbStore, Tx, col, ts};
 use crate::DbResult;
-use hippo_core::{AuditAction, Outcome, SessionId, UserId};
 use hippo_store::merkle::{Frontier, Hash, TileId};
 use hippo_store::prelude::*;
 use hippo_store::{Result, chain};
@@ -86,30 +85,9 @@ where
     rows.iter().map(tile_from_row).collect()
 }
 
-/// A pending record, as read by the pass.
+/// A pending record, as read by the pass: its id and fields.
 fn pending_from_row(r: &DbRow) -> Result<(i64, AuditRecord)> {
-    let bad = |what: &str| StoreError::Corrupt(format!("unexpected value in audit_pending.{what}"));
-    Ok((
-        col(r, "id")?,
-        AuditRecord {
-            seq: 0,
-            at: ts(col(r, "at")?),
-            actor_id: col::<Option<String>>(r, "actor_id")?.map(UserId::from_stored),
-            session_id: col::<Option<String>>(r, "session_id")?.map(SessionId::from_stored),
-            ip: col(r, "ip")?,
-            user_agent: col(r, "user_agent")?,
-            request_id: col(r, "request_id")?,
-            action: AuditAction::parse(&col::<String>(r, "action")?)
-                .ok_or_else(|| bad("action"))?,
-            resource_type: col(r, "resource_type")?,
-            resource_id: col(r, "resource_id")?,
-            patient_id: col(r, "patient_id")?,
-            outcome: Outcome::parse(&col::<String>(r, "outcome")?).ok_or_else(|| bad("outcome"))?,
-            detail: col(r, "detail")?,
-            prev_hash: String::new(),
-            hash: String::new(),
-        },
-    ))
+    Ok((col(r, "id")?, fields_from_row(r, "audit_pending")?))
 }
 
 impl DbStore {
@@ -198,9 +176,10 @@ impl DbStore {
                 seq += 1;
                 record.seq = seq;
                 record.prev_hash = std::mem::take(&mut hash);
-                record.hash = chain::hash_stored(&record);
+                let (linked, leaf) = chain::hash_and_leaf(&record);
+                record.hash = linked;
                 hash.clone_from(&record.hash);
-                frontier.push(chain::leaf_hash(&record));
+                frontier.push(leaf);
                 ids.push(id);
                 records.push(record);
             }
