@@ -77,7 +77,7 @@ impl ClusterBus for NatsBus {
             }
         }
         // Acknowledged sends are announced before the answer: wait until
-        // the server has everything.
+        // everything is written to the server.
         self.client.flush().await.context("NATS flush failed")?;
         Ok(())
     }
@@ -155,11 +155,9 @@ impl NatsBus {
             .subscribe(self.subject(user))
             .await
             .context("NATS subscribe failed")?;
-        // A round trip: the server has processed the SUB before this returns.
-        self.client
-            .flush()
+        self.round_trip()
             .await
-            .context("NATS flush after subscribe failed")?;
+            .context("NATS did not confirm the subscription")?;
         let user = user.clone();
         Ok(tokio::spawn(async move {
             while let Some(msg) = sub.next().await {
@@ -175,6 +173,34 @@ impl NatsBus {
                 }
             }
         }))
+    }
+}
+
+impl NatsBus {
+    /// Returns once the server has processed everything this connection
+    /// sent before. `flush` only empties the client's write buffer (the
+    /// server may not have read a SUB yet when another node publishes), and
+    /// the client has no PING, so the round trip is a message to a fresh
+    /// inbox on this connection: the server handles one connection's
+    /// operations in order, so when it comes back the earlier SUB is in
+    /// effect.
+    async fn round_trip(&self) -> Result<()> {
+        let inbox = self.client.new_inbox();
+        let mut probe = self
+            .client
+            .subscribe(inbox.clone())
+            .await
+            .context("NATS subscribe failed")?;
+        self.client
+            .publish(inbox, bytes::Bytes::new())
+            .await
+            .context("NATS publish failed")?;
+        self.client.flush().await.context("NATS flush failed")?;
+        tokio::time::timeout(std::time::Duration::from_secs(5), probe.next())
+            .await
+            .context("no answer from NATS within 5 s")?
+            .context("the NATS connection closed")?;
+        Ok(())
     }
 }
 
