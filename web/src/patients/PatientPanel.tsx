@@ -1,0 +1,431 @@
+// The composer of a patient conversation: messages to the patient go out
+// on WhatsApp, as an approved template (always, when the patient opted in)
+// or as free text (only for a patient who asked for WhatsApp after the
+// risk warning, under the `patient_requested` policy, within 24 hours of
+// their last message). The server decides; this panel offers only what it
+// would accept and puts every refusal in words.
+
+import type { JSX } from "preact";
+import { useEffect, useId, useMemo, useRef, useState } from "preact/hooks";
+import type { HippoClient } from "../sdk.ts";
+import type { ChannelStatus, Conversation } from "../types.ts";
+import { attempt, formatTime, type Refusal } from "../admin/ui.tsx";
+import { isApproved, SERVICE_WINDOW_MS, type Patient, type PhiMode, type Template } from "./types.ts";
+import "./patients.css";
+
+/** The words for each WhatsApp refusal (the contract's codes). */
+export const WHATSAPP_WORDS = {
+  channel_policy: "Free text is not allowed for this patient: only approved templates (PHI policy).",
+  outside_service_window: "The patient has not written in the last 24 hours: use a template.",
+  template_not_approved: "This template is not approved by WhatsApp: choose another one.",
+  not_opted_in: "The patient has not opted in to WhatsApp messages: nothing can be sent to them.",
+  channel_not_configured: "WhatsApp is not set up on this server.",
+} as const;
+
+/** A template refused by `channel_policy` means a template not marked
+ * PHI-free under `notify_only`. */
+const TEMPLATE_WORDS = {
+  ...WHATSAPP_WORDS,
+  channel_policy:
+    "This template is not marked PHI-free: under this server's policy only PHI-free templates may be sent.",
+};
+
+/** The label of a WhatsApp message's delivery state, for the message log. */
+export function channelStateLabel(status: ChannelStatus | null | undefined): string {
+  if (!status) return "";
+  const state: string = status.state;
+  switch (state) {
+    case "queued":
+      return "Queued";
+    case "sent":
+      return "Sent";
+    case "delivered":
+      return "Delivered";
+    case "read":
+      return "Read";
+    case "failed":
+      return status.error_title ? `Failed: ${status.error_title}` : "Failed";
+    case "received":
+      return "Received";
+    default:
+      return state ? state.charAt(0).toUpperCase() + state.slice(1) : "";
+  }
+}
+
+function templateKey(t: Template): string {
+  return `${t.name}\u0000${t.language}`;
+}
+
+function windowOpen(p: Patient, now: number): boolean {
+  if (!p.last_inbound_at) return false;
+  const t = Date.parse(p.last_inbound_at);
+  return !Number.isNaN(t) && now - t < SERVICE_WINDOW_MS;
+}
+
+/** Re-renders once a minute, so the 24-hour window closes on screen. */
+function useMinuteClock(): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 30_000);
+    return () => clearInterval(t);
+  }, []);
+  return now;
+}
+
+function newClientId(): string {
+  return typeof crypto.randomUUID === "function"
+    ? crypto.randomUUID()
+    : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function PatientPanel(props: {
+  client: HippoClient;
+  conversation: Conversation;
+  onError(msg: string): void;
+}): JSX.Element {
+  const { client, conversation } = props;
+  const onError = useRef(props.onError);
+  onError.current = props.onError;
+  const now = useMinuteClock();
+
+  /** undefined: loading; null: no patient record visible for this conversation. */
+  const [patient, setPatient] = useState<Patient | null | undefined>(undefined);
+  const [patientError, setPatientError] = useState<Refusal | null>(null);
+  const [templates, setTemplates] = useState<Template[] | null>(null);
+  const [templatesError, setTemplatesError] = useState<Refusal | null>(null);
+  const [mode, setMode] = useState<PhiMode>(null);
+
+  const [chosen, setChosen] = useState("");
+  const [params, setParams] = useState<string[]>([]);
+  const [text, setText] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [sendError, setSendError] = useState("");
+  const [sent, setSent] = useState("");
+  /** Kept across a retry of the same send, so the server does not queue it twice. */
+  const pendingClientId = useRef<string | null>(null);
+
+  const ids = { tpl: useId(), text: useId(), state: useId() };
+
+  function fail(r: Refusal, set: (m: string) => void): void {
+    set(r.message);
+    onError.current(r.message);
+  }
+
+  async function loadPatient(knownId?: string): Promise<void> {
+    if (knownId) {
+      const r = await attempt(() => client.api.GET("/api/v1/patients/{id}", { params: { path: { id: knownId } } }));
+      if (r.ok) {
+        setPatient(r.data as Patient);
+        setPatientError(null);
+        return;
+      }
+      // Fall through to the list (the record may have moved out of reach).
+    }
+    const r = await attempt(() => client.api.GET("/api/v1/patients"));
+    if (!r.ok) {
+      setPatientError(r);
+      onError.current(`The patient's details could not be loaded: ${r.message}`);
+      return;
+    }
+    const list = (r.data as { patients: Patient[] }).patients;
+    setPatient(list.find((p) => p.conversation_id === conversation.id) ?? null);
+    setPatientError(null);
+  }
+
+  async function loadTemplates(): Promise<void> {
+    const r = await attempt(() => client.api.GET("/api/v1/whatsapp/templates"), WHATSAPP_WORDS);
+    if (r.ok) {
+      const body = r.data as { templates: Template[]; phi_mode?: string };
+      setTemplates(body.templates);
+      if (body.phi_mode === "notify_only" || body.phi_mode === "patient_requested") setMode(body.phi_mode);
+      setTemplatesError(null);
+    } else {
+      setTemplates(null);
+      setTemplatesError(r);
+    }
+  }
+
+  // A new conversation: start over.
+  useEffect(() => {
+    setPatient(undefined);
+    setPatientError(null);
+    setChosen("");
+    setParams([]);
+    setText("");
+    setSendError("");
+    setSent("");
+    pendingClientId.current = null;
+    void loadPatient();
+    void loadTemplates();
+  }, [client, conversation.id]);
+
+  // A new message in the conversation may be the patient writing (which
+  // opens the 24-hour window): read the patient's state again.
+  const patientId = patient?.id;
+  const lastSeq = conversation.last_seq;
+  const seenSeq = useRef(lastSeq);
+  useEffect(() => {
+    if (seenSeq.current === lastSeq) return;
+    seenSeq.current = lastSeq;
+    if (patientId) void loadPatient(patientId);
+  }, [lastSeq, patientId]);
+
+  const offered = useMemo(() => {
+    const approved = (templates ?? []).filter(isApproved);
+    const list = mode === "notify_only" ? approved.filter((t) => t.phi_free) : approved;
+    return list.slice().sort((a, b) => a.name.localeCompare(b.name) || a.language.localeCompare(b.language));
+  }, [templates, mode]);
+
+  const template = offered.find((t) => templateKey(t) === chosen) ?? null;
+
+  function choose(key: string): void {
+    setChosen(key);
+    const t = offered.find((x) => templateKey(x) === key);
+    setParams(t ? Array.from({ length: Math.max(0, t.parameter_count) }, () => "") : []);
+    setSendError("");
+    pendingClientId.current = null;
+  }
+
+  async function send(body: { template: { name: string; language: string; parameters: string[] } } | { text: string }) {
+    if (!patient) return;
+    setBusy(true);
+    setSendError("");
+    setSent("");
+    pendingClientId.current ??= newClientId();
+    const isTemplate = "template" in body;
+    const r = await attempt(
+      () =>
+        client.api.POST("/api/v1/patients/{id}/whatsapp", {
+          params: { path: { id: patient.id } },
+          body: { ...body, client_id: pendingClientId.current ?? undefined },
+        }),
+      isTemplate ? TEMPLATE_WORDS : WHATSAPP_WORDS,
+    );
+    setBusy(false);
+    if (r.ok) {
+      pendingClientId.current = null;
+      setSent(isTemplate ? `Template “${body.template.name}” queued for WhatsApp.` : "Message queued for WhatsApp.");
+      if (isTemplate) setParams((ps) => ps.map(() => ""));
+      else setText("");
+      void loadPatient(patient.id);
+      return;
+    }
+    // A refusal is final for this content: the next attempt is a new message.
+    if (r.code !== "network") pendingClientId.current = null;
+    if (r.code === "channel_policy") {
+      // Only notify_only refuses a template for policy, or free text from
+      // a patient whose request is on record.
+      if (isTemplate || patient.whatsapp_phi_request) setMode("notify_only");
+    }
+    if (r.code === "not_opted_in" || r.code === "outside_service_window") void loadPatient(patient.id);
+    fail(r, setSendError);
+  }
+
+  if (patientError) {
+    return (
+      <section class="pat-panel" aria-label="WhatsApp to the patient">
+        <p role="alert" class="pat-error">
+          The patient's details could not be loaded: {patientError.message}
+        </p>
+        <button type="button" class="pat-button" onClick={() => void loadPatient()}>
+          Try again
+        </button>
+      </section>
+    );
+  }
+  if (patient === undefined) {
+    return (
+      <section class="pat-panel" aria-label="WhatsApp to the patient">
+        <p class="pat-hint">Loading the patient's WhatsApp details…</p>
+      </section>
+    );
+  }
+  if (patient === null) {
+    return (
+      <section class="pat-panel" aria-label="WhatsApp to the patient">
+        <p role="alert" class="pat-error">
+          No patient record for this conversation is open to you (only the care team sees it), so nothing
+          can be sent to the patient from here.
+        </p>
+      </section>
+    );
+  }
+
+  const requested = !!patient.whatsapp_phi_request;
+  const open = windowOpen(patient, now);
+  const freeTextAllowed = patient.whatsapp_opt_in && requested && mode !== "notify_only" && open;
+  const freeTextWhyNot = !requested || mode === "notify_only" ? WHATSAPP_WORDS.channel_policy : !open ? WHATSAPP_WORDS.outside_service_window : "";
+  const paramsComplete = template !== null && params.every((p) => p.trim() !== "");
+  const hidden = (templates ?? []).filter(isApproved).length - offered.length;
+
+  return (
+    <section class="pat-panel" aria-label="WhatsApp to the patient">
+      <h2 class="pat-title">WhatsApp to {patient.display_name}</h2>
+      <dl class="pat-state" id={ids.state}>
+        <dt>WhatsApp</dt>
+        <dd>
+          {patient.whatsapp_opt_in
+            ? `Opted in${patient.opt_in_at ? ` on ${formatTime(patient.opt_in_at)}` : ""}${patient.opt_in_source ? ` (${patient.opt_in_source})` : ""}.`
+            : patient.opted_out_at
+              ? `Opted out on ${formatTime(patient.opted_out_at)}.`
+              : "Not opted in."}
+        </dd>
+        <dt>Health information on WhatsApp</dt>
+        <dd>
+          {requested
+            ? `Requested by the patient after the risk warning${patient.whatsapp_phi_request?.at ? ` on ${formatTime(patient.whatsapp_phi_request.at)}` : ""} (warning ${patient.whatsapp_phi_request?.warning_version}).`
+            : "Not requested: only PHI-free templates."}
+        </dd>
+        <dt>Last message from the patient</dt>
+        <dd>
+          {patient.last_inbound_at
+            ? `${formatTime(patient.last_inbound_at)}${open ? ` (free text possible until ${formatTime(new Date(Date.parse(patient.last_inbound_at) + SERVICE_WINDOW_MS).toISOString())})` : " (more than 24 hours ago)"}.`
+            : "The patient has not written yet."}
+        </dd>
+      </dl>
+
+      <p role="status" class="pat-sent">
+        {sent}
+      </p>
+      {sendError && (
+        <p role="alert" class="pat-error">
+          {sendError}
+        </p>
+      )}
+
+      {templatesError ? (
+        <p role="alert" class="pat-error">
+          {templatesError.code === "channel_not_configured"
+            ? WHATSAPP_WORDS.channel_not_configured
+            : `The WhatsApp templates could not be loaded: ${templatesError.message}`}
+        </p>
+      ) : !patient.whatsapp_opt_in ? (
+        <p class="pat-notice">{WHATSAPP_WORDS.not_opted_in}</p>
+      ) : (
+        <>
+          <form
+            class="pat-form"
+            aria-label="Send a template"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (!template) {
+                setSendError("Choose a template.");
+                return;
+              }
+              if (!paramsComplete) {
+                setSendError("Fill in every parameter of the template.");
+                return;
+              }
+              void send({ template: { name: template.name, language: template.language, parameters: params.map((p) => p.trim()) } });
+            }}
+          >
+            <label for={ids.tpl}>Template</label>
+            {templates === null ? (
+              <p class="pat-hint">Loading templates…</p>
+            ) : offered.length === 0 ? (
+              <p class="pat-notice" id={ids.tpl}>
+                {mode === "notify_only"
+                  ? "No approved template is marked PHI-free: an administrator marks templates PHI-free before they can be sent."
+                  : "No approved template: templates are created in WhatsApp Manager and synced by an administrator."}
+              </p>
+            ) : (
+              <select
+                id={ids.tpl}
+                class="pat-input"
+                value={chosen}
+                onChange={(e) => choose((e.currentTarget as HTMLSelectElement).value)}
+              >
+                <option value="">Choose a template…</option>
+                {offered.map((t) => (
+                  <option key={templateKey(t)} value={templateKey(t)}>
+                    {t.name} ({t.language}){t.phi_free ? "" : " · not PHI-free"}
+                  </option>
+                ))}
+              </select>
+            )}
+            {hidden > 0 && (
+              <p class="pat-hint">
+                {hidden} approved template{hidden === 1 ? " is" : "s are"} not marked PHI-free and cannot be sent under
+                this server's policy.
+              </p>
+            )}
+            {template && (
+              <>
+                {template.body_text && <p class="pat-preview">{template.body_text}</p>}
+                {!template.phi_free && (
+                  <p class="pat-hint">
+                    Not marked PHI-free: the server sends it only under the patient-requested policy.
+                  </p>
+                )}
+                {params.map((value, i) => (
+                  <TemplateParameter
+                    key={`${chosen}-${i}`}
+                    index={i}
+                    value={value}
+                    onInput={(v) => setParams((ps) => ps.map((p, j) => (j === i ? v : p)))}
+                  />
+                ))}
+                <div class="pat-actions">
+                  <button type="submit" class="pat-button pat-primary" disabled={busy}>
+                    {busy ? "Sending…" : "Send template"}
+                  </button>
+                </div>
+              </>
+            )}
+          </form>
+
+          {freeTextAllowed ? (
+            <form
+              class="pat-form"
+              aria-label="Send free text"
+              onSubmit={(e) => {
+                e.preventDefault();
+                if (text.trim() === "") {
+                  setSendError("Write a message first.");
+                  return;
+                }
+                void send({ text });
+              }}
+            >
+              <label for={ids.text}>Message</label>
+              <textarea
+                id={ids.text}
+                class="pat-input pat-text"
+                rows={3}
+                value={text}
+                onInput={(e) => {
+                  setText((e.currentTarget as HTMLTextAreaElement).value);
+                  pendingClientId.current = null;
+                }}
+              />
+              <div class="pat-actions">
+                <button type="submit" class="pat-button pat-primary" disabled={busy}>
+                  {busy ? "Sending…" : "Send"}
+                </button>
+              </div>
+            </form>
+          ) : (
+            <p class="pat-notice">{freeTextWhyNot}</p>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+function TemplateParameter(props: { index: number; value: string; onInput(v: string): void }): JSX.Element {
+  const id = useId();
+  return (
+    <>
+      <label for={id}>{`Parameter ${props.index + 1}`}</label>
+      <input
+        id={id}
+        class="pat-input"
+        required
+        autoComplete="off"
+        value={props.value}
+        onInput={(e) => props.onInput((e.currentTarget as HTMLInputElement).value)}
+      />
+    </>
+  );
+}
