@@ -1,0 +1,223 @@
+// Two people chat in real time: receipts, unread badge and tab title, text
+// only rendering, files up and down, the upload limit's problem detail, no
+// PHI in browser storage, accessibility of each main screen, and the socket
+// coming back after a server restart.
+
+import assert from "node:assert/strict";
+import { suite } from "../lib/suite.mjs";
+import { ui, signIn, startConversationWith, sendMessage, messageArticle, conversationLink, deliveryState, eventually, escapeRe } from "../lib/ui.mjs";
+import { assertAccessible } from "../lib/axe.mjs";
+import { assertNoPhiInStorage } from "../lib/storage.mjs";
+
+const MiB = 1024 * 1024;
+
+suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
+  const srv = s.server;
+  /** @type {Record<string, import("../lib/server.mjs").User>} */
+  const users = {};
+
+  s.test("arrange: users", async () => {
+    users.alice = await srv.createUser({ username: "alice", displayName: "Alice Adams" });
+    users.bob = await srv.createUser({ username: "bob", displayName: "Bob Baker" });
+    users.carol = await srv.createUser({ username: "carol", displayName: "Carol Chen", role: "staff" });
+  });
+
+  s.test("two people chat in real time with receipts; screens pass axe; no PHI in storage", async (t) => {
+    const a = await t.newContext("alice");
+    const b = await t.newContext("bob");
+    await a.page.goto(`${srv.origin}/`);
+    await ui(a.page).username.waitFor();
+    await assertAccessible(a.page, "sign-in");
+
+    await signIn(a.page, srv.origin, users.alice, { goto: false });
+    await signIn(b.page, srv.origin, users.bob);
+    await assertAccessible(a.page, "main (conversation list)");
+
+    await ui(a.page).newConversation.click();
+    await ui(a.page).findColleague.waitFor();
+    await assertAccessible(a.page, "new conversation");
+    await ui(a.page).findColleague.fill("Bob");
+    const pick = a.page
+      .getByRole("option", { name: /Bob Baker/ })
+      .or(a.page.getByRole("button", { name: /Bob Baker/ }))
+      .or(a.page.getByRole("checkbox", { name: /Bob Baker/ }));
+    await pick.first().click();
+    // Some dialogs need a confirming button once the person is chosen.
+    await ui(a.page).message.or(a.page.getByRole("button", { name: /^(Start|Create|Open)/ })).first().waitFor();
+    if (!(await ui(a.page).message.isVisible())) {
+      await a.page.getByRole("button", { name: /^(Start|Create|Open)/ }).first().click();
+    }
+    await ui(a.page).message.waitFor();
+
+    const first = "Patient in bed 4 needs a potassium recheck at 14:00";
+    await sendMessage(a.page, first);
+    await assertAccessible(a.page, "conversation");
+
+    // Bob is online but has not opened it: delivered, not read, and it shows
+    // up in his list in real time with an unread badge.
+    const bobLink = conversationLink(b.page, "Alice Adams");
+    await bobLink.waitFor();
+    await eventually(async () => /\b1\b/.test(await bobLink.innerText()), "an unread badge 1 on Bob's link to Alice");
+    const mine = messageArticle(a.page, first);
+    await eventually(async () => (await deliveryState(mine)) === "Delivered", "alice's message to show Delivered", 10_000);
+
+    await bobLink.click();
+    await messageArticle(b.page, first).waitFor();
+    await eventually(async () => (await deliveryState(mine)) === "Read", "alice's message to show Read once Bob opened it");
+
+    const reply = "Recheck ordered, results by 15:30";
+    await sendMessage(b.page, reply);
+    await messageArticle(a.page, reply).waitFor();
+    await eventually(async () => (await deliveryState(messageArticle(b.page, reply))) === "Read", "bob's reply to show Read (Alice has it open)");
+
+    // The server agrees: both messages stored, in order.
+    const token = await srv.token(users.bob);
+    const convs = await srv.api("GET", "/api/v1/conversations", { token });
+    const list = Array.isArray(convs) ? convs : convs.conversations;
+    const conv = list.find((/** @type {any} */ c) => c.member_ids.includes(users.alice.id));
+    assert.ok(conv, "the conversation exists on the server");
+    const msgs = await srv.api("GET", `/api/v1/conversations/${conv.id}/messages`, { token });
+    assert.deepEqual(msgs.messages.map((/** @type {any} */ m) => m.body), [first, reply]);
+
+    const phi = [first, reply, "Alice Adams", "Bob Baker", "potassium"];
+    await assertNoPhiInStorage(a.page, phi);
+    await assertNoPhiInStorage(b.page, phi);
+  });
+
+  s.test("a message body with HTML and script is shown as text", async (t) => {
+    const a = await t.newContext("alice");
+    const b = await t.newContext("bob");
+    await signIn(a.page, srv.origin, users.alice);
+    await signIn(b.page, srv.origin, users.bob);
+    await conversationLink(a.page, "Bob Baker").click();
+    await conversationLink(b.page, "Alice Adams").click();
+    const body = `<img src=x onerror="window.__hippoPwned=1"><script>window.__hippoPwned=2</script><b>bold</b> & <i>done</i>`;
+    await sendMessage(a.page, body);
+    for (const p of [a.page, b.page]) {
+      const art = messageArticle(p, body);
+      await art.waitFor();
+      assert.ok((await art.innerText()).includes(body), "the markup is shown literally");
+      assert.equal(await art.locator("img, script, b, i").count(), 0, "no element was created from the body");
+      assert.equal(await p.evaluate(() => /** @type {any} */ (globalThis).__hippoPwned), undefined, "no script from the body ran");
+    }
+  });
+
+  s.test("unread badge and tab title when a message arrives in another conversation", async (t) => {
+    const a = await t.newContext("alice");
+    await signIn(a.page, srv.origin, users.alice);
+    await conversationLink(a.page, "Bob Baker").click();
+    await ui(a.page).message.waitFor();
+    const titleBefore = await a.page.title();
+    assert.ok(!/^\(\d+\)/.test(titleBefore), `no unread count in the title yet: ${titleBefore}`);
+
+    // Carol (arranged through the API: her UI is not under test) writes to Alice.
+    const carolToken = await srv.token(users.carol);
+    const conv = await srv.api("POST", "/api/v1/conversations", {
+      token: carolToken,
+      json: { kind: "direct", member_ids: [users.alice.id] },
+    });
+    await srv.api("POST", `/api/v1/conversations/${conv.id}/messages`, {
+      token: carolToken,
+      json: { body: "Can you cover the 16:00 handover?", client_id: "carol-1" },
+    });
+    const carolLink = conversationLink(a.page, "Carol Chen");
+    await carolLink.waitFor();
+    await eventually(async () => /\b1\b/.test(await carolLink.innerText()), "an unread badge 1 on the link to Carol");
+    await eventually(async () => /^\(1\) /.test(await a.page.title()), "the tab title to start with (1)");
+    await srv.api("POST", `/api/v1/conversations/${conv.id}/messages`, {
+      token: carolToken,
+      json: { body: "Or the 18:00 one", client_id: "carol-2" },
+    });
+    await eventually(async () => /\b2\b/.test(await carolLink.innerText()), "the badge to count 2");
+    await eventually(async () => /^\(2\) /.test(await a.page.title()), "the tab title to start with (2)");
+    // The message is not shown in the open conversation (Bob's).
+    assert.equal(await messageArticle(a.page, "16:00 handover").count(), 0);
+
+    await carolLink.click();
+    await messageArticle(a.page, "Or the 18:00 one").waitFor();
+    await eventually(async () => !/^\(\d+\)/.test(await a.page.title()), "the title to lose its count once read");
+    await eventually(async () => !/\b[12]\b/.test(await carolLink.innerText()), "the badge to go once read");
+  });
+
+  s.test("file upload and download", async (t) => {
+    const a = await t.newContext("alice");
+    const b = await t.newContext("bob");
+    await signIn(a.page, srv.origin, users.alice);
+    await signIn(b.page, srv.origin, users.bob);
+    await conversationLink(a.page, "Bob Baker").click();
+    await conversationLink(b.page, "Alice Adams").click();
+
+    const fileName = "discharge-summary-4711.txt";
+    const content = "Discharge summary: stable, follow up in two weeks.\n";
+    const chooser = a.page.waitForEvent("filechooser");
+    await ui(a.page).attach.click();
+    await (await chooser).setFiles({ name: fileName, mimeType: "text/plain", buffer: Buffer.from(content) });
+    await ui(a.page).message.fill("Summary attached");
+    // The upload finishes before Send is possible (or Send waits for it).
+    await eventually(async () => await ui(a.page).send.isEnabled(), "Send to be enabled after the upload");
+    await ui(a.page).send.click();
+
+    const art = messageArticle(b.page, "Summary attached");
+    await art.waitFor();
+    const fileControl = art.getByRole("link", { name: new RegExp(escapeRe(fileName)) }).or(art.getByRole("button", { name: new RegExp(escapeRe(fileName)) }));
+    await fileControl.first().waitFor();
+    const download = b.page.waitForEvent("download");
+    await fileControl.first().click();
+    const d = await download;
+    assert.equal(d.suggestedFilename(), fileName);
+    const path = await d.path();
+    const { readFileSync } = await import("node:fs");
+    assert.equal(readFileSync(path, "utf8"), content, "the downloaded bytes are the uploaded ones");
+
+    await assertNoPhiInStorage(b.page, [content.trim(), fileName, "Discharge summary"]);
+    await assertNoPhiInStorage(a.page, [content.trim(), fileName, "Discharge summary"]);
+  });
+
+  s.test("a too-large upload shows the server's problem detail", async (t) => {
+    // What the server says about a 2 MiB upload with --max-upload 1MiB.
+    const token = await srv.token(users.alice);
+    const big = Buffer.alloc(2 * MiB, 0x61);
+    const direct = await srv.request("POST", "/api/v1/attachments?filename=big.txt", {
+      token,
+      body: big,
+      headers: { "content-type": "text/plain" },
+    });
+    assert.equal(direct.status, 413, `the server refuses 2 MiB: ${direct.text}`);
+    const detail = direct.json?.detail;
+    assert.ok(detail, `the 413 carries a detail: ${direct.text}`);
+
+    const a = await t.newContext("alice");
+    a.guard.expectHttp({ method: "POST", path: "/api/v1/attachments", status: 413, why: "upload over --max-upload" });
+    await signIn(a.page, srv.origin, users.alice);
+    await conversationLink(a.page, "Bob Baker").click();
+    const chooser = a.page.waitForEvent("filechooser");
+    await ui(a.page).attach.click();
+    await (await chooser).setFiles({ name: "scan-too-big.txt", mimeType: "text/plain", buffer: big });
+    await a.page.getByText(detail).first().waitFor();
+  });
+
+  s.test("the socket comes back after a server restart", async (t) => {
+    const a = await t.newContext("alice");
+    const b = await t.newContext("bob");
+    for (const g of [a.guard, b.guard]) {
+      // While the server is down the socket's reconnection attempts fail,
+      // and so may a request in flight; nothing else may.
+      g.expectConsole(/WebSocket connection to 'wss:\/\/127\.0\.0\.1:\d+\/api\/v1\/stream' failed/, "server restarting");
+      g.expectRequestFailure(/ net::ERR_CONNECTION_(REFUSED|RESET|CLOSED)$/, "server restarting");
+    }
+    await signIn(a.page, srv.origin, users.alice);
+    await signIn(b.page, srv.origin, users.bob);
+    await conversationLink(a.page, "Bob Baker").click();
+    await conversationLink(b.page, "Alice Adams").click();
+    await sendMessage(a.page, "Before the restart");
+    await messageArticle(b.page, "Before the restart").waitFor();
+
+    await srv.restart();
+
+    // Without a reload, Bob's message reaches Alice live again.
+    await sendMessage(b.page, "After the restart");
+    await messageArticle(a.page, "After the restart").waitFor({ timeout: 20_000 });
+    await sendMessage(a.page, "Still here");
+    await messageArticle(b.page, "Still here").waitFor({ timeout: 10_000 });
+  }, { timeout: 90_000 });
+});

@@ -1,0 +1,127 @@
+// MFA in the browser: enrolment by reading the secret shown next to the QR
+// code and computing the code, recovery codes shown once and each good for
+// one sign-in, the MFA step at sign-in, and a reset by an administrator
+// sending the user back to enrolment.
+
+import assert from "node:assert/strict";
+import { suite } from "../lib/suite.mjs";
+import { ui, signIn, expectSignedOut, eventually, escapeRe } from "../lib/ui.mjs";
+import { assertAccessible } from "../lib/axe.mjs";
+import { assertNoPhiInStorage } from "../lib/storage.mjs";
+import { base32Decode, nextTotp } from "../lib/totp.mjs";
+
+/**
+ * The TOTP secret the enrolment screen shows as text (base32, maybe in
+ * groups separated by spaces).
+ * @param {import("playwright-core").Page} page
+ */
+async function secretOnScreen(page) {
+  const text = await page.locator("body").innerText();
+  const m = /(?<![A-Z2-7])((?:[A-Z2-7]{4}[ -]?){4,}[A-Z2-7]*)(?![A-Z2-7])/.exec(text);
+  assert.ok(m, `a base32 secret is shown as text on the enrolment screen:\n${text.slice(0, 1500)}`);
+  const secret = m[1].replace(/[ -]/g, "");
+  assert.ok(base32Decode(secret).length >= 10, `the secret carries at least 80 bits: ${secret}`);
+  return secret;
+}
+
+suite("mfa", { "require-mfa": "true" }, (s) => {
+  const srv = s.server;
+  /** @type {Record<string, import("../lib/server.mjs").User>} */
+  const users = {};
+  /** @type {string[]} */
+  let recovery = [];
+
+  s.test("arrange: users", async () => {
+    users.hana = await srv.createUser({ username: "hana", displayName: "Hana Hill" });
+  });
+
+  s.test("enrolment: read the secret by the QR code, compute the code, get 10 recovery codes", async (t) => {
+    const h = await t.newContext("hana");
+    await signIn(h.page, srv.origin, users.hana, { until: "mfa-enrol" });
+    const qr = ui(h.page).qr;
+    await qr.waitFor();
+    // The QR code is a real picture (an <img> that loaded, or drawn SVG/canvas).
+    const drawn = await qr.evaluate((el) => {
+      if (el instanceof HTMLImageElement) return el.complete && el.naturalWidth > 20;
+      if (el instanceof HTMLCanvasElement) return el.width > 20;
+      const r = el.getBoundingClientRect();
+      return r.width > 20 && r.height > 20 && el.querySelectorAll("*").length > 0;
+    });
+    assert.ok(drawn, "the QR code is drawn");
+    await assertAccessible(h.page, "MFA enrolment");
+    const secret = await secretOnScreen(h.page);
+    users.hana.totpSecret = secret;
+
+    await ui(h.page).authCode.fill(await nextTotp(secret));
+    await ui(h.page).authCode.press("Enter");
+
+    // Ten recovery codes, shown once, as text.
+    await h.page.getByText(/recovery code/i).first().waitFor();
+    await assertAccessible(h.page, "recovery codes");
+    const listed = await h.page.getByRole("listitem").allInnerTexts();
+    recovery = listed.map((x) => x.trim()).filter((x) => /^[A-Za-z0-9-]{6,}$/.test(x));
+    assert.equal(recovery.length, 10, `ten recovery codes are listed: ${JSON.stringify(listed)}`);
+    assert.equal(new Set(recovery).size, 10, "the codes differ");
+
+    // Then on to the main screen.
+    const onward = h.page.getByRole("button", { name: /continue|done|saved|stored|kept/i }).first();
+    await onward.click();
+    await ui(h.page).nav.waitFor();
+    await assertNoPhiInStorage(h.page, [...recovery, secret, "Hana Hill"]);
+  });
+
+  s.test("sign-in asks for the authenticator code; a wrong code is refused with the server's words", async (t) => {
+    const h = await t.newContext("hana");
+    h.guard.expectHttp({ method: "POST", path: "/api/v1/auth/login", status: 401, why: "wrong TOTP code on purpose" });
+    await h.page.goto(`${srv.origin}/`);
+    await ui(h.page).username.fill("hana");
+    await ui(h.page).password.fill(users.hana.password);
+    await ui(h.page).signInButton.click();
+    await ui(h.page).authCode.waitFor();
+    await assertAccessible(h.page, "sign-in, MFA step");
+    // A wrong code: what does the server say to it?
+    const direct = await srv.request("POST", "/api/v1/auth/login", {
+      json: { username: "hana", password: users.hana.password, totp_code: "000000" },
+    });
+    assert.equal(direct.status, 401);
+    await ui(h.page).authCode.fill("000000");
+    await ui(h.page).authCode.press("Enter");
+    await h.page.getByRole("alert").filter({ hasText: new RegExp(escapeRe(direct.json.detail.slice(0, 20)), "i") }).first().waitFor();
+    assert.equal(await ui(h.page).nav.count(), 0, "not signed in with a wrong code");
+
+    await ui(h.page).authCode.fill(await nextTotp(/** @type {string} */ (users.hana.totpSecret)));
+    await ui(h.page).authCode.press("Enter");
+    await ui(h.page).nav.waitFor();
+    await ui(h.page).signOut.click();
+    await expectSignedOut(h.page);
+  });
+
+  s.test("a recovery code signs in once", async (t) => {
+    const h = await t.newContext("hana");
+    const code = recovery[0];
+    assert.ok(code, "enrolment gave recovery codes");
+    await h.page.goto(`${srv.origin}/`);
+    await ui(h.page).username.fill("hana");
+    await ui(h.page).password.fill(users.hana.password);
+    await ui(h.page).signInButton.click();
+    await ui(h.page).authCode.fill(code);
+    await ui(h.page).authCode.press("Enter");
+    await ui(h.page).nav.waitFor();
+    // Spent: the same code is refused now.
+    const again = await srv.request("POST", "/api/v1/auth/login", {
+      json: { username: "hana", password: users.hana.password, totp_code: code },
+    });
+    assert.equal(again.status, 401, `a spent recovery code is refused: ${again.text}`);
+  });
+
+  s.test("after an MFA reset the next sign-in enrols again", async (t) => {
+    const r = await srv.cli(["user", "mfa-reset", "hana"]);
+    assert.equal(r.code, 0, `hippo user mfa-reset: ${r.stderr}${r.stdout}`);
+    const h = await t.newContext("hana");
+    const u = { ...users.hana, totpSecret: undefined };
+    await signIn(h.page, srv.origin, u, { until: "mfa-enrol" });
+    const secret = await secretOnScreen(h.page);
+    assert.notEqual(secret, users.hana.totpSecret, "a new secret");
+    await eventually(async () => (await ui(h.page).authCode.count()) > 0, "the code box");
+  });
+});
