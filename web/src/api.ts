@@ -1,0 +1,180 @@
+// Thin, typed wrappers over the SDK's client: one function per server call
+// the web client makes, each returning the body or throwing an ApiError
+// that carries the server's problem (its `detail` is shown to the user).
+import { createHippoClient, problemOf, type HippoClient, type ProblemSummary } from "./sdk.ts";
+import type {
+  Attachment,
+  Conversation,
+  Member,
+  Message,
+  Receipt,
+  SessionInfo,
+  User,
+} from "./types.ts";
+
+export const client: HippoClient = createHippoClient({});
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly detail: string;
+  readonly retryAfter: string | null;
+  constructor(status: number, problem: ProblemSummary, retryAfter: string | null) {
+    const detail = problem.detail;
+    super(detail);
+    this.status = status;
+    this.code = problem.code ?? "";
+    this.detail = detail;
+    this.retryAfter = retryAfter;
+  }
+}
+
+/** Called on every 401 of a signed-in call (the session is gone). */
+let onUnauthorized: ((e: ApiError) => void) | null = null;
+export function setUnauthorizedHandler(f: ((e: ApiError) => void) | null) {
+  onUnauthorized = f;
+}
+
+type Result = { data?: unknown; error?: unknown; response: Response };
+
+async function unwrap<T>(p: Promise<Result>, opts: { auth?: boolean } = {}): Promise<T> {
+  let r: Result;
+  try {
+    r = await p;
+  } catch (e) {
+    if (e instanceof DOMException && e.name === "AbortError") throw e;
+    throw new ApiError(0, problemOf(e), null);
+  }
+  if (r.response.ok) return r.data as T;
+  const err = new ApiError(r.response.status, problemOf(r.error, r.response), r.response.headers.get("Retry-After"));
+  if (err.status === 401 && opts.auth !== false && onUnauthorized) onUnauthorized(err);
+  throw err;
+}
+
+// ---- sessions -----------------------------------------------------------
+
+export function login(username: string, password: string, totpCode?: string): Promise<SessionInfo> {
+  const body: Record<string, unknown> = { session: "cookie", username, password };
+  if (totpCode) body.totp_code = totpCode;
+  return unwrap(client.api.POST("/api/v1/auth/login", { body: body as never }), { auth: false });
+}
+
+/** The live cookie session, or null when there is none (401). */
+export async function resumeSession(): Promise<SessionInfo | null> {
+  try {
+    return await unwrap<SessionInfo>(client.api.GET("/api/v1/auth/session" as never, {} as never), { auth: false });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return null;
+    throw e;
+  }
+}
+
+export function logout(): Promise<void> {
+  return unwrap(client.api.POST("/api/v1/auth/logout"), { auth: false });
+}
+
+export function getMe(): Promise<User> {
+  return unwrap(client.api.GET("/api/v1/me"));
+}
+
+export function beginTotp(): Promise<{ secret: string; otpauth_uri: string }> {
+  return unwrap(client.api.POST("/api/v1/me/mfa/totp"));
+}
+
+export function confirmTotp(code: string): Promise<{ recovery_codes?: string[] } | undefined> {
+  return unwrap(client.api.POST("/api/v1/me/mfa/totp/confirm", { body: { code } }));
+}
+
+export function changePassword(current_password: string, new_password: string): Promise<void> {
+  return unwrap(client.api.POST("/api/v1/me/password", { body: { current_password, new_password } }));
+}
+
+// ---- directory and conversations -----------------------------------------
+
+export async function searchDirectory(q: string, signal?: AbortSignal): Promise<Member[]> {
+  const r = await unwrap<{ users: Member[] }>(
+    client.api.GET("/api/v1/directory", { params: { query: { q, limit: 20 } }, signal } as never),
+  );
+  return r.users;
+}
+
+export async function listConversations(): Promise<Conversation[]> {
+  const r = await unwrap<Conversation[] | { conversations: Conversation[] }>(client.api.GET("/api/v1/conversations"));
+  return Array.isArray(r) ? r : r.conversations;
+}
+
+export function getConversation(id: string): Promise<Conversation> {
+  return unwrap(client.api.GET("/api/v1/conversations/{id}", { params: { path: { id } } }));
+}
+
+export function createConversation(kind: "direct" | "group", member_ids: string[], title?: string): Promise<Conversation> {
+  const body: Record<string, unknown> = { kind, member_ids };
+  if (title) body.title = title;
+  return unwrap(client.api.POST("/api/v1/conversations", { body: body as never }));
+}
+
+// ---- messages -------------------------------------------------------------
+
+export function listMessages(
+  id: string,
+  after_seq: number,
+  limit: number,
+): Promise<{ messages: Message[]; next_after_seq?: number | null }> {
+  return unwrap(
+    client.api.GET("/api/v1/conversations/{id}/messages", {
+      params: { path: { id }, query: { after_seq, limit } },
+    } as never),
+  );
+}
+
+export function sendMessage(
+  id: string,
+  body: string,
+  client_id: string,
+  priority: "normal" | "urgent",
+  attachment_ids: string[],
+): Promise<Message> {
+  const req: Record<string, unknown> = { body, client_id, priority };
+  if (attachment_ids.length) req.attachment_ids = attachment_ids;
+  return unwrap(
+    client.api.POST("/api/v1/conversations/{id}/messages", { params: { path: { id } }, body: req as never }),
+  );
+}
+
+export function editMessage(id: string, body: string): Promise<Message> {
+  return unwrap(client.api.PATCH("/api/v1/messages/{id}", { params: { path: { id } }, body: { body } }));
+}
+
+export function recallMessage(id: string): Promise<void> {
+  return unwrap(client.api.DELETE("/api/v1/messages/{id}", { params: { path: { id } } }));
+}
+
+export function markRead(id: string, up_to_seq: number): Promise<void> {
+  return unwrap(client.api.POST("/api/v1/conversations/{id}/read", { params: { path: { id } }, body: { up_to_seq } }));
+}
+
+export async function listReceipts(messageId: string): Promise<Receipt[]> {
+  const r = await unwrap<{ receipts: Receipt[] }>(
+    client.api.GET("/api/v1/messages/{id}/receipts", { params: { path: { id: messageId } } }),
+  );
+  return r.receipts;
+}
+
+// ---- files ----------------------------------------------------------------
+
+export function uploadAttachment(file: File): Promise<Attachment> {
+  return unwrap(
+    client.api.POST("/api/v1/attachments", {
+      params: { query: { filename: file.name } },
+      body: file as never,
+      bodySerializer: (b: unknown) => b as BodyInit,
+      headers: { "Content-Type": file.type },
+    } as never),
+  );
+}
+
+export function downloadAttachment(id: string): Promise<Blob> {
+  return unwrap(
+    client.api.GET("/api/v1/attachments/{id}", { params: { path: { id } }, parseAs: "blob" } as never),
+  );
+}
