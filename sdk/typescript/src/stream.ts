@@ -124,6 +124,8 @@ export class HippoStream {
   /** close() was called, the session ended, or authentication failed. */
   #stopped = true;
   #attempt = 0;
+  #userId: string | null = null;
+  #sessionId: string | null = null;
   #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   #pingTimer: ReturnType<typeof setInterval> | null = null;
   #pongTimer: ReturnType<typeof setTimeout> | null = null;
@@ -157,6 +159,16 @@ export class HippoStream {
   /** Where the connection stands. */
   get state(): StreamState {
     return this.#state;
+  }
+
+  /** The signed-in user, from the last `ready` frame. */
+  get userId(): string | null {
+    return this.#userId;
+  }
+
+  /** This connection's session id (other sessions address frames to it), from the last `ready` frame. */
+  get sessionId(): string | null {
+    return this.#sessionId;
   }
 
   /** Opens the stream (and keeps it open until `close()`, a `session.ended` frame, or an authentication failure). */
@@ -366,8 +378,18 @@ export class HippoStream {
         }
         break;
       case "ready":
+        this.#userId = frame.user_id;
+        this.#sessionId = frame.session_id;
         this.#onReady();
         break;
+      case "conversation.updated": {
+        // Follow conversations the user joins (from their current last
+        // seq), stop following those they left.
+        const c = frame.conversation;
+        if (this.#userId !== null && !c.member_ids.includes(this.#userId)) this.forget(c.id);
+        else if (!this.#lastSeq.has(c.id)) this.noteSeq(c.id, c.last_seq);
+        break;
+      }
       case "session.ended":
         this.#stopped = true;
         break;

@@ -375,3 +375,32 @@ test("a failed catch-up is retried, keeping live frames; a conversation that is 
   assert.equal(failed[1]?.retryInMs, null);
   assert.equal(stream.lastSeq("gone"), undefined);
 });
+
+test("conversation.updated follows conversations the user joins and forgets those they leave", async () => {
+  const api = new FakeApi();
+  api.add("c4", 2);
+  const client = createHippoClient({ baseUrl: "https://hippo.test", fetch: api.fetch });
+  const { server, stream } = await setup({ client });
+  const seen: number[] = [];
+  stream.on("message.created", (f) => seen.push(f.message.seq));
+  stream.connect();
+  const conn = await server.connection(0);
+  conn.send(ready);
+  await waitFor(() => stream.state === "ready", "ready");
+  assert.equal(stream.userId, "u-me");
+  assert.equal(stream.sessionId, "s-1");
+  const conversation = (member_ids: string[], last_seq: number) => ({
+    type: "conversation.updated",
+    conversation: { id: "c4", kind: "group", title: null, member_ids, members: [], created_at: "2026-01-01T00:00:00Z", last_seq },
+  });
+  conn.send(conversation(["u-peer", "u-me"], 2));
+  await waitFor(() => stream.lastSeq("c4") === 2, "followed from last_seq");
+  await waitFor(() => api.messageRequests().length === 1, "caught up once");
+  assert.equal(api.messageRequests()[0]?.searchParams.get("after_seq"), "2");
+  conn.send({ type: "message.created", message: message("c4", 2) });
+  conn.send({ type: "message.created", message: message("c4", 3) });
+  await waitFor(() => seen.length === 1, "3");
+  assert.deepEqual(seen, [3], "seq 2 was already there when the user joined");
+  conn.send(conversation(["u-peer"], 3));
+  await waitFor(() => stream.lastSeq("c4") === undefined, "forgotten after leaving");
+});
