@@ -55,6 +55,8 @@ export interface HippoStreamOptions {
   pingIntervalMs?: number;
   /** How long to wait for the `pong` before the connection counts as dead (default 10 000). */
   pongTimeoutMs?: number;
+  /** How long a new socket may take to say `ready` before it is dropped and retried (default 15 000; the server allows 10 s for the auth frame). */
+  connectTimeoutMs?: number;
   /** Messages per catch-up request (1–500, default 200). */
   catchUpPageSize?: number;
 }
@@ -114,6 +116,7 @@ export class HippoStream {
   readonly #stableMs: number;
   readonly #pingIntervalMs: number;
   readonly #pongTimeoutMs: number;
+  readonly #connectTimeoutMs: number;
   readonly #pageSize: number;
 
   readonly #handlers = new Map<string, Set<AnyHandler>>();
@@ -130,6 +133,7 @@ export class HippoStream {
   #pingTimer: ReturnType<typeof setInterval> | null = null;
   #pongTimer: ReturnType<typeof setTimeout> | null = null;
   #stableTimer: ReturnType<typeof setTimeout> | null = null;
+  #readyTimer: ReturnType<typeof setTimeout> | null = null;
   #abort: AbortController | null = null;
 
   /** Highest `seq` of `message.created` delivered, per conversation. */
@@ -153,6 +157,7 @@ export class HippoStream {
     this.#stableMs = Math.max(0, opts.backoff?.stableMs ?? 10_000);
     this.#pingIntervalMs = Math.max(1, opts.pingIntervalMs ?? 25_000);
     this.#pongTimeoutMs = Math.max(1, opts.pongTimeoutMs ?? 10_000);
+    this.#connectTimeoutMs = Math.max(1, opts.connectTimeoutMs ?? 15_000);
     this.#pageSize = Math.min(500, Math.max(1, Math.floor(opts.catchUpPageSize ?? 200)));
   }
 
@@ -171,11 +176,21 @@ export class HippoStream {
     return this.#sessionId;
   }
 
-  /** Opens the stream (and keeps it open until `close()`, a `session.ended` frame, or an authentication failure). */
+  /**
+   * Opens the stream (and keeps it open until `close()`, a `session.ended`
+   * frame, or an authentication failure). While a reconnect is pending it
+   * reconnects now (call it when the browser comes back `online`); with a
+   * socket already open or opening it does nothing.
+   */
   connect(): void {
-    if (this.#ws || this.#reconnectTimer) return;
+    if (this.#ws) return;
+    if (this.#reconnectTimer) {
+      clearTimeout(this.#reconnectTimer);
+      this.#reconnectTimer = null;
+    } else {
+      this.#attempt = 0;
+    }
     this.#stopped = false;
-    this.#attempt = 0;
     this.#open();
   }
 
@@ -235,6 +250,7 @@ export class HippoStream {
    * Lowering is ignored.
    */
   noteSeq(conversationId: string, seq: number): void {
+    if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError("noteSeq: seq must be a whole number >= 0");
     const last = this.#lastSeq.get(conversationId);
     if (last === undefined || seq > last) this.#lastSeq.set(conversationId, seq);
     // A follow that starts while connected is caught up right away (the
@@ -259,8 +275,20 @@ export class HippoStream {
   #open(): void {
     const gen = ++this.#gen;
     this.#state = "connecting";
-    const ws = new this.#WebSocket(this.url);
+    let ws: WebSocket;
+    try {
+      ws = new this.#WebSocket(this.url);
+    } catch (e) {
+      // A bad URL or a refused scheme: retrying cannot help.
+      this.#stopped = true;
+      this.#state = "closed";
+      throw e;
+    }
     this.#ws = ws;
+    this.#readyTimer = setTimeout(() => {
+      this.#readyTimer = null;
+      if (gen === this.#gen) this.#drop(ws, `no ready within ${this.#connectTimeoutMs} ms`);
+    }, this.#connectTimeoutMs);
     ws.onopen = () => {
       if (gen !== this.#gen) return;
       this.#state = "open";
@@ -301,7 +329,8 @@ export class HippoStream {
     const willReconnect = !this.#stopped;
     this.#state = willReconnect ? "reconnecting" : "closed";
     this.#emit("closed", { code, reason, willReconnect });
-    if (willReconnect && !this.#stopped) this.#scheduleReconnect(code);
+    // (A `closed` handler may have called connect() or close() already.)
+    if (willReconnect && !this.#stopped && !this.#ws) this.#scheduleReconnect(code);
   }
 
   #scheduleReconnect(code: number): void {
@@ -322,7 +351,8 @@ export class HippoStream {
     if (this.#pingTimer) clearInterval(this.#pingTimer);
     if (this.#pongTimer) clearTimeout(this.#pongTimer);
     if (this.#stableTimer) clearTimeout(this.#stableTimer);
-    this.#pingTimer = this.#pongTimer = this.#stableTimer = null;
+    if (this.#readyTimer) clearTimeout(this.#readyTimer);
+    this.#pingTimer = this.#pongTimer = this.#stableTimer = this.#readyTimer = null;
   }
 
   #startPing(ws: WebSocket, gen: number): void {
@@ -333,22 +363,22 @@ export class HippoStream {
       this.#pongTimer = setTimeout(() => {
         if (gen !== this.#gen) return;
         this.#pongTimer = null;
-        this.#dead(ws);
+        this.#drop(ws, `no pong within ${this.#pongTimeoutMs} ms`);
       }, this.#pongTimeoutMs);
     }, this.#pingIntervalMs);
   }
 
-  /** No pong in time: drop the socket without waiting for a closing handshake, and reconnect. */
-  #dead(ws: WebSocket): void {
+  /** A dead or stuck socket: drop it without waiting for a closing handshake, and reconnect. */
+  #drop(ws: WebSocket, reason: string): void {
     this.#detach(ws);
     try {
       const terminate = (ws as unknown as { terminate?: () => void }).terminate;
       if (typeof terminate === "function") terminate.call(ws);
-      else ws.close(4000, "no pong");
+      else ws.close(4000, "unresponsive");
     } catch (e) {
       report(e);
     }
-    this.#gone(1006, `no pong within ${this.#pongTimeoutMs} ms`);
+    this.#gone(1006, reason);
   }
 
   // ---- frames ----
@@ -423,6 +453,10 @@ export class HippoStream {
 
   #onReady(): void {
     this.#state = "ready";
+    if (this.#readyTimer) {
+      clearTimeout(this.#readyTimer);
+      this.#readyTimer = null;
+    }
     if (this.#stableTimer) clearTimeout(this.#stableTimer);
     const gen = this.#gen;
     this.#stableTimer = setTimeout(() => {

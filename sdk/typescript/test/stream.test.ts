@@ -404,3 +404,32 @@ test("conversation.updated follows conversations the user joins and forgets thos
   conn.send(conversation(["u-peer"], 3));
   await waitFor(() => stream.lastSeq("c4") === undefined, "forgotten after leaving");
 });
+
+test("a socket that never says ready is dropped and retried", async () => {
+  const { server, stream, closes } = await setup({ connectTimeoutMs: 50 });
+  server.onConnection = (c) => {
+    if (server.conns.length > 1) c.send(ready);
+  };
+  stream.connect();
+  const first = await server.connection(0);
+  await server.connection(1);
+  await waitFor(() => stream.state === "ready", "ready on the second socket");
+  assert.equal(closes.length, 1);
+  assert.deepEqual(closes[0], { code: 1006, reason: "no ready within 50 ms", willReconnect: true });
+  await first.closed;
+});
+
+test("connect() during a pending reconnect reconnects now", async () => {
+  const { server, stream, reconnects } = await setup({ backoff: { initialMs: 5000, maxMs: 5000, stableMs: 10_000 } });
+  server.onConnection = (c) => c.send(ready);
+  stream.connect();
+  (await server.connection(0)).socket.terminate();
+  await waitFor(() => reconnects.length === 1, "reconnecting");
+  assert.equal(stream.state, "reconnecting");
+  stream.connect();
+  await server.connection(1, 1000);
+  await waitFor(() => stream.state === "ready", "ready");
+  stream.connect(); // already open: nothing
+  await sleep(50);
+  assert.equal(server.conns.length, 2);
+});
