@@ -115,22 +115,31 @@ export async function expectSignedOut(page, timeout = 10_000) {
 
 /**
  * Starts (or opens) a direct conversation with a colleague through "New
- * conversation" and "Find a colleague".
+ * conversation" and "Find a colleague": the person is picked by name, then
+ * the dialog's start button.
  * @param {import("playwright-core").Page} page
  * @param {import("./server.mjs").User} other
+ * @param {{ whileOpen?: () => Promise<void> }} [opts] runs with the dialog open (e.g. axe)
  */
-export async function startConversationWith(page, other) {
+export async function startConversationWith(page, other, opts = {}) {
   const u = ui(page);
   await u.newConversation.click();
   await u.findColleague.fill(other.displayName.split(" ")[0]);
-  // The result is whatever control the dialog offers for that person
-  // (option or button or checkbox), found by the person's name.
-  const pick = page
-    .getByRole("option", { name: new RegExp(escapeRe(other.displayName)) })
-    .or(page.getByRole("button", { name: new RegExp(escapeRe(other.displayName)) }))
-    .or(page.getByRole("checkbox", { name: new RegExp(escapeRe(other.displayName)) }));
-  await pick.first().click();
-  return pick;
+  const person = page.getByRole("checkbox", { name: new RegExp(escapeRe(other.displayName)) });
+  await person.check();
+  if (opts.whileOpen) await opts.whileOpen();
+  await page.getByRole("button", { name: /^Start conversation$/ }).click();
+  await u.message.waitFor();
+}
+
+/**
+ * The unread count a conversation link shows (its badge reads "N unread"),
+ * or 0 without a badge.
+ * @param {import("playwright-core").Locator} link
+ */
+export async function unreadOf(link) {
+  const m = /(\d+)\s+unread/i.exec(await link.innerText());
+  return m ? Number(m[1]) : 0;
 }
 
 /**

@@ -5,9 +5,10 @@
 
 import assert from "node:assert/strict";
 import { suite } from "../lib/suite.mjs";
-import { ui, signIn, startConversationWith, sendMessage, messageArticle, conversationLink, deliveryState, eventually, escapeRe } from "../lib/ui.mjs";
+import { ui, signIn, startConversationWith, sendMessage, messageArticle, conversationLink, deliveryState, eventually, escapeRe, unreadOf } from "../lib/ui.mjs";
 import { assertAccessible } from "../lib/axe.mjs";
 import { assertNoPhiInStorage } from "../lib/storage.mjs";
+import { encodePng } from "../lib/png.mjs";
 
 const MiB = 1024 * 1024;
 
@@ -33,21 +34,9 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
     await signIn(b.page, srv.origin, users.bob);
     await assertAccessible(a.page, "main (conversation list)");
 
-    await ui(a.page).newConversation.click();
-    await ui(a.page).findColleague.waitFor();
-    await assertAccessible(a.page, "new conversation");
-    await ui(a.page).findColleague.fill("Bob");
-    const pick = a.page
-      .getByRole("option", { name: /Bob Baker/ })
-      .or(a.page.getByRole("button", { name: /Bob Baker/ }))
-      .or(a.page.getByRole("checkbox", { name: /Bob Baker/ }));
-    await pick.first().click();
-    // Some dialogs need a confirming button once the person is chosen.
-    await ui(a.page).message.or(a.page.getByRole("button", { name: /^(Start|Create|Open)/ })).first().waitFor();
-    if (!(await ui(a.page).message.isVisible())) {
-      await a.page.getByRole("button", { name: /^(Start|Create|Open)/ }).first().click();
-    }
-    await ui(a.page).message.waitFor();
+    await startConversationWith(a.page, users.bob, {
+      whileOpen: () => assertAccessible(a.page, "new conversation").then(() => undefined),
+    });
 
     const first = "Patient in bed 4 needs a potassium recheck at 14:00";
     await sendMessage(a.page, first);
@@ -57,7 +46,7 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
     // up in his list in real time with an unread badge.
     const bobLink = conversationLink(b.page, "Alice Adams");
     await bobLink.waitFor();
-    await eventually(async () => /\b1\b/.test(await bobLink.innerText()), "an unread badge 1 on Bob's link to Alice");
+    await eventually(async () => (await unreadOf(bobLink)) === 1, "an unread badge 1 on Bob's link to Alice");
     const mine = messageArticle(a.page, first);
     await eventually(async () => (await deliveryState(mine)) === "Delivered", "alice's message to show Delivered", 10_000);
 
@@ -122,13 +111,13 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
     });
     const carolLink = conversationLink(a.page, "Carol Chen");
     await carolLink.waitFor();
-    await eventually(async () => /\b1\b/.test(await carolLink.innerText()), "an unread badge 1 on the link to Carol");
+    await eventually(async () => (await unreadOf(carolLink)) === 1, "an unread badge 1 on the link to Carol");
     await eventually(async () => /^\(1\) /.test(await a.page.title()), "the tab title to start with (1)");
     await srv.api("POST", `/api/v1/conversations/${conv.id}/messages`, {
       token: carolToken,
       json: { body: "Or the 18:00 one", client_id: "carol-2" },
     });
-    await eventually(async () => /\b2\b/.test(await carolLink.innerText()), "the badge to count 2");
+    await eventually(async () => (await unreadOf(carolLink)) === 2, "the badge to count 2");
     await eventually(async () => /^\(2\) /.test(await a.page.title()), "the tab title to start with (2)");
     // The message is not shown in the open conversation (Bob's).
     assert.equal(await messageArticle(a.page, "16:00 handover").count(), 0);
@@ -136,10 +125,10 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
     await carolLink.click();
     await messageArticle(a.page, "Or the 18:00 one").waitFor();
     await eventually(async () => !/^\(\d+\)/.test(await a.page.title()), "the title to lose its count once read");
-    await eventually(async () => !/\b[12]\b/.test(await carolLink.innerText()), "the badge to go once read");
+    await eventually(async () => (await unreadOf(carolLink)) === 0, "the badge to go once read");
   });
 
-  s.test("file upload and download", async (t) => {
+  s.test("file upload, download and image preview", async (t) => {
     const a = await t.newContext("alice");
     const b = await t.newContext("bob");
     await signIn(a.page, srv.origin, users.alice);
@@ -169,8 +158,27 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
     const { readFileSync } = await import("node:fs");
     assert.equal(readFileSync(path, "utf8"), content, "the downloaded bytes are the uploaded ones");
 
-    await assertNoPhiInStorage(b.page, [content.trim(), fileName, "Discharge summary"]);
-    await assertNoPhiInStorage(a.page, [content.trim(), fileName, "Discharge summary"]);
+    // An image is previewed in place, from an authenticated blob: URL.
+    const imgName = "wound-photo-4711.png";
+    const png = encodePng(64, 48, (x, y) => [200, (x * 4) & 0xff, (y * 5) & 0xff]);
+    const chooser2 = a.page.waitForEvent("filechooser");
+    await ui(a.page).attach.click();
+    await (await chooser2).setFiles({ name: imgName, mimeType: "image/png", buffer: png });
+    await ui(a.page).message.fill("Photo of the wound");
+    await eventually(async () => await ui(a.page).send.isEnabled(), "Send to be enabled after the image upload");
+    await ui(a.page).send.click();
+    const imgArt = messageArticle(b.page, "Photo of the wound");
+    const img = imgArt.getByRole("img", { name: imgName, exact: true });
+    await img.waitFor();
+    const shown = await eventually(
+      () => img.evaluate((el) => el instanceof HTMLImageElement && el.complete && el.naturalWidth > 0 && { src: el.src.slice(0, 5), w: el.naturalWidth, h: el.naturalHeight }),
+      "the image preview to load",
+    );
+    assert.deepEqual(shown, { src: "blob:", w: 64, h: 48 });
+
+    const phi = [content.trim(), fileName, imgName, "Discharge summary", "Photo of the wound"];
+    await assertNoPhiInStorage(b.page, phi);
+    await assertNoPhiInStorage(a.page, phi);
   });
 
   s.test("a too-large upload shows the server's problem detail", async (t) => {
@@ -204,6 +212,7 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
       // and so may a request in flight; nothing else may.
       g.expectConsole(/WebSocket connection to 'wss:\/\/127\.0\.0\.1:\d+\/api\/v1\/stream' failed/, "server restarting");
       g.expectRequestFailure(/ net::ERR_CONNECTION_(REFUSED|RESET|CLOSED)$/, "server restarting");
+      g.expectConsole(/^Failed to load resource: net::ERR_CONNECTION_(REFUSED|RESET|CLOSED)$/, "server restarting");
     }
     await signIn(a.page, srv.origin, users.alice);
     await signIn(b.page, srv.origin, users.bob);
