@@ -9,6 +9,7 @@ import type { HippoClient } from "../sdk.ts";
 import type { User } from "../types.ts";
 import { attempt, Dialog, fold, formatDate, generatePassword, SecretOnce } from "./ui.tsx";
 import { personName, ROLE_LABELS, ROLES, roleLabel, type Account, type Role } from "./types.ts";
+import { WhatsAppTemplates } from "./WhatsAppTemplates.tsx";
 import "./admin.css";
 
 type Pending =
@@ -186,6 +187,8 @@ export function AdminScreen(props: { client: HippoClient; me: User }): JSX.Eleme
           </tbody>
         </table>
       )}
+
+      <WhatsAppTemplates client={client} />
 
       {pending?.kind === "create" && (
         <CreateUserDialog

@@ -145,6 +145,21 @@ export function PatientPanel(props: {
     }
   }
 
+  const [syncing, setSyncing] = useState(false);
+  /** Fetches the templates from WhatsApp again (Meta approves them there). */
+  async function syncTemplates(): Promise<void> {
+    setSyncing(true);
+    const r = await attempt(() => client.api.POST("/api/v1/whatsapp/templates/sync"), WHATSAPP_WORDS);
+    setSyncing(false);
+    if (r.ok) {
+      setTemplates((r.data as { templates: Template[] }).templates);
+      setTemplatesError(null);
+    } else {
+      setTemplatesError(r);
+      onError.current(r.message);
+    }
+  }
+
   // A new conversation: start over.
   useEffect(() => {
     setPatient(undefined);
@@ -294,11 +309,18 @@ export function PatientPanel(props: {
       )}
 
       {templatesError ? (
-        <p role="alert" class="pat-error">
-          {templatesError.code === "channel_not_configured"
-            ? WHATSAPP_WORDS.channel_not_configured
-            : `The WhatsApp templates could not be loaded: ${templatesError.message}`}
-        </p>
+        <>
+          <p role="alert" class="pat-error">
+            {templatesError.code === "channel_not_configured"
+              ? WHATSAPP_WORDS.channel_not_configured
+              : `The WhatsApp templates could not be loaded: ${templatesError.message}`}
+          </p>
+          {templatesError.code !== "channel_not_configured" && (
+            <button type="button" class="pat-button" disabled={syncing} onClick={() => void loadTemplates()}>
+              Try again
+            </button>
+          )}
+        </>
       ) : !patient.whatsapp_opt_in ? (
         <p class="pat-notice">{WHATSAPP_WORDS.not_opted_in}</p>
       ) : (
@@ -323,11 +345,16 @@ export function PatientPanel(props: {
             {templates === null ? (
               <p class="pat-hint">Loading templates…</p>
             ) : offered.length === 0 ? (
-              <p class="pat-notice" id={ids.tpl}>
-                {mode === "notify_only"
-                  ? "No approved template is marked PHI-free: an administrator marks templates PHI-free before they can be sent."
-                  : "No approved template: templates are created in WhatsApp Manager and synced by an administrator."}
-              </p>
+              <div class="pat-notice" id={ids.tpl}>
+                <p>
+                  {mode === "notify_only"
+                    ? "No approved template is marked PHI-free: an administrator marks templates PHI-free before they can be sent."
+                    : "No approved template yet: templates are created and approved in WhatsApp Manager."}
+                </p>
+                <button type="button" class="pat-button" disabled={syncing} onClick={() => void syncTemplates()}>
+                  {syncing ? "Refreshing…" : "Refresh templates from WhatsApp"}
+                </button>
+              </div>
             ) : (
               <select
                 id={ids.tpl}
