@@ -320,6 +320,7 @@ export class HippoStream {
 
   /** The current socket is gone (closed, dead, or closed by us). */
   #gone(code: number, reason: string): void {
+    const neverOpened = this.#state === "connecting";
     this.#gen++;
     this.#ws = null;
     this.#clearTimers();
@@ -330,7 +331,35 @@ export class HippoStream {
     this.#state = willReconnect ? "reconnecting" : "closed";
     this.#emit("closed", { code, reason, willReconnect });
     // (A `closed` handler may have called connect() or close() already.)
-    if (willReconnect && !this.#stopped && !this.#ws) this.#scheduleReconnect(code);
+    if (willReconnect && !this.#stopped && !this.#ws) {
+      this.#scheduleReconnect(code);
+      if (neverOpened && this.#token === null) this.#probeSession();
+    }
+  }
+
+  /**
+   * A refused upgrade looks like any network failure in a browser (1006).
+   * With a cookie session, ask the REST API whether the session is still
+   * signed in; if it is not (401), stop instead of retrying forever.
+   */
+  #probeSession(): void {
+    const client = this.#client;
+    if (!client) return;
+    const gen = this.#gen;
+    client.api.GET("/api/v1/auth/session").then(
+      ({ response }) => {
+        if (response.status !== 401 || gen !== this.#gen || this.#ws || this.#stopped) return;
+        if (this.#reconnectTimer) {
+          clearTimeout(this.#reconnectTimer);
+          this.#reconnectTimer = null;
+        }
+        this.#stopped = true;
+        this.#state = "closed";
+        this.#emit("closed", { code: 4401, reason: "the session is no longer signed in", willReconnect: false });
+      },
+      // Unreachable: the reconnect already scheduled tries again.
+      () => {},
+    );
   }
 
   #scheduleReconnect(code: number): void {

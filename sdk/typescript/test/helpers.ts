@@ -24,6 +24,8 @@ export interface Conn {
 export class FakeStreamServer {
   readonly wss: WebSocketServer;
   readonly conns: Conn[] = [];
+  /** When set, upgrades are refused with this HTTP status. */
+  refuse: number | null = null;
   /** Called for each new connection (before the test sees it). */
   onConnection: ((c: Conn) => void) | null = null;
 
@@ -55,13 +57,27 @@ export class FakeStreamServer {
     });
   }
 
+  /** Upgrade attempts, refused or not. */
+  attempts = 0;
+
   static async start(): Promise<FakeStreamServer> {
-    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    let self: FakeStreamServer | null = null;
+    const wss = new WebSocketServer({
+      host: "127.0.0.1",
+      port: 0,
+      verifyClient: (_info, done) => {
+        if (self) self.attempts++;
+        const refuse = self?.refuse ?? null;
+        if (refuse === null) done(true);
+        else done(false, refuse);
+      },
+    });
     await new Promise<void>((resolve, reject) => {
       wss.once("listening", () => resolve());
       wss.once("error", reject);
     });
-    return new FakeStreamServer(wss);
+    self = new FakeStreamServer(wss);
+    return self;
   }
 
   get url(): string {
@@ -131,6 +147,8 @@ export class FakeApi {
   gate: Promise<void> | null = null;
   /** Status to answer with instead (a problem document), once per entry. */
   readonly failures: number[] = [];
+  /** What `GET /api/v1/auth/session` answers: a signed-in cookie session (200) or not (401). */
+  sessionAlive = true;
 
   add(conversationId: string, upTo: number): void {
     const list = this.store.get(conversationId) ?? [];
@@ -146,6 +164,14 @@ export class FakeApi {
     const failure = this.failures.shift();
     if (failure !== undefined) {
       return problem(failure, failure === 404 ? "not_found" : "internal", "injected failure");
+    }
+    if (request.method === "GET" && url.pathname === "/api/v1/auth/session") {
+      return this.sessionAlive
+        ? new Response(JSON.stringify({ csrf_token: "c", expires_at: "2026-01-01T12:00:00Z", idle_timeout_secs: 900 }), {
+            status: 200,
+            headers: { "Content-Type": "application/json" },
+          })
+        : problem(401, "unauthenticated", "sign in first");
     }
     const m = /^\/api\/v1\/conversations\/([^/]+)\/messages$/.exec(url.pathname);
     if (request.method !== "GET" || !m) return problem(404, "not_found", "no such route in the fake");

@@ -212,7 +212,7 @@ test("close() stops the stream for good", async () => {
 });
 
 test("a missing pong counts as a dead connection: it is dropped and reopened", async () => {
-  const { server, stream, closes } = await setup({ pingIntervalMs: 30, pongTimeoutMs: 60 });
+  const { server, stream, closes } = await setup({ pingIntervalMs: 30, pongTimeoutMs: 200 });
   // The first connection never answers pings; the second does.
   server.onConnection = (c) => {
     const answer = server.conns.length > 1;
@@ -406,7 +406,7 @@ test("conversation.updated follows conversations the user joins and forgets thos
 });
 
 test("a socket that never says ready is dropped and retried", async () => {
-  const { server, stream, closes } = await setup({ connectTimeoutMs: 50 });
+  const { server, stream, closes } = await setup({ connectTimeoutMs: 300 });
   server.onConnection = (c) => {
     if (server.conns.length > 1) c.send(ready);
   };
@@ -415,7 +415,7 @@ test("a socket that never says ready is dropped and retried", async () => {
   await server.connection(1);
   await waitFor(() => stream.state === "ready", "ready on the second socket");
   assert.equal(closes.length, 1);
-  assert.deepEqual(closes[0], { code: 1006, reason: "no ready within 50 ms", willReconnect: true });
+  assert.deepEqual(closes[0], { code: 1006, reason: "no ready within 300 ms", willReconnect: true });
   await first.closed;
 });
 
@@ -432,4 +432,24 @@ test("connect() during a pending reconnect reconnects now", async () => {
   stream.connect(); // already open: nothing
   await sleep(50);
   assert.equal(server.conns.length, 2);
+});
+
+test("a refused upgrade with a cookie session that has ended stops the retries", async () => {
+  const api = new FakeApi();
+  const client = createHippoClient({ baseUrl: "https://hippo.test", csrfToken: "c", fetch: api.fetch });
+  const { server, stream, closes } = await setup({ client, backoff: { initialMs: 50, maxMs: 100, stableMs: 10_000 } });
+  server.refuse = 403; // a foreign origin, say: the session is alive, so it keeps trying
+  stream.connect();
+  await waitFor(() => server.attempts >= 3, "three attempts");
+  assert.ok(closes.every((c) => c.willReconnect && c.code === 1006), JSON.stringify(closes));
+  const probes = () => api.requests.filter((r) => new URL(r.url).pathname === "/api/v1/auth/session").length;
+  assert.ok(probes() >= 2, "the session was checked");
+  server.refuse = 401;
+  api.sessionAlive = false; // the cookie expired
+  await waitFor(() => closes.some((c) => !c.willReconnect), "the stream gives up");
+  assert.deepEqual(closes[closes.length - 1], { code: 4401, reason: "the session is no longer signed in", willReconnect: false });
+  assert.equal(stream.state, "closed");
+  const attempts = server.attempts;
+  await sleep(300);
+  assert.equal(server.attempts, attempts, "no more attempts");
 });
