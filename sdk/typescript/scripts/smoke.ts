@@ -2,11 +2,12 @@
 //   NODE_EXTRA_CA_CERTS=<data-dir>/tls/cert.pem HIPPO_URL=https://localhost:8443 \
 //   HIPPO_USER=alice HIPPO_PASSWORD=… HIPPO_PEER_ID=<another user's id> npm run smoke
 // Signs in with a bearer token, opens a HippoStream, sends a message with
-// `api` and waits for its `message.created`; then drops the socket, sends
-// another while disconnected and checks that catch-up delivers it once.
+// `api` and waits for its `message.created`; then closes the stream, sends
+// three more while disconnected and checks that catch-up (two per page)
+// delivers them once each, in order.
 // Prints ids and seqs only (never bodies or names).
 import { WebSocket } from "ws";
-import { createHippoClient, HippoStream, problemOf } from "../src/index.ts";
+import { createHippoClient, downloadAttachment, HippoStream, problemOf, uploadAttachment } from "../src/index.ts";
 import type { Message } from "../src/index.ts";
 
 function env(name: string): string {
@@ -49,6 +50,7 @@ const stream = new HippoStream({
   token,
   WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
   backoff: { initialMs: 100, maxMs: 500 },
+  catchUpPageSize: 2,
 });
 const created: Message[] = [];
 const waiters: Array<() => void> = [];
@@ -97,15 +99,32 @@ if (created[0]?.id !== first.id) throw new Error(`expected message ${first.id}, 
 // disconnected, and expect catch-up to deliver that message exactly once.
 r = ready();
 stream.close();
-const second = await send("SDK smoke: while away");
+const away = [await send("SDK smoke: away 1"), await send("SDK smoke: away 2"), await send("SDK smoke: away 3")];
 stream.connect();
 await within(5000, "ready after reconnecting", r);
-await within(5000, "the message sent while away", untilSeen(2));
+await within(5000, "the messages sent while away", untilSeen(4));
 await new Promise((res) => setTimeout(res, 500));
 const seqs = created.map((m) => m.seq);
-if (created[1]?.id !== second.id || seqs.length !== 2 || seqs[1] !== (seqs[0] as number) + 1) {
-  throw new Error(`expected seqs ${first.seq}, ${second.seq} once each, saw ${seqs.join(",")}`);
+const expected = [first, ...away].map((m) => m.seq);
+if (JSON.stringify(created.map((m) => m.id)) !== JSON.stringify([first, ...away].map((m) => m.id))) {
+  throw new Error(`expected seqs ${expected.join(",")} once each, saw ${seqs.join(",")}`);
 }
 console.log(`ok: saw seqs ${seqs.join(", ")} exactly once`);
+
+// An attachment: raw upload, a message carrying it, an authenticated download.
+const bytes = `smoke ${crypto.randomUUID()}\n`;
+const up = await uploadAttachment(hippo, new Blob([bytes], { type: "text/plain" }), "smoke.txt");
+if (!up.data) fail("upload", up.error, up.response);
+const withFile = await hippo.api.POST("/api/v1/conversations/{id}/messages", {
+  params: { path: { id: conversationId } },
+  body: { body: "SDK smoke: file", attachment_ids: [up.data.id] },
+});
+if (!withFile.data) fail("send with attachment", withFile.error, withFile.response);
+await within(5000, "message.created for the attachment", untilSeen(5));
+if (created[4]?.attachments[0]?.id !== up.data.id) throw new Error("the pushed message does not carry the attachment");
+const down = await downloadAttachment(hippo, up.data.id);
+if (!down.data) fail("download", down.error, down.response);
+if ((await down.data.text()) !== bytes) throw new Error("the downloaded bytes differ");
+console.log(`ok: attachment ${up.data.id} (${up.data.size} bytes) uploaded, pushed and downloaded`);
 stream.close();
 await hippo.api.POST("/api/v1/auth/logout");

@@ -2,6 +2,7 @@
 export { createHippoClient, problemOf } from "./client.ts";
 export type { HippoClient, HippoClientOptions, ProblemSummary } from "./client.ts";
 export { HippoStream } from "./stream.ts";
+export { uploadAttachment, downloadAttachment } from "./files.ts";
 export type {
   HippoStreamOptions,
   StreamEvents,

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createHippoClient, problemOf } from "../src/index.ts";
+import { createHippoClient, downloadAttachment, problemOf, uploadAttachment } from "../src/index.ts";
 
 function recordingFetch() {
   const requests: Request[] = [];
@@ -118,4 +118,41 @@ test("problemOf turns problem documents, statuses and network failures into word
   const aborted = new DOMException("The operation was aborted.", "AbortError");
   assert.equal(problemOf(aborted).code, "aborted");
   assert.equal(problemOf({ status: 404 }).detail, "It was not found, or you do not have access to it.");
+});
+
+test("uploadAttachment sends the raw bytes with their type; downloadAttachment returns a Blob", async () => {
+  const requests: Array<{ url: string; method: string; type: string | null; csrf: string | null; body: string }> = [];
+  const fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const r = input instanceof Request ? input : new Request(input, init);
+    requests.push({
+      url: r.url,
+      method: r.method,
+      type: r.headers.get("Content-Type"),
+      csrf: r.headers.get("X-CSRF-Token"),
+      body: r.method === "POST" ? await r.text() : "",
+    });
+    if (r.method === "POST") {
+      return new Response(
+        JSON.stringify({ id: "a1", filename: "notes.txt", content_type: "text/plain", size: 5, sha256: "00" }),
+        { status: 201, headers: { "Content-Type": "application/json" } },
+      );
+    }
+    return new Response(new Uint8Array([104, 101, 108, 108, 111]), { status: 200, headers: { "Content-Type": "text/plain" } });
+  };
+  const client = createHippoClient({ baseUrl: "https://hippo.test", csrfToken: "k", fetch });
+  const up = await uploadAttachment(client, new Blob(["hello"], { type: "text/plain" }), "notes ü.txt");
+  assert.equal(up.response.status, 201);
+  assert.equal(up.data?.id, "a1");
+  assert.deepEqual(requests[0], {
+    url: "https://hippo.test/api/v1/attachments?filename=notes%20%C3%BC.txt",
+    method: "POST",
+    type: "text/plain",
+    csrf: "k",
+    body: "hello",
+  });
+  const down = await downloadAttachment(client, "a1");
+  assert.ok(down.data instanceof Blob);
+  assert.equal(await down.data?.text(), "hello");
+  assert.equal(requests[1]?.url, "https://hippo.test/api/v1/attachments/a1");
+  assert.equal(requests[1]?.csrf, "k");
 });
