@@ -75,6 +75,7 @@ def main() -> None:
         LoginResponse,
     )
     assert first.mfa_enrollment_required, "expected an enrollment-only session"
+    assert isinstance(first.token, str), "a bearer sign-in returns its token"
     limited = AuthenticatedClient(base_url=url, token=first.token, verify_ssl=ca)
     enrollment = expect(
         begin_totp_enrollment.sync_detailed(client=limited), 200, TotpEnrollmentResponse
@@ -83,7 +84,8 @@ def main() -> None:
     confirmed = confirm_totp_enrollment.sync_detailed(
         client=limited, body=TotpConfirmRequest(code=totp(enrollment.secret, step))
     )
-    assert confirmed.status_code == 204, confirmed.content
+    assert confirmed.status_code == 200, confirmed.content
+    assert len(confirmed.parsed.recovery_codes) == 10, confirmed.content
 
     # Each code is accepted once; the next step's code is within the window.
     step = int(time.time()) // 30 + 1
@@ -100,6 +102,7 @@ def main() -> None:
     assert not signed_in.mfa_enrollment_required
     assert signed_in.expires_at.tzinfo is not None, "expires_at is a date-time"
 
+    assert isinstance(signed_in.token, str), "a bearer sign-in returns its token"
     client = AuthenticatedClient(base_url=url, token=signed_in.token, verify_ssl=ca)
     me = expect(get_me.sync_detailed(client=client), 200, UserResponse)
     assert me.username == user and me.mfa_enabled, me

@@ -73,12 +73,14 @@ async function main(): Promise<void> {
   // First sign-in: MFA is required, so the token only reaches enrollment.
   const first = ok(await anonymous.POST("/api/v1/auth/login", { body: { username, password } }), 200);
   check(first.mfa_enrollment_required, "expected an enrollment-only session");
-  const limited = as(first.token);
+  check(typeof first.token === "string", "a bearer sign-in returns its token");
+  const limited = as(first.token!);
   const enrollment = ok(await limited.POST("/api/v1/me/mfa/totp"), 200);
   const confirmed = await limited.POST("/api/v1/me/mfa/totp/confirm", {
     body: { code: totp(enrollment.secret, step()) },
   });
-  check(confirmed.response.status === 204, `confirm answered ${confirmed.response.status}`);
+  check(confirmed.response.status === 200, `confirm answered ${confirmed.response.status}`);
+  check(confirmed.data?.recovery_codes.length === 10, "expected ten recovery codes");
 
   // Each code is accepted once; the next step's code is within the window.
   const signedIn = ok(
@@ -89,7 +91,8 @@ async function main(): Promise<void> {
   );
   check(!signedIn.mfa_enrollment_required, "still enrollment-only");
   check(!Number.isNaN(Date.parse(signedIn.expires_at)), "expires_at is a date-time");
-  const client = as(signedIn.token);
+  check(typeof signedIn.token === "string", "a bearer sign-in returns its token");
+  const client = as(signedIn.token!);
 
   const me = ok(await client.GET("/api/v1/me"), 200);
   check(me.username === username && me.mfa_enabled, `me: ${JSON.stringify(me)}`);

@@ -41,6 +41,7 @@ actions! {
     UserDeactivate => "user.deactivate",
     UserReactivate => "user.reactivate",
     UserPasswordReset => "user.password_reset",
+    UserMfaReset => "user.mfa_reset",
     UserPasswordChange => "user.password_change",
     ConversationCreate => "conversation.create",
     ConversationRead => "conversation.read",

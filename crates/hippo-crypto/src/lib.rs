@@ -11,6 +11,7 @@ pub mod key_file;
 pub mod master_key;
 pub mod password;
 pub mod random;
+pub mod recovery;
 pub mod token;
 pub mod totp;
 

@@ -23,6 +23,18 @@ pub fn hash(token: &str) -> String {
     hex(&sha256(token.as_bytes()))
 }
 
+/// The CSRF token of a browser (cookie) session: derived from the session
+/// token, so nothing more is stored, and useless without the HttpOnly cookie
+/// that script on another site can neither read nor send (SameSite=Strict).
+/// A one-way hash, so the page that holds it cannot recover the session
+/// token from it.
+pub fn csrf_token(token: &str) -> String {
+    let mut input = Zeroizing::new(Vec::with_capacity(token.len() + 16));
+    input.extend_from_slice(b"hippo-csrf-v1\0");
+    input.extend_from_slice(token.as_bytes());
+    URL_SAFE_NO_PAD.encode(sha256(&input))
+}
+
 /// Whether a presented string is shaped like a token at all (cheap filter
 /// before touching storage).
 pub fn looks_valid(token: &str) -> bool {

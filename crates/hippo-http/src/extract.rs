@@ -46,8 +46,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Meta {
     }
 }
 
-/// The bearer token's actor. Any scope: handlers and services that need a
-/// fully signed-in session check `require_full`.
+/// The signed-in actor: from `Authorization: Bearer …`, or from the web
+/// client's session cookie together with its CSRF header (see
+/// [`crate::browser`]). Any scope: handlers and services that need a fully
+/// signed-in session check `require_full`.
 pub struct Auth(pub Actor);
 
 impl FromRequestParts<AppState> for Auth {
@@ -57,16 +59,67 @@ impl FromRequestParts<AppState> for Auth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(&parts.headers).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Unauthenticated,
-                "a valid bearer token is required",
-            )
-        })?;
-        let meta = request_meta(parts);
-        let actor = state.hippo.auth().authenticate(token, &meta).await?;
+        let (actor, _) = authenticate(parts, state, true).await?;
         Ok(Auth(actor))
     }
+}
+
+/// The actor of a cookie session without the CSRF check: only for
+/// `GET /api/v1/auth/session`, which hands a reloaded page its CSRF token
+/// back (a cross-site page can neither send the cookie nor read the answer).
+pub struct CookieSession(pub Actor, pub String);
+
+impl FromRequestParts<AppState> for CookieSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(token) = crate::browser::session_cookie(&parts.headers).map(str::to_owned) else {
+            return Err(ApiError::new(
+                ErrorCode::Unauthenticated,
+                "no browser session: sign in",
+            ));
+        };
+        let meta = request_meta(parts);
+        let actor = state.hippo.auth().authenticate(&token, &meta).await?;
+        Ok(CookieSession(actor, token))
+    }
+}
+
+/// How a request was signed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Bearer,
+    Cookie,
+}
+
+/// Authenticates a request by its bearer token or, failing that, its
+/// session cookie (whose CSRF header is checked when `csrf` is set).
+pub(crate) async fn authenticate(
+    parts: &Parts,
+    state: &AppState,
+    csrf: bool,
+) -> Result<(Actor, Via), ApiError> {
+    let (token, via) = match bearer_token(&parts.headers) {
+        Some(token) => (token, Via::Bearer),
+        None => match crate::browser::session_cookie(&parts.headers) {
+            Some(token) => (token, Via::Cookie),
+            None => {
+                return Err(ApiError::new(
+                    ErrorCode::Unauthenticated,
+                    "a valid bearer token (or browser session) is required",
+                ));
+            }
+        },
+    };
+    if via == Via::Cookie && csrf {
+        crate::browser::check_csrf(&parts.headers, token)?;
+    }
+    let meta = request_meta(parts);
+    let actor = state.hippo.auth().authenticate(token, &meta).await?;
+    Ok((actor, via))
 }
 
 /// A JSON body. Wrong content type, malformed JSON, unknown fields, wrong

@@ -1,7 +1,9 @@
 //! hippo's HTTP interface: the axum router, extractors, problem details,
-//! OpenAPI document, metrics and the TLS transport. It calls
+//! OpenAPI document, metrics, browser sessions, the embedded web client and
+//! the TLS transport. It calls
 //! `hippo-service` and never touches a store directly.
 
+pub mod browser;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
@@ -9,14 +11,16 @@ pub mod problem;
 pub mod routes;
 pub mod stream;
 pub mod tls;
+pub mod web;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, header};
 use hippo_core::ErrorCode;
 use hippo_service::Hippo;
 use problem::ApiError;
 use std::sync::Arc;
+use tower::ServiceExt;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -99,8 +103,22 @@ pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
             HeaderValue::from_static("max-age=63072000; includeSubDomains"),
         ));
     }
+    // The web client and the API keep separate headers: each request goes
+    // to exactly one of them.
+    let client = web::router(options.tls);
     let request_id = HeaderName::from_static("x-request-id");
-    app.layer(PropagateRequestIdLayer::new(request_id.clone()))
+    Router::new()
+        .fallback(move |mut req: Request| {
+            let (api, client) = (app.clone(), client.clone());
+            async move {
+                if web::take_for_client(&mut req) {
+                    client.oneshot(req).await
+                } else {
+                    api.oneshot(req).await
+                }
+            }
+        })
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 

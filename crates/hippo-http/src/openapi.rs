@@ -17,7 +17,9 @@ use std::sync::LazyLock;
 use utoipa::OpenApi;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -40,6 +42,16 @@ impl utoipa::Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        // The web client's alternative: the HttpOnly cookie from a
+        // `"session": "cookie"` sign-in, always with its CSRF header.
+        components.add_security_scheme(
+            "browser_session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::browser::COOKIE))),
+        );
+        components.add_security_scheme(
+            "csrf",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-CSRF-Token"))),
         );
     }
 }
@@ -91,6 +103,15 @@ const STORELESS: &[&str] = &["checkLiveness", "getMetrics", "getOpenApi", "getAs
 fn finish_operation(op: &mut Operation) {
     let id = op.operation_id.clone().unwrap_or_default();
     let signed_in = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    if signed_in && id != "getBrowserSession" {
+        // Everything a bearer token reaches, a browser session reaches too.
+        if let Some(security) = op.security.as_mut() {
+            security.push(
+                SecurityRequirement::new("browser_session", Vec::<String>::new())
+                    .add("csrf", Vec::<String>::new()),
+            );
+        }
+    }
     let responses = &mut op.responses.responses;
     if signed_in {
         responses

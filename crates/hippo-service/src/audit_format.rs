@@ -130,6 +130,7 @@ pub fn fhir_action(a: AuditAction) -> &'static str {
         | A::UserDeactivate
         | A::UserReactivate
         | A::UserPasswordReset
+        | A::UserMfaReset
         | A::UserPasswordChange
         | A::ConversationUpdate
         | A::ConversationMemberAdd

@@ -8,7 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 
 /// Highest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 15;
+pub const SCHEMA_VERSION: i64 = 16;
 
 const SQLITE: &[(i64, &str, &str)] = &[
     (
@@ -85,6 +85,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         15,
         "audit tree",
         include_str!("../migrations/sqlite/0015_audit_tree.sql"),
+    ),
+    (
+        16,
+        "mfa recovery",
+        include_str!("../migrations/sqlite/0016_mfa_recovery.sql"),
     ),
 ];
 
@@ -163,6 +168,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         15,
         "audit tree",
         include_str!("../migrations/postgres/0015_audit_tree.sql"),
+    ),
+    (
+        16,
+        "mfa recovery",
+        include_str!("../migrations/postgres/0016_mfa_recovery.sql"),
     ),
 ];
 

@@ -25,6 +25,12 @@ pub struct UserRow {
     /// Secret handed out by enrollment, not yet confirmed with a code.
     pub mfa_pending_secret_enc: Option<Vec<u8>>,
     pub totp_last_step: Option<i64>,
+    /// The unspent MFA recovery codes: a sealed JSON array of their
+    /// SHA-256 hashes (hex). `None` before enrolment and after a reset.
+    /// Written only by `set_recovery_codes` and `swap_recovery_codes`
+    /// (never by `update_user`, whose whole-row write could otherwise put
+    /// back a code a concurrent sign-in just spent).
+    pub mfa_recovery_enc: Option<Vec<u8>>,
     pub failed_logins: i64,
     pub locked_until: Option<Timestamp>,
     pub created_at: Timestamp,
@@ -53,4 +59,15 @@ pub trait UserWriteTx {
     /// Stores `step` as the last accepted TOTP step if it is newer than the
     /// stored one. False means the code was already used (a replay).
     async fn claim_totp_step(&mut self, id: &UserId, step: i64) -> Result<bool>;
+    /// Sets (or with `None` removes) the sealed recovery codes.
+    async fn set_recovery_codes(&mut self, id: &UserId, codes: Option<&[u8]>) -> Result<()>;
+    /// Replaces the sealed recovery codes only if they are still `current`
+    /// (compare and swap): of two sign-ins spending the same code at once,
+    /// exactly one gets `true`.
+    async fn swap_recovery_codes(
+        &mut self,
+        id: &UserId,
+        current: &[u8],
+        next: Option<&[u8]>,
+    ) -> Result<bool>;
 }

@@ -69,7 +69,8 @@ impl TestServer {
                 json!({ "code": code }),
             )
             .await;
-        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["recovery_codes"].as_array().map(Vec::len), Some(10));
         // Each code is accepted once: move to the next step for the login.
         self.clock.advance(Duration::from_secs(30));
         let token = self.login_with_code(username, &secret).await;

@@ -19,6 +19,23 @@ impl TestServer {
 /// Opens `GET /api/v1/stream` over TLS on a local node whose generated
 /// certificate is in `data_dir`, with the token in the header when given.
 pub async fn ws_to(data_dir: &std::path::Path, port: u16, header_token: Option<&str>) -> Ws {
+    let auth = header_token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth
+        .as_deref()
+        .map(|a| vec![("authorization", a)])
+        .unwrap_or_default();
+    ws_with_headers(data_dir, port, &headers)
+        .await
+        .expect("WebSocket upgrade")
+}
+
+/// Opens `GET /api/v1/stream` with the given request headers (a cookie,
+/// an origin); the upgrade's refusal is returned, not panicked on.
+pub async fn ws_with_headers(
+    data_dir: &std::path::Path,
+    port: u16,
+    headers: &[(&str, &str)],
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let pem = std::fs::read(data_dir.join("tls/cert.pem")).unwrap();
     let mut roots = rustls::RootCertStore::empty();
@@ -46,12 +63,14 @@ pub async fn ws_to(data_dir: &std::path::Path, port: u16, header_token: Option<&
     let mut req = format!("wss://localhost:{port}/api/v1/stream")
         .into_client_request()
         .unwrap();
-    if let Some(t) = header_token {
-        req.headers_mut()
-            .insert("authorization", format!("Bearer {t}").parse().unwrap());
+    for (name, value) in headers {
+        req.headers_mut().insert(
+            reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
     }
-    let (ws, _) = tokio_tungstenite::client_async(req, stream).await.unwrap();
-    ws
+    let (ws, _) = tokio_tungstenite::client_async(req, stream).await?;
+    Ok(ws)
 }
 
 /// The next JSON frame (skipping pings), or `None` when the socket closed.

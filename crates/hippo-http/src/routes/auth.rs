@@ -1,12 +1,15 @@
-//! Sign-in and sign-out.
+//! Sign-in and sign-out, for bearer tokens and for browser (cookie)
+//! sessions; `GET /api/v1/auth/session` lets a reloaded web client resume.
 
 use crate::AppState;
-use crate::extract::{ApiJson, Auth, Meta};
+use crate::browser;
+use crate::extract::{ApiJson, Auth, CookieSession, Meta};
 use crate::problem::{ApiResult, Problem};
 use crate::routes::wire::UserResponse;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use hippo_service::auth::LoginInput;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -19,6 +22,19 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(login))
         .routes(routes!(logout))
+        .routes(routes!(current_session))
+}
+
+/// How the session is handed to the client.
+#[derive(Deserialize, ToSchema, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionTransport {
+    /// The token in the body, for `Authorization: Bearer` (the default).
+    #[default]
+    Bearer,
+    /// An HttpOnly `__Host-hippo_session` cookie plus a `csrf_token` to send
+    /// as `X-CSRF-Token` (the web client).
+    Cookie,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -26,14 +42,22 @@ pub fn routes() -> OpenApiRouter<AppState> {
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
-    /// Six digits from the authenticator; required once MFA is enrolled.
+    /// Six digits from the authenticator, or one of the recovery codes
+    /// (spent by this use); required once MFA is enrolled.
     pub totp_code: Option<String>,
+    /// `cookie` for the web client; `bearer` (the default) otherwise.
+    #[serde(default)]
+    pub session: SessionTransport,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct LoginResponse {
-    /// Opaque bearer token.
-    pub token: String,
+    /// Opaque bearer token (absent for a cookie session).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// For a cookie session: send it as `X-CSRF-Token` on every request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
     /// Absolute end of the session (RFC 3339); idle timeout applies before.
     #[schema(format = DateTime)]
     pub expires_at: String,
@@ -56,27 +80,68 @@ pub async fn login(
     State(state): State<AppState>,
     Meta(meta): Meta,
     ApiJson(req): ApiJson<LoginRequest>,
-) -> ApiResult<Json<LoginResponse>> {
+) -> ApiResult<Response> {
     let input = LoginInput {
         username: req.username,
         password: Zeroizing::new(req.password),
         totp_code: req.totp_code,
     };
     let out = state.hippo.auth().login(input, &meta).await?;
-    Ok(Json(LoginResponse {
-        token: out.token.to_string(),
+    let body = LoginResponse {
+        token: None,
+        csrf_token: None,
         expires_at: out.session.expires_at.to_rfc3339(),
         idle_timeout_secs: state.hippo.config().session_idle_timeout.as_secs(),
         user: UserResponse::from(&out.user),
         mfa_enrollment_required: out.mfa_enrollment_required,
         password_change_required: out.password_change_required,
-    }))
+    };
+    Ok(match req.session {
+        SessionTransport::Bearer => Json(LoginResponse {
+            token: Some(out.token.to_string()),
+            ..body
+        })
+        .into_response(),
+        SessionTransport::Cookie => {
+            let lifetime = out.session.expires_at.as_millis() - out.session.created_at.as_millis();
+            let cookie = browser::set_cookie(&out.token, lifetime.div_euclid(1000));
+            let body = LoginResponse {
+                csrf_token: Some(hippo_crypto::token::csrf_token(&out.token)),
+                ..body
+            };
+            ([(header::SET_COOKIE, cookie)], Json(body)).into_response()
+        }
+    })
+}
+
+/// `GET /api/v1/auth/session`: the browser session of the cookie, with its
+/// CSRF token, so a reloaded web client resumes without signing in again
+/// (the only cookie call that needs no `X-CSRF-Token`).
+#[utoipa::path(get, operation_id = "getBrowserSession", path = "/api/v1/auth/session", tag = "sessions", security(("browser_session" = [])), responses(
+    (status = 200, description = "The cookie's live session: the same body as a cookie sign-in.", body = LoginResponse),
+    (status = 401, body = Problem, description = "unauthenticated, session_expired")))]
+pub async fn current_session(
+    State(state): State<AppState>,
+    CookieSession(actor, token): CookieSession,
+) -> Json<LoginResponse> {
+    use hippo_core::SessionScope;
+    Json(LoginResponse {
+        token: None,
+        csrf_token: Some(hippo_crypto::token::csrf_token(&token)),
+        expires_at: actor.session.expires_at.to_rfc3339(),
+        idle_timeout_secs: state.hippo.config().session_idle_timeout.as_secs(),
+        user: UserResponse::from(&actor.user),
+        mfa_enrollment_required: actor.session.scope == SessionScope::MfaEnrollment,
+        password_change_required: actor.session.scope == SessionScope::PasswordChange,
+    })
 }
 
 /// `POST /api/v1/auth/logout`: the token is dead everywhere, sockets included.
 #[utoipa::path(post, operation_id = "logout", path = "/api/v1/auth/logout", tag = "sessions", security(("bearer" = [])), responses(
     (status = 204, description = "Signed out; the token is dead everywhere, sockets included."), (status = 401, body = Problem)))]
-pub async fn logout(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<StatusCode> {
+pub async fn logout(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Response> {
     state.hippo.auth().logout(&actor).await?;
-    Ok(StatusCode::NO_CONTENT)
+    // Harmless for bearer clients; a browser drops its cookie.
+    let clear: HeaderValue = browser::clear_cookie();
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }

@@ -58,21 +58,33 @@ pub struct TotpConfirmRequest {
     pub code: String,
 }
 
-/// `POST /api/v1/me/mfa/totp/confirm`: finishes enrollment. An enrollment-only
-/// session ends here; sign in again with a code.
+#[derive(Serialize, ToSchema)]
+pub struct TotpConfirmResponse {
+    /// Ten single-use codes, each usable once in place of `totp_code` at
+    /// sign-in. Shown now and never again (only their hashes are kept).
+    pub recovery_codes: Vec<String>,
+}
+
+/// `POST /api/v1/me/mfa/totp/confirm`: finishes enrollment and hands out
+/// the recovery codes, once. An enrollment-only session ends here; sign in
+/// again with a code.
 #[utoipa::path(post, operation_id = "confirmTotpEnrollment", path = "/api/v1/me/mfa/totp/confirm", tag = "me", security(("bearer" = [])),
-    request_body = TotpConfirmRequest, responses((status = 204, description = "MFA enrolled."), (status = 422, body = Problem)))]
+    request_body = TotpConfirmRequest, responses(
+    (status = 200, description = "MFA enrolled; the recovery codes, shown once.", body = TotpConfirmResponse),
+    (status = 422, body = Problem)))]
 pub async fn confirm_totp(
     State(state): State<AppState>,
     Auth(actor): Auth,
     ApiJson(req): ApiJson<TotpConfirmRequest>,
-) -> ApiResult<StatusCode> {
-    state
+) -> ApiResult<Json<TotpConfirmResponse>> {
+    let codes = state
         .hippo
         .auth()
         .confirm_totp_enrollment(&actor, &req.code)
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(Json(TotpConfirmResponse {
+        recovery_codes: codes.iter().map(|c| c.to_string()).collect(),
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]

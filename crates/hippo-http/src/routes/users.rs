@@ -23,6 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(deactivate_user))
         .routes(routes!(reactivate_user))
         .routes(routes!(reset_password))
+        .routes(routes!(reset_mfa))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -185,4 +186,23 @@ pub async fn reset_password(
     Ok(Json(PasswordResetResponse {
         temporary_password: temporary.to_string(),
     }))
+}
+
+/// `POST /api/v1/users/{id}/mfa-reset`: a lost authenticator. Its secret
+/// and the recovery codes are removed and every session ends; the next
+/// sign-in enrols again.
+#[utoipa::path(post, operation_id = "resetUserMfa", path = "/api/v1/users/{id}/mfa-reset", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path)), responses(
+    (status = 204, description = "MFA removed; every session and socket of the user ended."), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn reset_mfa(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state
+        .hippo
+        .users()
+        .reset_mfa(Principal::User(&actor), &id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

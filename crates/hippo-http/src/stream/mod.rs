@@ -42,12 +42,14 @@ const READ_BUFFER: usize = 1024;
 const WRITE_BUFFER: usize = 16 * 1024;
 
 /// `GET /api/v1/stream`: upgrades to a WebSocket. Authenticate with the
-/// `Authorization` header, or with a first text frame
+/// `Authorization` header, the web client's session cookie (from the
+/// server's own origin only), or with a first text frame
 /// `{"type": "auth", "token": "…"}` within 10 seconds. The frames both ways
 /// are described at `GET /api/v1/asyncapi.json`.
 #[utoipa::path(get, path = "/api/v1/stream", tag = "real time", operation_id = "openStream", responses(
     (status = 101, description = "WebSocket; frames are described by the AsyncAPI document at /api/v1/asyncapi.json"),
     (status = 401, description = "The header token is not valid", body = crate::problem::Problem),
+    (status = 403, description = "A cookie-authenticated upgrade from another origin", body = crate::problem::Problem),
     (status = 422, description = "Not a WebSocket upgrade", body = crate::problem::Problem)))]
 pub async fn stream(State(state): State<AppState>, parts: Parts) -> Response {
     let mut parts = parts;
@@ -62,7 +64,21 @@ pub async fn stream(State(state): State<AppState>, parts: Parts) -> Response {
         }
     };
     let meta = request_meta(&parts);
-    let header_token = crate::extract::bearer_token(&parts.headers).map(str::to_owned);
+    let mut header_token = crate::extract::bearer_token(&parts.headers).map(str::to_owned);
+    if header_token.is_none()
+        && let Some(cookie) = crate::browser::session_cookie(&parts.headers)
+    {
+        // A cookie goes wherever the browser goes: only the web client
+        // served from this origin may open a socket with it.
+        if !crate::browser::same_origin(&parts) {
+            return ApiError::new(
+                ErrorCode::Forbidden,
+                "a socket signed in by the session cookie must come from this server's own origin",
+            )
+            .into_response();
+        }
+        header_token = Some(cookie.to_owned());
+    }
     let actor = match header_token {
         // A session still enrolling MFA or changing its password may not
         // receive anything: the same rule as every messaging call.

@@ -154,6 +154,7 @@ impl Auth {
         }
 
         let mut totp_step = None;
+        let mut recovery_code: Option<Zeroizing<String>> = None;
         if row.mfa_enabled {
             let Some(code) = input.totp_code.as_deref().filter(|c| !c.trim().is_empty()) else {
                 self.core
@@ -161,7 +162,7 @@ impl Auth {
                     .await?;
                 return Err(ServiceError::public(
                     ErrorCode::MfaRequired,
-                    "a TOTP code is required: send totp_code",
+                    "a TOTP code (or a recovery code) is required: send totp_code",
                 ));
             };
             let secret_enc = row
@@ -175,6 +176,10 @@ impl Auth {
             let unix = now.as_millis().div_euclid(1000);
             match totp::verify(&secret, code, unix, row.totp_last_step) {
                 Some(step) => totp_step = Some(step),
+                // Spent (or refused) in the sign-in transaction below.
+                None if hippo_crypto::recovery::normalize(code).is_some() => {
+                    recovery_code = Some(Zeroizing::new(code.to_owned()));
+                }
                 None => {
                     self.note_failed_source(&source, now).await;
                     let ev = NewAuditEvent::new(now, AuditAction::AuthMfa, Outcome::Failure)
@@ -226,6 +231,30 @@ impl Auth {
                     .meta(meta)
                     .actor(Some(&row.id), Some(&session.id))
                     .resource("user", row.id.as_str()),
+            )
+            .await?;
+        }
+        if let Some(code) = recovery_code.as_deref() {
+            let Some(left) = self.spend_recovery_code(&mut tx, &row, code).await? else {
+                drop(tx);
+                self.note_failed_source(&source, now).await;
+                let ev = NewAuditEvent::new(now, AuditAction::AuthMfa, Outcome::Failure)
+                    .meta(meta)
+                    .actor(Some(&row.id), None)
+                    .resource("user", row.id.as_str())
+                    .detail(serde_json::json!({ "reason": "invalid_recovery_code" }));
+                self.record_failed_login(&row.id, ev, meta).await?;
+                return Err(invalid_credentials());
+            };
+            tx.append_audit(
+                &NewAuditEvent::new(now, AuditAction::AuthMfa, Outcome::Success)
+                    .meta(meta)
+                    .actor(Some(&row.id), Some(&session.id))
+                    .resource("user", row.id.as_str())
+                    .detail(serde_json::json!({
+                        "method": "recovery_code",
+                        "recovery_codes_left": left,
+                    })),
             )
             .await?;
         }

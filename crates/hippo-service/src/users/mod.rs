@@ -101,6 +101,7 @@ impl Users {
             mfa_secret_enc: None,
             mfa_pending_secret_enc: None,
             totp_last_step: None,
+            mfa_recovery_enc: None,
             failed_logins: 0,
             locked_until: None,
             created_at: now,
@@ -380,6 +381,49 @@ impl Users {
         tx.commit().await?;
         self.publish_ended(&row.id, ended, "revoked");
         Ok(temporary)
+    }
+
+    /// MFA recovery by an administrator (a lost phone): the user's
+    /// authenticator and recovery codes are removed and every session ends;
+    /// the next sign-in enrols again (when MFA is required).
+    pub async fn reset_mfa(&self, by: Principal<'_>, id: &str) -> Result<User> {
+        self.require_admin(by, AuditAction::UserMfaReset, Some(id))
+            .await?;
+        let current = self.find_user(id).await?;
+        Self::refuse_self(by, &current.id, "reset the MFA of")?;
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin_write().await?;
+        let mut row = tx
+            .get_user(&current.id)
+            .await?
+            .ok_or_else(ServiceError::not_found)?;
+        let was_enrolled = row.mfa_enabled;
+        row.mfa_enabled = false;
+        row.mfa_secret_enc = None;
+        row.mfa_pending_secret_enc = None;
+        // The step counter stays: a code of the old authenticator can never
+        // be replayed against a new secret anyway, and keeping it is simpler
+        // than reasoning about it.
+        row.updated_at = now;
+        tx.update_user(&row).await?;
+        tx.set_recovery_codes(&row.id, None).await?;
+        let ended = tx.end_user_sessions(&row.id, None, now, "revoked").await?;
+        tx.append_audit(
+            &by.event(
+                self.core.clock.now(),
+                AuditAction::UserMfaReset,
+                Outcome::Success,
+            )
+            .resource("user", row.id.as_str())
+            .detail(by.with_via(serde_json::json!({
+                "was_enrolled": was_enrolled,
+                "sessions_ended": ended.len(),
+            }))),
+        )
+        .await?;
+        tx.commit().await?;
+        self.publish_ended(&row.id, ended, "revoked");
+        self.core.user_from_row(&row)
     }
 
     fn publish_ended(&self, user: &UserId, ended: Vec<SessionId>, reason: &'static str) {

@@ -28,7 +28,7 @@ macro_rules! select_users {
              password_hash, ",
             "must_change_password, mfa_enabled, mfa_secret_enc, mfa_pending_secret_enc, \
              totp_last_step, ",
-            "failed_logins, locked_until, created_at, updated_at FROM users ",
+            "failed_logins, locked_until, created_at, updated_at, mfa_recovery_enc FROM users ",
             $tail
         )
     };

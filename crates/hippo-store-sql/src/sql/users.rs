@@ -26,6 +26,7 @@ fn user_from_row(r: &DbRow) -> Result<UserRow> {
         mfa_secret_enc: col(r, "mfa_secret_enc")?,
         mfa_pending_secret_enc: col(r, "mfa_pending_secret_enc")?,
         totp_last_step: col(r, "totp_last_step")?,
+        mfa_recovery_enc: col(r, "mfa_recovery_enc")?,
         failed_logins: col(r, "failed_logins")?,
         locked_until: col::<Option<i64>>(r, "locked_until")?.map(ts),
         created_at: ts(col(r, "created_at")?),
@@ -124,8 +125,9 @@ impl UserWriteTx for Tx {
             "INSERT INTO users (id, username_index, username_enc, display_name_enc, role, status, \
              password_hash, must_change_password, mfa_enabled, mfa_secret_enc, \
              mfa_pending_secret_enc, \
-             totp_last_step, failed_logins, locked_until, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             totp_last_step, failed_logins, locked_until, created_at, updated_at, \
+             mfa_recovery_enc) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(u.id.as_str())
         .bind(&u.username_index)
@@ -143,6 +145,7 @@ impl UserWriteTx for Tx {
         .bind(u.locked_until.map(Timestamp::as_millis))
         .bind(u.created_at.as_millis())
         .bind(u.updated_at.as_millis())
+        .bind(&u.mfa_recovery_enc)
         .execute(&mut *self.tx)
         .await
         .db()?;
@@ -224,6 +227,34 @@ impl UserWriteTx for Tx {
         )
         .bind(id.as_str())
         .bind(step)
+        .execute(&mut *self.tx)
+        .await
+        .db()?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_recovery_codes(&mut self, id: &UserId, codes: Option<&[u8]>) -> Result<()> {
+        sqlx::query("UPDATE users SET mfa_recovery_enc = $2 WHERE id = $1")
+            .bind(id.as_str())
+            .bind(codes)
+            .execute(&mut *self.tx)
+            .await
+            .db()?;
+        Ok(())
+    }
+
+    async fn swap_recovery_codes(
+        &mut self,
+        id: &UserId,
+        current: &[u8],
+        next: Option<&[u8]>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET mfa_recovery_enc = $3 WHERE id = $1 AND mfa_recovery_enc = $2",
+        )
+        .bind(id.as_str())
+        .bind(current)
+        .bind(next)
         .execute(&mut *self.tx)
         .await
         .db()?;

@@ -124,3 +124,47 @@ pub async fn totp_steps_are_claimed_once(store: Arc<dyn Store>) {
         Some(101)
     );
 }
+
+pub async fn recovery_codes_are_swapped_once(store: Arc<dyn Store>) {
+    let u = sample_user("recovery");
+    insert(&store, &u).await;
+    let mut tx = store.begin_write().await.unwrap();
+    tx.set_recovery_codes(&u.id, Some(&[1; 32])).await.unwrap();
+    // A whole-row update leaves them alone.
+    let mut row = tx.get_user(&u.id).await.unwrap().unwrap();
+    row.mfa_recovery_enc = None;
+    tx.update_user(&row).await.unwrap();
+    assert!(
+        tx.swap_recovery_codes(&u.id, &[1; 32], Some(&[2; 32]))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.swap_recovery_codes(&u.id, &[1; 32], Some(&[3; 32]))
+            .await
+            .unwrap(),
+        "a stale value does not swap"
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store
+            .get_user(&u.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .mfa_recovery_enc,
+        Some(vec![2; 32])
+    );
+    let mut tx = store.begin_write().await.unwrap();
+    assert!(tx.swap_recovery_codes(&u.id, &[2; 32], None).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(
+        store
+            .get_user(&u.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .mfa_recovery_enc,
+        None
+    );
+}

@@ -1,4 +1,4 @@
-//! `hippo user create|deactivate|reactivate|list|reset-password`: account
+//! `hippo user create|deactivate|reactivate|list|reset-password|mfa-reset`: account
 //! administration from the shell, through the same use cases as the API
 //! (audited with `via: cli`).
 
@@ -33,6 +33,9 @@ pub enum UserCommand {
     List,
     /// Set a temporary password (printed) that must be changed at next sign-in.
     ResetPassword { user: String },
+    /// Remove the user's authenticator and recovery codes (a lost phone):
+    /// every session ends; the next sign-in enrols MFA again.
+    MfaReset { user: String },
 }
 
 fn read_password() -> Result<Zeroizing<String>> {
@@ -110,6 +113,14 @@ pub async fn run(config: Config, cmd: UserCommand) -> Result<()> {
                 .reset_password(Principal::Operator, &user)
                 .await?;
             println!("{}", temporary.as_str());
+            Ok(())
+        }
+        UserCommand::MfaReset { user } => {
+            let u = hippo.users().reset_mfa(Principal::Operator, &user).await?;
+            eprintln!(
+                "MFA reset for {} ({}); every session ended; the next sign-in enrols again",
+                u.username, u.id
+            );
             Ok(())
         }
     };

@@ -44,14 +44,15 @@ async fn mfa_is_enforced_from_first_login() {
         .await;
     assert_problem(status, &body, 422, "validation_failed");
     let code = s.code_now(&secret);
-    let (status, _) = s
+    let (status, body) = s
         .post(
             "/api/v1/me/mfa/totp/confirm",
             Some(&limited),
             json!({ "code": code }),
         )
         .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["recovery_codes"].as_array().unwrap().len(), 10);
     // Enrollment ends the limited session.
     let (status, _) = s.get("/api/v1/me", &limited).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);

@@ -178,6 +178,8 @@ async fn security_headers_health_metrics_and_openapi() {
         ("/api/v1/users/{id}/deactivate", "post"),
         ("/api/v1/users/{id}/reactivate", "post"),
         ("/api/v1/users/{id}/password-reset", "post"),
+        ("/api/v1/users/{id}/mfa-reset", "post"),
+        ("/api/v1/auth/session", "get"),
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),

@@ -16,6 +16,7 @@ mod audit_tree;
 mod auth;
 mod backup;
 mod break_glass;
+mod browser;
 mod cli;
 mod cluster;
 mod completeness;

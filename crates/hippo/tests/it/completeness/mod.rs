@@ -286,6 +286,15 @@ async fn every_endpoint_leaves_its_audit_record() {
             None,
         ),
         case(
+            g.clone(),
+            "/api/v1/auth/session",
+            "/api/v1/auth/session",
+            &ana,
+            None,
+            Exempt("a browser session reads its own CSRF token back; no PHI"),
+            None,
+        ),
+        case(
             p.clone(),
             "/api/v1/me/mfa/totp",
             "/api/v1/me/mfa/totp",
@@ -395,6 +404,15 @@ async fn every_endpoint_leaves_its_audit_record() {
             &admin,
             None,
             Records("user.password_reset"),
+            Some(&ana),
+        ),
+        case(
+            p.clone(),
+            "/api/v1/users/{id}/mfa-reset",
+            format!("/api/v1/users/{eve_id}/mfa-reset"),
+            &admin,
+            None,
+            Records("user.mfa_reset"),
             Some(&ana),
         ),
         case(
