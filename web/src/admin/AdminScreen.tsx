@@ -496,7 +496,7 @@ function CreateUserDialog(props: {
 
   return (
     <Dialog title="Create user" onClose={() => !busy && props.onClose()}>
-      <form class="adm-form" onSubmit={(e) => void submit(e)}>
+      <form class="adm-form" noValidate onSubmit={(e) => void submit(e)}>
         <label for={ids.u}>Username</label>
         <input
           id={ids.u}
@@ -608,7 +608,7 @@ function EditUserDialog(props: {
 
   return (
     <Dialog title={`Edit ${personName(user)}`} onClose={() => !busy && props.onClose()}>
-      <form class="adm-form" onSubmit={(e) => void submit(e)}>
+      <form class="adm-form" noValidate onSubmit={(e) => void submit(e)}>
         <p class="adm-hint">Username: {user.username}</p>
         <label for={ids.d}>Display name</label>
         <input

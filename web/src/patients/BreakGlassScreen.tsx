@@ -123,6 +123,7 @@ export function BreakGlassScreen(props: {
 
       <form
         class="pat-form"
+        noValidate
         aria-label="Open by conversation reference"
         onSubmit={(e) => {
           e.preventDefault();
@@ -229,7 +230,7 @@ function BreakGlassDialog(props: {
         </p>
       }
     >
-      <form class="pat-form" onSubmit={(e) => void submit(e)}>
+      <form class="pat-form" noValidate onSubmit={(e) => void submit(e)}>
         <label for={ids.reason}>Reason</label>
         <textarea
           id={ids.reason}

@@ -327,6 +327,7 @@ export function PatientPanel(props: {
         <>
           <form
             class="pat-form"
+            noValidate
             aria-label="Send a template"
             onSubmit={(e) => {
               e.preventDefault();
@@ -404,6 +405,7 @@ export function PatientPanel(props: {
           {freeTextAllowed ? (
             <form
               class="pat-form"
+            noValidate
               aria-label="Send free text"
               onSubmit={(e) => {
                 e.preventDefault();
