@@ -91,8 +91,10 @@ function conversationOf(frame: ServerFrame): string | null {
 }
 
 function defaultUrl(client: HippoClient | undefined): string {
-  if (client) {
-    const u = new URL(client.baseUrl);
+  const here = (globalThis as { location?: { href?: string } }).location?.href;
+  if (client && (client.baseUrl !== "" || here)) {
+    // A relative or empty baseUrl is taken relative to the page.
+    const u = new URL(client.baseUrl || "/", here);
     u.protocol = u.protocol === "http:" ? "ws:" : "wss:";
     u.pathname = "/api/v1/stream";
     u.search = "";

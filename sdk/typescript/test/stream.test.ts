@@ -453,3 +453,11 @@ test("a refused upgrade with a cookie session that has ended stops the retries",
   await sleep(300);
   assert.equal(server.attempts, attempts, "no more attempts");
 });
+
+test("the default URL comes from the client's baseUrl", () => {
+  const ws = (baseUrl: string) =>
+    new HippoStream({ client: createHippoClient({ baseUrl, fetch: new FakeApi().fetch }), WebSocket: NodeWebSocket }).url;
+  assert.equal(ws("https://hippo.example.org:8443"), "wss://hippo.example.org:8443/api/v1/stream");
+  assert.equal(ws("http://127.0.0.1:8080/"), "ws://127.0.0.1:8080/api/v1/stream");
+  assert.throws(() => new HippoStream({ WebSocket: NodeWebSocket }), /url \(or client\) is required/);
+});
