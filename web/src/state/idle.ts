@@ -33,6 +33,10 @@ function refreshIntervalMs() {
 }
 
 function onLocalInput() {
+  // While "Still there?" is up, only its button (or Escape) answers it:
+  // a stray click on the backdrop must not make the dialog vanish under
+  // the pointer.
+  if (idleWarning.value) return;
   activity(true);
 }
 

@@ -36,11 +36,13 @@ let kept: { userId: string; drafts: Map<string, string>; open: string | null } |
 const REASONS: Record<string, string> = {
   idle: "Signed out after inactivity.",
   user: "You signed out.",
-  logout: "You were signed out: this session was signed out elsewhere.",
+  // The cookie session is this browser's: a logout is this user in another tab.
+  logout: "You signed out.",
   expired: "You were signed out: your session expired.",
   deactivated: "You were signed out: your account was deactivated.",
   revoked: "You were signed out: your session was ended by a change to your account.",
   lost: "Your session has ended. Sign in again to continue; your unsent drafts are kept.",
+  "expired-kept": "You were signed out: your session expired. Sign in again to continue; your unsent drafts are kept.",
   enrolled: "Two-step sign-in is set up. Sign in again with a code from your authenticator app.",
   password: "Your password was changed. Sign in with your new password.",
 };
@@ -50,10 +52,10 @@ function reasonText(why: string): string {
 }
 
 export async function boot() {
-  api.setUnauthorizedHandler(onUnauthorized);
+  api.setUnauthorizedHandler(() => onUnauthorized("lost"));
   onTabMessage((m) => {
     if (m.t === "signed-out" && phase.value !== "signin" && phase.value !== "loading") {
-      if (m.why === "lost") onUnauthorized();
+      if (m.why === "lost") onUnauthorized("lost");
       else endLocally(m.why);
     } else if (m.t === "signed-in" && phase.value === "signin") {
       void resume();
@@ -94,7 +96,11 @@ function enter(s: SessionInfo) {
       if (kept.open) openConversationId.value = kept.open;
     }
     kept = null;
-    startMessaging(s.user, { onSessionEnded: (reason) => endLocally(reason, true) });
+    startMessaging(s.user, {
+      // An expired session (idle on the server, or its lifetime) keeps the
+      // drafts for the same user's next sign-in; the others end everything.
+      onSessionEnded: (reason) => (reason === "expired" ? onUnauthorized("expired") : endLocally(reason, true)),
+    });
     void loadConversations();
   } else {
     kept = null;
@@ -133,8 +139,8 @@ export async function signOut(why: "user" | "idle" | "enrolled" | "password" = "
   endLocally(why, true);
 }
 
-/** A signed-in call answered 401: sign in again, keeping the drafts. */
-function onUnauthorized() {
+/** A signed-in call answered 401 (or the session expired): sign in again, keeping the drafts. */
+function onUnauthorized(why: "lost" | "expired" = "lost") {
   if (phase.value === "signin" || phase.value === "loading") return;
   const s = session.value;
   if (s && phase.value === "app") {
@@ -148,7 +154,13 @@ function onUnauthorized() {
   client.setCsrfToken("");
   batch(() => {
     session.value = null;
-    notice.value = reasonText("lost");
+    const withDrafts = !!kept && kept.drafts.size > 0;
+    notice.value =
+      why === "expired"
+        ? reasonText(withDrafts ? "expired-kept" : "expired")
+        : withDrafts
+          ? reasonText("lost")
+          : "Your session has ended. Sign in again to continue.";
     phase.value = "signin";
   });
   broadcast({ t: "signed-out", why: "lost" });

@@ -45,7 +45,11 @@ export function ConversationList() {
                 }}
               >
                 <span class="convname">{conversationName(c)}</span>
-                {c.last_message_at && <span class="convtime">{shortTime(c.last_message_at)}</span>}
+                {c.last_message_at && (
+                  <span class="convtime" aria-hidden="true">
+                    {shortTime(c.last_message_at)}
+                  </span>
+                )}
                 {c.kind === "patient" && <span class="tag">Patient</span>}
                 {unread > 0 && <span class="badge">{unread} unread</span>}
               </a>

@@ -39,7 +39,7 @@ function ImagePreview(props: { a: Attachment }) {
   return url ? (
     <img class="preview" src={url} alt={props.a.filename} />
   ) : (
-    <span class="preview placeholder" role="img" aria-label={`${props.a.filename} (loading)`} />
+    <span class="preview placeholder muted">Loading image…</span>
   );
 }
 

@@ -46,7 +46,14 @@ export function SignIn() {
         setCode("");
         setTimeout(() => codeRef.current?.focus(), 0);
       } else {
-        setError(refusal(err));
+        // After mfa_required the password is known to be right, so a
+        // refusal here is about the code (the server's one answer for all
+        // says "username or password").
+        setError(
+          needCode && err instanceof ApiError && err.code === "invalid_credentials"
+            ? "That code was not accepted. Enter the current code from your authenticator app, or an unused recovery code."
+            : refusal(err),
+        );
         if (needCode) {
           setCode("");
           setTimeout(() => codeRef.current?.focus(), 0);
