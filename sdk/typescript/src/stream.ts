@@ -496,8 +496,49 @@ export class HippoStream {
     }, this.#stableMs);
     if (!this.#client) return;
     this.#abort = new AbortController();
-    const ids = new Set([...this.#lastSeq.keys(), ...this.#buffers.keys()]);
-    for (const id of [...ids].sort()) this.#startCatchUp(id);
+    const ids = [...new Set([...this.#lastSeq.keys(), ...this.#buffers.keys()])].sort();
+    for (const id of ids) this.#startCatchUp(id, false);
+    if (ids.length === 1) this.#queue(ids);
+    else if (ids.length > 1) void this.#plan(ids, this.#gen, this.#abort.signal);
+  }
+
+  /**
+   * With several conversations to catch up, one `GET /api/v1/conversations`
+   * tells which have messages past what was delivered (its `last_seq`);
+   * only those, and followed conversations it does not list (break-glass
+   * access, say), are paged through. If the list fails, all are.
+   */
+  async #plan(ids: string[], gen: number, signal: AbortSignal): Promise<void> {
+    const client = this.#client;
+    if (!client) return;
+    let listed: Map<string, number> | null = null;
+    try {
+      const { data } = await client.api.GET("/api/v1/conversations", { signal });
+      if (data) listed = new Map(data.conversations.map((c) => [c.id, c.last_seq]));
+    } catch {
+      // Aborted (the socket is gone: the next `ready` plans again) or
+      // unreachable (each conversation's own request reports it).
+    }
+    if (gen !== this.#gen || signal.aborted) return;
+    const pending: string[] = [];
+    for (const id of ids) {
+      const job = this.#catchUps.get(id);
+      if (!job || job.gen !== gen) continue;
+      const serverLast = listed?.get(id);
+      if (serverLast !== undefined && serverLast <= (this.#lastSeq.get(id) ?? 0)) {
+        this.#catchUps.delete(id);
+        this.#flush(id);
+        this.#emit("caught_up", { conversation_id: id, count: 0 });
+      } else {
+        pending.push(id);
+      }
+    }
+    this.#queue(pending);
+  }
+
+  #queue(ids: string[]): void {
+    this.#catchUpQueue.push(...ids);
+    this.#pump();
   }
 
   #dispatch(frame: ServerFrame): void {
@@ -518,14 +559,14 @@ export class HippoStream {
 
   // ---- catch-up ----
 
-  #startCatchUp(conv: string): void {
+  /** Holds a conversation's live frames and registers its catch-up (queued now unless `queue` is false). */
+  #startCatchUp(conv: string, queue = true): void {
     if (!this.#client) return;
     if (!this.#buffers.has(conv)) this.#buffers.set(conv, []);
     const running = this.#catchUps.get(conv);
     if (running && running.gen === this.#gen) return;
     this.#catchUps.set(conv, { gen: this.#gen, failures: running?.failures ?? 0 });
-    this.#catchUpQueue.push(conv);
-    this.#pump();
+    if (queue) this.#queue([conv]);
   }
 
   #pump(): void {

@@ -147,6 +147,8 @@ export class FakeApi {
   gate: Promise<void> | null = null;
   /** Status to answer with instead (a problem document), once per entry. */
   readonly failures: number[] = [];
+  /** Conversations `GET /api/v1/conversations` leaves out (break-glass access, say). */
+  readonly unlisted = new Set<string>();
   /** What `GET /api/v1/auth/session` answers: a signed-in cookie session (200) or not (401). */
   sessionAlive = true;
 
@@ -172,6 +174,22 @@ export class FakeApi {
             headers: { "Content-Type": "application/json" },
           })
         : problem(401, "unauthenticated", "sign in first");
+    }
+    if (request.method === "GET" && url.pathname === "/api/v1/conversations") {
+      const conversations = [...this.store.entries()]
+        .filter(([id]) => !this.unlisted.has(id))
+        .map(([id, list]) => ({
+          id,
+          kind: "group",
+          title: null,
+          member_ids: ["u-me"],
+          members: [],
+          created_at: "2026-01-01T00:00:00Z",
+          last_seq: list.length,
+          unread_count: 0,
+          last_message_at: null,
+        }));
+      return new Response(JSON.stringify({ conversations }), { status: 200, headers: { "Content-Type": "application/json" } });
     }
     const m = /^\/api\/v1\/conversations\/([^/]+)\/messages$/.exec(url.pathname);
     if (request.method !== "GET" || !m) return problem(404, "not_found", "no such route in the fake");

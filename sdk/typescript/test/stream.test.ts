@@ -461,3 +461,27 @@ test("the default URL comes from the client's baseUrl", () => {
   assert.equal(ws("http://127.0.0.1:8080/"), "ws://127.0.0.1:8080/api/v1/stream");
   assert.throws(() => new HippoStream({ WebSocket: NodeWebSocket }), /url \(or client\) is required/);
 });
+
+test("with several conversations, one list request decides which need paging", async () => {
+  const api = new FakeApi();
+  api.add("ca", 5); // new messages after 3
+  api.add("cb", 2); // nothing new
+  api.add("cc", 4); // not in the list (break-glass), paged anyway
+  api.unlisted.add("cc");
+  const client = createHippoClient({ baseUrl: "https://hippo.test", fetch: api.fetch });
+  const { server, stream } = await setup({ client });
+  const seen: string[] = [];
+  stream.on("message.created", (f) => seen.push(`${f.message.conversation_id}:${f.message.seq}`));
+  const caught: string[] = [];
+  stream.on("caught_up", (e) => caught.push(`${e.conversation_id}:${e.count}`));
+  stream.noteSeq("ca", 3);
+  stream.noteSeq("cb", 2);
+  stream.noteSeq("cc", 4);
+  stream.connect();
+  (await server.connection(0)).send(ready);
+  await waitFor(() => caught.length === 3, "all three caught up");
+  assert.deepEqual(caught.sort(), ["ca:2", "cb:0", "cc:0"]);
+  assert.deepEqual(seen, ["ca:4", "ca:5"]);
+  const paths = api.requests.map((r) => new URL(r.url).pathname).sort();
+  assert.deepEqual(paths, ["/api/v1/conversations", "/api/v1/conversations/ca/messages", "/api/v1/conversations/cc/messages"]);
+});
