@@ -9,7 +9,7 @@ import type { JSX } from "preact";
 import { useEffect, useId, useMemo, useRef, useState } from "preact/hooks";
 import type { HippoClient } from "../sdk.ts";
 import type { ChannelStatus, Conversation } from "../types.ts";
-import { attempt, formatTime, type Refusal } from "../admin/ui.tsx";
+import { attempt, Dialog, formatTime, type Refusal } from "../admin/ui.tsx";
 import { isApproved, SERVICE_WINDOW_MS, type Patient, type PhiMode, type Template } from "./types.ts";
 import "./patients.css";
 
@@ -78,14 +78,17 @@ function newClientId(): string {
     : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/**
+ * Every refusal is shown inside the panel (role=alert, next to what was
+ * refused) and stays until the next attempt; `onError` is not called for
+ * them, so the shell does not announce the same words twice.
+ */
 export function PatientPanel(props: {
   client: HippoClient;
   conversation: Conversation;
   onError(msg: string): void;
 }): JSX.Element {
   const { client, conversation } = props;
-  const onError = useRef(props.onError);
-  onError.current = props.onError;
   const now = useMinuteClock();
 
   /** undefined: loading; null: no patient record visible for this conversation. */
@@ -106,11 +109,6 @@ export function PatientPanel(props: {
 
   const ids = { tpl: useId(), text: useId(), state: useId() };
 
-  function fail(r: Refusal, set: (m: string) => void): void {
-    set(r.message);
-    onError.current(r.message);
-  }
-
   async function loadPatient(knownId?: string): Promise<void> {
     if (knownId) {
       const r = await attempt(() => client.api.GET("/api/v1/patients/{id}", { params: { path: { id: knownId } } }));
@@ -124,7 +122,6 @@ export function PatientPanel(props: {
     const r = await attempt(() => client.api.GET("/api/v1/patients"));
     if (!r.ok) {
       setPatientError(r);
-      onError.current(`The patient's details could not be loaded: ${r.message}`);
       return;
     }
     const list = (r.data as { patients: Patient[] }).patients;
@@ -156,7 +153,6 @@ export function PatientPanel(props: {
       setTemplatesError(null);
     } else {
       setTemplatesError(r);
-      onError.current(r.message);
     }
   }
 
@@ -233,7 +229,7 @@ export function PatientPanel(props: {
       if (isTemplate || patient.whatsapp_phi_request) setMode("notify_only");
     }
     if (r.code === "not_opted_in" || r.code === "outside_service_window") void loadPatient(patient.id);
-    fail(r, setSendError);
+    setSendError(r.message);
   }
 
   if (patientError) {
@@ -298,6 +294,15 @@ export function PatientPanel(props: {
             : "The patient has not written yet."}
         </dd>
       </dl>
+      <Consent
+        client={client}
+        patient={patient}
+        onChanged={setPatient}
+        report={(ok, message) => {
+          setSent(ok ? message : "");
+          setSendError(ok ? "" : message);
+        }}
+      />
 
       <p role="status" class="pat-sent">
         {sent}
@@ -456,5 +461,96 @@ function TemplateParameter(props: { index: number; value: string; onInput(v: str
         onInput={(e) => props.onInput((e.currentTarget as HTMLInputElement).value)}
       />
     </>
+  );
+}
+
+/** Records the patient's WhatsApp consent, or its withdrawal. */
+function Consent(props: {
+  client: HippoClient;
+  patient: Patient;
+  onChanged(p: Patient): void;
+  /** Puts a result in the panel's status or alert line. */
+  report(ok: boolean, message: string): void;
+}): JSX.Element {
+  const { client, patient } = props;
+  const [source, setSource] = useState("");
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const id = useId();
+
+  async function patch(body: { whatsapp_opt_in: boolean; opt_in_source?: string }): Promise<boolean> {
+    setBusy(true);
+    const r = await attempt(() =>
+      client.api.PATCH("/api/v1/patients/{id}", { params: { path: { id: patient.id } }, body }),
+    );
+    setBusy(false);
+    if (r.ok) {
+      props.onChanged(r.data as Patient);
+      props.report(true, body.whatsapp_opt_in ? "WhatsApp consent recorded." : "Opt-out recorded: nothing more is sent on WhatsApp.");
+      return true;
+    }
+    props.report(false, r.message);
+    return false;
+  }
+
+  return (
+    <div class="pat-consent">
+      {patient.whatsapp_opt_in ? (
+        <button type="button" class="pat-button" disabled={busy} onClick={() => setConfirming(true)}>
+          Record opt-out
+        </button>
+      ) : (
+        <form
+          class="pat-form pat-consent-form"
+          noValidate
+          aria-label="Record WhatsApp consent"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (source.trim() === "") {
+              props.report(false, "Say how the patient gave consent (for example: signed form at the front desk).");
+              return;
+            }
+            void patch({ whatsapp_opt_in: true, opt_in_source: source.trim() }).then((ok) => ok && setSource(""));
+          }}
+        >
+          <label for={id}>How consent was given</label>
+          <input
+            id={id}
+            class="pat-input"
+            autoComplete="off"
+            maxLength={200}
+            value={source}
+            onInput={(e) => setSource((e.currentTarget as HTMLInputElement).value)}
+          />
+          <div class="pat-actions">
+            <button type="submit" class="pat-button" disabled={busy}>
+              Record consent
+            </button>
+          </div>
+        </form>
+      )}
+      {confirming && (
+        <Dialog
+          title="Record opt-out?"
+          role="alertdialog"
+          onClose={() => !busy && setConfirming(false)}
+          description={<p>The patient no longer gets WhatsApp messages from this service, templates included, until consent is recorded again.</p>}
+        >
+          <div class="pat-actions">
+            <button type="button" class="pat-button" data-autofocus disabled={busy} onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+            <button
+              type="button"
+              class="pat-button pat-danger-solid"
+              disabled={busy}
+              onClick={() => void patch({ whatsapp_opt_in: false }).then(() => setConfirming(false))}
+            >
+              Record opt-out
+            </button>
+          </div>
+        </Dialog>
+      )}
+    </div>
   );
 }
