@@ -35,7 +35,7 @@ pub use cli::{hippo_bin, hippo_command};
 pub use fixtures::SignedIn;
 pub use pg::{fresh_pg_schema, on_postgres, pg_url};
 pub use server::{Builder, TestServer, test_config, wire_whatsapp};
-pub use ws::{Ws, frame_of, next_frame, ws_to, ws_with_headers};
+pub use ws::{Ws, frame_of, next_frame, tls_to, ws_to, ws_with_headers};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -37,6 +37,28 @@ pub async fn ws_with_headers(
     headers: &[(&str, &str)],
 ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let stream = tls_to(data_dir, port, &[b"http/1.1"]).await;
+    let mut req = format!("wss://localhost:{port}/api/v1/stream")
+        .into_client_request()
+        .unwrap();
+    for (name, value) in headers {
+        req.headers_mut().insert(
+            reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
+    }
+    let (ws, _) = tokio_tungstenite::client_async(req, stream).await?;
+    Ok(ws)
+}
+
+/// A raw TLS connection to a local node (its generated certificate in
+/// `data_dir`), offering the given ALPN protocols: for tests that must
+/// control the bytes on the wire.
+pub async fn tls_to(
+    data_dir: &std::path::Path,
+    port: u16,
+    alpn: &[&[u8]],
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
     let pem = std::fs::read(data_dir.join("tls/cert.pem")).unwrap();
     let mut roots = rustls::RootCertStore::empty();
     for cert in
@@ -52,25 +74,16 @@ pub async fn ws_with_headers(
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
+    let mut tls = tls;
+    tls.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     let tcp = tokio::net::TcpStream::connect(format!("127.0.0.1:{port}"))
         .await
         .unwrap();
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
-    let stream = tokio_rustls::TlsConnector::from(std::sync::Arc::new(tls))
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(tls))
         .connect(name, tcp)
         .await
-        .unwrap();
-    let mut req = format!("wss://localhost:{port}/api/v1/stream")
-        .into_client_request()
-        .unwrap();
-    for (name, value) in headers {
-        req.headers_mut().insert(
-            reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-            value.parse().unwrap(),
-        );
-    }
-    let (ws, _) = tokio_tungstenite::client_async(req, stream).await?;
-    Ok(ws)
+        .unwrap()
 }
 
 /// The next JSON frame (skipping pings), or `None` when the socket closed.

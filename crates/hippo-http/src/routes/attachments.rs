@@ -74,12 +74,45 @@ pub async fn upload(
             .map(str::to_owned),
         declared_len,
     };
-    let info = state
-        .hippo
-        .files()
-        .upload(&actor, meta, body.into_data_stream())
-        .await?;
+    let mut stream = body.into_data_stream();
+    let result = state.hippo.files().upload(&actor, meta, &mut stream).await;
+    if result.is_err() {
+        let bound = state
+            .hippo
+            .config()
+            .max_upload
+            .saturating_mul(2)
+            .max(DRAIN_AT_LEAST);
+        drain(&mut stream, bound).await;
+    }
+    let info = result?;
     Ok((StatusCode::CREATED, Json(AttachmentResponse::from(&info))))
+}
+
+/// A refused upload's body is read up to twice `max_upload`, and at least
+/// this much (a small limit should still refuse a typical photo politely).
+const DRAIN_AT_LEAST: u64 = 64 * 1024 * 1024;
+/// Longest a refused upload's remaining body is read for.
+const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Reads and discards what is left of a refused upload (up to `bound`
+/// bytes, for at most a minute), so an HTTP/1.1 client that is still
+/// sending gets to read the problem document: answering without reading
+/// the body makes the server close the connection under the sender, which
+/// a browser reports as a network error instead of the refusal.
+async fn drain(stream: &mut axum::body::BodyDataStream, bound: u64) {
+    let read = async {
+        let mut seen: u64 = 0;
+        while let Some(Ok(chunk)) = stream.next().await {
+            seen = seen.saturating_add(chunk.len() as u64);
+            if seen > bound {
+                break;
+            }
+        }
+    };
+    // Past the bound or the time limit the connection is closed after the
+    // answer, as before.
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, read).await;
 }
 
 /// `Content-Disposition: attachment` with an ASCII fallback and the exact

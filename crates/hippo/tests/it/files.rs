@@ -447,3 +447,58 @@ async fn a_tampered_file_is_never_served() {
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_refused_upload_over_http1_still_gets_its_problem_document() {
+    // A browser sends the whole body before it reads the answer: the server
+    // must read (and drop) the rest rather than close the connection under
+    // it, or the refusal arrives as a network error. This client does the
+    // same, byte for byte over HTTP/1.1.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = TestServer::start_with(|a| a.max_upload = Some("1MiB".into())).await;
+    let ana = s.clinician("ana").await;
+    for (content_type, bytes, status, code) in [
+        (
+            "application/pdf",
+            pdf(9 * 1024 * 1024, 3),
+            413,
+            "payload_too_large",
+        ),
+        (
+            "application/x-msdownload",
+            vec![b'M'; 3 * 1024 * 1024],
+            415,
+            "unsupported_media_type",
+        ),
+    ] {
+        let mut conn = crate::support::tls_to(&s.config.data_dir, s.port(), &[b"http/1.1"]).await;
+        let head = format!(
+            "POST /api/v1/attachments?filename=scan.pdf HTTP/1.1\r\nhost: localhost\r\n\
+             authorization: Bearer {}\r\ncontent-type: {content_type}\r\n\
+             content-length: {}\r\n\r\n",
+            ana.token,
+            bytes.len()
+        );
+        conn.write_all(head.as_bytes()).await.unwrap();
+        conn.write_all(&bytes)
+            .await
+            .expect("the whole body is taken before the answer");
+        conn.flush().await.unwrap();
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 8192];
+        while !String::from_utf8_lossy(&answer).contains("\"code\"") {
+            let n = conn.read(&mut buf).await.expect("the answer, not a reset");
+            assert!(
+                n > 0,
+                "connection closed before the answer: {}",
+                String::from_utf8_lossy(&answer)
+            );
+            answer.extend_from_slice(&buf[..n]);
+        }
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.starts_with(&format!("HTTP/1.1 {status}")), "{text}");
+        assert!(text.contains("application/problem+json"), "{text}");
+        assert!(text.contains(&format!("\"code\":\"{code}\"")), "{text}");
+    }
+    s.stop().await;
+}
