@@ -9,6 +9,7 @@ import type { HippoClient } from "../sdk.ts";
 import type { User } from "../types.ts";
 import { attempt, Dialog, fold, formatDate, generatePassword, SecretOnce } from "./ui.tsx";
 import { personName, ROLE_LABELS, ROLES, roleLabel, type Account, type Role } from "./types.ts";
+import { WhatsAppOutbox } from "./WhatsAppOutbox.tsx";
 import { WhatsAppTemplates } from "./WhatsAppTemplates.tsx";
 import "./admin.css";
 
@@ -189,6 +190,7 @@ export function AdminScreen(props: { client: HippoClient; me: User }): JSX.Eleme
       )}
 
       <WhatsAppTemplates client={client} />
+      <WhatsAppOutbox client={client} />
 
       {pending?.kind === "create" && (
         <CreateUserDialog
