@@ -62,6 +62,9 @@ pub struct LoginResponse {
     #[schema(format = DateTime)]
     pub expires_at: String,
     pub idle_timeout_secs: u64,
+    /// The largest file `POST /api/v1/attachments` accepts, so a client
+    /// can say so before uploading.
+    pub max_upload_bytes: u64,
     pub user: UserResponse,
     /// The token reaches only the MFA enrollment calls until enrollment is done.
     pub mfa_enrollment_required: bool,
@@ -92,6 +95,7 @@ pub async fn login(
         csrf_token: None,
         expires_at: out.session.expires_at.to_rfc3339(),
         idle_timeout_secs: state.hippo.config().session_idle_timeout.as_secs(),
+        max_upload_bytes: state.hippo.config().max_upload,
         user: UserResponse::from(&out.user),
         mfa_enrollment_required: out.mfa_enrollment_required,
         password_change_required: out.password_change_required,
@@ -130,6 +134,7 @@ pub async fn current_session(
         csrf_token: Some(hippo_crypto::token::csrf_token(&token)),
         expires_at: actor.session.expires_at.to_rfc3339(),
         idle_timeout_secs: state.hippo.config().session_idle_timeout.as_secs(),
+        max_upload_bytes: state.hippo.config().max_upload,
         user: UserResponse::from(&actor.user),
         mfa_enrollment_required: actor.session.scope == SessionScope::MfaEnrollment,
         password_change_required: actor.session.scope == SessionScope::PasswordChange,

@@ -65,6 +65,7 @@ pub async fn stream(State(state): State<AppState>, parts: Parts) -> Response {
     };
     let meta = request_meta(&parts);
     let mut header_token = crate::extract::bearer_token(&parts.headers).map(str::to_owned);
+    let mut by_cookie = false;
     if header_token.is_none()
         && let Some(cookie) = crate::browser::session_cookie(&parts.headers)
     {
@@ -78,7 +79,9 @@ pub async fn stream(State(state): State<AppState>, parts: Parts) -> Response {
             .into_response();
         }
         header_token = Some(cookie.to_owned());
+        by_cookie = true;
     }
+    let mut refused = None;
     let actor = match header_token {
         // A session still enrolling MFA or changing its password may not
         // receive anything: the same rule as every messaging call.
@@ -87,6 +90,16 @@ pub async fn stream(State(state): State<AppState>, parts: Parts) -> Response {
                 Ok(()) => Some(actor),
                 Err(e) => return ApiError::from(e).into_response(),
             },
+            // A browser's WebSocket cannot see an HTTP refusal (it reports
+            // 1006), so an ended cookie session is told on the socket:
+            // an `error` frame and close code 4401.
+            Err(ServiceError::Public { code, detail, .. }) if by_cookie => {
+                refused = Some(ServerFrame::Error {
+                    code: code.as_str().to_owned(),
+                    detail: Some(detail),
+                });
+                None
+            }
             Err(e) => return ApiError::from(e).into_response(),
         },
         None => None,
@@ -98,7 +111,17 @@ pub async fn stream(State(state): State<AppState>, parts: Parts) -> Response {
         .max_frame_size(MAX_TRANSPORT_MESSAGE)
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| async move {
+        .on_upgrade(move |mut socket| async move {
+            if let Some(refusal) = refused {
+                let _ = socket.send(socket::text(&refusal)).await;
+                let _ = socket
+                    .send(WsMessage::Close(Some(CloseFrame {
+                        code: 4401,
+                        reason: Utf8Bytes::from_static("unauthenticated"),
+                    })))
+                    .await;
+                return;
+            }
             connect(socket, state, actor, meta).await;
         })
 }

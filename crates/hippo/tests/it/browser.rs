@@ -77,6 +77,7 @@ async fn a_cookie_session_needs_its_csrf_header_and_ends_with_its_cookie() {
     s.create_user("nora", "clinician").await;
     let (b, login) = cookie_login(&s, "nora", None).await;
     assert_eq!(login["user"]["username"], "nora");
+    assert_eq!(login["max_upload_bytes"], json!(100 * 1024 * 1024));
 
     // Without the header, or with another session's, nothing is reached.
     let (status, body, _) = as_browser(&s, Method::GET, "/api/v1/me", &b.cookie, None, None).await;
@@ -239,6 +240,37 @@ async fn a_cookie_socket_opens_only_from_the_servers_own_origin() {
         .await
         .expect("the message reaches the cookie socket");
     assert_eq!(frame["message"]["body"], "are you on the ward?");
+
+    // A dead cookie is told so on the socket (a browser cannot read an
+    // HTTP refusal of an upgrade): an error frame, then close code 4401.
+    let (status, _, _) = as_browser(
+        &s,
+        Method::POST,
+        "/api/v1/auth/logout",
+        &b.cookie,
+        Some(&b.csrf),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let mut ws = ws_with_headers(
+        &s.config.data_dir,
+        port,
+        &[("cookie", b.cookie.as_str()), ("origin", own.as_str())],
+    )
+    .await
+    .expect("upgraded, to be told why not");
+    let error = frame_of(&mut ws, "error").await;
+    assert_eq!(error["code"], "unauthenticated", "{error}");
+    use futures_util::StreamExt;
+    let close = loop {
+        match ws.next().await {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(u16::from(close.expect("a close frame").code), 4401);
     s.stop().await;
 }
 
