@@ -113,6 +113,14 @@ export function createConversation(kind: "direct" | "group", member_ids: string[
   return unwrap(client.api.POST("/api/v1/conversations", { body: body as never }));
 }
 
+/** The patients whose care team the caller is on: their names label patient conversations. */
+export async function listPatients(): Promise<Array<{ id: string; display_name: string; conversation_id: string }>> {
+  const r = await unwrap<{ patients: Array<{ id: string; display_name: string; conversation_id: string }> }>(
+    client.api.GET("/api/v1/patients"),
+  );
+  return r.patients;
+}
+
 // ---- messages -------------------------------------------------------------
 
 export function listMessages(

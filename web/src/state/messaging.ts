@@ -57,6 +57,7 @@ function upsertConversation(c: Conversation, keepViewerFields = true) {
   const i = list.findIndex((x) => x.id === c.id);
   if (i < 0) {
     conversations.value = [...list, { ...c, unread_count: c.unread_count ?? 0, last_message_at: c.last_message_at ?? null }];
+    wantPatientNames([c]);
     return;
   }
   const old = list[i];
@@ -84,20 +85,47 @@ function patchConversation(id: string, f: (c: Conversation) => Conversation) {
   return true;
 }
 
+/** Patient conversations: conversation id -> the patient (care team view). */
+export const patients = signal<Map<string, { id: string; name: string }>>(new Map());
+let patientsLoading = false;
+
+async function loadPatients() {
+  if (patientsLoading) return;
+  patientsLoading = true;
+  try {
+    const list = await api.listPatients();
+    patients.value = new Map(list.map((p) => [p.conversation_id, { id: p.id, name: p.display_name }]));
+  } catch {
+    // Names fall back to "Patient conversation"; nothing else depends on them.
+  } finally {
+    patientsLoading = false;
+  }
+}
+
+function wantPatientNames(list: Conversation[]) {
+  if (list.some((c) => c.kind === "patient" && !patients.value.has(c.id))) void loadPatients();
+}
+
 export function memberName(conv: Conversation | undefined, userId: string): string {
   if (me && userId === me.id) return me.display_name || "You";
   const m = conv?.members?.find((x) => x.id === userId);
   if (m) return m.display_name;
-  if (conv?.kind === "patient") return "Patient";
+  if (conv?.kind === "patient") {
+    const p = patients.value.get(conv.id);
+    return p && p.id === userId ? p.name : "Patient";
+  }
   return "Former member";
 }
 
 export function conversationName(c: Conversation): string {
   if (c.title && c.kind !== "direct") return c.title;
+  if (c.kind === "patient") {
+    const p = patients.value.get(c.id);
+    return p ? p.name : "Patient conversation";
+  }
   const others = (c.members || []).filter((m) => !me || m.id !== me.id).map((m) => m.display_name);
   if (others.length) return others.join(", ");
-  if (c.title) return c.title;
-  return c.kind === "patient" ? "Patient conversation" : "Just you";
+  return c.title || "Just you";
 }
 
 export async function loadConversations() {
@@ -113,6 +141,7 @@ export async function loadConversations() {
       conversationsLoaded.value = true;
       conversationsError.value = null;
     });
+    wantPatientNames(list);
     for (const c of list) {
       const t = threads.get(c.id);
       if (t?.initialLoaded) {
@@ -139,7 +168,9 @@ export async function startConversation(members: Member[], title: string): Promi
 
 // ---- threads (the messages of a conversation) ------------------------------
 
+/** The newest page when a conversation opens, and each older page after. */
 export const PAGE = 50;
+const OLDER_PAGE = 100;
 
 export interface PendingSend {
   clientId: string;
@@ -257,7 +288,7 @@ export async function loadOlder(t: Thread) {
   t.bump();
   try {
     const before = t.minSeq - 1;
-    const after = Math.max(0, before - PAGE);
+    const after = Math.max(0, before - OLDER_PAGE);
     const page = await api.listMessages(t.id, after, before - after);
     t.put(page.messages.filter((m) => m.seq <= before));
     t.minSeq = Math.min(t.minSeq, after + 1);
@@ -695,6 +726,7 @@ export function clearMessaging(opts: { keepDrafts?: boolean } = {}) {
     openConversationId.value = null;
     breakGlass.value = new Map();
     extraConversations.value = new Map();
+    patients.value = new Map();
     acknowledged.value = new Set();
     typing.value = new Map();
     notifyPreviews.value = false;
