@@ -33,10 +33,24 @@ const CSP_PROBE = `(() => {
 
 /**
  * An HTTP error the test causes on purpose; it only covers responses that
- * arrive after it was declared.
- * @typedef {{ status?: number, method?: string, path: string | RegExp, why: string, from?: number }} ExpectedHttp
+ * arrive after it was declared, with that problem `code` when given, and at
+ * most `times` of them when given.
+ * @typedef {{ status?: number, method?: string, path: string | RegExp, code?: string, times?: number, why: string, from?: number }} ExpectedHttp
  * @typedef {{ kind: string, page: string, text: string }} Problem
  */
+
+/** @type {WeakMap<import("playwright-core").Page, Guard>} */
+const guards = new WeakMap();
+
+/**
+ * The guard watching a page.
+ * @param {import("playwright-core").Page} page
+ */
+export function guardOf(page) {
+  const g = guards.get(page);
+  if (!g) throw new Error("this page has no guard");
+  return g;
+}
 
 export class Guard {
   /** @param {string} label */
@@ -44,7 +58,7 @@ export class Guard {
     this.label = label;
     /** @type {Problem[]} */
     this.problems = [];
-    /** @type {{ url: string, method: string, status: number, at: number }[]} */
+    /** @type {{ url: string, method: string, status: number, at: number, body?: string }[]} */
     this.httpErrors = [];
     /** @type {{ text: string, url: string, at: number }[]} */
     this.consoleErrors = [];
@@ -79,23 +93,29 @@ export class Guard {
   }
 
   /**
-   * @param {string} url
-   * @param {number} status
-   * @param {string | undefined} method
-   * @param {number} at when it was seen
+   * The declared expectation that covers an HTTP error, if any.
+   * @param {{ url: string, method: string, status: number, at: number, body?: string }} h
    */
-  isExpectedHttp(url, status, method, at) {
+  matchHttp(h) {
     let path;
     try {
-      path = new URL(url).pathname;
+      path = new URL(h.url).pathname;
     } catch {
-      path = url;
+      path = h.url;
     }
-    return this.expectedHttp.some(
+    let code;
+    try {
+      code = h.body ? JSON.parse(h.body).code : undefined;
+    } catch {
+      code = undefined;
+    }
+    return this.expectedHttp.find(
       (e) =>
-        at >= (e.from ?? 0) &&
-        (e.status === undefined || e.status === status) &&
-        (e.method === undefined || method === undefined || e.method === method) &&
+        h.at >= (e.from ?? 0) &&
+        (e.times === undefined || e.times > 0) &&
+        (e.status === undefined || e.status === h.status) &&
+        (e.method === undefined || e.method === h.method) &&
+        (e.code === undefined || e.code === code) &&
         (typeof e.path === "string" ? e.path === path : e.path.test(path)),
     );
   }
@@ -115,6 +135,7 @@ export class Guard {
 
   /** @param {import("playwright-core").Page} page */
   watch(page) {
+    guards.set(page, this);
     page.on("console", (msg) => {
       const text = msg.text();
       if (/content security policy|trusted type/i.test(text)) {
@@ -128,7 +149,12 @@ export class Guard {
     });
     page.on("response", (resp) => {
       const status = resp.status();
-      if (status >= 400) this.httpErrors.push({ url: resp.url(), method: resp.request().method(), status, at: Date.now() });
+      if (status < 400) return;
+      /** @type {{ url: string, method: string, status: number, at: number, body?: string }} */
+      const h = { url: resp.url(), method: resp.request().method(), status, at: Date.now() };
+      this.httpErrors.push(h);
+      // The problem's code, for expectations that name one.
+      resp.text().then((t) => (h.body = t.slice(0, 2000)), () => {});
     });
     page.on("requestfailed", (req) => {
       const failure = req.failure()?.errorText ?? "failed";
@@ -142,16 +168,30 @@ export class Guard {
     /** @type {Problem[]} */
     const out = [...this.problems];
     for (const v of this.csp) out.push({ kind: "CSP violation", page: v.page ?? "", text: JSON.stringify(v) });
+    // Each declared HTTP error also allows the one console line Chromium
+    // logs for it ("Failed to load resource: ... status of N").
+    /** @type {{ url: string, status: number }[]} */
+    const accepted = [];
+    const budget = new Map(this.expectedHttp.map((e) => [e, e.times]));
     for (const h of this.httpErrors) {
-      if (!this.isExpectedHttp(h.url, h.status, h.method, h.at)) {
-        out.push({ kind: "HTTP error", page: "", text: `${h.method} ${h.url} → ${h.status}` });
+      const e = this.matchHttp(h);
+      if (e) {
+        if (e.times !== undefined) e.times -= 1;
+        accepted.push({ url: h.url, status: h.status });
+      } else {
+        out.push({ kind: "HTTP error", page: "", text: `${h.method} ${h.url} → ${h.status} ${h.body ? h.body.slice(0, 200) : ""}` });
       }
     }
+    for (const [e, t] of budget) e.times = t;
     for (const c of this.consoleErrors) {
-      // Chromium logs every 4xx/5xx response as a console error; those the
-      // test declared (and only those) are not findings.
       const m = /^Failed to load resource: the server responded with a status of (\d+)/.exec(c.text);
-      if (m && this.isExpectedHttp(c.url, Number(m[1]), undefined, c.at)) continue;
+      if (m) {
+        const i = accepted.findIndex((a) => a.url === c.url && a.status === Number(m[1]));
+        if (i >= 0) {
+          accepted.splice(i, 1);
+          continue;
+        }
+      }
       if (this.expectedConsole.some((e) => e.re.test(c.text))) continue;
       out.push({ kind: "console error", page: c.url, text: c.text });
     }

@@ -84,6 +84,10 @@ export class HippoServer {
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "info", NO_COLOR: "1" },
     });
     this.proc = proc;
+    // Never outlive the test process.
+    const reap = () => proc.kill("SIGKILL");
+    process.once("exit", reap);
+    proc.once("exit", () => process.removeListener("exit", reap));
     /** @type {string | null} */
     let exited = null;
     proc.on("exit", (code, sig) => {
@@ -130,6 +134,29 @@ export class HippoServer {
     clearTimeout(timer);
     this.proc = null;
     if (code !== 0) throw new Error(`hippo serve did not exit 0 on SIGTERM (${code ?? sig}):\n${this.tail(40)}`);
+  }
+
+  /**
+   * The web client is served whole: GET / is HTML with the CSP, and every
+   * script and stylesheet it names answers 200. Fails with one clear line
+   * otherwise (e.g. a web/dist rebuilt after the binary was compiled).
+   */
+  async checkWebClient() {
+    const r = await this.request("GET", "/", { headers: { accept: "text/html" } });
+    if (r.status !== 200 || !/<div id="app">/.test(r.text)) {
+      throw new Error(`GET / did not serve the web client (${r.status}): ${r.text.slice(0, 300)}`);
+    }
+    if (!r.headers["content-security-policy"]) throw new Error("GET / carries no Content-Security-Policy");
+    const assets = [...r.text.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
+    if (assets.length === 0) throw new Error(`GET / names no /assets/ script or stylesheet:\n${r.text}`);
+    for (const a of assets) {
+      const ar = await this.request("GET", a);
+      if (ar.status !== 200) {
+        throw new Error(
+          `the web client's ${a} answers ${ar.status}: web/dist and the binary disagree (rebuild the binary after npm run build in web/)`,
+        );
+      }
+    }
   }
 
   /** Stop and start again on the same data dir and port. */

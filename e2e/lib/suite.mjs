@@ -156,6 +156,7 @@ export function suite(name, flags, define) {
   describe(name, () => {
     before(async () => {
       await s.server.start();
+      await s.server.checkWebClient();
     });
     after(async () => {
       if (s._browser) await s._browser.close().catch(() => {});

@@ -5,6 +5,23 @@
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { nextTotp } from "./totp.mjs";
+import { guardOf } from "./browser.mjs";
+
+/**
+ * The client learns that an account has MFA from the server's first answer,
+ * 401 mfa_required (then it asks for the code): declares that one response.
+ * @param {import("playwright-core").Page} page
+ */
+export function expectMfaStep(page) {
+  guardOf(page).expectHttp({
+    method: "POST",
+    path: "/api/v1/auth/login",
+    status: 401,
+    code: "mfa_required",
+    times: 1,
+    why: "the MFA step: the password alone is answered mfa_required",
+  });
+}
 
 /**
  * Polls `probe` until it returns a truthy value (or stops throwing); fails
@@ -90,6 +107,7 @@ export async function signIn(page, origin, user, opts = {}) {
   if (opts.goto !== false) await page.goto(`${origin}/`);
   await u.username.fill(user.username);
   await u.password.fill(user.password);
+  if (user.totpSecret || opts.code) expectMfaStep(page);
   await u.signInButton.click();
   if (user.totpSecret || opts.code) {
     await u.authCode.waitFor({ state: "visible" });

@@ -91,6 +91,33 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
     }
   });
 
+  s.test("typing is shown to the other person; an urgent message is marked urgent", async (t) => {
+    const a = await t.newContext("alice");
+    const b = await t.newContext("bob");
+    await signIn(a.page, srv.origin, users.alice);
+    await signIn(b.page, srv.origin, users.bob);
+    await conversationLink(a.page, "Bob Baker").click();
+    await conversationLink(b.page, "Alice Adams").click();
+    await ui(b.page).message.pressSequentially("On my", { delay: 40 });
+    await a.page.getByRole("status").filter({ hasText: "Bob Baker is typing" }).waitFor();
+    await ui(b.page).message.fill("");
+
+    await ui(a.page).urgent.check();
+    const body = "Urgent: bed 7 pressure dropping";
+    await sendMessage(a.page, body);
+    const theirs = messageArticle(b.page, body);
+    await theirs.waitFor();
+    await theirs.getByText("Urgent", { exact: true }).waitFor();
+    const token = await srv.token(users.bob);
+    const convs = await srv.api("GET", "/api/v1/conversations", { token });
+    const conv = (Array.isArray(convs) ? convs : convs.conversations).find((/** @type {any} */ c) => c.member_ids.includes(users.alice.id));
+    const msgs = await srv.api("GET", `/api/v1/conversations/${conv.id}/messages`, { token });
+    const stored = msgs.messages.find((/** @type {any} */ m) => m.body === body);
+    assert.equal(stored?.priority, "urgent", "stored as urgent");
+    // The box is unchecked again for the next message.
+    assert.equal(await ui(a.page).urgent.isChecked(), false);
+  });
+
   s.test("unread badge and tab title when a message arrives in another conversation", async (t) => {
     const a = await t.newContext("alice");
     await signIn(a.page, srv.origin, users.alice);
