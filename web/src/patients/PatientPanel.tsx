@@ -425,7 +425,7 @@ export function PatientPanel(props: {
               <textarea
                 id={ids.text}
                 class="pat-input pat-text"
-                rows={3}
+                rows={2}
                 value={text}
                 onInput={(e) => {
                   setText((e.currentTarget as HTMLTextAreaElement).value);
@@ -496,7 +496,7 @@ function Consent(props: {
   return (
     <div class="pat-consent">
       {patient.whatsapp_opt_in ? (
-        <button type="button" class="pat-button" disabled={busy} onClick={() => setConfirming(true)}>
+        <button type="button" class="pat-button pat-small" disabled={busy} onClick={() => setConfirming(true)}>
           Record opt-out
         </button>
       ) : (
