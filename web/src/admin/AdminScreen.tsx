@@ -32,6 +32,7 @@ export function AdminScreen(props: { client: HippoClient; me: User }): JSX.Eleme
   const [roleFilter, setRoleFilter] = useState<"" | Role>("");
   const [statusFilter, setStatusFilter] = useState<"" | "active" | "deactivated">("");
   const [pending, setPending] = useState<Pending | null>(null);
+  const [showWhatsApp, setShowWhatsApp] = useState(false);
   const searchId = useId();
   const roleId = useId();
   const statusId = useId();
@@ -42,7 +43,7 @@ export function AdminScreen(props: { client: HippoClient; me: User }): JSX.Eleme
       setUsers((r.data as { users: Account[] }).users);
       setLoadError("");
     } else {
-      setLoadError(`The accounts could not be loaded: ${r.message}`);
+      setLoadError(`The users could not be loaded: ${r.message}`);
     }
   }
 
@@ -86,7 +87,7 @@ export function AdminScreen(props: { client: HippoClient; me: User }): JSX.Eleme
   return (
     <section class="adm-screen" aria-labelledby="adm-heading">
       <header class="adm-header">
-        <h1 id="adm-heading">Accounts</h1>
+        <h1 id="adm-heading">Users</h1>
         <button
           type="button"
           class="adm-button adm-primary"
@@ -98,9 +99,9 @@ export function AdminScreen(props: { client: HippoClient; me: User }): JSX.Eleme
           Create user
         </button>
       </header>
-      <p class="adm-hint">Administrators manage accounts; they never see message content.</p>
+      <p class="adm-hint">Administrators manage user accounts; they never see message content.</p>
 
-      <div class="adm-filters" role="search" aria-label="Filter accounts">
+      <div class="adm-filters" role="search" aria-label="Filter users">
         <label for={searchId}>Find a user</label>
         <input
           id={searchId}
@@ -153,15 +154,15 @@ export function AdminScreen(props: { client: HippoClient; me: User }): JSX.Eleme
       )}
 
       {users === null && !loadError ? (
-        <p class="adm-hint">Loading accounts…</p>
+        <p class="adm-hint">Loading users…</p>
       ) : (
-        <table class="adm-table">
+        <table class="adm-table" aria-label="Users">
           <caption>
             {users
               ? shown.length === users.length
-                ? `${users.length} account${users.length === 1 ? "" : "s"}`
-                : `${shown.length} of ${users.length} accounts`
-              : "Accounts"}
+                ? `${users.length} user${users.length === 1 ? "" : "s"}`
+                : `${shown.length} of ${users.length} users`
+              : "Users"}
           </caption>
           <thead>
             <tr>
@@ -181,7 +182,7 @@ export function AdminScreen(props: { client: HippoClient; me: User }): JSX.Eleme
             {users && shown.length === 0 && (
               <tr>
                 <td colSpan={7} class="adm-empty">
-                  No account matches.
+                  No user matches.
                 </td>
               </tr>
             )}
@@ -189,8 +190,18 @@ export function AdminScreen(props: { client: HippoClient; me: User }): JSX.Eleme
         </table>
       )}
 
-      <WhatsAppTemplates client={client} />
-      <WhatsAppOutbox client={client} />
+      <details
+        class="adm-more"
+        onToggle={(e) => setShowWhatsApp((e.currentTarget as HTMLDetailsElement).open)}
+      >
+        <summary>WhatsApp channel: templates and undelivered messages</summary>
+        {showWhatsApp && (
+          <>
+            <WhatsAppTemplates client={client} />
+            <WhatsAppOutbox client={client} />
+          </>
+        )}
+      </details>
 
       {pending?.kind === "create" && (
         <CreateUserDialog
