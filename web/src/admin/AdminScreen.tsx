@@ -263,8 +263,8 @@ export function AdminScreen(props: { client: HippoClient; me: User }): JSX.Eleme
           }}
         >
           <p>
-            Every session and connection of {personName(pending.user)} ends now, and they cannot sign in
-            until reactivated. Their history stays.
+            Every session ends now; history stays. {personName(pending.user)} is signed out everywhere (open
+            connections too) and cannot sign in until reactivated; their messages and the audit trail are kept.
           </p>
         </ConfirmDialog>
       )}
@@ -344,8 +344,8 @@ export function AdminScreen(props: { client: HippoClient; me: User }): JSX.Eleme
           }}
         >
           <p>
-            Their authenticator and recovery codes are removed and they are signed out everywhere. They set
-            up a new authenticator at their next sign-in.
+            The authenticator and recovery codes of {personName(pending.user)} are removed and they are signed out
+            everywhere; they enrol a new authenticator at their next sign-in.
           </p>
         </ConfirmDialog>
       )}
