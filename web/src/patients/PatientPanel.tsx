@@ -268,6 +268,7 @@ export function PatientPanel(props: {
   const freeTextWhyNot = !requested || mode === "notify_only" ? WHATSAPP_WORDS.channel_policy : !open ? WHATSAPP_WORDS.outside_service_window : "";
   const paramsComplete = template !== null && params.every((p) => p.trim() !== "");
   const hidden = (templates ?? []).filter(isApproved).length - offered.length;
+  const names = template ? parameterNames(template.body_text, params.length) : [];
 
   return (
     <section class="pat-panel" aria-label="WhatsApp to the patient">
@@ -384,7 +385,12 @@ export function PatientPanel(props: {
             )}
             {template && (
               <>
-                {template.body_text && <p class="pat-preview">{template.body_text}</p>}
+                {template.body_text && (
+                  <p class="pat-preview">
+                    <span class="pat-visually-hidden">Preview: </span>
+                    {preview(template.body_text, params)}
+                  </p>
+                )}
                 {!template.phi_free && (
                   <p class="pat-hint">
                     Not marked PHI-free: the server sends it only under the patient-requested policy.
@@ -394,6 +400,7 @@ export function PatientPanel(props: {
                   <TemplateParameter
                     key={`${chosen}-${i}`}
                     index={i}
+                    name={names[i] ?? null}
                     value={value}
                     onInput={(v) => setParams((ps) => ps.map((p, j) => (j === i ? v : p)))}
                   />
@@ -447,11 +454,61 @@ export function PatientPanel(props: {
   );
 }
 
-function TemplateParameter(props: { index: number; value: string; onInput(v: string): void }): JSX.Element {
+/** Walks the `{{…}}` placeholders of template text as the server does
+ * (send.rs `render_template`): `{{N}}` is parameter N; a named one
+ * (`{{clinic_name}}`) takes the next free position at its first use. */
+function mapPlaceholders(text: string, fill: (index: number, key: string) => string): string {
+  let out = "";
+  let rest = text;
+  let next = 0;
+  const seen: string[] = [];
+  for (;;) {
+    const start = rest.indexOf("{{");
+    if (start < 0) break;
+    const len = rest.slice(start + 2).indexOf("}}");
+    if (len < 0) break;
+    out += rest.slice(0, start);
+    const key = rest.slice(start + 2, start + 2 + len).trim();
+    let index: number;
+    const n = /^\d+$/.test(key) ? Number(key) : NaN;
+    if (n >= 1) index = n - 1;
+    else {
+      const i = seen.indexOf(key);
+      if (i >= 0) index = i;
+      else {
+        seen.push(key);
+        index = next++;
+      }
+    }
+    out += fill(index, key);
+    rest = rest.slice(start + 2 + len + 2);
+  }
+  return out + rest;
+}
+
+/** The names of a template's parameters, by position (`null` for `{{N}}`). */
+function parameterNames(text: string | null | undefined, count: number): (string | null)[] {
+  const names: (string | null)[] = Array.from({ length: count }, () => null);
+  if (text) mapPlaceholders(text, (i, key) => {
+    if (i < count && !/^\d+$/.test(key)) names[i] = key;
+    return "";
+  });
+  return names;
+}
+
+/** The template text with the parameters typed so far. */
+function preview(text: string, params: string[]): string {
+  return mapPlaceholders(text, (i, key) => {
+    const v = params[i]?.trim();
+    return v ? v : `{{${key}}}`;
+  });
+}
+
+function TemplateParameter(props: { index: number; name: string | null; value: string; onInput(v: string): void }): JSX.Element {
   const id = useId();
   return (
     <>
-      <label for={id}>{`Parameter ${props.index + 1}`}</label>
+      <label for={id}>{`Parameter ${props.index + 1}${props.name ? ` (${props.name})` : ""}`}</label>
       <input
         id={id}
         class="pat-input"
