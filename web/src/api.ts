@@ -54,15 +54,18 @@ async function unwrap<T>(p: Promise<Result>, opts: { auth?: boolean } = {}): Pro
 // ---- sessions -----------------------------------------------------------
 
 export function login(username: string, password: string, totpCode?: string): Promise<SessionInfo> {
-  const body: Record<string, unknown> = { session: "cookie", username, password };
-  if (totpCode) body.totp_code = totpCode;
-  return unwrap(client.api.POST("/api/v1/auth/login", { body: body as never }), { auth: false });
+  return unwrap(
+    client.api.POST("/api/v1/auth/login", {
+      body: { session: "cookie", username, password, ...(totpCode ? { totp_code: totpCode } : {}) },
+    }),
+    { auth: false },
+  );
 }
 
 /** The live cookie session, or null when there is none (401). */
 export async function resumeSession(): Promise<SessionInfo | null> {
   try {
-    return await unwrap<SessionInfo>(client.api.GET("/api/v1/auth/session" as never, {} as never), { auth: false });
+    return await unwrap<SessionInfo>(client.api.GET("/api/v1/auth/session"), { auth: false });
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return null;
     throw e;
@@ -93,7 +96,7 @@ export function changePassword(current_password: string, new_password: string): 
 
 export async function searchDirectory(q: string, signal?: AbortSignal): Promise<Member[]> {
   const r = await unwrap<{ users: Member[] }>(
-    client.api.GET("/api/v1/directory", { params: { query: { q, limit: 20 } }, signal } as never),
+    client.api.GET("/api/v1/directory", { params: { query: { q, limit: 20 } }, signal }),
   );
   return r.users;
 }
@@ -108,9 +111,7 @@ export function getConversation(id: string): Promise<Conversation> {
 }
 
 export function createConversation(kind: "direct" | "group", member_ids: string[], title?: string): Promise<Conversation> {
-  const body: Record<string, unknown> = { kind, member_ids };
-  if (title) body.title = title;
-  return unwrap(client.api.POST("/api/v1/conversations", { body: body as never }));
+  return unwrap(client.api.POST("/api/v1/conversations", { body: { kind, member_ids, ...(title ? { title } : {}) } }));
 }
 
 /** The patients whose care team the caller is on: their names label patient conversations. */
@@ -131,7 +132,7 @@ export function listMessages(
   return unwrap(
     client.api.GET("/api/v1/conversations/{id}/messages", {
       params: { path: { id }, query: { after_seq, limit } },
-    } as never),
+    }),
   );
 }
 
@@ -142,10 +143,11 @@ export function sendMessage(
   priority: "normal" | "urgent",
   attachment_ids: string[],
 ): Promise<Message> {
-  const req: Record<string, unknown> = { body, client_id, priority };
-  if (attachment_ids.length) req.attachment_ids = attachment_ids;
   return unwrap(
-    client.api.POST("/api/v1/conversations/{id}/messages", { params: { path: { id } }, body: req as never }),
+    client.api.POST("/api/v1/conversations/{id}/messages", {
+      params: { path: { id } },
+      body: { body, client_id, priority, ...(attachment_ids.length ? { attachment_ids } : {}) },
+    }),
   );
 }
 
@@ -174,15 +176,16 @@ export function uploadAttachment(file: File): Promise<Attachment> {
   return unwrap(
     client.api.POST("/api/v1/attachments", {
       params: { query: { filename: file.name } },
-      body: file as never,
+      // The generated type says `string` for a binary body; the bytes go as they are.
+      body: file as unknown as string,
       bodySerializer: (b: unknown) => b as BodyInit,
       headers: { "Content-Type": file.type },
-    } as never),
+    }),
   );
 }
 
 export function downloadAttachment(id: string): Promise<Blob> {
   return unwrap(
-    client.api.GET("/api/v1/attachments/{id}", { params: { path: { id } }, parseAs: "blob" } as never),
+    client.api.GET("/api/v1/attachments/{id}", { params: { path: { id } }, parseAs: "blob" }),
   );
 }

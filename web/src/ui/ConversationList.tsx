@@ -1,7 +1,9 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import * as api from "../api.ts";
 import {
+  breakGlass,
   conversationName,
+  extraConversations,
   conversationsError,
   conversationsLoaded,
   currentUser,
@@ -57,6 +59,32 @@ export function ConversationList() {
           );
         })}
       </ul>
+      {breakGlass.value.size > 0 && (
+        <>
+          <h2 class="navhead">Emergency access</h2>
+          <ul>
+            {[...breakGlass.value.keys()].map((id) => {
+              const c = extraConversations.value.get(id);
+              return (
+                <li key={id}>
+                  <a
+                    href={`/conversations/${encodeURIComponent(id)}`}
+                    aria-current={open === id ? "page" : undefined}
+                    class="emergency"
+                    onClick={(e) => {
+                      if (e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+                      e.preventDefault();
+                      openConversation(id);
+                    }}
+                  >
+                    <span class="convname">{c ? conversationName(c) : "Patient conversation"}</span>
+                  </a>
+                </li>
+              );
+            })}
+          </ul>
+        </>
+      )}
     </nav>
   );
 }

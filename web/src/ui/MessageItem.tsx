@@ -190,7 +190,7 @@ function Item({ t, conv, m, delivery, acked, readOnly }: ItemProps) {
         <time dateTime={m.created_at} title={fullTime(m.created_at)}>
           {shortTime(m.created_at)}
         </time>
-        {urgent && <span class="tag urgent-tag">Urgent</span>}
+        {urgent && !m.deleted && <span class="tag urgent-tag">Urgent</span>}
         {m.channel === "whatsapp" && <span class="tag">WhatsApp{m.channel_status ? ` · ${m.channel_status.state}` : ""}</span>}
         {m.edited_at && !m.deleted && (
           <span class="muted" title={fullTime(m.edited_at)}>

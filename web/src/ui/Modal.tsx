@@ -29,6 +29,12 @@ export function Modal(props: {
     };
   }, []);
   const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key === "Escape" && !e.defaultPrevented) {
+      // Also from a search field, which would otherwise only clear itself.
+      e.preventDefault();
+      onClose.current();
+      return;
+    }
     if (e.key !== "Tab") return;
     const items = [...ref.current!.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.offsetParent !== null);
     if (!items.length) return;
