@@ -104,7 +104,8 @@ export function PatientPanel(props: {
   const [busy, setBusy] = useState(false);
   const [sendError, setSendError] = useState("");
   const [sent, setSent] = useState("");
-  /** Kept across a retry of the same send, so the server does not queue it twice. */
+  /** Kept while the same content is sent again after a network failure,
+   * so the server does not queue it twice; any edit starts a new one. */
   const pendingClientId = useRef<string | null>(null);
 
   const ids = { tpl: useId(), text: useId(), state: useId() };
@@ -218,7 +219,6 @@ export function PatientPanel(props: {
       setSent(isTemplate ? `Template “${body.template.name}” queued for WhatsApp.` : "Message queued for WhatsApp.");
       if (isTemplate) setParams((ps) => ps.map(() => ""));
       else setText("");
-      void loadPatient(patient.id);
       return;
     }
     // A refusal is final for this content: the next attempt is a new message.
@@ -402,7 +402,10 @@ export function PatientPanel(props: {
                     index={i}
                     name={names[i] ?? null}
                     value={value}
-                    onInput={(v) => setParams((ps) => ps.map((p, j) => (j === i ? v : p)))}
+                    onInput={(v) => {
+                      setParams((ps) => ps.map((p, j) => (j === i ? v : p)));
+                      pendingClientId.current = null;
+                    }}
                   />
                 ))}
                 <div class="pat-actions">
