@@ -20,13 +20,21 @@ export class ApiError extends Error {
   readonly detail: string;
   readonly retryAfter: string | null;
   constructor(status: number, problem: ProblemSummary, retryAfter: string | null) {
-    const detail = problem.detail;
+    const detail = sentence(problem.detail);
     super(detail);
     this.status = status;
     this.code = problem.code ?? "";
     this.detail = detail;
     this.retryAfter = retryAfter;
   }
+}
+
+/** The server's details are lower-case phrases ("username or password is incorrect"): shown as sentences. */
+function sentence(text: string): string {
+  const t = text.trim();
+  if (!t) return "Something went wrong.";
+  const s = t.charAt(0).toUpperCase() + t.slice(1);
+  return /[.!?…]$/.test(s) ? s : `${s}.`;
 }
 
 /** Called on every 401 of a signed-in call (the session is gone). */
