@@ -662,8 +662,13 @@ export function startMessaging(user: User, hooks: MessagingHooks) {
   s.on("reconnecting", () => {
     if (stream === s) streamStatus.value = "reconnecting";
   });
-  s.on("closed", () => {
-    if (stream === s) streamStatus.value = "closed";
+  s.on("closed", (f: { willReconnect: boolean }) => {
+    if (stream !== s) return;
+    if (f.willReconnect) return;
+    streamStatus.value = "closed";
+    // Closed for good without close() (e.g. authentication refused): ask
+    // the server whether the session still lives; a 401 signs in again.
+    api.getMe().catch(() => {});
   });
   s.on("session.ended", (f: { reason: string }) => {
     if (stream === s) hooks.onSessionEnded(f.reason);
