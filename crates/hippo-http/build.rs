@@ -1,7 +1,7 @@
 //! Embeds the web client (`web/dist`, built by Vite and committed, so a
-//! Rust build never needs Node) with memory-serve: compressed at build time
-//! in release builds; read from disk on each request in debug builds, so
-//! `npm run build` in web/ shows up on a browser reload.
+//! Rust build never needs Node) with memory-serve, compressed at build time,
+//! in every build (feature `force-embed`): after `npm run build` in web/,
+//! `cargo build` picks up the new files.
 
 fn main() {
     let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/dist");
