@@ -190,6 +190,7 @@ export class Thread {
   initialLoaded = false;
   loadingOlder = false;
   catchingUp = false;
+  catchUpAgain = false;
   error: string | null = null;
   /** Read and delivered watermarks of the other members (user -> seq). */
   readonly readUpTo = new Map<string, number>();
@@ -269,12 +270,14 @@ export async function loadInitial(t: Thread) {
     const page = await api.listMessages(t.id, after, PAGE);
     t.put(page.messages);
     t.initialLoaded = true;
-    if (!t.minSeq) t.minSeq = after + 1;
+    t.minSeq = t.minSeq ? Math.min(t.minSeq, after + 1) : after + 1;
     t.error = null;
     t.bump();
+    // Messages that arrived while the page loaded (live frames are kept
+    // in the thread meanwhile): fill any hole up to the newest.
+    const newest = Math.max(t.maxSeq, conversationById(t.id)?.last_seq ?? 0);
+    if (contiguousTop(t) < newest) await catchUp(t);
     stream?.noteSeq(t.id, t.maxSeq);
-    // Anything that arrived after last_seq was read.
-    if (page.next_after_seq && page.messages.length === PAGE) await catchUp(t);
     maybeMarkRead(t.id);
   } catch (e) {
     t.error = e instanceof Error ? e.message : String(e);
@@ -301,17 +304,31 @@ export async function loadOlder(t: Thread) {
   }
 }
 
-/** Fetches everything after the newest loaded seq (after a gap or reconnect). */
+/** The highest seq up to which the loaded messages have no hole. */
+function contiguousTop(t: Thread): number {
+  let s = t.minSeq ? t.minSeq - 1 : 0;
+  while (t.bySeq.has(s + 1)) s++;
+  return s;
+}
+
+/** Fetches what is missing after the loaded history (a hole, or after a reconnect). */
 async function catchUp(t: Thread) {
-  if (t.catchingUp || !t.initialLoaded) return;
+  if (!t.initialLoaded) return;
+  if (t.catchingUp) {
+    t.catchUpAgain = true;
+    return;
+  }
   t.catchingUp = true;
   try {
-    for (let guard = 0; guard < 200; guard++) {
-      const page = await api.listMessages(t.id, t.maxSeq, 500);
-      const fresh = t.put(page.messages);
-      for (const m of fresh) afterNewMessage(m, false);
-      if (page.messages.length < 500) break;
-    }
+    do {
+      t.catchUpAgain = false;
+      for (let guard = 0; guard < 200; guard++) {
+        const page = await api.listMessages(t.id, contiguousTop(t), 500);
+        const fresh = t.put(page.messages);
+        for (const m of fresh) afterNewMessage(m, false);
+        if (page.messages.length < 500 || !fresh.length) break;
+      }
+    } while (t.catchUpAgain && threads.get(t.id) === t);
     stream?.noteSeq(t.id, t.maxSeq);
   } catch {
     // The next frame or reconnect tries again; the list shows what we have.
@@ -497,12 +514,10 @@ function ingest(m: Message): boolean {
   const t = threads.get(m.conversation_id);
   const conv = conversationById(m.conversation_id);
   const isNew = conv ? m.seq > conv.last_seq || !!(t && !t.seqById.has(m.id) && !t.bySeq.has(m.seq)) : true;
-  if (t && t.initialLoaded) {
-    if (m.seq > t.maxSeq + 1 && t.maxSeq > 0) {
-      void catchUp(t);
-    } else {
-      t.put([m]);
-    }
+  if (t) {
+    // Kept even before the first page arrives (loadInitial fills holes).
+    t.put([m]);
+    if (t.initialLoaded && contiguousTop(t) < t.maxSeq) void catchUp(t);
   }
   if (conv) {
     if (m.seq > conv.last_seq) afterNewMessage(m, true);
