@@ -194,7 +194,7 @@ export function Composer(props: { convId: string }) {
               });
             }}
           />
-          <button type="submit" class="primary">
+          <button type="submit" class="primary" disabled={uploading.length > 0}>
             Send
           </button>
         </div>
