@@ -196,6 +196,8 @@ export class Thread {
   readonly readUpTo = new Map<string, number>();
   readonly deliveredUpTo = new Map<string, number>();
   readonly receiptsAsked = new Set<string>();
+  /** Bumped when receipts should be asked again (after a reconnect). */
+  receiptEpoch = 0;
   myReadSent = 0;
   pending: PendingSend[] = [];
   readonly version = signal(0);
@@ -672,7 +674,15 @@ export function startMessaging(user: User, hooks: MessagingHooks) {
     const reconnect = everOpened;
     everOpened = true;
     streamStatus.value = "open";
-    if (reconnect) void loadConversations();
+    if (reconnect) {
+      // Unread counts and receipts may have moved while the socket was down.
+      void loadConversations();
+      for (const t of threads.values()) {
+        t.receiptsAsked.clear();
+        t.receiptEpoch++;
+        t.bump();
+      }
+    }
   });
   s.on("reconnecting", () => {
     if (stream === s) streamStatus.value = "reconnecting";

@@ -146,9 +146,10 @@ interface ItemProps {
   delivery: Delivery | null;
   acked: boolean;
   readOnly: boolean;
+  receiptEpoch: number;
 }
 
-function Item({ t, conv, m, delivery, acked, readOnly }: ItemProps) {
+function Item({ t, conv, m, delivery, acked, readOnly, receiptEpoch }: ItemProps) {
   const me = currentUser();
   const mine = !!me && m.sender_id === me.id;
   const [editing, setEditing] = useState(false);
@@ -159,7 +160,7 @@ function Item({ t, conv, m, delivery, acked, readOnly }: ItemProps) {
 
   useEffect(() => {
     if (mine && delivery !== "Read" && !readOnly) wantReceipts(t, m);
-  }, [m.id, mine, delivery]);
+  }, [m.id, mine, delivery, receiptEpoch]);
 
   const doRecall = async () => {
     setError(null);
@@ -280,5 +281,6 @@ export function itemProps(t: Thread, conv: Conversation | undefined, m: Message,
     delivery: mine && !m.deleted && m.channel === "hippo" ? deliveryOf(t, m) : null,
     acked: acknowledged.value.has(m.id),
     readOnly,
+    receiptEpoch: t.receiptEpoch,
   };
 }
