@@ -9,19 +9,21 @@ import { assertAccessible } from "../lib/axe.mjs";
 import { assertNoPhiInStorage } from "../lib/storage.mjs";
 
 /**
- * Gets an administrator from wherever the client lands them to the
- * Accounts screen.
+ * Gets an administrator from wherever the client lands them to the account
+ * management screen (its heading is "Users" or "Accounts": not a contract
+ * name, so either).
  * @param {import("playwright-core").Page} page
  */
 async function openAccounts(page) {
-  const heading = page.getByRole("heading", { name: "Accounts", exact: true });
+  const name = /^(Users|Accounts)$/;
+  const heading = page.getByRole("heading", { name });
   const way = page
-    .getByRole("link", { name: "Accounts", exact: true })
-    .or(page.getByRole("button", { name: "Accounts", exact: true }))
-    .or(page.getByRole("tab", { name: "Accounts", exact: true }));
+    .getByRole("link", { name })
+    .or(page.getByRole("button", { name }))
+    .or(page.getByRole("tab", { name }));
   await heading.or(way).first().waitFor();
-  if (!(await heading.isVisible())) await way.first().click();
-  await heading.waitFor();
+  if (!(await heading.first().isVisible())) await way.first().click();
+  await heading.first().waitFor();
 }
 
 suite("admin", { "require-mfa": "true" }, (s) => {
