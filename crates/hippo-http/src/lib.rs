@@ -68,6 +68,10 @@ pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
     // built from the same list.
     let (routes, _) = openapi::api().split_for_parts();
     let mut app = routes
+        // Browsers open WebSockets over HTTP/2 as an extended CONNECT
+        // (RFC 8441), which `axum::serve` offers; the documented GET route
+        // covers HTTP/1.1 only.
+        .route("/api/v1/stream", axum::routing::connect(stream::stream))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))

@@ -19,6 +19,13 @@ hippo_protocol::closed_set! {
     }
 }
 
+hippo_protocol::closed_set! {
+    /// The WhatsApp channel's PHI policy: `notify_only` (only PHI-free
+    /// templates) or `patient_requested` (also free text to patients who
+    /// asked for it after the risk warning).
+    PhiMode = hippo_core::PhiMode { NotifyOnly, PatientRequested }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

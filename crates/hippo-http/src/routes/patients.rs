@@ -4,12 +4,12 @@
 
 use crate::AppState;
 use crate::extract::{ApiJson, Auth};
-use crate::problem::{ApiResult, Problem};
+use crate::problem::{ApiError, ApiResult, Problem};
 use crate::routes::wire::MessageResponse;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use hippo_core::Patient;
+use hippo_core::{ErrorCode, Patient};
 use hippo_service::patients::{NewPatient, PatientPatch};
 use hippo_service::whatsapp::{TemplateSend, WhatsappSend};
 use serde::{Deserialize, Serialize};
@@ -153,14 +153,39 @@ pub async fn create_patient(
     Ok((StatusCode::CREATED, Json(patient.into())))
 }
 
-/// `GET /api/v1/patients`: the patients whose care team the caller is on.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatientsQuery {
+    pub conversation_id: Option<String>,
+}
+
+/// `GET /api/v1/patients[?conversation_id=]`: the patients whose care team
+/// the caller is on; with `conversation_id`, only the patient of that
+/// conversation (none if it is not a patient's; 404 off the care team).
 #[utoipa::path(get, operation_id = "listPatients", path = "/api/v1/patients", tag = "patients", security(("bearer" = [])),
-    responses((status = 200, description = "The patients.", body = PatientsResponse), (status = 403, body = Problem)))]
+    params(("conversation_id" = Option<String>, Query, description = "Only the patient whose conversation this is")),
+    responses((status = 200, description = "The patients.", body = PatientsResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn list_patients(
     State(state): State<AppState>,
     Auth(actor): Auth,
+    query: Result<Query<PatientsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<PatientsResponse>> {
-    let patients = state.hippo.patients().list(&actor).await?;
+    let Query(query) = query.map_err(|e| {
+        ApiError::new(
+            ErrorCode::ValidationFailed,
+            format!("bad query: {}", e.body_text()),
+        )
+    })?;
+    let patients = match query.conversation_id {
+        Some(conv) => state
+            .hippo
+            .patients()
+            .find_by_conversation(&actor, &conv)
+            .await?
+            .into_iter()
+            .collect(),
+        None => state.hippo.patients().list(&actor).await?,
+    };
     Ok(Json(PatientsResponse {
         patients: patients.into_iter().map(Into::into).collect(),
     }))

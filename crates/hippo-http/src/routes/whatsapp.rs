@@ -63,6 +63,10 @@ impl From<Template> for TemplateResponse {
 #[derive(Serialize, ToSchema)]
 pub struct TemplatesResponse {
     pub templates: Vec<TemplateResponse>,
+    /// The channel's PHI policy: under `notify_only` only templates marked
+    /// `phi_free` may be sent and free text never.
+    #[schema(value_type = crate::routes::enums::PhiMode)]
+    pub phi_mode: String,
 }
 
 /// `GET /api/v1/whatsapp/templates`: templates as last synced.
@@ -75,6 +79,7 @@ pub async fn list_templates(
     let templates = state.hippo.whatsapp().list_templates(&actor).await?;
     Ok(Json(TemplatesResponse {
         templates: templates.into_iter().map(Into::into).collect(),
+        phi_mode: state.hippo.whatsapp().phi_mode()?.as_str().to_owned(),
     }))
 }
 
@@ -89,6 +94,7 @@ pub async fn sync_templates(
     let templates = state.hippo.whatsapp().sync_templates(&actor).await?;
     Ok(Json(TemplatesResponse {
         templates: templates.into_iter().map(Into::into).collect(),
+        phi_mode: state.hippo.whatsapp().phi_mode()?.as_str().to_owned(),
     }))
 }
 

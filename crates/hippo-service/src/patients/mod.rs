@@ -312,6 +312,25 @@ impl Patients {
         Ok(view)
     }
 
+    /// The patient whose conversation this is, for its care team (the read
+    /// is recorded as `get` records it); `None` if no patient owns it.
+    pub async fn find_by_conversation(
+        &self,
+        actor: &Actor,
+        conversation_id: &str,
+    ) -> Result<Option<Patient>> {
+        self.core
+            .require_messaging(actor, AuditAction::PatientRead)
+            .await?;
+        let Some(conv) = hippo_core::ConversationId::parse(conversation_id) else {
+            return Ok(None);
+        };
+        match self.core.store.get_patient_by_conversation(&conv).await? {
+            Some(row) => self.get(actor, row.id.as_str()).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// The patients whose care team the caller is on (newest first); the
     /// listing is recorded.
     pub async fn list(&self, actor: &Actor) -> Result<Vec<Patient>> {

@@ -4,10 +4,18 @@
 use super::*;
 
 impl Whatsapp {
+    /// The cached templates; 503 `channel_not_configured` without a channel.
     pub async fn list_templates(&self, actor: &Actor) -> Result<Vec<Template>> {
+        self.channel()?;
         self.require_channel_admin(actor, AuditAction::WhatsappTemplateSync)
             .await?;
         self.list_templates_unchecked().await
+    }
+
+    /// The channel's PHI policy (`notify_only` or `patient_requested`), so a
+    /// client can offer only what will be accepted.
+    pub fn phi_mode(&self) -> Result<hippo_core::PhiMode> {
+        Ok(self.channel()?.config.phi_mode)
     }
 
     /// Fetches every template of the business account and caches it.

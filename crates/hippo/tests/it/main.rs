@@ -27,6 +27,7 @@ mod files;
 mod http;
 mod keys;
 mod messaging;
+mod patient_lookup;
 mod retention;
 mod stream;
 mod support;
