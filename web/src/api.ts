@@ -1,6 +1,7 @@
 // Thin, typed wrappers over the SDK's client: one function per server call
 // the web client makes, each returning the body or throwing an ApiError
 // that carries the server's problem (its `detail` is shown to the user).
+import * as sdk from "./sdk.ts";
 import { createHippoClient, problemOf, type HippoClient, type ProblemSummary } from "./sdk.ts";
 import type {
   Attachment,
@@ -181,19 +182,9 @@ export async function listReceipts(messageId: string): Promise<Receipt[]> {
 // ---- files ----------------------------------------------------------------
 
 export function uploadAttachment(file: File): Promise<Attachment> {
-  return unwrap(
-    client.api.POST("/api/v1/attachments", {
-      params: { query: { filename: file.name } },
-      // The generated type says `string` for a binary body; the bytes go as they are.
-      body: file as unknown as string,
-      bodySerializer: (b: unknown) => b as BodyInit,
-      headers: { "Content-Type": file.type },
-    }),
-  );
+  return unwrap(sdk.uploadAttachment(client, file, file.name, file.type));
 }
 
 export function downloadAttachment(id: string): Promise<Blob> {
-  return unwrap(
-    client.api.GET("/api/v1/attachments/{id}", { params: { path: { id } }, parseAs: "blob" }),
-  );
+  return unwrap(sdk.downloadAttachment(client, id));
 }

@@ -1,5 +1,11 @@
 // The one place the web client imports the SDK from. Everything that talks
 // to the server goes through the SDK's client (`api`, openapi-fetch) or its
 // stream (HippoStream).
-export { createHippoClient, HippoStream, problemOf } from "../../sdk/typescript/src/index.ts";
+export {
+  createHippoClient,
+  downloadAttachment,
+  HippoStream,
+  problemOf,
+  uploadAttachment,
+} from "../../sdk/typescript/src/index.ts";
 export type { HippoClient, ProblemSummary } from "../../sdk/typescript/src/index.ts";
