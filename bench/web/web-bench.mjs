@@ -420,6 +420,39 @@ async function measureLoad(page, origin, expectLinks, label) {
   };
 }
 
+/**
+ * One more load of `/`, then every API request until none has started or
+ * finished for 1.5 s (at most 60 s): what a page load costs the server.
+ */
+async function measureSettle(page, origin) {
+  const reqs = [];
+  let lastActivity = performance.now();
+  let inFlight = 0;
+  const onReq = (r) => {
+    const u = new URL(r.url());
+    if (!u.pathname.startsWith("/api/")) return;
+    reqs.push(`${r.method()} ${u.pathname.replace(/\/[0-9a-f]{8}-[0-9a-f-]{27,}/g, "/{id}")}`);
+    inFlight++;
+    lastActivity = performance.now();
+  };
+  const onDone = (r) => {
+    if (!new URL(r.url()).pathname.startsWith("/api/")) return;
+    inFlight--;
+    lastActivity = performance.now();
+  };
+  page.on("request", onReq);
+  page.on("requestfinished", onDone);
+  page.on("requestfailed", onDone);
+  const t0 = performance.now();
+  await page.goto(`${origin}/`, { waitUntil: "commit" });
+  await page.waitForFunction(() => window.__bench && window.__bench.navFrameAt !== null, null, { timeout: 120_000 });
+  while (performance.now() - t0 < 60_000 && (inFlight > 0 || performance.now() - lastActivity < 1500)) await sleep(100);
+  page.off("request", onReq);
+  page.off("requestfinished", onDone);
+  page.off("requestfailed", onDone);
+  return { quietAfterMs: lastActivity - t0, total: reqs.length, byKind: countBy(reqs) };
+}
+
 function loadRow(name, runs) {
   const s = (k) => stats(runs.map((r) => r[k]));
   return { name, n: runs.length, navReady: s("navReadyAt"), navFrame: s("navFrameAt"), fcp: s("fcp"), ttfb: s("ttfb"), dcl: s("dcl"), wall: s("wall"), conversationsEnd: s("conversationsEnd"), tbt: s("tbt"), jsTransfer: s("jsTransfer"), cssTransfer: s("cssTransfer"), apiCalls: runs[0]?.apiCalls };
@@ -722,6 +755,7 @@ async function sectionList(browser, server, opts) {
   await measureLoad(page, server.origin, n, "list warm prime");
   const warm = [];
   for (let i = 0; i < runs; i++) warm.push(await measureLoad(page, server.origin, n, "list warm"));
+  const settle = await measureSettle(page, server.origin);
   const cdp = await ctx.newCDPSession(page);
   await cdp.send("Performance.enable");
   const { metrics } = await cdp.send("Performance.getMetrics");
@@ -750,6 +784,7 @@ async function sectionList(browser, server, opts) {
   return {
     n,
     seedSecs,
+    settle,
     listBytes: listResp.raw.length,
     cold: loadRow(`${n} conversations, cold`, cold),
     warm: loadRow(`${n} conversations, warm`, warm),
@@ -903,12 +938,18 @@ async function sectionLoad(browser, server, opts) {
   await measureLoad(page, server.origin, N, "warm prime");
   const warm = [];
   for (let i = 0; i < opts.runs; i++) warm.push(await measureLoad(page, server.origin, N, "warm"));
+  const settle = await measureSettle(page, server.origin);
   await ctx.close();
   const cov = opts.sections.includes("sizes") ? await coverage(browser, server, state, N) : [];
-  return { conversations: N, cold: loadRow(`${N} conversations, cold (new context)`, cold), warm: loadRow(`${N} conversations, warm (cached assets)`, warm), coverage: cov, errors };
+  return { conversations: N, settle, cold: loadRow(`${N} conversations, cold (new context)`, cold), warm: loadRow(`${N} conversations, warm (cached assets)`, warm), coverage: cov, errors };
 }
 
 // ---- report ----------------------------------------------------------------
+
+function settleLine(st) {
+  const kinds = Object.entries(st.byKind).map(([k, v]) => `${k} ×${v}`).join(", ");
+  return `API requests of one warm load until the page is quiet (no request for 1.5 s): ${st.total} (${kinds}); the last one ended ${f0(st.quietAfterMs)} ms after navigation.`;
+}
 
 function report(R) {
   const L = [];
@@ -969,7 +1010,7 @@ function report(R) {
     p(`Times are from the navigation's start (performance.timeOrigin). "list shown": a MutationObserver sees the navigation named Conversations holding all its links; "next frame": the requestAnimationFrame after that. "node wall": page.goto() to the wait resolving, measured in node (includes CDP round trips).`);
     p();
     loadTable([R.load.cold, R.load.warm]);
-    p(`API calls during one load: ${(R.load.cold.apiCalls ?? []).join(", ")}`);
+    p(settleLine(R.load.settle));
     p();
   }
   if (R.long) {
@@ -1011,7 +1052,7 @@ function report(R) {
     loadTable([T.cold, T.warm]);
     p(`DOM after load: ${T.domElements} elements in the document, ${T.links} links in the navigation (not windowed); ${T.nodes} DOM nodes, JS heap ${T.heapMB.toFixed(1)} MB (CDP Performance.getMetrics).`);
     p(`Scrolling the list to its end at 400 px per frame: ${T.scroll.frames} frames in ${f0(T.scroll.ms)} ms, frame gap median ${f1(T.scroll.gapStats.median)} / p95 ${f1(T.scroll.gapStats.p95)} / max ${f1(T.scroll.gapStats.max)} ms.`);
-    p(`API calls during one load: ${(T.cold.apiCalls ?? []).join(", ")}`);
+    p(settleLine(T.settle));
     p();
   }
   if (R.latency) {
