@@ -64,6 +64,8 @@ suite("admin", { "require-mfa": "true" }, (s) => {
     await expectSignedOut(bob.page, 8_000);
     const ended = (Date.now() - clicked) / 1000;
     assert.ok(ended < 8, `bob's tab ended ${ended} s after the click`);
+    // It tells him why.
+    await bob.page.getByText(/deactivated/i).first().waitFor();
     // The admin's table shows it.
     await admin.page.getByRole("button", { name: `Reactivate ${users.bob.displayName}`, exact: true }).waitFor();
 

@@ -116,10 +116,29 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
     assert.equal(stored?.priority, "urgent", "stored as urgent");
     // The box is unchecked again for the next message.
     assert.equal(await ui(a.page).urgent.isChecked(), false);
+
+    // The other main screen of a clinician: finding a patient (emergency access).
+    await a.page.getByRole("button", { name: "Find a patient", exact: true }).click();
+    await a.page.getByRole("heading", { level: 1 }).filter({ hasText: /emergency access|patient/i }).first().waitFor();
+    await assertAccessible(a.page, "find a patient");
   });
 
-  s.test("unread badge and tab title when a message arrives in another conversation", async (t) => {
-    const a = await t.newContext("alice");
+  s.test("unread badge, tab title and a notification without PHI when a message arrives in another conversation", async (t) => {
+    const a = await t.newContext("alice", { permissions: ["notifications"] });
+    // Every desktop notification the page makes, as shown to the user.
+    /** @type {{ title: string, body: string, tag: string }[]} */
+    const notes = [];
+    await a.context.exposeBinding("__hippoE2eNotify", (_src, n) => void notes.push(n));
+    await a.context.addInitScript(`(() => {
+      const Real = globalThis.Notification;
+      if (!Real) return;
+      globalThis.Notification = class extends Real {
+        constructor(title, opts) {
+          globalThis.__hippoE2eNotify({ title: String(title), body: String(opts?.body ?? ""), tag: String(opts?.tag ?? "") });
+          super(title, opts);
+        }
+      };
+    })();`);
     await signIn(a.page, srv.origin, users.alice);
     await conversationLink(a.page, "Bob Baker").click();
     await ui(a.page).message.waitFor();
@@ -148,6 +167,11 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
     await eventually(async () => /^\(2\) /.test(await a.page.title()), "the tab title to start with (2)");
     // The message is not shown in the open conversation (Bob's).
     assert.equal(await messageArticle(a.page, "16:00 handover").count(), 0);
+    // A notification for each, saying only that there is a message.
+    await eventually(() => notes.length >= 2, "two desktop notifications");
+    const shown = JSON.stringify(notes);
+    for (const phi of ["Carol", "handover", "18:00", "Alice"]) assert.ok(!shown.includes(phi), `no PHI in notifications: ${shown}`);
+    for (const n of notes) assert.equal(n.title, "New message");
 
     await carolLink.click();
     await messageArticle(a.page, "Or the 18:00 one").waitFor();
@@ -255,5 +279,13 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
     await messageArticle(a.page, "After the restart").waitFor({ timeout: 20_000 });
     await sendMessage(a.page, "Still here");
     await messageArticle(b.page, "Still here").waitFor({ timeout: 10_000 });
+    // Both sockets are back: neither tab still says it is reconnecting, and
+    // nothing was delivered twice.
+    for (const p of [a.page, b.page]) {
+      await eventually(async () => (await p.getByText(/Reconnecting|Offline/).count()) === 0, "no reconnecting status");
+      for (const text of ["Before the restart", "After the restart", "Still here"]) {
+        assert.equal(await messageArticle(p, text).count(), 1, `"${text}" shown once`);
+      }
+    }
   }, { timeout: 90_000 });
 });

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { suite } from "../lib/suite.mjs";
-import { ui, signIn, expectSignedOut, startConversationWith, conversationLink, eventually } from "../lib/ui.mjs";
+import { ui, signIn, expectSignedOut, startConversationWith, conversationLink, messageArticle, eventually } from "../lib/ui.mjs";
 import { assertAccessible } from "../lib/axe.mjs";
 import { assertNoPhiInStorage } from "../lib/storage.mjs";
 
@@ -69,19 +69,37 @@ suite("idle sign-out and tabs", { "require-mfa": "false", "session-idle-timeout"
     assert.ok(Date.now() - answeredAt < IDLE_SECS * 1000);
   }, { timeout: 80_000 });
 
-  s.test("two tabs of one user are signed out together", async (t) => {
+  s.test("two tabs of one user are signed out together, and nothing of the session stays on screen", async (t) => {
+    // Dana writes to Eli (arranged through the API).
+    const token = await srv.token(users.dana);
+    const conv = await srv.api("POST", "/api/v1/conversations", { token, json: { kind: "direct", member_ids: [users.eli.id] } });
+    const body = "Lab called: troponin for bed 9 is back";
+    await srv.api("POST", `/api/v1/conversations/${conv.id}/messages`, { token, json: { body, client_id: "dana-1" } });
+
     const e = await t.newContext("eli");
     await signIn(e.page, srv.origin, users.eli);
     const second = await e.context.newPage();
     await second.goto(`${srv.origin}/`);
     // The second tab finds the session by itself (cookie + GET /auth/session).
     await ui(second).nav.waitFor();
+    for (const p of [e.page, second]) {
+      await conversationLink(p, "Dana Diaz").click();
+      await messageArticle(p, body).waitFor();
+    }
     await ui(e.page).signOut.click();
     await expectSignedOut(e.page, 5_000);
     await expectSignedOut(second, 5_000);
     const st = await cookieSessionStatus(srv, e.context);
     assert.ok(!st.cookie || st.status === 401, `the session is over on the server (${JSON.stringify(st)})`);
-    await assertNoPhiInStorage(second, ["Eli Evans", "Dana Diaz"]);
+    // Nothing of the session is left in either tab, not even one step back in history.
+    for (const p of [e.page, second]) {
+      const html = await p.content();
+      for (const phi of [body, "troponin", "Dana Diaz", "Eli Evans"]) assert.ok(!html.includes(phi), `"${phi}" still in the page after sign-out`);
+    }
+    await second.goBack();
+    await expectSignedOut(second, 5_000);
+    assert.ok(!(await second.content()).includes("troponin"), "going back shows nothing of the session");
+    await assertNoPhiInStorage(second, [body, "troponin", "Eli Evans", "Dana Diaz"]);
   });
 });
 
