@@ -61,6 +61,7 @@ actions! {
     BreakGlassReview => "break_glass.review",
     PatientCreate => "patient.create",
     PatientRead => "patient.read",
+    PatientLookup => "patient.lookup",
     PatientUpdate => "patient.update",
     PatientConsent => "patient.consent",
     WhatsappSend => "whatsapp.send",

@@ -125,7 +125,8 @@ pub fn fhir_action(a: AuditAction) -> &'static str {
         | A::AuditExport
         | A::AuditVerify
         | A::BackupVerify
-        | A::PatientRead => "R",
+        | A::PatientRead
+        | A::PatientLookup => "R",
         A::UserUpdate
         | A::UserDeactivate
         | A::UserReactivate

@@ -132,6 +132,9 @@ pub trait ChannelStore {
     ) -> Result<Option<PatientRow>>;
     /// Patients whose conversation `user` is a member of, newest first.
     async fn list_patients_for(&self, user: &UserId) -> Result<Vec<PatientRow>>;
+    /// Patients with this MRN blind index (an MRN is not unique across
+    /// sources), newest first.
+    async fn list_patients_by_mrn_index(&self, mrn_index: &str) -> Result<Vec<PatientRow>>;
     /// Templates ordered by name and language.
     async fn list_templates(&self) -> Result<Vec<TemplateRow>>;
     async fn get_template(&self, name: &str, language: &str) -> Result<Option<TemplateRow>>;

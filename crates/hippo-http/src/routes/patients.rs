@@ -23,6 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_patient, list_patients))
         .routes(routes!(get_patient, update_patient))
         .routes(routes!(send_whatsapp))
+        .routes(routes!(lookup_patient))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -188,6 +189,62 @@ pub async fn list_patients(
     };
     Ok(Json(PatientsResponse {
         patients: patients.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LookupQuery {
+    pub mrn: String,
+}
+
+/// A patient found by MRN: who it is and where the conversation is.
+#[derive(Serialize, ToSchema)]
+pub struct PatientMatchResponse {
+    pub id: String,
+    pub display_name: String,
+    pub conversation_id: String,
+    /// Already on the care team (no emergency access needed).
+    pub on_care_team: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PatientMatchesResponse {
+    pub patients: Vec<PatientMatchResponse>,
+}
+
+/// `GET /api/v1/patients/lookup?mrn=`: a clinician finds a patient by exact
+/// MRN to open their conversation with emergency access (break-glass).
+#[utoipa::path(get, operation_id = "lookupPatient", path = "/api/v1/patients/lookup", tag = "patients", security(("bearer" = [])),
+    params(("mrn" = String, Query, description = "The exact medical record number")),
+    responses((status = 200, description = "The patients with that MRN (usually one).", body = PatientMatchesResponse),
+        (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn lookup_patient(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    query: Result<Query<LookupQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<PatientMatchesResponse>> {
+    let Query(query) = query.map_err(|e| {
+        ApiError::new(
+            ErrorCode::ValidationFailed,
+            format!("bad query: {}", e.body_text()),
+        )
+    })?;
+    let found = state
+        .hippo
+        .patients()
+        .lookup_by_mrn(&actor, &query.mrn)
+        .await?;
+    Ok(Json(PatientMatchesResponse {
+        patients: found
+            .into_iter()
+            .map(|m| PatientMatchResponse {
+                id: m.id,
+                display_name: m.display_name,
+                conversation_id: m.conversation_id,
+                on_care_team: m.on_care_team,
+            })
+            .collect(),
     }))
 }
 

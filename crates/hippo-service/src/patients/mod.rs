@@ -17,6 +17,17 @@ use hippo_store::{ConversationRow, PatientRow};
 
 const TABLE: &str = "patients";
 
+/// A patient found by MRN for emergency access: who it is and where their
+/// conversation is, nothing more.
+#[derive(Debug, Clone)]
+pub struct PatientMatch {
+    pub id: String,
+    pub display_name: String,
+    pub conversation_id: String,
+    /// Already a member: no break-glass needed.
+    pub on_care_team: bool,
+}
+
 /// A patient to register.
 #[derive(Debug, Default)]
 pub struct NewPatient {
@@ -310,6 +321,65 @@ impl Patients {
         ev.patient_id = Some(row.id.to_string());
         self.core.audit_alone(ev).await?;
         Ok(view)
+    }
+
+    /// Emergency lookup by MRN, for clinicians who are not on the care
+    /// team (the way into break-glass): only the exact MRN finds anyone, and
+    /// what comes back is the minimum to pick the right person and open the
+    /// conversation. Recorded as `patient.lookup` with the ids found (never
+    /// the MRN typed).
+    pub async fn lookup_by_mrn(&self, actor: &Actor, mrn: &str) -> Result<Vec<PatientMatch>> {
+        self.core
+            .require_messaging(actor, AuditAction::PatientLookup)
+            .await?;
+        if actor.user.role != hippo_core::Role::Clinician {
+            self.core
+                .audit_alone(
+                    actor
+                        .event(
+                            self.core.clock.now(),
+                            AuditAction::PatientLookup,
+                            Outcome::Denied,
+                        )
+                        .detail(serde_json::json!({ "reason": "role" })),
+                )
+                .await?;
+            return Err(ServiceError::public(
+                hippo_core::ErrorCode::Forbidden,
+                "only clinicians look patients up for emergency access",
+            ));
+        }
+        let mrn = parse_mrn(mrn).map_err(ServiceError::validation)?;
+        let rows = self
+            .core
+            .store
+            .list_patients_by_mrn_index(&self.core.keys.mrn_index(&mrn))
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let members = self.core.store.list_members(&row.conversation_id).await?;
+            let view = self.patient_view(row, members.clone())?;
+            out.push(PatientMatch {
+                id: view.id.to_string(),
+                display_name: view.display_name,
+                conversation_id: row.conversation_id.to_string(),
+                on_care_team: members.contains(&actor.user.id),
+            });
+        }
+        self.core
+            .audit_alone(
+                actor
+                    .event(
+                        self.core.clock.now(),
+                        AuditAction::PatientLookup,
+                        Outcome::Success,
+                    )
+                    .detail(serde_json::json!({
+                        "found": rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+                    })),
+            )
+            .await?;
+        Ok(out)
     }
 
     /// The patient whose conversation this is, for its care team (the read

@@ -126,6 +126,17 @@ impl ChannelStore for DbStore {
         row.as_ref().map(patient_from_row).transpose()
     }
 
+    async fn list_patients_by_mrn_index(&self, mrn_index: &str) -> Result<Vec<PatientRow>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SELECT_PATIENTS} WHERE mrn_index = $1 ORDER BY created_at DESC, id DESC LIMIT 20"
+        )))
+        .bind(mrn_index)
+        .fetch_all(self.reader())
+        .await
+        .db()?;
+        rows.iter().map(patient_from_row).collect()
+    }
+
     async fn list_patients_for(&self, user: &UserId) -> Result<Vec<PatientRow>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{SELECT_PATIENTS} WHERE conversation_id IN \

@@ -75,6 +75,20 @@ pub async fn patients_round_trip_and_phones_are_unique(store: Arc<dyn Store>) {
             .unwrap()
             .is_empty()
     );
+    assert_eq!(
+        store
+            .list_patients_by_mrn_index("mrn-phone-1")
+            .await
+            .unwrap(),
+        vec![p.clone()]
+    );
+    assert!(
+        store
+            .list_patients_by_mrn_index("mrn-other")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // One patient per phone number.
     let mut tx = store.begin_write().await.unwrap();

@@ -435,6 +435,15 @@ async fn every_endpoint_leaves_its_audit_record() {
         ),
         case(
             g.clone(),
+            "/api/v1/patients/lookup",
+            "/api/v1/patients/lookup?mrn=MRN-1",
+            &ana,
+            None,
+            Records("patient.lookup"),
+            Some(&admin),
+        ),
+        case(
+            g.clone(),
             "/api/v1/directory",
             "/api/v1/directory?q=user",
             &ana,
