@@ -644,7 +644,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /api/v1/patients`: the patients whose care team the caller is on. */
+        /**
+         * `GET /api/v1/patients[?conversation_id=]`: the patients whose care team
+         *     the caller is on; with `conversation_id`, only the patient of that
+         *     conversation (none if it is not a patient's; 404 off the care team).
+         */
         get: operations["listPatients"];
         put?: never;
         /**
@@ -693,6 +697,26 @@ export interface paths {
          *     for the patient; 202 with the message (`channel_status.state: queued`).
          */
         post: operations["sendWhatsapp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * `GET /api/v1/patients/lookup?mrn=`: a clinician finds a patient by exact
+         *     MRN to open their conversation with emergency access (break-glass).
+         */
+        get: operations["lookupPatient"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1108,7 +1132,7 @@ export interface components {
          * @description What was done, as recorded in the audit trail.
          * @enum {string}
          */
-        AuditAction: "auth.login" | "auth.logout" | "auth.mfa" | "auth.lockout" | "session.expired" | "session.revoke" | "user.create" | "user.read" | "directory.search" | "user.update" | "user.deactivate" | "user.reactivate" | "user.password_reset" | "user.mfa_reset" | "user.password_change" | "conversation.create" | "conversation.read" | "conversation.update" | "conversation.member_add" | "conversation.member_remove" | "message.send" | "message.edit" | "message.delete" | "message.read" | "attachment.upload" | "attachment.download" | "break_glass.open" | "audit.query" | "audit.export" | "audit.verify" | "break_glass.review" | "patient.create" | "patient.read" | "patient.update" | "patient.consent" | "whatsapp.send" | "whatsapp.status" | "whatsapp.inbound" | "whatsapp.webhook" | "whatsapp.template_sync" | "whatsapp.template_update" | "whatsapp.retry" | "backup.create" | "backup.verify" | "backup.restore" | "retention.purge" | "conversation.erase" | "legal_hold.set" | "legal_hold.clear" | "key.rotate" | "system.init";
+        AuditAction: "auth.login" | "auth.logout" | "auth.mfa" | "auth.lockout" | "session.expired" | "session.revoke" | "user.create" | "user.read" | "directory.search" | "user.update" | "user.deactivate" | "user.reactivate" | "user.password_reset" | "user.mfa_reset" | "user.password_change" | "conversation.create" | "conversation.read" | "conversation.update" | "conversation.member_add" | "conversation.member_remove" | "message.send" | "message.edit" | "message.delete" | "message.read" | "attachment.upload" | "attachment.download" | "break_glass.open" | "audit.query" | "audit.export" | "audit.verify" | "break_glass.review" | "patient.create" | "patient.read" | "patient.lookup" | "patient.update" | "patient.consent" | "whatsapp.send" | "whatsapp.status" | "whatsapp.inbound" | "whatsapp.webhook" | "whatsapp.template_sync" | "whatsapp.template_update" | "whatsapp.retry" | "backup.create" | "backup.verify" | "backup.restore" | "retention.purge" | "conversation.erase" | "legal_hold.set" | "legal_hold.clear" | "key.rotate" | "system.init";
         /**
          * @description One audit record, as `hippo_service::audit_format::record_json` writes
          *     it (the same shape as a line of the JSON-lines export).
@@ -1317,6 +1341,12 @@ export interface components {
             expires_at: string;
             /** Format: int64 */
             idle_timeout_secs: number;
+            /**
+             * Format: int64
+             * @description The largest file `POST /api/v1/attachments` accepts, so a client
+             *     can say so before uploading.
+             */
+            max_upload_bytes: number;
             /** @description The token reaches only the MFA enrollment calls until enrollment is done. */
             mfa_enrollment_required: boolean;
             /** @description The token reaches only `POST /api/v1/me/password` until the password is changed. */
@@ -1415,6 +1445,17 @@ export interface components {
             /** @description Give this to the user out of band; they must change it at next sign-in. */
             temporary_password: string;
         };
+        PatientMatchesResponse: {
+            patients: components["schemas"]["PatientMatchResponse"][];
+        };
+        /** @description A patient found by MRN: who it is and where the conversation is. */
+        PatientMatchResponse: {
+            conversation_id: string;
+            display_name: string;
+            id: string;
+            /** @description Already on the care team (no emergency access needed). */
+            on_care_team: boolean;
+        };
         PatientResponse: {
             conversation_id: string;
             /** Format: date-time */
@@ -1441,6 +1482,13 @@ export interface components {
         PatientsResponse: {
             patients: components["schemas"]["PatientResponse"][];
         };
+        /**
+         * @description The WhatsApp channel's PHI policy: `notify_only` (only PHI-free
+         *      templates) or `patient_requested` (also free text to patients who
+         *      asked for it after the risk warning).
+         * @enum {string}
+         */
+        PhiMode: "notify_only" | "patient_requested";
         PhiRequest: {
             /** @description The version of the risk warning the patient was shown. */
             warning_version: string;
@@ -1576,6 +1624,11 @@ export interface components {
             parameters?: string[];
         };
         TemplatesResponse: {
+            /**
+             * @description The channel's PHI policy: under `notify_only` only templates marked
+             *     `phi_free` may be sent and free text never.
+             */
+            phi_mode: components["schemas"]["PhiMode"];
             templates: components["schemas"]["TemplateResponse"][];
         };
         TotpConfirmRequest: {
@@ -4035,7 +4088,10 @@ export interface operations {
     };
     listPatients: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only the patient whose conversation this is */
+                conversation_id?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4062,6 +4118,15 @@ export interface operations {
             };
             /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4348,6 +4413,65 @@ export interface operations {
                 };
             };
             /** @description channel_not_configured: the WhatsApp channel is not set up. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    lookupPatient: {
+        parameters: {
+            query: {
+                /** @description The exact medical record number */
+                mrn: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The patients with that MRN (usually one). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PatientMatchesResponse"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
                     [name: string]: unknown;
