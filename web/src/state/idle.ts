@@ -1,8 +1,16 @@
 // Automatic logoff. Only the user's own input (keys, pointer, wheel, touch)
 // counts as activity, in this tab or another (BroadcastChannel); timers and
-// the socket never do. Activity refreshes the server's idle timer at most
-// once per max(15 s, idle/4), with one trailing refresh so the server's
-// deadline never comes before ours.
+// the socket never do. Activity refreshes the server's idle timer
+// (GET /api/v1/me) at most once per max(15 s, idle/4), with one trailing
+// refresh after the last input.
+//
+// The server records a session's use at most once per "granule"
+// (min(idle/15, 60 s), crates/hippo-service/src/auth/sessions.rs), so its
+// idle deadline can come before ours. The client keeps a conservative
+// model of the server's last recorded use (`serverSeen`, fed by every call
+// the app makes and shared between tabs) and signs out at the earlier of
+// the two deadlines: the logout call then always finds the session alive,
+// and the server never ends a session the screen still shows.
 import { signal } from "@preact/signals";
 import * as api from "../api.ts";
 import { broadcast, onTabMessage } from "./tabs.ts";
@@ -12,10 +20,13 @@ export const idleWarning = signal(false);
 export const idleSecondsLeft = signal(0);
 
 const EVENTS = ["keydown", "pointerdown", "wheel", "touchstart"] as const;
+/** Sign out this much before the modelled server deadline (request latency). */
+const MARGIN_MS = 750;
 
 let idleMs = 0;
 let lastActivity = 0;
 let lastRefresh = 0;
+let serverSeen = 0;
 let lastBroadcast = 0;
 let timer: ReturnType<typeof setTimeout> | null = null;
 let trailing: ReturnType<typeof setTimeout> | null = null;
@@ -28,8 +39,37 @@ function warnBeforeMs() {
   return Math.min(60_000, idleMs / 2);
 }
 
+/** How often the server records use at most (its "granule"). */
+export function serverGranuleMs(idleTimeoutSecs: number): number {
+  return Math.min((idleTimeoutSecs * 1000) / 15, 60_000);
+}
+
 function refreshIntervalMs() {
-  return Math.max(15_000, idleMs / 4);
+  const granule = serverGranuleMs(idleMs / 1000);
+  const rule = Math.max(15_000, idleMs / 4);
+  // Very short timeouts (tests): the trailing refresh must land before the
+  // warning the server's deadline would bring.
+  const latest = idleMs - warnBeforeMs() - granule - 2000;
+  return Math.max(granule + 1500, Math.min(rule, latest));
+}
+
+/** When this tab signs out: the earlier of our deadline and the server's. */
+function deadline() {
+  return Math.min(lastActivity + idleMs, serverSeen + idleMs - MARGIN_MS);
+}
+
+/**
+ * Every authenticated call the app makes (started at `start`): the server
+ * records it if its last record is a granule old. Counted only when that is
+ * certain, so the model never runs ahead of the server.
+ */
+export function noteServerCall(start: number) {
+  if (!onTimeout) return;
+  if (start - serverSeen >= serverGranuleMs(idleMs / 1000) + 1000) {
+    serverSeen = start;
+    broadcast({ t: "touched", at: start });
+    schedule();
+  }
 }
 
 function onLocalInput() {
@@ -70,11 +110,11 @@ function maybeRefresh() {
 async function refresh() {
   if (refreshing || !onTimeout) return;
   refreshing = true;
-  const started = Date.now();
+  lastRefresh = Date.now();
+  broadcast({ t: "refreshed" });
   try {
+    // The API layer notes the call (noteServerCall) when it succeeds.
     await api.getMe();
-    lastRefresh = started;
-    broadcast({ t: "refreshed" });
   } catch {
     // A 401 is handled by the API layer (sign-in again); other errors: the
     // next activity retries.
@@ -86,8 +126,8 @@ async function refresh() {
 function schedule() {
   if (timer) clearTimeout(timer);
   const now = Date.now();
-  const warnAt = lastActivity + idleMs - warnBeforeMs();
-  const outAt = lastActivity + idleMs;
+  const outAt = deadline();
+  const warnAt = outAt - warnBeforeMs();
   if (now >= outAt) {
     timer = null;
     const f = onTimeout;
@@ -99,6 +139,7 @@ function schedule() {
     if (!idleWarning.value) showWarning();
     timer = setTimeout(schedule, Math.min(outAt - now, 1000));
   } else {
+    if (idleWarning.value) hideWarning();
     timer = setTimeout(schedule, Math.min(warnAt - now, 60_000));
   }
 }
@@ -110,7 +151,7 @@ function showWarning() {
 }
 
 function tickCountdown() {
-  idleSecondsLeft.value = Math.max(0, Math.ceil((lastActivity + idleMs - Date.now()) / 1000));
+  idleSecondsLeft.value = Math.max(0, Math.ceil((deadline() - Date.now()) / 1000));
 }
 
 function hideWarning() {
@@ -129,17 +170,26 @@ function onVisible() {
   if (document.visibilityState === "visible" && onTimeout) schedule();
 }
 
-export function startIdle(idleTimeoutSecs: number, timeout: () => void) {
+/**
+ * Starts the idle timer for a session the server last recorded as used at
+ * `serverSeenAt` or later (the sign-in request's start, say).
+ */
+export function startIdle(idleTimeoutSecs: number, serverSeenAt: number, timeout: () => void) {
   stopIdle();
   idleMs = Math.max(1, idleTimeoutSecs) * 1000;
   lastActivity = Date.now();
   lastRefresh = Date.now();
+  serverSeen = serverSeenAt;
   onTimeout = timeout;
   for (const e of EVENTS) window.addEventListener(e, onLocalInput, { capture: true, passive: true });
   document.addEventListener("visibilitychange", onVisible);
   stopTabs = onTabMessage((m) => {
     if (m.t === "activity") activity(false);
-    else if (m.t === "refreshed") lastRefresh = Date.now();
+    else if (m.t === "refreshed") lastRefresh = Math.max(lastRefresh, Date.now());
+    else if (m.t === "touched" && m.at > serverSeen) {
+      serverSeen = m.at;
+      schedule();
+    }
   });
   schedule();
 }

@@ -6,7 +6,7 @@ import { batch, signal } from "@preact/signals";
 import * as api from "../api.ts";
 import { client } from "../api.ts";
 import type { SessionInfo } from "../types.ts";
-import { startIdle, stopIdle } from "./idle.ts";
+import { noteServerCall, serverGranuleMs, startIdle, stopIdle } from "./idle.ts";
 import {
   clearMessaging,
   drafts,
@@ -53,6 +53,7 @@ function reasonText(why: string): string {
 
 export async function boot() {
   api.setUnauthorizedHandler(() => onUnauthorized("lost"));
+  api.setCallObserver(noteServerCall);
   onTabMessage((m) => {
     if (m.t === "signed-out" && phase.value !== "signin" && phase.value !== "loading") {
       if (m.why === "lost") onUnauthorized("lost");
@@ -66,8 +67,10 @@ export async function boot() {
 
 async function resume() {
   try {
+    const started = Date.now();
     const s = await api.resumeSession();
-    if (s) enter(s);
+    // The session's last recorded use is at most a granule before this call.
+    if (s) enter(s, started - serverGranuleMs(s.idle_timeout_secs));
     else phase.value = "signin";
   } catch (e) {
     notice.value = e instanceof Error ? e.message : String(e);
@@ -75,13 +78,13 @@ async function resume() {
   }
 }
 
-function enter(s: SessionInfo) {
+function enter(s: SessionInfo, serverSeenAt: number) {
   client.setCsrfToken(s.csrf_token);
   batch(() => {
     session.value = s;
     notice.value = null;
   });
-  startIdle(s.idle_timeout_secs, () => void signOut("idle"));
+  startIdle(s.idle_timeout_secs, serverSeenAt, () => void signOut("idle"));
   if (s.mfa_enrollment_required) {
     phase.value = "enroll";
     return;
@@ -110,8 +113,9 @@ function enter(s: SessionInfo) {
 
 /** Signs in; throws ApiError (e.g. code `mfa_required`) for the form to show. */
 export async function signIn(username: string, password: string, code?: string) {
+  const started = Date.now();
   const s = await api.login(username, password, code);
-  enter(s);
+  enter(s, started);
   broadcast({ t: "signed-in" });
 }
 

@@ -3,6 +3,7 @@
 export type TabMessage =
   | { t: "activity" }
   | { t: "refreshed" }
+  | { t: "touched"; at: number }
   | { t: "signed-in" }
   | { t: "signed-out"; why: string };
 
