@@ -1,65 +1,90 @@
 // Break-glass: a clinician opens, in an emergency, a patient conversation
-// she is not a member of. She states a reason; the access is read-only,
-// time-limited, recorded and reviewed by auditors.
+// she is not a member of. She finds the patient by exact medical record
+// number (`GET /patients/lookup`, over all patients, clinicians only) and
+// states a reason; the access is read-only, time-limited, recorded and
+// reviewed by auditors.
 
 import type { JSX } from "preact";
-import { useEffect, useId, useMemo, useState } from "preact/hooks";
+import { useEffect, useId, useRef, useState } from "preact/hooks";
 import type { HippoClient } from "../sdk.ts";
-import { attempt, Dialog, fold, type Refusal } from "../admin/ui.tsx";
-import type { Grant, Patient } from "./types.ts";
+import { attempt, Dialog } from "../admin/ui.tsx";
+import type { Grant, PatientMatch } from "./types.ts";
 import "./patients.css";
 
 const MIN_REASON = 10;
 const MAX_REASON = 500;
+/** The server's limit on a medical record number (hippo-core `parse_mrn`). */
+const MAX_MRN = 64;
+
+const LOOKUP_WORDS = {
+  forbidden: "Only clinicians can look patients up for emergency access.",
+  validation_failed: `A medical record number is 1 to ${MAX_MRN} printable characters.`,
+};
 
 const BREAK_GLASS_WORDS = {
-  not_found: "No conversation has that reference (or its content was erased).",
+  not_found: "This patient's conversation no longer exists (or its content was erased).",
+  forbidden: "Only clinicians can open a conversation with emergency access.",
 };
 
 interface Target {
   conversationId: string;
-  /** The patient's name when chosen from the list; null for a typed reference. */
-  name: string | null;
+  name: string;
+}
+
+/** What the last look-up found, with the MRN it was for. */
+interface Lookup {
+  mrn: string;
+  patients: PatientMatch[];
 }
 
 export function BreakGlassScreen(props: {
   client: HippoClient;
+  /** A conversation opened with emergency access (the grant's end). */
   onOpened(conversationId: string, expiresAt: string): void;
+  /** Opens a conversation the clinician is already a member of (a patient
+   * whose care team she is on); without it the screen says where to find it. */
+  onOpenConversation?(conversationId: string): void;
 }): JSX.Element {
   const { client } = props;
-  const [meId, setMeId] = useState<string | null>(null);
-  const [patients, setPatients] = useState<Patient[] | null>(null);
-  const [loadError, setLoadError] = useState<Refusal | null>(null);
-  const [query, setQuery] = useState("");
-  const [reference, setReference] = useState("");
-  const [referenceError, setReferenceError] = useState("");
+  const [mrn, setMrn] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+  const [found, setFound] = useState<Lookup | null>(null);
   const [target, setTarget] = useState<Target | null>(null);
-  const ids = { heading: useId(), search: useId(), ref: useId(), refHint: useId() };
+  /** Only the latest look-up's answer is shown. */
+  const seq = useRef(0);
+  const ids = { heading: useId(), mrn: useId(), hint: useId() };
 
-  async function load(): Promise<void> {
-    setLoadError(null);
-    const [me, list] = await Promise.all([
-      attempt(() => client.api.GET("/api/v1/me")),
-      attempt(() => client.api.GET("/api/v1/patients")),
-    ]);
-    if (me.ok) setMeId((me.data as { id: string }).id);
-    if (list.ok) setPatients((list.data as { patients: Patient[] }).patients);
-    else setLoadError(list);
-    if (!me.ok && list.ok) setLoadError(me);
+  async function lookUp(e: Event): Promise<void> {
+    e.preventDefault();
+    const m = mrn.trim();
+    if (m === "") {
+      setError("Enter the patient's medical record number.");
+      setFound(null);
+      return;
+    }
+    if (m.length > MAX_MRN) {
+      setError(LOOKUP_WORDS.validation_failed);
+      setFound(null);
+      return;
+    }
+    const mine = ++seq.current;
+    setBusy(true);
+    setError("");
+    const r = await attempt(
+      () => client.api.GET("/api/v1/patients/lookup", { params: { query: { mrn: m } } }),
+      LOOKUP_WORDS,
+    );
+    if (mine !== seq.current) return;
+    setBusy(false);
+    if (r.ok) {
+      const patients = r.data.patients.slice().sort((a, b) => a.display_name.localeCompare(b.display_name));
+      setFound({ mrn: m, patients });
+    } else {
+      setFound(null);
+      setError(r.message);
+    }
   }
-
-  useEffect(() => {
-    void load();
-  }, [client]);
-
-  const found = useMemo(() => {
-    const q = fold(query.trim());
-    if (q === "" || !patients) return [];
-    return patients
-      .filter((p) => fold(p.display_name).includes(q) || (p.mrn ? fold(p.mrn).includes(q) : false))
-      .sort((a, b) => a.display_name.localeCompare(b.display_name))
-      .slice(0, 50);
-  }, [patients, query]);
 
   return (
     <section class="pat-breakglass" aria-labelledby={ids.heading}>
@@ -69,98 +94,72 @@ export function BreakGlassScreen(props: {
         recorded and reviewed; it is read-only and ends on its own.
       </p>
 
-      {loadError && (
-        <div role="alert" class="pat-error">
-          The patient list could not be loaded: {loadError.message}{" "}
-          <button type="button" class="pat-button" onClick={() => void load()}>
-            Try again
-          </button>
-        </div>
-      )}
-
-      <div class="pat-field" role="search" aria-label="Patients">
-        <label for={ids.search}>Find a patient</label>
+      <form class="pat-form" role="search" aria-label="Find a patient by medical record number" noValidate onSubmit={(e) => void lookUp(e)}>
+        <label for={ids.mrn}>Medical record number</label>
         <input
-          id={ids.search}
-          type="search"
-          class="pat-input"
-          autoComplete="off"
-          placeholder="Name or MRN"
-          value={query}
-          onInput={(e) => setQuery((e.currentTarget as HTMLInputElement).value)}
-        />
-        <p class="pat-hint">Searches the patients whose care team you are on.</p>
-      </div>
-
-      {query.trim() !== "" && patients && (
-        <ul class="pat-results" aria-label="Patients found">
-          {found.length === 0 && <li class="pat-hint">No patient matches.</li>}
-          {found.map((p) => {
-            const member = meId !== null && p.member_ids.includes(meId);
-            return (
-              <li key={p.id} class="pat-result">
-                <span class="pat-result-name">
-                  {p.display_name}
-                  {p.mrn ? <span class="pat-hint"> · MRN {p.mrn}</span> : null}
-                </span>
-                {member ? (
-                  <span class="pat-hint">You are on the care team: open it from your conversations.</span>
-                ) : (
-                  <button
-                    type="button"
-                    class="pat-button pat-danger"
-                    aria-label={`Emergency access to ${p.display_name}`}
-                    onClick={() => setTarget({ conversationId: p.conversation_id, name: p.display_name })}
-                  >
-                    Emergency access
-                  </button>
-                )}
-              </li>
-            );
-          })}
-        </ul>
-      )}
-
-      <form
-        class="pat-form"
-        noValidate
-        aria-label="Open by conversation reference"
-        onSubmit={(e) => {
-          e.preventDefault();
-          const r = reference.trim();
-          if (r === "") {
-            setReferenceError("Enter the conversation reference.");
-            return;
-          }
-          setReferenceError("");
-          setTarget({ conversationId: r, name: null });
-        }}
-      >
-        <label for={ids.ref}>Conversation reference</label>
-        <input
-          id={ids.ref}
+          id={ids.mrn}
           class="pat-input"
           autoComplete="off"
           spellcheck={false}
-          value={reference}
-          aria-describedby={ids.refHint}
-          onInput={(e) => setReference((e.currentTarget as HTMLInputElement).value)}
+          maxLength={MAX_MRN}
+          aria-describedby={ids.hint}
+          value={mrn}
+          onInput={(e) => setMrn((e.currentTarget as HTMLInputElement).value)}
         />
-        <p id={ids.refHint} class="pat-hint">
-          For a patient outside your care teams: the conversation reference from the patient's record or from a
-          colleague.
+        <p id={ids.hint} class="pat-hint">
+          The exact number from the patient's record. Every look-up is recorded.
         </p>
-        {referenceError && (
+        {error && (
           <p role="alert" class="pat-error">
-            {referenceError}
+            {error}
           </p>
         )}
         <div class="pat-actions">
-          <button type="submit" class="pat-button">
-            Continue
+          <button type="submit" class="pat-button pat-primary" disabled={busy}>
+            {busy ? "Looking up…" : "Look up"}
           </button>
         </div>
       </form>
+
+      <div role="status" class="pat-found">
+        {found &&
+          (found.patients.length === 0
+            ? "No patient has that medical record number. Check it: it must match exactly."
+            : `${found.patients.length} patient${found.patients.length === 1 ? "" : "s"} found.`)}
+      </div>
+      {found && found.patients.length > 0 && (
+        <ul class="pat-results" aria-label="Patients found">
+          {found.patients.map((p) => (
+            <li key={p.id} class="pat-result">
+              <span class="pat-result-name">{p.display_name}</span>
+              {!p.on_care_team ? (
+                <button
+                  type="button"
+                  class="pat-button pat-danger"
+                  aria-label={`Emergency access to ${p.display_name}`}
+                  onClick={() => setTarget({ conversationId: p.conversation_id, name: p.display_name })}
+                >
+                  Emergency access
+                </button>
+              ) : props.onOpenConversation ? (
+                <span class="pat-result-action">
+                  <span class="pat-hint">You are on this patient's care team.</span>
+                  <button
+                    type="button"
+                    class="pat-button"
+                    aria-label={`Open the conversation with ${p.display_name}`}
+                    onClick={() => props.onOpenConversation?.(p.conversation_id)}
+                  >
+                    Open conversation
+                  </button>
+                </span>
+              ) : (
+                <span class="pat-hint">You are on this patient's care team: open the conversation from the list.</span>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
 
       {target && (
         <BreakGlassDialog
@@ -212,14 +211,13 @@ function BreakGlassDialog(props: {
     );
     setBusy(false);
     if (r.ok) {
-      const g = r.data as Grant;
-      props.onOpened({ ...g, conversation_id: g.conversation_id || id });
+      props.onOpened({ ...r.data, conversation_id: r.data.conversation_id || id });
     } else setError(r.message);
   }
 
   return (
     <Dialog
-      title={props.target.name ? `Emergency access to ${props.target.name}` : "Emergency access"}
+      title={`Emergency access to ${props.target.name}`}
       role="alertdialog"
       onClose={() => !busy && props.onClose()}
       description={

@@ -1,9 +1,11 @@
 // The composer of a patient conversation: messages to the patient go out
-// on WhatsApp, as an approved template (always, when the patient opted in)
-// or as free text (only for a patient who asked for WhatsApp after the
-// risk warning, under the `patient_requested` policy, within 24 hours of
-// their last message). The server decides; this panel offers only what it
-// would accept and puts every refusal in words.
+// on WhatsApp, as an approved template (always, when the patient opted in;
+// under the `notify_only` policy only templates marked PHI-free) or as free
+// text (only under the `patient_requested` policy, for a patient who asked
+// for WhatsApp after the risk warning, within 24 hours of their last
+// message). The server's policy comes with the templates (`phi_mode`); the
+// server decides, this panel offers only what it would accept and puts
+// every refusal in words.
 
 import type { JSX } from "preact";
 import { useEffect, useId, useMemo, useRef, useState } from "preact/hooks";
@@ -20,6 +22,19 @@ export const WHATSAPP_WORDS = {
   template_not_approved: "This template is not approved by WhatsApp: choose another one.",
   not_opted_in: "The patient has not opted in to WhatsApp messages: nothing can be sent to them.",
   channel_not_configured: "WhatsApp is not set up on this server.",
+} as const;
+
+/** Why no free text can be written, before anything is sent. */
+const FREE_TEXT_WORDS = {
+  notify_only: "Free text is never sent on WhatsApp from this server: only PHI-free templates (PHI policy).",
+  not_requested:
+    "Free text only for a patient who asked for health information on WhatsApp (not on record for this patient): use a template.",
+};
+
+/** The server's PHI policy, in words. */
+const POLICY_WORDS = {
+  notify_only: "Notifications only: PHI-free templates, no free text.",
+  patient_requested: "Approved templates; free text to patients who asked for it, within 24 hours of their last message.",
 } as const;
 
 /** A template refused by `channel_policy` means a template not marked
@@ -110,35 +125,33 @@ export function PatientPanel(props: {
 
   const ids = { tpl: useId(), text: useId(), state: useId() };
 
-  async function loadPatient(knownId?: string): Promise<void> {
-    if (knownId) {
-      const r = await attempt(() => client.api.GET("/api/v1/patients/{id}", { params: { path: { id: knownId } } }));
-      if (r.ok) {
-        setPatient(r.data as Patient);
-        setPatientError(null);
-        return;
-      }
-      // Fall through to the list (the record may have moved out of reach).
-    }
-    const r = await attempt(() => client.api.GET("/api/v1/patients"));
-    if (!r.ok) {
+  /** The patient of this conversation (`GET /patients?conversation_id=`:
+   * the care team only; 404 off it, an empty list if the conversation is
+   * not a patient's). */
+  async function loadPatient(): Promise<void> {
+    const r = await attempt(() =>
+      client.api.GET("/api/v1/patients", { params: { query: { conversation_id: conversation.id } } }),
+    );
+    if (r.ok) {
+      setPatient(r.data.patients[0] ?? null);
+      setPatientError(null);
+    } else if (r.code === "not_found") {
+      setPatient(null);
+      setPatientError(null);
+    } else {
       setPatientError(r);
-      return;
     }
-    const list = (r.data as { patients: Patient[] }).patients;
-    setPatient(list.find((p) => p.conversation_id === conversation.id) ?? null);
-    setPatientError(null);
   }
 
   async function loadTemplates(): Promise<void> {
     const r = await attempt(() => client.api.GET("/api/v1/whatsapp/templates"), WHATSAPP_WORDS);
     if (r.ok) {
-      const body = r.data as { templates: Template[]; phi_mode?: string };
-      setTemplates(body.templates);
-      if (body.phi_mode === "notify_only" || body.phi_mode === "patient_requested") setMode(body.phi_mode);
+      setTemplates(r.data.templates);
+      setMode(r.data.phi_mode);
       setTemplatesError(null);
     } else {
       setTemplates(null);
+      setMode(null);
       setTemplatesError(r);
     }
   }
@@ -150,7 +163,8 @@ export function PatientPanel(props: {
     const r = await attempt(() => client.api.POST("/api/v1/whatsapp/templates/sync"), WHATSAPP_WORDS);
     setSyncing(false);
     if (r.ok) {
-      setTemplates((r.data as { templates: Template[] }).templates);
+      setTemplates(r.data.templates);
+      setMode(r.data.phi_mode);
       setTemplatesError(null);
     } else {
       setTemplatesError(r);
@@ -161,6 +175,9 @@ export function PatientPanel(props: {
   useEffect(() => {
     setPatient(undefined);
     setPatientError(null);
+    setTemplates(null);
+    setTemplatesError(null);
+    setMode(null);
     setChosen("");
     setParams([]);
     setText("");
@@ -179,7 +196,7 @@ export function PatientPanel(props: {
   useEffect(() => {
     if (seenSeq.current === lastSeq) return;
     seenSeq.current = lastSeq;
-    if (patientId) void loadPatient(patientId);
+    if (patientId) void loadPatient();
   }, [lastSeq, patientId]);
 
   const offered = useMemo(() => {
@@ -223,12 +240,11 @@ export function PatientPanel(props: {
     }
     // A refusal is final for this content: the next attempt is a new message.
     if (r.code !== "network") pendingClientId.current = null;
-    if (r.code === "channel_policy") {
-      // Only notify_only refuses a template for policy, or free text from
-      // a patient whose request is on record.
-      if (isTemplate || patient.whatsapp_phi_request) setMode("notify_only");
+    // The server's view differs from the one on screen: read it again.
+    if (r.code === "not_opted_in" || r.code === "outside_service_window" || r.code === "channel_policy") {
+      void loadPatient();
     }
-    if (r.code === "not_opted_in" || r.code === "outside_service_window") void loadPatient(patient.id);
+    if (r.code === "channel_policy" || r.code === "template_not_approved") void loadTemplates();
     setSendError(r.message);
   }
 
@@ -264,8 +280,17 @@ export function PatientPanel(props: {
 
   const requested = !!patient.whatsapp_phi_request;
   const open = windowOpen(patient, now);
-  const freeTextAllowed = patient.whatsapp_opt_in && requested && mode !== "notify_only" && open;
-  const freeTextWhyNot = !requested || mode === "notify_only" ? WHATSAPP_WORDS.channel_policy : !open ? WHATSAPP_WORDS.outside_service_window : "";
+  const freeTextAllowed = patient.whatsapp_opt_in && mode === "patient_requested" && requested && open;
+  const freeTextWhyNot =
+    mode === null
+      ? ""
+      : mode === "notify_only"
+        ? FREE_TEXT_WORDS.notify_only
+        : !requested
+          ? FREE_TEXT_WORDS.not_requested
+          : !open
+            ? WHATSAPP_WORDS.outside_service_window
+            : "";
   const paramsComplete = template !== null && params.every((p) => p.trim() !== "");
   const hidden = (templates ?? []).filter(isApproved).length - offered.length;
   const names = template ? parameterNames(template.body_text, params.length) : [];
@@ -282,11 +307,17 @@ export function PatientPanel(props: {
               ? `Opted out on ${formatTime(patient.opted_out_at)}.`
               : "Not opted in."}
         </dd>
+        {mode !== null && (
+          <>
+            <dt>This server's policy</dt>
+            <dd>{POLICY_WORDS[mode]}</dd>
+          </>
+        )}
         <dt>Health information on WhatsApp</dt>
         <dd>
           {requested
             ? `Requested by the patient after the risk warning${patient.whatsapp_phi_request?.at ? ` on ${formatTime(patient.whatsapp_phi_request.at)}` : ""} (warning ${patient.whatsapp_phi_request?.warning_version}).`
-            : "Not requested: only PHI-free templates."}
+            : "Not requested by the patient: templates only."}
         </dd>
         <dt>Last message from the patient</dt>
         <dd>
@@ -372,7 +403,7 @@ export function PatientPanel(props: {
                 <option value="">Choose a template…</option>
                 {offered.map((t) => (
                   <option key={templateKey(t)} value={templateKey(t)}>
-                    {t.name} ({t.language}){t.phi_free ? "" : " · not PHI-free"}
+                    {t.name} ({t.language})
                   </option>
                 ))}
               </select>
@@ -389,11 +420,6 @@ export function PatientPanel(props: {
                   <p class="pat-preview">
                     <span class="pat-visually-hidden">Preview: </span>
                     {preview(template.body_text, params)}
-                  </p>
-                )}
-                {!template.phi_free && (
-                  <p class="pat-hint">
-                    Not marked PHI-free: the server sends it only under the patient-requested policy.
                   </p>
                 )}
                 {params.map((value, i) => (
@@ -420,7 +446,7 @@ export function PatientPanel(props: {
           {freeTextAllowed ? (
             <form
               class="pat-form"
-            noValidate
+              noValidate
               aria-label="Send free text"
               onSubmit={(e) => {
                 e.preventDefault();
@@ -448,9 +474,9 @@ export function PatientPanel(props: {
                 </button>
               </div>
             </form>
-          ) : (
+          ) : freeTextWhyNot ? (
             <p class="pat-notice">{freeTextWhyNot}</p>
-          )}
+          ) : null}
         </>
       )}
     </section>
@@ -545,7 +571,7 @@ function Consent(props: {
     );
     setBusy(false);
     if (r.ok) {
-      props.onChanged(r.data as Patient);
+      props.onChanged(r.data);
       props.report(true, body.whatsapp_opt_in ? "WhatsApp consent recorded." : "Opt-out recorded: nothing more is sent on WhatsApp.");
       return true;
     }

@@ -1,46 +1,24 @@
 // Patients, WhatsApp templates and break-glass grants as the server sends
-// them (crates/hippo-http/src/routes/patients.rs, whatsapp.rs,
-// break_glass.rs).
+// them: the SDK's types, generated from the server's OpenAPI document
+// (sdk/typescript/src/generated/openapi.ts).
+import type { components } from "../../../sdk/typescript/src/index.ts";
 
-export interface Patient {
-  id: string;
-  display_name: string;
-  phone: string;
-  mrn?: string | null;
-  whatsapp_opt_in: boolean;
-  opt_in_at?: string | null;
-  opt_in_source?: string | null;
-  opt_in_by?: string | null;
-  opted_out_at?: string | null;
-  whatsapp_phi_request?: { warning_version: string; at?: string | null } | null;
-  /** When the patient last wrote (opens the 24-hour window for free text). */
-  last_inbound_at?: string | null;
-  conversation_id: string;
-  member_ids: string[];
-  created_at: string;
-}
+type S = components["schemas"];
 
-export interface Template {
-  name: string;
-  language: string;
-  category: string;
-  /** Meta's status, `APPROVED` when usable. */
-  status: string;
-  parameter_count: number;
-  /** Marked safe to send under `notify_only`. */
-  phi_free: boolean;
-  body_text?: string | null;
-  synced_at?: string;
-}
+export type Patient = S["PatientResponse"];
 
-/** `HIPPO_WHATSAPP_PHI_MODE`; `null` while the client does not know it. */
-export type PhiMode = "notify_only" | "patient_requested" | null;
+/** A patient found by exact MRN (`GET /patients/lookup`): no details,
+ * only who it is, where the conversation is and whether the caller is
+ * already on the care team. */
+export type PatientMatch = S["PatientMatchResponse"];
 
-export interface Grant {
-  id?: string;
-  conversation_id: string;
-  expires_at: string;
-}
+export type Template = S["TemplateResponse"];
+
+/** The WhatsApp channel's PHI policy (`HIPPO_WHATSAPP_PHI_MODE`), sent with
+ * the templates; `null` until they are loaded. */
+export type PhiMode = S["PhiMode"] | null;
+
+export type Grant = S["GrantResponse"];
 
 /** Meta's 24-hour customer service window. */
 export const SERVICE_WINDOW_MS = 24 * 60 * 60 * 1000;
