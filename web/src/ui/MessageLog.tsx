@@ -144,7 +144,17 @@ export function MessageLog(props: { t: Thread; conv: Conversation | undefined; r
   }
 
   return (
-    <div class="log" role="log" aria-label="Messages" ref={ref} onScroll={onScroll} tabIndex={0}>
+    <div
+      class="log"
+      role="log"
+      aria-label="Messages"
+      // New messages are announced while the reader is at the newest; while
+      // they scroll back, articles windowed in and out are not.
+      aria-live={stick.current ? "polite" : "off"}
+      ref={ref}
+      onScroll={onScroll}
+      tabIndex={0}
+    >
       <div class="logtop">
         {t.hasOlder ? (
           t.loadingOlder ? (
