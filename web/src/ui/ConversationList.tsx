@@ -52,7 +52,11 @@ export function ConversationList() {
                     {shortTime(c.last_message_at)}
                   </span>
                 )}
-                {c.kind === "patient" && <span class="tag">Patient</span>}
+                {c.kind === "patient" && (
+                  <span class="tag" aria-hidden="true">
+                    Patient
+                  </span>
+                )}
                 {unread > 0 && <span class="badge">{unread} unread</span>}
               </a>
             </li>
