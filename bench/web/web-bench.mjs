@@ -502,7 +502,12 @@ async function sectionSizes(server) {
     for (const enc of ["identity", "gzip", "br"]) {
       const r = await server.request("GET", p, { headers: { accept: p === "/" ? "text/html" : "*/*", "accept-encoding": enc } });
       row[enc] = { status: r.status, bytes: r.raw.length, encoding: r.headers["content-encoding"] ?? "identity" };
-      if (enc === "identity") row.cacheControl = r.headers["cache-control"] ?? "";
+      if (enc === "identity") {
+        row.cacheControl = r.headers["cache-control"] ?? "";
+        row.raw = r.raw.length;
+        row.gzip9 = zlib.gzipSync(r.raw, { level: 9 }).length;
+        row.br11 = zlib.brotliCompressSync(r.raw, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: r.raw.length } }).length;
+      }
     }
     served.push(row);
   }
@@ -982,26 +987,27 @@ function report(R) {
   p();
   if (R.sizes) {
     const S = R.sizes;
-    p(`## 1. Bytes shipped (web/dist, compressed here)`);
+    p(`## 1. Bytes shipped: what the binary serves`);
     p();
-    p(`| file | raw | gzip -9 (node:zlib) | brotli q11 (node:zlib) |`);
-    p(`|---|---:|---:|---:|`);
-    for (const d of S.dist) p(`| ${d.file} | ${d.raw} B (${kb(d.raw)} KiB) | ${d.gzip9} B (${kb(d.gzip9)} KiB) | ${d.br11} B (${kb(d.br11)} KiB) |`);
-    const js = S.dist.filter((d) => d.file.endsWith(".js"));
-    const css = S.dist.filter((d) => d.file.endsWith(".css"));
-    const sum = (xs, k) => xs.reduce((a, x) => a + x[k], 0);
-    p(`| **all JS** | ${kb(sum(js, "raw"))} KiB | **${kb(sum(js, "gzip9"))} KiB** | ${kb(sum(js, "br11"))} KiB |`);
-    p(`| **all CSS** | ${kb(sum(css, "raw"))} KiB | ${kb(sum(css, "gzip9"))} KiB | ${kb(sum(css, "br11"))} KiB |`);
+    p(`Body bytes on the wire for \`/\` and each asset it names, by \`Accept-Encoding\` (the server's own compression), next to node:zlib's gzip -9 and brotli q11 of the same (identity) bytes.`);
     p();
-    p(`## 1b. What the server sends (bytes on the wire, body only)`);
-    p();
-    p(`| path | Accept-Encoding: identity | gzip | br | Cache-Control |`);
-    p(`|---|---:|---:|---:|---|`);
-    for (const s of S.served) {
-      const c = (e) => `${s[e].bytes} B${s[e].encoding !== "identity" ? ` (${s[e].encoding})` : " (none)"}${s[e].status !== 200 ? ` status ${s[e].status}` : ""}`;
-      p(`| ${s.path} | ${c("identity")} | ${c("gzip")} | ${c("br")} | ${s.cacheControl} |`);
+    p(`| path | raw (identity) | server gzip | server br | node gzip -9 | node brotli q11 | Cache-Control |`);
+    p(`|---|---:|---:|---:|---:|---:|---|`);
+    const enc = (s, e) => `${s[e].bytes} B${s[e].encoding === "identity" ? " (not compressed)" : ""}${s[e].status !== 200 ? ` status ${s[e].status}` : ""}`;
+    for (const s of S.served) p(`| ${s.path} | ${s.raw} B | ${enc(s, "gzip")} | ${enc(s, "br")} | ${s.gzip9} B | ${s.br11} B | ${s.cacheControl} |`);
+    const sjs = S.served.filter((s) => s.path.endsWith(".js"));
+    const scss = S.served.filter((s) => s.path.endsWith(".css"));
+    const tot = (xs, f) => xs.reduce((a, x) => a + f(x), 0);
+    for (const [name, xs] of [["all JS", sjs], ["all CSS", scss]]) {
+      p(`| **${name}** | ${kb(tot(xs, (x) => x.raw))} KiB | **${kb(tot(xs, (x) => x.gzip.bytes))} KiB** | **${kb(tot(xs, (x) => x.br.bytes))} KiB** | ${kb(tot(xs, (x) => x.gzip9))} KiB | ${kb(tot(xs, (x) => x.br11))} KiB | |`);
     }
-    if (S.mismatch.length) p(`\nThe binary serves assets not in web/dist (embedded copy older or newer than web/dist): ${S.mismatch.join(", ")}`);
+    p();
+    p(`web/dist at the time of the run (node:zlib):`);
+    p();
+    p(`| file | raw | gzip -9 | brotli q11 |`);
+    p(`|---|---:|---:|---:|`);
+    for (const d of S.dist) p(`| ${d.file} | ${d.raw} B | ${d.gzip9} B | ${d.br11} B |`);
+    if (S.mismatch.length) p(`\nweb/dist has been rebuilt since this binary embedded it: the binary serves ${S.mismatch.join(", ")}, which web/dist no longer has. The numbers above the web/dist table are the served ones.`);
     p();
     if (R.load?.coverage?.length) {
       p(`Coverage on the clinician's main screen (cold load until the list shows, +500 ms):`);
