@@ -75,6 +75,19 @@ export class Guard {
     this.expectedFailures = [];
     /** @type {any[]} */
     this.csp = [];
+    /** `error` frames the server sent on the socket. @type {{ code: string, text: string, at: number }[]} */
+    this.socketErrors = [];
+    /** Declared: the socket refused on purpose (a cookie session that ended). @type {{ code: RegExp, why: string, from: number }[]} */
+    this.expectedSocket = [];
+  }
+
+  /**
+   * The server tells an ended cookie session on the socket with an `error`
+   * frame (then closes 4401); a test that ends a session declares it.
+   * @param {RegExp} code @param {string} why
+   */
+  expectSocketRefusal(code, why) {
+    this.expectedSocket.push({ code, why, from: Date.now() });
   }
 
   /** @param {ExpectedHttp} e */
@@ -148,6 +161,13 @@ export class Guard {
       this.problems.push({ kind: "page error", page: page.url(), text: `${err.name}: ${err.message}\n${err.stack ?? ""}` });
     });
     page.on("response", (resp) => {
+      // The CSP guard means something only if the page runs under the CSP:
+      // every document the app serves must carry it, strict.
+      if (resp.request().resourceType() === "document" && /^https:/.test(resp.url())) {
+        const csp = resp.headers()["content-security-policy"] ?? "";
+        const weak = !/script-src 'self'(;|$)/.test(csp) || /unsafe-(inline|eval)/.test(csp) || !/require-trusted-types-for 'script'/.test(csp) || !/frame-ancestors 'none'/.test(csp);
+        if (weak) this.problems.push({ kind: "missing or weak CSP", page: resp.url(), text: csp || "(no Content-Security-Policy header)" });
+      }
       const status = resp.status();
       if (status < 400) return;
       /** @type {{ url: string, method: string, status: number, at: number, body?: string }} */
@@ -161,6 +181,20 @@ export class Guard {
       this.requestFailures.push({ url: req.url(), method: req.method(), failure });
     });
     page.on("crash", () => this.problems.push({ kind: "crash", page: page.url(), text: "the page crashed" }));
+    // The socket: an `error` frame from the server means the client sent a
+    // frame the protocol does not allow.
+    page.on("websocket", (ws) => {
+      ws.on("framereceived", ({ payload }) => {
+        if (typeof payload !== "string" || !payload.includes('"error"')) return;
+        try {
+          const f = JSON.parse(payload);
+          if (f && f.type === "error") this.socketErrors.push({ code: String(f.code ?? ""), text: payload.slice(0, 300), at: Date.now() });
+        } catch {
+          // not JSON: the server only sends JSON, so say so
+          this.problems.push({ kind: "socket non-JSON frame", page: ws.url(), text: payload.slice(0, 300) });
+        }
+      });
+    });
   }
 
   /** Everything that went wrong and was not declared. @returns {Problem[]} */
@@ -194,6 +228,10 @@ export class Guard {
       }
       if (this.expectedConsole.some((e) => e.re.test(c.text))) continue;
       out.push({ kind: "console error", page: c.url, text: c.text });
+    }
+    for (const e of this.socketErrors) {
+      if (this.expectedSocket.some((x) => e.at >= x.from && x.code.test(e.code))) continue;
+      out.push({ kind: "socket error frame", page: "", text: e.text });
     }
     for (const f of this.requestFailures) {
       // A request the page itself cancelled (navigation, AbortController) is

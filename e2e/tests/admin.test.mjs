@@ -56,6 +56,7 @@ suite("admin", { "require-mfa": "true" }, (s) => {
     // ends, and his sign-in afterwards is refused on purpose.
     bob.guard.expectHttp({ path: /^\/api\/v1\//, status: 401, why: "session ended by deactivation" });
     bob.guard.expectHttp({ method: "POST", path: "/api/v1/auth/login", status: 403, why: "deactivated account signing in" });
+    bob.guard.expectSocketRefusal(/^(unauthenticated|session_expired|account_deactivated)$/, "session ended by deactivation");
     const clicked = Date.now();
     await dialog.getByRole("button", { name: "Deactivate", exact: true }).click();
     await dialog.waitFor({ state: "hidden" });

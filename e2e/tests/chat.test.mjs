@@ -17,6 +17,15 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
   /** @type {Record<string, import("../lib/server.mjs").User>} */
   const users = {};
 
+  /**
+   * Alice and Bob's direct conversation, made through the API when a test
+   * runs on its own (a second direct one with the same two returns the first).
+   */
+  async function aliceAndBob() {
+    const token = await srv.token(users.alice);
+    await srv.api("POST", "/api/v1/conversations", { token, json: { kind: "direct", member_ids: [users.bob.id] } });
+  }
+
   s.test("arrange: users", async () => {
     users.alice = await srv.createUser({ username: "alice", displayName: "Alice Adams" });
     users.bob = await srv.createUser({ username: "bob", displayName: "Bob Baker" });
@@ -74,6 +83,7 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
   });
 
   s.test("a message body with HTML and script is shown as text", async (t) => {
+    await aliceAndBob();
     const a = await t.newContext("alice");
     const b = await t.newContext("bob");
     await signIn(a.page, srv.origin, users.alice);
@@ -92,6 +102,7 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
   });
 
   s.test("typing is shown to the other person; an urgent message is marked urgent", async (t) => {
+    await aliceAndBob();
     const a = await t.newContext("alice");
     const b = await t.newContext("bob");
     await signIn(a.page, srv.origin, users.alice);
@@ -124,6 +135,7 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
   });
 
   s.test("unread badge, tab title and a notification without PHI when a message arrives in another conversation", async (t) => {
+    await aliceAndBob();
     const a = await t.newContext("alice", { permissions: ["notifications"] });
     // Every desktop notification the page makes, as shown to the user.
     /** @type {{ title: string, body: string, tag: string }[]} */
@@ -180,6 +192,7 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
   });
 
   s.test("file upload, download and image preview", async (t) => {
+    await aliceAndBob();
     const a = await t.newContext("alice");
     const b = await t.newContext("bob");
     await signIn(a.page, srv.origin, users.alice);
@@ -233,6 +246,7 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
   });
 
   s.test("a too-large upload shows the server's problem detail", async (t) => {
+    await aliceAndBob();
     // What the server says about a 2 MiB upload with --max-upload 1MiB.
     const token = await srv.token(users.alice);
     const big = Buffer.alloc(2 * MiB, 0x61);
@@ -256,6 +270,7 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
   });
 
   s.test("the socket comes back after a server restart", async (t) => {
+    await aliceAndBob();
     const a = await t.newContext("alice");
     const b = await t.newContext("bob");
     for (const g of [a.guard, b.guard]) {

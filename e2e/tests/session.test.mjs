@@ -125,6 +125,7 @@ suite("session lifetime", { "require-mfa": "false", "session-max-lifetime": `${L
     // From here the session runs out: the client's calls may answer 401
     // session_expired until it shows the sign-in screen.
     f.guard.expectHttp({ path: /^\/api\/v1\//, status: 401, why: "session past --session-max-lifetime" });
+    f.guard.expectSocketRefusal(/^(unauthenticated|session_expired)$/, "session past --session-max-lifetime");
     // Type slowly, the way a person does; the session ends with the draft unsent.
     let typed = "";
     for (const word of draft.split(" ")) {
