@@ -980,9 +980,9 @@ function report(R) {
   p(`# hippo web client benchmark`);
   p();
   p(`- when: ${R.env.when}`);
-  p(`- binary: ${R.env.binary} (${R.env.binaryKind}, built ${R.env.binaryMtime})`);
+  p(`- binary: ${R.env.binary} (${R.env.binaryKind}, built ${R.env.binaryMtime}, sha256 ${R.env.binarySha256.slice(0, 16)}…)`);
   p(`- Chromium: ${R.env.chromium} headless; viewport 1280×800; loopback TLS`);
-  p(`- machine: ${R.env.cpus} × ${R.env.cpuModel}; load average at start ${R.env.loadStart}, at end ${R.env.loadEnd}`);
+  p(`- machine: ${R.env.cpus} × ${R.env.cpuModel}; load average (1/5/15 min) at start ${R.env.loadStart}, at end ${R.env.loadEnd}; at the start of each section: ${Object.entries(R.env.sectionLoad).map(([k, v]) => `${k} ${v}`).join("; ")}`);
   p(`- node ${process.version}, playwright-core 1.65.1`);
   p();
   if (R.sizes) {
@@ -1085,6 +1085,8 @@ function report(R) {
     p();
     p(`A and B are two contexts (two users) in one Chromium, both with the conversation open (B's page visibility: ${X.bVisibility}). "in-page": A's Send click event (performance.timeOrigin + event.timeStamp) to B's MutationObserver seeing the article with the unique text (timeOrigin + now), same machine clock. "node": before locator.click() in A to B's exposeFunction callback arriving in node.`);
     p();
+    if (Math.ceil(0.99 * X.sends) >= X.sends) p(`(With ${X.sends} samples the nearest-rank p99 is the largest sample.)`);
+    p();
     p(`| measure | n | median | p95 | p99 | max |`);
     p(`|---|---:|---:|---:|---:|---:|`);
     const row = (n, s) => p(`| ${n} | ${s.n} | ${f1(s.median)} ms | ${f1(s.p95)} ms | ${f1(s.p99)} ms | ${f1(s.max)} ms |`);
@@ -1107,7 +1109,8 @@ async function main() {
   const env = {
     when: new Date().toISOString(),
     binary: HIPPO_BIN,
-    binaryKind: /\/release\//.test(HIPPO_BIN) ? "release" : /\/debug\//.test(HIPPO_BIN) ? "debug" : "unknown profile",
+    binaryKind: process.env.HIPPO_BIN_PROFILE || (/\/release\//.test(HIPPO_BIN) ? "release" : /\/debug\//.test(HIPPO_BIN) ? "debug" : "unknown profile"),
+    binarySha256: createHash("sha256").update(readFileSync(HIPPO_BIN)).digest("hex"),
     binaryMtime: st.mtime.toISOString(),
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? "?",
@@ -1124,24 +1127,31 @@ async function main() {
   env.chromium = browser.version();
   console.error(`hippo ${env.version} at ${server.origin} (${env.binaryKind}); Chromium ${env.chromium}`);
   const R = { env, opts };
+  env.sectionLoad = {};
+  const mark = (name) => (env.sectionLoad[name] = loadavg()[0].toFixed(2));
   try {
     if (opts.sections.includes("sizes")) {
+      mark("sizes");
       console.error("section 1: sizes");
       R.sizes = await sectionSizes(server);
     }
     if (opts.sections.includes("load")) {
+      mark("load");
       console.error("section 2: load");
       R.load = await sectionLoad(browser, server, opts);
     }
     if (opts.sections.includes("long")) {
+      mark("long");
       console.error("section 3: long conversation");
       R.long = await sectionLong(browser, server, opts);
     }
     if (opts.sections.includes("list")) {
+      mark("list");
       console.error("section 4: long list");
       R.list = await sectionList(browser, server, opts);
     }
     if (opts.sections.includes("latency")) {
+      mark("latency");
       console.error("section 5: send → render latency");
       R.latency = await sectionLatency(browser, server, opts);
     }
