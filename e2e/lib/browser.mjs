@@ -62,6 +62,8 @@ export class Guard {
     this.httpErrors = [];
     /** @type {{ text: string, url: string, at: number }[]} */
     this.consoleErrors = [];
+    /** Every console line of any level (checked for PHI). @type {string[]} */
+    this.consoleAll = [];
     /** @type {{ url: string, method: string, failure: string }[]} */
     this.requestFailures = [];
     /** Declared by the test: HTTP errors it causes on purpose. @type {ExpectedHttp[]} */
@@ -151,6 +153,7 @@ export class Guard {
     guards.set(page, this);
     page.on("console", (msg) => {
       const text = msg.text();
+      this.consoleAll.push(`${msg.type()}: ${text}`);
       if (/content security policy|trusted type/i.test(text)) {
         this.csp.push({ page: page.url(), console: text });
         return;

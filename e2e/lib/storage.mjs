@@ -1,10 +1,11 @@
 // Everything the page's origin keeps in the browser: localStorage,
 // sessionStorage, every IndexedDB database (names, stores, keys and values)
 // and CacheStorage (request URLs and bodies), plus the context's cookies.
-// assertNoPhiInStorage fails when any PHI string appears anywhere in it, or
-// when an API response sits in a cache.
+// assertNoPhiInStorage fails when any PHI string appears anywhere in it, in
+// the page's console output, or when an API response sits in a cache.
 
 import assert from "node:assert/strict";
+import { guardOf } from "./browser.mjs";
 
 /** @param {import("playwright-core").Page} page */
 export async function dumpStorage(page) {
@@ -101,6 +102,10 @@ export async function assertNoPhiInStorage(page, phiStrings) {
   const lower = text.toLowerCase();
   const found = phiStrings.filter((s) => s && lower.includes(s.toLowerCase()));
   assert.deepEqual(found, [], `PHI found in browser storage: ${JSON.stringify(found)}\nstorage: ${text.slice(0, 4000)}`);
+  // Nor in anything the page wrote to the console, at any level.
+  const consoleText = guardOf(page).consoleAll.join("\n").toLowerCase();
+  const inConsole = phiStrings.filter((s) => s && consoleText.includes(s.toLowerCase()));
+  assert.deepEqual(inConsole, [], `PHI in the browser console: ${JSON.stringify(inConsole)}`);
   const apiCached = dump.caches.flatMap((c) => c.entries.filter((/** @type {{url: string}} */ e) => /\/api\//.test(new URL(e.url).pathname)));
   assert.deepEqual(apiCached, [], `API responses kept in CacheStorage: ${JSON.stringify(apiCached).slice(0, 2000)}`);
   return dump;
