@@ -99,6 +99,15 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
       assert.equal(await art.locator("img, script, b, i").count(), 0, "no element was created from the body");
       assert.equal(await p.evaluate(() => /** @type {any} */ (globalThis).__hippoPwned), undefined, "no script from the body ran");
     }
+    // Loaded again from the server (a reload: the session comes back from
+    // the cookie, the open conversation from the address), still text.
+    await b.page.reload();
+    await ui(b.page).nav.waitFor();
+    const again = messageArticle(b.page, body);
+    await again.waitFor();
+    assert.match(new URL(b.page.url()).pathname, /^\/conversations\//, "the address names the open conversation");
+    assert.equal(await again.locator("img, script, b, i").count(), 0, "no element was created from the body after a reload");
+    assert.equal(await b.page.evaluate(() => /** @type {any} */ (globalThis).__hippoPwned), undefined);
   });
 
   s.test("typing is shown to the other person; an urgent message is marked urgent", async (t) => {
