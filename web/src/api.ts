@@ -44,18 +44,9 @@ export function setUnauthorizedHandler(f: ((e: ApiError) => void) | null) {
   onUnauthorized = f;
 }
 
-/** Told the start time of every signed-in call that succeeded (the idle model). */
-let onCall: ((start: number) => void) | null = null;
-export function setCallObserver(f: ((start: number) => void) | null) {
-  onCall = f;
-}
-
 type Result = { data?: unknown; error?: unknown; response: Response };
 
 async function unwrap<T>(p: Promise<Result>, opts: { auth?: boolean } = {}): Promise<T> {
-  // Called in the same tick as the request starts: a lower bound of when
-  // the server handles it.
-  const start = Date.now();
   let r: Result;
   try {
     r = await p;
@@ -63,10 +54,7 @@ async function unwrap<T>(p: Promise<Result>, opts: { auth?: boolean } = {}): Pro
     if (e instanceof DOMException && e.name === "AbortError") throw e;
     throw new ApiError(0, problemOf(e), null);
   }
-  if (r.response.ok) {
-    if (opts.auth !== false) onCall?.(start);
-    return r.data as T;
-  }
+  if (r.response.ok) return r.data as T;
   const err = new ApiError(r.response.status, problemOf(r.error, r.response), r.response.headers.get("Retry-After"));
   if (err.status === 401 && opts.auth !== false && onUnauthorized) onUnauthorized(err);
   throw err;

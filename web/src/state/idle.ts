@@ -12,6 +12,7 @@
 // the two deadlines: the logout call then always finds the session alive,
 // and the server never ends a session the screen still shows.
 import { signal } from "@preact/signals";
+import type { Middleware } from "openapi-fetch";
 import * as api from "../api.ts";
 import { broadcast, onTabMessage } from "./tabs.ts";
 
@@ -58,18 +59,58 @@ function deadline() {
   return Math.min(lastActivity + idleMs, serverSeen + idleMs - MARGIN_MS);
 }
 
-/**
- * Every authenticated call the app makes (started at `start`): the server
- * records it if its last record is a granule old. Counted only when that is
- * certain, so the model never runs ahead of the server.
- */
-export function noteServerCall(start: number) {
-  if (!onTimeout) return;
-  if (start - serverSeen >= serverGranuleMs(idleMs / 1000) + 1000) {
-    serverSeen = start;
-    broadcast({ t: "touched", at: start });
-    schedule();
-  }
+// The model of the server's record of use, fed by every REST call through
+// the SDK's client (the app's, the stream's catch-up, downloads) and by
+// the stream's (re)connections:
+// - `serverSeen` (a lower bound of the record) gives the deadline;
+// - `serverMaybe` (an upper bound: the latest moment a call or socket may
+//   have been recorded) tells when a call is certainly recorded: one that
+//   starts a granule after it. Calls in flight together share the earliest
+//   start, since any of them may be the one recorded.
+let serverMaybe = 0;
+const inFlight = new Map<string, number>();
+
+function granule() {
+  return serverGranuleMs(idleMs / 1000);
+}
+
+function seen(at: number, tell = true) {
+  if (at > serverMaybe) serverMaybe = at;
+  if (tell) broadcast({ t: "seen", at });
+}
+
+function recorded(at: number, tell = true) {
+  if (at <= serverSeen) return;
+  serverSeen = at;
+  if (tell) broadcast({ t: "touched", at });
+  if (onTimeout) schedule();
+}
+
+/** openapi-fetch middleware for the SDK's client. */
+export const sessionClock: Middleware = {
+  onRequest({ id }) {
+    inFlight.set(id, Date.now());
+  },
+  onResponse({ id, response }) {
+    const start = inFlight.get(id);
+    inFlight.delete(id);
+    if (start === undefined) return;
+    // A 401 was not a use of a live session.
+    if (response.status === 401) return;
+    const floor = Math.min(start, ...inFlight.values());
+    if (start - serverMaybe >= granule()) recorded(floor);
+    seen(Date.now());
+  },
+  onError({ id }) {
+    // Not answered: it may still have been recorded.
+    inFlight.delete(id);
+    seen(Date.now());
+  },
+};
+
+/** The stream (re)connected: the upgrade may have been recorded. */
+export function noteSocketOpened() {
+  seen(Date.now());
 }
 
 function onLocalInput() {
@@ -113,7 +154,7 @@ async function refresh() {
   lastRefresh = Date.now();
   broadcast({ t: "refreshed" });
   try {
-    // The API layer notes the call (noteServerCall) when it succeeds.
+    // The session clock (middleware) notes the call.
     await api.getMe();
   } catch {
     // A 401 is handled by the API layer (sign-in again); other errors: the
@@ -180,16 +221,15 @@ export function startIdle(idleTimeoutSecs: number, serverSeenAt: number, timeout
   lastActivity = Date.now();
   lastRefresh = Date.now();
   serverSeen = serverSeenAt;
+  serverMaybe = Math.max(serverMaybe, Date.now());
   onTimeout = timeout;
   for (const e of EVENTS) window.addEventListener(e, onLocalInput, { capture: true, passive: true });
   document.addEventListener("visibilitychange", onVisible);
   stopTabs = onTabMessage((m) => {
     if (m.t === "activity") activity(false);
     else if (m.t === "refreshed") lastRefresh = Math.max(lastRefresh, Date.now());
-    else if (m.t === "touched" && m.at > serverSeen) {
-      serverSeen = m.at;
-      schedule();
-    }
+    else if (m.t === "touched") recorded(m.at, false);
+    else if (m.t === "seen") seen(m.at, false);
   });
   schedule();
 }

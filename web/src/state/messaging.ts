@@ -5,6 +5,7 @@ import { batch, computed, signal } from "@preact/signals";
 import * as api from "../api.ts";
 import { client } from "../api.ts";
 import { HippoStream } from "../sdk.ts";
+import { noteSocketOpened } from "./idle.ts";
 import type { Attachment, Conversation, Member, Message, Receipt, User } from "../types.ts";
 
 // ---- conversations --------------------------------------------------------
@@ -671,6 +672,7 @@ export function startMessaging(user: User, hooks: MessagingHooks) {
   });
   s.on("open", () => {
     if (stream !== s) return;
+    noteSocketOpened();
     const reconnect = everOpened;
     everOpened = true;
     streamStatus.value = "open";

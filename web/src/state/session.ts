@@ -6,7 +6,7 @@ import { batch, signal } from "@preact/signals";
 import * as api from "../api.ts";
 import { client } from "../api.ts";
 import type { SessionInfo } from "../types.ts";
-import { noteServerCall, serverGranuleMs, startIdle, stopIdle } from "./idle.ts";
+import { serverGranuleMs, sessionClock, startIdle, stopIdle } from "./idle.ts";
 import {
   clearMessaging,
   drafts,
@@ -53,7 +53,7 @@ function reasonText(why: string): string {
 
 export async function boot() {
   api.setUnauthorizedHandler(() => onUnauthorized("lost"));
-  api.setCallObserver(noteServerCall);
+  client.api.use(sessionClock);
   onTabMessage((m) => {
     if (m.t === "signed-out" && phase.value !== "signin" && phase.value !== "loading") {
       if (m.why === "lost") onUnauthorized("lost");

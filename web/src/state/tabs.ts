@@ -4,6 +4,7 @@ export type TabMessage =
   | { t: "activity" }
   | { t: "refreshed" }
   | { t: "touched"; at: number }
+  | { t: "seen"; at: number }
   | { t: "signed-in" }
   | { t: "signed-out"; why: string };
 
