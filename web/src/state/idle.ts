@@ -66,7 +66,8 @@ function deadline() {
 // - `serverMaybe` (an upper bound: the latest moment a call or socket may
 //   have been recorded) tells when a call is certainly recorded: one that
 //   starts a granule after it. Calls in flight together share the earliest
-//   start, since any of them may be the one recorded.
+//   start, since any of them may be the one recorded. Any call at all
+//   leaves the record at most a granule old.
 let serverMaybe = 0;
 const inFlight = new Map<string, number>();
 
@@ -97,8 +98,12 @@ export const sessionClock: Middleware = {
     if (start === undefined) return;
     // A 401 was not a use of a live session.
     if (response.status === 401) return;
-    const floor = Math.min(start, ...inFlight.values());
-    if (start - serverMaybe >= granule()) recorded(floor);
+    // After any call the record is at most a granule old; after a call
+    // that starts a granule after anything that may have been recorded,
+    // the record is that call (or one in flight with it).
+    let lower = start - granule();
+    if (start - serverMaybe >= granule()) lower = Math.max(lower, Math.min(start, ...inFlight.values()));
+    recorded(lower);
     seen(Date.now());
   },
   onError({ id }) {
