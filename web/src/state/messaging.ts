@@ -19,6 +19,28 @@ export const breakGlass = signal<Map<string, string>>(new Map());
 export const streamStatus = signal<"idle" | "connecting" | "open" | "reconnecting" | "closed">("idle");
 /** Messages from others marked urgent that this tab has acknowledged. */
 export const acknowledged = signal<Set<string>>(new Set());
+/** Urgent messages from others that arrived in this session, not yet acknowledged, by conversation. */
+export const urgentOpen = signal<Map<string, Set<string>>>(new Map());
+
+function setUrgent(convId: string, messageId: string, open: boolean) {
+  const cur = urgentOpen.value.get(convId);
+  if (open === !!cur?.has(messageId)) return;
+  const next = new Map(urgentOpen.value);
+  const ids = new Set(cur ?? []);
+  if (open) ids.add(messageId);
+  else ids.delete(messageId);
+  if (ids.size) next.set(convId, ids);
+  else next.delete(convId);
+  urgentOpen.value = next;
+}
+
+/** "Acknowledge" on an urgent message (client-side state). */
+export function acknowledge(m: Message) {
+  const next = new Set(acknowledged.value);
+  next.add(m.id);
+  acknowledged.value = next;
+  setUrgent(m.conversation_id, m.id, false);
+}
 /** conversation id -> user id -> until (ms). */
 export const typing = signal<Map<string, Map<string, number>>>(new Map());
 export const notifyPreviews = signal(false);
@@ -470,6 +492,7 @@ export async function recall(m: Message) {
 }
 
 function markDeleted(convId: string, messageId: string) {
+  setUrgent(convId, messageId, false);
   const t = threads.get(convId);
   const m = t?.byId(messageId);
   if (t && m) t.put([{ ...m, deleted: true, body: null, attachments: [] }]);
@@ -552,6 +575,7 @@ function afterNewMessage(m: Message, fromStream: boolean) {
   );
   if (!mine) {
     clearTyping(m.conversation_id, m.sender_id);
+    if (m.priority === "urgent" && !m.deleted && !acknowledged.value.has(m.id)) setUrgent(m.conversation_id, m.id, true);
     if (!visible) notify(m, conversationById(m.conversation_id));
   }
   if (visible) maybeMarkRead(m.conversation_id);
@@ -760,6 +784,7 @@ export function clearMessaging(opts: { keepDrafts?: boolean } = {}) {
     extraConversations.value = new Map();
     patients.value = new Map();
     acknowledged.value = new Set();
+    urgentOpen.value = new Map();
     typing.value = new Map();
     notifyPreviews.value = false;
     streamStatus.value = "idle";

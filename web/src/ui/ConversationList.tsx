@@ -10,6 +10,7 @@ import {
   openConversationId,
   sortedConversations,
   startConversation,
+  urgentOpen,
 } from "../state/messaging.ts";
 import type { Member } from "../types.ts";
 import { errorText, shortTime } from "./format.ts";
@@ -57,6 +58,7 @@ export function ConversationList() {
                     Patient
                   </span>
                 )}
+                {(urgentOpen.value.get(c.id)?.size ?? 0) > 0 && <span class="tag urgent-tag">Urgent</span>}
                 {unread > 0 && <span class="badge">{unread} unread</span>}
               </a>
             </li>

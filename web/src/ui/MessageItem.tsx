@@ -1,6 +1,7 @@
 import { memo } from "./memo.ts";
 import { useEffect, useRef, useState } from "preact/hooks";
 import {
+  acknowledge,
   acknowledged,
   attachmentUrl,
   currentUser,
@@ -172,11 +173,7 @@ function Item({ t, conv, m, delivery, acked, readOnly, receiptEpoch }: ItemProps
     }
   };
 
-  const ack = () => {
-    const next = new Set(acknowledged.value);
-    next.add(m.id);
-    acknowledged.value = next;
-  };
+  const ack = () => acknowledge(m);
 
   const cls = ["msg", mine ? "mine" : "theirs", urgent ? "urgent" : "", needsAck ? "unacked" : "", m.deleted ? "recalled" : ""]
     .filter(Boolean)
