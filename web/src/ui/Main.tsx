@@ -13,7 +13,7 @@ import {
   streamStatus,
 } from "../state/messaging.ts";
 import { canMessage, session, signOut } from "../state/session.ts";
-import { ConversationList, NewConversationDialog } from "./ConversationList.tsx";
+import { ConversationList, NewConversationDialog, openConversation } from "./ConversationList.tsx";
 import { ConversationView } from "./ConversationView.tsx";
 
 function SignOutButton() {
@@ -136,6 +136,10 @@ function Messaging() {
               onOpened={(conversationId, expiresAt) => {
                 setFindPatient(false);
                 openBreakGlass(conversationId, expiresAt);
+              }}
+              onOpenConversation={(conversationId) => {
+                setFindPatient(false);
+                openConversation(conversationId);
               }}
             />
           ) : open ? (
