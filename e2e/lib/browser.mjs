@@ -92,6 +92,16 @@ export class Guard {
     this.expectedSocket.push({ code, why, from: Date.now() });
   }
 
+  /**
+   * The error responses this context's pages received for one call.
+   * @param {string} method
+   * @param {string} path
+   * @param {number} status
+   */
+  seen(method, path, status) {
+    return this.httpErrors.filter((h) => h.method === method && new URL(h.url).pathname === path && h.status === status);
+  }
+
   /** @param {ExpectedHttp} e */
   expectHttp(e) {
     this.expectedHttp.push({ from: Date.now(), ...e });

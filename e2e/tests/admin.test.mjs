@@ -79,6 +79,7 @@ suite("admin", { "require-mfa": "true" }, (s) => {
     await ui(bob.page).password.fill(users.bob.password);
     await ui(bob.page).signInButton.click();
     await bob.page.getByText(new RegExp(escapeRe(direct.json.detail.replace(/\.$/, "")), "i")).first().waitFor();
+    assert.equal(bob.guard.seen("POST", "/api/v1/auth/login", 403).length, 1, "the words came from the server's 403");
     assert.equal(await ui(bob.page).nav.count(), 0);
 
     // The trail says the administrator did it.

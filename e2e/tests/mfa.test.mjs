@@ -92,6 +92,7 @@ suite("mfa", { "require-mfa": "true" }, (s) => {
     await ui(h.page).authCode.press("Enter");
     await h.page.getByRole("alert").filter({ hasText: /code/i }).first().waitFor();
     assert.equal(await ui(h.page).nav.count(), 0, "not signed in with a wrong code");
+    assert.equal(h.guard.seen("POST", "/api/v1/auth/login", 401).length, 2, "the server was asked twice (password alone, then the wrong code) and refused both");
     await ui(h.page).authCode.waitFor();
 
     await ui(h.page).authCode.fill(await nextTotp(/** @type {string} */ (users.hana.totpSecret)));
