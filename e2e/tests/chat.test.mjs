@@ -280,6 +280,28 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
     assert.equal(a.guard.seen("POST", "/api/v1/attachments", 413).length, 1, "the browser sent the upload and the server refused it with 413");
   });
 
+  s.test("a patient's conversation: the care team sees it, the screen passes axe, nothing of the patient is kept", async (t) => {
+    // Alice registers a patient through the API (the patient screens' own
+    // flows are not under test here); the suite runs without WhatsApp.
+    const token = await srv.token(users.alice);
+    const patient = await srv.api("POST", "/api/v1/patients", {
+      token,
+      json: { display_name: "Peter Patel", phone: "+14155550123", mrn: "MRN-998877", whatsapp_opt_in: true, opt_in_source: "paper form" },
+    });
+    const body = "Peter's INR is 3.4 today; holding warfarin";
+    await srv.api("POST", `/api/v1/conversations/${patient.conversation_id}/messages`, { token, json: { body, client_id: "pat-1" } });
+
+    const a = await t.newContext("alice");
+    // Without WhatsApp settings the server answers its endpoints 503
+    // channel_not_configured (the contract); the panel may ask once.
+    a.guard.expectHttp({ method: "GET", path: /^\/api\/v1\/whatsapp\//, status: 503, code: "channel_not_configured", why: "WhatsApp not configured in this suite" });
+    await signIn(a.page, srv.origin, users.alice);
+    await conversationLink(a.page, "Peter Patel").click();
+    await messageArticle(a.page, body).waitFor();
+    await assertAccessible(a.page, "patient conversation");
+    await assertNoPhiInStorage(a.page, ["Peter Patel", "+14155550123", "4155550123", "MRN-998877", body, "warfarin"]);
+  });
+
   s.test("the socket comes back after a server restart", async (t) => {
     await aliceAndBob();
     const a = await t.newContext("alice");
