@@ -291,13 +291,20 @@ export class HippoServer {
   }
 
   /**
-   * Bearer sign-in from node (arranging state only).
+   * Bearer sign-in from node (arranging state only). With MFA: the next TOTP
+   * step, or one of the user's recovery codes when `recovery` (no waiting
+   * for a fresh step).
    * @param {User} user
+   * @param {{ recovery?: boolean }} [opts]
    */
-  async bearerLogin(user) {
+  async bearerLogin(user, opts = {}) {
     /** @type {any} */
     const body = { username: user.username, password: user.password };
-    if (user.totpSecret) body.totp_code = await nextTotp(user.totpSecret);
+    if (user.totpSecret) {
+      const spare = opts.recovery ? user.recoveryCodes?.pop() : undefined;
+      if (opts.recovery && !spare) throw new Error(`${user.username} has no recovery code left`);
+      body.totp_code = spare ?? (await nextTotp(user.totpSecret));
+    }
     return await this.api("POST", "/api/v1/auth/login", { json: body });
   }
 
@@ -329,8 +336,9 @@ export class HippoServer {
   /**
    * A bearer token for arranging state as this user.
    * @param {User} user
+   * @param {{ recovery?: boolean }} [opts]
    */
-  async token(user) {
-    return (await this.bearerLogin(user)).token;
+  async token(user, opts = {}) {
+    return (await this.bearerLogin(user, opts)).token;
   }
 }

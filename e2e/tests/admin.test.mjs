@@ -35,6 +35,7 @@ suite("admin", { "require-mfa": "true" }, (s) => {
     users.root = await srv.createUser({ username: "ada", displayName: "Ada Admin", role: "admin" });
     users.bob = await srv.createUser({ username: "bob", displayName: "Bob Baker" });
     users.audrey = await srv.createUser({ username: "audrey", displayName: "Audrey Auditor", role: "auditor" });
+    users.cara = await srv.createUser({ username: "cara", displayName: "Cara Cruz", role: "staff" });
     for (const u of Object.values(users)) await srv.enrolMfa(u);
   });
 
@@ -92,5 +93,31 @@ suite("admin", { "require-mfa": "true" }, (s) => {
 
     await assertNoPhiInStorage(admin.page, ["Bob Baker", "Ada Admin", "Audrey Auditor"]);
     await assertNoPhiInStorage(bob.page, ["Bob Baker"]);
+  });
+
+  s.test("an MFA reset from the admin screen ends the user's tab; the next sign-in enrols again", async (t) => {
+    const admin = await t.newContext("admin");
+    const cara = await t.newContext("cara");
+    await signIn(cara.page, srv.origin, users.cara);
+    // The administrator's second sign-in within one 30 s step: a recovery code.
+    const code = users.root.recoveryCodes?.pop();
+    assert.ok(code, "the administrator has recovery codes");
+    await signIn(admin.page, srv.origin, users.root, { until: "none", code });
+    await openAccounts(admin.page);
+    await admin.page.getByRole("button", { name: `Reset MFA for ${users.cara.displayName}`, exact: true }).click();
+    const dialog = admin.page.getByRole("alertdialog", { name: new RegExp(`^Reset MFA for ${escapeRe(users.cara.displayName)}`) });
+    await dialog.waitFor();
+    cara.guard.expectHttp({ path: /^\/api\/v1\//, status: 401, why: "session ended by the MFA reset" });
+    cara.guard.expectSocketRefusal(/^(unauthenticated|session_expired|revoked)$/, "session ended by the MFA reset");
+    await dialog.getByRole("button", { name: "Reset MFA", exact: true }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await expectSignedOut(cara.page, 8_000);
+    // The password alone now leads to enrolment, with a new secret.
+    await signIn(cara.page, srv.origin, { ...users.cara, totpSecret: undefined }, { goto: false, until: "mfa-enrol" });
+    const token = await srv.token(users.audrey, { recovery: true });
+    const audit = await srv.api("GET", `/api/v1/audit?action=user.mfa_reset&resource_id=${users.cara.id}`, { token });
+    const ev = audit.events.find((/** @type {any} */ e) => e.action === "user.mfa_reset" && e.resource_id === users.cara.id);
+    assert.ok(ev, `user.mfa_reset recorded: ${JSON.stringify(audit.events)}`);
+    assert.equal(ev.actor_id, users.root.id);
   });
 });
