@@ -47,6 +47,12 @@ pub struct HttpOptions {
 /// The whole HTTP application. Call within a tokio runtime: it starts the
 /// socket reconciler.
 pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
+    router_and_hub(hippo, options).0
+}
+
+/// [`router`], and the socket hub behind it (to close every socket with
+/// 1001 when the server shuts down: `Hub::going_away`).
+pub fn router_and_hub(hippo: Arc<Hippo>, options: HttpOptions) -> (Router, Arc<stream::Hub>) {
     let hub = Arc::new(stream::Hub::with_presence(&hippo));
     hippo.events().set_sink(hub.clone());
     tokio::spawn(stream::DeliveryRecorder::run(
@@ -61,7 +67,7 @@ pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
     let state = AppState {
         hippo,
         metrics: Arc::new(metrics::Metrics::default()),
-        hub,
+        hub: hub.clone(),
     };
     // Every route comes from its handler's `#[utoipa::path]` (see
     // `openapi::api`); the document served at `/api/v1/openapi.json` is
@@ -111,7 +117,7 @@ pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
     // to exactly one of them.
     let client = web::router(options.tls);
     let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
+    let router = Router::new()
         .fallback(move |mut req: Request| {
             let (api, client) = (app.clone(), client.clone());
             async move {
@@ -123,7 +129,8 @@ pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
             }
         })
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
+    (router, hub)
 }
 
 async fn not_found() -> ApiError {

@@ -30,6 +30,9 @@ pub(crate) enum Queued {
     Frame(Utf8Bytes, Option<(ConversationId, i64)>),
     /// The session ended: say why and close.
     End(SessionEndReason),
+    /// The server is shutting down: close with 1001 so the client
+    /// reconnects (to this node once it is back, or another).
+    GoingAway,
 }
 
 struct Conn {
@@ -226,6 +229,15 @@ impl Hub {
         for (user, id) in dead {
             tracing::info!(connection = id, "dropping a WebSocket that cannot keep up");
             self.remove(&user, |c| c.id == id);
+        }
+    }
+
+    /// Tells every socket the server is going away (close code 1001), so
+    /// a graceful shutdown need not wait for long-lived connections.
+    pub fn going_away(&self) {
+        let conns = self.read();
+        for c in conns.values().flatten() {
+            let _ = c.tx.try_send(Queued::GoingAway);
         }
     }
 

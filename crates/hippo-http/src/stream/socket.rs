@@ -70,6 +70,24 @@ impl FloodGate {
     }
 }
 
+/// The last words of a connection that the server ends.
+async fn finish<S>(sink: &mut S, last: Queued)
+where
+    S: Sink<WsMessage> + Unpin,
+{
+    match last {
+        Queued::End(reason) => {
+            let _ = sink.send(text(&ServerFrame::SessionEnded { reason })).await;
+            let _ = sink.send(close(1000, "session ended")).await;
+        }
+        Queued::GoingAway => {
+            let _ = sink.send(close(1001, "server restarting; reconnect")).await;
+        }
+        // Frames are written by the loop, never handed here.
+        Queued::Frame(..) => {}
+    }
+}
+
 fn close(code: u16, reason: &'static str) -> WsMessage {
     WsMessage::Close(Some(CloseFrame {
         code,
@@ -163,22 +181,20 @@ pub(crate) async fn run<W, R, D>(
                         }
                         match queue.try_recv() {
                             Ok(Queued::Frame(t, d)) => next = Some((t, d)),
-                            Ok(Queued::End(reason)) => ended = Some(reason),
+                            Ok(last) => ended = Some(last),
                             Err(_) => {}
                         }
                     }
                     if failed || sink.flush().await.is_err() {
                         break;
                     }
-                    if let Some(reason) = ended {
-                        let _ = sink.send(text(&ServerFrame::SessionEnded { reason })).await;
-                        let _ = sink.send(close(1000, "session ended")).await;
+                    if let Some(last) = ended {
+                        finish(&mut sink, last).await;
                         break;
                     }
                 }
-                Some(Queued::End(reason)) => {
-                    let _ = sink.send(text(&ServerFrame::SessionEnded { reason })).await;
-                    let _ = sink.send(close(1000, "session ended")).await;
+                Some(last) => {
+                    finish(&mut sink, last).await;
                     break;
                 }
                 None => {

@@ -176,7 +176,7 @@ pub async fn run(config: Config) -> Result<()> {
         &app.hippo,
     )
     .await?;
-    let router = hippo_http::router(
+    let (router, hub) = hippo_http::router_and_hub(
         app.hippo.clone(),
         HttpOptions {
             tls: !config.insecure_http,
@@ -298,7 +298,13 @@ pub async fn run(config: Config) -> Result<()> {
     } else {
         "https"
     };
-    serve_until(&config, router, shutdown_signal(), |addr, fingerprint| {
+    // Sockets live as long as their clients: tell them to reconnect
+    // (1001) rather than hold the drain to its timeout.
+    let shutdown = async move {
+        shutdown_signal().await;
+        hub.going_away();
+    };
+    serve_until(&config, router, shutdown, |addr, fingerprint| {
         if let Some(fp) = fingerprint {
             println!("TLS certificate SHA-256 fingerprint: {fp}");
         }

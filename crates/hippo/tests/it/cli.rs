@@ -442,3 +442,88 @@ fn each_command_help_lists_only_the_settings_it_uses() {
         .unwrap();
     assert!(one_line_error(&out).contains("--listen / HIPPO_LISTEN"));
 }
+
+#[tokio::test]
+async fn sigterm_tells_open_sockets_to_reconnect_with_1001() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let mut child = hippo(&data)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--require-mfa", "false", "serve"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pem = loop {
+        if let Ok(pem) = std::fs::read(data.join("tls/cert.pem")) {
+            break pem;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()])
+        .build()
+        .unwrap();
+    let url = format!("https://localhost:{port}");
+    while client.get(format!("{url}/readyz")).send().await.is_err() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let password = "a-long-enough-passphrase-77";
+    let mut create = hippo(&data)
+        .args([
+            "user",
+            "create",
+            "--username",
+            "nora",
+            "--role",
+            "clinician",
+        ])
+        .arg("--password-stdin")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    create
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(password.as_bytes())
+        .unwrap();
+    assert!(create.wait().unwrap().success());
+    let login: serde_json::Value = client
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "username": "nora", "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().expect("token").to_owned();
+    let mut ws = crate::support::ws_to(&data, port, Some(&token)).await;
+    crate::support::frame_of(&mut ws, "ready").await;
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let close = loop {
+        match ws.next().await {
+            Some(Ok(Message::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(u16::from(close.expect("a close frame").code), 1001);
+    drop(ws);
+    assert!(
+        tokio::task::spawn_blocking(move || child.wait().unwrap())
+            .await
+            .unwrap()
+            .success()
+    );
+}
