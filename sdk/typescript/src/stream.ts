@@ -146,6 +146,11 @@ export class HippoStream {
   readonly #catchUps = new Map<string, { gen: number; failures: number }>();
   readonly #catchUpQueue: string[] = [];
   #catchUpActive = 0;
+  /** Counts `ready` frames (see `readyEpoch`). */
+  #epoch = 0;
+  /** Conversations noted while ready with history that may predate the socket, checked together. */
+  readonly #toVerify = new Set<string>();
+  #verifyScheduled = false;
 
   constructor(opts: HippoStreamOptions = {}) {
     this.url = opts.url ?? defaultUrl(opts.client);
@@ -246,18 +251,37 @@ export class HippoStream {
   }
 
   /**
+   * Where the live stream starts: a number that changes with each
+   * connection's `ready`, or `null` while not ready. Read it before fetching
+   * history and pass it to `noteSeq`: history fetched while this connection
+   * was already ready has no gap before the live frames, so it needs no
+   * catch-up.
+   */
+  get readyEpoch(): number | null {
+    return this.#state === "ready" ? this.#epoch : null;
+  }
+
+  /**
    * Records that the app has shown `conversationId` up to `seq` (after
    * loading its history): the stream then follows it, catches it up after
-   * each (re)connection, and drops live `message.created` at or below it.
-   * Lowering is ignored.
+   * each reconnection (only if the server has more, see below), and drops
+   * live `message.created` at or below it. Lowering is ignored.
+   *
+   * `asOf` is the `readyEpoch` read before that history was fetched. Noting
+   * a new conversation while ready with the current epoch fetches nothing.
+   * Without it (or with an older one) the history may predate the socket:
+   * the conversations noted in one go are checked with a single
+   * `GET /api/v1/conversations`, and only those whose `last_seq` is past
+   * the noted seq are paged through. Before `ready`, nothing is fetched
+   * until `ready`, which plans the same way.
    */
-  noteSeq(conversationId: string, seq: number): void {
+  noteSeq(conversationId: string, seq: number, asOf?: number | null): void {
     if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError("noteSeq: seq must be a whole number >= 0");
     const last = this.#lastSeq.get(conversationId);
     if (last === undefined || seq > last) this.#lastSeq.set(conversationId, seq);
-    // A follow that starts while connected is caught up right away (the
-    // history the app loaded may be older than the socket).
-    if (last === undefined && this.#state === "ready") this.#startCatchUp(conversationId);
+    if (last !== undefined || this.#state !== "ready") return;
+    if (asOf !== undefined && asOf !== null && asOf === this.#epoch) return;
+    this.#verifyLater(conversationId);
   }
 
   /** The highest `seq` of `message.created` delivered (or noted) for a conversation. */
@@ -448,7 +472,8 @@ export class HippoStream {
         // seq), stop following those they left.
         const c = frame.conversation;
         if (this.#userId !== null && !c.member_ids.includes(this.#userId)) this.forget(c.id);
-        else if (!this.#lastSeq.has(c.id)) this.noteSeq(c.id, c.last_seq);
+        // (A live frame: its last_seq is current, nothing to fetch.)
+        else if (!this.#lastSeq.has(c.id)) this.noteSeq(c.id, c.last_seq, this.readyEpoch);
         break;
       }
       case "session.ended":
@@ -484,6 +509,8 @@ export class HippoStream {
 
   #onReady(): void {
     this.#state = "ready";
+    this.#epoch += 1;
+    this.#toVerify.clear();
     if (this.#readyTimer) {
       clearTimeout(this.#readyTimer);
       this.#readyTimer = null;
@@ -534,6 +561,29 @@ export class HippoStream {
       }
     }
     this.#queue(pending);
+  }
+
+  /**
+   * Holds the conversation's live frames and checks it, with the others
+   * noted in the same turn, against one conversation list (see `#plan`).
+   */
+  #verifyLater(conv: string): void {
+    if (!this.#client) return;
+    this.#startCatchUp(conv, false);
+    this.#toVerify.add(conv);
+    if (this.#verifyScheduled) return;
+    this.#verifyScheduled = true;
+    const gen = this.#gen;
+    queueMicrotask(() => {
+      this.#verifyScheduled = false;
+      const ids = [...this.#toVerify].sort();
+      this.#toVerify.clear();
+      const signal = this.#abort?.signal;
+      // The socket changed meanwhile: the next `ready` catches these up.
+      if (gen !== this.#gen || this.#state !== "ready" || !signal || ids.length === 0) return;
+      if (ids.length === 1) this.#queue(ids);
+      else void this.#plan(ids, gen, signal);
+    });
   }
 
   #queue(ids: string[]): void {

@@ -395,8 +395,8 @@ test("conversation.updated follows conversations the user joins and forgets thos
   });
   conn.send(conversation(["u-peer", "u-me"], 2));
   await waitFor(() => stream.lastSeq("c4") === 2, "followed from last_seq");
-  await waitFor(() => api.messageRequests().length === 1, "caught up once");
-  assert.equal(api.messageRequests()[0]?.searchParams.get("after_seq"), "2");
+  await sleep(30);
+  assert.equal(api.requests.length, 0, "a live frame's last_seq is current: nothing to fetch");
   conn.send({ type: "message.created", message: message("c4", 2) });
   conn.send({ type: "message.created", message: message("c4", 3) });
   await waitFor(() => seen.length === 1, "3");
@@ -484,4 +484,71 @@ test("with several conversations, one list request decides which need paging", a
   assert.deepEqual(seen, ["ca:4", "ca:5"]);
   const paths = api.requests.map((r) => new URL(r.url).pathname).sort();
   assert.deepEqual(paths, ["/api/v1/conversations", "/api/v1/conversations/ca/messages", "/api/v1/conversations/cc/messages"]);
+});
+
+test("noting 50 conversations while ready fetches no messages (history fetched while ready: no request at all)", async () => {
+  const api = new FakeApi();
+  for (let i = 0; i < 50; i++) api.add(`n${String(i).padStart(2, "0")}`, 3);
+  const client = createHippoClient({ baseUrl: "https://hippo.test", fetch: api.fetch });
+  const { server, stream } = await setup({ client });
+  const seen: string[] = [];
+  stream.on("message.created", (f) => seen.push(`${f.message.conversation_id}:${f.message.seq}`));
+  stream.connect();
+  const conn = await server.connection(0);
+  conn.send(ready);
+  await waitFor(() => stream.state === "ready", "ready");
+  await sleep(20);
+  assert.equal(api.requests.length, 0, "nothing followed yet: nothing to catch up");
+
+  // The app's list was fetched while this connection was ready.
+  const epoch = stream.readyEpoch;
+  assert.equal(typeof epoch, "number");
+  for (const id of api.store.keys()) stream.noteSeq(id, 3, epoch);
+  await sleep(50);
+  assert.equal(api.requests.length, 0, "no request: the list's last_seq is current");
+
+  // Live frames still flow, without duplicates.
+  conn.send({ type: "message.created", message: message("n07", 3) });
+  conn.send({ type: "message.created", message: message("n07", 4) });
+  await waitFor(() => seen.length === 1, "n07:4");
+  assert.deepEqual(seen, ["n07:4"]);
+});
+
+test("history that may predate the socket is checked with one list request, then only what is behind is paged", async () => {
+  const api = new FakeApi();
+  for (let i = 0; i < 50; i++) api.add(`p${String(i).padStart(2, "0")}`, 3);
+  const client = createHippoClient({ baseUrl: "https://hippo.test", fetch: api.fetch });
+  const { server, stream } = await setup({ client });
+  const seen: string[] = [];
+  stream.on("message.created", (f) => seen.push(`${f.message.conversation_id}:${f.message.seq}`));
+  const caught: string[] = [];
+  stream.on("caught_up", (e) => caught.push(`${e.conversation_id}:${e.count}`));
+
+  // The app read the epoch (null: not ready yet) and fetched its list…
+  const epoch = stream.readyEpoch;
+  assert.equal(epoch, null);
+  stream.connect();
+  const conn = await server.connection(0);
+  conn.send(ready);
+  await waitFor(() => stream.state === "ready", "ready");
+  // …a message was sent before the socket was live, and the list arrives after ready.
+  api.add("p09", 4);
+  for (const id of api.store.keys()) stream.noteSeq(id, 3, epoch);
+  await waitFor(() => caught.length === 50, "all checked");
+  const paths = api.requests.map((r) => new URL(r.url).pathname);
+  assert.deepEqual(paths, ["/api/v1/conversations", "/api/v1/conversations/p09/messages"]);
+  assert.deepEqual(seen, ["p09:4"]);
+  assert.ok(caught.includes("p09:1"));
+
+  // After a reconnect, one list request again, and only conversations that moved are paged.
+  api.requests.length = 0;
+  conn.socket.close(1012, "restart");
+  const conn2 = await server.connection(1);
+  api.add("p20", 5);
+  caught.length = 0;
+  conn2.send(ready);
+  await waitFor(() => caught.length === 50, "all caught up after the reconnect");
+  const after = api.requests.map((r) => new URL(r.url).pathname);
+  assert.deepEqual(after, ["/api/v1/conversations", "/api/v1/conversations/p20/messages"]);
+  assert.deepEqual(seen, ["p09:4", "p20:4", "p20:5"]);
 });

@@ -152,6 +152,8 @@ export function conversationName(c: Conversation): string {
 }
 
 export async function loadConversations() {
+  // Read before the request: a list fetched while the socket was live needs no catch-up.
+  const epoch = stream?.readyEpoch ?? null;
   try {
     const list = await api.listConversations();
     batch(() => {
@@ -168,10 +170,10 @@ export async function loadConversations() {
     for (const c of list) {
       const t = threads.get(c.id);
       if (t?.initialLoaded) {
-        stream?.noteSeq(c.id, t.maxSeq);
+        stream?.noteSeq(c.id, t.maxSeq, epoch);
         if (t.maxSeq < c.last_seq) void catchUp(t);
       } else {
-        stream?.noteSeq(c.id, c.last_seq);
+        stream?.noteSeq(c.id, c.last_seq, epoch);
       }
     }
   } catch (e) {
@@ -290,6 +292,7 @@ export async function loadInitial(t: Thread) {
       return;
     }
   }
+  const epoch = stream?.readyEpoch ?? null;
   try {
     const after = Math.max(0, lastSeq - PAGE);
     const page = await api.listMessages(t.id, after, PAGE);
@@ -302,7 +305,7 @@ export async function loadInitial(t: Thread) {
     // in the thread meanwhile): fill any hole up to the newest.
     const newest = Math.max(t.maxSeq, conversationById(t.id)?.last_seq ?? 0);
     if (contiguousTop(t) < newest) await catchUp(t);
-    stream?.noteSeq(t.id, t.maxSeq);
+    stream?.noteSeq(t.id, t.maxSeq, epoch);
     maybeMarkRead(t.id);
   } catch (e) {
     t.error = e instanceof Error ? e.message : String(e);
@@ -344,6 +347,7 @@ async function catchUp(t: Thread) {
     return;
   }
   t.catchingUp = true;
+  const epoch = stream?.readyEpoch ?? null;
   try {
     do {
       t.catchUpAgain = false;
@@ -354,7 +358,7 @@ async function catchUp(t: Thread) {
         if (page.messages.length < 500 || !fresh.length) break;
       }
     } while (t.catchUpAgain && threads.get(t.id) === t);
-    stream?.noteSeq(t.id, t.maxSeq);
+    stream?.noteSeq(t.id, t.maxSeq, epoch);
   } catch {
     // The next frame or reconnect tries again; the list shows what we have.
   } finally {

@@ -20,7 +20,15 @@ export function MessageLog(props: { t: Thread; conv: Conversation | undefined; r
   const [view, setView] = useState({ top: 0, height: 800 });
   const [, setMeasured] = useState(0);
   const stick = useRef(true);
+  /**
+   * The message at the top of the view when the reader last scrolled: its
+   * seq and the distance of its top from the log's top edge (negative when
+   * it starts above). The window and the scroll position follow it when
+   * older messages are prepended or heights are measured.
+   */
   const anchor = useRef<{ seq: number; delta: number } | null>(null);
+  const layout = useRef<{ seqs: number[]; offs: number[] }>({ seqs: [], offs: [0] });
+  const topSpacer = useRef<HTMLDivElement>(null);
   const lastPending = useRef(t.pending.length);
 
   // Offsets of each loaded message (prefix sums of measured or estimated heights).
@@ -29,11 +37,22 @@ export function MessageLog(props: { t: Thread; conv: Conversation | undefined; r
   offs[0] = 0;
   for (let i = 0; i < n; i++) offs[i + 1] = offs[i] + (heights.get(seqs[i]) ?? ESTIMATE);
   const total = offs[n];
+  layout.current = { seqs, offs };
+
+  // Where the view's top is in the list: from the anchored message's
+  // offset now (older messages prepended above it move it down), so the
+  // anchored message is in the window and the layout effect below can put
+  // it back where the reader saw it.
+  let top = view.top;
+  if (!stick.current && anchor.current) {
+    const ai = indexOf(seqs, anchor.current.seq);
+    if (ai >= 0) top = Math.max(0, offs[ai] - anchor.current.delta);
+  }
 
   // The window: first index whose bottom is below top - overscan, to the
   // last whose top is above bottom + overscan.
-  const lo = Math.max(0, view.top - OVERSCAN_PX);
-  const hi = view.top + view.height + OVERSCAN_PX;
+  const lo = Math.max(0, top - OVERSCAN_PX);
+  const hi = top + view.height + OVERSCAN_PX;
   let start = 0;
   {
     let a = 0;
@@ -89,14 +108,23 @@ export function MessageLog(props: { t: Thread; conv: Conversation | undefined; r
     if (stick.current) {
       el.scrollTop = el.scrollHeight;
     } else if (anchor.current) {
-      const a = el.querySelector<HTMLElement>(`article[data-seq="${anchor.current.seq}"]`);
+      const { seq, delta } = anchor.current;
+      const a = el.querySelector<HTMLElement>(`.msgwrap[data-seq="${seq}"]`);
       if (a) {
-        const delta = a.getBoundingClientRect().top - el.getBoundingClientRect().top;
-        const diff = delta - anchor.current.delta;
+        const diff = a.getBoundingClientRect().top - el.getBoundingClientRect().top - delta;
         if (Math.abs(diff) > 0.5) el.scrollTop += diff;
+      } else {
+        const i = indexOf(seqs, seq);
+        if (i >= 0) el.scrollTop = listStart(el) + offs[i] - delta;
       }
     }
   });
+
+  /** Where the list starts, in the log's scroll coordinates. */
+  const listStart = (el: HTMLElement) => {
+    const sp = topSpacer.current;
+    return sp ? sp.getBoundingClientRect().top - el.getBoundingClientRect().top + el.scrollTop : 0;
+  };
 
   const onScroll = () => {
     const el = ref.current;
@@ -104,12 +132,22 @@ export function MessageLog(props: { t: Thread; conv: Conversation | undefined; r
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
     const box = el.getBoundingClientRect();
     anchor.current = null;
-    for (const a of el.querySelectorAll<HTMLElement>("article[data-seq]")) {
+    // The first message showing at the top of the view…
+    for (const a of el.querySelectorAll<HTMLElement>(".msgwrap[data-seq]")) {
       const r = a.getBoundingClientRect();
       if (r.bottom > box.top) {
-        anchor.current = { seq: Number(a.dataset.seq), delta: r.top - box.top };
+        if (r.top < box.bottom) anchor.current = { seq: Number(a.dataset.seq), delta: r.top - box.top };
         break;
       }
+    }
+    // …or, scrolled past the rendered window (into a spacer), the message
+    // the layout puts there.
+    const { seqs: ss, offs: os } = layout.current;
+    if (!anchor.current && ss.length) {
+      const y = el.scrollTop - listStart(el);
+      let i = 0;
+      while (i < ss.length - 1 && os[i + 1] <= y) i++;
+      anchor.current = { seq: ss[i], delta: os[i] - y };
     }
     if (view.top !== el.scrollTop || view.height !== el.clientHeight) setView({ top: el.scrollTop, height: el.clientHeight });
     if (el.scrollTop < LOAD_OLDER_PX && t.hasOlder && !t.loadingOlder) void loadOlder(t);
@@ -127,10 +165,15 @@ export function MessageLog(props: { t: Thread; conv: Conversation | undefined; r
     return () => ro.disconnect();
   }, []);
 
-  // A short history that does not fill the view: fetch older pages now.
+  // A short history that does not fill the view, or a reader still near
+  // the top after a page arrived (no scroll event would come): fetch older
+  // pages now. After a failure the button is there to try again.
   useEffect(() => {
     const el = ref.current;
-    if (el && t.hasOlder && !t.loadingOlder && el.scrollHeight <= el.clientHeight + LOAD_OLDER_PX) void loadOlder(t);
+    if (!el || !t.hasOlder || t.loadingOlder) return;
+    const short = el.scrollHeight <= el.clientHeight + LOAD_OLDER_PX;
+    const nearTop = !stick.current && el.scrollTop < LOAD_OLDER_PX && !t.error;
+    if (short || nearTop) void loadOlder(t);
   });
 
   const items = [];
@@ -175,7 +218,7 @@ export function MessageLog(props: { t: Thread; conv: Conversation | undefined; r
           </p>
         )}
       </div>
-      <div class="spacer" style={{ height: `${offs[start]}px` }} aria-hidden="true" />
+      <div ref={topSpacer} class="spacer" style={{ height: `${offs[start]}px` }} aria-hidden="true" />
       {items}
       <div class="spacer" style={{ height: `${total - offs[end]}px` }} aria-hidden="true" />
       {t.pending.map((p) => (
@@ -213,4 +256,16 @@ export function MessageLog(props: { t: Thread; conv: Conversation | undefined; r
       ))}
     </div>
   );
+}
+
+/** Index of `seq` in the ascending `seqs`, or -1. */
+function indexOf(seqs: number[], seq: number): number {
+  let a = 0;
+  let b = seqs.length;
+  while (a < b) {
+    const mid = (a + b) >> 1;
+    if (seqs[mid] < seq) a = mid + 1;
+    else b = mid;
+  }
+  return a < seqs.length && seqs[a] === seq ? a : -1;
 }
