@@ -254,30 +254,43 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
     await assertNoPhiInStorage(a.page, phi);
   });
 
-  s.test("a too-large upload shows the server's problem detail", async (t) => {
+  s.test("a file over the limit is refused before uploading; a refusal only the server can make shows its problem detail", async (t) => {
     await aliceAndBob();
-    // What the server says about a 2 MiB upload with --max-upload 1MiB.
-    const token = await srv.token(users.alice);
-    const big = Buffer.alloc(2 * MiB, 0x61);
-    const direct = await srv.request("POST", "/api/v1/attachments?filename=big.txt", {
-      token,
-      body: big,
-      headers: { "content-type": "text/plain" },
-    });
-    assert.equal(direct.status, 413, `the server refuses 2 MiB: ${direct.text}`);
-    const detail = direct.json?.detail;
-    assert.ok(detail, `the 413 carries a detail: ${direct.text}`);
-
     const a = await t.newContext("alice");
-    a.guard.expectHttp({ method: "POST", path: "/api/v1/attachments", status: 413, why: "upload over --max-upload" });
     await signIn(a.page, srv.origin, users.alice);
     await conversationLink(a.page, "Bob Baker").click();
-    const chooser = a.page.waitForEvent("filechooser");
+    const uploads = [];
+    a.page.on("request", (r) => {
+      if (r.method() === "POST" && new URL(r.url()).pathname === "/api/v1/attachments") uploads.push(r.url());
+    });
+
+    // Over --max-upload (the client knows the limit from the session): it
+    // says so in words and sends nothing.
+    const big = Buffer.alloc(2 * MiB, 0x61);
+    let chooser = a.page.waitForEvent("filechooser");
     await ui(a.page).attach.click();
     await (await chooser).setFiles({ name: "scan-too-big.txt", mimeType: "text/plain", buffer: big });
+    await a.page.getByText("scan-too-big.txt is too large (2.0 MB): files may be at most 1.0 MB").waitFor();
+    assert.deepEqual(uploads, [], "nothing was uploaded");
+
+    // A "PDF" that is not one: only the server can tell. What it says to it:
+    const token = await srv.token(users.alice);
+    const fake = Buffer.from("these are ward notes, not a PDF\n");
+    const direct = await srv.request("POST", "/api/v1/attachments?filename=labs.pdf", {
+      token,
+      body: fake,
+      headers: { "content-type": "application/pdf" },
+    });
+    assert.equal(direct.status, 422, `the server refuses a fake PDF: ${direct.text}`);
+    const detail = direct.json?.detail;
+    assert.ok(detail, `the 422 carries a detail: ${direct.text}`);
+    a.guard.expectHttp({ method: "POST", path: "/api/v1/attachments", status: 422, why: "a file whose bytes are not its type" });
+    chooser = a.page.waitForEvent("filechooser");
+    await ui(a.page).attach.click();
+    await (await chooser).setFiles({ name: "labs.pdf", mimeType: "application/pdf", buffer: fake });
     await a.page.getByText(detail).first().waitFor();
-    // The words came from the server's answer to the upload itself.
-    assert.equal(a.guard.seen("POST", "/api/v1/attachments", 413).length, 1, "the browser sent the upload and the server refused it with 413");
+    assert.equal(uploads.length, 1, "this one was sent");
+    assert.equal(a.guard.seen("POST", "/api/v1/attachments", 422).length, 1, "the words came with the server's refusal");
   });
 
   s.test("a patient's conversation: the care team sees it, the screen passes axe, nothing of the patient is kept", async (t) => {

@@ -106,9 +106,9 @@ export function Composer(props: { convId: string }) {
       const t = typeOf(f);
       if (!ACCEPTED.has(t)) problems.push(`${f.name}: this type of file cannot be sent (PDF, images, MP4, DICOM, Office documents, plain text and CSV can).`);
       else if (f.size === 0) problems.push(`${f.name}: the file is empty.`);
-      // Worded like the server's own 413 detail, with sizes people read.
+      // Said before uploading (the server would refuse it with 413).
       else if (max && f.size > max)
-        problems.push(`${f.name} is too large (${fileSize(f.size)}): files may be at most ${max} bytes (${fileSize(max)}).`);
+        problems.push(`${f.name} is too large (${fileSize(f.size)}): files may be at most ${fileSize(max)}.`);
       else ok.push(f.type ? f : new File([f], f.name, { type: t }));
     }
     let added: Attachment[] = [];
