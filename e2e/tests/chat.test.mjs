@@ -259,6 +259,7 @@ suite("chat", { "require-mfa": "false", "max-upload": "1MiB" }, (s) => {
     const a = await t.newContext("alice");
     await signIn(a.page, srv.origin, users.alice);
     await conversationLink(a.page, "Bob Baker").click();
+    /** @type {string[]} */
     const uploads = [];
     a.page.on("request", (r) => {
       if (r.method() === "POST" && new URL(r.url()).pathname === "/api/v1/attachments") uploads.push(r.url());
