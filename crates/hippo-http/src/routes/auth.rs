@@ -8,7 +8,7 @@ use crate::problem::{ApiResult, Problem};
 use crate::routes::wire::UserResponse;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hippo_service::auth::LoginInput;
 use serde::{Deserialize, Serialize};
@@ -72,6 +72,24 @@ pub struct LoginResponse {
     pub password_change_required: bool,
 }
 
+impl LoginResponse {
+    /// The answer for a session, without its token or CSRF token (the
+    /// transport adds the one it uses).
+    fn of(state: &AppState, user: &hippo_core::User, session: &hippo_core::Session) -> Self {
+        use hippo_core::SessionScope;
+        Self {
+            token: None,
+            csrf_token: None,
+            expires_at: session.expires_at.to_rfc3339(),
+            idle_timeout_secs: state.hippo.config().session_idle_timeout.as_secs(),
+            max_upload_bytes: state.hippo.config().max_upload,
+            user: UserResponse::from(user),
+            mfa_enrollment_required: session.scope == SessionScope::MfaEnrollment,
+            password_change_required: session.scope == SessionScope::PasswordChange,
+        }
+    }
+}
+
 /// `POST /api/v1/auth/login`
 #[utoipa::path(post, operation_id = "login", path = "/api/v1/auth/login", tag = "sessions", request_body = LoginRequest, responses(
     (status = 200, description = "Signed in: the bearer token and the user.", body = LoginResponse),
@@ -90,16 +108,7 @@ pub async fn login(
         totp_code: req.totp_code,
     };
     let out = state.hippo.auth().login(input, &meta).await?;
-    let body = LoginResponse {
-        token: None,
-        csrf_token: None,
-        expires_at: out.session.expires_at.to_rfc3339(),
-        idle_timeout_secs: state.hippo.config().session_idle_timeout.as_secs(),
-        max_upload_bytes: state.hippo.config().max_upload,
-        user: UserResponse::from(&out.user),
-        mfa_enrollment_required: out.mfa_enrollment_required,
-        password_change_required: out.password_change_required,
-    };
+    let body = LoginResponse::of(&state, &out.user, &out.session);
     Ok(match req.session {
         SessionTransport::Bearer => Json(LoginResponse {
             token: Some(out.token.to_string()),
@@ -128,16 +137,9 @@ pub async fn current_session(
     State(state): State<AppState>,
     CookieSession(actor, token): CookieSession,
 ) -> Json<LoginResponse> {
-    use hippo_core::SessionScope;
     Json(LoginResponse {
-        token: None,
         csrf_token: Some(hippo_crypto::token::csrf_token(&token)),
-        expires_at: actor.session.expires_at.to_rfc3339(),
-        idle_timeout_secs: state.hippo.config().session_idle_timeout.as_secs(),
-        max_upload_bytes: state.hippo.config().max_upload,
-        user: UserResponse::from(&actor.user),
-        mfa_enrollment_required: actor.session.scope == SessionScope::MfaEnrollment,
-        password_change_required: actor.session.scope == SessionScope::PasswordChange,
+        ..LoginResponse::of(&state, &actor.user, &actor.session)
     })
 }
 
@@ -147,6 +149,9 @@ pub async fn current_session(
 pub async fn logout(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Response> {
     state.hippo.auth().logout(&actor).await?;
     // Harmless for bearer clients; a browser drops its cookie.
-    let clear: HeaderValue = browser::clear_cookie();
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, browser::clear_cookie())],
+    )
+        .into_response())
 }

@@ -4,12 +4,13 @@
 
 use crate::AppState;
 use crate::extract::{ApiJson, Auth};
-use crate::problem::{ApiError, ApiResult, Problem};
+use crate::problem::{ApiResult, Problem};
+use crate::routes::audit::QueryResult;
 use crate::routes::wire::MessageResponse;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use hippo_core::{ErrorCode, Patient};
+use hippo_core::Patient;
 use hippo_service::patients::{NewPatient, PatientPatch};
 use hippo_service::whatsapp::{TemplateSend, WhatsappSend};
 use serde::{Deserialize, Serialize};
@@ -169,14 +170,9 @@ pub struct PatientsQuery {
 pub async fn list_patients(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    query: Result<Query<PatientsQuery>, axum::extract::rejection::QueryRejection>,
+    query: QueryResult<PatientsQuery>,
 ) -> ApiResult<Json<PatientsResponse>> {
-    let Query(query) = query.map_err(|e| {
-        ApiError::new(
-            ErrorCode::ValidationFailed,
-            format!("bad query: {}", e.body_text()),
-        )
-    })?;
+    let query = super::audit::query(query)?;
     let patients = match query.conversation_id {
         Some(conv) => state
             .hippo
@@ -222,14 +218,9 @@ pub struct PatientMatchesResponse {
 pub async fn lookup_patient(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    query: Result<Query<LookupQuery>, axum::extract::rejection::QueryRejection>,
+    query: QueryResult<LookupQuery>,
 ) -> ApiResult<Json<PatientMatchesResponse>> {
-    let Query(query) = query.map_err(|e| {
-        ApiError::new(
-            ErrorCode::ValidationFailed,
-            format!("bad query: {}", e.body_text()),
-        )
-    })?;
+    let query = super::audit::query(query)?;
     let found = state
         .hippo
         .patients()

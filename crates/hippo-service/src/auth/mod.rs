@@ -153,6 +153,13 @@ impl Auth {
             ));
         }
 
+        let mfa_failed = |reason: &str| {
+            NewAuditEvent::new(now, AuditAction::AuthMfa, Outcome::Failure)
+                .meta(meta)
+                .actor(Some(&row.id), None)
+                .resource("user", row.id.as_str())
+                .detail(serde_json::json!({ "reason": reason }))
+        };
         let mut totp_step = None;
         let mut recovery_code: Option<Zeroizing<String>> = None;
         if row.mfa_enabled {
@@ -182,12 +189,8 @@ impl Auth {
                 }
                 None => {
                     self.note_failed_source(&source, now).await;
-                    let ev = NewAuditEvent::new(now, AuditAction::AuthMfa, Outcome::Failure)
-                        .meta(meta)
-                        .actor(Some(&row.id), None)
-                        .resource("user", row.id.as_str())
-                        .detail(serde_json::json!({ "reason": "invalid_code" }));
-                    self.record_failed_login(&row.id, ev, meta).await?;
+                    self.record_failed_login(&row.id, mfa_failed("invalid_code"), meta)
+                        .await?;
                     return Err(invalid_credentials());
                 }
             }
@@ -218,12 +221,8 @@ impl Auth {
         if let Some(step) = totp_step {
             if !tx.claim_totp_step(&row.id, step).await? {
                 drop(tx);
-                let ev = NewAuditEvent::new(now, AuditAction::AuthMfa, Outcome::Failure)
-                    .meta(meta)
-                    .actor(Some(&row.id), None)
-                    .resource("user", row.id.as_str())
-                    .detail(serde_json::json!({ "reason": "code_reused" }));
-                self.record_failed_login(&row.id, ev, meta).await?;
+                self.record_failed_login(&row.id, mfa_failed("code_reused"), meta)
+                    .await?;
                 return Err(invalid_credentials());
             }
             tx.append_audit(
@@ -238,12 +237,8 @@ impl Auth {
             let Some(left) = self.spend_recovery_code(&mut tx, &row, code).await? else {
                 drop(tx);
                 self.note_failed_source(&source, now).await;
-                let ev = NewAuditEvent::new(now, AuditAction::AuthMfa, Outcome::Failure)
-                    .meta(meta)
-                    .actor(Some(&row.id), None)
-                    .resource("user", row.id.as_str())
-                    .detail(serde_json::json!({ "reason": "invalid_recovery_code" }));
-                self.record_failed_login(&row.id, ev, meta).await?;
+                self.record_failed_login(&row.id, mfa_failed("invalid_recovery_code"), meta)
+                    .await?;
                 return Err(invalid_credentials());
             };
             tx.append_audit(

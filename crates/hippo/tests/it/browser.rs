@@ -43,6 +43,18 @@ async fn cookie_login(s: &TestServer, username: &str, code: Option<&str>) -> (Br
     (Browser { cookie, csrf }, body)
 }
 
+impl Browser {
+    /// A request as this browser's page makes it: cookie and CSRF header.
+    async fn send(
+        &self,
+        s: &TestServer,
+        method: Method,
+        path: &str,
+    ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+        as_browser(s, method, path, &self.cookie, Some(&self.csrf), None).await
+    }
+}
+
 async fn as_browser(
     s: &TestServer,
     method: Method,
@@ -93,15 +105,7 @@ async fn a_cookie_session_needs_its_csrf_header_and_ends_with_its_cookie() {
     )
     .await;
     assert_problem(status, &body, 403, "forbidden");
-    let (status, me, _) = as_browser(
-        &s,
-        Method::GET,
-        "/api/v1/me",
-        &b.cookie,
-        Some(&b.csrf),
-        None,
-    )
-    .await;
+    let (status, me, _) = b.send(&s, Method::GET, "/api/v1/me").await;
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!(me["username"], "nora");
 
@@ -118,22 +122,13 @@ async fn a_cookie_session_needs_its_csrf_header_and_ends_with_its_cookie() {
     assert_eq!(status, StatusCode::OK, "{session}");
     assert_eq!(session["csrf_token"], json!(b.csrf));
     assert_eq!(session["user"]["id"], me["id"]);
-    let (status, body, _) = s
+    let (status, body) = s
         .call(Method::GET, "/api/v1/auth/session", None, None)
-        .await
-        .into_with_headers();
+        .await;
     assert_problem(status, &body, 401, "unauthenticated");
 
     // Sign-out kills the session and tells the browser to drop the cookie.
-    let (status, _, headers) = as_browser(
-        &s,
-        Method::POST,
-        "/api/v1/auth/logout",
-        &b.cookie,
-        Some(&b.csrf),
-        None,
-    )
-    .await;
+    let (status, _, headers) = b.send(&s, Method::POST, "/api/v1/auth/logout").await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let cleared = headers[header::SET_COOKIE].to_str().unwrap();
     assert!(cleared.starts_with("__Host-hippo_session=;") && cleared.contains("Max-Age=0"));
@@ -148,31 +143,13 @@ async fn a_cookie_session_needs_its_csrf_header_and_ends_with_its_cookie() {
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     // The other session is untouched.
-    let (status, _, _) = as_browser(
-        &s,
-        Method::GET,
-        "/api/v1/me",
-        &other.cookie,
-        Some(&other.csrf),
-        None,
-    )
-    .await;
+    let (status, _, _) = other.send(&s, Method::GET, "/api/v1/me").await;
     assert_eq!(status, StatusCode::OK);
     s.stop().await;
 }
 
 fn detail(r: &hippo_store::AuditRecord) -> Value {
     serde_json::from_str(&r.detail).unwrap()
-}
-
-trait WithHeaders {
-    fn into_with_headers(self) -> (StatusCode, Value, ());
-}
-
-impl WithHeaders for (StatusCode, Value) {
-    fn into_with_headers(self) -> (StatusCode, Value, ()) {
-        (self.0, self.1, ())
-    }
 }
 
 #[tokio::test]
@@ -243,15 +220,7 @@ async fn a_cookie_socket_opens_only_from_the_servers_own_origin() {
 
     // A dead cookie is told so on the socket (a browser cannot read an
     // HTTP refusal of an upgrade): an error frame, then close code 4401.
-    let (status, _, _) = as_browser(
-        &s,
-        Method::POST,
-        "/api/v1/auth/logout",
-        &b.cookie,
-        Some(&b.csrf),
-        None,
-    )
-    .await;
+    let (status, _, _) = b.send(&s, Method::POST, "/api/v1/auth/logout").await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let mut ws = ws_with_headers(
         &s.config.data_dir,
