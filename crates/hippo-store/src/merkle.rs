@@ -337,6 +337,20 @@ impl Frontier {
         out
     }
 
+    /// The leaf tiles (level 0) changed since the last
+    /// [`Frontier::take_changed`], left in place: what a verifier compares
+    /// with the stored ones to find the first leaf that differs.
+    pub fn changed_leaf_tiles(&self) -> Vec<(TileId, Vec<Hash>)> {
+        let mut out: Vec<_> = self
+            .changed
+            .iter()
+            .filter(|(id, _)| id.level == 0)
+            .map(|(id, t)| (*id, t.clone()))
+            .collect();
+        out.sort_unstable_by_key(|(id, _)| *id);
+        out
+    }
+
     /// The tiles changed since the last call, to store.
     pub fn take_changed(&mut self) -> Vec<(TileId, Vec<Hash>)> {
         let mut out: Vec<_> = self.changed.drain().collect();

@@ -20,8 +20,8 @@ pub use tree::{
     HEAD_EVERY, InclusionProof, RecordProof, Round, SEQUENCE_EVERY, SEQUENCER_JOB, STALL_AFTER,
     head_signature_ok,
 };
-use tree_verify::TreeCheck;
 pub use tree_verify::WitnessedHead;
+use tree_verify::{TreeBreak, TreeCheck};
 
 use crate::{Actor, Principal, Result, ServiceError};
 use hippo_core::{AuditAction, NewAuditEvent, Outcome, Timestamp};

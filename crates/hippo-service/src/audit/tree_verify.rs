@@ -75,33 +75,99 @@ impl TreeCheck {
         Ok(self.heads.front())
     }
 
-    fn check_head(&self, head: &TreeHeadRow, root: &Hash) -> Option<TreeBreak> {
+    /// A head that fails: unsigned, or signed over another root (then the
+    /// records in between were changed, and `true` says so).
+    fn check_head(&self, head: &TreeHeadRow, root: &Hash) -> Option<(TreeBreak, bool)> {
         let signed = self
             .trusted
             .get(&head.key_id)
             .is_some_and(|key| head_signature_ok(head, key));
         if !signed {
-            return Some(TreeBreak {
-                seq: head.tree_size,
-                reason: format!(
-                    "the tree head for {} records is not signed by this server's audit key",
-                    head.tree_size
-                ),
-            });
+            return Some((
+                TreeBreak {
+                    seq: head.tree_size,
+                    reason: format!(
+                        "the tree head for {} records is not signed by this server's audit key",
+                        head.tree_size
+                    ),
+                },
+                false,
+            ));
         }
         if head.root_hash != hippo_crypto::hex(root) {
-            return Some(TreeBreak {
-                seq: self.last_good_head + 1,
-                reason: format!(
-                    "records {}..={} do not match the tree head signed for {} records \
-                     (the trail was changed after it was signed)",
-                    self.last_good_head + 1,
-                    head.tree_size,
-                    head.tree_size
-                ),
-            });
+            return Some((
+                TreeBreak {
+                    seq: self.last_good_head + 1,
+                    reason: format!(
+                        "records {}..={} do not match the tree head signed for {} records \
+                         (the trail was changed after it was signed)",
+                        self.last_good_head + 1,
+                        head.tree_size,
+                        head.tree_size
+                    ),
+                },
+                true,
+            ));
         }
         None
+    }
+
+    /// Adds `records` (the start of a page) to the rebuilt tree without
+    /// checking heads, then [pins](Self::pin_down) `found` down within
+    /// `doubt`: for a break the chain found as a range.
+    pub(super) async fn pin_down_with(
+        &mut self,
+        records: &[AuditRecord],
+        doubt: std::ops::RangeInclusive<i64>,
+        found: TreeBreak,
+    ) -> Result<TreeBreak> {
+        for r in records {
+            if self.frontier.size() >= self.tree_size {
+                break;
+            }
+            self.frontier.push(hippo_store::chain::leaf_hash(r));
+        }
+        self.pin_down(doubt, found).await
+    }
+
+    /// Pins a break down to one record where the stored leaf tiles allow:
+    /// the first record in `doubt` whose leaf differs from the one the tree
+    /// holds for it. Full tiles are compared page by page as they are
+    /// completed, so the ones changed in this page and the partly filled
+    /// right-most one are all that need reading.
+    async fn pin_down(
+        &self,
+        doubt: std::ops::RangeInclusive<i64>,
+        found: TreeBreak,
+    ) -> Result<TreeBreak> {
+        let mut rebuilt = self.frontier.changed_leaf_tiles();
+        for (id, hashes) in self.frontier.edge_tiles() {
+            if id.level == 0 && rebuilt.iter().all(|(seen, _)| *seen != id) {
+                rebuilt.push((id, hashes));
+            }
+        }
+        if rebuilt.is_empty() {
+            return Ok(found);
+        }
+        let ids: Vec<TileId> = rebuilt.iter().map(|(id, _)| *id).collect();
+        let stored = self.store.audit_tiles(&ids).await?;
+        for (id, hashes) in &rebuilt {
+            let Some(kept) = stored.get(id) else { continue };
+            let Some(entry) = hashes.iter().zip(kept).position(|(a, b)| a != b) else {
+                continue;
+            };
+            let seq = first_leaf(*id, entry);
+            if doubt.contains(&seq) {
+                return Ok(TreeBreak {
+                    seq,
+                    reason: format!(
+                        "record {seq} is not the record the audit tree holds at that place; {}",
+                        found.reason
+                    ),
+                });
+            }
+        }
+        Ok(found)
     }
 
     /// Adds the records of one page (ascending, already checked for gaps
@@ -120,8 +186,14 @@ impl TreeCheck {
                 let head = head.clone();
                 self.heads.pop_front();
                 if head.tree_size == size {
-                    if let Some(b) = self.check_head(&head, &self.frontier.root()) {
-                        return Ok(Some(b));
+                    if let Some((b, records_changed)) =
+                        self.check_head(&head, &self.frontier.root())
+                    {
+                        if !records_changed {
+                            return Ok(Some(b));
+                        }
+                        let doubt = self.last_good_head + 1..=head.tree_size;
+                        return Ok(Some(self.pin_down(doubt, b).await?));
                     }
                     self.heads_verified += 1;
                     self.last_good_head = size;
@@ -183,13 +255,17 @@ impl TreeCheck {
     pub(super) async fn finish(&mut self, records: i64) -> Result<Option<TreeBreak>> {
         let built = self.frontier.size();
         if built < self.tree_size {
-            return Ok(Some(TreeBreak {
-                seq: i64::try_from(built).unwrap_or(i64::MAX) + 1,
+            // Records appended after a cut take the removed ones' places:
+            // the first of them is where the trail went wrong.
+            let end = i64::try_from(built).unwrap_or(i64::MAX);
+            let removed = TreeBreak {
+                seq: end + 1,
                 reason: format!(
                     "the tree says it holds {} records but the trail ends at {}: records were removed",
                     self.tree_size, records
                 ),
-            }));
+            };
+            return Ok(Some(self.pin_down(1..=end, removed).await?));
         }
         // Records that predate the tree and are not yet in it.
         if i64::try_from(built).unwrap_or(i64::MAX) < records {

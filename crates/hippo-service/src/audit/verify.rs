@@ -133,7 +133,7 @@ impl Audit {
                 }
                 Err(e) => return Err(e.into()),
             };
-            for record in page.chunks(1) {
+            for (i, record) in page.chunks(1).enumerate() {
                 if let Err(b) = verifier.feed(record) {
                     report.checked = verifier.checked();
                     return fail(report, b.seq, b.reason);
@@ -142,17 +142,21 @@ impl Audit {
                 if let Some(c) = expected.get(&seq) {
                     if c.head_hash != hash {
                         report.checked = verifier.checked();
-                        return fail(
-                            report,
-                            last_good_checkpoint + 1,
-                            format!(
+                        let found = TreeBreak {
+                            seq: last_good_checkpoint + 1,
+                            reason: format!(
                                 "records {}..={} do not match the checkpoint signed at record {} \
                                  (the chain was recomputed after it was signed)",
                                 last_good_checkpoint + 1,
                                 seq,
                                 seq
                             ),
-                        );
+                        };
+                        // The tree may know which of them changed.
+                        let b = tree
+                            .pin_down_with(&page[..=i], last_good_checkpoint + 1..=seq, found)
+                            .await?;
+                        return fail(report, b.seq, b.reason);
                     }
                     report.checkpoints_verified += 1;
                     last_good_checkpoint = seq;
@@ -166,36 +170,38 @@ impl Audit {
         }
         report.checked = verifier.checked();
         let (end_seq, end_hash) = verifier.head();
-        if end_seq < head_seq {
-            return fail(
-                report,
+        // The chain's end and the tree's end each see a cut their own way;
+        // the earlier record either puts in doubt is the one reported.
+        let chain_end = if end_seq < head_seq {
+            Some((
                 end_seq + 1,
                 format!(
                     "the trail ends at record {end_seq} but its head says {head_seq}: records were removed from the end"
                 ),
-            );
-        }
-        if end_hash != head_hash {
-            return fail(
-                report,
+            ))
+        } else if end_hash != head_hash {
+            Some((
                 end_seq,
                 format!("record {end_seq} does not match the chain head"),
-            );
-        }
-        if let Some((&seq, _)) = expected.range(end_seq + 1..).next() {
-            return fail(
-                report,
+            ))
+        } else if let Some((&seq, _)) = expected.range(end_seq + 1..).next() {
+            Some((
                 end_seq + 1,
                 format!(
                     "a checkpoint was signed at record {seq} but the trail ends at {end_seq}: records were removed from the end"
                 ),
-            );
-        }
-        if let Some(b) = tree.finish(end_seq).await? {
-            report.tree_heads_verified = tree.heads_verified;
-            return fail(report, b.seq, b.reason);
-        }
+            ))
+        } else {
+            None
+        };
+        let tree_end = tree.finish(end_seq).await?;
         report.tree_heads_verified = tree.heads_verified;
+        match (chain_end, tree_end) {
+            (Some((seq, _)), Some(b)) if b.seq < seq => return fail(report, b.seq, b.reason),
+            (Some((seq, reason)), _) => return fail(report, seq, reason),
+            (None, Some(b)) => return fail(report, b.seq, b.reason),
+            (None, None) => {}
+        }
         if let Err(e) = sequencing {
             report.unsequenced = self.core.store.pending_audit().await?.count;
             return fail(

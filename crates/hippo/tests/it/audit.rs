@@ -198,17 +198,55 @@ async fn a_cut_off_tail_is_detected() {
     let report = api_verify(&s, &auditor).await;
     assert_eq!(report["ok"], json!(false), "{report}");
     assert_eq!(report["first_bad_seq"], json!(keep + 1), "{report}");
-    // That verification was recorded after the cut (as record keep + 1),
-    // so the CLI now finds the gap one record later, still short of the
-    // signed checkpoint.
+    // That verification was recorded after the cut, as a new record
+    // keep + 1 that links to the chain as it now is. The tree still holds
+    // the record it replaced, so the CLI names the same place, whether or
+    // not a tree head happened to be signed over the removed records.
     let out = s.run_cli(&["audit", "verify"]).await;
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains(&format!("first_bad_seq={}", keep + 2)),
+        stdout.contains(&format!("first_bad_seq={}", keep + 1)),
         "{stdout}"
     );
     s.stop().await;
+
+    // The same cut where a tree head (and then also a checkpoint) was
+    // signed over exactly the records the CLI will read: either one's
+    // mismatch is pinned to the same record.
+    for with_checkpoint in [false, true] {
+        let s = TestServer::start().await;
+        history(&s).await;
+        let auditor = s.auditor().await.token;
+        s.hippo.audit().sequence_now().await.unwrap();
+        let head = s.hippo.audit().sign_tree_head(true).await.unwrap().unwrap();
+        if with_checkpoint {
+            let cp = s.hippo.audit().write_checkpoint().await.unwrap().unwrap();
+            assert_eq!(cp.seq, head.tree_size);
+        }
+        let keep = head.tree_size - 1;
+        tamper(
+        &s,
+        &[
+            &format!("DELETE FROM audit_events WHERE seq > {keep}"),
+            &format!(
+                "UPDATE audit_head SET seq = {keep}, hash = (SELECT hash FROM audit_events WHERE seq = {keep})"
+            ),
+        ],
+    )
+    .await;
+        let report = api_verify(&s, &auditor).await;
+        assert_eq!(report["first_bad_seq"], json!(keep + 1), "{report}");
+        let out = s.run_cli(&["audit", "verify"]).await;
+        assert_eq!(out.status.code(), Some(1));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains(&format!("first_bad_seq={}", keep + 1))
+                && stdout.contains("is not the record the audit tree holds at that place"),
+            "{with_checkpoint}: {stdout}"
+        );
+        s.stop().await;
+    }
 }
 
 #[tokio::test]
@@ -246,7 +284,9 @@ async fn a_recomputed_chain_fails_its_signed_checkpoint() {
     tamper(&s, &statements).await;
     let report = api_verify(&s, &auditor).await;
     assert_eq!(report["ok"], json!(false), "{report}");
-    assert_eq!(report["first_bad_seq"], json!(1), "{report}");
+    // The chain alone only knows records 1..=head changed; the tree's
+    // leaves name the one that did.
+    assert_eq!(report["first_bad_seq"], json!(4), "{report}");
     assert!(
         report["reason"].as_str().unwrap().contains("checkpoint"),
         "{report}"
