@@ -3,6 +3,8 @@ export { createHippoClient, problemOf } from "./client.ts";
 export type { HippoClient, HippoClientOptions, ProblemSummary } from "./client.ts";
 export { HippoStream } from "./stream.ts";
 export { uploadAttachment, downloadAttachment } from "./files.ts";
+export { callStanding, isOfferer, peerSessionOf, rtcIceServers, sendCallSignal } from "./calls.ts";
+export type { CallLike, CallParticipantLike, CallSignalPayload, CallStanding, FrameSender, IceServerLike } from "./calls.ts";
 export type {
   HippoStreamOptions,
   StreamEvents,
