@@ -46,7 +46,7 @@ export function setUnauthorizedHandler(f: ((e: ApiError) => void) | null) {
 
 type Result = { data?: unknown; error?: unknown; response: Response };
 
-async function unwrap<T>(p: Promise<Result>, opts: { auth?: boolean } = {}): Promise<T> {
+export async function unwrap<T>(p: Promise<Result>, opts: { auth?: boolean } = {}): Promise<T> {
   let r: Result;
   try {
     r = await p;

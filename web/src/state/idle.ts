@@ -2,7 +2,8 @@
 // counts as activity, in this tab or another (BroadcastChannel); timers and
 // the socket never do. Activity refreshes the server's idle timer
 // (GET /api/v1/me) at most once per max(15 s, idle/4), with one trailing
-// refresh after the last input.
+// refresh after the last input. A call in progress (in any tab) holds the
+// clock: no "Still there?" while talking (holdIdle, from web/src/calls).
 //
 // The server records a session's use at most once per "granule"
 // (min(idle/15, 60 s), crates/hippo-service/src/auth/sessions.rs), so its
@@ -169,9 +170,39 @@ async function refresh() {
   }
 }
 
+// A call holds the idle clock (the contract: a session in an active call
+// does not hit the idle timeout; the call refreshes the server meanwhile).
+// The tab in the call tells the others, so none of them signs out.
+let held = false;
+let heldElsewhereUntil = 0;
+let holdTimer: ReturnType<typeof setInterval> | null = null;
+
+/** On while this tab is in a call; off again when it ends (counted as use). */
+export function holdIdle(on: boolean) {
+  if (on === held) return;
+  held = on;
+  if (holdTimer) clearInterval(holdTimer);
+  holdTimer = null;
+  if (on) {
+    const tell = () => broadcast({ t: "call-hold", until: Date.now() + 15_000 });
+    tell();
+    holdTimer = setInterval(tell, 5000);
+    if (onTimeout) schedule();
+  } else {
+    broadcast({ t: "call-hold", until: 0 });
+    activity(true);
+  }
+}
+
 function schedule() {
   if (timer) clearTimeout(timer);
   const now = Date.now();
+  if (held || now < heldElsewhereUntil) {
+    lastActivity = now;
+    if (idleWarning.value) hideWarning();
+    timer = setTimeout(schedule, 5000);
+    return;
+  }
   const outAt = deadline();
   const warnAt = outAt - warnBeforeMs();
   if (now >= outAt) {
@@ -235,6 +266,10 @@ export function startIdle(idleTimeoutSecs: number, serverSeenAt: number, timeout
     else if (m.t === "refreshed") lastRefresh = Math.max(lastRefresh, Date.now());
     else if (m.t === "touched") recorded(m.at, false);
     else if (m.t === "seen") seen(m.at, false);
+    else if (m.t === "call-hold") {
+      heldElsewhereUntil = m.until;
+      if (onTimeout) schedule();
+    }
   });
   schedule();
 }

@@ -647,7 +647,7 @@ export interface MessagingHooks {
   onSessionEnded(reason: string): void;
 }
 
-export function startMessaging(user: User, hooks: MessagingHooks) {
+export function startMessaging(user: User, hooks: MessagingHooks): HippoStream {
   me = user;
   everOpened = false;
   streamStatus.value = "connecting";
@@ -731,6 +731,7 @@ export function startMessaging(user: User, hooks: MessagingHooks) {
   s.connect();
   document.addEventListener("visibilitychange", onPageActivity);
   window.addEventListener("focus", onPageActivity);
+  return s;
 }
 
 export function openBreakGlass(conversationId: string, expiresAt: string) {

@@ -6,6 +6,7 @@ import { batch, signal } from "@preact/signals";
 import * as api from "../api.ts";
 import { client } from "../api.ts";
 import type { SessionInfo } from "../types.ts";
+import { leaveBeforeSignOut, startCalls, stopCalls } from "../calls/state.ts";
 import { serverGranuleMs, sessionClock, startIdle, stopIdle } from "./idle.ts";
 import {
   clearMessaging,
@@ -99,11 +100,12 @@ function enter(s: SessionInfo, serverSeenAt: number) {
       if (kept.open) openConversationId.value = kept.open;
     }
     kept = null;
-    startMessaging(s.user, {
+    const stream = startMessaging(s.user, {
       // An expired session (idle on the server, or its lifetime) keeps the
       // drafts for the same user's next sign-in; the others end everything.
       onSessionEnded: (reason) => (reason === "expired" ? onUnauthorized("expired") : endLocally(reason, true)),
     });
+    startCalls(s.user, stream, s.idle_timeout_secs);
     void loadConversations();
   } else {
     kept = null;
@@ -121,6 +123,7 @@ export async function signIn(username: string, password: string, code?: string) 
 
 /** Clears everything in memory and shows the sign-in screen with why. */
 function endLocally(why: string, tellOtherTabs = false) {
+  stopCalls();
   stopIdle();
   clearMessaging({ keepDrafts: false });
   kept = null;
@@ -136,6 +139,7 @@ function endLocally(why: string, tellOtherTabs = false) {
 /** Ends the session on the server, here and in every other tab. */
 export async function signOut(why: "user" | "idle" | "enrolled" | "password" = "user") {
   try {
+    await leaveBeforeSignOut();
     await api.logout();
   } catch {
     // Already gone on the server: signing out locally is what matters.
@@ -152,6 +156,7 @@ function onUnauthorized(why: "lost" | "expired" = "lost") {
     kept = { userId: s.user.id, drafts: saved, open: openConversationId.value };
   }
   const keep = kept;
+  stopCalls();
   stopIdle();
   clearMessaging({ keepDrafts: false });
   kept = keep;

@@ -5,6 +5,7 @@ export type TabMessage =
   | { t: "refreshed" }
   | { t: "touched"; at: number }
   | { t: "seen"; at: number }
+  | { t: "call-hold"; until: number }
   | { t: "signed-in" }
   | { t: "signed-out"; why: string };
 

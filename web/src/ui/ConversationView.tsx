@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { client } from "../api.ts";
+import { CallButtons, canCall } from "../calls/CallUi.tsx";
 import { PatientPanel } from "../patients/PatientPanel.tsx";
 import {
   breakGlass,
@@ -74,7 +75,10 @@ export function ConversationView(props: { convId: string; onError(msg: string): 
   return (
     <section class="conversation" aria-labelledby="conv-title">
       <header class="convhead">
-        <h2 id="conv-title">{name}</h2>
+        <div class="convhead-row">
+          <h2 id="conv-title">{name}</h2>
+          {member && conv && canCall(conv) && <CallButtons conv={conv} />}
+        </div>
         {conv && conv.kind !== "direct" && others.length > 0 && (
           <p class="muted members">
             {conv.kind === "patient" ? "Care team: " : "With "}

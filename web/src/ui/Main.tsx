@@ -2,6 +2,7 @@
 // conversation list, and the open conversation or the patient search.
 import { useEffect, useState } from "preact/hooks";
 import { client } from "../api.ts";
+import { CallError, CallPanel, IncomingCallDialog } from "../calls/CallUi.tsx";
 import { AdminScreen } from "../admin/AdminScreen.tsx";
 import { BreakGlassScreen } from "../patients/BreakGlassScreen.tsx";
 import {
@@ -125,6 +126,8 @@ function Messaging() {
           <ConversationList />
         </aside>
         <main class="pane">
+          <CallPanel />
+          <CallError />
           {error && (
             <p class="error toast" role="alert">
               {error}
@@ -152,6 +155,7 @@ function Messaging() {
         </main>
       </div>
       {newConv && <NewConversationDialog onClose={() => setNewConv(false)} />}
+      <IncomingCallDialog />
     </div>
   );
 }

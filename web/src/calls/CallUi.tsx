@@ -1,0 +1,204 @@
+/**
+ * The call screens: the conversation's `Start video call` / `Start audio
+ * call` buttons, the incoming-call alert dialog (`Accept` / `Decline`, with
+ * the ringer), and the call panel (remote and local video, `Mute`,
+ * `Camera off`, `Hang up`, duration, connection state and quality from
+ * getStats, and whether the media is relayed through TURN).
+ */
+import { useEffect, useRef, useState } from "preact/hooks";
+import { conversationById, conversationName, currentUser, memberName } from "../state/messaging.ts";
+import type { Conversation } from "../types.ts";
+import { Modal } from "../ui/Modal.tsx";
+import {
+  accept,
+  callError,
+  current,
+  decline,
+  hangUp,
+  incoming,
+  liveCallIn,
+  silence,
+  startCall,
+  toggleCamera,
+  toggleMute,
+  type Current,
+} from "./state.ts";
+import type { LinkInfo } from "./peer.ts";
+import "./calls.css";
+
+/** Calls are for two people in a direct or group conversation of two (no patients, no SFU yet). */
+export function canCall(conv: Conversation | undefined): boolean {
+  return !!conv && conv.kind !== "patient" && conv.member_ids.length === 2;
+}
+
+export function CallButtons(props: { conv: Conversation }) {
+  const cur = current.value;
+  const live = liveCallIn(props.conv.id);
+  const busy = !!cur;
+  const hint = busy ? "You are in a call" : live ? "Joins the call in progress" : undefined;
+  return (
+    <div class="callbuttons">
+      <button type="button" class="secondary" disabled={busy} title={hint} onClick={() => void startCall(props.conv.id, "video")}>
+        Start video call
+      </button>
+      <button type="button" class="secondary" disabled={busy} title={hint} onClick={() => void startCall(props.conv.id, "audio")}>
+        Start audio call
+      </button>
+    </div>
+  );
+}
+
+function otherName(conversationId: string, userId?: string): string {
+  const conv = conversationById(conversationId);
+  if (!conv) return "A colleague";
+  if (userId) return memberName(conv, userId);
+  return conversationName(conv);
+}
+
+/** The incoming call, on every session of the callee until answered (here or elsewhere), declined or ended. */
+export function IncomingCallDialog() {
+  const call = incoming.value;
+  if (!call) return null;
+  const who = otherName(call.conversation_id, call.started_by);
+  const kind = call.media === "video" ? "video" : "audio";
+  return (
+    <Modal key={call.id} labelledBy="incoming-title" describedBy="incoming-desc" alert onClose={() => silence(call)} class="incoming">
+      <h2 id="incoming-title">Incoming {kind} call</h2>
+      <p id="incoming-desc">{who} is calling you.</p>
+      <div class="actions">
+        <button type="button" class="primary" autoFocus onClick={() => void accept(call)}>
+          Accept
+        </button>
+        <button type="button" class="danger" onClick={() => void decline(call)}>
+          Decline
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+function Media(props: { stream: MediaStream | null; label: string; muted?: boolean; kind: "video" | "audio"; class?: string }) {
+  const ref = useRef<HTMLVideoElement & HTMLAudioElement>(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    if (el.srcObject !== props.stream) el.srcObject = props.stream;
+    if (props.stream) void el.play().catch(() => {});
+  }, [props.stream]);
+  if (props.kind === "audio") return <audio ref={ref} autoPlay aria-label={props.label} />;
+  return <video ref={ref} class={props.class} autoPlay playsInline muted={props.muted} aria-label={props.label} />;
+}
+
+function useNow(everyMs: number): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(t);
+  }, [everyMs]);
+  return now;
+}
+
+function duration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+function stateText(cur: Current, who: string): string {
+  if (cur.phase === "starting") return "Starting the call…";
+  if (cur.phase === "joining") return "Joining…";
+  const call = cur.call;
+  const remoteJoined = call?.participants.some((p) => p.user_id !== currentUser()?.id && p.state === "joined");
+  if (!remoteJoined) return `Calling ${who}…`;
+  switch (cur.connection) {
+    case "connected":
+      return "Connected";
+    case "disconnected":
+      return "Connection interrupted, reconnecting…";
+    case "failed":
+      return "Connection failed, retrying…";
+    case "closed":
+      return "Call ended";
+    default:
+      return "Connecting…";
+  }
+}
+
+function linkText(link: LinkInfo | null): string | null {
+  if (!link || !link.localType) return null;
+  const path = link.localType === "relay" || link.remoteType === "relay" ? "Relayed" : "Direct";
+  const parts = [path];
+  if (link.rttSeconds !== null) parts.push(`${Math.round(link.rttSeconds * 1000)} ms round trip`);
+  if (link.lossRatio !== null && link.lossRatio > 0.005) parts.push(`${(link.lossRatio * 100).toFixed(1)}% lost`);
+  if (link.quality) parts.push(`${link.quality === "good" ? "Good" : link.quality === "fair" ? "Fair" : "Poor"} quality`);
+  return parts.join(" · ");
+}
+
+/** The call this session is in: shown above the open conversation. */
+export function CallPanel() {
+  const cur = current.value;
+  return cur ? <Panel cur={cur} /> : null;
+}
+
+function Panel({ cur }: { cur: Current }) {
+  const now = useNow(1000);
+  const me = currentUser();
+  const remote = cur.call?.participants.find((p) => p.user_id !== me?.id);
+  const who = otherName(cur.conversationId, remote?.user_id);
+  const since = cur.connectedAt ?? (cur.call?.answered_at ? Date.parse(cur.call.answered_at) : null);
+  const link = linkText(cur.link);
+  const video = cur.media === "video";
+  return (
+    <section class={`callpanel ${video ? "video" : "audio"}`} aria-label={`Call with ${who}`}>
+      {video ? (
+        <div class="callvideos">
+          <Media kind="video" class="remote" stream={cur.remote} label={`Video from ${who}`} />
+          <Media kind="video" class="local" stream={cur.local} muted label="Your camera" />
+        </div>
+      ) : (
+        <Media kind="audio" stream={cur.remote} label={`Audio from ${who}`} />
+      )}
+      <div class="callinfo">
+        <p class="callstate">
+          <strong>{video ? "Video call" : "Audio call"} with {who}</strong>
+          <span role="status">{stateText(cur, who)}</span>
+          {since !== null && cur.connection === "connected" && (
+            <time aria-label="Call duration">{duration(now - since)}</time>
+          )}
+        </p>
+        {link && <p class="calllink muted">{link}</p>}
+      </div>
+      <div class="callcontrols">
+        <button type="button" class="secondary" onClick={toggleMute} disabled={!cur.local}>
+          {cur.muted ? "Unmute" : "Mute"}
+        </button>
+        {video && (
+          <button type="button" class="secondary" onClick={toggleCamera} disabled={!cur.local}>
+            {cur.cameraOff ? "Camera on" : "Camera off"}
+          </button>
+        )}
+        <button type="button" class="danger" onClick={() => void hangUp()}>
+          Hang up
+        </button>
+      </div>
+    </section>
+  );
+}
+
+/** Why the last start or answer failed (camera refused, the server's refusal). */
+export function CallError() {
+  const e = callError.value;
+  useEffect(() => {
+    if (!e) return;
+    const t = setTimeout(() => (callError.value = null), 10_000);
+    return () => clearTimeout(t);
+  }, [e]);
+  if (!e) return null;
+  return (
+    <p class="error callerror" role="alert">
+      {e}
+    </p>
+  );
+}
