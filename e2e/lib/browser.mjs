@@ -7,10 +7,18 @@ import { chromium } from "playwright-core";
 
 export const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 
-export async function launchBrowser() {
+/** Chromium flags for the call tests: a fake camera and microphone, no permission prompt, loopback ICE. */
+export const MEDIA_ARGS = [
+  "--use-fake-device-for-media-stream",
+  "--use-fake-ui-for-media-stream",
+  "--allow-loopback-in-peer-connection",
+];
+
+/** @param {string[]} [extraArgs] */
+export async function launchBrowser(extraArgs = []) {
   return await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-dev-shm-usage"],
+    args: ["--no-sandbox", "--disable-dev-shm-usage", ...extraArgs],
     headless: process.env.HEADED ? false : true,
   });
 }

@@ -90,9 +90,11 @@ export class Suite {
   /**
    * @param {string} name
    * @param {Record<string, string>} flags server settings
+   * @param {SuiteOptions} [opts]
    */
-  constructor(name, flags) {
+  constructor(name, flags, opts = {}) {
     this.name = name;
+    this.opts = opts;
     this.server = new HippoServer({ name: slug(name), flags });
     /** @type {import("playwright-core").Browser | null} */
     this._browser = null;
@@ -100,7 +102,7 @@ export class Suite {
   }
 
   async browser() {
-    if (!this._browser || !this._browser.isConnected()) this._browser = await launchBrowser();
+    if (!this._browser || !this._browser.isConnected()) this._browser = await launchBrowser(this.opts.browserArgs);
     return this._browser;
   }
 
@@ -145,22 +147,35 @@ export class Suite {
 }
 
 /**
+ * @typedef {{ browserArgs?: string[], beforeStart?: (s: Suite) => Promise<void>, afterStop?: (s: Suite) => Promise<void> }} SuiteOptions
+ *   browserArgs: extra Chromium flags; beforeStart: runs before the server
+ *   starts (e.g. a TURN server whose port goes into the flags); afterStop:
+ *   after it stopped.
+ */
+
+/**
  * A test file: one server (settings `flags`), one browser, the tests that
  * `define` declares with suite.test(...).
  * @param {string} name
  * @param {Record<string, string>} flags
  * @param {(s: Suite) => void} define
+ * @param {SuiteOptions} [opts]
  */
-export function suite(name, flags, define) {
-  const s = new Suite(name, flags);
+export function suite(name, flags, define, opts = {}) {
+  const s = new Suite(name, flags, opts);
   describe(name, () => {
     before(async () => {
+      if (opts.beforeStart) await opts.beforeStart(s);
       await s.server.start();
       await s.server.checkWebClient();
     });
     after(async () => {
       if (s._browser) await s._browser.close().catch(() => {});
-      await s.server.stop();
+      try {
+        await s.server.stop();
+      } finally {
+        if (opts.afterStop) await opts.afterStop(s);
+      }
       if (!s.failed && !process.env.HIPPO_E2E_KEEP) s.server.cleanup();
     });
     define(s);
