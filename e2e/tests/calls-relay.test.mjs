@@ -66,10 +66,13 @@ suite(
         const mark = turn.mark();
         await A.startVideo.click();
         await B.accept.click();
+        const answered = Date.now();
         await expectMovingVideo(A.remoteVideo("Bob Baker"), "Alice sees Bob through the relay");
         await expectMovingVideo(B.remoteVideo("Alice Adams"), "Bob sees Alice through the relay");
-        await expectLink(a.page, "Bob Baker", /^Relayed · \d+ ms round trip/);
-        await expectLink(b.page, "Alice Adams", /^Relayed · \d+ ms round trip/);
+        const toVideo = Date.now() - answered - 2000;
+        const linkA = await expectLink(a.page, "Bob Baker", /^Relayed · \d+ ms round trip/);
+        const linkB = await expectLink(b.page, "Alice Adams", /^Relayed · \d+ ms round trip/);
+        console.log(`relayed call: video both ways ≤ ${toVideo} ms after Accept; panels: ${linkA} | ${linkB}`);
         // coturn allocated for both sides, under the server's usernames.
         const allocations = turn.since(mark).filter((l) => /ALLOCATE processed, success/.test(l));
         const names = new Set(allocations.map((l) => /user <([^>]*)>/.exec(l)?.[1]));

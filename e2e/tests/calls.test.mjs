@@ -68,6 +68,7 @@ suite(
         const callId = ringing[0].id;
 
         await B1.accept.click();
+        const answered = Date.now();
         await B1.panel("Alice Adams").waitFor();
         // Answered elsewhere: the second session's dialog goes away by itself.
         await B2.incoming.waitFor({ state: "hidden", timeout: 5000 });
@@ -76,11 +77,14 @@ suite(
         // Each side sees the other's moving picture, and its own preview.
         await expectMovingVideo(A.remoteVideo("Bob Baker"), "Alice sees Bob");
         await expectMovingVideo(B1.remoteVideo("Alice Adams"), "Bob sees Alice");
+        // (expectMovingVideo waits 1 s after the first frame to see the clock advance.)
+        const toVideo = Date.now() - answered - 2000;
         await expectMovingVideo(A.localVideo, "Alice's own preview");
         await eventually(async () => (await callStatus(a.page, "Bob Baker")) === "Connected", "Alice's panel to say Connected");
         await eventually(async () => (await callStatus(b1.page, "Alice Adams")) === "Connected", "Bob's panel to say Connected");
         const link = await expectLink(a.page, "Bob Baker", /^Direct · \d+ ms round trip/);
         assert.doesNotMatch(link, /Relayed/);
+        console.log(`direct call: video both ways ≤ ${toVideo} ms after Accept; Alice's panel: ${link}`);
         await eventually(async () => /^\d+:\d\d$/.test(await A.duration.innerText()), "a call duration m:ss");
         await assertAccessible(a.page, "in a call");
 
