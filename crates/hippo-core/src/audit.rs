@@ -79,6 +79,11 @@ actions! {
     LegalHoldSet => "legal_hold.set",
     LegalHoldClear => "legal_hold.clear",
     KeyRotate => "key.rotate",
+    CallStart => "call.start",
+    CallJoin => "call.join",
+    CallDecline => "call.decline",
+    CallLeave => "call.leave",
+    CallEnd => "call.end",
     SystemInit => "system.init",
 }
 

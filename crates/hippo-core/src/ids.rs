@@ -70,6 +70,10 @@ id_type!(
     /// Identifies a patient (someone the care team messages over WhatsApp).
     PatientId
 );
+id_type!(
+    /// Identifies a voice or video call.
+    CallId
+);
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 //! plain data and pure functions, so every other crate can depend on it.
 
 pub mod audit;
+pub mod call;
 pub mod conversation;
 pub mod error;
 pub mod filetype;
@@ -18,11 +19,17 @@ pub mod units;
 pub mod user;
 
 pub use audit::{AuditAction, NewAuditEvent, Outcome, RequestMeta};
+pub use call::{
+    Call, CallEndReason, CallMedia, CallRefusal, CallState, CallTopology, Participant,
+    ParticipantState, Step,
+};
 pub use conversation::{
     AttachmentInfo, Conversation, ConversationKind, Member, Message, MessageBody, Priority,
 };
 pub use error::ErrorCode;
-pub use ids::{AttachmentId, ConversationId, DataKeyId, MessageId, PatientId, SessionId, UserId};
+pub use ids::{
+    AttachmentId, CallId, ConversationId, DataKeyId, MessageId, PatientId, SessionId, UserId,
+};
 pub use patient::{Channel, ChannelState, ChannelStatus, Patient, PhiMode, PhoneNumber};
 pub use role::Role;
 pub use session::{Session, SessionScope, SessionState};

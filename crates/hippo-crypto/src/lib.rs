@@ -14,6 +14,7 @@ pub mod random;
 pub mod recovery;
 pub mod token;
 pub mod totp;
+pub mod turn;
 
 pub use audit_key::AuditSigningKey;
 pub use envelope::{Aad, DataKey, IndexKey, SEAL_OVERHEAD};

@@ -10,8 +10,8 @@
 use crate::AppState;
 use crate::problem::Problem;
 use crate::routes::{
-    attachments, audit, auth, break_glass, conversations, directory, enums, health, me, messages,
-    patients, users, whatsapp,
+    attachments, audit, auth, break_glass, calls, conversations, directory, enums, health, me,
+    messages, patients, users, whatsapp,
 };
 use std::sync::LazyLock;
 use utoipa::OpenApi;
@@ -69,6 +69,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(messages::routes())
         .merge(attachments::routes())
         .merge(break_glass::routes())
+        .merge(calls::routes())
         .merge(audit::routes())
         .merge(patients::routes())
         .merge(whatsapp::routes())

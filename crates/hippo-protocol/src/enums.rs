@@ -206,3 +206,35 @@ mod tests {
         }
     }
 }
+
+closed_set! {
+    /// What a call carries.
+    CallMedia = hippo_core::CallMedia { Audio, Video }
+}
+
+closed_set! {
+    /// `ringing` until a second participant joins, `active`, then `ended`.
+    CallState = hippo_core::CallState { Ringing, Active, Ended }
+}
+
+closed_set! {
+    /// `p2p`: straight between two parties (through TURN when needed);
+    /// `sfu`: through hippo's media server.
+    CallTopology = hippo_core::CallTopology { P2p, Sfu }
+}
+
+closed_set! {
+    /// Where one invited user is in a call.
+    ParticipantState = hippo_core::ParticipantState { Ringing, Joined, Declined, Left }
+}
+
+closed_set! {
+    /// Why a call ended: a hang-up, the callee declined, nobody answered
+    /// within 45 s, or a participant was deactivated.
+    CallEndReason = hippo_core::CallEndReason { Hangup, Declined, Missed, Deactivated }
+}
+
+literal_set! {
+    /// An offer or an answer.
+    SdpType { "offer", "answer" }
+}

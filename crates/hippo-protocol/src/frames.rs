@@ -1,7 +1,9 @@
 //! The frames of `GET /api/v1/stream`, both ways, and who a server frame
 //! is addressed to.
 
-use crate::views::{ConversationResponse, MessageResponse};
+use crate::views::{
+    CallResponse, CandidatePayload, ConversationResponse, MessageResponse, SdpPayload,
+};
 use hippo_core::{SessionId, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -103,6 +105,28 @@ pub enum ServerFrame {
     /// The session ended; the server closes the socket after this frame.
     #[serde(rename = "session.ended")]
     SessionEnded { reason: SessionEndReason },
+    /// Someone calls: to every session of each user being rung.
+    #[serde(rename = "call.ringing")]
+    CallRinging { call: CallResponse },
+    /// A call changed (someone joined, declined or left): to every session
+    /// of every participant. Your own user joined on another session means
+    /// the call was answered elsewhere.
+    #[serde(rename = "call.updated")]
+    CallUpdated { call: CallResponse },
+    /// A call is over.
+    #[serde(rename = "call.ended")]
+    CallEnded { call: CallResponse },
+    /// An offer, answer or ICE candidate from another session in the call
+    /// (`from_session` is `sfu` for hippo's media server).
+    #[serde(rename = "call.signal")]
+    CallSignal {
+        call_id: String,
+        from_session: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sdp: Option<SdpPayload>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        candidate: Option<CandidatePayload>,
+    },
 }
 
 impl ServerFrame {
@@ -135,6 +159,10 @@ impl ServerFrame {
             Self::ConversationUpdated { .. } => "conversation.updated",
             Self::Typing { .. } => "typing",
             Self::SessionEnded { .. } => "session.ended",
+            Self::CallRinging { .. } => "call.ringing",
+            Self::CallUpdated { .. } => "call.updated",
+            Self::CallEnded { .. } => "call.ended",
+            Self::CallSignal { .. } => "call.signal",
         }
     }
 }
@@ -162,6 +190,18 @@ pub enum ClientFrame {
         conversation_id: String,
         up_to_seq: i64,
     },
+    /// An offer, answer or ICE candidate for another session in the same
+    /// call (one of `sdp` and `candidate`); relayed only between joined
+    /// sessions of the call's participants.
+    #[serde(rename = "call.signal")]
+    CallSignal {
+        call_id: String,
+        to_session: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sdp: Option<SdpPayload>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        candidate: Option<CandidatePayload>,
+    },
 }
 
 impl std::fmt::Debug for ClientFrame {
@@ -181,6 +221,15 @@ impl std::fmt::Debug for ClientFrame {
                 .field("conversation_id", conversation_id)
                 .field("up_to_seq", up_to_seq)
                 .finish(),
+            Self::CallSignal {
+                call_id,
+                to_session,
+                ..
+            } => f
+                .debug_struct("CallSignal")
+                .field("call_id", call_id)
+                .field("to_session", to_session)
+                .finish_non_exhaustive(),
         }
     }
 }

@@ -15,6 +15,6 @@ pub mod views;
 
 pub use frames::{Audience, ClientFrame, ServerFrame, SessionEndReason};
 pub use views::{
-    AttachmentResponse, ChannelStatusResponse, ConversationResponse, MemberResponse,
-    MessageResponse,
+    AttachmentResponse, CallParticipantResponse, CallResponse, CandidatePayload,
+    ChannelStatusResponse, ConversationResponse, MemberResponse, MessageResponse, SdpPayload,
 };

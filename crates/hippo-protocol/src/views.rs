@@ -161,3 +161,123 @@ impl From<&hippo_core::Message> for MessageResponse {
         }
     }
 }
+
+/// A voice or video call as its participants see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CallResponse {
+    pub id: String,
+    pub conversation_id: String,
+    #[schema(value_type = enums::CallMedia)]
+    pub media: String,
+    #[schema(value_type = enums::CallState)]
+    pub state: String,
+    #[schema(value_type = enums::CallTopology)]
+    pub topology: String,
+    /// Media only through the TURN relay (`iceTransportPolicy: "relay"`),
+    /// so no party learns another's address.
+    pub relay_only: bool,
+    pub started_by: String,
+    #[schema(format = DateTime)]
+    pub started_at: String,
+    /// When a second participant joined.
+    #[schema(format = DateTime)]
+    pub answered_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub ended_at: Option<String>,
+    #[schema(value_type = Option<enums::CallEndReason>)]
+    pub end_reason: Option<String>,
+    /// Answered time, once ended.
+    pub duration_ms: Option<i64>,
+    pub participants: Vec<CallParticipantResponse>,
+}
+
+/// One invited user of a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CallParticipantResponse {
+    pub user_id: String,
+    #[schema(value_type = enums::ParticipantState)]
+    pub state: String,
+    /// The session that joined: where `call.signal` frames for this
+    /// participant go. Another session of yours here means "answered
+    /// elsewhere".
+    pub session_id: Option<String>,
+    #[schema(format = DateTime)]
+    pub joined_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub left_at: Option<String>,
+}
+
+impl From<&hippo_core::Call> for CallResponse {
+    fn from(c: &hippo_core::Call) -> Self {
+        let time = |t: Option<hippo_core::Timestamp>| t.map(hippo_core::Timestamp::to_rfc3339);
+        Self {
+            id: c.id.to_string(),
+            conversation_id: c.conversation_id.to_string(),
+            media: c.media.as_str().to_owned(),
+            state: c.state().as_str().to_owned(),
+            topology: c.topology.as_str().to_owned(),
+            relay_only: c.relay_only,
+            started_by: c.started_by.to_string(),
+            started_at: c.started_at.to_rfc3339(),
+            answered_at: time(c.answered_at),
+            ended_at: time(c.ended_at),
+            end_reason: c.end_reason.map(|r| r.as_str().to_owned()),
+            duration_ms: c.duration_ms(),
+            participants: c
+                .participants
+                .iter()
+                .map(|p| CallParticipantResponse {
+                    user_id: p.user_id.to_string(),
+                    state: p.state.as_str().to_owned(),
+                    session_id: p.session_id.as_ref().map(ToString::to_string),
+                    joined_at: time(p.joined_at),
+                    left_at: time(p.left_at),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A session description in a `call.signal` frame, as
+/// `RTCSessionDescription` has it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SdpPayload {
+    #[serde(rename = "type")]
+    #[schema(value_type = enums::SdpType)]
+    pub kind: String,
+    pub sdp: String,
+}
+
+/// An ICE candidate in a `call.signal` frame, as `RTCIceCandidateInit`
+/// has it (an empty `candidate` ends the candidates).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CandidatePayload {
+    pub candidate: String,
+    #[serde(rename = "sdpMid", default, skip_serializing_if = "Option::is_none")]
+    pub sdp_mid: Option<String>,
+    #[serde(
+        rename = "sdpMLineIndex",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sdp_m_line_index: Option<u16>,
+    #[serde(
+        rename = "usernameFragment",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub username_fragment: Option<String>,
+}
+
+// Signals carry addresses and keys' fingerprints: never printed.
+impl std::fmt::Debug for SdpPayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SdpPayload({}, <{} bytes>)", self.kind, self.sdp.len())
+    }
+}
+
+impl std::fmt::Debug for CandidatePayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CandidatePayload(<redacted>)")
+    }
+}

@@ -116,7 +116,8 @@ pub fn fhir_action(a: AuditAction) -> &'static str {
         | A::WhatsappSend
         | A::WhatsappInbound
         | A::WhatsappWebhook
-        | A::BackupCreate => "C",
+        | A::BackupCreate
+        | A::CallStart => "C",
         A::UserRead
         | A::DirectorySearch
         | A::ConversationRead
@@ -155,7 +156,11 @@ pub fn fhir_action(a: AuditAction) -> &'static str {
         | A::AuthLockout
         | A::SessionExpired
         | A::BackupRestore
-        | A::SystemInit => "E",
+        | A::SystemInit
+        | A::CallJoin
+        | A::CallDecline
+        | A::CallLeave
+        | A::CallEnd => "E",
     }
 }
 

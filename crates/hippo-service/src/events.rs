@@ -12,7 +12,8 @@
 
 use hippo_core::{Conversation, ConversationId, Message, MessageId, SessionId, Timestamp, UserId};
 use hippo_protocol::{
-    Audience, ConversationResponse, MessageResponse, ServerFrame, SessionEndReason,
+    Audience, CallResponse, CandidatePayload, ConversationResponse, MessageResponse, SdpPayload,
+    ServerFrame, SessionEndReason,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -66,6 +67,30 @@ pub enum Event {
         from: SessionId,
         recipients: Vec<UserId>,
     },
+    /// A call rings, changed or ended (`call.ringing`, `call.updated`,
+    /// `call.ended`).
+    Call {
+        kind: CallNews,
+        call: Box<hippo_core::Call>,
+        recipients: Vec<UserId>,
+    },
+    /// A signal from one joined session of a call to another.
+    CallSignal {
+        call_id: hippo_core::CallId,
+        from: SessionId,
+        to_user: UserId,
+        to_session: SessionId,
+        sdp: Option<SdpPayload>,
+        candidate: Option<CandidatePayload>,
+    },
+}
+
+/// Which call frame an [`Event::Call`] becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallNews {
+    Ringing,
+    Updated,
+    Ended,
 }
 
 /// A frame and who it is for: what sinks and the cluster carry.
@@ -161,6 +186,40 @@ impl From<Event> for Outbound {
                 ServerFrame::Typing {
                     conversation_id: conversation_id.to_string(),
                     user_id: user_id.to_string(),
+                },
+            ),
+            Event::Call {
+                kind,
+                call,
+                recipients,
+            } => {
+                let call = CallResponse::from(call.as_ref());
+                (
+                    Audience::users(recipients),
+                    match kind {
+                        CallNews::Ringing => ServerFrame::CallRinging { call },
+                        CallNews::Updated => ServerFrame::CallUpdated { call },
+                        CallNews::Ended => ServerFrame::CallEnded { call },
+                    },
+                )
+            }
+            Event::CallSignal {
+                call_id,
+                from,
+                to_user,
+                to_session,
+                sdp,
+                candidate,
+            } => (
+                Audience::Session {
+                    user: to_user,
+                    session: to_session,
+                },
+                ServerFrame::CallSignal {
+                    call_id: call_id.to_string(),
+                    from_session: from.to_string(),
+                    sdp,
+                    candidate,
                 },
             ),
         };

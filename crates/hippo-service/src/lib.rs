@@ -15,6 +15,7 @@ pub mod audit;
 pub mod audit_format;
 pub mod auth;
 pub mod backup_keys;
+pub mod calls;
 pub mod cluster;
 pub mod conversations;
 pub mod core;
@@ -67,6 +68,7 @@ pub struct ServiceConfig {
     pub break_glass_duration: Duration,
     /// The organisation's default message retention (`None`: keep).
     pub retention: Option<Duration>,
+    pub calls: calls::CallsConfig,
 }
 
 impl Default for ServiceConfig {
@@ -83,6 +85,7 @@ impl Default for ServiceConfig {
             max_upload: 100 * 1024 * 1024,
             break_glass_duration: Duration::from_secs(3600),
             retention: None,
+            calls: calls::CallsConfig::default(),
         }
     }
 }
@@ -102,6 +105,7 @@ pub struct Hippo {
     whatsapp: whatsapp::Whatsapp,
     governance: governance::Governance,
     ops: ops::Ops,
+    calls: calls::Calls,
 }
 
 /// Assembles a [`Hippo`]: the required parts in [`Hippo::builder`], the
@@ -149,6 +153,7 @@ impl HippoBuilder {
             whatsapp: whatsapp::Whatsapp::new(core.clone()),
             governance: governance::Governance::new(core.clone()),
             ops: ops::Ops::new(core.clone()),
+            calls: calls::Calls::new(core.clone()),
             core,
         }
     }
@@ -177,6 +182,10 @@ impl Hippo {
     /// User administration.
     pub fn users(&self) -> &users::Users {
         &self.users
+    }
+
+    pub fn calls(&self) -> &calls::Calls {
+        &self.calls
     }
 
     /// Conversations and their members.

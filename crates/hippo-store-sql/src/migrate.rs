@@ -8,7 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 
 /// Highest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 16;
+pub const SCHEMA_VERSION: i64 = 17;
 
 const SQLITE: &[(i64, &str, &str)] = &[
     (
@@ -90,6 +90,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         16,
         "mfa recovery",
         include_str!("../migrations/sqlite/0016_mfa_recovery.sql"),
+    ),
+    (
+        17,
+        "calls",
+        include_str!("../migrations/sqlite/0017_calls.sql"),
     ),
 ];
 
@@ -173,6 +178,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         16,
         "mfa recovery",
         include_str!("../migrations/postgres/0016_mfa_recovery.sql"),
+    ),
+    (
+        17,
+        "calls",
+        include_str!("../migrations/postgres/0017_calls.sql"),
     ),
 ];
 

@@ -4,7 +4,7 @@
 //!
 //! The API is cut by area, one file each with its rows, a read trait and a
 //! write-transaction trait (`users`, `sessions`, `audit`, `keys`,
-//! `conversations`, `attachments`, `governance`, `ops`, `channel`);
+//! `conversations`, `attachments`, `governance`, `ops`, `channel`, `calls`);
 //! [`Store`] and [`WriteTx`] are the sum of them. `use hippo_store::prelude::*`
 //! brings every trait and row into scope.
 //!
@@ -15,6 +15,7 @@
 pub mod attachments;
 pub mod audit;
 pub mod blob;
+pub mod calls;
 pub mod chain;
 pub mod channel;
 pub mod conversations;
@@ -35,6 +36,7 @@ pub use audit::{
     AuditFilter, AuditRecord, AuditStore, AuditWriteTx, CheckpointRow, KeyEndorsementRow,
     PendingAudit, Sequenced, TreeHeadRow,
 };
+pub use calls::{CallRow, CallStore, CallWriteTx};
 pub use channel::{
     ChannelStore, ChannelWriteTx, OutboxCounts, OutboxJob, OutboxState, PatientRow, TemplateRow,
     WebhookRow,
@@ -56,13 +58,14 @@ pub use users::{UserRow, UserStore, UserWriteTx};
 pub mod prelude {
     pub use crate::{
         AlertRow, AttachmentRow, AttachmentStore, AttachmentWriteTx, AuditFilter, AuditRecord,
-        AuditStore, AuditWriteTx, BackupKeyFileRow, BreakGlassRow, ChannelStore, ChannelWriteTx,
-        CheckpointRow, ConversationPolicy, ConversationRow, ConversationStats, ConversationStore,
-        ConversationWriteTx, DataKeyRow, GovernanceStore, GovernanceWriteTx, KeyEndorsementRow,
-        KeyStore, KeyWriteTx, MarkKind, MessageAttachmentRow, MessageRow, OpsStore, OpsWriteTx,
-        OutboxCounts, OutboxJob, OutboxState, PatientRow, PendingAudit, PurgeResult, ReceiptRow,
-        Sequenced, SessionStore, SessionWriteTx, Store, StoreError, TemplateRow, TreeHeadRow,
-        UserRow, UserStore, UserWriteTx, WebhookRow, WhatsappDelivery, WriteTx,
+        AuditStore, AuditWriteTx, BackupKeyFileRow, BreakGlassRow, CallRow, CallStore, CallWriteTx,
+        ChannelStore, ChannelWriteTx, CheckpointRow, ConversationPolicy, ConversationRow,
+        ConversationStats, ConversationStore, ConversationWriteTx, DataKeyRow, GovernanceStore,
+        GovernanceWriteTx, KeyEndorsementRow, KeyStore, KeyWriteTx, MarkKind, MessageAttachmentRow,
+        MessageRow, OpsStore, OpsWriteTx, OutboxCounts, OutboxJob, OutboxState, PatientRow,
+        PendingAudit, PurgeResult, ReceiptRow, Sequenced, SessionStore, SessionWriteTx, Store,
+        StoreError, TemplateRow, TreeHeadRow, UserRow, UserStore, UserWriteTx, WebhookRow,
+        WhatsappDelivery, WriteTx,
     };
 }
 
@@ -98,6 +101,7 @@ pub trait Store:
     + GovernanceStore
     + OpsStore
     + ChannelStore
+    + CallStore
     + Send
     + Sync
     + 'static
@@ -147,6 +151,7 @@ pub trait WriteTx:
     + GovernanceWriteTx
     + OpsWriteTx
     + ChannelWriteTx
+    + CallWriteTx
     + Send
 {
     /// Makes everything durable. Only after this may a caller answer 2xx.

@@ -84,6 +84,7 @@ pub fn service_config(config: &Config) -> ServiceConfig {
         max_upload: config.max_upload,
         break_glass_duration: config.break_glass_duration,
         retention: config.retention,
+        calls: config.calls.clone(),
         ..ServiceConfig::default()
     }
 }

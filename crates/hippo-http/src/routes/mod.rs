@@ -8,6 +8,7 @@ pub mod audit;
 pub mod audit_proofs;
 pub mod auth;
 pub mod break_glass;
+pub mod calls;
 pub mod conversations;
 pub mod directory;
 pub mod enums;

@@ -272,6 +272,20 @@ impl socket::Dispatch for SessionDispatch {
             .map_err(refusal)
     }
 
+    async fn signal(
+        &self,
+        call_id: &str,
+        to_session: &str,
+        sdp: Option<hippo_protocol::SdpPayload>,
+        candidate: Option<hippo_protocol::CandidatePayload>,
+    ) -> Result<(), ServerFrame> {
+        self.hippo
+            .calls()
+            .signal(&self.actor, call_id, to_session, sdp, candidate)
+            .await
+            .map_err(refusal)
+    }
+
     fn delivered(&self, conversation: ConversationId, seq: i64) {
         self.hub
             .deliveries

@@ -37,6 +37,14 @@ pub(crate) trait Dispatch: Send + Sync {
         conversation_id: &str,
         up_to_seq: i64,
     ) -> impl Future<Output = Result<(), ServerFrame>> + Send;
+    /// Relays a `call.signal` to another session of the call.
+    fn signal(
+        &self,
+        call_id: &str,
+        to_session: &str,
+        sdp: Option<hippo_protocol::SdpPayload>,
+        candidate: Option<hippo_protocol::CandidatePayload>,
+    ) -> impl Future<Output = Result<(), ServerFrame>> + Send;
     /// Messages pushed to this socket that count as delivered.
     fn delivered(&self, conversation: ConversationId, seq: i64);
 }
@@ -130,6 +138,12 @@ where
             "this socket is already authenticated",
         )),
         Ok(ClientFrame::Typing { conversation_id }) => dispatch.typing(&conversation_id).await,
+        Ok(ClientFrame::CallSignal {
+            call_id,
+            to_session,
+            sdp,
+            candidate,
+        }) => dispatch.signal(&call_id, &to_session, sdp, candidate).await,
         Ok(ClientFrame::Read {
             conversation_id,
             up_to_seq,
@@ -293,6 +307,19 @@ mod tests {
                 .lock()
                 .unwrap()
                 .push(format!("read {conversation_id} {up_to_seq}"));
+            Ok(())
+        }
+        async fn signal(
+            &self,
+            call_id: &str,
+            to_session: &str,
+            _sdp: Option<hippo_protocol::SdpPayload>,
+            _candidate: Option<hippo_protocol::CandidatePayload>,
+        ) -> Result<(), ServerFrame> {
+            self.calls
+                .lock()
+                .unwrap()
+                .push(format!("signal {call_id} {to_session}"));
             Ok(())
         }
         fn delivered(&self, conversation: ConversationId, seq: i64) {

@@ -311,6 +311,13 @@ impl Users {
         .await?;
         tx.commit().await?;
         self.publish_ended(&row.id, ended, "deactivated");
+        // Out of every call at once (each step its own record).
+        crate::calls::Calls::new(self.core.clone())
+            .drop_user(
+                &row.id,
+                by.event(now, AuditAction::CallLeave, Outcome::Success),
+            )
+            .await?;
         self.core.user_from_row(&row)
     }
 

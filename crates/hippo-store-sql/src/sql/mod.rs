@@ -88,6 +88,7 @@ macro_rules! select_attachments {
 mod attachments;
 mod audit;
 mod audit_tree;
+mod calls;
 mod channel;
 mod channel_write;
 mod conversations;

@@ -11,6 +11,7 @@
 
 pub mod attachments;
 pub mod audit;
+pub mod calls;
 pub mod channel;
 pub mod conversations;
 pub mod governance;
@@ -70,6 +71,7 @@ macro_rules! storage_suite {
             outbox::concurrent_claimers_never_get_the_same_job,
             channel::status_reports_apply_once_and_delivery_is_compare_and_set,
             channel::webhooks_wait_in_the_inbox_until_processed,
+            calls::calls_are_one_live_per_conversation_and_change_by_compare_and_swap,
         );
     };
     (@cases $make:path; $($area:ident :: $case:ident),* $(,)?) => {

@@ -196,6 +196,20 @@ pub async fn run(config: Config) -> Result<()> {
             }
         })
     };
+    // Calls nobody answered within 45 s end as missed (every node looks;
+    // the call's compare-and-swap lets one of them end it).
+    let call_timer = {
+        let hippo = app.hippo.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                if let Err(e) = hippo.calls().expire_unanswered().await {
+                    tracing::warn!(error = %e, "ending unanswered calls failed");
+                }
+            }
+        })
+    };
     // Signed checkpoints of the audit chain, so a cut-off or recomputed
     // trail is detectable; one more at shutdown.
     let checkpointer = {
@@ -339,6 +353,7 @@ pub async fn run(config: Config) -> Result<()> {
     }
     app.hippo.ops().release_leases().await;
     sweeper.abort();
+    call_timer.abort();
     for task in relay.into_iter().flatten() {
         task.abort();
     }

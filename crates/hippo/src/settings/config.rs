@@ -59,6 +59,8 @@ pub struct Config {
     pub backup_keep: u32,
     /// `None`: the WhatsApp endpoints answer 503 `channel_not_configured`.
     pub whatsapp: Option<WhatsappSettings>,
+    /// ICE servers, the TURN secret (read from its file) and relay-only.
+    pub calls: hippo_service::calls::CallsConfig,
     /// Settings given that this version accepts but does not act on yet.
     pub inactive: Vec<&'static str>,
 }
@@ -204,9 +206,46 @@ impl TryFrom<Settings> for Config {
             backup_interval: s.backup_interval,
             backup_keep: s.backup_keep,
             whatsapp,
+            calls: calls(s.turn_urls, s.turn_secret_file, s.calls_relay_only)?,
             inactive: Vec::new(),
         })
     }
+}
+
+/// The calls settings, with the TURN secret read from its file.
+fn calls(
+    urls: Option<Vec<String>>,
+    secret_file: Option<PathBuf>,
+    relay_only: bool,
+) -> Result<hippo_service::calls::CallsConfig, SettingError> {
+    let turn_secret = match secret_file {
+        None => None,
+        Some(path) => {
+            let text = Zeroizing::new(std::fs::read(&path).map_err(|e| {
+                bad(
+                    "turn_secret_file",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?);
+            let trimmed = text.trim_ascii();
+            if trimmed.is_empty() {
+                return Err(bad(
+                    "turn_secret_file",
+                    format!("{} is empty", path.display()),
+                ));
+            }
+            Some(hippo_service::calls::TurnSecret::new(Zeroizing::new(
+                trimmed.to_vec(),
+            )))
+        }
+    };
+    let cfg = hippo_service::calls::CallsConfig {
+        ice_urls: urls.unwrap_or_default(),
+        turn_secret,
+        relay_only,
+    };
+    cfg.check().map_err(|why| bad("turn_urls", why))?;
+    Ok(cfg)
 }
 
 type Ids = (String, String);

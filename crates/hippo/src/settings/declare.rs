@@ -16,6 +16,7 @@ pub enum Group {
     Alerts,
     Backups,
     Whatsapp,
+    Calls,
 }
 
 impl Group {
@@ -28,6 +29,7 @@ impl Group {
         Group::Alerts,
         Group::Backups,
         Group::Whatsapp,
+        Group::Calls,
     ];
 
     /// The heading in `--help` and in the example file.
@@ -40,6 +42,7 @@ impl Group {
             Group::Alerts => "Security alerts",
             Group::Backups => "Scheduled backups",
             Group::Whatsapp => "WhatsApp channel",
+            Group::Calls => "Voice and video calls",
         }
     }
 }

@@ -220,4 +220,25 @@ settings! {
         group: Whatsapp, kind: Plain, value_name: "DURATION",
         default: Value("5m"), parse: required(parse::duration),
     }
+
+    /// STUN and TURN servers for calls, comma-separated, such as
+    /// turn:turn.example.org:3478?transport=udp,stun:turn.example.org:3478.
+    /// Empty: clients get no ICE servers (calls work only where the parties
+    /// reach each other directly).
+    turn_urls: Option<Vec<String>> {
+        group: Calls, kind: Plain, value_name: "URLS",
+        default: Unset, parse: optional(parse::url_list),
+    }
+    /// File holding coturn's static-auth-secret (use-auth-secret): TURN
+    /// credentials are derived from it and expire after at most 10 minutes.
+    turn_secret_file: Option<PathBuf> {
+        group: Calls, kind: Plain, value_name: "FILE",
+        default: Unset, parse: optional(parse::path),
+    }
+    /// Every call relay only (through TURN), so no party ever sees another's
+    /// network address. Off: the caller may still ask for it per call.
+    calls_relay_only: bool {
+        group: Calls, kind: Switch, value_name: "BOOL",
+        default: Value("false"), parse: required(parse::boolean),
+    }
 }

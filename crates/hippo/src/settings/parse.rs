@@ -29,6 +29,20 @@ pub fn text(v: &str) -> Result<String, String> {
     Ok(v.to_owned())
 }
 
+/// A comma-separated list of URLs (each without spaces).
+pub fn url_list(v: &str) -> Result<Vec<String>, String> {
+    let list: Vec<String> = v
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if list.is_empty() || list.iter().any(|u| u.contains(char::is_whitespace)) {
+        return Err("expected comma-separated URLs".into());
+    }
+    Ok(list)
+}
+
 pub fn path(v: &str) -> Result<PathBuf, String> {
     Ok(PathBuf::from(v))
 }

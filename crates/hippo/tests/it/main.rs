@@ -17,6 +17,7 @@ mod auth;
 mod backup;
 mod break_glass;
 mod browser;
+mod calls;
 mod cli;
 mod cluster;
 mod completeness;

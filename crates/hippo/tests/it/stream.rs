@@ -85,9 +85,11 @@ async fn every_frame_matches_the_published_asyncapi_document() {
     let auth = json!({ "type": "auth", "token": b });
     sent_by_client.insert(schemas.check("client", &auth));
     send_frame(&mut wb, &auth).await;
+    let mut sessions = Vec::new();
     for ws in [&mut wa, &mut wb] {
         let ready = frame_of(ws, "ready").await;
         sent_by_server.insert(schemas.check("server", &ready));
+        sessions.push(ready["session_id"].as_str().unwrap().to_owned());
     }
 
     let ping = json!({ "type": "ping" });
@@ -155,6 +157,47 @@ async fn every_frame_matches_the_published_asyncapi_document() {
     assert_eq!(status, StatusCode::OK);
     sent_by_server
         .insert(schemas.check("server", &frame_of(&mut wb, "conversation.updated").await));
+
+    // A call: ringing, answered, one signal, hung up.
+    let (status, call) = s
+        .post(
+            &format!("/api/v1/conversations/{conv}/calls"),
+            Some(&a),
+            json!({ "media": "audio" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{call}");
+    let call_id = call["id"].as_str().unwrap();
+    sent_by_server.insert(schemas.check("server", &frame_of(&mut wb, "call.ringing").await));
+    let (status, _) = s
+        .post(
+            &format!("/api/v1/calls/{call_id}/join"),
+            Some(&b),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    loop {
+        let u = frame_of(&mut wa, "call.updated").await;
+        sent_by_server.insert(schemas.check("server", &u));
+        if u["call"]["state"] == "active" {
+            break;
+        }
+    }
+    let signal = json!({ "type": "call.signal", "call_id": call_id, "to_session": sessions[1],
+        "candidate": { "candidate": "", "sdpMid": "0" } });
+    sent_by_client.insert(schemas.check("client", &signal));
+    send_frame(&mut wa, &signal).await;
+    sent_by_server.insert(schemas.check("server", &frame_of(&mut wb, "call.signal").await));
+    let (status, _) = s
+        .post(
+            &format!("/api/v1/calls/{call_id}/leave"),
+            Some(&b),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    sent_by_server.insert(schemas.check("server", &frame_of(&mut wa, "call.ended").await));
 
     let (status, _) = s.post("/api/v1/auth/logout", Some(&b), json!({})).await;
     assert!(status.is_success(), "{status}");
