@@ -25,7 +25,7 @@ use std::sync::Arc;
 /// Tries of a step that lost a race with another change to the same call.
 const CAS_TRIES: usize = 5;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Calls {
     core: Arc<Core>,
 }

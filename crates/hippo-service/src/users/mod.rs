@@ -30,11 +30,16 @@ pub struct UserPatch {
 #[derive(Debug, Clone)]
 pub struct Users {
     core: std::sync::Arc<crate::core::Core>,
+    /// Deactivation drops the user from their calls.
+    calls: crate::calls::Calls,
 }
 
 impl Users {
     pub(crate) fn new(core: std::sync::Arc<crate::core::Core>) -> Self {
-        Self { core }
+        Self {
+            calls: crate::calls::Calls::new(core.clone()),
+            core,
+        }
     }
 }
 
@@ -312,7 +317,7 @@ impl Users {
         tx.commit().await?;
         self.publish_ended(&row.id, ended, "deactivated");
         // Out of every call at once (each step its own record).
-        crate::calls::Calls::new(self.core.clone())
+        self.calls
             .drop_user(
                 &row.id,
                 by.event(now, AuditAction::CallLeave, Outcome::Success),
