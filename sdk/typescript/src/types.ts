@@ -52,6 +52,14 @@ export type TreeHead = S["TreeHeadResponse"];
 export type BreakGlassGrant = S["GrantResponse"];
 export type Alert = S["AlertResponse"];
 
+// Calls
+export type Call = S["CallResponse"];
+export type CallParticipant = S["CallParticipantResponse"];
+export type CallList = S["CallList"];
+export type StartCallRequest = S["StartCallRequest"];
+export type IceServers = S["IceServersResponse"];
+export type IceServer = S["IceServerResponse"];
+
 // Errors
 /** An RFC 9457 problem details body. */
 export type Problem = S["Problem"];
@@ -65,3 +73,8 @@ export type ChannelState = S["ChannelState"];
 export type UserStatus = S["UserStatus"];
 export type AuditAction = S["AuditAction"];
 export type Outcome = S["Outcome"];
+export type CallMedia = S["CallMedia"];
+export type CallState = S["CallState"];
+export type CallTopology = S["CallTopology"];
+export type CallEndReason = S["CallEndReason"];
+export type ParticipantState = S["ParticipantState"];

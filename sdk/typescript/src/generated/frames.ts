@@ -25,6 +25,84 @@ export interface components {
             size: number;
         };
         /**
+         * @description Why a call ended: a hang-up, the callee declined, nobody answered
+         *      within 45 s, or a participant was deactivated.
+         * @enum {string}
+         */
+        CallEndReason: "hangup" | "declined" | "missed" | "deactivated";
+        /**
+         * @description What a call carries.
+         * @enum {string}
+         */
+        CallMedia: "audio" | "video";
+        /** @description One invited user of a call. */
+        CallParticipantResponse: {
+            /** Format: date-time */
+            joined_at?: string | null;
+            /** Format: date-time */
+            left_at?: string | null;
+            /**
+             * @description The session that joined: where `call.signal` frames for this
+             *     participant go. Another session of yours here means "answered
+             *     elsewhere".
+             */
+            session_id?: string | null;
+            state: components["schemas"]["ParticipantState"];
+            user_id: string;
+        };
+        /** @description A voice or video call as its participants see it. */
+        CallResponse: {
+            /**
+             * Format: date-time
+             * @description When a second participant joined.
+             */
+            answered_at?: string | null;
+            conversation_id: string;
+            /**
+             * Format: int64
+             * @description Answered time, once ended.
+             */
+            duration_ms?: number | null;
+            end_reason?: components["schemas"]["CallEndReason"] | null;
+            /** Format: date-time */
+            ended_at?: string | null;
+            id: string;
+            media: components["schemas"]["CallMedia"];
+            participants: components["schemas"]["CallParticipantResponse"][];
+            /**
+             * @description Media only through the TURN relay (`iceTransportPolicy: "relay"`),
+             *     so no party learns another's address.
+             */
+            relay_only: boolean;
+            /** Format: date-time */
+            started_at: string;
+            started_by: string;
+            state: components["schemas"]["CallState"];
+            topology: components["schemas"]["CallTopology"];
+        };
+        /**
+         * @description `ringing` until a second participant joins, `active`, then `ended`.
+         * @enum {string}
+         */
+        CallState: "ringing" | "active" | "ended";
+        /**
+         * @description `p2p`: straight between two parties (through TURN when needed);
+         *      `sfu`: through hippo's media server.
+         * @enum {string}
+         */
+        CallTopology: "p2p" | "sfu";
+        /**
+         * @description An ICE candidate in a `call.signal` frame, as `RTCIceCandidateInit`
+         *     has it (an empty `candidate` ends the candidates).
+         */
+        CandidatePayload: {
+            candidate: string;
+            sdpMid?: string | null;
+            /** Format: int32 */
+            sdpMLineIndex?: number | null;
+            usernameFragment?: string | null;
+        };
+        /**
          * @description Where the message travels: inside hippo, or to and from a patient on
          *      WhatsApp.
          * @enum {string}
@@ -57,6 +135,19 @@ export interface components {
             token: string;
             /** @enum {string} */
             type: "auth";
+        };
+        /**
+         * @description An offer, answer or ICE candidate for another session in the same
+         *     call (one of `sdp` and `candidate`); relayed only between joined
+         *     sessions of the call's participants.
+         */
+        ClientCallSignalFrame: {
+            call_id: string;
+            candidate?: components["schemas"]["CandidatePayload"] | null;
+            sdp?: components["schemas"]["SdpPayload"] | null;
+            to_session: string;
+            /** @enum {string} */
+            type: "call.signal";
         };
         /** @description Answered with `pong`. */
         ClientPingFrame: {
@@ -155,6 +246,11 @@ export interface components {
             seq: number;
         };
         /**
+         * @description Where one invited user is in a call.
+         * @enum {string}
+         */
+        ParticipantState: "ringing" | "joined" | "declined" | "left";
+        /**
          * @description How the message is flagged to its readers.
          * @enum {string}
          */
@@ -166,6 +262,53 @@ export interface components {
          * @enum {string}
          */
         Role: "admin" | "clinician" | "staff" | "auditor" | "service";
+        /**
+         * @description A session description in a `call.signal` frame, as
+         *     `RTCSessionDescription` has it.
+         */
+        SdpPayload: {
+            sdp: string;
+            type: components["schemas"]["SdpType"];
+        };
+        /**
+         * @description An offer or an answer.
+         * @enum {string}
+         */
+        SdpType: "offer" | "answer";
+        /** @description A call is over. */
+        ServerCallEndedFrame: {
+            call: components["schemas"]["CallResponse"];
+            /** @enum {string} */
+            type: "call.ended";
+        };
+        /** @description Someone calls: to every session of each user being rung. */
+        ServerCallRingingFrame: {
+            call: components["schemas"]["CallResponse"];
+            /** @enum {string} */
+            type: "call.ringing";
+        };
+        /**
+         * @description An offer, answer or ICE candidate from another session in the call
+         *     (`from_session` is `sfu` for hippo's media server).
+         */
+        ServerCallSignalFrame: {
+            call_id: string;
+            candidate?: components["schemas"]["CandidatePayload"] | null;
+            from_session: string;
+            sdp?: components["schemas"]["SdpPayload"] | null;
+            /** @enum {string} */
+            type: "call.signal";
+        };
+        /**
+         * @description A call changed (someone joined, declined or left): to every session
+         *     of every participant. Your own user joined on another session means
+         *     the call was answered elsewhere.
+         */
+        ServerCallUpdatedFrame: {
+            call: components["schemas"]["CallResponse"];
+            /** @enum {string} */
+            type: "call.updated";
+        };
         /**
          * @description A conversation's title or members changed (also sent to members
          *     just removed).
@@ -267,6 +410,14 @@ export type operations = Record<string, never>;
 
 // ---- named frames and unions (added by scripts/generate.mjs) ----
 
+/** `call.ended` (server → client) */
+export type ServerCallEndedFrame = components["schemas"]["ServerCallEndedFrame"];
+/** `call.ringing` (server → client) */
+export type ServerCallRingingFrame = components["schemas"]["ServerCallRingingFrame"];
+/** `call.signal` (server → client) */
+export type ServerCallSignalFrame = components["schemas"]["ServerCallSignalFrame"];
+/** `call.updated` (server → client) */
+export type ServerCallUpdatedFrame = components["schemas"]["ServerCallUpdatedFrame"];
 /** `conversation.updated` (server → client) */
 export type ServerConversationUpdatedFrame = components["schemas"]["ServerConversationUpdatedFrame"];
 /** `error` (server → client) */
@@ -289,6 +440,8 @@ export type ServerSessionEndedFrame = components["schemas"]["ServerSessionEndedF
 export type ServerTypingFrame = components["schemas"]["ServerTypingFrame"];
 /** `auth` (client → server) */
 export type ClientAuthFrame = components["schemas"]["ClientAuthFrame"];
+/** `call.signal` (client → server) */
+export type ClientCallSignalFrame = components["schemas"]["ClientCallSignalFrame"];
 /** `ping` (client → server) */
 export type ClientPingFrame = components["schemas"]["ClientPingFrame"];
 /** `read` (client → server) */
@@ -298,6 +451,10 @@ export type ClientTypingFrame = components["schemas"]["ClientTypingFrame"];
 
 /** Every frame the server sends, discriminated by `type`. */
 export type ServerFrame =
+  | ServerCallEndedFrame
+  | ServerCallRingingFrame
+  | ServerCallSignalFrame
+  | ServerCallUpdatedFrame
   | ServerConversationUpdatedFrame
   | ServerErrorFrame
   | ServerMessageCreatedFrame
@@ -312,6 +469,7 @@ export type ServerFrame =
 /** Every frame a client may send, discriminated by `type`. */
 export type ClientFrame =
   | ClientAuthFrame
+  | ClientCallSignalFrame
   | ClientPingFrame
   | ClientReadFrame
   | ClientTypingFrame;
@@ -325,6 +483,6 @@ export type ServerFrameOf<T extends ServerFrameType> = Extract<ServerFrame, { ty
 export type ClientFrameOf<T extends ClientFrameType> = Extract<ClientFrame, { type: T }>;
 
 /** The `type`s of server frames, as published. */
-export const SERVER_FRAME_TYPES: readonly ServerFrameType[] = ["conversation.updated","error","message.created","message.deleted","message.updated","pong","ready","receipt","session.ended","typing"];
+export const SERVER_FRAME_TYPES: readonly ServerFrameType[] = ["call.ended","call.ringing","call.signal","call.updated","conversation.updated","error","message.created","message.deleted","message.updated","pong","ready","receipt","session.ended","typing"];
 /** The `type`s of client frames, as published. */
-export const CLIENT_FRAME_TYPES: readonly ClientFrameType[] = ["auth","ping","read","typing"];
+export const CLIENT_FRAME_TYPES: readonly ClientFrameType[] = ["auth","call.signal","ping","read","typing"];

@@ -288,6 +288,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * `GET /api/v1/calls`: the calls going on now that the caller is in or is
+         *     being rung for.
+         */
+        get: operations["listCalls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** `GET /api/v1/calls/{id}` */
+        get: operations["getCall"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** `POST /api/v1/calls/{id}/decline`: declines on every session. */
+        post: operations["declineCall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls/{id}/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** `POST /api/v1/calls/{id}/join`: answers from this session. */
+        post: operations["joinCall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls/{id}/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** `POST /api/v1/calls/{id}/leave`: hangs up. */
+        post: operations["leaveCall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls/ice-servers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * `GET /api/v1/calls/ice-servers`: STUN and TURN for a peer connection;
+         *     TURN credentials valid at most ten minutes.
+         */
+        get: operations["getIceServers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conversations": {
         parameters: {
             query?: never;
@@ -338,6 +446,23 @@ export interface paths {
          *     for a clinician who is not a member; flagged for review.
          */
         post: operations["openBreakGlass"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** `POST /api/v1/conversations/{id}/calls`: calls the other member. */
+        post: operations["startCall"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1132,7 +1257,7 @@ export interface components {
          * @description What was done, as recorded in the audit trail.
          * @enum {string}
          */
-        AuditAction: "auth.login" | "auth.logout" | "auth.mfa" | "auth.lockout" | "session.expired" | "session.revoke" | "user.create" | "user.read" | "directory.search" | "user.update" | "user.deactivate" | "user.reactivate" | "user.password_reset" | "user.mfa_reset" | "user.password_change" | "conversation.create" | "conversation.read" | "conversation.update" | "conversation.member_add" | "conversation.member_remove" | "message.send" | "message.edit" | "message.delete" | "message.read" | "attachment.upload" | "attachment.download" | "break_glass.open" | "audit.query" | "audit.export" | "audit.verify" | "break_glass.review" | "patient.create" | "patient.read" | "patient.lookup" | "patient.update" | "patient.consent" | "whatsapp.send" | "whatsapp.status" | "whatsapp.inbound" | "whatsapp.webhook" | "whatsapp.template_sync" | "whatsapp.template_update" | "whatsapp.retry" | "backup.create" | "backup.verify" | "backup.restore" | "retention.purge" | "conversation.erase" | "legal_hold.set" | "legal_hold.clear" | "key.rotate" | "system.init";
+        AuditAction: "auth.login" | "auth.logout" | "auth.mfa" | "auth.lockout" | "session.expired" | "session.revoke" | "user.create" | "user.read" | "directory.search" | "user.update" | "user.deactivate" | "user.reactivate" | "user.password_reset" | "user.mfa_reset" | "user.password_change" | "conversation.create" | "conversation.read" | "conversation.update" | "conversation.member_add" | "conversation.member_remove" | "message.send" | "message.edit" | "message.delete" | "message.read" | "attachment.upload" | "attachment.download" | "break_glass.open" | "audit.query" | "audit.export" | "audit.verify" | "break_glass.review" | "patient.create" | "patient.read" | "patient.lookup" | "patient.update" | "patient.consent" | "whatsapp.send" | "whatsapp.status" | "whatsapp.inbound" | "whatsapp.webhook" | "whatsapp.template_sync" | "whatsapp.template_update" | "whatsapp.retry" | "backup.create" | "backup.verify" | "backup.restore" | "retention.purge" | "conversation.erase" | "legal_hold.set" | "legal_hold.clear" | "key.rotate" | "call.start" | "call.join" | "call.decline" | "call.leave" | "call.end" | "system.init";
         /**
          * @description One audit record, as `hippo_service::audit_format::record_json` writes
          *     it (the same shape as a line of the JSON-lines export).
@@ -1173,6 +1298,76 @@ export interface components {
             /** Format: int64 */
             next_after_seq: number;
         };
+        /**
+         * @description Why a call ended: a hang-up, the callee declined, nobody answered
+         *      within 45 s, or a participant was deactivated.
+         * @enum {string}
+         */
+        CallEndReason: "hangup" | "declined" | "missed" | "deactivated";
+        CallList: {
+            calls: components["schemas"]["CallResponse"][];
+        };
+        /**
+         * @description What a call carries.
+         * @enum {string}
+         */
+        CallMedia: "audio" | "video";
+        /** @description One invited user of a call. */
+        CallParticipantResponse: {
+            /** Format: date-time */
+            joined_at?: string | null;
+            /** Format: date-time */
+            left_at?: string | null;
+            /**
+             * @description The session that joined: where `call.signal` frames for this
+             *     participant go. Another session of yours here means "answered
+             *     elsewhere".
+             */
+            session_id?: string | null;
+            state: components["schemas"]["ParticipantState"];
+            user_id: string;
+        };
+        /** @description A voice or video call as its participants see it. */
+        CallResponse: {
+            /**
+             * Format: date-time
+             * @description When a second participant joined.
+             */
+            answered_at?: string | null;
+            conversation_id: string;
+            /**
+             * Format: int64
+             * @description Answered time, once ended.
+             */
+            duration_ms?: number | null;
+            end_reason?: components["schemas"]["CallEndReason"] | null;
+            /** Format: date-time */
+            ended_at?: string | null;
+            id: string;
+            media: components["schemas"]["CallMedia"];
+            participants: components["schemas"]["CallParticipantResponse"][];
+            /**
+             * @description Media only through the TURN relay (`iceTransportPolicy: "relay"`),
+             *     so no party learns another's address.
+             */
+            relay_only: boolean;
+            /** Format: date-time */
+            started_at: string;
+            started_by: string;
+            state: components["schemas"]["CallState"];
+            topology: components["schemas"]["CallTopology"];
+        };
+        /**
+         * @description `ringing` until a second participant joins, `active`, then `ended`.
+         * @enum {string}
+         */
+        CallState: "ringing" | "active" | "ended";
+        /**
+         * @description `p2p`: straight between two parties (through TURN when needed);
+         *      `sfu`: through hippo's media server.
+         * @enum {string}
+         */
+        CallTopology: "p2p" | "sfu";
         ChangePasswordRequest: {
             current_password: string;
             new_password: string;
@@ -1304,6 +1499,22 @@ export interface components {
             reviewed_at?: string | null;
             reviewed_by?: string | null;
             user_id: string;
+        };
+        /** @description One entry of `RTCConfiguration.iceServers`. */
+        IceServerResponse: {
+            /** @description TURN only: base64(HMAC-SHA1(secret, username)). */
+            credential?: string | null;
+            urls: string[];
+            /** @description TURN only: `<unix expiry>:<random id>` (never a name). */
+            username?: string | null;
+        };
+        IceServersResponse: {
+            /**
+             * Format: date-time
+             * @description When the TURN credentials stop working.
+             */
+            expires_at: string;
+            ice_servers: components["schemas"]["IceServerResponse"][];
         };
         InclusionResponse: {
             /** @description Hex hashes, from the leaf's sibling up (RFC 9162 §2.1.3). */
@@ -1441,6 +1652,11 @@ export interface components {
          * @enum {string}
          */
         Outcome: "success" | "denied" | "failure";
+        /**
+         * @description Where one invited user is in a call.
+         * @enum {string}
+         */
+        ParticipantState: "ringing" | "joined" | "declined" | "left";
         PasswordResetResponse: {
             /** @description Give this to the user out of band; they must change it at next sign-in. */
             temporary_password: string;
@@ -1592,6 +1808,14 @@ export interface components {
          * @enum {string}
          */
         SessionTransport: "bearer" | "cookie";
+        StartCallRequest: {
+            media: components["schemas"]["CallMedia"];
+            /**
+             * @description Media only through the TURN relay, so the other party never sees
+             *     this device's address (forced on by `calls_relay_only`).
+             */
+            relay_only?: boolean;
+        };
         TallyResponse: {
             /** Format: int64 */
             count: number;
@@ -2630,6 +2854,362 @@ export interface operations {
             };
         };
     };
+    listCalls: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Live calls, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallList"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The call. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallResponse"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    declineCall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Declined; a two-party call ends. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallResponse"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: the resource's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    joinCall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Joined; the caller's other sessions stop ringing. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallResponse"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: the resource's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    leaveCall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Left; a two-party call ends. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallResponse"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getIceServers: {
+        parameters: {
+            query?: {
+                /** @description How long the TURN credentials last, 1 to 600 seconds (default 600). */
+                ttl_seconds?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ICE servers (empty when none are configured). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IceServersResponse"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listConversations: {
         parameters: {
             query?: never;
@@ -2897,6 +3477,95 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GrantResponse"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: the resource's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startCall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartCallRequest"];
+            };
+        };
+        responses: {
+            /** @description A call was already going on in this conversation (both called at once): the caller joined that one. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallResponse"];
+                };
+            };
+            /** @description The call, ringing the other member's sessions; the caller has joined from this session. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallResponse"];
                 };
             };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
