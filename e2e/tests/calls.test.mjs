@@ -114,6 +114,7 @@ suite(
         await B1.hangUp.click();
         await B1.anyPanel.waitFor({ state: "hidden" });
         await A.anyPanel.waitFor({ state: "hidden", timeout: 5000 });
+        await a.page.getByRole("status").filter({ hasText: "Bob Baker hung up." }).waitFor();
         const ended = await serverCall(srv, await srv.token(users.alice), callId);
         assert.equal(ended.state, "ended");
         assert.equal(ended.end_reason, "hangup");
@@ -141,6 +142,7 @@ suite(
       await B.decline.click();
       await B.incoming.waitFor({ state: "hidden" });
       await A.anyPanel.waitFor({ state: "hidden", timeout: 5000 });
+      await a.page.getByRole("status").filter({ hasText: "Bob Baker declined the call." }).waitFor();
       const ended = await serverCall(srv, await srv.token(users.bob), call.id);
       assert.equal(ended.state, "ended");
       assert.equal(ended.end_reason, "declined");

@@ -12,6 +12,7 @@ import { Modal } from "../ui/Modal.tsx";
 import {
   accept,
   callError,
+  callNotice,
   current,
   decline,
   hangUp,
@@ -187,18 +188,45 @@ function Panel({ cur }: { cur: Current }) {
   );
 }
 
-/** Why the last start or answer failed (camera refused, the server's refusal). */
+function noticeText(n: NonNullable<typeof callNotice.value>): string {
+  const who = n.by ? otherName(n.conversationId, n.by) : "The other person";
+  switch (n.why) {
+    case "declined":
+      return `${who} declined the call.`;
+    case "missed":
+      return `No answer from ${who}.`;
+    case "hangup":
+      return `${who} hung up.`;
+    default:
+      return "The call ended.";
+  }
+}
+
+/** Why the last start or answer failed (camera refused, the server's refusal), or how the call ended. */
 export function CallError() {
   const e = callError.value;
+  const n = callNotice.value;
+  const cur = current.value;
   useEffect(() => {
     if (!e) return;
     const t = setTimeout(() => (callError.value = null), 10_000);
     return () => clearTimeout(t);
   }, [e]);
-  if (!e) return null;
+  useEffect(() => {
+    if (!n) return;
+    const t = setTimeout(() => (callNotice.value = null), 8000);
+    return () => clearTimeout(t);
+  }, [n]);
   return (
-    <p class="error callerror" role="alert">
-      {e}
-    </p>
+    <>
+      {e && (
+        <p class="error callerror" role="alert">
+          {e}
+        </p>
+      )}
+      <p class="callnotice" role="status">
+        {n && !cur ? noticeText(n) : ""}
+      </p>
+    </>
   );
 }

@@ -33,6 +33,7 @@ export class Peer {
   readonly offerer: boolean;
   readonly #hooks: PeerHooks;
   #pending: RTCIceCandidateInit[] = [];
+  #chain: Promise<void> = Promise.resolve();
   #closed = false;
   #restarting = false;
   #lastLost = 0;
@@ -91,8 +92,14 @@ export class Peer {
     }
   }
 
-  /** A signal from the remote session. */
-  async receive(signal: { sdp?: SdpPayload; candidate?: CandidatePayload }): Promise<void> {
+  /** A signal from the remote session (handled one at a time, in arrival order). */
+  receive(signal: { sdp?: SdpPayload | null; candidate?: CandidatePayload | null }): Promise<void> {
+    const next = this.#chain.then(() => this.#receive(signal));
+    this.#chain = next.catch(() => {});
+    return next;
+  }
+
+  async #receive(signal: { sdp?: SdpPayload | null; candidate?: CandidatePayload | null }): Promise<void> {
     if (this.#closed) return;
     const pc = this.pc;
     if (signal.sdp) {

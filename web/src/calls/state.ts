@@ -19,7 +19,7 @@ import { holdIdle } from "../state/idle.ts";
 import * as callsApi from "./api.ts";
 import { Peer, type LinkInfo } from "./peer.ts";
 import { startRinging, stopRinging } from "./ringer.ts";
-import type { Call, CallFrame, CallMedia, CallSignalFrame } from "./types.ts";
+import type { Call, CallMedia, CallSignalFrame } from "./types.ts";
 
 /** The call this session is in, or is starting or joining. */
 export interface Current {
@@ -44,6 +44,12 @@ export const liveCalls = signal<Map<string, Call>>(new Map());
 export const current = signal<Current | null>(null);
 /** A sentence for the user when starting, joining or a device failed. */
 export const callError = signal<string | null>(null);
+/** How this session's last call ended ("Bob Baker declined the call."), shown for a few seconds. */
+export const callNotice = signal<{
+  why: "hangup" | "declined" | "missed" | "deactivated" | "ended";
+  by: string | null;
+  conversationId: string;
+} | null>(null);
 /** Calls whose ringing this tab silenced (Escape): not declined. */
 const dismissed = signal<Set<string>>(new Set());
 
@@ -108,6 +114,8 @@ function upsert(call: Call) {
   const cur = current.value;
   if (cur?.call?.id === call.id) {
     if (call.state === "ended") {
+      const other = call.participants.find((p) => p.user_id !== me?.id);
+      callNotice.value = { why: call.end_reason ?? "ended", by: other?.user_id ?? null, conversationId: call.conversation_id };
       teardown();
       return;
     }
@@ -288,6 +296,7 @@ function blank(conversationId: string, media: CallMedia, phase: Current["phase"]
 export async function startCall(conversationId: string, media: CallMedia) {
   if (current.value) return;
   callError.value = null;
+  callNotice.value = null;
   current.value = blank(conversationId, media, "starting", null);
   let local: MediaStream | null = null;
   try {
@@ -316,6 +325,7 @@ export async function startCall(conversationId: string, media: CallMedia) {
 export async function accept(call: Call) {
   if (current.value) await hangUp();
   callError.value = null;
+  callNotice.value = null;
   current.value = blank(call.conversation_id, call.media, "joining", call);
   try {
     const local = await prepare(call.media);
@@ -355,6 +365,7 @@ export function silence(call: Call) {
 export async function hangUp() {
   const cur = current.value;
   teardown();
+  callNotice.value = null;
   if (cur?.call) {
     try {
       upsert(await callsApi.leaveCall(cur.call.id));
@@ -390,19 +401,17 @@ export function startCalls(user: User, s: HippoStream, idleTimeoutSecs: number) 
   me = user;
   stream = s;
   idleSecs = idleTimeoutSecs;
-  // The frames' types come with the regenerated SDK; until then, by name.
-  const on = s.on.bind(s) as unknown as (type: string, h: (f: unknown) => void) => () => void;
-  const onCall = (f: unknown) => {
-    if (stream === s) upsert((f as CallFrame).call);
+  const onCall = (f: { call: Call }) => {
+    if (stream === s) upsert(f.call);
   };
   unsubscribe = [
-    on("call.ringing", onCall),
-    on("call.updated", onCall),
-    on("call.ended", onCall),
-    on("call.signal", (f) => {
-      if (stream === s) onSignal(f as CallSignalFrame);
+    s.on("call.ringing", onCall),
+    s.on("call.updated", onCall),
+    s.on("call.ended", onCall),
+    s.on("call.signal", (f) => {
+      if (stream === s) onSignal(f);
     }),
-    on("ready", () => {
+    s.on("ready", () => {
       if (stream !== s) return;
       void resync();
       reconcile();
@@ -434,4 +443,5 @@ export function stopCalls() {
   liveCalls.value = new Map();
   dismissed.value = new Set();
   callError.value = null;
+  callNotice.value = null;
 }
