@@ -420,6 +420,45 @@ impl Calls {
         Ok(ended)
     }
 
+    /// Keeps the sessions joined to an answered call from idling out: a
+    /// clinician on a 20-minute consult is present, not idle (the idle
+    /// timer moves as a request would move it, at most once a minute).
+    pub async fn keep_joined_sessions_alive(&self) -> Result<usize> {
+        let now = self.core.clock.now();
+        let granule =
+            (self.core.config.session_idle_timeout / 15).min(std::time::Duration::from_secs(60));
+        let mut touched = 0;
+        for row in self.core.store.live_calls().await? {
+            let call = from_row(row)?;
+            if call.state() != hippo_core::CallState::Active {
+                continue;
+            }
+            for p in &call.participants {
+                let (ParticipantState::Joined, Some(sid)) = (p.state, &p.session_id) else {
+                    continue;
+                };
+                let Some(session) = self.core.store.get_session(sid).await? else {
+                    continue;
+                };
+                let live = session.state(now, self.core.config.session_idle_timeout)
+                    == hippo_core::SessionState::Live;
+                if live && now.since(session.last_seen_at) >= granule {
+                    self.core.store.touch_session(sid, now).await?;
+                    touched += 1;
+                }
+            }
+        }
+        Ok(touched)
+    }
+
+    /// What `serve` runs every second: unanswered calls end, joined
+    /// sessions stay signed in.
+    pub async fn tick(&self) -> Result<()> {
+        self.expire_unanswered().await?;
+        self.keep_joined_sessions_alive().await?;
+        Ok(())
+    }
+
     /// Drops a deactivated user from every call at once.
     pub(crate) async fn drop_user(&self, user: &UserId, by: NewAuditEvent) -> Result<()> {
         for row in self.core.store.live_calls().await? {

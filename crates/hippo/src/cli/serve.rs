@@ -197,15 +197,16 @@ pub async fn run(config: Config) -> Result<()> {
         })
     };
     // Calls nobody answered within 45 s end as missed (every node looks;
-    // the call's compare-and-swap lets one of them end it).
+    // the call's compare-and-swap lets one of them end it), and sessions
+    // in an answered call do not idle out.
     let call_timer = {
         let hippo = app.hippo.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {
                 tick.tick().await;
-                if let Err(e) = hippo.calls().expire_unanswered().await {
-                    tracing::warn!(error = %e, "ending unanswered calls failed");
+                if let Err(e) = hippo.calls().tick().await {
+                    tracing::warn!(error = %e, "the calls timer failed");
                 }
             }
         })

@@ -312,12 +312,25 @@ async fn declined_unanswered_glare_groups_and_deactivation() {
         .await;
     assert_eq!(both["state"], "active", "{both}");
 
+    // An answered call keeps both sessions signed in past the idle
+    // timeout (15 min): 20 minutes of consult, the timer ticking.
+    for _ in 0..20 {
+        s.clock.advance(Duration::from_secs(60));
+        s.hippo.calls().tick().await.unwrap();
+    }
+    let (status, _) = s.get("/api/v1/me", &ana.token).await;
+    assert_eq!(status, StatusCode::OK, "in a call, not idle");
+    let (status, _) = s.get("/api/v1/me", &cat.token).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "not in a call: idled out");
+
     // Deactivating Ben drops him at once; Ana hears the call ended.
     let (mut ana_ws, _) = socket(&s, &ana.token).await;
+    let admin_now = s.second_session(&admin).await;
+    let cat_now = s.second_session(&cat).await;
     let (status, _) = s
         .post(
             &format!("/api/v1/users/{}/deactivate", ben.id),
-            Some(&admin.token),
+            Some(&admin_now),
             json!({}),
         )
         .await;
@@ -339,7 +352,7 @@ async fn declined_unanswered_glare_groups_and_deactivation() {
     let (status, body) = s
         .post(
             &format!("/api/v1/conversations/{conv}/calls"),
-            Some(&cat.token),
+            Some(&cat_now),
             json!({"media": "video"}),
         )
         .await;
