@@ -661,3 +661,76 @@ async fn a_nats_node_hears_only_users_connected_to_it() {
             .is_err()
     );
 }
+
+/// A call whose parties are on different nodes: it rings across, is
+/// answered across (once: the other node's compare-and-swap loses), and
+/// its signals — an SDP larger than a NOTIFY — cross the bus.
+#[tokio::test]
+async fn a_call_rings_and_signals_across_nodes() {
+    use reqwest::StatusCode;
+    let node_a = TestServer::builder().postgres().start().await;
+    let node_b = node_a.second_node(|_| {}).await;
+    let [ana, ben] = node_a.clinicians(["ana", "ben"]).await;
+    let conv = node_a.direct(&ana, &ben).await;
+    let mut wa = node_a.ws(Some(&ana.token)).await;
+    let mut wb = node_b.ws(Some(&ben.token)).await;
+    let a_session = frame_of(&mut wa, "ready").await["session_id"].clone();
+    let b_session = frame_of(&mut wb, "ready").await["session_id"].clone();
+
+    let (status, call) = node_a
+        .post(
+            &format!("/api/v1/conversations/{conv}/calls"),
+            Some(&ana.token),
+            json!({ "media": "video" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{call}");
+    let id = call["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        frame_of(&mut wb, "call.ringing").await["call"]["id"],
+        json!(id)
+    );
+    let (status, joined) = node_b
+        .post(
+            &format!("/api/v1/calls/{id}/join"),
+            Some(&ben.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{joined}");
+    while frame_of(&mut wa, "call.updated").await["call"]["state"] != "active" {}
+
+    let sdp = format!(
+        "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n{}",
+        "a=ssrc:1 cname:x\r\n".repeat(600)
+    );
+    futures_util::SinkExt::send(
+        &mut wa,
+        tokio_tungstenite::tungstenite::Message::Text(
+            json!({"type": "call.signal", "call_id": id, "to_session": b_session,
+                   "sdp": {"type": "offer", "sdp": sdp}})
+            .to_string()
+            .into(),
+        ),
+    )
+    .await
+    .unwrap();
+    let offer = frame_of(&mut wb, "call.signal").await;
+    assert_eq!(offer["from_session"], a_session);
+    assert_eq!(offer["sdp"]["sdp"].as_str().map(str::len), Some(sdp.len()));
+
+    let (status, _) = node_b
+        .post(
+            &format!("/api/v1/calls/{id}/leave"),
+            Some(&ben.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        frame_of(&mut wa, "call.ended").await["call"]["end_reason"],
+        "hangup"
+    );
+    node_b.stop().await;
+    node_a.stop().await;
+}
