@@ -2,13 +2,13 @@
 // callee, one session answers (the other stops ringing), both sides see the
 // other's moving picture over a direct connection, mute and camera toggle,
 // hang up ends it on both sides; a declined audio call ends for the caller;
-// pressing Start while a call rings joins it. The browsers use Chromium's
+// a reload during a call hangs up; pressing Start while a call rings joins it. The browsers use Chromium's
 // fake camera and microphone; all traffic stays on this machine.
 
 import assert from "node:assert/strict";
 import { suite } from "../lib/suite.mjs";
 import { MEDIA_ARGS } from "../lib/browser.mjs";
-import { signIn, conversationLink, eventually } from "../lib/ui.mjs";
+import { ui, signIn, conversationLink, eventually } from "../lib/ui.mjs";
 import { callUi, callStatus, expectMovingVideo, expectLink, serverCall } from "../lib/calls.mjs";
 import { assertAccessible } from "../lib/axe.mjs";
 import { assertNoPhiInStorage } from "../lib/storage.mjs";
@@ -146,6 +146,28 @@ suite(
       const ended = await serverCall(srv, await srv.token(users.bob), call.id);
       assert.equal(ended.state, "ended");
       assert.equal(ended.end_reason, "declined");
+    });
+
+    s.test("reloading the page during a call hangs up: the other side sees it end", async (t) => {
+      const a = await t.newContext("alice");
+      const b = await t.newContext("bob");
+      await signIn(a.page, srv.origin, users.alice);
+      await signIn(b.page, srv.origin, users.bob);
+      await conversationLink(a.page, "Bob Baker").click();
+      const A = callUi(a.page);
+      const B = callUi(b.page);
+      await A.startAudio.click();
+      await B.accept.click();
+      await eventually(async () => (await callStatus(a.page, "Bob Baker")) === "Connected", "the audio call to connect", 15_000);
+      const [call] = await liveCalls(users.alice);
+      await b.page.reload();
+      await A.anyPanel.waitFor({ state: "hidden", timeout: 5000 });
+      await a.page.getByRole("status").filter({ hasText: "Bob Baker hung up." }).waitFor();
+      const ended = await serverCall(srv, await srv.token(users.alice), call.id);
+      assert.equal(ended.state, "ended");
+      await ui(b.page).nav.waitFor();
+      assert.equal(await B.incoming.count(), 0, "nothing rings after the reload");
+      assert.equal(await B.anyPanel.count(), 0);
     });
 
     s.test("both press Start video call at once: one call, both in it, video both ways", async (t) => {

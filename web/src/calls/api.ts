@@ -32,6 +32,7 @@ export function declineCall(id: string): Promise<Call> {
   return unwrap(client.api.POST("/api/v1/calls/{id}/decline", { params: { path: { id } } }));
 }
 
-export function leaveCall(id: string): Promise<Call> {
-  return unwrap(client.api.POST("/api/v1/calls/{id}/leave", { params: { path: { id } } }));
+/** `keepalive`: sent while the page unloads (a reload or a closed tab hangs up). */
+export function leaveCall(id: string, keepalive = false): Promise<Call> {
+  return unwrap(client.api.POST("/api/v1/calls/{id}/leave", { params: { path: { id } }, ...(keepalive ? { keepalive } : {}) }));
 }

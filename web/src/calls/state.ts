@@ -395,6 +395,14 @@ export function toggleCamera() {
 
 let stopRingEffect: (() => void) | null = null;
 
+/** A reload or a closed tab hangs up (the page cannot take the call with it). */
+function onPageHide() {
+  const cur = current.value;
+  if (!cur?.call) return;
+  void callsApi.leaveCall(cur.call.id, true).catch(() => {});
+  teardown();
+}
+
 /** Listens to the app's stream for call frames (called when messaging starts). */
 export function startCalls(user: User, s: HippoStream, idleTimeoutSecs: number) {
   stopCalls();
@@ -417,6 +425,7 @@ export function startCalls(user: User, s: HippoStream, idleTimeoutSecs: number) 
       reconcile();
     }),
   ];
+  window.addEventListener("pagehide", onPageHide);
   stopRingEffect = effect(() => {
     if (incoming.value) startRinging();
     else stopRinging();
@@ -430,6 +439,7 @@ export async function leaveBeforeSignOut() {
 
 /** Drops everything at sign-out. */
 export function stopCalls() {
+  window.removeEventListener("pagehide", onPageHide);
   teardown();
   for (const u of unsubscribe) u();
   unsubscribe = [];
