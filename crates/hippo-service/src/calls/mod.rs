@@ -23,7 +23,14 @@ use hippo_store::{CallRow, StoreError};
 use std::sync::Arc;
 
 /// Tries of a step that lost a race with another change to the same call.
-const CAS_TRIES: usize = 5;
+const CAS_TRIES: u32 = 8;
+
+/// Waits before try `n` again: the change that won may still be on its way
+/// to disk (SQLite commits writers in batches), and until then a read does
+/// not see it.
+async fn back_off(n: u32) {
+    tokio::time::sleep(std::time::Duration::from_millis(5 << n)).await;
+}
 
 #[derive(Debug, Clone)]
 pub struct Calls {
@@ -181,7 +188,10 @@ impl Calls {
                 "there is nobody else in this conversation to call",
             ));
         }
-        for _ in 0..CAS_TRIES {
+        for n in 0..CAS_TRIES {
+            if n > 0 {
+                back_off(n).await;
+            }
             if let Some(live) = self.core.store.live_call_in(&conv.id).await? {
                 let mut call = from_row(live)?;
                 self.expire_if_due(&mut call).await?;
@@ -235,9 +245,10 @@ impl Calls {
             self.announce(&call, Step::Changed);
             return Ok((call, true));
         }
-        Err(ServiceError::from(StoreError::Unavailable(
-            "the call kept changing; try again".into(),
-        )))
+        Err(ServiceError::public(
+            ErrorCode::Conflict,
+            "the call kept changing; try again",
+        ))
     }
 
     /// Applies `step` to the freshest copy of a call and stores it with its
@@ -252,7 +263,10 @@ impl Calls {
     where
         F: Fn(&mut Call, Timestamp) -> std::result::Result<Step, CallRefusal>,
     {
-        for _ in 0..CAS_TRIES {
+        for n in 0..CAS_TRIES {
+            if n > 0 {
+                back_off(n).await;
+            }
             let now = self.core.clock.now();
             let mut next = call.clone();
             let done = step(&mut next, now).map_err(refused)?;
@@ -273,9 +287,10 @@ impl Calls {
             self.announce(&next, done);
             return Ok((next, done));
         }
-        Err(ServiceError::from(StoreError::Unavailable(
-            "the call kept changing; try again".into(),
-        )))
+        Err(ServiceError::public(
+            ErrorCode::Conflict,
+            "the call kept changing; try again",
+        ))
     }
 
     /// The audit records of an actor's step: the step's own and, when it
@@ -420,43 +435,66 @@ impl Calls {
         Ok(ended)
     }
 
-    /// Keeps the sessions joined to an answered call from idling out: a
-    /// clinician on a 20-minute consult is present, not idle (the idle
+    /// Looks after the sessions joined to live calls. One that ended
+    /// (logout, revocation, expiry, a password change) leaves its call, as
+    /// if it had hung up. One in an answered call does not idle out: a
+    /// clinician on a 20-minute consult is present, not idle (its idle
     /// timer moves as a request would move it, at most once a minute).
-    pub async fn keep_joined_sessions_alive(&self) -> Result<usize> {
-        let now = self.core.clock.now();
-        let granule =
-            (self.core.config.session_idle_timeout / 15).min(std::time::Duration::from_secs(60));
-        let mut touched = 0;
+    pub async fn look_after_joined_sessions(&self) -> Result<()> {
+        let idle = self.core.config.session_idle_timeout;
+        let granule = (idle / 15).min(std::time::Duration::from_secs(60));
         for row in self.core.store.live_calls().await? {
             let call = from_row(row)?;
-            if call.state() != hippo_core::CallState::Active {
-                continue;
-            }
             for p in &call.participants {
                 let (ParticipantState::Joined, Some(sid)) = (p.state, &p.session_id) else {
                     continue;
                 };
-                let Some(session) = self.core.store.get_session(sid).await? else {
-                    continue;
-                };
-                let live = session.state(now, self.core.config.session_idle_timeout)
-                    == hippo_core::SessionState::Live;
-                if live && now.since(session.last_seen_at) >= granule {
+                let now = self.core.clock.now();
+                let session = self.core.store.get_session(sid).await?;
+                let live = session
+                    .as_ref()
+                    .is_some_and(|s| s.state(now, idle) == hippo_core::SessionState::Live);
+                if !live {
+                    let (user, session) = (p.user_id.clone(), sid.clone());
+                    self.apply(
+                        call.clone(),
+                        |c, step, now| {
+                            let mut out = vec![
+                                NewAuditEvent::new(now, AuditAction::CallLeave, Outcome::Success)
+                                    .actor(Some(&user), Some(&session))
+                                    .resource("call", c.id.as_str())
+                                    .detail(serde_json::json!({"reason": "session ended"})),
+                            ];
+                            if step == Step::Ended {
+                                out.push(end_event(
+                                    NewAuditEvent::new(now, AuditAction::CallEnd, Outcome::Success),
+                                    c,
+                                ));
+                            }
+                            out
+                        },
+                        |c, now| c.leave(&p.user_id, now),
+                    )
+                    .await?;
+                    // The call changed: the rest is looked at next time.
+                    break;
+                }
+                if call.state() == hippo_core::CallState::Active
+                    && let Some(s) = &session
+                    && now.since(s.last_seen_at) >= granule
+                {
                     self.core.store.touch_session(sid, now).await?;
-                    touched += 1;
                 }
             }
         }
-        Ok(touched)
+        Ok(())
     }
 
-    /// What `serve` runs every second: unanswered calls end, joined
-    /// sessions stay signed in.
+    /// What `serve` runs every second: unanswered calls end, sessions
+    /// that ended leave their calls, joined sessions stay signed in.
     pub async fn tick(&self) -> Result<()> {
         self.expire_unanswered().await?;
-        self.keep_joined_sessions_alive().await?;
-        Ok(())
+        self.look_after_joined_sessions().await
     }
 
     /// Drops a deactivated user from every call at once.

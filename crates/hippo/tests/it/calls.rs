@@ -323,6 +323,51 @@ async fn declined_unanswered_glare_groups_and_deactivation() {
     let (status, _) = s.get("/api/v1/me", &cat.token).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "not in a call: idled out");
 
+    let glare = a.1["id"].as_str().unwrap();
+    let (status, _) = s
+        .post(
+            &format!("/api/v1/calls/{glare}/leave"),
+            Some(&ana.token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Signing out of the session in a call hangs it up (within the 1 s
+    // timer's tick).
+    let (_, call) = start(ana.token.clone()).await;
+    let id = call["id"].as_str().unwrap().to_owned();
+    let ben_now = s.second_session(&ben).await;
+    let (status, _) = s
+        .post(
+            &format!("/api/v1/calls/{id}/join"),
+            Some(&ben_now),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = s
+        .post("/api/v1/auth/logout", Some(&ben_now), json!({}))
+        .await;
+    assert!(status.is_success());
+    s.hippo.calls().tick().await.unwrap();
+    let (_, gone) = s.get(&format!("/api/v1/calls/{id}"), &ana.token).await;
+    assert_eq!(gone["end_reason"], "hangup", "{gone}");
+    assert!(
+        actions(&s, &id)
+            .await
+            .contains(&("call.leave".into(), "success".into()))
+    );
+    let (_, call) = start(ana.token.clone()).await;
+    let id = call["id"].as_str().unwrap().to_owned();
+    let ben_now = s.second_session(&ben).await;
+    s.post(
+        &format!("/api/v1/calls/{id}/join"),
+        Some(&ben_now),
+        json!({}),
+    )
+    .await;
+
     // Deactivating Ben drops him at once; Ana hears the call ended.
     let (mut ana_ws, _) = socket(&s, &ana.token).await;
     let admin_now = s.second_session(&admin).await;
