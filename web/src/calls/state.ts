@@ -395,6 +395,29 @@ export function toggleCamera() {
 
 let stopRingEffect: (() => void) | null = null;
 
+let notification: Notification | null = null;
+
+/** A tab in the background also shows a desktop notification, without PHI (no name). */
+function notifyIncoming(call: Call) {
+  if (!document.hidden || typeof Notification === "undefined" || Notification.permission !== "granted") return;
+  closeNotification();
+  try {
+    const n = new Notification(call.media === "video" ? "Incoming video call" : "Incoming audio call", { tag: `call-${call.id}`, requireInteraction: true });
+    n.onclick = () => {
+      window.focus();
+      n.close();
+    };
+    notification = n;
+  } catch {
+    // Some browsers allow notifications only from a service worker.
+  }
+}
+
+function closeNotification() {
+  notification?.close();
+  notification = null;
+}
+
 /** A reload or a closed tab hangs up (the page cannot take the call with it). */
 function onPageHide() {
   const cur = current.value;
@@ -427,8 +450,14 @@ export function startCalls(user: User, s: HippoStream, idleTimeoutSecs: number) 
   ];
   window.addEventListener("pagehide", onPageHide);
   stopRingEffect = effect(() => {
-    if (incoming.value) startRinging();
-    else stopRinging();
+    const call = incoming.value;
+    if (call) {
+      startRinging();
+      notifyIncoming(call);
+    } else {
+      stopRinging();
+      closeNotification();
+    }
   });
 }
 
