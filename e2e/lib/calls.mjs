@@ -25,6 +25,8 @@ export const callUi = (page) => ({
   anyPanel: page.getByRole("region", { name: /^Call with / }),
   /** @param {string} who */
   remoteVideo: (who) => page.getByLabel(`Video from ${who}`, { exact: true }),
+  /** @param {string} who */
+  remoteAudio: (who) => page.getByLabel(`Audio from ${who}`, { exact: true }),
   localVideo: page.getByLabel("Your camera", { exact: true }),
   duration: page.getByLabel("Call duration", { exact: true }),
 });
@@ -60,6 +62,31 @@ export async function expectMovingVideo(video, what, timeout = 20_000) {
   const second = await look();
   assert.ok(second.t > first.t + 0.3, `${what}: playback advances (${first.t} → ${second.t} s)`);
   return second;
+}
+
+/**
+ * Waits until an <audio> plays a remote stream: not paused, with a playback
+ * clock that advances between two looks a second apart.
+ * @param {import("playwright-core").Locator} audio
+ * @param {string} what
+ */
+export async function expectPlayingAudio(audio, what, timeout = 20_000) {
+  /** @returns {Promise<{ t: number, paused: boolean, tracks: number }>} */
+  const look = () =>
+    audio.evaluate((el) => {
+      const a = /** @type {HTMLAudioElement} */ (el);
+      const src = /** @type {MediaStream | null} */ (a.srcObject);
+      return { t: a.currentTime, paused: a.paused, tracks: src ? src.getAudioTracks().length : 0 };
+    });
+  const first = /** @type {{ t: number, paused: boolean, tracks: number }} */ (
+    await eventually(async () => {
+      const l = await look();
+      return l.tracks > 0 && !l.paused && l.t > 0 ? l : null;
+    }, `${what}: remote audio playing`, timeout)
+  );
+  await sleep(1000);
+  const second = await look();
+  assert.ok(second.t > first.t + 0.3, `${what}: playback advances (${first.t} → ${second.t} s)`);
 }
 
 /**

@@ -11,7 +11,7 @@ import { suite } from "../lib/suite.mjs";
 import { MEDIA_ARGS } from "../lib/browser.mjs";
 import { Coturn } from "../lib/turn.mjs";
 import { ui, signIn, conversationLink, eventually } from "../lib/ui.mjs";
-import { callUi, callStatus, expectMovingVideo, expectLink, gatherRelay } from "../lib/calls.mjs";
+import { callUi, callStatus, expectMovingVideo, expectPlayingAudio, expectLink, gatherRelay } from "../lib/calls.mjs";
 
 const turn = new Coturn();
 
@@ -114,6 +114,8 @@ suite(
         await A.startAudio.click();
         await B.accept.click();
         await eventually(async () => (await callStatus(a.page, "Bob Baker")) === "Connected", "the audio call to connect", 20_000);
+        await expectPlayingAudio(B.remoteAudio("Alice Adams"), "Bob hears Alice");
+        await expectPlayingAudio(A.remoteAudio("Bob Baker"), "Alice hears Bob");
         // No input for longer than the idle timeout.
         const until = Date.now() + 25_000;
         while (Date.now() < until) {
