@@ -132,7 +132,8 @@ export class Suite {
           `\n--- after ${((Date.now() - started) / 1000).toFixed(1)} s` +
           `\n--- screenshots:\n${shots.map((s) => `  ${s}`).join("\n")}` +
           (findings.length ? `\n--- page findings:\n${findings.map((f) => `  [${f.who}] ${f.kind}: ${f.text}${f.page ? ` (at ${f.page})` : ""}`).join("\n")}` : "") +
-          `\n--- server log (${this.server.logPath}), last lines:\n${this.server.tail(80)}`;
+          `\n--- server log (${this.server.logPath}), last lines:\n${this.server.tail(80)}` +
+          (this.opts.report ? `\n${this.opts.report()}` : "");
         // Node prints the stack, which holds the message as it was first
         // made: build a new one that carries the extra report.
         const frames = (err.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l)).join("\n");
@@ -147,10 +148,11 @@ export class Suite {
 }
 
 /**
- * @typedef {{ browserArgs?: string[], beforeStart?: (s: Suite) => Promise<void>, afterStop?: (s: Suite) => Promise<void> }} SuiteOptions
+ * @typedef {{ browserArgs?: string[], beforeStart?: (s: Suite) => Promise<void>, afterStop?: (s: Suite) => Promise<void>, report?: () => string }} SuiteOptions
  *   browserArgs: extra Chromium flags; beforeStart: runs before the server
  *   starts (e.g. a TURN server whose port goes into the flags); afterStop:
- *   after it stopped.
+ *   after it stopped; report: more to add to a failure's report (e.g. the
+ *   TURN server's log).
  */
 
 /**

@@ -140,6 +140,7 @@ suite(
       await turn.start();
       s.server.flags["turn-urls"] = turn.urls;
     },
+    report: () => `--- coturn log, last lines:\n${turn.tail(40)}`,
     afterStop: async (s) => {
       await turn.stop();
       if (!s.failed) turn.cleanup();
