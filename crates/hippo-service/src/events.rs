@@ -74,10 +74,11 @@ pub enum Event {
         call: Box<hippo_core::Call>,
         recipients: Vec<UserId>,
     },
-    /// A signal from one joined session of a call to another.
+    /// A signal from one joined session of a call to another (`from` is a
+    /// session id, or `sfu` for hippo's media server).
     CallSignal {
         call_id: hippo_core::CallId,
-        from: SessionId,
+        from: String,
         to_user: UserId,
         to_session: SessionId,
         sdp: Option<SdpPayload>,
@@ -217,7 +218,7 @@ impl From<Event> for Outbound {
                 },
                 ServerFrame::CallSignal {
                     call_id: call_id.to_string(),
-                    from_session: from.to_string(),
+                    from_session: from,
                     sdp,
                     candidate,
                 },

@@ -6,6 +6,7 @@ pub mod app;
 pub mod backup;
 pub mod cli;
 pub mod cluster;
+pub mod media;
 pub mod settings;
 pub mod syslog;
 pub mod witness;

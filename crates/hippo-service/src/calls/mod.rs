@@ -7,9 +7,11 @@
 //! are relayed between joined sessions and never stored, logged or audited.
 
 mod ice;
+mod media;
 mod signal;
 
 pub use ice::{CallsConfig, IceServer, IceServers, TurnSecret};
+pub use media::{MediaServer, SFU_SESSION};
 
 use crate::core::Core;
 use crate::events::CallNews;
@@ -86,7 +88,7 @@ fn refused(r: CallRefusal) -> ServiceError {
 }
 
 /// The record of a call's end, with how long it was answered for.
-fn end_event(event: NewAuditEvent, call: &Call) -> NewAuditEvent {
+pub(super) fn end_event(event: NewAuditEvent, call: &Call) -> NewAuditEvent {
     event
         .resource("call", call.id.as_str())
         .detail(serde_json::json!({
@@ -175,13 +177,18 @@ impl Calls {
                  between colleagues",
             ));
         }
-        if members.len() > 2 {
-            return Err(ServiceError::public(
-                ErrorCode::Unavailable,
-                "group calls need hippo's media server (SFU), which this server does not run yet; \
-                 calls between two people work",
-            ));
-        }
+        let topology = if members.len() > 2 {
+            if self.media().is_none() {
+                return Err(ServiceError::public(
+                    ErrorCode::Unavailable,
+                    "group calls need hippo's media server (SFU), which this server does not run \
+                     (set media_listen); calls between two people work",
+                ));
+            }
+            CallTopology::Sfu
+        } else {
+            CallTopology::P2p
+        };
         if members.len() < 2 {
             return Err(ServiceError::public(
                 ErrorCode::Conflict,
@@ -206,7 +213,7 @@ impl Calls {
                 CallId::generate(),
                 conv.id.clone(),
                 media,
-                CallTopology::P2p,
+                topology,
                 relay_only || self.core.config.calls.relay_only,
                 (&actor.user.id, &actor.session.id),
                 &members,
@@ -284,6 +291,7 @@ impl Calls {
                 tx.append_audit(&event).await?;
             }
             tx.commit().await?;
+            self.release_media(&call, &next).await;
             self.announce(&next, done);
             return Ok((next, done));
         }

@@ -94,6 +94,11 @@ impl Calls {
                 "join the call from this session before signalling",
             ));
         }
+        if to_session == super::SFU_SESSION {
+            return self
+                .signal_sfu(&call, &actor.session.id, &actor.user.id, sdp)
+                .await;
+        }
         let target = SessionId::parse(to_session)
             .and_then(|s| call.joined_session(&s).map(|p| (p.user_id.clone(), s)))
             .filter(|(_, s)| *s != actor.session.id);
@@ -105,7 +110,7 @@ impl Calls {
         };
         self.core.events.publish(Event::CallSignal {
             call_id: call.id,
-            from: actor.session.id.clone(),
+            from: actor.session.id.to_string(),
             to_user,
             to_session,
             sdp,

@@ -59,6 +59,8 @@ pub struct Core {
     pub(crate) directory: crate::directory::DirectoryIndex,
     /// Sessions and memberships, valid at one access version.
     pub(crate) access: cache::AccessCache,
+    /// hippo's SFU for group calls, once `serve` started one.
+    pub(crate) media: std::sync::OnceLock<Arc<dyn crate::calls::MediaServer>>,
 }
 
 impl std::fmt::Debug for Core {
@@ -100,6 +102,7 @@ impl Core {
             typing: typing::TypingThrottle::default(),
             directory: crate::directory::DirectoryIndex::default(),
             access: cache::AccessCache::default(),
+            media: std::sync::OnceLock::new(),
         }
     }
 

@@ -196,6 +196,10 @@ pub async fn run(config: Config) -> Result<()> {
             }
         })
     };
+    if let Some(listen) = config.media_listen {
+        let public = crate::media::start(&app.hippo, listen, config.media_public_addr).await?;
+        tracing::info!(%public, "media server (SFU) for group calls on");
+    }
     // Calls nobody answered within 45 s end as missed (every node looks;
     // the call's compare-and-swap lets one of them end it), and sessions
     // in an answered call do not idle out.

@@ -61,6 +61,9 @@ pub struct Config {
     pub whatsapp: Option<WhatsappSettings>,
     /// ICE servers, the TURN secret (read from its file) and relay-only.
     pub calls: hippo_service::calls::CallsConfig,
+    /// The SFU's UDP address; `None`: no group calls.
+    pub media_listen: Option<SocketAddr>,
+    pub media_public_addr: Option<SocketAddr>,
     /// Settings given that this version accepts but does not act on yet.
     pub inactive: Vec<&'static str>,
 }
@@ -207,6 +210,8 @@ impl TryFrom<Settings> for Config {
             backup_keep: s.backup_keep,
             whatsapp,
             calls: calls(s.turn_urls, s.turn_secret_file, s.calls_relay_only)?,
+            media_listen: s.media_listen,
+            media_public_addr: s.media_public_addr,
             inactive: Vec::new(),
         })
     }

@@ -235,6 +235,18 @@ settings! {
         group: Calls, kind: Plain, value_name: "FILE",
         default: Unset, parse: optional(parse::path),
     }
+    /// UDP address of hippo's media server (SFU) for group calls, such as
+    /// 0.0.0.0:8446. Empty: no SFU, and calls of three or more answer 503.
+    media_listen: Option<SocketAddr> {
+        group: Calls, kind: Plain, value_name: "ADDR",
+        default: Unset, parse: optional(parse::addr),
+    }
+    /// The address clients send media to (the SFU's host candidate), when
+    /// media_listen is a wildcard or behind NAT, such as 203.0.113.7:8446.
+    media_public_addr: Option<SocketAddr> {
+        group: Calls, kind: Plain, value_name: "ADDR",
+        default: Unset, parse: optional(parse::addr),
+    }
     /// Every call relay only (through TURN), so no party ever sees another's
     /// network address. Off: the caller may still ask for it per call.
     calls_relay_only: bool {
