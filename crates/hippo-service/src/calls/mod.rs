@@ -137,8 +137,19 @@ impl Calls {
             None => None,
         };
         let call = row.map(from_row).transpose()?;
+        // Invited, and still a member (someone removed from the
+        // conversation is out of its calls too).
+        let member = match &call {
+            Some(c) if c.participant(&actor.user.id).is_some() => {
+                self.core
+                    .store
+                    .is_member(&c.conversation_id, &actor.user.id)
+                    .await?
+            }
+            _ => false,
+        };
         match call {
-            Some(c) if c.participant(&actor.user.id).is_some() => Ok(c),
+            Some(c) if member => Ok(c),
             _ => Err(self
                 .core
                 .deny(

@@ -76,8 +76,18 @@ impl Calls {
             Some(id) => self.core.store.get_call(&id).await?,
             None => None,
         };
-        let call = row.map(from_row).transpose()?;
-        let Some(call) = call.filter(|c| c.participant(&actor.user.id).is_some()) else {
+        let mut call = row.map(from_row).transpose()?;
+        if let Some(c) = &call
+            && (c.participant(&actor.user.id).is_none()
+                || !self
+                    .core
+                    .store
+                    .is_member(&c.conversation_id, &actor.user.id)
+                    .await?)
+        {
+            call = None;
+        }
+        let Some(call) = call else {
             return Err(self
                 .core
                 .deny(

@@ -383,6 +383,34 @@ async fn declined_unanswered_glare_groups_and_deactivation() {
     let ended = frame_of(&mut ana_ws, "call.ended").await;
     assert_eq!(ended["call"]["end_reason"], "deactivated");
 
+    // Removed from the conversation while rung: out of the call too.
+    let pair = s.group(&ana, [&cat], "pair").await;
+    let (_, call) = s
+        .post(
+            &format!("/api/v1/conversations/{pair}/calls"),
+            Some(&ana.token),
+            json!({"media": "audio"}),
+        )
+        .await;
+    let id = call["id"].as_str().unwrap().to_owned();
+    let (status, _) = s
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/conversations/{pair}/members/{}", cat.id),
+            Some(&ana.token),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{status}");
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/calls/{id}/join"),
+            Some(&cat_now),
+            json!({}),
+        )
+        .await;
+    assert_problem(status, &body, 404, "not_found");
+
     // Groups need the SFU; strangers cannot call; bad media is refused.
     let dan = s.clinician("dan").await;
     let group = s.group(&ana, [&cat, &dan], "ward").await;
