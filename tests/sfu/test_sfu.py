@@ -15,15 +15,19 @@ Checked, in order (each wait has a timeout and says what it waited for):
   2. every participant decodes video and audio frames from both others, on
      tracks whose stream id (msid) is the publisher's session id, and none
      of its own;
-  3. a bad offer to "sfu" gets an `error` frame `validation_failed`, and the
+  3. bob's connection closes without a leave: the SFU drops him, he leaves
+     the call (recorded with the SFU's reason), joins again with a new
+     connection, and everyone decodes everyone again;
+  4. a bad offer to "sfu" gets an `error` frame `validation_failed`, and the
      call goes on: before a session's first offer (carol), and from a
      connected session (bob), after which everyone, bob included, still
      decodes everyone's frames;
-  4. C leaves: the SFU renegotiates, A and B keep decoding each other's
+  5. C leaves: the SFU renegotiates, A and B keep decoding each other's
      frames, and C's stop;
-  5. A and B leave: the call ends (`call.ended`, state "ended");
-  6. an auditor finds call.start, call.join (2+), call.leave (3) and
-     call.end for the call in GET /api/v1/audit.
+  6. A and B leave: the call ends (`call.ended`, state "ended");
+  7. an auditor finds call.start, call.join (3), call.leave (4, one with the
+     SFU's reason) and call.end for the call in GET /api/v1/audit; and no
+     error frame came but the two asked for.
 
 Prints, per participant, the set-up time from its join (A: starting the
 call) to its first decoded frame of each other participant's video.
@@ -373,6 +377,14 @@ class Peer:
                 raise Failed(f"{self.name}: timed out after {seconds:.0f}s waiting for {what}")
             await asyncio.sleep(0.05)
 
+    async def drop_media(self) -> None:
+        """Closes the connection (no leave), as a crashed tab would."""
+        for t in self.tasks:
+            if t.get_coro().__name__ == "renegotiate_loop":
+                t.cancel()
+        await self.pc.close()
+        self.mid_stream.clear()
+
     async def close(self) -> None:
         if self.pc:
             await self.pc.close()
@@ -554,7 +566,36 @@ async def run(hippo: str, work: Path) -> None:
             return {(p.name, q.name): (p.remote(q.session_id).video, p.remote(q.session_id).audio)
                     for p in peers for q in peers if q is not p}
 
-        # 3. A bad offer to the SFU is refused; the call goes on.
+        # 3. Bob's connection closes (a crashed tab, a network change): the
+        # SFU drops him and he leaves the call; he joins again with a new
+        # connection and everyone flows again.
+        await b.drop_media()
+        bob_state = {}
+
+        async def bob_left() -> bool:
+            st = await api.expect(200, "GET", f"/api/v1/calls/{call['id']}", a.token)
+            me = next(x for x in st["participants"] if x["user_id"] == b.user_id)
+            bob_state.update(call=st["state"], bob=me["state"])
+            return me["state"] == "left"
+
+        deadline = time.monotonic() + 8
+        while not await bob_left():
+            check(time.monotonic() < deadline,
+                  f"timed out after 8s waiting for the SFU to drop bob, whose connection closed ({bob_state})")
+            await asyncio.sleep(0.1)
+        check(bob_state["call"] == "active", f"the call is {bob_state['call']} after the SFU dropped bob")
+        b.remotes.clear()
+        base = snapshot()
+        b.joined_at = time.monotonic()
+        await api.expect(200, "POST", f"/api/v1/calls/{call['id']}/join", b.token)
+        await b.connect_media(3)
+        await until(10, "everyone to decode everyone's frames after bob joined again",
+                    lambda: all_flowing(peers, 15, 25, base), lambda: stalled(peers, base))
+        t = min(r.first_video_at for r in b.remotes.values() if r.first_video_at) - b.joined_at
+        log(f"set-up bob, joining again: first remote video frame {t * 1000:.0f} ms")
+        ok("bob's closed connection makes him leave the call; joined again, everyone flows")
+
+        # 4. A bad offer to the SFU is refused; the call goes on.
         await b.signal_sfu("offer", "v=0\r\nm=garbage")
         err = await within(5, "bob's error frame for a bad offer", b.errors.get())
         check(err.get("code") == "validation_failed",
@@ -568,7 +609,7 @@ async def run(hippo: str, work: Path) -> None:
               f"after the bad offer the call is {state['state']} with {len(joined)} joined")
         ok("a bad offer to 'sfu' gets validation_failed and the call goes on")
 
-        # 4. C leaves: A and B keep going, C's tracks stop.
+        # 5. C leaves: A and B keep going, C's tracks stop.
         offers_before = {p.name: p.sfu_offers for p in (a, b)}
         await leave(c)
         await until(8, "the SFU to renegotiate with alice and bob after carol left",
@@ -586,7 +627,7 @@ async def run(hippo: str, work: Path) -> None:
             check(v - v1 <= 2, f"{p.name} still decodes carol's video after she left ({v1} -> {v})")
         ok("after carol leaves, alice and bob keep decoding each other; carol's tracks stop")
 
-        # 5. A and B leave: the call ends.
+        # 6. A and B leave: the call ends.
         await leave(a)
         await leave(b)
         ended = await b.wait_frame("call.ended", lambda f: f.get("type") == "call.ended")
@@ -595,7 +636,7 @@ async def run(hippo: str, work: Path) -> None:
         log(f"call ended: end_reason={ended['call'].get('end_reason')} duration_ms={state.get('duration_ms')}")
         ok("the call ends when everyone has left")
 
-        # 6. The audit trail has the call.
+        # 7. The audit trail has the call.
         aud_token = tokens["audrey"][0]
         actions: dict[str, int] = {}
         data_ = await api.expect(200, "GET", f"/api/v1/audit?resource_id={call['id']}&limit=1000", aud_token)
@@ -603,11 +644,16 @@ async def run(hippo: str, work: Path) -> None:
             if e["outcome"] == "success":
                 actions[e["action"]] = actions.get(e["action"], 0) + 1
         log(f"audit records for the call: {actions}")
-        want = {"call.start": 1, "call.join": 2, "call.leave": 3, "call.end": 1}
+        # joins: bob twice, carol; leaves: bob (dropped by the SFU), carol, alice, bob
+        want = {"call.start": 1, "call.join": 3, "call.leave": 4, "call.end": 1}
         for action, n in want.items():
             check(actions.get(action, 0) >= n,
                   f"audit: {actions.get(action, 0)} {action} records for the call, expected at least {n} ({actions})")
-        ok("the auditor sees call.start, call.join x2, call.leave x3, call.end")
+        dropped = [e for e in data_["events"] if e["action"] == "call.leave"
+                   and e["actor_id"] == b.user_id and (e.get("detail") or {}).get("reason")]
+        check(bool(dropped), f"audit: no call.leave of bob with the SFU's reason ({data_['events']})")
+        log(f"bob's drop is recorded as call.leave with reason {dropped[0]['detail']['reason']!r}")
+        ok("the auditor sees call.start, call.join x3, call.leave x4 (one the SFU's), call.end")
 
         stray = [(p.name, p.errors.get_nowait()) for p in peers for _ in range(p.errors.qsize())]
         check(not stray, f"unexpected error frames: {stray}")
