@@ -50,6 +50,15 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 pub use driver::{SfuHandle, spawn_udp};
+
+/// Whether `sdp` parses as an offer, without touching any room: a server
+/// checks a second offer from a participant this way before it replaces
+/// the participant's connection.
+pub fn check_offer(sdp: &str) -> Result<(), MediaError> {
+    str0m::change::SdpOffer::from_sdp_string(sdp)
+        .map(|_| ())
+        .map_err(|_| MediaError::BadSdp)
+}
 pub use error::MediaError;
 pub use sfu::Sfu;
 

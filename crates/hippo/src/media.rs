@@ -27,10 +27,27 @@ impl MediaServer for Sfu {
         session: &SessionId,
         offer: &str,
     ) -> Result<String, String> {
-        self.0
+        let first = self
+            .0
             .add_participant(room(call), participant(session), offer.to_owned())
-            .await
-            .map_err(|e| e.to_string())
+            .await;
+        match first {
+            // A new offer from a session already in the room (its page was
+            // reloaded): it replaces the old connection, but only if it
+            // parses, so a bad one cannot cut off a live participant.
+            Err(hippo_media::MediaError::AlreadyJoined) => {
+                hippo_media::check_offer(offer).map_err(|e| e.to_string())?;
+                let _ = self
+                    .0
+                    .remove_participant(room(call), participant(session))
+                    .await;
+                self.0
+                    .add_participant(room(call), participant(session), offer.to_owned())
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            other => other.map_err(|e| e.to_string()),
+        }
     }
 
     async fn answer(&self, call: &CallId, session: &SessionId, answer: &str) -> Result<(), String> {
@@ -84,7 +101,7 @@ pub async fn start(
                     let why = match reason {
                         LeaveReason::ConnectTimeout => "media never connected",
                         LeaveReason::Disconnected => "media connection lost",
-                        LeaveReason::Failed => "media connection failed",
+                        LeaveReason::Failed => "media connection closed or failed",
                     };
                     hippo
                         .calls()

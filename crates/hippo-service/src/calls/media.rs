@@ -23,7 +23,9 @@ pub const SFU_SESSION: &str = "sfu";
 /// `serve`). Errors are in words fit for a client, never SDP.
 #[async_trait::async_trait]
 pub trait MediaServer: Send + Sync + 'static {
-    /// Adds the session to the call's room; returns the answer.
+    /// Adds the session to the call's room, or replaces its connection
+    /// there with this offer's (a reloaded page); returns the answer. A bad
+    /// offer changes nothing.
     async fn join(
         &self,
         call: &CallId,
@@ -95,15 +97,12 @@ impl Calls {
             ServiceError::validation(format!("the media server refused the description: {why}"))
         };
         if sdp.kind == "offer" {
-            // A second offer from the same session (a reload): start over.
-            let answer = match media.join(&call.id, from, &sdp.sdp).await {
-                Err(_) => {
-                    media.remove(&call.id, from).await;
-                    media.join(&call.id, from, &sdp.sdp).await
-                }
-                ok => ok,
-            }
-            .map_err(refused)?;
+            // (A second offer from a session already in the room replaces
+            // its connection if it parses: the media server's to decide.)
+            let answer = media
+                .join(&call.id, from, &sdp.sdp)
+                .await
+                .map_err(refused)?;
             self.relay_from_sfu(
                 call.id.clone(),
                 to_user.clone(),
