@@ -163,22 +163,27 @@ mod tests {
             "server_conversation_updated",
             "server_typing",
             "server_session_ended",
+            "server_call_ringing",
+            "server_call_updated",
+            "server_call_ended",
+            "server_call_signal",
             "client_auth",
             "client_ping",
             "client_typing",
             "client_read",
+            "client_call_signal",
         ] {
             let m = messages.get(key).unwrap_or_else(|| panic!("{key} missing"));
             assert_eq!(m["payload"]["type"], "object", "{key}");
         }
-        assert_eq!(messages.len(), 14);
+        assert_eq!(messages.len(), 19);
         assert!(doc["components"]["schemas"]["MessageResponse"].is_object());
         assert_eq!(
             doc["operations"]["sendServerFrames"]["messages"]
                 .as_array()
                 .unwrap()
                 .len(),
-            10
+            14
         );
     }
 }
