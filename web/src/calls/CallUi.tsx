@@ -15,6 +15,7 @@ import {
   callNotice,
   current,
   decline,
+  groupCallsUnavailable,
   hangUp,
   incoming,
   liveCallIn,
@@ -27,9 +28,14 @@ import {
 import type { LinkInfo } from "./peer.ts";
 import "./calls.css";
 
-/** Calls are for two people in a direct or group conversation of two (no patients, no SFU yet). */
+/**
+ * Calls are for colleagues: two people peer to peer, three or more through
+ * hippo's SFU (a server without one answers 503, shown as its words). Not in
+ * patient conversations.
+ */
 export function canCall(conv: Conversation | undefined): boolean {
-  return !!conv && conv.kind !== "patient" && conv.member_ids.length === 2;
+  if (!conv || conv.kind === "patient" || conv.member_ids.length < 2) return false;
+  return conv.member_ids.length === 2 || !groupCallsUnavailable.value;
 }
 
 export function CallButtons(props: { conv: Conversation }) {
@@ -143,23 +149,44 @@ export function CallPanel() {
   return cur ? <Panel cur={cur} /> : null;
 }
 
+/** Whose stream it is: the participant joined on that session (p2p: the other one). */
+function remoteName(cur: Current, session: string): string {
+  const p = cur.call?.participants.find((x) => x.session_id === session && x.user_id !== currentUser()?.id);
+  const other = p ?? cur.call?.participants.find((x) => x.user_id !== currentUser()?.id);
+  return otherName(cur.conversationId, other?.user_id);
+}
+
 function Panel({ cur }: { cur: Current }) {
   const now = useNow(1000);
   const me = currentUser();
+  const group = cur.call?.topology === "sfu";
   const remote = cur.call?.participants.find((p) => p.user_id !== me?.id);
-  const who = otherName(cur.conversationId, remote?.user_id);
+  const who = group ? otherName(cur.conversationId) : otherName(cur.conversationId, remote?.user_id);
+  // p2p: one remote, shown (empty) from the start; SFU: one per publisher
+  // that is joined (a stream can come before its publisher's join frame, and
+  // the SFU's answer may name tracks nobody sends).
+  const others = new Set(cur.call?.participants.filter((p) => p.user_id !== me?.id && p.state === "joined").map((p) => p.session_id));
+  const remotes = group
+    ? cur.remotes.filter((r) => others.has(r.session))
+    : cur.remotes.length
+      ? cur.remotes
+      : [{ session: "", stream: null as MediaStream | null }];
   const since = cur.connectedAt ?? (cur.call?.answered_at ? Date.parse(cur.call.answered_at) : null);
   const link = linkText(cur.link);
   const video = cur.media === "video";
   return (
     <section class={`callpanel ${video ? "video" : "audio"}`} aria-label={`Call with ${who}`}>
       {video ? (
-        <div class="callvideos">
-          <Media kind="video" class="remote" stream={cur.remote} label={`Video from ${who}`} />
+        <div class={`callvideos n${Math.min(remotes.length, 4)}`}>
+          {remotes.map((r) => (
+            <Media key={r.session} kind="video" class="remote" stream={r.stream} label={`Video from ${r.session ? remoteName(cur, r.session) : who}`} />
+          ))}
           <Media kind="video" class="local" stream={cur.local} muted label="Your camera" />
         </div>
       ) : (
-        <Media kind="audio" stream={cur.remote} label={`Audio from ${who}`} />
+        remotes.map((r) => (
+          <Media key={r.session} kind="audio" stream={r.stream} label={`Audio from ${r.session ? remoteName(cur, r.session) : who}`} />
+        ))
       )}
       <div class="callinfo">
         <p class="callstate">
@@ -189,7 +216,8 @@ function Panel({ cur }: { cur: Current }) {
 }
 
 function noticeText(n: NonNullable<typeof callNotice.value>): string {
-  const who = n.by ? otherName(n.conversationId, n.by) : "The other person";
+  if (!n.by) return "The call ended.";
+  const who = otherName(n.conversationId, n.by);
   switch (n.why) {
     case "declined":
       return `${who} declined the call.`;

@@ -3,7 +3,9 @@
  * local tracks out, remote stream in, offer/answer and trickled ICE
  * candidates over `call.signal`, and what getStats says about the link
  * (the selected candidate pair: direct or relayed, round-trip time, loss).
- * The offerer also restarts ICE when the connection fails.
+ * The offerer also restarts ICE when the connection fails. With hippo's SFU
+ * (group calls) the same class is the one connection to the SFU, which
+ * offers again whenever the set of tracks changes.
  */
 import type { CandidatePayload, SdpPayload } from "./types.ts";
 
@@ -39,15 +41,29 @@ export class Peer {
   #lastLost = 0;
   #lastReceived = 0;
 
-  constructor(opts: { config: RTCConfiguration; local: MediaStream | null; remoteSession: string; offerer: boolean; hooks: PeerHooks }) {
+  readonly #iceRestart: boolean;
+
+  constructor(opts: {
+    config: RTCConfiguration;
+    local: MediaStream | null;
+    remoteSession: string;
+    offerer: boolean;
+    /** Send our ICE candidates (false for an ICE-lite SFU). */
+    trickle?: boolean;
+    /** Restart ICE when the connection fails (the offerer; not with the SFU). */
+    iceRestart?: boolean;
+    hooks: PeerHooks;
+  }) {
     this.remoteSession = opts.remoteSession;
     this.offerer = opts.offerer;
+    this.#iceRestart = opts.iceRestart ?? true;
+    const trickle = opts.trickle ?? true;
     this.#hooks = opts.hooks;
     const pc = new RTCPeerConnection(opts.config);
     this.pc = pc;
     for (const track of opts.local?.getTracks() ?? []) pc.addTrack(track, opts.local!);
     pc.onicecandidate = (e) => {
-      if (this.#closed || !e.candidate || !e.candidate.candidate) return;
+      if (this.#closed || !trickle || !e.candidate || !e.candidate.candidate) return;
       const c = e.candidate;
       this.#hooks.send({
         candidate: {
@@ -65,7 +81,7 @@ export class Peer {
     };
     pc.onconnectionstatechange = () => {
       if (this.#closed) return;
-      if (pc.connectionState === "failed" && this.offerer) void this.offer(true);
+      if (pc.connectionState === "failed" && this.offerer && this.#iceRestart) void this.offer(true);
       this.#hooks.onChange();
     };
     pc.oniceconnectionstatechange = () => {

@@ -8,8 +8,10 @@
  *
  * Who offers: of the two joined sessions the one that joined first (earlier
  * `joined_at`, then the smaller session id) creates the offer, the other
- * answers. Both use `iceTransportPolicy: "relay"` when the call says
- * `relay_only`.
+ * answers. A group call (`topology: "sfu"`) has one connection to hippo's
+ * SFU (session `sfu`): this session offers once, the SFU answers and later
+ * offers again when someone joins or leaves. Every connection uses
+ * `iceTransportPolicy: "relay"` when the call says `relay_only`.
  */
 import { computed, effect, signal } from "@preact/signals";
 import { ApiError } from "../api.ts";
@@ -29,7 +31,8 @@ export interface Current {
   media: CallMedia;
   phase: "starting" | "joining" | "in-call";
   local: MediaStream | null;
-  remote: MediaStream | null;
+  /** What the others send: one stream per remote session (p2p: the other side; SFU: each publisher). */
+  remotes: RemoteMedia[];
   muted: boolean;
   cameraOff: boolean;
   /** The peer connection's state, once there is a peer. */
@@ -38,6 +41,15 @@ export interface Current {
   /** When the media started flowing here (ms, local clock). */
   connectedAt: number | null;
 }
+
+export interface RemoteMedia {
+  /** The sending session (the SFU names each stream by its publisher's session). */
+  session: string;
+  stream: MediaStream;
+}
+
+/** The SFU's session id in `call.signal` (group calls). */
+export const SFU = "sfu";
 
 /** Live calls (ringing or active) by id. */
 export const liveCalls = signal<Map<string, Call>>(new Map());
@@ -50,6 +62,8 @@ export const callNotice = signal<{
   by: string | null;
   conversationId: string;
 } | null>(null);
+/** Set when the server answered a group call 503 (no SFU configured). */
+export const groupCallsUnavailable = signal(false);
 /** Calls whose ringing this tab silenced (Escape): not declined. */
 const dismissed = signal<Set<string>>(new Set());
 
@@ -115,11 +129,15 @@ function upsert(call: Call) {
   if (cur?.call?.id === call.id) {
     if (call.state === "ended") {
       const other = call.participants.find((p) => p.user_id !== me?.id);
-      callNotice.value = { why: call.end_reason ?? "ended", by: other?.user_id ?? null, conversationId: call.conversation_id };
+      const by = call.topology === "sfu" ? null : other?.user_id ?? null;
+      callNotice.value = { why: call.end_reason ?? "ended", by, conversationId: call.conversation_id };
       teardown();
       return;
     }
-    current.value = { ...cur, call };
+    // Streams of sessions that left are dropped (the panel shows only joined ones anyway).
+    const gone = new Set(call.participants.filter((p) => p.state !== "joined" && p.session_id).map((p) => p.session_id));
+    const remotes = call.topology === "sfu" ? cur.remotes.filter((r) => !gone.has(r.session)) : cur.remotes;
+    current.value = { ...cur, call, remotes: remotes.length === cur.remotes.length ? cur.remotes : remotes };
     reconcile();
   }
   if (call.state === "ended" && dismissed.value.has(call.id)) {
@@ -178,21 +196,29 @@ function reconcile() {
   }
   if (cur.phase !== "in-call") patch({ phase: "in-call" });
   startKeepalive(call.id);
-  const remoteSession = peerSessionOf(call, me.id);
+  const sfu = call.topology === "sfu";
+  const remoteSession = sfu ? SFU : peerSessionOf(call, me.id);
   if (!remoteSession) return;
   if (peer && peer.remoteSession === remoteSession) return;
   peer?.close();
-  const offerer = isOfferer(call, me.id, session) === true;
+  const offerer = sfu || isOfferer(call, me.id, session) === true;
   const callId = call.id;
   const pe = new Peer({
     config: { iceServers: ice, iceTransportPolicy: call.relay_only ? "relay" : "all" },
     local: cur.local,
     remoteSession,
     offerer,
+    // The SFU is ICE-lite (our candidates are not needed) and does no ICE restarts.
+    trickle: !sfu,
+    iceRestart: !sfu,
     hooks: {
       send: (sig) => (stream && (sig.sdp || sig.candidate) ? sendCallSignal(stream, callId, remoteSession, sig as never) : false),
       onRemoteStream: (s) => {
-        if (peer === pe) patch({ remote: s });
+        if (peer !== pe) return;
+        const from = sfu ? s.id : remoteSession;
+        const list = current.value?.remotes ?? [];
+        if (list.some((r) => r.session === from && r.stream === s)) return;
+        patch({ remotes: [...list.filter((r) => r.session !== from), { session: from, stream: s }] });
       },
       onChange: () => {
         if (peer !== pe) return;
@@ -287,7 +313,7 @@ async function prepare(media: CallMedia): Promise<MediaStream> {
 }
 
 function blank(conversationId: string, media: CallMedia, phase: Current["phase"], call: Call | null): Current {
-  return { call, conversationId, media, phase, local: null, remote: null, muted: false, cameraOff: false, connection: null, link: null, connectedAt: null };
+  return { call, conversationId, media, phase, local: null, remotes: [], muted: false, cameraOff: false, connection: null, link: null, connectedAt: null };
 }
 
 // ---- what the screens call -----------------------------------------------------
@@ -317,6 +343,8 @@ export async function startCall(conversationId: string, media: CallMedia) {
     reconcile();
   } catch (e) {
     callError.value = problemText(e);
+    // A server without an SFU refuses group calls: stop offering them in this tab.
+    if (e instanceof ApiError && e.status === 503 && e.code === "unavailable") groupCallsUnavailable.value = true;
     teardown();
   }
 }
