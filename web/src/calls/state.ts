@@ -511,4 +511,5 @@ export function stopCalls() {
   dismissed.value = new Set();
   callError.value = null;
   callNotice.value = null;
+  groupCallsUnavailable.value = false;
 }
