@@ -3,6 +3,7 @@
 //! refused, which must leave a `denied` record), or why it records none. An
 //! endpoint added without a row here fails this test.
 
+mod calls;
 mod cases;
 
 use crate::support::{PASSWORD, TestServer};
@@ -109,91 +110,9 @@ async fn every_endpoint_leaves_its_audit_record() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
-    // Calls: one ringing in a third conversation (joined, then left, in
-    // the table), one in the other group (declined in the table); the
-    // table starts a third in `conv`.
-    let dm = s.group(&ana_user, [&ben_user], "call").await;
-    let start_call = |c: String| {
-        let s = &s;
-        let ana = ana.clone();
-        async move {
-            let (_, call) = s
-                .post(
-                    &format!("/api/v1/conversations/{c}/calls"),
-                    Some(&ana),
-                    json!({"media": "audio"}),
-                )
-                .await;
-            call["id"].as_str().unwrap().to_owned()
-        }
-    };
-    let call = start_call(dm).await;
-    let rung = start_call(other_conv.clone()).await;
+    let call_cases = calls::cases(&s, &ana_user, &ben_user, &cat, &conv, &other_conv).await;
 
     let cases = vec![
-        case(
-            g.clone(),
-            "/api/v1/calls/ice-servers",
-            "/api/v1/calls/ice-servers",
-            &ana,
-            None,
-            Exempt("short-lived TURN credentials naming nobody; the calls they serve are audited"),
-            None,
-        ),
-        case(
-            p.clone(),
-            "/api/v1/conversations/{id}/calls",
-            format!("/api/v1/conversations/{conv}/calls"),
-            &ana,
-            Some(json!({"media": "video"})),
-            Records("call.start"),
-            Some(&cat),
-        ),
-        case(
-            g.clone(),
-            "/api/v1/calls",
-            "/api/v1/calls",
-            &ben,
-            None,
-            Exempt("lists the caller's own live calls (ids and times), each of them audited"),
-            None,
-        ),
-        case(
-            g.clone(),
-            "/api/v1/calls/{id}",
-            format!("/api/v1/calls/{call}"),
-            &ben,
-            None,
-            Exempt("the state of a call the caller is in; its every step is audited"),
-            None,
-        ),
-        case(
-            p.clone(),
-            "/api/v1/calls/{id}/join",
-            format!("/api/v1/calls/{call}/join"),
-            &ben,
-            None,
-            Records("call.join"),
-            Some(&cat),
-        ),
-        case(
-            p.clone(),
-            "/api/v1/calls/{id}/leave",
-            format!("/api/v1/calls/{call}/leave"),
-            &ben,
-            None,
-            Records("call.leave"),
-            Some(&cat),
-        ),
-        case(
-            p.clone(),
-            "/api/v1/calls/{id}/decline",
-            format!("/api/v1/calls/{rung}/decline"),
-            &ben,
-            None,
-            Records("call.decline"),
-            Some(&cat),
-        ),
         case(
             p.clone(),
             "/api/v1/patients",
@@ -809,6 +728,7 @@ async fn every_endpoint_leaves_its_audit_record() {
         ),
     ];
 
+    let cases: Vec<_> = cases.into_iter().chain(call_cases).collect();
     check_cases(&s, &cases, &ana).await;
     s.stop().await;
 }
