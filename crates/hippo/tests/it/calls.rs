@@ -518,3 +518,41 @@ async fn ice_servers_hand_out_turn_credentials_that_expire_and_name_nobody() {
     assert_eq!(ice["ice_servers"], json!([]));
     s.stop().await;
 }
+
+/// A client hammering join and leave (a hundred at once) gets answers in
+/// the contract's codes, never a 5xx, and leaves no call stuck: it ends,
+/// and the next call starts.
+#[tokio::test]
+async fn a_storm_of_joins_and_leaves_leaves_no_call_stuck() {
+    let s = TestServer::start().await;
+    let [ana, ben] = s.clinicians(["ana", "ben"]).await;
+    let conv = s.direct(&ana, &ben).await;
+    let path = format!("/api/v1/conversations/{conv}/calls");
+    let (_, call) = s
+        .post(&path, Some(&ana.token), json!({"media": "audio"}))
+        .await;
+    let id = call["id"].as_str().unwrap().to_owned();
+    let storm = (0..100).map(|i| {
+        let (s, id, token) = (&s, &id, &ben.token);
+        async move {
+            let step = if i % 2 == 0 { "join" } else { "leave" };
+            s.post(
+                &format!("/api/v1/calls/{id}/{step}"),
+                Some(token),
+                json!({}),
+            )
+            .await
+        }
+    });
+    let answers = futures_util::future::join_all(storm).await;
+    for (status, body) in &answers {
+        assert!([200, 409].contains(&status.as_u16()), "{status}: {body}");
+    }
+    let (_, after) = s.get(&format!("/api/v1/calls/{id}"), &ana.token).await;
+    assert_eq!(after["state"], "ended", "{after}");
+    let (status, next) = s
+        .post(&path, Some(&ana.token), json!({"media": "audio"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{next}");
+    s.stop().await;
+}
