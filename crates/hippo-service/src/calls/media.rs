@@ -7,12 +7,9 @@
 //! removed from the SFU; one the SFU drops (its media never connected or
 //! was lost) leaves the call, recorded.
 
-use super::{Calls, from_row};
+use super::Calls;
 use crate::{Event, Result, ServiceError};
-use hippo_core::{
-    AuditAction, Call, CallId, CallTopology, NewAuditEvent, Outcome, ParticipantState, SessionId,
-    Step,
-};
+use hippo_core::{Call, CallId, CallTopology, ParticipantState, SessionId};
 use hippo_protocol::SdpPayload;
 use std::sync::Arc;
 
@@ -143,15 +140,11 @@ impl Calls {
     /// An offer the SFU makes to one session (its tracks changed): relayed
     /// if that session is still joined to the call.
     pub async fn sfu_offer(&self, call: &str, session: &str, sdp: String) -> Result<()> {
-        let (Some(cid), Some(sid)) = (CallId::parse(call), SessionId::parse(session)) else {
+        let (Some(call), Some(sid)) = (self.load(call).await?, SessionId::parse(session)) else {
             return Ok(());
         };
-        let Some(row) = self.core.store.get_call(&cid).await? else {
-            return Ok(());
-        };
-        let call = from_row(row)?;
         if let Some(p) = call.joined_session(&sid) {
-            self.relay_from_sfu(cid, p.user_id.clone(), sid, "offer", sdp);
+            self.relay_from_sfu(call.id.clone(), p.user_id.clone(), sid, "offer", sdp);
         }
         Ok(())
     }
@@ -159,37 +152,12 @@ impl Calls {
     /// The SFU dropped a session (its media never connected, or was lost):
     /// it leaves the call, recorded as the server's doing.
     pub async fn sfu_dropped(&self, call: &str, session: &str, why: &str) -> Result<()> {
-        let (Some(cid), Some(sid)) = (CallId::parse(call), SessionId::parse(session)) else {
+        let (Some(call), Some(sid)) = (self.load(call).await?, SessionId::parse(session)) else {
             return Ok(());
         };
-        let Some(row) = self.core.store.get_call(&cid).await? else {
-            return Ok(());
-        };
-        let call = from_row(row)?;
         let Some(user) = call.joined_session(&sid).map(|p| p.user_id.clone()) else {
             return Ok(());
         };
-        let why = why.to_owned();
-        self.apply(
-            call,
-            |c, step, now| {
-                let mut out = vec![
-                    NewAuditEvent::new(now, AuditAction::CallLeave, Outcome::Success)
-                        .actor(Some(&user), Some(&sid))
-                        .resource("call", c.id.as_str())
-                        .detail(serde_json::json!({ "reason": why })),
-                ];
-                if step == Step::Ended {
-                    out.push(super::end_event(
-                        NewAuditEvent::new(now, AuditAction::CallEnd, Outcome::Success),
-                        c,
-                    ));
-                }
-                out
-            },
-            |c, now| c.leave(&user, now),
-        )
-        .await?;
-        Ok(())
+        self.leave_for(call, &user, &sid, why).await
     }
 }

@@ -101,9 +101,66 @@ pub(super) fn end_event(event: NewAuditEvent, call: &Call) -> NewAuditEvent {
         }))
 }
 
+/// A step's own record and, when the step ended the call, `call.end`
+/// (recorded as `end`, e.g. by the same actor).
+pub(super) fn with_end(
+    own: NewAuditEvent,
+    call: &Call,
+    step: Step,
+    end: NewAuditEvent,
+) -> Vec<NewAuditEvent> {
+    let mut out = vec![own];
+    if step == Step::Ended {
+        out.push(end_event(end, call));
+    }
+    out
+}
+
 impl Calls {
     pub(crate) fn new(core: Arc<Core>) -> Self {
         Self { core }
+    }
+
+    /// The call `id` names, if it is one.
+    pub(super) async fn load(&self, id: &str) -> Result<Option<Call>> {
+        match CallId::parse(id) {
+            Some(cid) => self
+                .core
+                .store
+                .get_call(&cid)
+                .await?
+                .map(from_row)
+                .transpose(),
+            None => Ok(None),
+        }
+    }
+
+    /// Records that `user`'s `session` left the call by the server's doing
+    /// (its session ended, the SFU dropped it), with `why`.
+    pub(super) async fn leave_for(
+        &self,
+        call: Call,
+        user: &UserId,
+        session: &hippo_core::SessionId,
+        why: &str,
+    ) -> Result<()> {
+        self.apply(
+            call,
+            |c, step, now| {
+                with_end(
+                    NewAuditEvent::new(now, AuditAction::CallLeave, Outcome::Success)
+                        .actor(Some(user), Some(session))
+                        .resource("call", c.id.as_str())
+                        .detail(serde_json::json!({ "reason": why })),
+                    c,
+                    step,
+                    NewAuditEvent::new(now, AuditAction::CallEnd, Outcome::Success),
+                )
+            },
+            |c, now| c.leave(user, now),
+        )
+        .await?;
+        Ok(())
     }
 
     fn everyone(call: &Call) -> Vec<UserId> {
@@ -132,11 +189,7 @@ impl Calls {
         self.core
             .require_messaging_for(actor, action, Some(("call", id)))
             .await?;
-        let row = match CallId::parse(id) {
-            Some(cid) => self.core.store.get_call(&cid).await?,
-            None => None,
-        };
-        let call = row.map(from_row).transpose()?;
+        let call = self.load(id).await?;
         // Invited, and still a member (someone removed from the
         // conversation is out of its calls too).
         let member = match &call {
@@ -319,21 +372,17 @@ impl Calls {
         action: AuditAction,
     ) -> impl Fn(&Call, Step, Timestamp) -> Vec<NewAuditEvent> + '_ {
         move |call, step, now| {
-            let mut out = vec![
+            with_end(
                 actor
                     .event(now, action, Outcome::Success)
                     .resource("call", call.id.as_str())
                     .detail(serde_json::json!({
                         "conversation_id": call.conversation_id.as_str(),
                     })),
-            ];
-            if step == Step::Ended {
-                out.push(end_event(
-                    actor.event(now, AuditAction::CallEnd, Outcome::Success),
-                    call,
-                ));
-            }
-            out
+                call,
+                step,
+                actor.event(now, AuditAction::CallEnd, Outcome::Success),
+            )
         }
     }
 
@@ -400,24 +449,20 @@ impl Calls {
         self.core
             .require_messaging(actor, AuditAction::CallJoin)
             .await?;
-        let mut out = Vec::new();
-        for row in self.core.store.live_calls().await? {
-            let mut call = from_row(row)?;
-            let mine = call.participant(&actor.user.id).is_some_and(|p| {
-                matches!(
-                    p.state,
-                    ParticipantState::Ringing | ParticipantState::Joined
-                )
-            });
-            if !mine {
-                continue;
-            }
-            self.expire_if_due(&mut call).await?;
-            if call.ended_at.is_none() {
-                out.push(call);
-            }
-        }
-        Ok(out)
+        let mine: Vec<Call> = self
+            .live_calls()
+            .await?
+            .into_iter()
+            .filter(|c| {
+                c.participant(&actor.user.id).is_some_and(|p| {
+                    matches!(
+                        p.state,
+                        ParticipantState::Ringing | ParticipantState::Joined
+                    )
+                })
+            })
+            .collect();
+        self.expire_due(mine).await
     }
 
     /// Ends `call` as missed if it rang out, recorded by the server.
@@ -442,16 +487,31 @@ impl Calls {
     /// many. Run every second by `serve` (on every node: the compare and
     /// swap lets one win).
     pub async fn expire_unanswered(&self) -> Result<usize> {
-        let mut ended = 0;
-        for row in self.core.store.live_calls().await? {
-            let mut call = from_row(row)?;
-            let before = call.ended_at;
+        let live = self.live_calls().await?;
+        let before = live.len();
+        Ok(before - self.expire_due(live).await?.len())
+    }
+
+    async fn live_calls(&self) -> Result<Vec<Call>> {
+        self.core
+            .store
+            .live_calls()
+            .await?
+            .into_iter()
+            .map(from_row)
+            .collect()
+    }
+
+    /// Ends those of `calls` that rang out; returns the rest.
+    async fn expire_due(&self, calls: Vec<Call>) -> Result<Vec<Call>> {
+        let mut live = Vec::with_capacity(calls.len());
+        for mut call in calls {
             self.expire_if_due(&mut call).await?;
-            if before.is_none() && call.ended_at.is_some() {
-                ended += 1;
+            if call.ended_at.is_none() {
+                live.push(call);
             }
         }
-        Ok(ended)
+        Ok(live)
     }
 
     /// Looks after the sessions joined to live calls. One that ended
@@ -459,11 +519,10 @@ impl Calls {
     /// if it had hung up. One in an answered call does not idle out: a
     /// clinician on a 20-minute consult is present, not idle (its idle
     /// timer moves as a request would move it, at most once a minute).
-    pub async fn look_after_joined_sessions(&self) -> Result<()> {
+    async fn look_after_joined_sessions(&self, calls: Vec<Call>) -> Result<()> {
         let idle = self.core.config.session_idle_timeout;
         let granule = (idle / 15).min(std::time::Duration::from_secs(60));
-        for row in self.core.store.live_calls().await? {
-            let call = from_row(row)?;
+        for call in calls {
             for p in &call.participants {
                 let (ParticipantState::Joined, Some(sid)) = (p.state, &p.session_id) else {
                     continue;
@@ -474,27 +533,8 @@ impl Calls {
                     .as_ref()
                     .is_some_and(|s| s.state(now, idle) == hippo_core::SessionState::Live);
                 if !live {
-                    let (user, session) = (p.user_id.clone(), sid.clone());
-                    self.apply(
-                        call.clone(),
-                        |c, step, now| {
-                            let mut out = vec![
-                                NewAuditEvent::new(now, AuditAction::CallLeave, Outcome::Success)
-                                    .actor(Some(&user), Some(&session))
-                                    .resource("call", c.id.as_str())
-                                    .detail(serde_json::json!({"reason": "session ended"})),
-                            ];
-                            if step == Step::Ended {
-                                out.push(end_event(
-                                    NewAuditEvent::new(now, AuditAction::CallEnd, Outcome::Success),
-                                    c,
-                                ));
-                            }
-                            out
-                        },
-                        |c, now| c.leave(&p.user_id, now),
-                    )
-                    .await?;
+                    self.leave_for(call.clone(), &p.user_id, sid, "session ended")
+                        .await?;
                     // The call changed: the rest is looked at next time.
                     break;
                 }
@@ -512,14 +552,13 @@ impl Calls {
     /// What `serve` runs every second: unanswered calls end, sessions
     /// that ended leave their calls, joined sessions stay signed in.
     pub async fn tick(&self) -> Result<()> {
-        self.expire_unanswered().await?;
-        self.look_after_joined_sessions().await
+        let live = self.expire_due(self.live_calls().await?).await?;
+        self.look_after_joined_sessions(live).await
     }
 
     /// Drops a deactivated user from every call at once.
     pub(crate) async fn drop_user(&self, user: &UserId, by: NewAuditEvent) -> Result<()> {
-        for row in self.core.store.live_calls().await? {
-            let call = from_row(row)?;
+        for call in self.live_calls().await? {
             if call.participant(user).is_none() {
                 continue;
             }
@@ -527,16 +566,14 @@ impl Calls {
             self.apply(
                 call,
                 |c, step, now| {
-                    let mut out = vec![by.clone().resource("call", c.id.as_str()).detail(
-                        serde_json::json!({"dropped": u.as_str(), "reason": "deactivated"}),
-                    )];
-                    if step == Step::Ended {
-                        out.push(end_event(
-                            NewAuditEvent::new(now, AuditAction::CallEnd, Outcome::Success),
-                            c,
-                        ));
-                    }
-                    out
+                    with_end(
+                        by.clone().resource("call", c.id.as_str()).detail(
+                            serde_json::json!({"dropped": u.as_str(), "reason": "deactivated"}),
+                        ),
+                        c,
+                        step,
+                        NewAuditEvent::new(now, AuditAction::CallEnd, Outcome::Success),
+                    )
                 },
                 |c, now| Ok(c.drop_user(user, now)),
             )

@@ -2,9 +2,9 @@
 //! of a call. Signals carry addresses and DTLS fingerprints: they are
 //! checked for shape, relayed, and never stored, logged or audited.
 
-use super::{Calls, from_row};
+use super::Calls;
 use crate::{Actor, Event, Result, ServiceError};
-use hippo_core::{AuditAction, CallId, ErrorCode, SessionId};
+use hippo_core::{AuditAction, ErrorCode, SessionId};
 use hippo_protocol::{CandidatePayload, SdpPayload};
 
 /// Largest session description relayed (browsers' are 3–8 KB).
@@ -72,11 +72,7 @@ impl Calls {
         candidate: Option<CandidatePayload>,
     ) -> Result<()> {
         check_shape(sdp.as_ref(), candidate.as_ref())?;
-        let row = match CallId::parse(call_id) {
-            Some(id) => self.core.store.get_call(&id).await?,
-            None => None,
-        };
-        let mut call = row.map(from_row).transpose()?;
+        let mut call = self.load(call_id).await?;
         if let Some(c) = &call
             && (c.participant(&actor.user.id).is_none()
                 || !self
