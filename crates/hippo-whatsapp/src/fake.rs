@@ -141,9 +141,20 @@ impl FakeCloudApi {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0 for the fake Cloud API");
-        let addr = listener
-            .local_addr()
-            .expect("local address of the fake Cloud API");
+        Self::start_on(listener, config, axum::Router::new())
+            .expect("local address of the fake Cloud API")
+    }
+
+    /// Serves on `listener` until dropped, with `extra` routes beside the
+    /// Cloud API's (they win where both match): for `hippo dev
+    /// fake-whatsapp`, which adds its control endpoints. The base URL names
+    /// the listener's address.
+    pub fn start_on(
+        listener: tokio::net::TcpListener,
+        config: FakeConfig,
+        extra: axum::Router,
+    ) -> std::io::Result<Self> {
+        let addr = listener.local_addr()?;
         let inner = Arc::new(Inner {
             config,
             base_url: format!("http://{addr}"),
@@ -153,17 +164,17 @@ impl FakeCloudApi {
                 ..State::default()
             }),
         });
-        let app = server::router(Arc::clone(&inner));
+        let app = extra.merge(server::router(Arc::clone(&inner)));
         let server = tokio::spawn(async move {
             if axum::serve(listener, app).await.is_err() {
                 tracing::warn!("fake Cloud API server stopped");
             }
         });
-        Self {
+        Ok(Self {
             inner,
             addr,
             server,
-        }
+        })
     }
 
     /// "http://127.0.0.1:PORT" (use as api_base).

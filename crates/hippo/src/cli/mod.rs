@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod dev;
 pub mod keys;
 pub mod proof;
 pub mod retention;
@@ -67,6 +68,9 @@ pub enum Command {
     /// Settings helpers.
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Development tools (`dev fake-whatsapp`: a fake WhatsApp Cloud API).
+    #[command(subcommand)]
+    Dev(dev::DevCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,6 +153,7 @@ pub fn main() -> ExitCode {
                 .map(|()| ExitCode::SUCCESS),
             Command::Keys(cmd) => keys::run(config, cmd).await.map(|()| ExitCode::SUCCESS),
             Command::Settings(_) => Ok(ExitCode::SUCCESS),
+            Command::Dev(cmd) => dev::run(config, cmd).await.map(|()| ExitCode::SUCCESS),
         }
     });
     match result {

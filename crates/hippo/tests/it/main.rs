@@ -30,6 +30,7 @@ mod keys;
 mod messaging;
 mod patient_lookup;
 mod retention;
+mod sandbox;
 mod stream;
 mod support;
 mod users;
