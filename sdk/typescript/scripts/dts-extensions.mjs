@@ -26,4 +26,4 @@ if (left.length > 0) {
   console.error(`dts-extensions: .ts specifiers left in ${left.map((e) => e.name).join(", ")}`);
   process.exit(1);
 }
-console.log(`dts-extensions: ${changed} declaration files rewritten`);
+console.error(`dts-extensions: ${changed} declaration files rewritten`);

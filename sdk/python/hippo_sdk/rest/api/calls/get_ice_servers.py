@@ -1,0 +1,185 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.ice_servers_response import IceServersResponse
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    ttl_seconds: int | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["ttl_seconds"] = ttl_seconds
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/calls/ice-servers",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> IceServersResponse | Problem | None:
+    if response.status_code == 200:
+        response_200 = IceServersResponse.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[IceServersResponse | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    ttl_seconds: int | Unset = UNSET,
+) -> Response[IceServersResponse | Problem]:
+    """`GET /api/v1/calls/ice-servers`: STUN and TURN for a peer connection;
+    TURN credentials valid at most ten minutes.
+
+    Args:
+        ttl_seconds (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[IceServersResponse | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        ttl_seconds=ttl_seconds,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    ttl_seconds: int | Unset = UNSET,
+) -> IceServersResponse | Problem | None:
+    """`GET /api/v1/calls/ice-servers`: STUN and TURN for a peer connection;
+    TURN credentials valid at most ten minutes.
+
+    Args:
+        ttl_seconds (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        IceServersResponse | Problem
+    """
+
+    return sync_detailed(
+        client=client,
+        ttl_seconds=ttl_seconds,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    ttl_seconds: int | Unset = UNSET,
+) -> Response[IceServersResponse | Problem]:
+    """`GET /api/v1/calls/ice-servers`: STUN and TURN for a peer connection;
+    TURN credentials valid at most ten minutes.
+
+    Args:
+        ttl_seconds (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[IceServersResponse | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        ttl_seconds=ttl_seconds,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    ttl_seconds: int | Unset = UNSET,
+) -> IceServersResponse | Problem | None:
+    """`GET /api/v1/calls/ice-servers`: STUN and TURN for a peer connection;
+    TURN credentials valid at most ten minutes.
+
+    Args:
+        ttl_seconds (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        IceServersResponse | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            ttl_seconds=ttl_seconds,
+        )
+    ).parsed

@@ -1,0 +1,204 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.directory_response import DirectoryResponse
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    q: str,
+    limit: int | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["q"] = q
+
+    params["limit"] = limit
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/directory",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> DirectoryResponse | Problem | None:
+    if response.status_code == 200:
+        response_200 = DirectoryResponse.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[DirectoryResponse | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    q: str,
+    limit: int | Unset = UNSET,
+) -> Response[DirectoryResponse | Problem]:
+    """`GET /api/v1/directory?q=TEXT&limit=N`: active messaging users whose
+    display name or username contains `q` (case and accents ignored).
+    Recorded as `directory.search`, without the query text.
+
+    Args:
+        q (str):
+        limit (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[DirectoryResponse | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        q=q,
+        limit=limit,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    q: str,
+    limit: int | Unset = UNSET,
+) -> DirectoryResponse | Problem | None:
+    """`GET /api/v1/directory?q=TEXT&limit=N`: active messaging users whose
+    display name or username contains `q` (case and accents ignored).
+    Recorded as `directory.search`, without the query text.
+
+    Args:
+        q (str):
+        limit (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        DirectoryResponse | Problem
+    """
+
+    return sync_detailed(
+        client=client,
+        q=q,
+        limit=limit,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    q: str,
+    limit: int | Unset = UNSET,
+) -> Response[DirectoryResponse | Problem]:
+    """`GET /api/v1/directory?q=TEXT&limit=N`: active messaging users whose
+    display name or username contains `q` (case and accents ignored).
+    Recorded as `directory.search`, without the query text.
+
+    Args:
+        q (str):
+        limit (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[DirectoryResponse | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        q=q,
+        limit=limit,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    q: str,
+    limit: int | Unset = UNSET,
+) -> DirectoryResponse | Problem | None:
+    """`GET /api/v1/directory?q=TEXT&limit=N`: active messaging users whose
+    display name or username contains `q` (case and accents ignored).
+    Recorded as `directory.search`, without the query text.
+
+    Args:
+        q (str):
+        limit (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        DirectoryResponse | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            q=q,
+            limit=limit,
+        )
+    ).parsed

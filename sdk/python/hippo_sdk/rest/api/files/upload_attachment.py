@@ -1,0 +1,213 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.attachment_response import AttachmentResponse
+from ...models.problem import Problem
+from ...types import UNSET, File, Response
+
+
+def _get_kwargs(
+    *,
+    body: File,
+    filename: str,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    params: dict[str, Any] = {}
+
+    params["filename"] = filename
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/attachments",
+        "params": params,
+    }
+
+    _kwargs["content"] = body.payload
+    headers["Content-Type"] = "text/plain"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> AttachmentResponse | Problem | None:
+    if response.status_code == 201:
+        response_201 = AttachmentResponse.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[AttachmentResponse | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: File,
+    filename: str,
+) -> Response[AttachmentResponse | Problem]:
+    """`POST /api/v1/attachments?filename=F`: the raw file as the body, its
+    type in `Content-Type`.
+
+    Args:
+        filename (str):
+        body (File): A file's raw bytes, as the request or response body.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[AttachmentResponse | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        filename=filename,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: File,
+    filename: str,
+) -> AttachmentResponse | Problem | None:
+    """`POST /api/v1/attachments?filename=F`: the raw file as the body, its
+    type in `Content-Type`.
+
+    Args:
+        filename (str):
+        body (File): A file's raw bytes, as the request or response body.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        AttachmentResponse | Problem
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+        filename=filename,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: File,
+    filename: str,
+) -> Response[AttachmentResponse | Problem]:
+    """`POST /api/v1/attachments?filename=F`: the raw file as the body, its
+    type in `Content-Type`.
+
+    Args:
+        filename (str):
+        body (File): A file's raw bytes, as the request or response body.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[AttachmentResponse | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        filename=filename,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: File,
+    filename: str,
+) -> AttachmentResponse | Problem | None:
+    """`POST /api/v1/attachments?filename=F`: the raw file as the body, its
+    type in `Content-Type`.
+
+    Args:
+        filename (str):
+        body (File): A file's raw bytes, as the request or response body.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        AttachmentResponse | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+            filename=filename,
+        )
+    ).parsed

@@ -1,0 +1,189 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.totp_confirm_request import TotpConfirmRequest
+from ...models.totp_confirm_response import TotpConfirmResponse
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: TotpConfirmRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/me/mfa/totp/confirm",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | TotpConfirmResponse | None:
+    if response.status_code == 200:
+        response_200 = TotpConfirmResponse.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | TotpConfirmResponse]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: TotpConfirmRequest,
+) -> Response[Problem | TotpConfirmResponse]:
+    """`POST /api/v1/me/mfa/totp/confirm`: finishes enrollment and hands out
+    the recovery codes, once. An enrollment-only session ends here; sign in
+    again with a code.
+
+    Args:
+        body (TotpConfirmRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | TotpConfirmResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: TotpConfirmRequest,
+) -> Problem | TotpConfirmResponse | None:
+    """`POST /api/v1/me/mfa/totp/confirm`: finishes enrollment and hands out
+    the recovery codes, once. An enrollment-only session ends here; sign in
+    again with a code.
+
+    Args:
+        body (TotpConfirmRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | TotpConfirmResponse
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: TotpConfirmRequest,
+) -> Response[Problem | TotpConfirmResponse]:
+    """`POST /api/v1/me/mfa/totp/confirm`: finishes enrollment and hands out
+    the recovery codes, once. An enrollment-only session ends here; sign in
+    again with a code.
+
+    Args:
+        body (TotpConfirmRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | TotpConfirmResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: TotpConfirmRequest,
+) -> Problem | TotpConfirmResponse | None:
+    """`POST /api/v1/me/mfa/totp/confirm`: finishes enrollment and hands out
+    the recovery codes, once. An enrollment-only session ends here; sign in
+    again with a code.
+
+    Args:
+        body (TotpConfirmRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | TotpConfirmResponse
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

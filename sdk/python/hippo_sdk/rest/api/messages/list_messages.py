@@ -1,0 +1,217 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.message_page_response import MessagePageResponse
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    id: str,
+    *,
+    after_seq: int | Unset = UNSET,
+    limit: int | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["after_seq"] = after_seq
+
+    params["limit"] = limit
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/conversations/{id}/messages".format(
+            id=quote(str(id), safe=""),
+        ),
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> MessagePageResponse | Problem | None:
+    if response.status_code == 200:
+        response_200 = MessagePageResponse.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[MessagePageResponse | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    id: str,
+    *,
+    client: AuthenticatedClient,
+    after_seq: int | Unset = UNSET,
+    limit: int | Unset = UNSET,
+) -> Response[MessagePageResponse | Problem]:
+    """`GET /api/v1/conversations/{id}/messages?after_seq=N&limit=M`: oldest first.
+
+    Args:
+        id (str):
+        after_seq (int | Unset):
+        limit (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[MessagePageResponse | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        id=id,
+        after_seq=after_seq,
+        limit=limit,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    id: str,
+    *,
+    client: AuthenticatedClient,
+    after_seq: int | Unset = UNSET,
+    limit: int | Unset = UNSET,
+) -> MessagePageResponse | Problem | None:
+    """`GET /api/v1/conversations/{id}/messages?after_seq=N&limit=M`: oldest first.
+
+    Args:
+        id (str):
+        after_seq (int | Unset):
+        limit (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        MessagePageResponse | Problem
+    """
+
+    return sync_detailed(
+        id=id,
+        client=client,
+        after_seq=after_seq,
+        limit=limit,
+    ).parsed
+
+
+async def asyncio_detailed(
+    id: str,
+    *,
+    client: AuthenticatedClient,
+    after_seq: int | Unset = UNSET,
+    limit: int | Unset = UNSET,
+) -> Response[MessagePageResponse | Problem]:
+    """`GET /api/v1/conversations/{id}/messages?after_seq=N&limit=M`: oldest first.
+
+    Args:
+        id (str):
+        after_seq (int | Unset):
+        limit (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[MessagePageResponse | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        id=id,
+        after_seq=after_seq,
+        limit=limit,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    id: str,
+    *,
+    client: AuthenticatedClient,
+    after_seq: int | Unset = UNSET,
+    limit: int | Unset = UNSET,
+) -> MessagePageResponse | Problem | None:
+    """`GET /api/v1/conversations/{id}/messages?after_seq=N&limit=M`: oldest first.
+
+    Args:
+        id (str):
+        after_seq (int | Unset):
+        limit (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        MessagePageResponse | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            id=id,
+            client=client,
+            after_seq=after_seq,
+            limit=limit,
+        )
+    ).parsed

@@ -1,0 +1,182 @@
+from http import HTTPStatus
+from typing import Any, cast
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.receive_whatsapp_webhook_body import ReceiveWhatsappWebhookBody
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: ReceiveWhatsappWebhookBody,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/webhooks/whatsapp",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Problem | None:
+    if response.status_code == 200:
+        response_200 = cast(Any, None)
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ReceiveWhatsappWebhookBody,
+) -> Response[Any | Problem]:
+    """`POST /webhooks/whatsapp`: Meta's event delivery. The
+    `X-Hub-Signature-256` HMAC is checked over the raw body (401
+    `invalid_signature`); the delivery is stored durably, answered 200, and
+    applied right after.
+
+    Args:
+        body (ReceiveWhatsappWebhookBody):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ReceiveWhatsappWebhookBody,
+) -> Any | Problem | None:
+    """`POST /webhooks/whatsapp`: Meta's event delivery. The
+    `X-Hub-Signature-256` HMAC is checked over the raw body (401
+    `invalid_signature`); the delivery is stored durably, answered 200, and
+    applied right after.
+
+    Args:
+        body (ReceiveWhatsappWebhookBody):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | Problem
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ReceiveWhatsappWebhookBody,
+) -> Response[Any | Problem]:
+    """`POST /webhooks/whatsapp`: Meta's event delivery. The
+    `X-Hub-Signature-256` HMAC is checked over the raw body (401
+    `invalid_signature`); the delivery is stored durably, answered 200, and
+    applied right after.
+
+    Args:
+        body (ReceiveWhatsappWebhookBody):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ReceiveWhatsappWebhookBody,
+) -> Any | Problem | None:
+    """`POST /webhooks/whatsapp`: Meta's event delivery. The
+    `X-Hub-Signature-256` HMAC is checked over the raw body (401
+    `invalid_signature`); the delivery is stored durably, answered 200, and
+    applied right after.
+
+    Args:
+        body (ReceiveWhatsappWebhookBody):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

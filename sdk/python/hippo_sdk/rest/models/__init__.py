@@ -1,0 +1,191 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .add_member_request import AddMemberRequest
+from .alert_kind import AlertKind
+from .alert_response import AlertResponse
+from .alert_response_detail import AlertResponseDetail
+from .alert_severity import AlertSeverity
+from .alerts_response import AlertsResponse
+from .attachment_response import AttachmentResponse
+from .audit_action import AuditAction
+from .audit_event import AuditEvent
+from .audit_event_detail_type_0 import AuditEventDetailType0
+from .audit_page_response import AuditPageResponse
+from .call_end_reason import CallEndReason
+from .call_list import CallList
+from .call_media import CallMedia
+from .call_participant_response import CallParticipantResponse
+from .call_response import CallResponse
+from .call_state import CallState
+from .call_topology import CallTopology
+from .change_password_request import ChangePasswordRequest
+from .channel import Channel
+from .channel_state import ChannelState
+from .channel_status_response import ChannelStatusResponse
+from .consistency_response import ConsistencyResponse
+from .conversation_kind import ConversationKind
+from .conversation_list import ConversationList
+from .conversation_response import ConversationResponse
+from .create_conversation_request import CreateConversationRequest
+from .create_patient_request import CreatePatientRequest
+from .create_user_request import CreateUserRequest
+from .directory_response import DirectoryResponse
+from .edit_message_request import EditMessageRequest
+from .erase_request import EraseRequest
+from .export_format import ExportFormat
+from .get_async_api_response_200 import GetAsyncApiResponse200
+from .get_open_api_response_200 import GetOpenApiResponse200
+from .grant_filter import GrantFilter
+from .grant_response import GrantResponse
+from .ice_server_response import IceServerResponse
+from .ice_servers_response import IceServersResponse
+from .inclusion_response import InclusionResponse
+from .legal_hold_request import LegalHoldRequest
+from .login_request import LoginRequest
+from .login_response import LoginResponse
+from .mark_read_request import MarkReadRequest
+from .member_response import MemberResponse
+from .message_page_response import MessagePageResponse
+from .message_response import MessageResponse
+from .new_conversation_kind import NewConversationKind
+from .open_request import OpenRequest
+from .outbox_job_response import OutboxJobResponse
+from .outbox_response import OutboxResponse
+from .outbox_state import OutboxState
+from .outcome import Outcome
+from .participant_state import ParticipantState
+from .password_reset_response import PasswordResetResponse
+from .patient_match_response import PatientMatchResponse
+from .patient_matches_response import PatientMatchesResponse
+from .patient_response import PatientResponse
+from .patients_response import PatientsResponse
+from .phi_mode import PhiMode
+from .phi_request import PhiRequest
+from .phi_request_response import PhiRequestResponse
+from .priority import Priority
+from .problem import Problem
+from .queue_response import QueueResponse
+from .receipt_list import ReceiptList
+from .receipt_response import ReceiptResponse
+from .receive_whatsapp_webhook_body import ReceiveWhatsappWebhookBody
+from .report_response import ReportResponse
+from .review_request import ReviewRequest
+from .role import Role
+from .send_message_request import SendMessageRequest
+from .session_list import SessionList
+from .session_response import SessionResponse
+from .session_transport import SessionTransport
+from .start_call_request import StartCallRequest
+from .tally_response import TallyResponse
+from .template_patch import TemplatePatch
+from .template_response import TemplateResponse
+from .template_send_request import TemplateSendRequest
+from .templates_response import TemplatesResponse
+from .totp_confirm_request import TotpConfirmRequest
+from .totp_confirm_response import TotpConfirmResponse
+from .totp_enrollment_response import TotpEnrollmentResponse
+from .tree_head_response import TreeHeadResponse
+from .update_conversation_request import UpdateConversationRequest
+from .update_patient_request import UpdatePatientRequest
+from .update_user_request import UpdateUserRequest
+from .user_list import UserList
+from .user_response import UserResponse
+from .user_status import UserStatus
+from .verify_response import VerifyResponse
+from .whatsapp_send_request import WhatsappSendRequest
+
+__all__ = (
+    "AddMemberRequest",
+    "AlertKind",
+    "AlertResponse",
+    "AlertResponseDetail",
+    "AlertSeverity",
+    "AlertsResponse",
+    "AttachmentResponse",
+    "AuditAction",
+    "AuditEvent",
+    "AuditEventDetailType0",
+    "AuditPageResponse",
+    "CallEndReason",
+    "CallList",
+    "CallMedia",
+    "CallParticipantResponse",
+    "CallResponse",
+    "CallState",
+    "CallTopology",
+    "ChangePasswordRequest",
+    "Channel",
+    "ChannelState",
+    "ChannelStatusResponse",
+    "ConsistencyResponse",
+    "ConversationKind",
+    "ConversationList",
+    "ConversationResponse",
+    "CreateConversationRequest",
+    "CreatePatientRequest",
+    "CreateUserRequest",
+    "DirectoryResponse",
+    "EditMessageRequest",
+    "EraseRequest",
+    "ExportFormat",
+    "GetAsyncApiResponse200",
+    "GetOpenApiResponse200",
+    "GrantFilter",
+    "GrantResponse",
+    "IceServerResponse",
+    "IceServersResponse",
+    "InclusionResponse",
+    "LegalHoldRequest",
+    "LoginRequest",
+    "LoginResponse",
+    "MarkReadRequest",
+    "MemberResponse",
+    "MessagePageResponse",
+    "MessageResponse",
+    "NewConversationKind",
+    "OpenRequest",
+    "OutboxJobResponse",
+    "OutboxResponse",
+    "OutboxState",
+    "Outcome",
+    "ParticipantState",
+    "PasswordResetResponse",
+    "PatientMatchesResponse",
+    "PatientMatchResponse",
+    "PatientResponse",
+    "PatientsResponse",
+    "PhiMode",
+    "PhiRequest",
+    "PhiRequestResponse",
+    "Priority",
+    "Problem",
+    "QueueResponse",
+    "ReceiptList",
+    "ReceiptResponse",
+    "ReceiveWhatsappWebhookBody",
+    "ReportResponse",
+    "ReviewRequest",
+    "Role",
+    "SendMessageRequest",
+    "SessionList",
+    "SessionResponse",
+    "SessionTransport",
+    "StartCallRequest",
+    "TallyResponse",
+    "TemplatePatch",
+    "TemplateResponse",
+    "TemplateSendRequest",
+    "TemplatesResponse",
+    "TotpConfirmRequest",
+    "TotpConfirmResponse",
+    "TotpEnrollmentResponse",
+    "TreeHeadResponse",
+    "UpdateConversationRequest",
+    "UpdatePatientRequest",
+    "UpdateUserRequest",
+    "UserList",
+    "UserResponse",
+    "UserStatus",
+    "VerifyResponse",
+    "WhatsappSendRequest",
+)
