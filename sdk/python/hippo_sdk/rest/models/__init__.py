@@ -6,7 +6,11 @@ from .alert_response import AlertResponse
 from .alert_response_detail import AlertResponseDetail
 from .alert_severity import AlertSeverity
 from .alerts_response import AlertsResponse
+from .api_key_list_response import ApiKeyListResponse
+from .api_key_response import ApiKeyResponse
+from .api_key_state import ApiKeyState
 from .attachment_response import AttachmentResponse
+from .attempt_response import AttemptResponse
 from .audit_action import AuditAction
 from .audit_event import AuditEvent
 from .audit_event_detail_type_0 import AuditEventDetailType0
@@ -26,9 +30,16 @@ from .consistency_response import ConsistencyResponse
 from .conversation_kind import ConversationKind
 from .conversation_list import ConversationList
 from .conversation_response import ConversationResponse
+from .create_api_key_request import CreateApiKeyRequest
 from .create_conversation_request import CreateConversationRequest
 from .create_patient_request import CreatePatientRequest
 from .create_user_request import CreateUserRequest
+from .create_webhook_request import CreateWebhookRequest
+from .created_api_key_response import CreatedApiKeyResponse
+from .created_webhook_response import CreatedWebhookResponse
+from .delivery_list_response import DeliveryListResponse
+from .delivery_response import DeliveryResponse
+from .delivery_state import DeliveryState
 from .directory_response import DirectoryResponse
 from .edit_message_request import EditMessageRequest
 from .erase_request import EraseRequest
@@ -92,6 +103,9 @@ from .user_list import UserList
 from .user_response import UserResponse
 from .user_status import UserStatus
 from .verify_response import VerifyResponse
+from .webhook_event_type import WebhookEventType
+from .webhook_list_response import WebhookListResponse
+from .webhook_response import WebhookResponse
 from .whatsapp_send_request import WhatsappSendRequest
 
 __all__ = (
@@ -101,7 +115,11 @@ __all__ = (
     "AlertResponseDetail",
     "AlertSeverity",
     "AlertsResponse",
+    "ApiKeyListResponse",
+    "ApiKeyResponse",
+    "ApiKeyState",
     "AttachmentResponse",
+    "AttemptResponse",
     "AuditAction",
     "AuditEvent",
     "AuditEventDetailType0",
@@ -121,9 +139,16 @@ __all__ = (
     "ConversationKind",
     "ConversationList",
     "ConversationResponse",
+    "CreateApiKeyRequest",
     "CreateConversationRequest",
+    "CreatedApiKeyResponse",
+    "CreatedWebhookResponse",
     "CreatePatientRequest",
     "CreateUserRequest",
+    "CreateWebhookRequest",
+    "DeliveryListResponse",
+    "DeliveryResponse",
+    "DeliveryState",
     "DirectoryResponse",
     "EditMessageRequest",
     "EraseRequest",
@@ -187,5 +212,8 @@ __all__ = (
     "UserResponse",
     "UserStatus",
     "VerifyResponse",
+    "WebhookEventType",
+    "WebhookListResponse",
+    "WebhookResponse",
     "WhatsappSendRequest",
 )

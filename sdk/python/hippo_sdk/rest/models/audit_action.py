@@ -2,6 +2,9 @@ from enum import StrEnum
 
 
 class AuditAction(StrEnum):
+    API_KEY_CREATE = "api_key.create"
+    API_KEY_REVOKE = "api_key.revoke"
+    API_KEY_USE = "api_key.use"
     ATTACHMENT_DOWNLOAD = "attachment.download"
     ATTACHMENT_UPLOAD = "attachment.upload"
     AUDIT_EXPORT = "audit.export"
@@ -52,6 +55,10 @@ class AuditAction(StrEnum):
     USER_REACTIVATE = "user.reactivate"
     USER_READ = "user.read"
     USER_UPDATE = "user.update"
+    WEBHOOK_CREATE = "webhook.create"
+    WEBHOOK_DELETE = "webhook.delete"
+    WEBHOOK_READ = "webhook.read"
+    WEBHOOK_REDELIVER = "webhook.redeliver"
     WHATSAPP_INBOUND = "whatsapp.inbound"
     WHATSAPP_RETRY = "whatsapp.retry"
     WHATSAPP_SEND = "whatsapp.send"
