@@ -11,9 +11,11 @@
 //! - `POST /_fake/status` `{message_id | wamid, status, error_code?,
 //!   error_title?}` — a signed status webhook (`sent`, `delivered`, `read`,
 //!   `failed`) to hippo; 200 `{wamid, webhook_status}` once hippo answered
-//!   200 (Meta's retries: up to 60 s), else 502 with the last status;
+//!   200, 502 with hippo's last status when it gave up (Meta's retries: up
+//!   to 60 s), 202 while it still retries after 5 s;
 //! - `POST /_fake/inbound` `{from, text, profile_name?}` — a signed inbound
-//!   text from the patient's phone (E.164); 200 `{wamid}`;
+//!   text from the patient's phone (E.164); 200 `{wamid}` once hippo took
+//!   it, 202 while the fake still retries after 5 s;
 //! - `POST /_fake/templates` `{name, language, body, category?, status?}` —
 //!   adds or replaces a template (`{{1}}`… are its parameters);
 //! - `PUT /_fake/webhook` `{url, ca_pem?}` — where webhooks go (and the
@@ -48,6 +50,9 @@ pub const DEFAULT_TEMPLATES: &[(&str, &str)] = &[
 const CONNECT_RETRY: Duration = Duration::from_secs(1);
 /// One handshake request's timeout (also the webhook client's).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a control request waits for hippo to take its webhook before
+/// answering 202 (the delivery goes on).
+const CONTROL_WAIT: Duration = Duration::from_secs(5);
 
 /// The certificate to trust at the webhook endpoint.
 #[derive(Debug, Clone)]
@@ -394,20 +399,37 @@ async fn status(
     };
     let title = request
         .error_title
-        .as_deref()
-        .unwrap_or("Message undeliverable");
-    let failure = request.error_code.map(|code| (code, title, title));
-    let answer = fake.post_status(&wamid, &request.status, failure).await;
-    let code = if answer == 200 {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_GATEWAY
-    };
-    (
-        code,
-        Json(json!({ "wamid": wamid, "webhook_status": answer })),
-    )
-        .into_response()
+        .unwrap_or_else(|| "Message undeliverable".to_owned());
+    let (fake, id) = (Arc::clone(fake), wamid.clone());
+    let delivery = tokio::spawn(async move {
+        let failure = request
+            .error_code
+            .map(|code| (code, title.as_str(), title.as_str()));
+        fake.post_status(&id, &request.status, failure).await
+    });
+    match tokio::time::timeout(CONTROL_WAIT, delivery).await {
+        Ok(Ok(200)) => Json(json!({ "wamid": wamid, "webhook_status": 200 })).into_response(),
+        Ok(Ok(answer)) => (
+            StatusCode::BAD_GATEWAY,
+            Json(json!({ "wamid": wamid, "webhook_status": answer,
+                         "error": "hippo did not take the webhook (0: not reachable)" })),
+        )
+            .into_response(),
+        Ok(Err(_)) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the delivery task failed",
+        ),
+        Err(_) => still_delivering(json!({ "wamid": wamid })),
+    }
+}
+
+/// 202: hippo has not answered 200 within [`CONTROL_WAIT`]; the delivery
+/// goes on in the background (for up to 60 s, as Meta retries).
+fn still_delivering(mut body: Value) -> Response {
+    body["webhook_status"] = Value::Null;
+    body["detail"] =
+        json!("hippo has not taken the webhook yet; the fake keeps retrying for up to 60 s");
+    (StatusCode::ACCEPTED, Json(body)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -433,11 +455,20 @@ async fn inbound(
             "from (the patient's phone, E.164) and text are required",
         );
     }
-    let name = request.profile_name.as_deref().unwrap_or("Fake Patient");
-    let wamid = fake
-        .post_inbound_text(&request.from, name, &request.text)
-        .await;
-    Json(json!({ "wamid": wamid })).into_response()
+    let fake = Arc::clone(fake);
+    let delivery = tokio::spawn(async move {
+        let name = request.profile_name.as_deref().unwrap_or("Fake Patient");
+        fake.post_inbound_text(&request.from, name, &request.text)
+            .await
+    });
+    match tokio::time::timeout(CONTROL_WAIT, delivery).await {
+        Ok(Ok(wamid)) => Json(json!({ "wamid": wamid })).into_response(),
+        Ok(Err(_)) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the delivery task failed",
+        ),
+        Err(_) => still_delivering(json!({})),
+    }
 }
 
 #[derive(Deserialize)]
