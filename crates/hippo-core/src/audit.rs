@@ -43,6 +43,13 @@ actions! {
     UserPasswordReset => "user.password_reset",
     UserMfaReset => "user.mfa_reset",
     UserPasswordChange => "user.password_change",
+    ApiKeyCreate => "api_key.create",
+    ApiKeyRevoke => "api_key.revoke",
+    ApiKeyUse => "api_key.use",
+    WebhookCreate => "webhook.create",
+    WebhookDelete => "webhook.delete",
+    WebhookRead => "webhook.read",
+    WebhookRedeliver => "webhook.redeliver",
     ConversationCreate => "conversation.create",
     ConversationRead => "conversation.read",
     ConversationUpdate => "conversation.update",
@@ -121,6 +128,9 @@ pub struct RequestMeta {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
+    /// SHA-256 (lower-case hex) of the client certificate under mutual
+    /// TLS: checked against an API key's binding, never recorded.
+    pub client_cert_sha256: Option<String>,
 }
 
 /// One audit record to append. The store assigns `seq` and the hash chain.

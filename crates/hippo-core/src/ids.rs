@@ -47,8 +47,12 @@ id_type!(
     UserId
 );
 id_type!(
-    /// Identifies one login session.
+    /// Identifies one login session (or an API key: a key is a session).
     SessionId
+);
+id_type!(
+    /// Identifies an outgoing webhook endpoint.
+    WebhookId
 );
 id_type!(
     /// Identifies a wrapped data-encryption key.

@@ -29,9 +29,10 @@ pub use conversation::{
 pub use error::ErrorCode;
 pub use ids::{
     AttachmentId, CallId, ConversationId, DataKeyId, MessageId, PatientId, SessionId, UserId,
+    WebhookId,
 };
 pub use patient::{Channel, ChannelState, ChannelStatus, Patient, PhiMode, PhoneNumber};
 pub use role::Role;
-pub use session::{Session, SessionScope, SessionState};
+pub use session::{Session, SessionKind, SessionScope, SessionState};
 pub use time::{Clock, FakeClock, SystemClock, Timestamp};
 pub use user::{DisplayName, User, UserStatus, Username};

@@ -31,12 +31,39 @@ impl SessionScope {
     }
 }
 
+/// How a session was opened: an interactive sign-in, or an API key of a
+/// service account (a key is a session that never idles: it ends at its
+/// expiry or when revoked; its id is the key id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    Login,
+    ApiKey,
+}
+
+impl SessionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Login => "login",
+            SessionKind::ApiKey => "api_key",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "login" => Some(SessionKind::Login),
+            "api_key" => Some(SessionKind::ApiKey),
+            _ => None,
+        }
+    }
+}
+
 /// A live or ended session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     pub id: SessionId,
     pub user_id: UserId,
     pub scope: SessionScope,
+    pub kind: SessionKind,
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
     /// Absolute end, fixed at login.
@@ -59,7 +86,10 @@ pub enum SessionState {
 impl Session {
     /// The moment the session dies if nothing refreshes it.
     pub fn idle_deadline(&self, idle: Duration) -> Timestamp {
-        self.last_seen_at.plus(idle).min(self.expires_at)
+        match self.kind {
+            SessionKind::Login => self.last_seen_at.plus(idle).min(self.expires_at),
+            SessionKind::ApiKey => self.expires_at,
+        }
     }
 
     pub fn state(&self, now: Timestamp, idle: Duration) -> SessionState {
@@ -67,7 +97,7 @@ impl Session {
             SessionState::Ended
         } else if now >= self.expires_at {
             SessionState::LifetimeExpired
-        } else if now >= self.last_seen_at.plus(idle) {
+        } else if self.kind == SessionKind::Login && now >= self.last_seen_at.plus(idle) {
             SessionState::IdleExpired
         } else {
             SessionState::Live
@@ -85,6 +115,7 @@ mod tests {
             id: SessionId::generate(),
             user_id: UserId::generate(),
             scope: SessionScope::Full,
+            kind: SessionKind::Login,
             created_at: Timestamp::from_millis(0),
             last_seen_at: Timestamp::from_millis(0),
             expires_at: Timestamp::from_millis(3_600_000),
@@ -106,6 +137,20 @@ mod tests {
         later.last_seen_at = Timestamp::from_millis(3_500_000);
         assert_eq!(
             later.state(Timestamp::from_millis(3_600_000), idle),
+            SessionState::LifetimeExpired
+        );
+        // An API key never idles; it ends at its expiry.
+        let key = Session {
+            kind: SessionKind::ApiKey,
+            ..s.clone()
+        };
+        assert_eq!(
+            key.state(Timestamp::from_millis(3_599_999), idle),
+            SessionState::Live
+        );
+        assert_eq!(key.idle_deadline(idle), Timestamp::from_millis(3_600_000));
+        assert_eq!(
+            key.state(Timestamp::from_millis(3_600_000), idle),
             SessionState::LifetimeExpired
         );
     }

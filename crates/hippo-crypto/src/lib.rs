@@ -15,6 +15,7 @@ pub mod recovery;
 pub mod token;
 pub mod totp;
 pub mod turn;
+pub mod webhook;
 
 pub use audit_key::AuditSigningKey;
 pub use envelope::{Aad, DataKey, IndexKey, SEAL_OVERHEAD};

@@ -6,15 +6,31 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use zeroize::Zeroizing;
 
-/// Prefix that makes hippo tokens recognisable to secret scanners.
+/// Prefix that makes hippo session tokens recognisable to secret scanners.
 const PREFIX: &str = "hpo_";
+/// Prefix of a service account's API key (the same shape otherwise).
+pub const API_KEY_PREFIX: &str = "hpk_";
 
-/// A new token for the client and the hash to store.
+/// A new session token for the client and the hash to store.
 pub fn generate() -> Result<(Zeroizing<String>, String), CryptoError> {
+    generate_with(PREFIX)
+}
+
+/// A new API key (`hpk_…`) and the hash to store.
+pub fn generate_api_key() -> Result<(Zeroizing<String>, String), CryptoError> {
+    generate_with(API_KEY_PREFIX)
+}
+
+fn generate_with(prefix: &str) -> Result<(Zeroizing<String>, String), CryptoError> {
     let raw = Zeroizing::new(random::bytes::<32>()?);
-    let token = Zeroizing::new(format!("{PREFIX}{}", URL_SAFE_NO_PAD.encode(raw.as_ref())));
+    let token = Zeroizing::new(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(raw.as_ref())));
     let hash = hash(&token);
     Ok((token, hash))
+}
+
+/// Whether a presented token is an API key (by its prefix).
+pub fn is_api_key(token: &str) -> bool {
+    token.starts_with(API_KEY_PREFIX)
 }
 
 /// The storage form of a presented token. Lookups by this hash are safe:
@@ -39,7 +55,7 @@ pub fn csrf_token(token: &str) -> String {
 /// before touching storage).
 pub fn looks_valid(token: &str) -> bool {
     token.len() == PREFIX.len() + 43
-        && token.starts_with(PREFIX)
+        && (token.starts_with(PREFIX) || token.starts_with(API_KEY_PREFIX))
         && token[PREFIX.len()..]
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -59,5 +75,12 @@ mod tests {
         assert!(looks_valid(&a));
         assert!(!looks_valid("hpo_short"));
         assert!(!ha.contains(&a[4..]));
+        let (k, hk) = generate_api_key().unwrap();
+        assert!(k.starts_with("hpk_") && looks_valid(&k) && is_api_key(&k));
+        assert!(!is_api_key(&a));
+        assert_eq!(hash(&k), hk);
+        assert!(!looks_valid(
+            "hpx_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        ));
     }
 }

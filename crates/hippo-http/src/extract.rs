@@ -14,10 +14,9 @@ use serde::de::DeserializeOwned;
 /// Who is asking, for the audit trail: peer address (never a spoofable
 /// forwarded header), user agent (truncated), request id.
 pub fn request_meta(parts: &Parts) -> RequestMeta {
-    let ip = parts
-        .extensions
-        .get::<ConnectInfo<Peer>>()
-        .map(|c| c.0.addr.ip().to_string());
+    let peer = parts.extensions.get::<ConnectInfo<Peer>>().map(|c| &c.0);
+    let ip = peer.map(|p| p.addr.ip().to_string());
+    let client_cert_sha256 = peer.and_then(|p| p.client_cert_sha256.clone());
     let user_agent = parts
         .headers
         .get(header::USER_AGENT)
@@ -32,6 +31,7 @@ pub fn request_meta(parts: &Parts) -> RequestMeta {
         ip,
         user_agent,
         request_id,
+        client_cert_sha256,
     }
 }
 

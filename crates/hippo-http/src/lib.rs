@@ -38,10 +38,39 @@ pub struct AppState {
 }
 
 /// Transport facts the router needs.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct HttpOptions {
     /// Served over TLS (directly): send HSTS.
     pub tls: bool,
+    /// Origins whose pages may call the API from a browser (CORS, bearer
+    /// tokens and API keys only: no cookies); empty: same origin only.
+    pub cors_origins: Vec<HeaderValue>,
+}
+
+/// CORS for the listed origins: a preflight answers 204 with the methods
+/// and headers the API takes; an actual request gets
+/// `Access-Control-Allow-Origin` when its origin is listed; any other
+/// origin gets no CORS headers at all (so the browser keeps the answer
+/// from its page). Credentials (cookies) are never allowed cross-origin:
+/// such a page authenticates with a bearer token or API key.
+fn cors(origins: Vec<HeaderValue>) -> tower_http::cors::CorsLayer {
+    use axum::http::Method;
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::AllowOrigin::list(origins))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PATCH,
+            Method::PUT,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([HeaderName::from_static("x-request-id"), header::LOCATION])
+        .max_age(std::time::Duration::from_secs(600))
 }
 
 /// The whole HTTP application. Call within a tokio runtime: it starts the
@@ -112,6 +141,9 @@ pub fn router_and_hub(hippo: Arc<Hippo>, options: HttpOptions) -> (Router, Arc<s
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=63072000; includeSubDomains"),
         ));
+    }
+    if !options.cors_origins.is_empty() {
+        app = app.layer(cors(options.cors_origins.clone()));
     }
     // The web client and the API keep separate headers: each request goes
     // to exactly one of them.

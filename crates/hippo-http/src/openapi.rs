@@ -10,8 +10,8 @@
 use crate::AppState;
 use crate::problem::Problem;
 use crate::routes::{
-    attachments, audit, auth, break_glass, calls, conversations, directory, enums, health, me,
-    messages, patients, users, whatsapp,
+    api_keys, attachments, audit, auth, break_glass, calls, conversations, directory, enums,
+    health, me, messages, patients, users, webhooks, whatsapp,
 };
 use std::sync::LazyLock;
 use utoipa::OpenApi;
@@ -64,6 +64,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(auth::routes())
         .merge(me::routes())
         .merge(users::routes())
+        .merge(api_keys::routes())
+        .merge(webhooks::routes())
         .merge(conversations::routes())
         .merge(directory::routes())
         .merge(messages::routes())

@@ -117,6 +117,8 @@ pub fn fhir_action(a: AuditAction) -> &'static str {
         | A::WhatsappInbound
         | A::WhatsappWebhook
         | A::BackupCreate
+        | A::ApiKeyCreate
+        | A::WebhookCreate
         | A::CallStart => "C",
         A::UserRead
         | A::DirectorySearch
@@ -127,6 +129,7 @@ pub fn fhir_action(a: AuditAction) -> &'static str {
         | A::AuditVerify
         | A::BackupVerify
         | A::PatientRead
+        | A::WebhookRead
         | A::PatientLookup => "R",
         A::UserUpdate
         | A::UserDeactivate
@@ -148,12 +151,19 @@ pub fn fhir_action(a: AuditAction) -> &'static str {
         | A::LegalHoldSet
         | A::LegalHoldClear
         | A::KeyRotate
+        | A::WebhookRedeliver
         | A::BreakGlassReview => "U",
-        A::MessageDelete | A::ConversationErase | A::RetentionPurge | A::SessionRevoke => "D",
+        A::MessageDelete
+        | A::ConversationErase
+        | A::RetentionPurge
+        | A::SessionRevoke
+        | A::ApiKeyRevoke
+        | A::WebhookDelete => "D",
         A::AuthLogin
         | A::AuthLogout
         | A::AuthMfa
         | A::AuthLockout
+        | A::ApiKeyUse
         | A::SessionExpired
         | A::BackupRestore
         | A::SystemInit

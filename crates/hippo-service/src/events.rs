@@ -262,6 +262,10 @@ pub struct EventBus {
     sink: OnceLock<Arc<dyn EventSink>>,
     forwarder: OnceLock<Arc<dyn EventSink>>,
     presence: Mutex<Presence>,
+    /// Poked after a committed change that may have queued outgoing
+    /// webhooks (so this node's worker looks at once instead of at its
+    /// next poll).
+    webhooks: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for EventBus {
@@ -291,6 +295,14 @@ impl EventBus {
     /// Announces an event that happened on this node: to the local sink
     /// and, in a cluster, to the other nodes.
     pub fn publish(&self, event: Event) {
+        if matches!(
+            event,
+            Event::MessageCreated { .. }
+                | Event::MessageUpdated { .. }
+                | Event::MessageDeleted { .. }
+        ) {
+            self.wake_webhooks();
+        }
         let out = Outbound::from(event);
         if let Some(sink) = self.sink.get() {
             sink.handle(&out);
@@ -306,6 +318,16 @@ impl EventBus {
         if let Some(done) = self.forwarder.get().and_then(|f| f.flush()) {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(2), done).await;
         }
+    }
+
+    /// Tells this node's webhook worker to look for due deliveries now.
+    pub(crate) fn wake_webhooks(&self) {
+        self.webhooks.notify_one();
+    }
+
+    /// Resolves when [`EventBus::wake_webhooks`] was called.
+    pub(crate) async fn webhooks_woken(&self) {
+        self.webhooks.notified().await;
     }
 
     /// Hands a frame that came from another node to the local sink only.

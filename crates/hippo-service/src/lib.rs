@@ -30,6 +30,7 @@ pub mod ops;
 pub mod patients;
 pub mod principal;
 pub mod users;
+pub mod webhooks;
 pub mod whatsapp;
 
 pub use audit::alerts;
@@ -69,6 +70,7 @@ pub struct ServiceConfig {
     /// The organisation's default message retention (`None`: keep).
     pub retention: Option<Duration>,
     pub calls: calls::CallsConfig,
+    pub webhooks: webhooks::WebhookConfig,
 }
 
 impl Default for ServiceConfig {
@@ -86,6 +88,7 @@ impl Default for ServiceConfig {
             break_glass_duration: Duration::from_secs(3600),
             retention: None,
             calls: calls::CallsConfig::default(),
+            webhooks: webhooks::WebhookConfig::default(),
         }
     }
 }
@@ -106,6 +109,7 @@ pub struct Hippo {
     governance: governance::Governance,
     ops: ops::Ops,
     calls: calls::Calls,
+    webhooks: webhooks::Webhooks,
 }
 
 /// Assembles a [`Hippo`]: the required parts in [`Hippo::builder`], the
@@ -154,6 +158,7 @@ impl HippoBuilder {
             governance: governance::Governance::new(core.clone()),
             ops: ops::Ops::new(core.clone()),
             calls: calls::Calls::new(core.clone()),
+            webhooks: webhooks::Webhooks::new(core.clone()),
             core,
         }
     }
@@ -182,6 +187,10 @@ impl Hippo {
     /// User administration.
     pub fn users(&self) -> &users::Users {
         &self.users
+    }
+
+    pub fn webhooks(&self) -> &webhooks::Webhooks {
+        &self.webhooks
     }
 
     pub fn calls(&self) -> &calls::Calls {

@@ -41,6 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     ip: Some("10.1.2.3".into()),
                     user_agent: Some("hippo-ios/3.2 (iPhone; iOS 19.1)".into()),
                     request_id: Some(uuid_like(n)),
+                    client_cert_sha256: None,
                 })
                 .resource("message", uuid_like(n * 7))
                 .detail(serde_json::json!({ "conversation_id": uuid_like(n % 97), "seq": n }));

@@ -250,6 +250,17 @@ impl PgStore {
             copy.read_from(file).await.db()?;
             copy.finish().await.db()?;
         }
+        // COPY writes serial columns as given without moving their
+        // sequences: move them past the imported rows.
+        for (table, column) in [("audit_pending", "id"), ("webhook_deliveries", "seq")] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', '{column}'), \
+                 GREATEST((SELECT MAX({column}) FROM \"{table}\"), 1))"
+            )))
+            .execute(&mut *tx)
+            .await
+            .db()?;
+        }
         tx.commit().await.db()?;
         Ok(())
     }

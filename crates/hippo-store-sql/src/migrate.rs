@@ -8,7 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 
 /// Highest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 17;
+pub const SCHEMA_VERSION: i64 = 18;
 
 const SQLITE: &[(i64, &str, &str)] = &[
     (
@@ -95,6 +95,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         17,
         "calls",
         include_str!("../migrations/sqlite/0017_calls.sql"),
+    ),
+    (
+        18,
+        "integrations",
+        include_str!("../migrations/sqlite/0018_integrations.sql"),
     ),
 ];
 
@@ -183,6 +188,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         17,
         "calls",
         include_str!("../migrations/postgres/0017_calls.sql"),
+    ),
+    (
+        18,
+        "integrations",
+        include_str!("../migrations/postgres/0018_integrations.sql"),
     ),
 ];
 

@@ -12,6 +12,7 @@
 //! shared storage test suite (`testsuite`, feature `testsuite`) runs against
 //! both.
 
+pub mod api_keys;
 pub mod attachments;
 pub mod audit;
 pub mod blob;
@@ -28,9 +29,11 @@ pub mod sessions;
 #[cfg(feature = "testsuite")]
 pub mod testsuite;
 pub mod users;
+pub mod webhooks;
 
 use async_trait::async_trait;
 
+pub use api_keys::{ApiKeyRow, ApiKeyStore, ApiKeyWithSession, ApiKeyWriteTx};
 pub use attachments::{AttachmentRow, AttachmentStore, AttachmentWriteTx, MessageAttachmentRow};
 pub use audit::{
     AuditFilter, AuditRecord, AuditStore, AuditWriteTx, CheckpointRow, KeyEndorsementRow,
@@ -52,20 +55,26 @@ pub use keys::{DataKeyRow, KeyStore, KeyWriteTx};
 pub use ops::{ACCESS_VERSION_KEY, BackupKeyFileRow, OpsStore, OpsWriteTx};
 pub use sessions::{SessionStore, SessionWriteTx};
 pub use users::{UserRow, UserStore, UserWriteTx};
+pub use webhooks::{
+    DeliveryState, WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow, WebhookEvent,
+    WebhookStore, WebhookWriteTx,
+};
 
 /// Everything a caller of the store needs in one `use`: the traits (so
 /// their methods resolve on concrete stores too), the rows and the error.
 pub mod prelude {
     pub use crate::{
-        AlertRow, AttachmentRow, AttachmentStore, AttachmentWriteTx, AuditFilter, AuditRecord,
-        AuditStore, AuditWriteTx, BackupKeyFileRow, BreakGlassRow, CallRow, CallStore, CallWriteTx,
-        ChannelStore, ChannelWriteTx, CheckpointRow, ConversationPolicy, ConversationRow,
-        ConversationStats, ConversationStore, ConversationWriteTx, DataKeyRow, GovernanceStore,
+        AlertRow, ApiKeyRow, ApiKeyStore, ApiKeyWithSession, ApiKeyWriteTx, AttachmentRow,
+        AttachmentStore, AttachmentWriteTx, AuditFilter, AuditRecord, AuditStore, AuditWriteTx,
+        BackupKeyFileRow, BreakGlassRow, CallRow, CallStore, CallWriteTx, ChannelStore,
+        ChannelWriteTx, CheckpointRow, ConversationPolicy, ConversationRow, ConversationStats,
+        ConversationStore, ConversationWriteTx, DataKeyRow, DeliveryState, GovernanceStore,
         GovernanceWriteTx, KeyEndorsementRow, KeyStore, KeyWriteTx, MarkKind, MessageAttachmentRow,
         MessageRow, OpsStore, OpsWriteTx, OutboxCounts, OutboxJob, OutboxState, PatientRow,
         PendingAudit, PurgeResult, ReceiptRow, Sequenced, SessionStore, SessionWriteTx, Store,
-        StoreError, TemplateRow, TreeHeadRow, UserRow, UserStore, UserWriteTx, WebhookRow,
-        WhatsappDelivery, WriteTx,
+        StoreError, TemplateRow, TreeHeadRow, UserRow, UserStore, UserWriteTx, WebhookAttemptRow,
+        WebhookDeliveryRow, WebhookEndpointRow, WebhookEvent, WebhookRow, WebhookStore,
+        WebhookWriteTx, WhatsappDelivery, WriteTx,
     };
 }
 
@@ -102,6 +111,8 @@ pub trait Store:
     + OpsStore
     + ChannelStore
     + CallStore
+    + ApiKeyStore
+    + WebhookStore
     + Send
     + Sync
     + 'static
@@ -152,6 +163,8 @@ pub trait WriteTx:
     + OpsWriteTx
     + ChannelWriteTx
     + CallWriteTx
+    + ApiKeyWriteTx
+    + WebhookWriteTx
     + Send
 {
     /// Makes everything durable. Only after this may a caller answer 2xx.

@@ -12,11 +12,13 @@ pub trait SessionStore {
 
     async fn get_session(&self, id: &SessionId) -> Result<Option<Session>>;
 
-    /// Sessions of a user that have not been ended (they may have expired).
+    /// Sign-in sessions (not API keys) of a user that have not been ended
+    /// (they may have expired).
     async fn list_open_sessions(&self, user: &UserId) -> Result<Vec<Session>>;
 
-    /// Open sessions past their absolute end (`expires_at <= now`) or idle
-    /// since `idle_since` or earlier.
+    /// Open sessions past their absolute end (`expires_at <= now`), and
+    /// sign-in sessions idle since `idle_since` or earlier (API keys never
+    /// idle).
     async fn list_expired_sessions(
         &self,
         now: Timestamp,
@@ -33,12 +35,14 @@ pub trait SessionWriteTx {
     async fn insert_session(&mut self, session: &Session, token_hash: &str) -> Result<()>;
     /// Ends one open session; false if it was already ended.
     async fn end_session(&mut self, id: &SessionId, at: Timestamp, reason: &str) -> Result<bool>;
-    /// Ends every open session of a user, except `keep`; returns the ended ids.
+    /// Ends every open sign-in session of a user, except `keep`, and with
+    /// `api_keys` also the user's API keys; returns the ended ids.
     async fn end_user_sessions(
         &mut self,
         user: &UserId,
         keep: Option<&SessionId>,
         at: Timestamp,
         reason: &str,
+        api_keys: bool,
     ) -> Result<Vec<SessionId>>;
 }

@@ -163,17 +163,13 @@ impl TestServer {
         )
         .await
         .expect("cluster relay");
-        let router = hippo_http::router(
-            app.hippo.clone(),
-            hippo_http::HttpOptions {
-                tls: !config.insecure_http,
-            },
-        );
+        let router = hippo_http::router(app.hippo.clone(), hippo::app::http_options(&config));
         let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
         let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
         let serve_config = config.clone();
         let (stop_workers, workers_stop) = tokio::sync::watch::channel(false);
-        let workers = hippo::app::spawn_whatsapp_workers(&app.hippo, &workers_stop);
+        let mut workers = hippo::app::spawn_whatsapp_workers(&app.hippo, &workers_stop);
+        workers.push(hippo::app::spawn_webhook_worker(&app.hippo, &workers_stop));
         // The audit sequencer, as serve runs it.
         let sequencer = {
             let hippo = app.hippo.clone();

@@ -66,6 +66,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         ip: Some("10.1.2.3".into()),
                         user_agent: Some("hippo-ios/3.2 (iPhone; iOS 19.1)".into()),
                         request_id: Some(id(n)),
+                        client_cert_sha256: None,
                     })
                     .resource("message", id(n * 7))
                     .detail(serde_json::json!({ "conversation_id": id(n % 97), "seq": n }));

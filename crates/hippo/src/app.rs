@@ -85,6 +85,7 @@ pub fn service_config(config: &Config) -> ServiceConfig {
         break_glass_duration: config.break_glass_duration,
         retention: config.retention,
         calls: config.calls.clone(),
+        webhooks: config.webhooks.clone(),
         ..ServiceConfig::default()
     }
 }
@@ -210,6 +211,31 @@ pub fn spawn_whatsapp_workers(
         tokio::spawn(hippo.whatsapp().clone().run_outbox(until(stop.clone()))),
         tokio::spawn(hippo.whatsapp().clone().run_inbox(until(stop.clone()))),
     ]
+}
+
+/// The outgoing-webhook delivery worker (every node runs one; leases keep
+/// each delivery to one node).
+pub fn spawn_webhook_worker(
+    hippo: &Arc<Hippo>,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let mut rx = stop.clone();
+    tokio::spawn(hippo.webhooks().clone().run_deliveries(async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    }))
+}
+
+/// The router's transport options from the settings (origins checked when
+/// the settings were read).
+pub fn http_options(config: &Config) -> hippo_http::HttpOptions {
+    hippo_http::HttpOptions {
+        tls: !config.insecure_http,
+        cors_origins: config
+            .cors_origins
+            .iter()
+            .filter_map(|o| axum::http::HeaderValue::from_str(o).ok())
+            .collect(),
+    }
 }
 
 /// Opens the app with the wall clock and production argon2 parameters.

@@ -26,6 +26,27 @@ hippo_protocol::closed_set! {
     PhiMode = hippo_core::PhiMode { NotifyOnly, PatientRequested }
 }
 
+hippo_protocol::closed_set! {
+    /// Where a webhook delivery stands: waiting for its next attempt (or
+    /// being attempted), delivered (the receiver answered 2xx), or dead
+    /// (retries ran out, or the endpoint was deleted; an administrator may
+    /// redeliver it).
+    DeliveryState = hippo_service::webhooks::DeliveryState { Pending, Delivered, Dead }
+}
+
+hippo_protocol::literal_set! {
+    /// An event type outgoing webhooks report.
+    WebhookEventType {
+        "message.created", "message.updated", "message.deleted", "whatsapp.status",
+        "patient.inbound"
+    }
+}
+
+hippo_protocol::literal_set! {
+    /// Whether an API key works: active, past its expiry, or revoked.
+    ApiKeyState { "active", "expired", "revoked" }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,5 +67,10 @@ mod tests {
         ] {
             assert!(AlertSeverity::values().contains(&kind.severity()));
         }
+        assert_eq!(
+            WebhookEventType::values(),
+            hippo_service::webhooks::EVENT_TYPES,
+            "the document lists exactly the event types the service accepts"
+        );
     }
 }

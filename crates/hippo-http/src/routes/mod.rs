@@ -3,6 +3,7 @@
 //! by their `#[utoipa::path]`, the one place a route's method and path are
 //! written.
 
+pub mod api_keys;
 pub mod attachments;
 pub mod audit;
 pub mod audit_proofs;
@@ -17,5 +18,6 @@ pub mod me;
 pub mod messages;
 pub mod patients;
 pub mod users;
+pub mod webhooks;
 pub mod whatsapp;
 pub mod wire;

@@ -9,8 +9,8 @@ pub mod throttle;
 use crate::core::Core;
 use crate::{Actor, Event, Result, ServiceError};
 use hippo_core::{
-    AuditAction, ErrorCode, NewAuditEvent, Outcome, RequestMeta, Session, SessionId, SessionScope,
-    SessionState, Timestamp, User, UserStatus, Username,
+    AuditAction, ErrorCode, NewAuditEvent, Outcome, RequestMeta, Session, SessionId, SessionKind,
+    SessionScope, SessionState, Timestamp, User, UserStatus, Username,
 };
 use hippo_crypto::{PasswordPolicy, token, totp};
 use std::time::Duration;
@@ -208,6 +208,7 @@ impl Auth {
             id: SessionId::generate(),
             user_id: row.id.clone(),
             scope,
+            kind: SessionKind::Login,
             created_at: now,
             last_seen_at: now,
             expires_at: now.plus(self.core.config.session_max_lifetime),
@@ -390,7 +391,7 @@ impl Auth {
         tx.update_user(&row).await?;
         let keep = (actor.session.scope == SessionScope::Full).then_some(&actor.session.id);
         let mut ended = tx
-            .end_user_sessions(&actor.user.id, keep, now, "password_changed")
+            .end_user_sessions(&actor.user.id, keep, now, "password_changed", false)
             .await?;
         tx.append_audit(
             &actor

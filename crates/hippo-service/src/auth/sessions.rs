@@ -28,6 +28,9 @@ impl Auth {
             // node may have refreshed the idle timer).
             && hit.session.state(now, idle) == SessionState::Live
         {
+            if let Some(key) = &hit.key {
+                self.check_key_use(key, meta).await?;
+            }
             return self
                 .actor(hit.session, hit.user, &token_hash, version, meta)
                 .await;
@@ -71,15 +74,70 @@ impl Auth {
             return Err(unauthenticated());
         }
         let user = self.core.user_from_row(&row)?;
+        let key = match session.kind {
+            SessionKind::Login => None,
+            SessionKind::ApiKey => {
+                let found = self
+                    .core
+                    .store
+                    .get_api_key(&session.id)
+                    .await?
+                    .ok_or_else(unauthenticated)?;
+                Some(std::sync::Arc::new(found.key))
+            }
+        };
         self.core.access.put_session(
             &version,
             token_hash.clone(),
             crate::core::cache::CachedSession {
                 session: session.clone(),
                 user: user.clone(),
+                key: key.clone(),
             },
         );
+        if let Some(key) = &key {
+            self.check_key_use(key, meta).await?;
+        }
         self.actor(session, user, &token_hash, version, meta).await
+    }
+
+    /// An API key's restrictions, checked on every use: the address must
+    /// be in its networks and, when it is bound to a client certificate,
+    /// the request must present that certificate. A refused use is
+    /// recorded (`api_key.use`, denied) and answers as an unknown token.
+    async fn check_key_use(&self, key: &hippo_store::ApiKeyRow, meta: &RequestMeta) -> Result<()> {
+        let refused = if !crate::users::address_allowed(&key.allowed_ips, meta.ip.as_deref()) {
+            Some("address_not_allowed")
+        } else if let Some(want) = &key.client_cert_sha256
+            && !meta
+                .client_cert_sha256
+                .as_deref()
+                .is_some_and(|got| hippo_crypto::constant_time_eq(got.as_bytes(), want.as_bytes()))
+        {
+            Some("certificate_mismatch")
+        } else {
+            None
+        };
+        let Some(reason) = refused else {
+            return Ok(());
+        };
+        self.core
+            .audit_alone(
+                NewAuditEvent::new(
+                    self.core.clock.now(),
+                    AuditAction::ApiKeyUse,
+                    Outcome::Denied,
+                )
+                .actor(Some(&key.user_id), Some(&key.id))
+                .meta(meta)
+                .resource("api_key", key.id.as_str())
+                .detail(serde_json::json!({ "reason": reason })),
+            )
+            .await?;
+        Err(ServiceError::public(
+            ErrorCode::Unauthenticated,
+            "this API key may not be used from here",
+        ))
     }
 
     /// The actor of a live session of an active user; refreshes the idle
@@ -167,8 +225,17 @@ impl Auth {
         Ok(())
     }
 
-    /// Ends the caller's session everywhere.
+    /// Ends the caller's session everywhere. An API key is not signed out
+    /// (an integration's habit of logging out must not kill its key): an
+    /// administrator revokes it.
     pub async fn logout(&self, actor: &Actor) -> Result<()> {
+        if actor.session.kind == SessionKind::ApiKey {
+            return Err(ServiceError::public(
+                ErrorCode::Conflict,
+                "an API key cannot sign out; an administrator revokes it \
+                 (DELETE /api/v1/api-keys/{id})",
+            ));
+        }
         let now = self.core.clock.now();
         let mut tx = self.core.store.begin_write().await?;
         tx.end_session(&actor.session.id, now, "logout").await?;

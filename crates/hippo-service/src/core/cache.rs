@@ -46,11 +46,13 @@ const MAX_ENTRIES: usize = 50_000;
 /// `None`: the store holds none yet, and nothing is cached.
 pub(crate) type AccessVersion = Option<Arc<str>>;
 
-/// A session and its user, as loaded at one access version.
+/// A session and its user (and, for an API key, the key's restrictions),
+/// as loaded at one access version.
 #[derive(Debug, Clone)]
 pub(crate) struct CachedSession {
     pub session: Session,
     pub user: User,
+    pub key: Option<Arc<hippo_store::ApiKeyRow>>,
 }
 
 /// A conversation and its members, as loaded at one access version.
@@ -191,6 +193,7 @@ mod tests {
                 id: SessionId::generate(),
                 user_id: user_id.clone(),
                 scope: SessionScope::Full,
+                kind: hippo_core::SessionKind::Login,
                 created_at: Timestamp::from_millis(0),
                 last_seen_at: Timestamp::from_millis(0),
                 expires_at: Timestamp::from_millis(1_000_000),
@@ -209,6 +212,7 @@ mod tests {
                 must_change_password: false,
                 created_at: Timestamp::from_millis(0),
             },
+            key: None,
         }
     }
 

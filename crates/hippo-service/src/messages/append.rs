@@ -9,7 +9,8 @@
 //! CONFLICT … DO NOTHING` on the unique constraint, which sees the
 //! committed original of a concurrent retry that waited for the lock). A
 //! retry then looks the original up, drops the transaction, which gives
-//! the number back (no gap), and returns it.
+//! the number back (no gap), and returns it. A new message also queues its
+//! `message.created` webhook deliveries in the same transaction.
 
 use super::body_aad;
 use crate::Result;
@@ -66,6 +67,25 @@ pub(crate) async fn append(mut tx: Box<dyn WriteTx>, draft: Draft<'_>) -> Result
     };
     if let Some(seq) = tx.append_message(&row, draft.now).await? {
         row.seq = seq;
+        // Integrators hear of every message, whoever sent it, in the same
+        // transaction (nothing reported that did not commit).
+        crate::webhooks::enqueue(
+            &mut tx,
+            &crate::webhooks::Outgoing::MessageCreated {
+                conversation_id: &row.conversation_id,
+                message_id: &row.id,
+                seq,
+                sender_id: &row.sender_id,
+                channel: if row.whatsapp.is_some() {
+                    "whatsapp"
+                } else {
+                    "hippo"
+                },
+                priority: row.priority.as_str(),
+            },
+            draft.now,
+        )
+        .await?;
         return Ok(Appended::New { tx, row });
     }
     let existing = match &row.client_id {

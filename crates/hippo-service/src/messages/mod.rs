@@ -426,6 +426,16 @@ impl Messages {
                 ),
         )
         .await?;
+        crate::webhooks::enqueue(
+            &mut tx,
+            &crate::webhooks::Outgoing::MessageUpdated {
+                conversation_id: &conv.id,
+                message_id: &msg.id,
+                seq: msg.seq,
+            },
+            now,
+        )
+        .await?;
         tx.commit().await?;
         let mut updated = current;
         updated.body_enc = Some(sealed);
@@ -469,6 +479,16 @@ impl Messages {
                 .event(now, AuditAction::MessageDelete, Outcome::Success)
                 .resource("message", msg.id.as_str())
                 .detail(serde_json::json!({ "conversation_id": conv.id.as_str(), "seq": msg.seq })),
+        )
+        .await?;
+        crate::webhooks::enqueue(
+            &mut tx,
+            &crate::webhooks::Outgoing::MessageDeleted {
+                conversation_id: &conv.id,
+                message_id: &msg.id,
+                seq: msg.seq,
+            },
+            now,
         )
         .await?;
         tx.commit().await?;

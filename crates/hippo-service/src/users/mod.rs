@@ -11,6 +11,10 @@ use hippo_crypto::{PasswordPolicy, random, totp};
 use hippo_store::UserRow;
 use zeroize::Zeroizing;
 
+mod api_keys;
+pub(crate) use api_keys::address_allowed;
+pub use api_keys::{ApiKeyView, CreatedApiKey, NewApiKey};
+
 /// A new account.
 pub struct NewUser {
     pub username: String,
@@ -264,7 +268,9 @@ impl Users {
         // A new role is a new set of permissions: sessions (and sockets)
         // opened under the old one end, so nothing keeps what it allowed.
         let ended = if role_changed {
-            let ended = tx.end_user_sessions(&row.id, None, now, "revoked").await?;
+            let ended = tx
+                .end_user_sessions(&row.id, None, now, "revoked", true)
+                .await?;
             detail.insert("sessions_ended".into(), ended.len().into());
             ended
         } else {
@@ -302,7 +308,7 @@ impl Users {
         row.updated_at = now;
         tx.update_user(&row).await?;
         let ended = tx
-            .end_user_sessions(&row.id, None, now, "deactivated")
+            .end_user_sessions(&row.id, None, now, "deactivated", true)
             .await?;
         tx.append_audit(
             &by.event(
@@ -378,7 +384,7 @@ impl Users {
         row.updated_at = now;
         tx.update_user(&row).await?;
         let ended = tx
-            .end_user_sessions(&row.id, None, now, "password_reset")
+            .end_user_sessions(&row.id, None, now, "password_reset", false)
             .await?;
         tx.append_audit(
             &by.event(
@@ -419,7 +425,9 @@ impl Users {
         row.updated_at = now;
         tx.update_user(&row).await?;
         tx.set_recovery_codes(&row.id, None).await?;
-        let ended = tx.end_user_sessions(&row.id, None, now, "revoked").await?;
+        let ended = tx
+            .end_user_sessions(&row.id, None, now, "revoked", false)
+            .await?;
         tx.append_audit(
             &by.event(
                 self.core.clock.now(),

@@ -320,6 +320,20 @@ impl Whatsapp {
             };
             tx.set_whatsapp_delivery(&message.id, current.state, &delivery)
                 .await?;
+            if let Some(patient_id) = &patient_id {
+                crate::webhooks::enqueue(
+                    &mut tx,
+                    &crate::webhooks::Outgoing::WhatsappStatus {
+                        conversation_id: &message.conversation_id,
+                        message_id: &message.id,
+                        patient_id,
+                        state: next.as_str(),
+                        error_code: delivery.error_code,
+                    },
+                    now,
+                )
+                .await?;
+            }
         }
         let mut ev = NewAuditEvent::new(now, AuditAction::WhatsappStatus, Outcome::Success)
             .resource("message", message.id.as_str())
@@ -500,6 +514,17 @@ impl Whatsapp {
             }));
         ev.patient_id = Some(patient.id.to_string());
         tx.append_audit(&ev).await?;
+        crate::webhooks::enqueue(
+            &mut tx,
+            &crate::webhooks::Outgoing::PatientInbound {
+                conversation_id: &conv.id,
+                message_id: &id,
+                patient_id: &patient.id,
+                seq,
+            },
+            now,
+        )
+        .await?;
         if updated.whatsapp_opt_in != patient.whatsapp_opt_in {
             let mut ev = NewAuditEvent::new(now, AuditAction::PatientConsent, Outcome::Success)
                 .resource("patient", patient.id.as_str())

@@ -329,6 +329,20 @@ impl Whatsapp {
         let moved = tx
             .set_whatsapp_delivery(&job.message_id, ChannelState::Queued, &failed)
             .await?;
+        if moved {
+            crate::webhooks::enqueue(
+                &mut tx,
+                &crate::webhooks::Outgoing::WhatsappStatus {
+                    conversation_id: &job.conversation_id,
+                    message_id: &job.message_id,
+                    patient_id: &job.patient_id,
+                    state: ChannelState::Failed.as_str(),
+                    error_code: code,
+                },
+                now,
+            )
+            .await?;
+        }
         tx.append_audit(
             &self
                 .patient_event(

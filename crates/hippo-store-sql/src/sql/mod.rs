@@ -39,7 +39,7 @@ macro_rules! select_sessions {
     ($tail:literal) => {
         concat!(
             "SELECT id, user_id, scope, created_at, last_seen_at, expires_at, ip, user_agent, ",
-            "ended_at, end_reason FROM sessions ",
+            "ended_at, end_reason, kind FROM sessions ",
             $tail
         )
     };
@@ -85,6 +85,7 @@ macro_rules! select_attachments {
     };
 }
 
+mod api_keys;
 mod attachments;
 mod audit;
 mod audit_tree;
@@ -97,6 +98,7 @@ mod keys;
 mod ops;
 mod sessions;
 mod users;
+mod webhooks;
 
 /// A row as this backend's driver returns it.
 type DbRow = <Db as sqlx::Database>::Row;

@@ -4,17 +4,19 @@
 use super::{DbRow, DbStore, Tx, col, corrupt, ts};
 use crate::DbResult;
 use async_trait::async_trait;
-use hippo_core::{Session, SessionId, SessionScope, Timestamp, UserId};
+use hippo_core::{Session, SessionId, SessionKind, SessionScope, Timestamp, UserId};
 use hippo_store::Result;
 use hippo_store::prelude::*;
 use sqlx::Row;
 
-fn session_from_row(r: &DbRow) -> Result<Session> {
+pub(super) fn session_from_row(r: &DbRow) -> Result<Session> {
     Ok(Session {
         id: SessionId::from_stored(col(r, "id")?),
         user_id: UserId::from_stored(col(r, "user_id")?),
         scope: SessionScope::parse(&col::<String>(r, "scope")?)
             .ok_or_else(|| corrupt("sessions.scope"))?,
+        kind: SessionKind::parse(&col::<String>(r, "kind")?)
+            .ok_or_else(|| corrupt("sessions.kind"))?,
         created_at: ts(col(r, "created_at")?),
         last_seen_at: ts(col(r, "last_seen_at")?),
         expires_at: ts(col(r, "expires_at")?),
@@ -47,7 +49,7 @@ impl SessionStore for DbStore {
 
     async fn list_open_sessions(&self, user: &UserId) -> Result<Vec<Session>> {
         let rows = sqlx::query(select_sessions!(
-            "WHERE user_id = $1 AND ended_at IS NULL ORDER BY created_at, id"
+            "WHERE user_id = $1 AND ended_at IS NULL AND kind = 'login' ORDER BY created_at, id"
         ))
         .bind(user.as_str())
         .fetch_all(self.reader())
@@ -62,8 +64,8 @@ impl SessionStore for DbStore {
         idle_since: Timestamp,
     ) -> Result<Vec<Session>> {
         let rows = sqlx::query(select_sessions!(
-            "WHERE ended_at IS NULL AND (expires_at <= $1 OR last_seen_at <= $2) ORDER BY \
-             created_at, id"
+            "WHERE ended_at IS NULL AND (expires_at <= $1 OR (kind = 'login' AND last_seen_at <= \
+             $2)) ORDER BY created_at, id"
         ))
         .bind(now.as_millis())
         .bind(idle_since.as_millis())
@@ -93,8 +95,8 @@ impl SessionWriteTx for Tx {
     async fn insert_session(&mut self, s: &Session, token_hash: &str) -> Result<()> {
         sqlx::query(
             "INSERT INTO sessions (id, user_id, token_hash, scope, created_at, last_seen_at, \
-             expires_at, ip, user_agent, ended_at, end_reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             expires_at, ip, user_agent, ended_at, end_reason, kind) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(s.id.as_str())
         .bind(s.user_id.as_str())
@@ -107,6 +109,7 @@ impl SessionWriteTx for Tx {
         .bind(&s.user_agent)
         .bind(s.ended_at.map(Timestamp::as_millis))
         .bind(&s.end_reason)
+        .bind(s.kind.as_str())
         .execute(&mut *self.tx)
         .await
         .db()?;
@@ -133,16 +136,19 @@ impl SessionWriteTx for Tx {
         keep: Option<&SessionId>,
         at: Timestamp,
         reason: &str,
+        api_keys: bool,
     ) -> Result<Vec<SessionId>> {
         super::ops::bump_access(self).await?;
         let rows = sqlx::query(
             "UPDATE sessions SET ended_at = $2, end_reason = $3 \
-             WHERE user_id = $1 AND ended_at IS NULL AND ($4 IS NULL OR id <> $4) RETURNING id",
+             WHERE user_id = $1 AND ended_at IS NULL AND ($4 IS NULL OR id <> $4) \
+             AND (kind = 'login' OR $5) RETURNING id",
         )
         .bind(user.as_str())
         .bind(at.as_millis())
         .bind(reason)
         .bind(keep.map(SessionId::as_str))
+        .bind(api_keys)
         .fetch_all(&mut *self.tx)
         .await
         .db()?;

@@ -20,6 +20,7 @@ pub mod ops;
 pub mod outbox;
 pub mod sessions;
 pub mod users;
+pub mod webhooks;
 
 use crate::chain::{GENESIS_HASH, first_break};
 use crate::prelude::*;
@@ -43,6 +44,7 @@ macro_rules! storage_suite {
             sessions::sessions_lifecycle,
             sessions::expired_sessions_are_listed,
             sessions::touch_only_moves_forward,
+            sessions::api_keys_never_idle_and_end_with_their_account,
             audit::dropped_transaction_leaves_nothing,
             audit::audit_chain_is_gapless_and_verifies,
             audit::concurrent_appenders_keep_the_chain,
@@ -72,6 +74,9 @@ macro_rules! storage_suite {
             channel::status_reports_apply_once_and_delivery_is_compare_and_set,
             channel::webhooks_wait_in_the_inbox_until_processed,
             calls::calls_are_one_live_per_conversation_and_change_by_compare_and_swap,
+            webhooks::events_enqueue_for_subscribers_in_the_changes_transaction,
+            webhooks::deliveries_are_claimed_in_order_per_conversation_and_settle,
+            webhooks::concurrent_claimers_never_share_a_delivery,
         );
     };
     (@cases $make:path; $($area:ident :: $case:ident),* $(,)?) => {
@@ -117,6 +122,7 @@ fn sample_session(user: &UserId, created: i64) -> Session {
         id: SessionId::generate(),
         user_id: user.clone(),
         scope: SessionScope::Full,
+        kind: hippo_core::SessionKind::Login,
         created_at: ts(created),
         last_seen_at: ts(created),
         expires_at: ts(created + 3_600_000),
@@ -133,6 +139,7 @@ fn event(action: AuditAction, n: i64) -> NewAuditEvent {
             ip: Some("10.0.0.1".into()),
             user_agent: Some("suite".into()),
             request_id: Some(format!("r{n}")),
+            client_cert_sha256: None,
         })
         .resource("user", format!("u{n}"))
         .detail(serde_json::json!({ "n": n }))

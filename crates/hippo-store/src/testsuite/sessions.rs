@@ -48,7 +48,7 @@ pub async fn sessions_lifecycle(store: Arc<dyn Store>) {
 
     let mut tx = store.begin_write().await.unwrap();
     let ids = tx
-        .end_user_sessions(&u.id, Some(&c.id), ts(7_000), "password_changed")
+        .end_user_sessions(&u.id, Some(&c.id), ts(7_000), "password_changed", false)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -60,7 +60,7 @@ pub async fn sessions_lifecycle(store: Arc<dyn Store>) {
 
     let mut tx = store.begin_write().await.unwrap();
     let ids = tx
-        .end_user_sessions(&u.id, None, ts(8_000), "deactivated")
+        .end_user_sessions(&u.id, None, ts(8_000), "deactivated", false)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -76,7 +76,7 @@ pub async fn sessions_lifecycle(store: Arc<dyn Store>) {
 
     let mut tx = store.begin_write().await.unwrap();
     assert!(
-        tx.end_user_sessions(&u.id, None, ts(9_000), "again")
+        tx.end_user_sessions(&u.id, None, ts(9_000), "again", false)
             .await
             .unwrap()
             .is_empty()
@@ -196,4 +196,66 @@ pub async fn touch_only_moves_forward(store: Arc<dyn Store>) {
         ts(5_000),
         "ended sessions stay ended"
     );
+}
+
+pub async fn api_keys_never_idle_and_end_with_their_account(store: Arc<dyn Store>) {
+    let mut u = sample_user("service");
+    u.role = Role::Service;
+    insert(&store, &u).await;
+    let login = sample_session(&u.id, 1_000);
+    let mut session = sample_session(&u.id, 1_000);
+    session.kind = hippo_core::SessionKind::ApiKey;
+    session.expires_at = ts(1_000_000);
+    let key = ApiKeyRow {
+        id: session.id.clone(),
+        user_id: u.id.clone(),
+        name: "ERP bridge".into(),
+        allowed_ips: vec!["10.0.0.0/8".into(), "2001:db8::/32".into()],
+        client_cert_sha256: Some("ab".repeat(32)),
+        created_by: None,
+    };
+    let mut tx = store.begin_write().await.unwrap();
+    tx.insert_session(&login, "hash-login").await.unwrap();
+    tx.insert_api_key(&key, &session, "hash-key").await.unwrap();
+    tx.commit().await.unwrap();
+
+    let got = store.get_api_key(&key.id).await.unwrap().unwrap();
+    assert_eq!(got.key, key);
+    assert_eq!(got.session, session);
+    assert_eq!(
+        store.get_session_by_token_hash("hash-key").await.unwrap(),
+        Some(session.clone()),
+        "a key authenticates like a session"
+    );
+    assert_eq!(store.list_api_keys(&u.id).await.unwrap().len(), 1);
+    assert!(store.get_api_key(&login.id).await.unwrap().is_none());
+    assert_eq!(
+        store.list_open_sessions(&u.id).await.unwrap(),
+        vec![login.clone()],
+        "a user's sign-in sessions do not list keys"
+    );
+    // Long idle: the sign-in session expires, the key does not.
+    let expired = store
+        .list_expired_sessions(ts(500_000), ts(400_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        expired.iter().map(|s| &s.id).collect::<Vec<_>>(),
+        vec![&login.id]
+    );
+    // A password change ends sign-ins only; deactivation ends keys too.
+    let mut tx = store.begin_write().await.unwrap();
+    let ended = tx
+        .end_user_sessions(&u.id, None, ts(2_000), "password_changed", false)
+        .await
+        .unwrap();
+    assert_eq!(ended, vec![login.id.clone()]);
+    let ended = tx
+        .end_user_sessions(&u.id, None, ts(3_000), "deactivated", true)
+        .await
+        .unwrap();
+    assert_eq!(ended, vec![key.id.clone()]);
+    tx.commit().await.unwrap();
+    let got = store.get_api_key(&key.id).await.unwrap().unwrap();
+    assert_eq!(got.session.ended_at, Some(ts(3_000)));
 }

@@ -4,8 +4,8 @@
 
 use crate::settings::Config;
 use anyhow::{Context, Result};
+use hippo_http::Peer;
 use hippo_http::tls::{PlainListener, TlsFiles, TlsListener, load_server_tls};
-use hippo_http::{HttpOptions, Peer};
 use std::future::{Future, IntoFuture};
 use std::time::Duration;
 
@@ -176,12 +176,8 @@ pub async fn run(config: Config) -> Result<()> {
         &app.hippo,
     )
     .await?;
-    let (router, hub) = hippo_http::router_and_hub(
-        app.hippo.clone(),
-        HttpOptions {
-            tls: !config.insecure_http,
-        },
-    );
+    let (router, hub) =
+        hippo_http::router_and_hub(app.hippo.clone(), crate::app::http_options(&config));
     // Automatic logoff also for idle sockets: end expired sessions even when
     // no request arrives for them.
     let sweeper = {
@@ -246,7 +242,8 @@ pub async fn run(config: Config) -> Result<()> {
         let stop = workers_stop.clone();
         tokio::spawn(async move { hippo.audit().run_sequencer(stop).await })
     };
-    let whatsapp = crate::app::spawn_whatsapp_workers(&app.hippo, &workers_stop);
+    let mut whatsapp = crate::app::spawn_whatsapp_workers(&app.hippo, &workers_stop);
+    whatsapp.push(crate::app::spawn_webhook_worker(&app.hippo, &workers_stop));
     if let Some(w) = &config.whatsapp {
         tracing::info!(phi_mode = w.phi_mode.as_str(), rate = w.rate, api_version = %w.api_version, "WhatsApp channel on");
     }

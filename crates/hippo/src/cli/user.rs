@@ -1,4 +1,4 @@
-//! `hippo user create|deactivate|reactivate|list|reset-password|mfa-reset`: account
+//! `hippo user create|deactivate|reactivate|list|reset-password|mfa-reset|api-key`: account
 //! administration from the shell, through the same use cases as the API
 //! (audited with `via: cli`).
 
@@ -6,7 +6,7 @@ use crate::settings::Config;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use hippo_service::Principal;
-use hippo_service::users::NewUser;
+use hippo_service::users::{NewApiKey, NewUser};
 use std::io::Read;
 use zeroize::Zeroizing;
 
@@ -36,6 +36,35 @@ pub enum UserCommand {
     /// Remove the user's authenticator and recovery codes (a lost phone):
     /// every session ends; the next sign-in enrols MFA again.
     MfaReset { user: String },
+    /// API keys of a service account.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key for a service account and print it (shown this once;
+    /// hippo keeps only its hash). Its id goes to standard error.
+    Create {
+        /// The service account (id or username).
+        user: String,
+        /// A label for administrators.
+        #[arg(long)]
+        name: String,
+        /// How long it works, such as 90d (default) or 365d (at most 366d).
+        #[arg(long)]
+        expires_in: Option<String>,
+        /// An address or CIDR network uses may come from (repeatable).
+        #[arg(long = "allowed-ip")]
+        allowed_ips: Vec<String>,
+        /// SHA-256 of the client certificate every use must present.
+        #[arg(long)]
+        client_cert_sha256: Option<String>,
+    },
+    /// Revoke a key now (its sockets close within seconds).
+    Revoke { id: String },
+    /// List a service account's keys (never the keys themselves).
+    List { user: String },
 }
 
 fn read_password() -> Result<Zeroizing<String>> {
@@ -123,7 +152,69 @@ pub async fn run(config: Config, cmd: UserCommand) -> Result<()> {
             );
             Ok(())
         }
+        UserCommand::ApiKey(cmd) => api_key(hippo, cmd).await,
     };
     app.store.close().await;
     result
+}
+
+async fn api_key(hippo: &hippo_service::Hippo, cmd: ApiKeyCommand) -> Result<()> {
+    match cmd {
+        ApiKeyCommand::Create {
+            user,
+            name,
+            expires_in,
+            allowed_ips,
+            client_cert_sha256,
+        } => {
+            let created = hippo
+                .users()
+                .create_api_key(
+                    Principal::Operator,
+                    &user,
+                    NewApiKey {
+                        name,
+                        expires_in,
+                        allowed_ips,
+                        client_cert_sha256,
+                    },
+                )
+                .await?;
+            eprintln!(
+                "API key {} created; expires {}; store it now, it is not shown again",
+                created.view.id,
+                created.view.expires_at.to_rfc3339()
+            );
+            println!("{}", created.key.as_str());
+        }
+        ApiKeyCommand::Revoke { id } => {
+            let k = hippo
+                .users()
+                .revoke_api_key(Principal::Operator, &id)
+                .await?;
+            eprintln!("API key {} ({}) revoked", k.id, k.name);
+        }
+        ApiKeyCommand::List { user } => {
+            println!(
+                "{:<36}  {:<8}  {:<20}  {:<20}  name",
+                "id", "state", "expires", "last used"
+            );
+            for k in hippo
+                .users()
+                .list_api_keys(Principal::Operator, &user)
+                .await?
+            {
+                println!(
+                    "{:<36}  {:<8}  {:<20}  {:<20}  {}",
+                    k.id,
+                    k.state,
+                    k.expires_at.to_rfc3339(),
+                    k.last_used_at
+                        .map_or_else(|| "never".to_owned(), |t| t.to_rfc3339()),
+                    k.name
+                );
+            }
+        }
+    }
+    Ok(())
 }

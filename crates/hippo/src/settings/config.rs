@@ -64,6 +64,10 @@ pub struct Config {
     /// The SFU's UDP address; `None`: no group calls.
     pub media_listen: Option<SocketAddr>,
     pub media_public_addr: Option<SocketAddr>,
+    /// Browser origins allowed to call the API (CORS).
+    pub cors_origins: Vec<String>,
+    /// Where outgoing webhooks may go, and their time-out.
+    pub webhooks: hippo_service::webhooks::WebhookConfig,
     /// Settings given that this version accepts but does not act on yet.
     pub inactive: Vec<&'static str>,
 }
@@ -212,6 +216,11 @@ impl TryFrom<Settings> for Config {
             calls: calls(s.turn_urls, s.turn_secret_file, s.calls_relay_only)?,
             media_listen: s.media_listen,
             media_public_addr: s.media_public_addr,
+            cors_origins: s.cors_origins.unwrap_or_default(),
+            webhooks: hippo_service::webhooks::WebhookConfig {
+                allowed_networks: s.webhook_allowed_networks.unwrap_or_default(),
+                timeout: s.webhook_timeout,
+            },
             inactive: Vec::new(),
         })
     }

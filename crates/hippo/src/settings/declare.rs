@@ -17,6 +17,7 @@ pub enum Group {
     Backups,
     Whatsapp,
     Calls,
+    Integrations,
 }
 
 impl Group {
@@ -30,6 +31,7 @@ impl Group {
         Group::Backups,
         Group::Whatsapp,
         Group::Calls,
+        Group::Integrations,
     ];
 
     /// The heading in `--help` and in the example file.
@@ -43,6 +45,7 @@ impl Group {
             Group::Backups => "Scheduled backups",
             Group::Whatsapp => "WhatsApp channel",
             Group::Calls => "Voice and video calls",
+            Group::Integrations => "Integrations (browser apps of other origins, webhooks)",
         }
     }
 }

@@ -253,4 +253,25 @@ settings! {
         group: Calls, kind: Switch, value_name: "BOOL",
         default: Value("false"), parse: required(parse::boolean),
     }
+
+    /// Origins whose web pages may call the API (CORS), comma-separated,
+    /// such as https://ehr.example.org. Such pages sign in with a bearer
+    /// token or API key (never the cookie). Empty: same origin only.
+    cors_origins: Option<Vec<String>> {
+        group: Integrations, kind: Plain, value_name: "ORIGINS",
+        default: Unset, parse: optional(parse::origin_list),
+    }
+    /// Networks outgoing webhooks may be delivered to although they are
+    /// not public (CIDR, comma-separated, such as 10.20.0.0/16). A loopback
+    /// network here also allows plain http to it, for development.
+    webhook_allowed_networks: Option<Vec<hippo_service::webhooks::IpNet>> {
+        group: Integrations, kind: Plain, value_name: "CIDRS",
+        default: Unset, parse: optional(parse::network_list),
+    }
+    /// How long one webhook delivery attempt may take before it counts as
+    /// failed and is retried.
+    webhook_timeout: Duration {
+        group: Integrations, kind: Plain, value_name: "DURATION",
+        default: Value("10s"), parse: required(parse::duration),
+    }
 }

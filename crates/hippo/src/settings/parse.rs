@@ -43,6 +43,58 @@ pub fn url_list(v: &str) -> Result<Vec<String>, String> {
     Ok(list)
 }
 
+/// Comma-separated web origins (`scheme://host[:port]`, nothing more).
+pub fn origin_list(v: &str) -> Result<Vec<String>, String> {
+    let list: Vec<String> = v
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|o| o.trim_end_matches('/').to_owned())
+        .collect();
+    if list.is_empty() {
+        return Err("expected comma-separated origins such as https://ehr.example.org".into());
+    }
+    for o in &list {
+        let Some((scheme, rest)) = o.split_once("://") else {
+            return Err(format!(
+                "`{o}` is not an origin such as https://ehr.example.org"
+            ));
+        };
+        if !matches!(scheme, "https" | "http")
+            || rest.is_empty()
+            || rest.contains(['/', '?', '#', '@', '*'])
+            || rest.contains(char::is_whitespace)
+        {
+            return Err(format!(
+                "`{o}` is not an origin such as https://ehr.example.org (scheme, host and port only)"
+            ));
+        }
+    }
+    Ok(list)
+}
+
+/// Comma-separated networks in CIDR form (a bare address is one host).
+pub fn network_list(v: &str) -> Result<Vec<hippo_service::webhooks::IpNet>, String> {
+    let list = v
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            n.parse::<hippo_service::webhooks::IpNet>()
+                .or_else(|_| {
+                    n.parse::<std::net::IpAddr>()
+                        .map(hippo_service::webhooks::IpNet::from)
+                })
+                .map(|net| net.trunc())
+                .map_err(|_| format!("`{n}` is not a network such as 10.0.0.0/8"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if list.is_empty() {
+        return Err("expected comma-separated networks such as 10.0.0.0/8".into());
+    }
+    Ok(list)
+}
+
 pub fn path(v: &str) -> Result<PathBuf, String> {
     Ok(PathBuf::from(v))
 }

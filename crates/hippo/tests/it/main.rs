@@ -10,6 +10,7 @@
 
 mod access_cache;
 mod alerts;
+mod api_keys;
 mod at_rest;
 mod audit;
 mod audit_tree;
@@ -34,4 +35,6 @@ mod sandbox;
 mod stream;
 mod support;
 mod users;
+mod webhook_receiver;
+mod webhooks;
 mod whatsapp;

@@ -556,6 +556,7 @@ async fn sockets_close_when_another_process_ends_the_session() {
             None,
             hippo_core::Timestamp::from_millis(crate::support::START),
             "deactivated",
+            true,
         )
         .await
         .unwrap();

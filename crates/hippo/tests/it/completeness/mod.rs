@@ -5,6 +5,7 @@
 
 mod calls;
 mod cases;
+mod integrations;
 
 use crate::support::{PASSWORD, TestServer};
 use cases::{Expect, case, check_cases};
@@ -22,7 +23,11 @@ async fn every_endpoint_leaves_its_audit_record() {
         "APPROVED",
         "See you on {{1}}",
     );
-    let s = TestServer::builder().whatsapp(&fake).start().await;
+    let s = TestServer::builder()
+        .whatsapp(&fake)
+        .setting(|a| a.webhook_allowed_networks = Some("127.0.0.1/32".into()))
+        .start()
+        .await;
     let admin = s.admin().await.token;
     let auditor = s.auditor().await.token;
     let [ana_user, ben_user, cat_user] = s.clinicians(["ana", "ben", "cat"]).await;
@@ -111,6 +116,7 @@ async fn every_endpoint_leaves_its_audit_record() {
     }
 
     let call_cases = calls::cases(&s, &ana_user, &ben_user, &cat, &conv, &other_conv).await;
+    let integration_cases = integrations::cases(&s, &admin, &cat, &ana).await;
 
     let cases = vec![
         case(
@@ -728,7 +734,11 @@ async fn every_endpoint_leaves_its_audit_record() {
         ),
     ];
 
-    let cases: Vec<_> = cases.into_iter().chain(call_cases).collect();
+    let cases: Vec<_> = cases
+        .into_iter()
+        .chain(call_cases)
+        .chain(integration_cases)
+        .collect();
     check_cases(&s, &cases, &ana).await;
     s.stop().await;
 }
