@@ -24,6 +24,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** `DELETE /api/v1/api-keys/{id}` */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/asyncapi.json": {
         parameters: {
             query?: never;
@@ -965,6 +982,24 @@ export interface paths {
         patch: operations["updateUser"];
         trace?: never;
     };
+    "/api/v1/users/{id}/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** `GET /api/v1/users/{id}/api-keys` */
+        get: operations["listApiKeys"];
+        put?: never;
+        /** `POST /api/v1/users/{id}/api-keys` */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{id}/deactivate": {
         parameters: {
             query?: never;
@@ -1034,6 +1069,76 @@ export interface paths {
         put?: never;
         /** `POST /api/v1/users/{id}/reactivate` */
         post: operations["reactivateUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** `GET /api/v1/webhooks` */
+        get: operations["listWebhooks"];
+        put?: never;
+        /** `POST /api/v1/webhooks` */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** `GET /api/v1/webhooks/{id}` */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /** `DELETE /api/v1/webhooks/{id}` */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** `GET /api/v1/webhooks/{id}/deliveries?limit=&cursor=` */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** `POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver` */
+        post: operations["redeliverWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1237,6 +1342,37 @@ export interface components {
         AlertsResponse: {
             alerts: components["schemas"]["AlertResponse"][];
         };
+        ApiKeyListResponse: {
+            api_keys: components["schemas"]["ApiKeyResponse"][];
+        };
+        /** @description An API key as administrators see it (never the key). */
+        ApiKeyResponse: {
+            allowed_ips: string[];
+            client_cert_sha256?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The administrator who created it (null: the operator's CLI). */
+            created_by?: string | null;
+            /** Format: date-time */
+            expires_at: string;
+            /** @description The key's id: audit records of its uses carry it as `session_id`. */
+            id: string;
+            /**
+             * Format: date-time
+             * @description Within a minute; null until first used.
+             */
+            last_used_at?: string | null;
+            name: string;
+            /** Format: date-time */
+            revoked_at?: string | null;
+            state: components["schemas"]["ApiKeyState"];
+            user_id: string;
+        };
+        /**
+         * @description Whether an API key works: active, past its expiry, or revoked.
+         * @enum {string}
+         */
+        ApiKeyState: "active" | "expired" | "revoked";
         /**
          * @description An uploaded file as clients see it; the bytes are at
          *     `GET /api/v1/attachments/{id}`.
@@ -1253,11 +1389,29 @@ export interface components {
              */
             size: number;
         };
+        AttemptResponse: {
+            /** Format: date-time */
+            at: string;
+            /** Format: int64 */
+            attempt: number;
+            /** Format: int64 */
+            duration_ms: number;
+            /**
+             * @description Why the attempt failed (`timeout`, `could not connect`, `status
+             *     503`, `redirect refused`…), if it did.
+             */
+            error?: string | null;
+            /**
+             * Format: int64
+             * @description The receiver's HTTP status, if it answered.
+             */
+            status?: number | null;
+        };
         /**
          * @description What was done, as recorded in the audit trail.
          * @enum {string}
          */
-        AuditAction: "auth.login" | "auth.logout" | "auth.mfa" | "auth.lockout" | "session.expired" | "session.revoke" | "user.create" | "user.read" | "directory.search" | "user.update" | "user.deactivate" | "user.reactivate" | "user.password_reset" | "user.mfa_reset" | "user.password_change" | "conversation.create" | "conversation.read" | "conversation.update" | "conversation.member_add" | "conversation.member_remove" | "message.send" | "message.edit" | "message.delete" | "message.read" | "attachment.upload" | "attachment.download" | "break_glass.open" | "audit.query" | "audit.export" | "audit.verify" | "break_glass.review" | "patient.create" | "patient.read" | "patient.lookup" | "patient.update" | "patient.consent" | "whatsapp.send" | "whatsapp.status" | "whatsapp.inbound" | "whatsapp.webhook" | "whatsapp.template_sync" | "whatsapp.template_update" | "whatsapp.retry" | "backup.create" | "backup.verify" | "backup.restore" | "retention.purge" | "conversation.erase" | "legal_hold.set" | "legal_hold.clear" | "key.rotate" | "call.start" | "call.join" | "call.decline" | "call.leave" | "call.end" | "system.init";
+        AuditAction: "auth.login" | "auth.logout" | "auth.mfa" | "auth.lockout" | "session.expired" | "session.revoke" | "user.create" | "user.read" | "directory.search" | "user.update" | "user.deactivate" | "user.reactivate" | "user.password_reset" | "user.mfa_reset" | "user.password_change" | "api_key.create" | "api_key.revoke" | "api_key.use" | "webhook.create" | "webhook.delete" | "webhook.read" | "webhook.redeliver" | "conversation.create" | "conversation.read" | "conversation.update" | "conversation.member_add" | "conversation.member_remove" | "message.send" | "message.edit" | "message.delete" | "message.read" | "attachment.upload" | "attachment.download" | "break_glass.open" | "audit.query" | "audit.export" | "audit.verify" | "break_glass.review" | "patient.create" | "patient.read" | "patient.lookup" | "patient.update" | "patient.consent" | "whatsapp.send" | "whatsapp.status" | "whatsapp.inbound" | "whatsapp.webhook" | "whatsapp.template_sync" | "whatsapp.template_update" | "whatsapp.retry" | "backup.create" | "backup.verify" | "backup.restore" | "retention.purge" | "conversation.erase" | "legal_hold.set" | "legal_hold.clear" | "key.rotate" | "call.start" | "call.join" | "call.decline" | "call.leave" | "call.end" | "system.init";
         /**
          * @description One audit record, as `hippo_service::audit_format::record_json` writes
          *     it (the same shape as a line of the JSON-lines export).
@@ -1440,12 +1594,49 @@ export interface components {
              */
             unread_count?: number | null;
         };
+        CreateApiKeyRequest: {
+            /** @description Addresses or CIDR networks uses may come from; absent: any. */
+            allowed_ips?: string[];
+            /**
+             * @description SHA-256 of the client certificate every use must present under
+             *     mutual TLS (`--tls-client-ca`), 64 hex digits (colons allowed).
+             */
+            client_cert_sha256?: string | null;
+            /**
+             * @description How long the key works, such as `90d` (default) or `365d` (at most
+             *     366 days).
+             */
+            expires_in?: string | null;
+            /** @description A label for administrators ("ERP bridge, production"). */
+            name: string;
+        };
         CreateConversationRequest: {
             /** @description `direct` (exactly one other member) or `group`. */
             kind: components["schemas"]["NewConversationKind"];
             /** @description Other members; the caller is always a member. */
             member_ids: string[];
             title?: string | null;
+        };
+        /** @description A new key: the only time `key` is shown. */
+        CreatedApiKeyResponse: {
+            /** @description Everything else about the key. */
+            api_key: components["schemas"]["ApiKeyResponse"];
+            /** Format: date-time */
+            expires_at: string;
+            id: string;
+            /**
+             * @description `hpk_…`: send as `Authorization: Bearer hpk_…`. Shown once; hippo
+             *     keeps only its hash.
+             */
+            key: string;
+            name: string;
+        };
+        /** @description A new endpoint: the only time `secret` is shown. */
+        CreatedWebhookResponse: {
+            id: string;
+            /** @description `whsec_…`: verify `webhook-signature` with it (Standard Webhooks). */
+            secret: string;
+            webhook: components["schemas"]["WebhookResponse"];
         };
         CreatePatientRequest: {
             display_name: string;
@@ -1464,6 +1655,55 @@ export interface components {
             role: components["schemas"]["Role"];
             username: string;
         };
+        CreateWebhookRequest: {
+            events: components["schemas"]["WebhookEventType"][];
+            /**
+             * @description Your own `whsec_…` secret (base64 of 24 to 64 bytes); default: a
+             *     fresh one, returned once.
+             */
+            secret?: string | null;
+            /**
+             * @description Deliver only events of conversations this service account is a
+             *     member of (recommended: the integration's own account).
+             */
+            service_account_id?: string | null;
+            /**
+             * @description The receiver: `https`, a public address (unless the operator allows
+             *     its network), no credentials; redirects are not followed.
+             */
+            url: string;
+        };
+        DeliveryListResponse: {
+            deliveries: components["schemas"]["DeliveryResponse"][];
+            /** @description Pass as `cursor` for older deliveries; null when there are none. */
+            next_cursor?: string | null;
+        };
+        DeliveryResponse: {
+            attempts: components["schemas"]["AttemptResponse"][];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            delivered_at?: string | null;
+            event_type: components["schemas"]["WebhookEventType"];
+            /** @description The `webhook-id` header (the same on every attempt). */
+            id: string;
+            last_error?: string | null;
+            /** Format: int64 */
+            last_status?: number | null;
+            /** Format: date-time */
+            next_attempt_at?: string | null;
+            /** @description The body sent: `{type, timestamp, data}` with ids and states only. */
+            payload: unknown;
+            state: components["schemas"]["DeliveryState"];
+        };
+        /**
+         * @description Where a webhook delivery stands: waiting for its next attempt (or
+         *      being attempted), delivered (the receiver answered 2xx), or dead
+         *      (retries ran out, or the endpoint was deleted; an administrator may
+         *      redeliver it).
+         * @enum {string}
+         */
+        DeliveryState: "pending" | "delivered" | "dead";
         DirectoryResponse: {
             /** @description Matches, by name. */
             users: components["schemas"]["MemberResponse"][];
@@ -1966,6 +2206,23 @@ export interface components {
              */
             unsequenced: number;
         };
+        /**
+         * @description An event type outgoing webhooks report.
+         * @enum {string}
+         */
+        WebhookEventType: "message.created" | "message.updated" | "message.deleted" | "whatsapp.status" | "patient.inbound";
+        WebhookListResponse: {
+            webhooks: components["schemas"]["WebhookResponse"][];
+        };
+        WebhookResponse: {
+            /** Format: date-time */
+            created_at: string;
+            created_by?: string | null;
+            events: components["schemas"]["WebhookEventType"][];
+            id: string;
+            service_account_id?: string | null;
+            url: string;
+        };
         WhatsappSendRequest: {
             /** @description A retry with the same `client_id` returns the first message. */
             client_id?: string | null;
@@ -2023,6 +2280,62 @@ export interface operations {
             };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked: requests with it fail and its sockets close now. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5634,6 +5947,145 @@ export interface operations {
             };
         };
     };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account's keys, oldest first, revoked and expired ones too. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyListResponse"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A service account's id or username. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description The key, shown this once. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKeyResponse"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: the resource's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a service account, or a bad name, lifetime, network or fingerprint. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     deactivateUser: {
         parameters: {
             query?: never;
@@ -5851,6 +6303,365 @@ export interface operations {
             };
             /** @description `not_found`: no such resource, or not visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Live endpoints, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookListResponse"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description Registered; the secret is shown this once. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookResponse"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not https, a private address, unknown event types, or a malformed secret. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookResponse"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted: nothing more is delivered; pending deliveries are dead; history stays. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description At most this many (default 50, at most 200). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deliveries with every attempt, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryListResponse"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    redeliverWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                delivery_id: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Pending again; its retries start over. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not dead, or the endpoint was deleted. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
