@@ -134,12 +134,15 @@ impl Directory {
     /// `GET /api/v1/directory`: active messaging users whose display name
     /// or username contains `query` (case and accents ignored), by name.
     /// Messaging roles only; the search is recorded without its text.
+    /// `skip` matches are passed over (paging); the flag says whether more
+    /// follow this page.
     pub async fn search(
         &self,
         actor: &Actor,
         query: &str,
         limit: Option<i64>,
-    ) -> Result<Vec<Member>> {
+        skip: usize,
+    ) -> Result<(Vec<Member>, bool)> {
         self.core
             .require_messaging(actor, AuditAction::DirectorySearch)
             .await?;
@@ -157,14 +160,18 @@ impl Directory {
             )));
         }
         let snap = self.core.directory().await?;
-        let found: Vec<Member> = snap
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let mut found: Vec<Member> = snap
             .order
             .iter()
             .filter_map(|id| snap.people.get(id))
             .filter(|p| p.folded_name.contains(&needle) || p.folded_username.contains(&needle))
-            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .skip(skip)
+            .take(limit.saturating_add(1))
             .map(|p| p.member.clone())
             .collect();
+        let more = found.len() > limit;
+        found.truncate(limit);
         self.core
             .audit_alone(
                 actor
@@ -176,6 +183,6 @@ impl Directory {
                     .detail(serde_json::json!({ "results": found.len() })),
             )
             .await?;
-        Ok(found)
+        Ok((found, more))
     }
 }

@@ -70,18 +70,29 @@ pub async fn create_conversation(
 #[derive(Serialize, ToSchema)]
 pub struct ConversationList {
     pub conversations: Vec<ConversationResponse>,
+    /// Pass as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
 }
 
-/// `GET /api/v1/conversations`: the caller's, most recently active first.
+/// `GET /api/v1/conversations?limit=&cursor=`: the caller's, most
+/// recently active first (default 200 a page, at most 1000).
 #[utoipa::path(get, operation_id = "listConversations", path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
-    responses((status = 200, description = "The caller's conversations.", body = ConversationList), (status = 403, body = Problem)))]
+    params(crate::routes::page::PageParams),
+    responses((status = 200, description = "The caller's conversations.", body = ConversationList), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list_conversations(
     State(state): State<AppState>,
     Auth(actor): Auth,
+    q: Result<
+        axum::extract::Query<crate::routes::page::PageParams>,
+        axum::extract::rejection::QueryRejection,
+    >,
 ) -> ApiResult<Json<ConversationList>> {
+    let q = crate::routes::page::params(q)?;
     let list = state.hippo.conversations().list(&actor).await?;
+    let (list, next_cursor) = crate::routes::page::page(list, |c| c.id.to_string(), &q, 200, 1000)?;
     Ok(Json(ConversationList {
         conversations: list.iter().map(ConversationResponse::from).collect(),
+        next_cursor,
     }))
 }
 

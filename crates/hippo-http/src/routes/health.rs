@@ -38,6 +38,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     if let Some(channel) = state.hippo.whatsapp().configured() {
         text.push_str(&whatsapp_metrics(&state, channel).await);
     }
+    text.push_str(&webhook_metrics(state.hippo.webhooks().stats()));
     (
         [(
             header::CONTENT_TYPE,
@@ -45,6 +46,37 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         text,
     )
+}
+
+/// Outgoing webhook counters of this node's delivery worker.
+fn webhook_metrics(st: &hippo_service::webhooks::WebhookStats) -> String {
+    use std::fmt::Write;
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut out = String::new();
+    for (name, help, value) in [
+        (
+            "delivered",
+            "Webhook deliveries a receiver took (2xx)",
+            &st.delivered,
+        ),
+        (
+            "failed_attempts",
+            "Webhook attempts that failed (non-2xx, time-out, no connection) and were retried or given up",
+            &st.failed_attempts,
+        ),
+        (
+            "dead",
+            "Webhook deliveries given up after their last retry",
+            &st.dead,
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP hippo_webhooks_{name}_total {help}.\n# TYPE hippo_webhooks_{name}_total counter\nhippo_webhooks_{name}_total {}",
+            value.load(Relaxed)
+        );
+    }
+    out
 }
 
 /// The WhatsApp channel's counters (this node) and outbox gauges (shared).

@@ -16,6 +16,7 @@ pub mod enums;
 pub mod health;
 pub mod me;
 pub mod messages;
+pub mod page;
 pub mod patients;
 pub mod users;
 pub mod webhooks;

@@ -125,6 +125,8 @@ impl From<Patient> for PatientResponse {
 #[derive(Serialize, ToSchema)]
 pub struct PatientsResponse {
     pub patients: Vec<PatientResponse>,
+    /// Pass as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
 }
 
 /// `POST /api/v1/patients`: registers a patient and opens the patient's
@@ -159,14 +161,18 @@ pub async fn create_patient(
 #[serde(deny_unknown_fields)]
 pub struct PatientsQuery {
     pub conversation_id: Option<String>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
 }
 
 /// `GET /api/v1/patients[?conversation_id=]`: the patients whose care team
 /// the caller is on; with `conversation_id`, only the patient of that
 /// conversation (none if it is not a patient's; 404 off the care team).
 #[utoipa::path(get, operation_id = "listPatients", path = "/api/v1/patients", tag = "patients", security(("bearer" = [])),
-    params(("conversation_id" = Option<String>, Query, description = "Only the patient whose conversation this is")),
-    responses((status = 200, description = "The patients.", body = PatientsResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    params(("conversation_id" = Option<String>, Query, description = "Only the patient whose conversation this is"),
+        ("limit" = Option<usize>, Query, description = "At most this many (default 200, at most 1000)"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    responses((status = 200, description = "The patients.", body = PatientsResponse), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn list_patients(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -183,8 +189,15 @@ pub async fn list_patients(
             .collect(),
         None => state.hippo.patients().list(&actor).await?,
     };
+    let paging = crate::routes::page::PageParams {
+        limit: query.limit,
+        cursor: query.cursor,
+    };
+    let (patients, next_cursor) =
+        crate::routes::page::page(patients, |p| p.id.to_string(), &paging, 200, 1000)?;
     Ok(Json(PatientsResponse {
         patients: patients.into_iter().map(Into::into).collect(),
+        next_cursor,
     }))
 }
 

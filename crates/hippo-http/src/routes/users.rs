@@ -65,18 +65,29 @@ pub async fn create_user(
 #[derive(Serialize, ToSchema)]
 pub struct UserList {
     pub users: Vec<UserResponse>,
+    /// Pass as `cursor` for the next page; null on the last.
+    pub next_cursor: Option<String>,
 }
 
-/// `GET /api/v1/users`
-#[utoipa::path(get, operation_id = "listUsers", path = "/api/v1/users", tag = "users", security(("bearer" = [])), responses(
-    (status = 200, description = "Every account.", body = UserList), (status = 403, body = Problem)))]
+/// `GET /api/v1/users?limit=&cursor=` (default 200 a page, at most 1000)
+#[utoipa::path(get, operation_id = "listUsers", path = "/api/v1/users", tag = "users", security(("bearer" = [])),
+    params(crate::routes::page::PageParams), responses(
+    (status = 200, description = "Every account, oldest first.", body = UserList), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list_users(
     State(state): State<AppState>,
     Auth(actor): Auth,
+    q: Result<
+        axum::extract::Query<crate::routes::page::PageParams>,
+        axum::extract::rejection::QueryRejection,
+    >,
 ) -> ApiResult<Json<UserList>> {
+    let q = crate::routes::page::params(q)?;
     let users = state.hippo.users().list(Principal::User(&actor)).await?;
+    let (users, next_cursor) =
+        crate::routes::page::page(users, |u| u.id.to_string(), &q, 200, 1000)?;
     Ok(Json(UserList {
         users: users.iter().map(UserResponse::from).collect(),
+        next_cursor,
     }))
 }
 

@@ -31,8 +31,11 @@ const RETRY_AFTER: [Duration; 7] = [
 ];
 /// Deliveries in flight per node.
 const IN_FLIGHT: usize = 64;
-/// How long a claim holds a delivery (well past one attempt's time-out).
-const LEASE: Duration = Duration::from_secs(60);
+/// How long a claim holds a delivery: twice an attempt's time-out and
+/// some; a node that dies mid-attempt delays that delivery by this much.
+fn lease(timeout: Duration) -> Duration {
+    timeout * 2 + Duration::from_secs(5)
+}
 /// How often to look for due deliveries when nothing wakes the worker.
 const POLL: Duration = Duration::from_millis(250);
 
@@ -115,7 +118,11 @@ impl Webhooks {
         }
         let mut tx = self.core.store.begin_write().await?;
         let claimed = tx
-            .claim_webhook_deliveries(now, now.plus(LEASE), i64::try_from(limit).unwrap_or(1))
+            .claim_webhook_deliveries(
+                now,
+                now.plus(lease(self.core.config.webhooks.timeout)),
+                i64::try_from(limit).unwrap_or(1),
+            )
             .await?;
         tx.commit().await?;
         Ok(claimed)

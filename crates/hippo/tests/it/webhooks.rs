@@ -159,6 +159,11 @@ async fn deliveries_are_signed_in_order_and_carry_ids_not_content() {
     assert!(history.iter().all(|d| d["state"] == json!("delivered")));
     assert_eq!(history[0]["attempts"][0]["status"], json!(204));
     assert_eq!(history[6]["id"], json!(got[0].id), "newest first");
+    let (_, metrics) = s.get_text("/metrics", &admin).await;
+    assert!(
+        metrics.contains("hippo_webhooks_delivered_total 7"),
+        "{metrics}"
+    );
     // Pages.
     let (_, page) = s
         .get(
