@@ -420,7 +420,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /api/v1/conversations`: the caller's, most recently active first. */
+        /**
+         * `GET /api/v1/conversations?limit=&cursor=`: the caller's, most
+         *     recently active first (default 200 a page, at most 1000).
+         */
         get: operations["listConversations"];
         put?: never;
         /** `POST /api/v1/conversations` */
@@ -953,7 +956,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /api/v1/users` */
+        /** `GET /api/v1/users?limit=&cursor=` (default 200 a page, at most 1000) */
         get: operations["listUsers"];
         put?: never;
         /** `POST /api/v1/users` */
@@ -1563,6 +1566,8 @@ export interface components {
         ConversationKind: "direct" | "group" | "patient";
         ConversationList: {
             conversations: components["schemas"]["ConversationResponse"][];
+            /** @description Pass as `cursor` for the next page; null on the last. */
+            next_cursor?: string | null;
         };
         /** @description A conversation as its members see it. */
         ConversationResponse: {
@@ -1705,6 +1710,11 @@ export interface components {
          */
         DeliveryState: "pending" | "delivered" | "dead";
         DirectoryResponse: {
+            /**
+             * @description Pass as `cursor` (with the same `q`) for more; null when there are
+             *     none.
+             */
+            next_cursor?: string | null;
             /** @description Matches, by name. */
             users: components["schemas"]["MemberResponse"][];
         };
@@ -1936,6 +1946,8 @@ export interface components {
             whatsapp_phi_request?: components["schemas"]["PhiRequestResponse"] | null;
         };
         PatientsResponse: {
+            /** @description Pass as `cursor` for the next page; null on the last. */
+            next_cursor?: string | null;
             patients: components["schemas"]["PatientResponse"][];
         };
         /**
@@ -2160,6 +2172,8 @@ export interface components {
             role?: components["schemas"]["Role"] | null;
         };
         UserList: {
+            /** @description Pass as `cursor` for the next page; null on the last. */
+            next_cursor?: string | null;
             users: components["schemas"]["UserResponse"][];
         };
         /** @description A user account as clients see it. */
@@ -3525,7 +3539,12 @@ export interface operations {
     };
     listConversations: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description At most this many (each endpoint states its default and maximum). */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3552,6 +3571,15 @@ export interface operations {
             };
             /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4490,6 +4518,8 @@ export interface operations {
     searchDirectory: {
         parameters: {
             query: {
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
                 /** @description 1 to 100, default 20 */
                 limit?: number;
                 /** @description 1 to 100 characters */
@@ -5073,6 +5103,10 @@ export interface operations {
             query?: {
                 /** @description Only the patient whose conversation this is */
                 conversation_id?: string;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+                /** @description At most this many (default 200, at most 1000) */
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -5109,6 +5143,15 @@ export interface operations {
             };
             /** @description `not_found`: no such resource, or not visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5704,14 +5747,19 @@ export interface operations {
     };
     listUsers: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+                /** @description At most this many (each endpoint states its default and maximum). */
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Every account. */
+            /** @description Every account, oldest first. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5731,6 +5779,15 @@ export interface operations {
             };
             /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

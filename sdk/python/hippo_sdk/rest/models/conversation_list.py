@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.conversation_response import ConversationResponse
@@ -18,9 +20,11 @@ class ConversationList:
     """
     Attributes:
         conversations (list[ConversationResponse]):
+        next_cursor (None | str | Unset): Pass as `cursor` for the next page; null on the last.
     """
 
     conversations: list[ConversationResponse]
+    next_cursor: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -29,6 +33,12 @@ class ConversationList:
             conversations_item = conversations_item_data.to_dict()
             conversations.append(conversations_item)
 
+        next_cursor: None | str | Unset
+        if isinstance(self.next_cursor, Unset):
+            next_cursor = UNSET
+        else:
+            next_cursor = self.next_cursor
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -36,6 +46,8 @@ class ConversationList:
                 "conversations": conversations,
             }
         )
+        if next_cursor is not UNSET:
+            field_dict["next_cursor"] = next_cursor
 
         return field_dict
 
@@ -51,8 +63,18 @@ class ConversationList:
 
             conversations.append(conversations_item)
 
+        def _parse_next_cursor(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        next_cursor = _parse_next_cursor(d.pop("next_cursor", UNSET))
+
         conversation_list = cls(
             conversations=conversations,
+            next_cursor=next_cursor,
         )
 
         conversation_list.additional_properties = d

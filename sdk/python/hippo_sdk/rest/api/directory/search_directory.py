@@ -14,6 +14,7 @@ def _get_kwargs(
     *,
     q: str,
     limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
@@ -21,6 +22,8 @@ def _get_kwargs(
     params["q"] = q
 
     params["limit"] = limit
+
+    params["cursor"] = cursor
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -83,6 +86,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     q: str,
     limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[DirectoryResponse | Problem]:
     """`GET /api/v1/directory?q=TEXT&limit=N`: active messaging users whose
     display name or username contains `q` (case and accents ignored).
@@ -91,6 +95,7 @@ def sync_detailed(
     Args:
         q (str):
         limit (int | Unset):
+        cursor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -103,6 +108,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         q=q,
         limit=limit,
+        cursor=cursor,
     )
 
     response = client.get_httpx_client().request(
@@ -117,6 +123,7 @@ def sync(
     client: AuthenticatedClient,
     q: str,
     limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> DirectoryResponse | Problem | None:
     """`GET /api/v1/directory?q=TEXT&limit=N`: active messaging users whose
     display name or username contains `q` (case and accents ignored).
@@ -125,6 +132,7 @@ def sync(
     Args:
         q (str):
         limit (int | Unset):
+        cursor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -138,6 +146,7 @@ def sync(
         client=client,
         q=q,
         limit=limit,
+        cursor=cursor,
     ).parsed
 
 
@@ -146,6 +155,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     q: str,
     limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[DirectoryResponse | Problem]:
     """`GET /api/v1/directory?q=TEXT&limit=N`: active messaging users whose
     display name or username contains `q` (case and accents ignored).
@@ -154,6 +164,7 @@ async def asyncio_detailed(
     Args:
         q (str):
         limit (int | Unset):
+        cursor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -166,6 +177,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         q=q,
         limit=limit,
+        cursor=cursor,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -178,6 +190,7 @@ async def asyncio(
     client: AuthenticatedClient,
     q: str,
     limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> DirectoryResponse | Problem | None:
     """`GET /api/v1/directory?q=TEXT&limit=N`: active messaging users whose
     display name or username contains `q` (case and accents ignored).
@@ -186,6 +199,7 @@ async def asyncio(
     Args:
         q (str):
         limit (int | Unset):
+        cursor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -200,5 +214,6 @@ async def asyncio(
             client=client,
             q=q,
             limit=limit,
+            cursor=cursor,
         )
     ).parsed

@@ -13,11 +13,17 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     conversation_id: str | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
 
     params["conversation_id"] = conversation_id
+
+    params["limit"] = limit
+
+    params["cursor"] = cursor
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
@@ -53,6 +59,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
     if response.status_code == 503:
         response_503 = Problem.from_dict(response.json())
 
@@ -79,6 +90,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     conversation_id: str | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[PatientsResponse | Problem]:
     """`GET /api/v1/patients[?conversation_id=]`: the patients whose care team
     the caller is on; with `conversation_id`, only the patient of that
@@ -86,6 +99,8 @@ def sync_detailed(
 
     Args:
         conversation_id (str | Unset):
+        limit (int | Unset):
+        cursor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -97,6 +112,8 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         conversation_id=conversation_id,
+        limit=limit,
+        cursor=cursor,
     )
 
     response = client.get_httpx_client().request(
@@ -110,6 +127,8 @@ def sync(
     *,
     client: AuthenticatedClient,
     conversation_id: str | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> PatientsResponse | Problem | None:
     """`GET /api/v1/patients[?conversation_id=]`: the patients whose care team
     the caller is on; with `conversation_id`, only the patient of that
@@ -117,6 +136,8 @@ def sync(
 
     Args:
         conversation_id (str | Unset):
+        limit (int | Unset):
+        cursor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -129,6 +150,8 @@ def sync(
     return sync_detailed(
         client=client,
         conversation_id=conversation_id,
+        limit=limit,
+        cursor=cursor,
     ).parsed
 
 
@@ -136,6 +159,8 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     conversation_id: str | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> Response[PatientsResponse | Problem]:
     """`GET /api/v1/patients[?conversation_id=]`: the patients whose care team
     the caller is on; with `conversation_id`, only the patient of that
@@ -143,6 +168,8 @@ async def asyncio_detailed(
 
     Args:
         conversation_id (str | Unset):
+        limit (int | Unset):
+        cursor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -154,6 +181,8 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         conversation_id=conversation_id,
+        limit=limit,
+        cursor=cursor,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -165,6 +194,8 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     conversation_id: str | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    cursor: str | Unset = UNSET,
 ) -> PatientsResponse | Problem | None:
     """`GET /api/v1/patients[?conversation_id=]`: the patients whose care team
     the caller is on; with `conversation_id`, only the patient of that
@@ -172,6 +203,8 @@ async def asyncio(
 
     Args:
         conversation_id (str | Unset):
+        limit (int | Unset):
+        cursor (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -185,5 +218,7 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             conversation_id=conversation_id,
+            limit=limit,
+            cursor=cursor,
         )
     ).parsed
