@@ -319,3 +319,78 @@ async fn the_cli_creates_lists_and_revokes_keys() {
     );
     s.stop().await;
 }
+
+/// A CA and client certificates it signs: (CA PEM, client PEMs with keys,
+/// their SHA-256 fingerprints).
+fn device_certificates(n: usize) -> (String, Vec<(String, String)>) {
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "integration CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, rcgen::KeyPair::generate().unwrap())
+        .unwrap();
+    let clients = (0..n)
+        .map(|i| {
+            let mut params = rcgen::CertificateParams::new(vec![format!("erp-{i}")]).unwrap();
+            params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+            let key = rcgen::KeyPair::generate().unwrap();
+            let cert = params.signed_by(&key, &ca).unwrap();
+            let fingerprint = hippo_http::tls::fingerprint(cert.der());
+            (
+                format!("{}{}", cert.pem(), key.serialize_pem()),
+                fingerprint,
+            )
+        })
+        .collect();
+    (ca.pem(), clients)
+}
+
+#[tokio::test]
+async fn a_key_bound_to_a_client_certificate_works_only_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, clients) = device_certificates(2);
+    let ca_path = dir.path().join("clients-ca.pem");
+    std::fs::write(&ca_path, ca).unwrap();
+    let mut s = TestServer::start_with(|a| {
+        a.tls_client_ca = Some(ca_path.display().to_string());
+    })
+    .await;
+    let pem = std::fs::read(s.config.data_dir.join("tls/cert.pem")).unwrap();
+    let with_identity = |identity: &str| {
+        reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()])
+            .identity(reqwest::Identity::from_pem(identity.as_bytes()).unwrap())
+            .build()
+            .unwrap()
+    };
+    let (bound, bound_fp) = (&clients[0].0, &clients[0].1);
+    let other = &clients[1].0;
+    // The harness talks as the integration's own device.
+    s.client = with_identity(bound);
+    let admin = s.admin().await.token;
+    let (_, _, key) = service_key(
+        &s,
+        &admin,
+        json!({ "name": "device bound", "client_cert_sha256": bound_fp.to_uppercase() }),
+    )
+    .await;
+    let (status, _) = s.get("/api/v1/me", &key).await;
+    assert_eq!(status, StatusCode::OK, "with its certificate");
+    // The same key from another device of the same CA: refused, recorded.
+    s.client = with_identity(other);
+    let (status, body) = s.get("/api/v1/me", &key).await;
+    assert_problem(status, &body, 401, "unauthenticated");
+    let denied = s
+        .audit()
+        .await
+        .into_iter()
+        .find(|r| r.action.as_str() == "api_key.use")
+        .expect("recorded");
+    assert!(
+        denied.detail.contains("certificate_mismatch"),
+        "{}",
+        denied.detail
+    );
+    s.stop().await;
+}
