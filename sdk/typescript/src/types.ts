@@ -60,6 +60,25 @@ export type StartCallRequest = S["StartCallRequest"];
 export type IceServers = S["IceServersResponse"];
 export type IceServer = S["IceServerResponse"];
 
+// Integrations: API keys of service accounts, outgoing webhooks
+/** An API key as administrators see it (never the key itself). */
+export type ApiKey = S["ApiKeyResponse"];
+export type ApiKeyList = S["ApiKeyListResponse"];
+export type CreateApiKeyRequest = S["CreateApiKeyRequest"];
+/** The answer to `POST /api/v1/users/{id}/api-keys`: the only time `key` (`hpk_…`) is shown. */
+export type CreatedApiKey = S["CreatedApiKeyResponse"];
+/** A webhook endpoint (never its secret). */
+export type Webhook = S["WebhookResponse"];
+export type WebhookList = S["WebhookListResponse"];
+export type CreateWebhookRequest = S["CreateWebhookRequest"];
+/** The answer to `POST /api/v1/webhooks`: the only time `secret` (`whsec_…`) is shown. */
+export type CreatedWebhook = S["CreatedWebhookResponse"];
+/** One event for one endpoint, with every attempt. */
+export type WebhookDelivery = S["DeliveryResponse"];
+/** A page of deliveries, newest first; `next_cursor` leads to older ones. */
+export type WebhookDeliveryPage = S["DeliveryListResponse"];
+export type WebhookAttempt = S["AttemptResponse"];
+
 // Errors
 /** An RFC 9457 problem details body. */
 export type Problem = S["Problem"];
@@ -78,3 +97,6 @@ export type CallState = S["CallState"];
 export type CallTopology = S["CallTopology"];
 export type CallEndReason = S["CallEndReason"];
 export type ParticipantState = S["ParticipantState"];
+export type ApiKeyState = S["ApiKeyState"];
+export type DeliveryState = S["DeliveryState"];
+export type WebhookEventType = S["WebhookEventType"];

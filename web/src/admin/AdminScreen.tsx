@@ -1,14 +1,19 @@
 // The administrator's screen: accounts only, never message content.
 // A table of every account with search and filters, and per account:
 // edit (display name, role), deactivate / reactivate, reset password,
-// reset MFA. Every refusal is shown as the server's problem detail.
+// reset MFA; below it, the integrations: service accounts' API keys
+// (ApiKeys.tsx) and outgoing webhooks with their deliveries
+// (Webhooks.tsx), then the WhatsApp channel. Every refusal is shown as the
+// server's problem detail.
 
 import type { JSX } from "preact";
 import { useEffect, useId, useMemo, useState } from "preact/hooks";
 import type { HippoClient } from "../sdk.ts";
 import type { User } from "../types.ts";
-import { attempt, Dialog, fold, formatDate, generatePassword, SecretOnce } from "./ui.tsx";
+import { attempt, ConfirmDialog, Dialog, fold, formatDate, generatePassword, SecretOnce } from "./ui.tsx";
 import { personName, ROLE_LABELS, ROLES, roleLabel, type Account, type Role } from "./types.ts";
+import { ACCOUNT_SELECT_ID, ApiKeys } from "./ApiKeys.tsx";
+import { Webhooks } from "./Webhooks.tsx";
 import { WhatsAppOutbox } from "./WhatsAppOutbox.tsx";
 import { WhatsAppTemplates } from "./WhatsAppTemplates.tsx";
 import "./admin.css";
@@ -33,18 +38,27 @@ export function AdminScreen(props: { client: HippoClient; me: User }): JSX.Eleme
   const [statusFilter, setStatusFilter] = useState<"" | "active" | "deactivated">("");
   const [pending, setPending] = useState<Pending | null>(null);
   const [showWhatsApp, setShowWhatsApp] = useState(false);
+  const [keysFor, setKeysFor] = useState<string | null>(null);
   const searchId = useId();
   const roleId = useId();
   const statusId = useId();
 
+  /** Every account, page after page (the server pages the list). */
   async function load(): Promise<void> {
-    const r = await attempt(() => client.api.GET("/api/v1/users"));
-    if (r.ok) {
-      setUsers((r.data as { users: Account[] }).users);
-      setLoadError("");
-    } else {
-      setLoadError(`The users could not be loaded: ${r.message}`);
-    }
+    const all: Account[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: { limit: number; cursor?: string } = cursor ? { limit: 1000, cursor } : { limit: 1000 };
+      const r = await attempt(() => client.api.GET("/api/v1/users", { params: { query } }));
+      if (!r.ok) {
+        setLoadError(`The users could not be loaded: ${r.message}`);
+        return;
+      }
+      all.push(...(r.data.users as Account[]));
+      cursor = r.data.next_cursor ?? null;
+    } while (cursor);
+    setUsers(all);
+    setLoadError("");
   }
 
   useEffect(() => {
@@ -177,7 +191,24 @@ export function AdminScreen(props: { client: HippoClient; me: User }): JSX.Eleme
           </thead>
           <tbody>
             {shown.map((u) => (
-              <UserRow key={u.id} user={u} self={u.id === me.id} onAction={(p) => { setNotice(""); setPending(p); }} />
+              <UserRow
+                key={u.id}
+                user={u}
+                self={u.id === me.id}
+                onAction={(p) => {
+                  setNotice("");
+                  setPending(p);
+                }}
+                onKeys={() => {
+                  setKeysFor(u.id);
+                  // After the section shows this account: go there.
+                  setTimeout(() => {
+                    const picker = document.getElementById(ACCOUNT_SELECT_ID);
+                    picker?.scrollIntoView({ block: "center" });
+                    picker?.focus();
+                  }, 0);
+                }}
+              />
             ))}
             {users && shown.length === 0 && (
               <tr>
@@ -189,6 +220,9 @@ export function AdminScreen(props: { client: HippoClient; me: User }): JSX.Eleme
           </tbody>
         </table>
       )}
+
+      <ApiKeys client={client} users={users} selected={keysFor} onSelect={setKeysFor} />
+      <Webhooks client={client} users={users} />
 
       <details
         class="adm-more"
@@ -353,7 +387,7 @@ export function AdminScreen(props: { client: HippoClient; me: User }): JSX.Eleme
   );
 }
 
-function UserRow(props: { user: Account; self: boolean; onAction(p: Pending): void }): JSX.Element {
+function UserRow(props: { user: Account; self: boolean; onAction(p: Pending): void; onKeys(): void }): JSX.Element {
   const { user: u, self, onAction } = props;
   const name = personName(u);
   const active = u.status === "active";
@@ -378,6 +412,11 @@ function UserRow(props: { user: Account; self: boolean; onAction(p: Pending): vo
         <button type="button" class="adm-button" aria-label={`Edit ${name}`} onClick={() => onAction({ kind: "edit", user: u })}>
           Edit
         </button>
+        {u.role === "service" && (
+          <button type="button" class="adm-button" aria-label={`API keys for ${name}`} onClick={props.onKeys}>
+            API keys
+          </button>
+        )}
         {!self &&
           (active ? (
             <button
@@ -421,50 +460,6 @@ function UserRow(props: { user: Account; self: boolean; onAction(p: Pending): vo
         </div>
       </td>
     </tr>
-  );
-}
-
-/** A yes/no question about an action; runs it, shows a refusal in the
- * dialog, or hands the data on. */
-function ConfirmDialog<T>(props: {
-  title: string;
-  confirm: string;
-  danger?: boolean;
-  children: JSX.Element | JSX.Element[];
-  run(): Promise<{ ok: true; data: T } | { ok: false; message: string }>;
-  onDone(data: T): void | Promise<void>;
-  onClose(): void;
-}): JSX.Element {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState("");
-  return (
-    <Dialog title={props.title} role="alertdialog" description={props.children} onClose={() => !busy && props.onClose()}>
-      {error && (
-        <p role="alert" class="adm-error">
-          {error}
-        </p>
-      )}
-      <div class="adm-actions">
-        <button type="button" class="adm-button" data-autofocus disabled={busy} onClick={props.onClose}>
-          Cancel
-        </button>
-        <button
-          type="button"
-          class={`adm-button ${props.danger ? "adm-danger" : "adm-primary"}`}
-          disabled={busy}
-          onClick={async () => {
-            setBusy(true);
-            setError("");
-            const r = await props.run();
-            setBusy(false);
-            if (r.ok) await props.onDone(r.data);
-            else setError(r.message);
-          }}
-        >
-          {busy ? "Working…" : props.confirm}
-        </button>
-      </div>
-    </Dialog>
   );
 }
 

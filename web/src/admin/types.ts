@@ -2,6 +2,8 @@
 // (crates/hippo-http/src/routes/wire.rs, patients.rs, whatsapp.rs,
 // break_glass.rs). Written structurally so the SDK's generated types fit.
 
+import type { WebhookEventType } from "../../../sdk/typescript/src/index.ts";
+
 export type Role = "admin" | "clinician" | "staff" | "auditor" | "service";
 
 export const ROLES: readonly Role[] = ["admin", "clinician", "staff", "auditor", "service"];
@@ -34,3 +36,39 @@ export interface Account {
 export function personName(u: { display_name?: string | null; username?: string | null }): string {
   return (u.display_name && u.display_name.trim()) || u.username || "this user";
 }
+
+// ---- integrations: API keys and outgoing webhooks (routes/api_keys.rs,
+// routes/webhooks.rs), by the SDK's names for the generated types.
+
+export type {
+  ApiKey,
+  CreatedApiKey,
+  CreatedWebhook,
+  DeliveryState,
+  Webhook,
+  WebhookAttempt,
+  WebhookDelivery,
+  WebhookDeliveryPage,
+  WebhookEventType,
+} from "../../../sdk/typescript/src/index.ts";
+
+/** Every event type an endpoint can subscribe to, with what it reports.
+ * Typed by the server's closed set: one added or removed there fails the
+ * type check here. */
+export const WEBHOOK_EVENTS: { readonly [K in WebhookEventType]: string } = {
+  "message.created": "A message was sent in a conversation.",
+  "message.updated": "A message was edited.",
+  "message.deleted": "A message was recalled.",
+  "whatsapp.status": "A WhatsApp message to a patient was sent, delivered, read or failed.",
+  "patient.inbound": "A patient wrote in on WhatsApp.",
+};
+
+export const WEBHOOK_EVENT_TYPES = Object.keys(WEBHOOK_EVENTS) as WebhookEventType[];
+
+/** How long a new API key works (the server allows at most 366 days). */
+export const KEY_LIFETIMES: readonly { value: string; label: string }[] = [
+  { value: "30d", label: "30 days" },
+  { value: "90d", label: "90 days" },
+  { value: "180d", label: "180 days" },
+  { value: "365d", label: "365 days" },
+];

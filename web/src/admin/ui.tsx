@@ -1,6 +1,7 @@
 // Small pieces shared by the admin, patient and break-glass screens:
-// a modal dialog with focus management, the words for a server refusal,
-// and a copy-to-clipboard button for secrets shown once.
+// a modal dialog with focus management, a yes/no confirmation, the words
+// for a server refusal, and a copy-to-clipboard field for secrets shown
+// once.
 
 import type { ComponentChildren, JSX } from "preact";
 import { useEffect, useId, useRef, useState } from "preact/hooks";
@@ -113,16 +114,68 @@ export function Dialog(props: {
   );
 }
 
-/** A secret shown once (a temporary password), selectable, with a Copy
- * button; nothing is kept once the dialog closes. */
-export function SecretOnce(props: { label: string; value: string }): JSX.Element {
+/** A yes/no question about an action; runs it, shows a refusal in the
+ * dialog, or hands the data on. */
+export function ConfirmDialog<T>(props: {
+  title: string;
+  confirm: string;
+  danger?: boolean;
+  children: ComponentChildren;
+  run(): Promise<{ ok: true; data: T } | { ok: false; message: string }>;
+  onDone(data: T): void | Promise<void>;
+  onClose(): void;
+}): JSX.Element {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+  return (
+    <Dialog title={props.title} role="alertdialog" description={props.children} onClose={() => !busy && props.onClose()}>
+      {error && (
+        <p role="alert" class="adm-error">
+          {error}
+        </p>
+      )}
+      <div class="adm-actions">
+        <button type="button" class="adm-button" data-autofocus disabled={busy} onClick={props.onClose}>
+          Cancel
+        </button>
+        <button
+          type="button"
+          class={`adm-button ${props.danger ? "adm-danger" : "adm-primary"}`}
+          disabled={busy}
+          onClick={async () => {
+            setBusy(true);
+            setError("");
+            const r = await props.run();
+            setBusy(false);
+            if (r.ok) await props.onDone(r.data);
+            else setError(r.message);
+          }}
+        >
+          {busy ? "Working…" : props.confirm}
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+/** A secret shown once (a temporary password, an API key, a signing
+ * secret), selectable, with a Copy button. It lives only in this
+ * component's props: nothing is kept once the dialog closes, nothing goes
+ * to storage or the console. `focus` puts the caret in it (selected) when
+ * it appears, for a dialog whose first step was a form. */
+export function SecretOnce(props: { label: string; value: string; copyName?: string; focus?: boolean }): JSX.Element {
   const [copied, setCopied] = useState<"" | "yes" | "no">("");
   const inputId = useId();
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (props.focus) input.current?.focus();
+  }, []);
   return (
     <div class="adm-secret">
       <label for={inputId}>{props.label}</label>
       <div class="adm-secret-row">
         <input
+          ref={input}
           id={inputId}
           class="adm-secret-value"
           type="text"
@@ -135,7 +188,7 @@ export function SecretOnce(props: { label: string; value: string }): JSX.Element
         <button
           type="button"
           class="adm-button"
-          aria-label={`Copy ${props.label.toLowerCase()}`}
+          aria-label={props.copyName ?? `Copy ${props.label.toLowerCase()}`}
           onClick={async () => {
             try {
               await navigator.clipboard.writeText(props.value);
@@ -175,6 +228,14 @@ export function formatTime(iso: string | null | undefined): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** "1 Dec 2026, 14:05:07": for events seconds apart (webhook attempts). */
+export function formatTimeSeconds(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
 }
 
 export function formatDate(iso: string | null | undefined): string {
