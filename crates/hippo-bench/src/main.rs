@@ -6,9 +6,10 @@
 //! over a TLS WebSocket, then sends messages (flat out or at a fixed rate)
 //! and measures accepted messages/s, send→receive latency percentiles at the
 //! recipients, server CPU and peak RSS. `--idle-sockets N` instead holds N
-//! idle sockets and reports server memory per connection. Frames are read
-//! as `hippo_protocol::ServerFrame`, the server's own type. Loopback only;
-//! every loop is bounded in count and time.
+//! idle sockets and reports server memory per connection. It talks to the
+//! server through `hippo-client` (REST calls and the stream), so frames are
+//! read as `hippo_protocol::ServerFrame`, the server's own type. Loopback
+//! only; every loop is bounded in count and time.
 //!
 //! ```sh
 //! cargo build --release -p hippo -p hippo-bench
@@ -20,17 +21,14 @@
 //! ```
 
 use anyhow::{Context, Result, bail};
-use futures_util::{SinkExt, StreamExt};
+use hippo_client::{Client, NewConversation, NewMessage};
 use hippo_protocol::ServerFrame;
-use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const PASSWORD: &str = "bench-password-long-enough";
 
@@ -173,25 +171,6 @@ fn proc_stats(pid: u32) -> Result<(f64, u64, u64)> {
     Ok((ticks / 100.0, kib("VmHWM:"), kib("VmRSS:")))
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>;
-
-async fn connect_ws(tls: Arc<rustls::ClientConfig>, port: u16, token: &str) -> Result<Ws> {
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
-    let name = rustls::pki_types::ServerName::try_from("localhost")?;
-    let stream = tokio_rustls::TlsConnector::from(tls)
-        .connect(name, tcp)
-        .await?;
-    let mut req = format!("wss://localhost:{port}/api/v1/stream").into_client_request()?;
-    req.headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse()?);
-    let (mut ws, _) = tokio_tungstenite::client_async(req, stream).await?;
-    match ws.next().await {
-        Some(Ok(Message::Text(t))) if t.as_str().contains("\"ready\"") => Ok(ws),
-        other => bail!("no ready frame: {other:?}"),
-    }
-}
-
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -299,54 +278,39 @@ async fn run(
     pids: &[u32],
     user_ids: &[String],
 ) -> Result<()> {
-    let (pid, port) = (pids[0], ports[0]);
-    let mut builder = reqwest::Client::builder()
+    let pid = pids[0];
+    // One client (one connection pool) trusting every node's certificate,
+    // one copy of it per node.
+    let mut builder = Client::builder(format!("https://localhost:{}", ports[0]))
         .pool_max_idle_per_host(o.workers)
         .timeout(Duration::from_secs(30));
-    let mut roots = rustls::RootCertStore::empty();
     for d in dirs {
-        let pem = std::fs::read(d.join("tls/cert.pem"))?;
-        builder = builder.add_root_certificate(reqwest::Certificate::from_pem(&pem)?);
-        for cert in
-            <rustls::pki_types::CertificateDer as rustls::pki_types::pem::PemObject>::pem_slice_iter(
-                &pem,
-            )
-        {
-            roots.add(cert?)?;
-        }
+        builder = builder.root_certificates_pem(&std::fs::read(d.join("tls/cert.pem"))?);
     }
     let client = builder.build()?;
-    let tls = Arc::new(
-        rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth(),
-    );
-    let bases: Vec<String> = ports
+    let nodes: Vec<Client> = ports
         .iter()
-        .map(|p| format!("https://localhost:{p}/api/v1"))
-        .collect();
-    let base = bases[0].clone();
+        .map(|p| client.at(&format!("https://localhost:{p}")))
+        .collect::<Result<_, _>>()?;
+    // Each user signed in (on node 0), as seen from each node.
     let mut tokens = Vec::new();
     for i in 0..o.users {
-        let v: Value = client
-            .post(format!("{base}/auth/login"))
-            .json(&json!({ "username": format!("bench{i}"), "password": PASSWORD }))
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        tokens.push(v["token"].as_str().context("token")?.to_owned());
+        let login = client
+            .login(&format!("bench{i}"), PASSWORD, None)
+            .await
+            .with_context(|| format!("bench{i} signs in"))?;
+        tokens.push(login.token.context("token")?);
     }
+    let users_at = |node: &Client| -> Vec<Client> {
+        tokens.iter().map(|t| node.with_token(t.expose())).collect()
+    };
+    let users: Vec<Vec<Client>> = nodes.iter().map(users_at).collect();
 
     if o.idle_sockets > 0 {
         let (_, _, before) = proc_stats(pid)?;
         let mut sockets = Vec::with_capacity(o.idle_sockets);
         for i in 0..o.idle_sockets {
-            sockets.push(connect_ws(tls.clone(), port, &tokens[i % tokens.len()]).await?);
+            sockets.push(users[0][i % tokens.len()].stream().await?);
             if (i + 1) % 1000 == 0 {
                 eprintln!("{} sockets", i + 1);
             }
@@ -369,50 +333,44 @@ async fn run(
         let others: Vec<&String> = (1..o.members)
             .map(|k| &user_ids[(creator + k) % o.users])
             .collect();
-        let v: Value = client
-            .post(format!("{base}/conversations"))
-            .bearer_auth(&tokens[creator])
-            .json(&json!({ "kind": "group", "member_ids": others }))
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
+        let conversation = users[0][creator]
+            .create_conversation(&NewConversation::group(others))
             .await?;
-        conversations.push((v["id"].as_str().context("id")?.to_owned(), creator));
+        conversations.push((conversation.id, creator));
     }
 
     let start = Instant::now();
     let latencies: Arc<std::sync::Mutex<Vec<u64>>> = Arc::default();
     let bad_frames: Arc<std::sync::atomic::AtomicU64> = Arc::default();
     let mut readers = Vec::new();
-    for (u, token) in tokens.iter().enumerate() {
-        let mut ws = connect_ws(tls.clone(), ports[u % ports.len()], token).await?;
+    for u in 0..tokens.len() {
+        let mut ws = users[u % ports.len()][u].stream().await?;
         let latencies = latencies.clone();
         let bad_frames = bad_frames.clone();
         readers.push(tokio::spawn(async move {
             let mut mine = Vec::new();
-            while let Ok(Some(Ok(msg))) =
-                tokio::time::timeout(Duration::from_secs(3), ws.next()).await
-            {
-                if let Message::Text(t) = msg {
-                    // The server's own frame type: a frame it sends that
-                    // does not parse is a protocol break, counted below.
-                    let frame = serde_json::from_str::<ServerFrame>(t.as_str());
-                    if frame.is_err() {
-                        bad_frames.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    if let Ok(ServerFrame::MessageCreated { message }) = frame
-                        && let Some(sent) = message
+            loop {
+                match tokio::time::timeout(Duration::from_secs(3), ws.next_frame()).await {
+                    Ok(Ok(Some(ServerFrame::MessageCreated { message }))) => {
+                        if let Some(sent) = message
                             .body
                             .as_deref()
                             .and_then(|b| b.strip_prefix("t:"))
                             .and_then(|n| n.parse::<u64>().ok())
-                    {
-                        let now = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
-                        mine.push(now.saturating_sub(sent));
+                        {
+                            let now =
+                                u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
+                            mine.push(now.saturating_sub(sent));
+                        }
                     }
-                } else if let Message::Ping(p) = msg {
-                    let _ = ws.send(Message::Pong(p)).await;
+                    Ok(Ok(Some(_))) => {}
+                    // The server's own frame type: a frame it sends that
+                    // does not parse is a protocol break, counted below.
+                    Ok(Err(hippo_client::Error::Frame { .. })) => {
+                        bad_frames.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    // Closed, failed, or quiet for 3 s: the run is over.
+                    _ => break,
                 }
             }
             latencies
@@ -441,12 +399,7 @@ async fn run(
     let send_start = Instant::now();
     let mut workers = Vec::new();
     for w in 0..o.workers {
-        let (client, base, tokens, conversations) = (
-            client.clone(),
-            bases[w % bases.len()].clone(),
-            tokens.clone(),
-            conversations.clone(),
-        );
+        let (senders, conversations) = (users[w % users.len()].clone(), conversations.clone());
         let failures = failures.clone();
         let (accepted, failed, next_slot, stop, rate) = (
             accepted.clone(),
@@ -469,28 +422,24 @@ async fn run(
                 let (conv, sender) = &conversations[i % conversations.len()];
                 i += 7;
                 let sent = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
-                let r = client
-                    .post(format!("{base}/conversations/{conv}/messages"))
-                    .bearer_auth(&tokens[*sender])
-                    .json(&json!({ "body": format!("t:{sent}") }))
-                    .send()
+                let r = senders[*sender]
+                    .send_message(conv, &NewMessage::text(format!("t:{sent}")))
                     .await;
                 let why = match r {
-                    Ok(r) if r.status().as_u16() == 201 => {
+                    Ok(_) => {
                         accepted.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }
-                    Ok(r) => {
-                        let status = r.status().as_u16();
-                        let body = r.text().await.unwrap_or_default();
-                        let code = serde_json::from_str::<serde_json::Value>(&body)
-                            .ok()
-                            .and_then(|v| v["code"].as_str().map(str::to_owned))
-                            .unwrap_or_default();
-                        format!("{status} {code}")
+                    Err(hippo_client::Error::Api {
+                        status, problem, ..
+                    }) => {
+                        let code = problem.map(|p| p.code).unwrap_or_default();
+                        format!("{} {code}", status.as_u16())
                     }
-                    Err(e) if e.is_timeout() => "client timeout".to_owned(),
-                    Err(e) => {
+                    Err(hippo_client::Error::Http(e)) if e.is_timeout() => {
+                        "client timeout".to_owned()
+                    }
+                    Err(hippo_client::Error::Http(e)) => {
                         let e = e.without_url();
                         let mut why = format!("connection error: {e}");
                         let mut source = std::error::Error::source(&e);
@@ -500,6 +449,7 @@ async fn run(
                         }
                         why
                     }
+                    Err(e) => format!("error: {e}"),
                 };
                 failed.fetch_add(1, Ordering::Relaxed);
                 *failures
