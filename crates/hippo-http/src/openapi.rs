@@ -75,6 +75,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(audit::routes())
         .merge(patients::routes())
         .merge(whatsapp::routes())
+        .merge(crate::routes::fhir::routes())
         .routes(routes!(crate::stream::stream))
         .routes(routes!(crate::stream::asyncapi))
         .routes(routes!(openapi_json))

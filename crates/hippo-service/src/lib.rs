@@ -1,7 +1,8 @@
 //! hippo's use cases: sign-in, sessions, MFA, passwords, user
 //! administration, conversations, messages, receipts, files, the auditor's
-//! tools, patients and WhatsApp, governance (break-glass, retention, legal
-//! hold, erasure, backup key files) and operations. Each use case
+//! tools, patients and WhatsApp, FHIR R4 for EHRs, governance
+//! (break-glass, retention, legal hold, erasure, backup key files) and
+//! operations. Each use case
 //! checks access first (deny by default), then changes data and appends its
 //! audit record in one transaction, and only then publishes events.
 //!
@@ -22,6 +23,7 @@ pub mod core;
 pub mod directory;
 pub mod error;
 pub mod events;
+pub mod fhir;
 pub mod files;
 pub mod governance;
 pub mod keyring;
@@ -110,6 +112,7 @@ pub struct Hippo {
     ops: ops::Ops,
     calls: calls::Calls,
     webhooks: webhooks::Webhooks,
+    fhir: fhir::Fhir,
 }
 
 /// Assembles a [`Hippo`]: the required parts in [`Hippo::builder`], the
@@ -159,6 +162,7 @@ impl HippoBuilder {
             ops: ops::Ops::new(core.clone()),
             calls: calls::Calls::new(core.clone()),
             webhooks: webhooks::Webhooks::new(core.clone()),
+            fhir: fhir::Fhir::new(core.clone()),
             core,
         }
     }
@@ -225,6 +229,11 @@ impl Hippo {
     /// Patients and their care teams.
     pub fn patients(&self) -> &patients::Patients {
         &self.patients
+    }
+
+    /// FHIR R4: Communication search, CommunicationRequest intake.
+    pub fn fhir(&self) -> &fhir::Fhir {
+        &self.fhir
     }
 
     /// The WhatsApp channel (its use cases answer `channel_not_configured`

@@ -13,6 +13,7 @@ pub mod calls;
 pub mod conversations;
 pub mod directory;
 pub mod enums;
+pub mod fhir;
 pub mod health;
 pub mod me;
 pub mod messages;

@@ -25,6 +25,7 @@ mod completeness;
 mod crash;
 mod directory;
 mod fhir;
+mod fhir_r4;
 mod files;
 mod http;
 mod keys;

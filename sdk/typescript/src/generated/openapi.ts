@@ -1239,6 +1239,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/fhir/r4/Communication": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * `GET /fhir/r4/Communication?patient=<id>&_since=<instant>&_count=N`:
+         *     the patient conversation's messages as a `searchset` Bundle of
+         *     Communication, oldest first, with a `next` link while more remain. For
+         *     the patient's care team only (anyone else: 404, recorded as denied);
+         *     each page is recorded as `conversation.read` with `"via": "fhir"`.
+         */
+        get: operations["searchCommunication"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/r4/CommunicationRequest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `POST /fhir/r4/CommunicationRequest`: a CommunicationRequest becomes a
+         *     message (through the same send as `sendMessage`: audited, sequenced,
+         *     webhooks) to the patient's care team (`subject` = `Patient/<id>`) or to
+         *     the conversation a `recipient` names (`Group/<conversation id>`). A
+         *     retry with the same `identifier[0].value` returns the first message.
+         *     201 with the accepted request (its `id` is the message's), or with no
+         *     body for `Prefer: return=minimal`, or an OperationOutcome for
+         *     `Prefer: return=OperationOutcome`; `Location` names it.
+         */
+        post: operations["createCommunicationRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/r4/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * `GET /fhir/r4/metadata`: the CapabilityStatement (FHIR 4.0.1, JSON, the
+         *     two resources and their interactions). Public: it says what the server
+         *     does, nothing about anyone's data.
+         */
+        get: operations["getFhirMetadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1731,6 +1801,37 @@ export interface components {
          * @enum {string}
          */
         ExportFormat: "jsonl" | "csv" | "fhir";
+        /** @description A `searchset` Bundle (<https://hl7.org/fhir/R4/bundle.html>). */
+        FhirBundle: {
+            /** @description Absent on an empty page (FHIR JSON has no empty arrays). */
+            entry?: components["schemas"]["FhirBundleEntry"][] | null;
+            /** @description `self`, and `next` while more pages remain. */
+            link: components["schemas"]["FhirBundleLink"][];
+            /** @description `Bundle`. */
+            resourceType: string;
+            /** @description `searchset`. */
+            type: string;
+        };
+        FhirBundleEntry: {
+            fullUrl: string;
+            /** @description A Communication. */
+            resource: components["schemas"]["FhirResource"];
+            /** @description `{"mode": "match"}`. */
+            search?: unknown;
+        };
+        FhirBundleLink: {
+            relation: string;
+            url: string;
+        };
+        /**
+         * @description A FHIR R4 resource in JSON (<https://hl7.org/fhir/R4/json.html>): its
+         *     `resourceType` and elements (CommunicationRequest, CapabilityStatement).
+         */
+        FhirResource: {
+            resourceType: string;
+        } & {
+            [key: string]: unknown;
+        };
         /**
          * @description Which break-glass grants to list: those awaiting review, or all.
          * @enum {string}
@@ -1777,6 +1878,11 @@ export interface components {
             /** Format: int64 */
             tree_size: number;
         };
+        /**
+         * @description How bad an OperationOutcome issue is.
+         * @enum {string}
+         */
+        IssueSeverity: "fatal" | "error" | "warning" | "information";
         LegalHoldRequest: {
             /** @description Why the conversation must be preserved (3 to 500 characters). */
             reason: string;
@@ -1871,6 +1977,33 @@ export interface components {
         OpenRequest: {
             /** @description Why access is needed (10 to 500 characters); shown to auditors. */
             reason: string;
+        };
+        /**
+         * @description An OperationOutcome (<https://hl7.org/fhir/R4/operationoutcome.html>):
+         *     how every FHIR endpoint answers a failure.
+         */
+        OperationOutcome: {
+            issue: components["schemas"]["OperationOutcomeIssue"][];
+            /** @description `OperationOutcome`. */
+            resourceType: string;
+        };
+        OperationOutcomeIssue: {
+            /**
+             * @description The FHIR issue type (`invalid`, `structure`, `required`, `value`,
+             *     `code-invalid`, `not-found`, `not-supported`, `business-rule`,
+             *     `login`, `expired`, `forbidden`, `too-long`, `throttled`,
+             *     `transient`, `exception`, `informational`…).
+             */
+            code: string;
+            /**
+             * @description hippo's stable error code: `{"coding": [{"system":
+             *     "https://hippo.invalid/problems", "code": "validation_failed"}]}`.
+             */
+            details?: unknown;
+            diagnostics?: string | null;
+            /** @description Where: a FHIRPath such as `CommunicationRequest.payload[0].contentString`. */
+            expression?: string[] | null;
+            severity: components["schemas"]["IssueSeverity"];
         };
         OutboxJobResponse: {
             /** Format: int64 */
@@ -7014,6 +7147,231 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    searchCommunication: {
+        parameters: {
+            query?: {
+                /** @description Entries per page: default 50, at most 500. */
+                _count?: number;
+                /** @description Where the next page starts (from a `next` link). */
+                _cursor?: number;
+                /** @description `json` or `application/fhir+json` (nothing else is served). */
+                _format?: string;
+                /** @description Only messages sent, edited, recalled or whose WhatsApp status changed at or after this instant. */
+                _since?: string;
+                /** @description The patient, as `<id>` or `Patient/<id>` (this or `subject` is required). */
+                patient?: string;
+                /** @description The same as `patient`, as `Patient/<id>`. */
+                subject?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A `searchset` Bundle of Communication. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["FhirBundle"];
+                };
+            };
+            /** @description OperationOutcome: a missing, repeated, malformed or unsupported search parameter. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description OperationOutcome: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description OperationOutcome: the caller's role may not read messages. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description OperationOutcome: no such patient on the caller's care teams. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description OperationOutcome: the caller does not accept FHIR JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description OperationOutcome: storage is unreachable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+        };
+    };
+    createCommunicationRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A FHIR R4 CommunicationRequest (`application/json` is accepted too). */
+        requestBody: {
+            content: {
+                "application/fhir+json": components["schemas"]["FhirResource"];
+            };
+        };
+        responses: {
+            /** @description Sent: the accepted CommunicationRequest, `status` completed, `id` the message's. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["FhirResource"];
+                };
+            };
+            /** @description OperationOutcome: not JSON, not a CommunicationRequest, or not valid FHIR R4 (each issue names the element). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description OperationOutcome: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description OperationOutcome: the caller's role may not send messages. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description OperationOutcome: the caller does not accept FHIR JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description OperationOutcome: the body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description OperationOutcome: the body is not FHIR JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description OperationOutcome: valid FHIR hippo cannot act on: an unknown patient or conversation (or one whose care team the caller is not on), no text, a status other than active, an unsupported recipient. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description OperationOutcome: storage is unreachable; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+        };
+    };
+    getFhirMetadata: {
+        parameters: {
+            query?: {
+                /** @description `json` or `application/fhir+json`. */
+                _format?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CapabilityStatement. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["FhirResource"];
+                };
+            };
+            /** @description OperationOutcome: the caller does not accept FHIR JSON. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description OperationOutcome: the server is not ready; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
                 };
             };
         };

@@ -5,6 +5,7 @@
 
 mod calls;
 mod cases;
+mod fhir;
 mod integrations;
 
 use crate::support::{PASSWORD, TestServer};
@@ -117,6 +118,7 @@ async fn every_endpoint_leaves_its_audit_record() {
 
     let call_cases = calls::cases(&s, &ana_user, &ben_user, &cat, &conv, &other_conv).await;
     let integration_cases = integrations::cases(&s, &admin, &cat, &ana).await;
+    let fhir_cases = fhir::cases(&s, &ana, &cat, &auditor).await;
 
     let cases = vec![
         case(
@@ -738,6 +740,7 @@ async fn every_endpoint_leaves_its_audit_record() {
         .into_iter()
         .chain(call_cases)
         .chain(integration_cases)
+        .chain(fhir_cases)
         .collect();
     check_cases(&s, &cases, &ana).await;
     s.stop().await;

@@ -44,6 +44,10 @@ from .directory_response import DirectoryResponse
 from .edit_message_request import EditMessageRequest
 from .erase_request import EraseRequest
 from .export_format import ExportFormat
+from .fhir_bundle import FhirBundle
+from .fhir_bundle_entry import FhirBundleEntry
+from .fhir_bundle_link import FhirBundleLink
+from .fhir_resource import FhirResource
 from .get_async_api_response_200 import GetAsyncApiResponse200
 from .get_open_api_response_200 import GetOpenApiResponse200
 from .grant_filter import GrantFilter
@@ -51,6 +55,7 @@ from .grant_response import GrantResponse
 from .ice_server_response import IceServerResponse
 from .ice_servers_response import IceServersResponse
 from .inclusion_response import InclusionResponse
+from .issue_severity import IssueSeverity
 from .legal_hold_request import LegalHoldRequest
 from .login_request import LoginRequest
 from .login_response import LoginResponse
@@ -60,6 +65,8 @@ from .message_page_response import MessagePageResponse
 from .message_response import MessageResponse
 from .new_conversation_kind import NewConversationKind
 from .open_request import OpenRequest
+from .operation_outcome import OperationOutcome
+from .operation_outcome_issue import OperationOutcomeIssue
 from .outbox_job_response import OutboxJobResponse
 from .outbox_response import OutboxResponse
 from .outbox_state import OutboxState
@@ -153,6 +160,10 @@ __all__ = (
     "EditMessageRequest",
     "EraseRequest",
     "ExportFormat",
+    "FhirBundle",
+    "FhirBundleEntry",
+    "FhirBundleLink",
+    "FhirResource",
     "GetAsyncApiResponse200",
     "GetOpenApiResponse200",
     "GrantFilter",
@@ -160,6 +171,7 @@ __all__ = (
     "IceServerResponse",
     "IceServersResponse",
     "InclusionResponse",
+    "IssueSeverity",
     "LegalHoldRequest",
     "LoginRequest",
     "LoginResponse",
@@ -169,6 +181,8 @@ __all__ = (
     "MessageResponse",
     "NewConversationKind",
     "OpenRequest",
+    "OperationOutcome",
+    "OperationOutcomeIssue",
     "OutboxJobResponse",
     "OutboxResponse",
     "OutboxState",
