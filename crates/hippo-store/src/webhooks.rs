@@ -180,6 +180,19 @@ pub trait WebhookWriteTx {
         next_attempt_at: Timestamp,
     ) -> Result<()>;
 
+    /// After an attempt settled its delivery (delivered or dead): leases the
+    /// next delivery of the same endpoint and ordering key if it is now the
+    /// oldest pending one, due and not leased (so one worker carries a
+    /// conversation's line on without a fresh claim). `None` for an empty
+    /// ordering key, or when the line has nothing due.
+    async fn claim_next_in_line(
+        &mut self,
+        webhook: &WebhookId,
+        ordering_key: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<WebhookDeliveryRow>>;
+
     /// A dead delivery back to pending now (an administrator's redeliver);
     /// false unless it was dead and its endpoint is live.
     async fn redeliver_webhook(

@@ -312,6 +312,35 @@ impl WebhookWriteTx for Tx {
         Ok(())
     }
 
+    async fn claim_next_in_line(
+        &mut self,
+        webhook: &WebhookId,
+        ordering_key: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<WebhookDeliveryRow>> {
+        if ordering_key.is_empty() {
+            return Ok(None);
+        }
+        // The line's oldest pending delivery, whether due or not: only it
+        // may go next (an older one waiting for its retry holds the line).
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE webhook_deliveries SET lease_until = $4, attempts = attempts + 1 \
+             WHERE seq = (SELECT seq FROM webhook_deliveries WHERE webhook_id = $1 \
+                          AND ordering_key = $2 AND state = 'pending' ORDER BY seq LIMIT 1) \
+             AND next_attempt_at <= $3 AND (lease_until IS NULL OR lease_until <= $3) \
+             RETURNING {DELIVERY_COLUMNS}"
+        )))
+        .bind(webhook.as_str())
+        .bind(ordering_key)
+        .bind(now.as_millis())
+        .bind(lease_until.as_millis())
+        .fetch_optional(&mut *self.tx)
+        .await
+        .db()?;
+        row.as_ref().map(delivery_from_row).transpose()
+    }
+
     async fn redeliver_webhook(
         &mut self,
         webhook: &WebhookId,

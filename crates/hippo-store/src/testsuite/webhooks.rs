@@ -256,6 +256,49 @@ pub async fn deliveries_are_claimed_in_order_per_conversation_and_settle(store: 
         vec![(a1.seq, 1), (a1.seq, 2), (a1.seq, 3), (a2.seq, 1)]
     );
 
+    // Carrying a line on: the next of the line is leased in the settling
+    // transaction, only when it is the line's oldest pending one.
+    enqueue(&store, "a3", "message.created", Some(&c1.id), 85_000).await;
+    enqueue(&store, "a4", "message.created", Some(&c1.id), 85_001).await;
+    let head = claim(&store, 86_000, 10).await;
+    assert_eq!(events(&head), vec!["a3"]);
+    let mut tx = store.begin_write().await.unwrap();
+    tx.finish_webhook_attempt(
+        &WebhookAttemptRow {
+            delivery_seq: head[0].seq,
+            attempt: 1,
+            at: ts(86_001),
+            status: Some(204),
+            error: None,
+            duration_ms: 1,
+        },
+        DeliveryState::Delivered,
+        ts(86_001),
+    )
+    .await
+    .unwrap();
+    let next = tx
+        .claim_next_in_line(&w.id, c1.id.as_str(), ts(86_001), ts(146_001))
+        .await
+        .unwrap()
+        .expect("a4 is next");
+    assert_eq!((next.event_id.as_str(), next.attempts), ("a4", 1));
+    assert!(
+        tx.claim_next_in_line(&w.id, c1.id.as_str(), ts(86_001), ts(146_001))
+            .await
+            .unwrap()
+            .is_none(),
+        "a4 is leased now"
+    );
+    assert!(
+        tx.claim_next_in_line(&w.id, "", ts(86_001), ts(146_001))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    tx.commit().await.unwrap();
+    settle(&store, &next, DeliveryState::Delivered, 86_002).await;
+
     // Redeliver: only a dead one; its retries count anew.
     let mut tx = store.begin_write().await.unwrap();
     assert!(!tx.redeliver_webhook(&w.id, "a2", ts(90_000)).await.unwrap());
