@@ -68,7 +68,7 @@ pub fn page<T>(
             items
                 .iter()
                 .position(|item| id(item) == last)
-                .map_or(position.saturating_add(1), |i| i + 1)
+                .map_or(position, |i| i + 1)
         }
     };
     let total = items.len();
