@@ -99,13 +99,64 @@ pub struct App {
 }
 
 /// Opens the app with the given clock and password hasher (tests pass a
-/// fake clock and cheap argon2 parameters).
+/// fake clock and cheap argon2 parameters); a missing data dir or database
+/// is created (only `serve` and `user create` may: see [`open_existing`]).
 pub async fn open_with(
     config: &Config,
     clock: Arc<dyn Clock>,
     hasher: PasswordHasher,
 ) -> Result<App> {
-    prepare_data_dir(&config.data_dir)?;
+    open_mode(config, clock, hasher, true).await
+}
+
+/// The absolute form of `path`, for messages (as given if that fails).
+pub fn absolute(path: &Path) -> std::path::PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Opens an installation that exists: every command but `serve` and
+/// `user create`. Run against a missing data dir or an empty database it
+/// fails, naming where it looked, and creates nothing — so a command run
+/// from the wrong directory cannot start a second, empty hippo.
+pub async fn open_existing(config: &Config) -> Result<App> {
+    let hasher = PasswordHasher::new().context("cannot set up password hashing")?;
+    open_mode(config, Arc::new(hippo_core::SystemClock), hasher, false).await
+}
+
+fn no_installation(what: String) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{what}; only `hippo serve` and `hippo user create` start a new installation \
+         (check --data-dir / HIPPO_DATA_DIR and --database-url)"
+    )
+}
+
+async fn open_mode(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    hasher: PasswordHasher,
+    create: bool,
+) -> Result<App> {
+    if create {
+        prepare_data_dir(&config.data_dir)?;
+    } else {
+        let dir = absolute(&config.data_dir);
+        if dir.exists() && !dir.is_dir() {
+            bail!("data dir {} is not a directory", dir.display());
+        }
+        if !dir.is_dir() {
+            return Err(no_installation(format!(
+                "no hippo data dir at {}",
+                dir.display()
+            )));
+        }
+        let db = dir.join("hippo.db");
+        if config.database_url.is_none() && !db.is_file() {
+            return Err(no_installation(format!(
+                "no hippo database at {}",
+                db.display()
+            )));
+        }
+    }
     let store = hippo_store_sql::open_sized(
         config.database_url.as_deref().map(String::as_str),
         &config.data_dir,
@@ -118,6 +169,12 @@ pub async fn open_with(
         .await
         .context("cannot read the database")?
         .is_some();
+    if !create && !initialised {
+        store.close().await;
+        return Err(no_installation(
+            "the database holds no hippo installation (no master key check)".to_owned(),
+        ));
+    }
     let (master, created_master_key) =
         MasterKey::load_or_create(&config.master_key_file, !initialised)?;
     let keys = match Keyring::open(store.as_ref(), master, clock.now()).await {

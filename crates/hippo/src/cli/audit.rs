@@ -63,7 +63,7 @@ pub async fn run(config: Config, cmd: AuditCommand) -> Result<ExitCode> {
     if let AuditCommand::CheckProof { file, public_key } = &cmd {
         return super::proof::check_file(file, public_key);
     }
-    let app = crate::app::open(&config).await?;
+    let app = crate::app::open_existing(&config).await?;
     let hippo = &app.hippo;
     let result = match cmd {
         AuditCommand::Verify { witness } => {

@@ -44,7 +44,7 @@ pub async fn run(config: Config, cmd: BackupCommand) -> Result<()> {
 }
 
 async fn create(config: &Config, out: &Path) -> Result<()> {
-    let app = crate::app::open(config).await?;
+    let app = crate::app::open_existing(config).await?;
     let (master, signer) = keys(config)?;
     let keys_out = backup_keys::path_for(out);
     if keys_out.exists() {
@@ -100,7 +100,7 @@ async fn verify(config: &Config, file: &Path) -> Result<()> {
     let result = check(file, &master, &signer);
     // Recorded where there is a hippo to record it in.
     if config.database_url.is_some() || config.data_dir.join("hippo.db").exists() {
-        let app = crate::app::open(config).await?;
+        let app = crate::app::open_existing(config).await?;
         let outcome = if result.is_ok() {
             Outcome::Success
         } else {
@@ -210,7 +210,7 @@ async fn finish_restore(
         .await
         .map_err(|e| anyhow!("{e}"))?;
     tx.commit().await.map_err(|e| anyhow!("{e}"))?;
-    let app = crate::app::open(config).await?;
+    let app = crate::app::open_existing(config).await?;
     let result = async {
         let (conversations, files) = app
             .hippo

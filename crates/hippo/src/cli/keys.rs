@@ -35,7 +35,7 @@ pub async fn run(config: Config, cmd: KeysCommand) -> Result<()> {
 /// New audit signing key; the old one is endorsed by it (checkpoints it
 /// signed keep verifying) and kept as `<file>.retired-<ms>`.
 async fn rotate_audit_key(config: &Config) -> Result<()> {
-    let app = crate::app::open(config).await?;
+    let app = crate::app::open_existing(config).await?;
     let key_file = &config.audit_signing_key_file;
     let pending = hippo_service::keyring::pending_key_file(key_file);
     if pending.exists() {
@@ -66,7 +66,7 @@ async fn rotate_audit_key(config: &Config) -> Result<()> {
 }
 
 async fn rotate(config: &Config) -> Result<()> {
-    let app = crate::app::open(config).await?;
+    let app = crate::app::open_existing(config).await?;
     let key_file = &config.master_key_file;
     let pending = hippo_service::keyring::pending_key_file(key_file);
     // A leftover from a rotation that never committed: it was never used.

@@ -13,7 +13,7 @@ pub enum RetentionCommand {
 
 pub async fn run(config: Config, cmd: RetentionCommand) -> Result<()> {
     let RetentionCommand::Run = cmd;
-    let app = crate::app::open(&config).await?;
+    let app = crate::app::open_existing(&config).await?;
     let report = app
         .hippo
         .governance()

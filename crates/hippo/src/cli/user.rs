@@ -85,7 +85,18 @@ pub async fn run(config: Config, cmd: UserCommand) -> Result<()> {
         UserCommand::Create { .. } => Some(read_password()?),
         _ => None,
     };
-    let app = crate::app::open(&config).await?;
+    let app = if matches!(cmd, UserCommand::Create { .. }) {
+        // The first administrator may be created before the first start.
+        let dir = crate::app::absolute(&config.data_dir);
+        let fresh = !dir.exists();
+        let app = crate::app::open(&config).await?;
+        if fresh {
+            eprintln!("created a new hippo data dir at {}", dir.display());
+        }
+        app
+    } else {
+        crate::app::open_existing(&config).await?
+    };
     let hippo = &app.hippo;
     let result: Result<()> = match cmd {
         UserCommand::Create {

@@ -104,6 +104,56 @@ fn user_commands_work_without_a_server() {
 }
 
 #[test]
+fn only_serve_and_user_create_start_a_new_installation() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("not-here");
+    for args in [
+        vec!["user", "list"],
+        vec!["user", "deactivate", "alice"],
+        vec!["user", "api-key", "list", "erp"],
+        vec!["audit", "verify"],
+        vec!["audit", "export", "--format", "jsonl"],
+        vec!["retention", "run"],
+        vec!["keys", "rotate"],
+        vec!["backup", "create", "--out", "/tmp/never.hippo-backup"],
+    ] {
+        let out = hippo(&data).args(&args).output().unwrap();
+        let line = one_line_error(&out);
+        assert!(
+            line.contains(&data.display().to_string()) && line.contains("hippo user create"),
+            "{args:?}: {line}"
+        );
+        assert!(!data.exists(), "{args:?} created {}", data.display());
+    }
+    // A data dir without a database is no installation either.
+    std::fs::create_dir(&data).unwrap();
+    let line = one_line_error(&hippo(&data).args(["user", "list"]).output().unwrap());
+    assert!(line.contains("hippo.db"), "{line}");
+    assert!(!data.join("hippo.db").exists() && !data.join("master.key").exists());
+    std::fs::remove_dir(&data).unwrap();
+
+    // The first administrator may be created before the first start; it
+    // says where.
+    let out = create_user(&data, "alice", "admin");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("created a new hippo data dir at")
+            && stderr.contains(&data.display().to_string()),
+        "{stderr}"
+    );
+    let out = hippo(&data).args(["user", "list"]).output().unwrap();
+    assert!(out.status.success());
+    // The second create says nothing about creating.
+    let out = create_user(&data, "bob", "clinician");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("created a new"));
+}
+
+#[test]
 fn bad_settings_and_unusable_ground_exit_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
