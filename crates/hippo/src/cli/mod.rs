@@ -1,5 +1,5 @@
-//! The command tree of contract.md: `serve`, `user …`, `audit …`, `backup …`, `retention run`, `keys rotate` and
-//! `settings example|check`. Errors end the process with one clear line and a non-zero
+//! The command tree of contract.md: `serve`, `user …`, `audit …`, `backup …`, `retention run`, `keys rotate`,
+//! `settings example|check`, `completions bash|zsh|fish|…` and `man`. Errors end the process with one clear line and a non-zero
 //! exit code.
 
 pub mod audit;
@@ -71,6 +71,14 @@ pub enum Command {
     /// Development tools (`dev fake-whatsapp`: a fake WhatsApp Cloud API).
     #[command(subcommand)]
     Dev(dev::DevCommand),
+    /// Print shell completions for every command and setting, e.g.
+    /// `hippo completions bash > /etc/bash_completion.d/hippo`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `hippo man > hippo.1`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,14 +91,17 @@ pub enum SettingsCommand {
     Check,
 }
 
-/// Logging to stderr. `HIPPO_LOG` sets the filter (default `info`),
+/// Logging to stderr (coloured only on a terminal). `HIPPO_LOG` sets the filter (default `info`),
 /// `HIPPO_LOG_FORMAT=json` selects JSON lines. Nothing identifying is
 /// logged: see docs/LOGGING.md.
 pub fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("HIPPO_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colour only for a person at a terminal: never escape codes in files
+    // or journald.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let result = if std::env::var("HIPPO_LOG_FORMAT").is_ok_and(|v| v == "json") {
         builder.json().try_init()
@@ -100,15 +111,47 @@ pub fn init_logging() {
     let _ = result;
 }
 
+/// Writes generated text to stdout; a closed pipe or full disk is one line.
+fn print_bytes(bytes: &[u8], what: &str) -> ExitCode {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hippo: cannot write {what}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let (cli, settings) = match parse_from(std::env::args_os()) {
         Ok(parsed) => parsed,
         Err(e) => e.exit(),
     };
-    if let Command::Settings(SettingsCommand::Example) = cli.command {
-        print!("{}", crate::settings::example_toml());
-        return ExitCode::SUCCESS;
+    match &cli.command {
+        Command::Settings(SettingsCommand::Example) => {
+            print!("{}", crate::settings::example_toml());
+            return ExitCode::SUCCESS;
+        }
+        Command::Completions { shell } => {
+            // Into memory first: the generator panics on a write error
+            // (a closed pipe), which must be one line instead.
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut command(), "hippo", &mut out);
+            return print_bytes(&out, "the completions");
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            if let Err(e) = clap_mangen::Man::new(command()).render(&mut out) {
+                eprintln!("hippo: cannot render the manual page: {e}");
+                return ExitCode::FAILURE;
+            }
+            return print_bytes(&out, "the manual page");
+        }
+        _ => {}
     }
     let (config, resolved) = match settings.resolve_with_sources() {
         Ok(c) => c,
@@ -152,7 +195,9 @@ pub fn main() -> ExitCode {
                 .await
                 .map(|()| ExitCode::SUCCESS),
             Command::Keys(cmd) => keys::run(config, cmd).await.map(|()| ExitCode::SUCCESS),
-            Command::Settings(_) => Ok(ExitCode::SUCCESS),
+            Command::Settings(_) | Command::Completions { .. } | Command::Man => {
+                Ok(ExitCode::SUCCESS)
+            }
             Command::Dev(cmd) => dev::run(config, cmd).await.map(|()| ExitCode::SUCCESS),
         }
     });

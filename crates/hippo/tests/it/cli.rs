@@ -154,6 +154,37 @@ fn only_serve_and_user_create_start_a_new_installation() {
 }
 
 #[test]
+fn completions_and_the_manual_page_come_from_the_command_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("unused");
+    for shell in ["bash", "zsh", "fish"] {
+        let out = hippo(&data).args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        for word in [
+            "serve",
+            "api-key",
+            "mfa-reset",
+            "data-dir",
+            "webhook-timeout",
+        ] {
+            assert!(text.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    let out = hippo(&data).args(["man"]).output().unwrap();
+    assert!(out.status.success());
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        page.contains(".TH hippo 1") && page.contains("secure messaging"),
+        "{page}"
+    );
+    let out = hippo(&data).args(["completions", "tcsh"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("possible values"));
+    assert!(!data.exists(), "generating text touches no data dir");
+}
+
+#[test]
 fn bad_settings_and_unusable_ground_exit_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
