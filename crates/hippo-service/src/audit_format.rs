@@ -210,7 +210,7 @@ pub fn fhir_audit_event(r: &AuditRecord) -> Value {
             "requestor": true
         }),
         None => json!({
-            "who": { "display": "hippo (system or command line)" },
+            "who": { "display": "hippo (system)" },
             "requestor": false
         }),
     };

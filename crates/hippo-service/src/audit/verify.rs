@@ -290,14 +290,13 @@ impl Audit {
         let mut tx = self.core.store.begin_write().await?;
         tx.insert_key_endorsement(&row).await?;
         tx.append_audit(
-            &NewAuditEvent::new(at, AuditAction::KeyRotate, Outcome::Success).detail(
-                serde_json::json!({
-                    "via": "cli",
+            &NewAuditEvent::new(at, AuditAction::KeyRotate, Outcome::Success)
+                .actor(Some(&crate::principal::operator_id()), None)
+                .detail(crate::principal::operator_detail(serde_json::json!({
                     "key": "audit_signing",
                     "retired_key_id": row.key_id,
                     "new_key_id": row.endorsed_by,
-                }),
-            ),
+                }))),
         )
         .await?;
         tx.commit().await?;

@@ -59,7 +59,10 @@ impl Ops {
             AuditAction::KeyRotate,
             Outcome::Success,
         )
-        .detail(serde_json::json!({ "via": "cli", "key": "master" }));
+        .actor(Some(&crate::principal::operator_id()), None)
+        .detail(crate::principal::operator_detail(
+            serde_json::json!({ "key": "master" }),
+        ));
         self.core
             .keys
             .rotate(self.core.store.as_ref(), new, event)

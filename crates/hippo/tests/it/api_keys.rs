@@ -317,6 +317,20 @@ async fn the_cli_creates_lists_and_revokes_keys() {
         "{}",
         revoke.detail
     );
+    // The operator is recorded: a stable actor id, the OS user and host.
+    assert_eq!(
+        revoke.actor_id.as_ref().map(|a| a.as_str()),
+        Some(hippo_service::principal::OPERATOR_ID)
+    );
+    let detail: Value = serde_json::from_str(&revoke.detail).unwrap();
+    assert!(
+        detail["os_user"].as_str().is_some_and(|u| !u.is_empty()),
+        "{detail}"
+    );
+    assert!(
+        detail["host"].as_str().is_some_and(|h| !h.is_empty()),
+        "{detail}"
+    );
     s.stop().await;
 }
 
