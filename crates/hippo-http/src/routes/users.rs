@@ -1,4 +1,5 @@
-//! User administration (role `admin`).
+//! User administration (role `admin`): accounts, and other users' sign-in
+//! sessions (list, end one user's, the organisation-wide sign-out).
 
 use crate::AppState;
 use crate::extract::{ApiJson, Auth};
@@ -9,7 +10,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hippo_service::Principal;
-use hippo_service::users::{NewUser, UserPatch};
+use hippo_service::users::{NewUser, UserPatch, UserSessionView};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -24,6 +25,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reactivate_user))
         .routes(routes!(reset_password))
         .routes(routes!(reset_mfa))
+        .routes(routes!(list_user_sessions))
+        .routes(routes!(revoke_user_sessions))
+        .routes(routes!(revoke_all_sessions))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -216,4 +220,115 @@ pub async fn reset_mfa(
         .reset_mfa(Principal::User(&actor), &id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A sign-in session of a user, as administrators see it (never its token).
+#[derive(Serialize, ToSchema)]
+pub struct UserSessionResponse {
+    pub id: String,
+    pub user_id: String,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// The last request (recorded at most once a minute).
+    #[schema(format = DateTime)]
+    pub last_seen_at: String,
+    /// Absolute end of the session.
+    #[schema(format = DateTime)]
+    pub expires_at: String,
+    /// When it ends if idle from now on.
+    #[schema(format = DateTime)]
+    pub idle_expires_at: String,
+    pub ip: Option<String>,
+    /// At most 120 characters.
+    pub user_agent: Option<String>,
+}
+
+impl From<UserSessionView> for UserSessionResponse {
+    fn from(s: UserSessionView) -> Self {
+        Self {
+            id: s.id.to_string(),
+            user_id: s.user_id.to_string(),
+            created_at: s.created_at.to_rfc3339(),
+            last_seen_at: s.last_seen_at.to_rfc3339(),
+            expires_at: s.expires_at.to_rfc3339(),
+            idle_expires_at: s.idle_expires_at.to_rfc3339(),
+            ip: s.ip,
+            user_agent: s.user_agent,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserSessionList {
+    pub sessions: Vec<UserSessionResponse>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionsEndedResponse {
+    /// How many sign-in sessions ended (their sockets close too).
+    pub sessions_ended: usize,
+}
+
+/// `GET /api/v1/users/{id}/sessions`: the user's live sign-in sessions
+/// (API keys: `GET /api/v1/users/{id}/api-keys`).
+#[utoipa::path(get, operation_id = "listUserSessions", path = "/api/v1/users/{id}/sessions", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path)), responses(
+    (status = 200, description = "The user's live sign-in sessions, oldest first.", body = UserSessionList),
+    (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn list_user_sessions(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<UserSessionList>> {
+    let sessions = state
+        .hippo
+        .users()
+        .list_user_sessions(Principal::User(&actor), &id)
+        .await?;
+    Ok(Json(UserSessionList {
+        sessions: sessions
+            .into_iter()
+            .map(UserSessionResponse::from)
+            .collect(),
+    }))
+}
+
+/// `POST /api/v1/users/{id}/sessions/revoke`: every sign-in session of the
+/// user ends now (sockets too); the account stays active; API keys keep
+/// working. Not for the caller's own account (`/api/v1/me/sessions`).
+#[utoipa::path(post, operation_id = "revokeUserSessions", path = "/api/v1/users/{id}/sessions/revoke", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path)), responses(
+    (status = 200, description = "The user's sign-in sessions ended.", body = SessionsEndedResponse),
+    (status = 403, body = Problem), (status = 404, body = Problem),
+    (status = 409, description = "The caller's own account.", body = Problem)))]
+pub async fn revoke_user_sessions(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SessionsEndedResponse>> {
+    let sessions_ended = state
+        .hippo
+        .users()
+        .revoke_user_sessions(Principal::User(&actor), &id)
+        .await?;
+    Ok(Json(SessionsEndedResponse { sessions_ended }))
+}
+
+/// `POST /api/v1/sessions/revoke-all`: the organisation-wide sign-out.
+/// Every sign-in session of every user ends now (sockets too), except the
+/// caller's current one; API keys keep working.
+#[utoipa::path(post, operation_id = "revokeAllSessions", path = "/api/v1/sessions/revoke-all", tag = "users", security(("bearer" = [])),
+    responses(
+    (status = 200, description = "Every other sign-in session ended.", body = SessionsEndedResponse),
+    (status = 403, body = Problem)))]
+pub async fn revoke_all_sessions(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+) -> ApiResult<Json<SessionsEndedResponse>> {
+    let sessions_ended = state
+        .hippo
+        .users()
+        .revoke_all_sessions(Principal::User(&actor))
+        .await?;
+    Ok(Json(SessionsEndedResponse { sessions_ended }))
 }

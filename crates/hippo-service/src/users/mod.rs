@@ -1,5 +1,6 @@
-//! User administration: create, list, read, update, deactivate, reactivate
-//! and reset passwords. Administrators only through the API; the admin CLI
+//! User administration: create, list, read, update, deactivate, reactivate,
+//! reset passwords; API keys (`api_keys.rs`) and other users' sign-in
+//! sessions (`sessions.rs`). Administrators only through the API; the admin CLI
 //! (operator at the server's shell) runs the same code as [`Principal::Operator`].
 
 use crate::{Event, Principal, Result, ServiceError};
@@ -12,8 +13,10 @@ use hippo_store::UserRow;
 use zeroize::Zeroizing;
 
 mod api_keys;
+mod sessions;
 pub(crate) use api_keys::address_allowed;
 pub use api_keys::{ApiKeyView, CreatedApiKey, NewApiKey};
+pub use sessions::{USER_AGENT_SHOWN, UserSessionView};
 
 /// A new account.
 pub struct NewUser {

@@ -1,6 +1,6 @@
-//! `hippo user create|deactivate|reactivate|list|reset-password|mfa-reset|api-key`: account
-//! administration from the shell, through the same use cases as the API
-//! (audited with `via: cli`).
+//! `hippo user create|deactivate|reactivate|list|reset-password|mfa-reset|api-key|sessions|revoke-sessions`:
+//! account administration from the shell, through the same use cases as
+//! the API (audited with `via: cli`).
 
 use crate::settings::Config;
 use anyhow::{Context, Result, bail};
@@ -39,6 +39,20 @@ pub enum UserCommand {
     /// API keys of a service account.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// List a user's live sign-in sessions (API keys: `api-key list`).
+    Sessions { user: String },
+    /// End every sign-in session of a user (the account stays active; API
+    /// keys keep working), or with --all of every user: the
+    /// organisation-wide sign-out. A running server closes the sockets
+    /// within seconds.
+    RevokeSessions {
+        /// The user (id or username).
+        #[arg(required_unless_present = "all")]
+        user: Option<String>,
+        /// Every user's sign-in sessions.
+        #[arg(long, conflicts_with = "user")]
+        all: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -164,6 +178,8 @@ pub async fn run(config: Config, cmd: UserCommand) -> Result<()> {
             Ok(())
         }
         UserCommand::ApiKey(cmd) => api_key(hippo, cmd).await,
+        UserCommand::Sessions { user } => sessions(hippo, &user).await,
+        UserCommand::RevokeSessions { user, all } => revoke_sessions(hippo, user, all).await,
     };
     app.store.close().await;
     result
@@ -226,6 +242,59 @@ async fn api_key(hippo: &hippo_service::Hippo, cmd: ApiKeyCommand) -> Result<()>
                 );
             }
         }
+    }
+    Ok(())
+}
+
+async fn sessions(hippo: &hippo_service::Hippo, user: &str) -> Result<()> {
+    println!(
+        "{:<36}  {:<24}  {:<24}  {:<24}  ip",
+        "id", "created", "last seen", "expires"
+    );
+    for s in hippo
+        .users()
+        .list_user_sessions(Principal::Operator, user)
+        .await?
+    {
+        println!(
+            "{:<36}  {:<24}  {:<24}  {:<24}  {}",
+            s.id,
+            s.created_at.to_rfc3339(),
+            s.last_seen_at.to_rfc3339(),
+            s.expires_at.to_rfc3339(),
+            s.ip.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}
+
+async fn revoke_sessions(
+    hippo: &hippo_service::Hippo,
+    user: Option<String>,
+    all: bool,
+) -> Result<()> {
+    match (user, all) {
+        (Some(user), false) => {
+            let ended = hippo
+                .users()
+                .revoke_user_sessions(Principal::Operator, &user)
+                .await?;
+            eprintln!(
+                "ended {ended} sign-in session(s) of {user}; API keys are unaffected; \
+                 a running server closes their sockets within seconds"
+            );
+        }
+        (None, true) => {
+            let ended = hippo
+                .users()
+                .revoke_all_sessions(Principal::Operator)
+                .await?;
+            eprintln!(
+                "ended {ended} sign-in session(s) of every user; API keys are unaffected; \
+                 a running server closes their sockets within seconds"
+            );
+        }
+        _ => bail!("name a user or give --all, not both"),
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ mod calls;
 mod cases;
 mod fhir;
 mod integrations;
+mod sessions;
 
 use crate::support::{PASSWORD, TestServer};
 use cases::{Expect, case, check_cases};
@@ -119,6 +120,7 @@ async fn every_endpoint_leaves_its_audit_record() {
     let call_cases = calls::cases(&s, &ana_user, &ben_user, &cat, &conv, &other_conv).await;
     let integration_cases = integrations::cases(&s, &admin, &cat, &ana).await;
     let fhir_cases = fhir::cases(&s, &ana, &cat, &auditor).await;
+    let session_cases = sessions::cases(&s, &admin, &ana).await;
 
     let cases = vec![
         case(
@@ -741,6 +743,7 @@ async fn every_endpoint_leaves_its_audit_record() {
         .chain(call_cases)
         .chain(integration_cases)
         .chain(fhir_cases)
+        .chain(session_cases) // last: it signs everyone else out
         .collect();
     check_cases(&s, &cases, &ana).await;
     s.stop().await;

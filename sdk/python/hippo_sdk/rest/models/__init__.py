@@ -93,6 +93,7 @@ from .send_message_request import SendMessageRequest
 from .session_list import SessionList
 from .session_response import SessionResponse
 from .session_transport import SessionTransport
+from .sessions_ended_response import SessionsEndedResponse
 from .start_call_request import StartCallRequest
 from .tally_response import TallyResponse
 from .template_patch import TemplatePatch
@@ -108,6 +109,8 @@ from .update_patient_request import UpdatePatientRequest
 from .update_user_request import UpdateUserRequest
 from .user_list import UserList
 from .user_response import UserResponse
+from .user_session_list import UserSessionList
+from .user_session_response import UserSessionResponse
 from .user_status import UserStatus
 from .verify_response import VerifyResponse
 from .webhook_event_type import WebhookEventType
@@ -208,6 +211,7 @@ __all__ = (
     "SendMessageRequest",
     "SessionList",
     "SessionResponse",
+    "SessionsEndedResponse",
     "SessionTransport",
     "StartCallRequest",
     "TallyResponse",
@@ -224,6 +228,8 @@ __all__ = (
     "UpdateUserRequest",
     "UserList",
     "UserResponse",
+    "UserSessionList",
+    "UserSessionResponse",
     "UserStatus",
     "VerifyResponse",
     "WebhookEventType",
