@@ -82,6 +82,7 @@ pub(super) async fn check_cases(s: &TestServer, cases: &[Case], token: &str) {
         "rows for undocumented endpoints: {undocumented:?}"
     );
 
+    let mut failures: Vec<String> = Vec::new();
     for c in cases {
         if let Expect::Records(action) = c.expect
             && let Some(refused) = &c.refused
@@ -124,13 +125,20 @@ pub(super) async fn check_cases(s: &TestServer, cases: &[Case], token: &str) {
         let added = &trail[before..];
         match c.expect {
             Records(action) => {
-                assert!(
-                    added.iter().any(|r| r.action.as_str() == action),
-                    "{} {} ({status}) recorded {:?}, expected {action}",
-                    c.method,
-                    c.template,
-                    added.iter().map(|r| r.action.as_str()).collect::<Vec<_>>()
-                );
+                let recorded = added
+                    .iter()
+                    .any(|r| r.action.as_str() == action && r.outcome.as_str() == "success");
+                if !status.is_success() || !recorded {
+                    failures.push(format!(
+                        "{} {} ({status}) recorded {:?}, expected a successful {action}",
+                        c.method,
+                        c.template,
+                        added
+                            .iter()
+                            .map(|r| format!("{} {}", r.action.as_str(), r.outcome.as_str()))
+                            .collect::<Vec<_>>()
+                    ));
+                }
             }
             Exempt(_) => {
                 assert!(
@@ -142,4 +150,9 @@ pub(super) async fn check_cases(s: &TestServer, cases: &[Case], token: &str) {
             }
         }
     }
+    assert!(
+        failures.is_empty(),
+        "rows that did not succeed with their record:\n{}",
+        failures.join("\n")
+    );
 }

@@ -63,6 +63,12 @@ async fn every_endpoint_leaves_its_audit_record() {
         .unwrap()
         .to_owned();
     let (_, eve_login) = s.login_raw("eve", PASSWORD, None).await;
+    // gus mid-enrollment with his secret (to confirm with a right code);
+    // hal signed in (to change his password).
+    s.create_user("gwen", "clinician").await;
+    let (_, gus_login) = s.login_raw("gwen", PASSWORD, None).await;
+    let gus = gus_login["token"].as_str().unwrap().to_owned();
+    let hal = s.clinician("hank").await.token;
     let eve = eve_login["token"].as_str().unwrap().to_owned();
     // cat's emergency access, to review.
     let (_, grant) = s
@@ -121,6 +127,9 @@ async fn every_endpoint_leaves_its_audit_record() {
     let integration_cases = integrations::cases(&s, &admin, &cat, &ana).await;
     let fhir_cases = fhir::cases(&s, &ana, &cat, &auditor).await;
     let session_cases = sessions::cases(&s, &admin, &ana).await;
+    // Last of the set-up: signing users in moves the clock a TOTP step.
+    let (_, gus_totp) = s.post("/api/v1/me/mfa/totp", Some(&gus), json!({})).await;
+    let gus_code = s.code_now(gus_totp["secret"].as_str().unwrap());
 
     let cases = vec![
         case(
@@ -285,7 +294,7 @@ async fn every_endpoint_leaves_its_audit_record() {
             "/api/v1/auth/login",
             "/api/v1/auth/login",
             "",
-            Some(json!({ "username": "ben", "password": "wrong-password-123" })),
+            Some(json!({ "username": "dan", "password": PASSWORD })),
             Records("auth.login"),
             None,
         ),
@@ -320,8 +329,8 @@ async fn every_endpoint_leaves_its_audit_record() {
             p.clone(),
             "/api/v1/me/mfa/totp/confirm",
             "/api/v1/me/mfa/totp/confirm",
-            &eve,
-            Some(json!({ "code": "000000" })),
+            &gus,
+            Some(json!({ "code": gus_code })),
             Records("auth.mfa"),
             None,
         ),
@@ -329,9 +338,9 @@ async fn every_endpoint_leaves_its_audit_record() {
             p.clone(),
             "/api/v1/me/password",
             "/api/v1/me/password",
-            &ben,
+            &hal,
             Some(
-                json!({ "current_password": "not-the-password", "new_password": "another-long-passphrase-9" }),
+                json!({ "current_password": PASSWORD, "new_password": "another-long-passphrase-9" }),
             ),
             Records("user.password_change"),
             None,
