@@ -29,8 +29,11 @@ pub enum UserCommand {
     Deactivate { user: String },
     /// Restore a deactivated account.
     Reactivate { user: String },
-    /// List accounts.
-    List,
+    /// List accounts (a table, or with --json a JSON array for scripts).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
     /// Set a temporary password (printed) that must be changed at next sign-in.
     ResetPassword { user: String },
     /// Remove the user's authenticator and recovery codes (a lost phone):
@@ -40,7 +43,12 @@ pub enum UserCommand {
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
     /// List a user's live sign-in sessions (API keys: `api-key list`).
-    Sessions { user: String },
+    Sessions {
+        user: String,
+        /// A JSON array instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// End every sign-in session of a user (the account stays active; API
     /// keys keep working), or with --all of every user: the
     /// organisation-wide sign-out. A running server closes the sockets
@@ -78,7 +86,12 @@ pub enum ApiKeyCommand {
     /// Revoke a key now (its sockets close within seconds).
     Revoke { id: String },
     /// List a service account's keys (never the keys themselves).
-    List { user: String },
+    List {
+        user: String,
+        /// A JSON array instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn read_password() -> Result<Zeroizing<String>> {
@@ -144,7 +157,26 @@ pub async fn run(config: Config, cmd: UserCommand) -> Result<()> {
             eprintln!("reactivated {} ({})", u.username, u.id);
             Ok(())
         }
-        UserCommand::List => {
+        UserCommand::List { json: true } => {
+            let users = hippo.users().list(Principal::Operator).await?;
+            let rows: Vec<serde_json::Value> = users
+                .iter()
+                .map(|u| {
+                    serde_json::json!({
+                        "id": u.id.as_str(),
+                        "username": u.username,
+                        "display_name": u.display_name,
+                        "role": u.role.as_str(),
+                        "status": u.status.as_str(),
+                        "mfa_enabled": u.mfa_enabled,
+                        "created_at": u.created_at.to_rfc3339(),
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+            Ok(())
+        }
+        UserCommand::List { json: false } => {
             println!(
                 "{:<36}  {:<24}  {:<9}  {:<11}  mfa",
                 "id", "username", "role", "status"
@@ -178,7 +210,7 @@ pub async fn run(config: Config, cmd: UserCommand) -> Result<()> {
             Ok(())
         }
         UserCommand::ApiKey(cmd) => api_key(hippo, cmd).await,
-        UserCommand::Sessions { user } => sessions(hippo, &user).await,
+        UserCommand::Sessions { user, json } => sessions(hippo, &user, json).await,
         UserCommand::RevokeSessions { user, all } => revoke_sessions(hippo, user, all).await,
     };
     app.store.close().await;
@@ -221,7 +253,27 @@ async fn api_key(hippo: &hippo_service::Hippo, cmd: ApiKeyCommand) -> Result<()>
                 .await?;
             eprintln!("API key {} ({}) revoked", k.id, k.name);
         }
-        ApiKeyCommand::List { user } => {
+        ApiKeyCommand::List { user, json: true } => {
+            let rows: Vec<serde_json::Value> = hippo
+                .users()
+                .list_api_keys(Principal::Operator, &user)
+                .await?
+                .iter()
+                .map(|k| {
+                    serde_json::json!({
+                        "id": k.id.as_str(),
+                        "name": k.name,
+                        "state": k.state,
+                        "created_at": k.created_at.to_rfc3339(),
+                        "expires_at": k.expires_at.to_rfc3339(),
+                        "last_used_at": k.last_used_at.map(|t| t.to_rfc3339()),
+                        "allowed_ips": k.allowed_ips,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+        }
+        ApiKeyCommand::List { user, json: false } => {
             println!(
                 "{:<36}  {:<8}  {:<20}  {:<20}  name",
                 "id", "state", "expires", "last used"
@@ -246,7 +298,26 @@ async fn api_key(hippo: &hippo_service::Hippo, cmd: ApiKeyCommand) -> Result<()>
     Ok(())
 }
 
-async fn sessions(hippo: &hippo_service::Hippo, user: &str) -> Result<()> {
+async fn sessions(hippo: &hippo_service::Hippo, user: &str, json: bool) -> Result<()> {
+    if json {
+        let rows: Vec<serde_json::Value> = hippo
+            .users()
+            .list_user_sessions(Principal::Operator, user)
+            .await?
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "id": s.id.as_str(),
+                    "created_at": s.created_at.to_rfc3339(),
+                    "last_seen_at": s.last_seen_at.to_rfc3339(),
+                    "expires_at": s.expires_at.to_rfc3339(),
+                    "ip": s.ip,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
     println!(
         "{:<36}  {:<24}  {:<24}  {:<24}  ip",
         "id", "created", "last seen", "expires"

@@ -72,6 +72,16 @@ fn user_commands_work_without_a_server() {
         "{listing}"
     );
 
+    // For scripts: the same as JSON.
+    let out = hippo(&data)
+        .args(["user", "list", "--json"])
+        .output()
+        .unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["id"], serde_json::json!(id));
+    assert_eq!(rows[0]["username"], serde_json::json!("alice"));
+    assert_eq!(rows[0]["role"], serde_json::json!("admin"));
+
     let out = hippo(&data)
         .args(["user", "deactivate", "alice"])
         .output()
