@@ -1,7 +1,9 @@
 // The administrator's screen: accounts only, never message content.
 // A table of every account with search and filters, and per account:
 // edit (display name, role), deactivate / reactivate, reset password,
-// reset MFA; below it, the integrations: service accounts' API keys
+// reset MFA, and their live sign-ins with "Sign out everywhere"
+// (Sessions.tsx); "Sign everyone out" for the whole organisation; below
+// it, the integrations: service accounts' API keys
 // (ApiKeys.tsx) and outgoing webhooks with their deliveries
 // (Webhooks.tsx), then the WhatsApp channel. Every refusal is shown as the
 // server's problem detail.
@@ -14,6 +16,7 @@ import { attempt, ConfirmDialog, Dialog, fold, formatDate, generatePassword, Sec
 import { personName, ROLE_LABELS, ROLES, roleLabel, type Account, type Role } from "./types.ts";
 import { ACCOUNT_SELECT_ID, ApiKeys } from "./ApiKeys.tsx";
 import { Webhooks } from "./Webhooks.tsx";
+import { everyoneOutNotice, SessionsDialog, SignEveryoneOutDialog } from "./Sessions.tsx";
 import { WhatsAppOutbox } from "./WhatsAppOutbox.tsx";
 import { WhatsAppTemplates } from "./WhatsAppTemplates.tsx";
 import "./admin.css";
@@ -26,7 +29,9 @@ type Pending =
   | { kind: "reactivate"; user: Account }
   | { kind: "password"; user: Account }
   | { kind: "password-done"; user: Account; password: string }
-  | { kind: "mfa"; user: Account };
+  | { kind: "mfa"; user: Account }
+  | { kind: "sessions"; user: Account }
+  | { kind: "everyone-out" };
 
 export function AdminScreen(props: { client: HippoClient; me: User }): JSX.Element {
   const { client, me } = props;
@@ -102,16 +107,28 @@ export function AdminScreen(props: { client: HippoClient; me: User }): JSX.Eleme
     <section class="adm-screen" aria-labelledby="adm-heading">
       <header class="adm-header">
         <h1 id="adm-heading">Users</h1>
-        <button
-          type="button"
-          class="adm-button adm-primary"
-          onClick={() => {
-            setNotice("");
-            setPending({ kind: "create" });
-          }}
-        >
-          Create user
-        </button>
+        <div class="adm-header-actions">
+          <button
+            type="button"
+            class="adm-button adm-danger"
+            onClick={() => {
+              setNotice("");
+              setPending({ kind: "everyone-out" });
+            }}
+          >
+            Sign everyone out
+          </button>
+          <button
+            type="button"
+            class="adm-button adm-primary"
+            onClick={() => {
+              setNotice("");
+              setPending({ kind: "create" });
+            }}
+          >
+            Create user
+          </button>
+        </div>
       </header>
       <p class="adm-hint">Administrators manage user accounts; they never see message content.</p>
 
@@ -237,6 +254,21 @@ export function AdminScreen(props: { client: HippoClient; me: User }): JSX.Eleme
         )}
       </details>
 
+      {pending?.kind === "sessions" && (
+        <SessionsDialog
+          client={client}
+          user={pending.user}
+          self={pending.user.id === me.id}
+          onClose={() => setPending(null)}
+        />
+      )}
+      {pending?.kind === "everyone-out" && (
+        <SignEveryoneOutDialog
+          client={client}
+          onClose={() => setPending(null)}
+          onDone={(n) => done(everyoneOutNotice(n))}
+        />
+      )}
       {pending?.kind === "create" && (
         <CreateUserDialog
           client={client}
@@ -411,6 +443,14 @@ function UserRow(props: { user: Account; self: boolean; onAction(p: Pending): vo
         <div class="adm-row-actions">
         <button type="button" class="adm-button" aria-label={`Edit ${name}`} onClick={() => onAction({ kind: "edit", user: u })}>
           Edit
+        </button>
+        <button
+          type="button"
+          class="adm-button"
+          aria-label={`Sessions of ${u.username}`}
+          onClick={() => onAction({ kind: "sessions", user: u })}
+        >
+          Sessions
         </button>
         {u.role === "service" && (
           <button type="button" class="adm-button" aria-label={`API keys for ${name}`} onClick={props.onKeys}>
