@@ -558,7 +558,7 @@ async fn a_witness_file_catches_a_trail_rewritten_with_the_signing_key() {
     history(&s).await;
     let auditor = s.auditor().await.token;
     sequenced(&s).await;
-    let first = fresh_head(&s, &auditor).await;
+    fresh_head(&s, &auditor).await;
     s.clinician("fay").await;
     sequenced(&s).await;
     fresh_head(&s, &auditor).await;
@@ -573,6 +573,11 @@ async fn a_witness_file_catches_a_trail_rewritten_with_the_signing_key() {
         assert!(Instant::now() < deadline, "heads not witnessed");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // The head to forge: one the witness holds (under load the sequencer
+    // may sign more heads than the two asked for, and the one a GET
+    // returned need not be among those written yet).
+    let witnessed = std::fs::read_to_string(&witness).unwrap();
+    let first: Value = serde_json::from_str(witnessed.lines().next().unwrap()).unwrap();
     let witness_arg = witness.to_str().unwrap();
     let out = s
         .run_cli(&["audit", "verify", "--witness", witness_arg])
@@ -590,7 +595,10 @@ async fn a_witness_file_catches_a_trail_rewritten_with_the_signing_key() {
     let key_file = &s.config.audit_signing_key_file;
     let (key, _) = hippo_crypto::AuditSigningKey::load_or_create(key_file, false).unwrap();
     let size = first["tree_size"].as_i64().unwrap();
-    let timestamp = "2026-01-01T00:00:00.000Z";
+    // Never a time the server signed at (its clock starts at 2026-01-01,
+    // and the first head may carry exactly that).
+    let timestamp = "2025-06-01T12:34:56.000Z";
+    assert_ne!(first["timestamp"], json!(timestamp));
     let message = hippo_store::chain::tree_head_message(
         size,
         first["root_hash"].as_str().unwrap(),
