@@ -28,6 +28,7 @@ pub mod files;
 pub mod governance;
 pub mod keyring;
 pub mod messages;
+pub mod net;
 pub mod ops;
 pub mod patients;
 pub mod principal;

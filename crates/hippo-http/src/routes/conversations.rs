@@ -82,12 +82,9 @@ pub struct ConversationList {
 pub async fn list_conversations(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    q: Result<
-        axum::extract::Query<crate::routes::page::PageParams>,
-        axum::extract::rejection::QueryRejection,
-    >,
+    q: super::audit::QueryResult<crate::routes::page::PageParams>,
 ) -> ApiResult<Json<ConversationList>> {
-    let q = crate::routes::page::params(q)?;
+    let q = super::audit::query(q)?;
     let list = state.hippo.conversations().list(&actor).await?;
     let (list, next_cursor) = crate::routes::page::page(list, |c| c.id.to_string(), &q, 200, 1000)?;
     Ok(Json(ConversationList {

@@ -80,18 +80,6 @@ pub fn page<T>(
     Ok((page, next))
 }
 
-/// A query's parameters, or a clear error.
-pub fn params<T>(
-    q: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
-) -> Result<T, ApiError> {
-    q.map(|axum::extract::Query(v)| v).map_err(|e| {
-        ApiError::new(
-            ErrorCode::ValidationFailed,
-            format!("bad query parameters: {}", e.body_text()),
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -80,12 +80,9 @@ pub struct UserList {
 pub async fn list_users(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    q: Result<
-        axum::extract::Query<crate::routes::page::PageParams>,
-        axum::extract::rejection::QueryRejection,
-    >,
+    q: super::audit::QueryResult<crate::routes::page::PageParams>,
 ) -> ApiResult<Json<UserList>> {
-    let q = crate::routes::page::params(q)?;
+    let q = super::audit::query(q)?;
     let users = state.hippo.users().list(Principal::User(&actor)).await?;
     let (users, next_cursor) =
         crate::routes::page::page(users, |u| u.id.to_string(), &q, 200, 1000)?;

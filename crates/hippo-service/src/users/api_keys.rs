@@ -93,16 +93,14 @@ pub(crate) fn parse_networks(list: &[String]) -> Result<Vec<String>> {
     }
     list.iter()
         .map(|entry| {
-            let entry = entry.trim();
-            let net = entry
-                .parse::<ipnet::IpNet>()
-                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .map_err(|_| {
+            crate::net::parse_network(entry)
+                .map(|net| net.to_string())
+                .ok_or_else(|| {
                     ServiceError::validation(format!(
-                        "allowed_ips: {entry:?} is not an IP address or CIDR network"
+                        "allowed_ips: {:?} is not an IP address or CIDR network",
+                        entry.trim()
                     ))
-                })?;
-            Ok(net.trunc().to_string())
+                })
         })
         .collect()
 }
@@ -116,11 +114,7 @@ pub(crate) fn address_allowed(networks: &[String], ip: Option<&str>) -> bool {
     let Some(ip) = ip.and_then(|s| s.parse::<std::net::IpAddr>().ok()) else {
         return false;
     };
-    // An IPv4 peer on a dual-stack socket arrives as ::ffff:a.b.c.d.
-    let ip = match ip {
-        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
-        v4 => v4,
-    };
+    let ip = crate::net::unmapped(ip);
     networks
         .iter()
         .filter_map(|n| n.parse::<ipnet::IpNet>().ok())

@@ -12,10 +12,10 @@ mod deliver;
 mod enqueue;
 mod transport;
 
+pub use crate::net::IpNet;
 pub use enqueue::EVENT_TYPES;
 pub(crate) use enqueue::{Outgoing, enqueue};
 pub use hippo_store::DeliveryState;
-pub use ipnet::IpNet;
 pub use transport::WebhookConfig;
 
 use crate::{Actor, Result, ServiceError};

@@ -55,7 +55,7 @@ fn is_public(ip: IpAddr) -> bool {
                 || a >= 240)
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            if let IpAddr::V4(v4) = crate::net::unmapped(ip) {
                 return is_public(IpAddr::V4(v4));
             }
             let first = v6.segments()[0];
@@ -83,15 +83,8 @@ impl Policy {
         }
     }
 
-    fn unmapped(ip: IpAddr) -> IpAddr {
-        match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            v4 => v4,
-        }
-    }
-
     fn explicitly_allowed(&self, ip: IpAddr) -> bool {
-        let ip = Self::unmapped(ip);
+        let ip = crate::net::unmapped(ip);
         self.allowed.iter().any(|n| n.contains(&ip))
     }
 
@@ -148,7 +141,7 @@ impl Policy {
         if scheme == "http"
             && !addrs
                 .iter()
-                .all(|ip| Self::unmapped(*ip).is_loopback() && self.explicitly_allowed(*ip))
+                .all(|ip| crate::net::unmapped(*ip).is_loopback() && self.explicitly_allowed(*ip))
         {
             return Err(ServiceError::validation(
                 "url must be https (plain http only to an allowed loopback address, for \

@@ -114,29 +114,36 @@ impl WebhookStore for DbStore {
     }
 
     async fn list_webhook_attempts(&self, deliveries: &[i64]) -> Result<Vec<WebhookAttemptRow>> {
-        let mut out = Vec::new();
-        // Pages of deliveries are small (a list's limit): one query each.
+        if deliveries.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One query for a page of deliveries: `$1, $2, …` (a page is at
+        // most a few hundred).
+        let placeholders = (1..=deliveries.len())
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT delivery_seq, attempt, at, status, error, duration_ms FROM webhook_attempts \
+             WHERE delivery_seq IN ({placeholders}) ORDER BY delivery_seq, attempt"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for seq in deliveries {
-            let rows = sqlx::query(
-                "SELECT delivery_seq, attempt, at, status, error, duration_ms \
-                 FROM webhook_attempts WHERE delivery_seq = $1 ORDER BY attempt",
-            )
-            .bind(seq)
-            .fetch_all(self.reader())
-            .await
-            .db()?;
-            for r in &rows {
-                out.push(WebhookAttemptRow {
+            query = query.bind(seq);
+        }
+        let rows = query.fetch_all(self.reader()).await.db()?;
+        rows.iter()
+            .map(|r| {
+                Ok(WebhookAttemptRow {
                     delivery_seq: col(r, "delivery_seq")?,
                     attempt: col(r, "attempt")?,
                     at: ts(col(r, "at")?),
                     status: col(r, "status")?,
                     error: col(r, "error")?,
                     duration_ms: col(r, "duration_ms")?,
-                });
-            }
-        }
-        Ok(out)
+                })
+            })
+            .collect()
     }
 
     async fn webhook_delivery_due(&self, now: Timestamp) -> Result<bool> {

@@ -264,7 +264,7 @@ settings! {
     /// Networks outgoing webhooks may be delivered to although they are
     /// not public (CIDR, comma-separated, such as 10.20.0.0/16). A loopback
     /// network here also allows plain http to it, for development.
-    webhook_allowed_networks: Option<Vec<hippo_service::webhooks::IpNet>> {
+    webhook_allowed_networks: Option<Vec<hippo_service::net::IpNet>> {
         group: Integrations, kind: Plain, value_name: "CIDRS",
         default: Unset, parse: optional(parse::network_list),
     }

@@ -74,19 +74,14 @@ pub fn origin_list(v: &str) -> Result<Vec<String>, String> {
 }
 
 /// Comma-separated networks in CIDR form (a bare address is one host).
-pub fn network_list(v: &str) -> Result<Vec<hippo_service::webhooks::IpNet>, String> {
+pub fn network_list(v: &str) -> Result<Vec<hippo_service::net::IpNet>, String> {
     let list = v
         .split(',')
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .map(|n| {
-            n.parse::<hippo_service::webhooks::IpNet>()
-                .or_else(|_| {
-                    n.parse::<std::net::IpAddr>()
-                        .map(hippo_service::webhooks::IpNet::from)
-                })
-                .map(|net| net.trunc())
-                .map_err(|_| format!("`{n}` is not a network such as 10.0.0.0/8"))
+            hippo_service::net::parse_network(n)
+                .ok_or_else(|| format!("`{n}` is not a network such as 10.0.0.0/8"))
         })
         .collect::<Result<Vec<_>, _>>()?;
     if list.is_empty() {
