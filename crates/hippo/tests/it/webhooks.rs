@@ -44,7 +44,6 @@ async fn deliveries(s: &TestServer, admin: &str, hook: &str) -> Vec<Value> {
 /// Waits until the oldest delivery of `hook` has had `attempts` attempts
 /// and the last of them is settled (no lease held).
 async fn settled(s: &TestServer, hook: &str, attempts: usize) {
-    use hippo_store::prelude::*;
     let id = hippo_core::WebhookId::parse(hook).unwrap();
     for _ in 0..500 {
         let all = s
