@@ -32,6 +32,7 @@ pub mod net;
 pub mod ops;
 pub mod patients;
 pub mod principal;
+pub mod rate;
 pub mod users;
 pub mod webhooks;
 pub mod whatsapp;

@@ -12,6 +12,7 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use hippo_core::{ConversationId, ErrorCode};
 use hippo_protocol::frames::MAX_CLIENT_FRAME;
 use hippo_protocol::{ClientFrame, ServerFrame};
+use hippo_service::rate::Limiter;
 use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
@@ -23,9 +24,9 @@ pub(crate) const PING_INTERVAL: Duration = Duration::from_secs(25);
 /// How long a closing socket waits for the client's Close.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// Client frames per second a socket may send, sustained.
-pub(crate) const FLOOD_RATE: f64 = 20.0;
+pub(crate) const FLOOD_RATE: u32 = 20;
 /// Client frames a socket may send in a burst above that rate.
-pub(crate) const FLOOD_BURST: f64 = 40.0;
+pub(crate) const FLOOD_BURST: u32 = 40;
 
 /// What client frames do: the use cases behind `typing` and `read`, for the
 /// session that owns the socket. An `Err` is the `error` frame to send.
@@ -47,35 +48,6 @@ pub(crate) trait Dispatch: Send + Sync {
     ) -> impl Future<Output = Result<(), ServerFrame>> + Send;
     /// Messages pushed to this socket that count as delivered.
     fn delivered(&self, conversation: ConversationId, seq: i64);
-}
-
-/// Counts client frames against a token bucket.
-struct FloodGate {
-    tokens: f64,
-    at: Instant,
-}
-
-impl FloodGate {
-    fn new() -> Self {
-        Self {
-            tokens: FLOOD_BURST,
-            at: Instant::now(),
-        }
-    }
-
-    /// Takes one frame's token; `false` once the client floods.
-    fn admit(&mut self) -> bool {
-        let now = Instant::now();
-        let refill = now.duration_since(self.at).as_secs_f64() * FLOOD_RATE;
-        self.tokens = (self.tokens + refill).min(FLOOD_BURST);
-        self.at = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
 }
 
 /// The last words of a connection that the server ends.
@@ -175,7 +147,9 @@ pub(crate) async fn run<W, R, D>(
     let mut flush = tokio::time::interval(DELIVERY_FLUSH);
     let mut last_heard = Instant::now();
     let mut pending: HashMap<ConversationId, i64> = HashMap::new();
-    let mut gate = FloodGate::new();
+    // Client frames count against a token bucket (governor's GCRA, on
+    // tokio's clock): `FLOOD_BURST` at once, then `FLOOD_RATE` a second.
+    let gate = Limiter::per_second(FLOOD_RATE, FLOOD_BURST);
     loop {
         tokio::select! {
             out = queue.recv() => match out {
@@ -222,7 +196,7 @@ pub(crate) async fn run<W, R, D>(
                     Some(Ok(m)) => m,
                 };
                 last_heard = Instant::now();
-                if !gate.admit() {
+                if !gate.try_take() {
                     let _ = sink.send(close(1008, "too many frames")).await;
                     break;
                 }

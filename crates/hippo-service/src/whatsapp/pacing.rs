@@ -1,43 +1,25 @@
-//! Pacing for the workers: a token bucket for the send rate.
+//! Pacing for the workers: the send rate, on governor's GCRA limiter.
 
-use super::*;
+use crate::rate::Limiter;
 
-/// A token bucket of one token refilled `rate` times a second: sends are
-/// paced evenly, so no one-second window ever holds more than `rate` + 1
-/// (the Cloud API counts throughput per second).
+/// `rate` sends a second, evenly spaced, with one send saved up at most:
+/// after an idle spell the next send goes at once and the rest follow at the
+/// pace, so no one-second window ever holds more than `rate` + 1 (the Cloud
+/// API counts throughput per second). A larger burst would let that many
+/// through on top of the pace.
 pub(super) struct TokenBucket {
-    rate: f64,
-    tokens: f64,
-    last: tokio::time::Instant,
+    limiter: Limiter,
 }
 
 impl TokenBucket {
     pub(super) fn new(rate: u32) -> Self {
-        let rate = f64::from(rate.max(1));
         Self {
-            rate,
-            tokens: 1.0,
-            last: tokio::time::Instant::now(),
+            limiter: Limiter::per_second(rate.max(1), 1),
         }
     }
 
     pub(super) async fn take(&mut self) {
-        loop {
-            let now = tokio::time::Instant::now();
-            // At most one token saved up: after an idle spell the next
-            // send goes at once and the rest follow at the pace, so no
-            // one-second window holds more than `rate` + 1 (a cap of
-            // `rate` let a burst of `rate` through on top of the pace).
-            self.tokens =
-                (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(1.0);
-            self.last = now;
-            if self.tokens >= 1.0 {
-                self.tokens -= 1.0;
-                return;
-            }
-            let wait = (1.0 - self.tokens) / self.rate;
-            tokio::time::sleep(Duration::from_secs_f64(wait)).await;
-        }
+        self.limiter.take().await;
     }
 }
 
@@ -62,7 +44,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn no_second_holds_more_than_rate_plus_one_even_after_idle() {
-        for rate in [1, 5, 80] {
+        for rate in [1, 3, 5, 80, 160] {
             let mut bucket = TokenBucket::new(rate);
             let mut at = Vec::new();
             // Busy, then idle for a minute, then busy again.
