@@ -4,6 +4,7 @@
 
 use crate::{CryptoError, constant_time_eq, random};
 use aws_lc_rs::hmac;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use zeroize::Zeroizing;
 
 pub const STEP_SECS: i64 = 30;
@@ -16,45 +17,25 @@ pub fn generate_secret() -> Result<Zeroizing<Vec<u8>>, CryptoError> {
 
 /// RFC 4648 base32 without padding, as authenticator apps expect.
 pub fn base32(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
-    let mut buffer: u32 = 0;
-    let mut bits = 0;
-    for &b in bytes {
-        buffer = (buffer << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
-        }
-    }
-    if bits > 0 {
-        out.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
-    }
-    out
+    data_encoding::BASE32_NOPAD.encode(bytes)
 }
+
+/// What a label or parameter of the `otpauth://` URI keeps unescaped: the
+/// RFC 3986 unreserved characters.
+const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// The `otpauth://` URI that authenticator apps scan.
 pub fn otpauth_uri(issuer: &str, account: &str, secret: &[u8]) -> String {
+    let issuer = utf8_percent_encode(issuer, URI_COMPONENT);
     format!(
-        "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECS}",
-        percent_encode(issuer),
-        percent_encode(account),
+        "otpauth://totp/{issuer}:{}?secret={}&issuer={issuer}&algorithm=SHA1&digits={DIGITS}&period={STEP_SECS}",
+        utf8_percent_encode(account, URI_COMPONENT),
         base32(secret),
-        percent_encode(issuer)
     )
-}
-
-fn percent_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The code for a time step, zero-padded.
@@ -147,6 +128,13 @@ mod tests {
         assert_eq!(
             uri,
             "otpauth://totp/hippo:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=hippo&algorithm=SHA1&digits=6&period=30"
+        );
+        // Labels are escaped (`:` separates issuer and account, `&` and `?`
+        // would end the label early), UTF-8 byte by byte.
+        let uri = otpauth_uri("St Mary's: ICU", "anna.müller@x&y", b"f");
+        assert_eq!(
+            uri,
+            "otpauth://totp/St%20Mary%27s%3A%20ICU:anna.m%C3%BCller%40x%26y?secret=MY&issuer=St%20Mary%27s%3A%20ICU&algorithm=SHA1&digits=6&period=30"
         );
     }
 }

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use hippo_core::ErrorCode;
 use hippo_service::files::{Download, UploadMeta};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -115,6 +116,21 @@ async fn drain(stream: &mut axum::body::BodyDataStream, bound: u64) {
     let _ = tokio::time::timeout(DRAIN_TIMEOUT, read).await;
 }
 
+/// What RFC 5987 (`attr-char`) leaves unescaped in `filename*`.
+const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
 /// `Content-Disposition: attachment` with an ASCII fallback and the exact
 /// name in RFC 5987 encoding.
 fn content_disposition(filename: &str) -> HeaderValue {
@@ -128,14 +144,7 @@ fn content_disposition(filename: &str) -> HeaderValue {
             }
         })
         .collect();
-    let mut encoded = String::with_capacity(filename.len() * 3);
-    for b in filename.bytes() {
-        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-            encoded.push(char::from(b));
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
+    let encoded = utf8_percent_encode(filename, ATTR_CHAR);
     HeaderValue::from_str(&format!(
         "attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
     ))
