@@ -40,56 +40,89 @@ pub fn leaf_base64(r: &AuditRecord) -> String {
     base64::engine::general_purpose::STANDARD.encode(hippo_store::chain::leaf_bytes(r))
 }
 
-/// The CSV header line.
-pub const CSV_HEADER: &str = "seq,at,actor_id,session_id,ip,user_agent,request_id,action,resource_type,resource_id,patient_id,outcome,detail,prev_hash,hash\n";
+/// The CSV columns, in order.
+pub const CSV_COLUMNS: [&str; 15] = [
+    "seq",
+    "at",
+    "actor_id",
+    "session_id",
+    "ip",
+    "user_agent",
+    "request_id",
+    "action",
+    "resource_type",
+    "resource_id",
+    "patient_id",
+    "outcome",
+    "detail",
+    "prev_hash",
+    "hash",
+];
 
-/// One CSV field: quoted when needed (RFC 4180), and a leading `= + - @`
-/// neutralised so spreadsheets do not evaluate it as a formula.
-fn push_csv_field(out: &mut String, value: &str) {
-    let guarded = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let needs_quotes = guarded || value.contains([',', '"', '\n', '\r']);
-    if needs_quotes {
-        out.push('"');
-        if guarded {
-            out.push('\'');
-        }
-        out.push_str(&value.replace('"', "\"\""));
-        out.push('"');
+/// A CSV writer into memory: RFC 4180 quoting (the `csv` crate quotes a
+/// field only when it holds a comma, a quote or a line break), one `\n`
+/// after each record.
+fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new())
+}
+
+/// What the writer wrote, as text.
+fn csv_text(writer: csv::Writer<Vec<u8>>) -> Result<String, String> {
+    let bytes = writer.into_inner().map_err(|e| e.to_string())?;
+    // Every field went in as `&str`, so the bytes are UTF-8.
+    String::from_utf8(bytes).map_err(|e| e.to_string())
+}
+
+/// The CSV header line.
+pub fn csv_header() -> Result<String, String> {
+    let mut w = csv_writer();
+    w.write_record(CSV_COLUMNS).map_err(|e| e.to_string())?;
+    csv_text(w)
+}
+
+/// A field with a leading `= + - @`, tab or carriage return gets a `'` in
+/// front, so a spreadsheet opening the export shows it as text instead of
+/// evaluating it as a formula (CSV injection). The `csv` crate quotes; this
+/// defence is hippo's, as no CSV library decides what a spreadsheet runs.
+fn formula_guarded(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}").into()
     } else {
-        out.push_str(value);
+        value.into()
     }
 }
 
-/// Appends one record as a CSV line.
-pub fn push_csv_row(out: &mut String, r: &AuditRecord) {
-    let seq = r.seq.to_string();
-    let at = r.at.to_rfc3339();
-    let actor = r.actor_id.as_ref().map(ToString::to_string);
-    let session = r.session_id.as_ref().map(ToString::to_string);
-    let fields: [Option<&str>; 15] = [
-        Some(&seq),
-        Some(&at),
-        actor.as_deref(),
-        session.as_deref(),
-        r.ip.as_deref(),
-        r.user_agent.as_deref(),
-        r.request_id.as_deref(),
-        Some(r.action.as_str()),
-        r.resource_type.as_deref(),
-        r.resource_id.as_deref(),
-        r.patient_id.as_deref(),
-        Some(r.outcome.as_str()),
-        Some(&r.detail),
-        Some(&r.prev_hash),
-        Some(&r.hash),
-    ];
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        push_csv_field(out, f.unwrap_or(""));
+/// Records as CSV lines, one per record.
+pub fn csv_rows(records: &[AuditRecord]) -> Result<String, String> {
+    let mut w = csv_writer();
+    for r in records {
+        let seq = r.seq.to_string();
+        let at = r.at.to_rfc3339();
+        let actor = r.actor_id.as_ref().map(ToString::to_string);
+        let session = r.session_id.as_ref().map(ToString::to_string);
+        let fields: [Option<&str>; 15] = [
+            Some(&seq),
+            Some(&at),
+            actor.as_deref(),
+            session.as_deref(),
+            r.ip.as_deref(),
+            r.user_agent.as_deref(),
+            r.request_id.as_deref(),
+            Some(r.action.as_str()),
+            r.resource_type.as_deref(),
+            r.resource_id.as_deref(),
+            r.patient_id.as_deref(),
+            Some(r.outcome.as_str()),
+            Some(&r.detail),
+            Some(&r.prev_hash),
+            Some(&r.hash),
+        ];
+        w.write_record(fields.map(|f| formula_guarded(f.unwrap_or_default()).into_owned()))
+            .map_err(|e| e.to_string())?;
     }
-    out.push('\n');
+    csv_text(w)
 }
 
 /// The opening of a FHIR Bundle whose entries follow.
@@ -282,15 +315,60 @@ pub fn fhir_audit_event(r: &AuditRecord) -> Value {
 mod tests {
     use super::*;
 
+    fn record(user_agent: &str, detail: &str) -> AuditRecord {
+        AuditRecord {
+            seq: 7,
+            at: hippo_core::Timestamp::from_millis(1_700_000_000_000),
+            actor_id: None,
+            session_id: None,
+            ip: Some("192.0.2.1".into()),
+            user_agent: Some(user_agent.into()),
+            request_id: None,
+            action: AuditAction::AuthLogin,
+            resource_type: None,
+            resource_id: None,
+            patient_id: None,
+            outcome: Outcome::Success,
+            detail: detail.into(),
+            prev_hash: "p".into(),
+            hash: "h".into(),
+        }
+    }
+
     #[test]
     fn csv_quotes_and_neutralises_formulas() {
-        let mut out = String::new();
-        push_csv_field(&mut out, "plain");
-        out.push('|');
-        push_csv_field(&mut out, "a,b \"c\"");
-        out.push('|');
-        push_csv_field(&mut out, "=HYPERLINK(\"x\")");
-        assert_eq!(out, "plain|\"a,b \"\"c\"\"\"|\"'=HYPERLINK(\"\"x\"\")\"");
+        let rows = csv_rows(&[
+            record("plain", "{}"),
+            record("=HYPERLINK(\"http://x\")", "{\"note\":\"a,b\"}"),
+            record("@SUM(A1)\r\nline two", "-1"),
+        ])
+        .unwrap();
+        let mut lines = rows.lines();
+        assert_eq!(
+            lines.next().unwrap(),
+            format!(
+                "7,{},,,192.0.2.1,plain,,auth.login,,,,success,{{}},p,h",
+                record("", "").at.to_rfc3339()
+            )
+        );
+        // Read back as a spreadsheet would: every field where it was, and
+        // none starting with a formula character.
+        let parsed: Vec<csv::StringRecord> = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(rows.as_bytes())
+            .records()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(parsed.len(), 3);
+        assert!(parsed.iter().all(|r| r.len() == CSV_COLUMNS.len()));
+        assert_eq!(&parsed[1][5], "'=HYPERLINK(\"http://x\")");
+        assert_eq!(&parsed[1][12], "{\"note\":\"a,b\"}");
+        assert_eq!(&parsed[2][5], "'@SUM(A1)\r\nline two");
+        assert_eq!(&parsed[2][12], "'-1");
+        assert_eq!(
+            csv_header().unwrap(),
+            format!("{}\n", CSV_COLUMNS.join(","))
+        );
     }
 
     #[test]

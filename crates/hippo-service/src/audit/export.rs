@@ -68,7 +68,9 @@ impl AuditExport {
                 match self.format {
                     ExportFormat::Jsonl => {}
                     ExportFormat::Csv => {
-                        return Ok(Some(crate::audit_format::CSV_HEADER.to_owned()));
+                        return crate::audit_format::csv_header()
+                            .map(Some)
+                            .map_err(|e| ServiceError::Internal(format!("audit CSV: {e}")));
                     }
                     ExportFormat::Fhir => {
                         return Ok(Some(crate::audit_format::fhir_bundle_open()));
@@ -89,15 +91,20 @@ impl AuditExport {
             });
         };
         self.after_seq = last.seq;
-        let mut out = String::with_capacity(page.len() * 400);
-        for r in &page {
-            match self.format {
-                ExportFormat::Jsonl => {
+        let out = match self.format {
+            ExportFormat::Csv => crate::audit_format::csv_rows(&page)
+                .map_err(|e| ServiceError::Internal(format!("audit CSV: {e}")))?,
+            ExportFormat::Jsonl => {
+                let mut out = String::with_capacity(page.len() * 400);
+                for r in &page {
                     out.push_str(&crate::audit_format::record_json(r).to_string());
                     out.push('\n');
                 }
-                ExportFormat::Csv => crate::audit_format::push_csv_row(&mut out, r),
-                ExportFormat::Fhir => {
+                out
+            }
+            ExportFormat::Fhir => {
+                let mut out = String::with_capacity(page.len() * 400);
+                for r in &page {
                     if let ExportState::Body { first } = &mut self.state {
                         if !*first {
                             out.push(',');
@@ -110,8 +117,9 @@ impl AuditExport {
                     out.push_str(&crate::audit_format::fhir_audit_event(r).to_string());
                     out.push('}');
                 }
+                out
             }
-        }
+        };
         Ok(Some(out))
     }
 }
