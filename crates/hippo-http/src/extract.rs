@@ -11,11 +11,46 @@ use hippo_core::{ErrorCode, RequestMeta};
 use hippo_service::Actor;
 use serde::de::DeserializeOwned;
 
-/// Who is asking, for the audit trail: peer address (never a spoofable
-/// forwarded header), user agent (truncated), request id.
+/// The client's address as [`client_address`] worked it out.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+/// Middleware: notes the client's address on the request — the peer's,
+/// or behind a trusted reverse proxy the one it forwarded (see
+/// `hippo_service::net::client_address`).
+pub async fn client_address(
+    axum::extract::State(trusted): axum::extract::State<
+        std::sync::Arc<Vec<hippo_service::net::IpNet>>,
+    >,
+    mut req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if let Some(peer) = req
+        .extensions()
+        .get::<ConnectInfo<Peer>>()
+        .map(|c| c.0.addr.ip())
+    {
+        let forwarded: Vec<&str> = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let ip = hippo_service::net::client_address(peer, &forwarded, &trusted);
+        req.extensions_mut().insert(ClientAddr(ip));
+    }
+    next.run(req).await
+}
+
+/// Who is asking, for the audit trail: the client's address (the peer's,
+/// or one forwarded by a trusted proxy: never a header anyone could
+/// write), user agent (truncated), request id.
 pub fn request_meta(parts: &Parts) -> RequestMeta {
     let peer = parts.extensions.get::<ConnectInfo<Peer>>().map(|c| &c.0);
-    let ip = peer.map(|p| p.addr.ip().to_string());
+    let ip = match parts.extensions.get::<ClientAddr>() {
+        Some(ClientAddr(ip)) => Some(ip.to_string()),
+        None => peer.map(|p| p.addr.ip().to_string()),
+    };
     let client_cert_sha256 = peer.and_then(|p| p.client_cert_sha256.clone());
     let user_agent = parts
         .headers

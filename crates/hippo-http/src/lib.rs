@@ -45,6 +45,26 @@ pub struct HttpOptions {
     /// Origins whose pages may call the API from a browser (CORS, bearer
     /// tokens and API keys only: no cookies); empty: same origin only.
     pub cors_origins: Vec<HeaderValue>,
+    /// `/metrics` is served by [`Http::metrics`] on a listener of its own,
+    /// so the API's listener answers it 404.
+    pub metrics_listener: bool,
+    /// An access log line per request (see [`metrics::record`]).
+    pub access_log: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see
+    /// [`extract::client_address`]).
+    pub trusted_proxies: Vec<hippo_service::net::IpNet>,
+}
+
+/// The HTTP application of one server.
+pub struct Http {
+    /// Everything: the API, the stream, the web client (and `/metrics`
+    /// unless [`HttpOptions::metrics_listener`]).
+    pub router: Router,
+    /// Its socket hub (to close every socket with 1001 at shutdown:
+    /// `Hub::going_away`).
+    pub hub: Arc<stream::Hub>,
+    /// `/metrics` alone, for a separate listener.
+    pub metrics: Router,
 }
 
 /// CORS for the listed origins: a preflight answers 204 with the methods
@@ -76,12 +96,11 @@ fn cors(origins: Vec<HeaderValue>) -> tower_http::cors::CorsLayer {
 /// The whole HTTP application. Call within a tokio runtime: it starts the
 /// socket reconciler.
 pub fn router(hippo: Arc<Hippo>, options: HttpOptions) -> Router {
-    router_and_hub(hippo, options).0
+    http(hippo, options).router
 }
 
-/// [`router`], and the socket hub behind it (to close every socket with
-/// 1001 when the server shuts down: `Hub::going_away`).
-pub fn router_and_hub(hippo: Arc<Hippo>, options: HttpOptions) -> (Router, Arc<stream::Hub>) {
+/// [`router`], the socket hub behind it, and the metrics-only router.
+pub fn http(hippo: Arc<Hippo>, options: HttpOptions) -> Http {
     let hub = Arc::new(stream::Hub::with_presence(&hippo));
     hippo.events().set_sink(hub.clone());
     tokio::spawn(stream::DeliveryRecorder::run(
@@ -95,7 +114,10 @@ pub fn router_and_hub(hippo: Arc<Hippo>, options: HttpOptions) -> (Router, Arc<s
     ));
     let state = AppState {
         hippo,
-        metrics: Arc::new(metrics::Metrics::default()),
+        metrics: Arc::new(metrics::Metrics::new(
+            !options.metrics_listener,
+            options.access_log,
+        )),
         hub: hub.clone(),
     };
     // Every route comes from its handler's `#[utoipa::path]` (see
@@ -110,11 +132,8 @@ pub fn router_and_hub(hippo: Arc<Hippo>, options: HttpOptions) -> (Router, Arc<s
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
-        .layer(axum::middleware::from_fn_with_state(
-            state.metrics.clone(),
-            metrics::record,
-        ))
-        .with_state(state);
+        .layer(axum::middleware::from_fn(metrics::tag_route))
+        .with_state(state.clone());
 
     let headers: [(HeaderName, &'static str); 6] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -160,9 +179,25 @@ pub fn router_and_hub(hippo: Arc<Hippo>, options: HttpOptions) -> (Router, Arc<s
                 }
             }
         })
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::record,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(options.trusted_proxies.clone()),
+            extract::client_address,
+        ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
-    (router, hub)
+    let metrics = Router::new()
+        .route("/metrics", axum::routing::get(routes::health::metrics_only))
+        .fallback(not_found)
+        .with_state(state);
+    Http {
+        router,
+        hub,
+        metrics,
+    }
 }
 
 async fn not_found() -> ApiError {

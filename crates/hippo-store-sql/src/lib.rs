@@ -21,6 +21,34 @@ use std::sync::Arc;
 
 pub use migrate::SCHEMA_VERSION;
 
+/// Write transactions started and how long they waited for a connection
+/// (SQLite: for the one writer), for `/metrics`.
+#[derive(Debug, Default)]
+pub(crate) struct WriteWaits {
+    count: std::sync::atomic::AtomicU64,
+    micros: std::sync::atomic::AtomicU64,
+}
+
+impl WriteWaits {
+    pub(crate) fn record(&self, waited: std::time::Duration) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.count.fetch_add(1, Relaxed);
+        self.micros.fetch_add(
+            u64::try_from(waited.as_micros()).unwrap_or(u64::MAX),
+            Relaxed,
+        );
+    }
+
+    /// `(writes, seconds waited)` so far.
+    pub(crate) fn totals(&self) -> (u64, f64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            self.count.load(Relaxed),
+            self.micros.load(Relaxed) as f64 / 1e6,
+        )
+    }
+}
+
 /// Opens the store named by `database_url`: `postgres://…` selects
 /// PostgreSQL; `None` or a `sqlite:` URL selects SQLite (by default the file
 /// `hippo.db` in `data_dir`). Applies pending migrations and refuses a schema

@@ -8,7 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use std::borrow::Cow;
 
 /// Highest schema version this binary knows.
-pub const SCHEMA_VERSION: i64 = 18;
+pub const SCHEMA_VERSION: i64 = 19;
 
 const SQLITE: &[(i64, &str, &str)] = &[
     (
@@ -100,6 +100,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         18,
         "integrations",
         include_str!("../migrations/sqlite/0018_integrations.sql"),
+    ),
+    (
+        19,
+        "monitoring",
+        include_str!("../migrations/sqlite/0019_monitoring.sql"),
     ),
 ];
 
@@ -193,6 +198,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         18,
         "integrations",
         include_str!("../migrations/postgres/0018_integrations.sql"),
+    ),
+    (
+        19,
+        "monitoring",
+        include_str!("../migrations/postgres/0019_monitoring.sql"),
     ),
 ];
 

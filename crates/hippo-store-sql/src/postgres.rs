@@ -18,6 +18,7 @@ pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
 /// The PostgreSQL store.
 pub struct PgStore {
     pool: PgPool,
+    write_waits: crate::WriteWaits,
 }
 
 impl PgStore {
@@ -71,11 +72,26 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Other(format!("migrating PostgreSQL database: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            write_waits: crate::WriteWaits::default(),
+        })
     }
 
     pub(crate) fn reader(&self) -> &PgPool {
         &self.pool
+    }
+
+    fn pool_figures(&self) -> hippo_store::PoolStats {
+        let (writes, write_wait_seconds) = self.write_waits.totals();
+        let idle = u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX);
+        hippo_store::PoolStats {
+            open: self.pool.size(),
+            idle,
+            max: self.pool.options().get_max_connections(),
+            writes,
+            write_wait_seconds,
+        }
     }
 
     async fn begin_tx(&self) -> Result<PgTx, StoreError> {

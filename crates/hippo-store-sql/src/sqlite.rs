@@ -18,6 +18,7 @@ use std::time::Duration;
 pub struct SqliteStore {
     writer: GroupWriter,
     reader: SqlitePool,
+    write_waits: crate::WriteWaits,
 }
 
 impl SqliteStore {
@@ -66,7 +67,11 @@ impl SqliteStore {
             .await
             .db()?;
         let writer = GroupWriter::new(crate::group_commit::connect(&opts).await?);
-        Ok(Self { writer, reader })
+        Ok(Self {
+            writer,
+            reader,
+            write_waits: crate::WriteWaits::default(),
+        })
     }
 
     pub(crate) fn reader(&self) -> &SqlitePool {
@@ -81,6 +86,20 @@ impl SqliteStore {
             s.transactions.load(std::sync::atomic::Ordering::Relaxed),
             s.batches.load(std::sync::atomic::Ordering::Relaxed),
         )
+    }
+
+    /// The reader pool's connections; the one writer shows in the write
+    /// waits.
+    fn pool_figures(&self) -> hippo_store::PoolStats {
+        let (writes, write_wait_seconds) = self.write_waits.totals();
+        let idle = u32::try_from(self.reader.num_idle()).unwrap_or(u32::MAX);
+        hippo_store::PoolStats {
+            open: self.reader.size(),
+            idle,
+            max: self.reader.options().get_max_connections(),
+            writes,
+            write_wait_seconds,
+        }
     }
 
     async fn begin_tx(&self) -> Result<GroupTx, StoreError> {

@@ -52,7 +52,7 @@ pub use governance::{
     AlertRow, BreakGlassRow, ConversationPolicy, GovernanceStore, GovernanceWriteTx, PurgeResult,
 };
 pub use keys::{DataKeyRow, KeyStore, KeyWriteTx};
-pub use ops::{ACCESS_VERSION_KEY, BackupKeyFileRow, OpsStore, OpsWriteTx};
+pub use ops::{ACCESS_VERSION_KEY, BackupKeyFileRow, OpsFigures, OpsStore, OpsWriteTx, PoolStats};
 pub use sessions::{SessionStore, SessionWriteTx};
 pub use users::{UserRow, UserStore, UserWriteTx};
 pub use webhooks::{
@@ -122,6 +122,9 @@ pub trait Store:
 
     /// Starts a write transaction. Dropping it without `commit` rolls back.
     async fn begin_write(&self) -> Result<Box<dyn WriteTx>>;
+
+    /// This process's connections and write waits (for `/metrics`).
+    fn pool_stats(&self) -> PoolStats;
 
     /// Answers when the database does (for `/readyz`).
     async fn ping(&self) -> Result<()>;

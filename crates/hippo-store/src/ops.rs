@@ -22,6 +22,37 @@ pub struct BackupKeyFileRow {
     pub created_at: Timestamp,
 }
 
+/// Figures for monitoring (`/metrics`), read together.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpsFigures {
+    /// The newest audit record of each asked action, per outcome:
+    /// `(action, outcome, at)`.
+    pub last_records: Vec<(String, String, Timestamp)>,
+    /// When the audit chain's head was last signed (a checkpoint).
+    pub last_checkpoint_at: Option<Timestamp>,
+    /// Outgoing webhook deliveries waiting for an attempt.
+    pub webhook_pending: i64,
+    /// Outgoing webhook deliveries given up (until redelivered).
+    pub webhook_dead: i64,
+    /// When the oldest pending delivery was written.
+    pub webhook_oldest_pending_at: Option<Timestamp>,
+}
+
+/// This process's database connections.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PoolStats {
+    /// Connections open (idle or in use).
+    pub open: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+    /// Write transactions started.
+    pub writes: u64,
+    /// Their total wait for a connection (SQLite: for the writer), seconds.
+    pub write_wait_seconds: f64,
+}
+
 /// Reads of ops (part of every [`crate::Store`]).
 #[async_trait]
 pub trait OpsStore {
@@ -33,6 +64,10 @@ pub trait OpsStore {
 
     /// Key files of backups that erasure must reach.
     async fn list_backup_key_files(&self) -> Result<Vec<BackupKeyFileRow>>;
+
+    /// Monitoring figures; `actions` are the audit actions whose newest
+    /// record is wanted (each an indexed lookup).
+    async fn ops_figures(&self, actions: &[&str]) -> Result<OpsFigures>;
 }
 
 /// Writes of ops (part of every [`crate::WriteTx`]).

@@ -292,6 +292,9 @@ pub fn http_options(config: &Config) -> hippo_http::HttpOptions {
             .iter()
             .filter_map(|o| axum::http::HeaderValue::from_str(o).ok())
             .collect(),
+        metrics_listener: config.metrics_listen.is_some(),
+        access_log: config.access_log,
+        trusted_proxies: config.trusted_proxies.clone(),
     }
 }
 

@@ -51,6 +51,8 @@ pub struct Hub {
     /// the hub is `hippo`'s event sink, so a strong reference would be a
     /// cycle.
     presence: Option<Weak<Hippo>>,
+    /// Sockets dropped because their queue was full (for `/metrics`).
+    slow_dropped: AtomicU64,
 }
 
 impl std::fmt::Debug for Hub {
@@ -102,6 +104,11 @@ impl Hub {
         self.conns
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Sockets dropped so far because they could not keep up.
+    pub fn slow_dropped(&self) -> u64 {
+        self.slow_dropped.load(Ordering::Relaxed)
     }
 
     /// Live connections.
@@ -208,7 +215,7 @@ impl Hub {
             )),
             _ => None,
         };
-        let mut dead: Vec<(UserId, u64)> = Vec::new();
+        let mut dead: Vec<(UserId, u64, bool)> = Vec::new();
         {
             let map = self.read();
             for user in to.user_ids() {
@@ -217,17 +224,21 @@ impl Hub {
                     (*sender != user.as_str()).then(|| (conv.clone(), *seq))
                 });
                 for c in list.iter().filter(|c| to.admits_session(&c.session)) {
-                    if c.tx
-                        .try_send(Queued::Frame(text.clone(), mark.clone()))
-                        .is_err()
-                    {
-                        dead.push((user.clone(), c.id));
+                    match c.tx.try_send(Queued::Frame(text.clone(), mark.clone())) {
+                        Ok(()) => {}
+                        Err(e) => {
+                            let slow = matches!(e, mpsc::error::TrySendError::Full(_));
+                            dead.push((user.clone(), c.id, slow));
+                        }
                     }
                 }
             }
         }
-        for (user, id) in dead {
-            tracing::info!(connection = id, "dropping a WebSocket that cannot keep up");
+        for (user, id, slow) in dead {
+            if slow {
+                self.slow_dropped.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(connection = id, "dropping a WebSocket that cannot keep up");
+            }
             self.remove(&user, |c| c.id == id);
         }
     }
@@ -288,6 +299,7 @@ mod tests {
             assert!(fast_rx.try_recv().is_ok());
         }
         assert_eq!(hub.connections(), 1, "the slow connection is gone");
+        assert_eq!(hub.slow_dropped(), 1);
         // Its queue drains, then ends: the socket task closes the socket.
         let mut drained = 0;
         while let Some(Queued::Frame(..)) = slow_rx.recv().await {

@@ -48,21 +48,70 @@ fn invalid_credentials() -> ServiceError {
     )
 }
 
+/// Refused sign-ins and lockouts of this process, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct LoginStats {
+    /// Refusals by the error code answered (`invalid_credentials`,
+    /// `account_locked`, `rate_limited`, `mfa_required`, …).
+    failures: std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>,
+    /// Accounts locked after repeated failures.
+    pub lockouts: std::sync::atomic::AtomicU64,
+}
+
+impl LoginStats {
+    fn refused(&self, code: ErrorCode) {
+        *self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(code.as_str())
+            .or_default() += 1;
+    }
+
+    /// Refused sign-ins so far, by error code.
+    pub fn failures(&self) -> Vec<(&'static str, u64)> {
+        self.failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(code, n)| (*code, *n))
+            .collect()
+    }
+}
+
 /// Sign-in, sessions, MFA and passwords (`hippo.auth()`).
 #[derive(Debug, Clone)]
 pub struct Auth {
     core: std::sync::Arc<crate::core::Core>,
+    stats: std::sync::Arc<LoginStats>,
 }
 
 impl Auth {
     pub(crate) fn new(core: std::sync::Arc<crate::core::Core>) -> Self {
-        Self { core }
+        Self {
+            core,
+            stats: std::sync::Arc::default(),
+        }
+    }
+
+    /// Refused sign-ins and lockouts of this process.
+    pub fn stats(&self) -> &LoginStats {
+        &self.stats
     }
 }
 
 impl Auth {
-    /// Signs a user in. Every attempt, allowed or not, is recorded.
+    /// Signs a user in. Every attempt, allowed or not, is recorded (and a
+    /// refusal counted in [`Auth::stats`]).
     pub async fn login(&self, input: LoginInput, meta: &RequestMeta) -> Result<LoginOutcome> {
+        let result = self.attempt_login(input, meta).await;
+        if let Err(ServiceError::Public { code, .. }) = &result {
+            self.stats.refused(*code);
+        }
+        result
+    }
+
+    async fn attempt_login(&self, input: LoginInput, meta: &RequestMeta) -> Result<LoginOutcome> {
         let now = self.core.clock.now();
         let source = meta.ip.clone().unwrap_or_default();
         let event = |outcome, reason: &str| {
@@ -332,6 +381,9 @@ impl Auth {
         }
         tx.commit().await?;
         if locked {
+            self.stats
+                .lockouts
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.core
                 .raise_alert(
                     crate::alerts::AlertKind::AccountLocked,

@@ -1,5 +1,6 @@
 //! Operations: cluster-wide job leases, master key rotation, readiness,
-//! and records of what the operator does outside any use case (backups).
+//! monitoring figures, and records of what the operator does outside any
+//! use case (backups).
 
 mod lease;
 
@@ -90,4 +91,43 @@ impl Ops {
     pub async fn ready(&self) -> Result<()> {
         Ok(self.core.store.ping().await?)
     }
+
+    /// What `/metrics` reports beyond this process's counters: the
+    /// newest record of each of [`MONITORED_ACTIONS`], the last signed
+    /// checkpoint, the webhook backlog (shared by the cluster), the audit
+    /// records not yet sequenced, and this process's connection pool.
+    pub async fn figures(&self) -> Result<Figures> {
+        let actions: Vec<&str> = MONITORED_ACTIONS.iter().map(|a| a.as_str()).collect();
+        let store = self.core.store.ops_figures(&actions).await?;
+        let pending = self.core.store.pending_audit().await?;
+        Ok(Figures {
+            store,
+            audit_pending: pending.count,
+            audit_pending_oldest: pending.oldest,
+            pool: self.core.store.pool_stats(),
+            now: self.core.clock.now(),
+        })
+    }
+}
+
+/// Audit actions whose newest record `/metrics` shows (when the last
+/// backup, verification, restore or key rotation happened, and whether it
+/// worked). Rare actions only: each is an index lookup per scrape.
+pub const MONITORED_ACTIONS: &[AuditAction] = &[
+    AuditAction::BackupCreate,
+    AuditAction::BackupVerify,
+    AuditAction::BackupRestore,
+    AuditAction::AuditVerify,
+    AuditAction::KeyRotate,
+];
+
+/// See [`Ops::figures`].
+#[derive(Debug, Clone)]
+pub struct Figures {
+    pub store: hippo_store::OpsFigures,
+    pub audit_pending: i64,
+    pub audit_pending_oldest: Option<hippo_core::Timestamp>,
+    pub pool: hippo_store::PoolStats,
+    /// The service clock when read (ages are measured against it).
+    pub now: hippo_core::Timestamp,
 }

@@ -32,9 +32,7 @@ use hippo_core::{
     PatientId, PhiMode, PhoneNumber, Priority, Timestamp, UserId,
 };
 use hippo_crypto::Aad;
-use hippo_store::{
-    OutboxCounts, OutboxJob, OutboxState, TemplateRow, WebhookRow, WhatsappDelivery,
-};
+use hippo_store::{OutboxJob, OutboxState, TemplateRow, WebhookRow, WhatsappDelivery};
 use hippo_whatsapp::{
     CloudApi, DeliveryStatus, ErrorClass, InboundContent, InboundMessage, OutboundMessage,
     StatusUpdate, WebhookEvent,
@@ -103,6 +101,9 @@ impl Default for WhatsappConfig {
         }
     }
 }
+
+/// Outbox jobs by state (`Whatsapp::outbox_counts`).
+pub use hippo_store::OutboxCounts;
 
 /// Counters for `/metrics`.
 #[derive(Debug, Default)]

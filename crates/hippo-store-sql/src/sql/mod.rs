@@ -140,10 +140,17 @@ impl Store for DbStore {
     }
 
     async fn begin_write(&self) -> Result<Box<dyn WriteTx>> {
+        let asked = std::time::Instant::now();
+        let tx = self.begin_tx().await?;
+        self.write_waits.record(asked.elapsed());
         Ok(Box::new(Tx {
-            tx: self.begin_tx().await?,
+            tx,
             new_conversations: Vec::new(),
         }))
+    }
+
+    fn pool_stats(&self) -> hippo_store::PoolStats {
+        self.pool_figures()
     }
 
     async fn ping(&self) -> Result<()> {

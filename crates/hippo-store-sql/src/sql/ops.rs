@@ -5,8 +5,8 @@ use super::{BACKEND, DbStore, Tx, ts};
 use crate::DbResult;
 use async_trait::async_trait;
 use hippo_core::Timestamp;
-use hippo_store::Result;
 use hippo_store::prelude::*;
+use hippo_store::{OpsFigures, Result};
 use sqlx::Row;
 
 /// Gives [`hippo_store::ACCESS_VERSION_KEY`] a fresh random token: every
@@ -65,6 +65,48 @@ impl OpsStore for DbStore {
                 })
             })
             .collect()
+    }
+
+    async fn ops_figures(&self, actions: &[&str]) -> Result<OpsFigures> {
+        let mut figures = OpsFigures::default();
+        for action in actions {
+            // Records still waiting for the sequencer count too.
+            let rows: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT outcome, MAX(at) FROM ( \
+                   SELECT outcome, at FROM audit_events WHERE action = $1 \
+                   UNION ALL SELECT outcome, at FROM audit_pending WHERE action = $1 \
+                 ) AS records GROUP BY outcome",
+            )
+            .bind(action)
+            .fetch_all(self.reader())
+            .await
+            .db()?;
+            for (outcome, at) in rows {
+                figures
+                    .last_records
+                    .push(((*action).to_owned(), outcome, ts(at)));
+            }
+        }
+        let checkpoint: Option<i64> =
+            sqlx::query_scalar("SELECT at FROM audit_checkpoints ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(self.reader())
+                .await
+                .db()?;
+        figures.last_checkpoint_at = checkpoint.map(ts);
+        let (pending, oldest): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), MIN(created_at) FROM webhook_deliveries WHERE state = 'pending'",
+        )
+        .fetch_one(self.reader())
+        .await
+        .db()?;
+        figures.webhook_pending = pending;
+        figures.webhook_oldest_pending_at = oldest.map(ts);
+        figures.webhook_dead =
+            sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'dead'")
+                .fetch_one(self.reader())
+                .await
+                .db()?;
+        Ok(figures)
     }
 }
 

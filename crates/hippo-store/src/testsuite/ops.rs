@@ -1,4 +1,5 @@
-//! Operations: meta values, job leases, the per-address sign-in throttle.
+//! Operations: meta values, job leases, the per-address sign-in throttle,
+//! the monitoring figures.
 
 use super::*;
 
@@ -89,4 +90,75 @@ pub async fn login_failures_count_per_source_and_window(store: Arc<dyn Store>) {
     tx.commit().await.unwrap();
     assert_eq!(store.login_failures("10.0.0.2").await.unwrap(), None);
     assert!(store.login_failures("10.0.0.1").await.unwrap().is_some());
+}
+
+/// The newest record of an action per outcome, sequenced or still
+/// pending, and nothing for actions that never happened.
+pub async fn ops_figures_name_the_newest_record_of_each_outcome(store: Arc<dyn Store>) {
+    let empty = store.ops_figures(&["backup.create"]).await.unwrap();
+    assert_eq!(empty.last_records, vec![]);
+    assert_eq!(empty.last_checkpoint_at, None);
+    assert_eq!((empty.webhook_pending, empty.webhook_dead), (0, 0));
+
+    let at = |n| NewAuditEvent::new(ts(n), AuditAction::BackupCreate, Outcome::Success);
+    let mut tx = store.begin_write().await.unwrap();
+    tx.append_audit(&at(1_000)).await.unwrap();
+    tx.append_audit(&at(3_000)).await.unwrap();
+    tx.append_audit(&NewAuditEvent::new(
+        ts(2_000),
+        AuditAction::BackupCreate,
+        Outcome::Failure,
+    ))
+    .await
+    .unwrap();
+    tx.append_audit(&NewAuditEvent::new(
+        ts(9_000),
+        AuditAction::UserCreate,
+        Outcome::Success,
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    store.sequence_audit(100).await.unwrap();
+    // One more, not yet sequenced.
+    let mut tx = store.begin_write().await.unwrap();
+    tx.append_audit(&NewAuditEvent::new(
+        ts(4_000),
+        AuditAction::AuditVerify,
+        Outcome::Failure,
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut got = store
+        .ops_figures(&["backup.create", "audit.verify", "backup.restore"])
+        .await
+        .unwrap()
+        .last_records;
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("audit.verify".into(), "failure".into(), ts(4_000)),
+            ("backup.create".into(), "failure".into(), ts(2_000)),
+            ("backup.create".into(), "success".into(), ts(3_000)),
+        ]
+    );
+
+    let mut tx = store.begin_write().await.unwrap();
+    for (seq, at) in [(2, 5_000), (4, 6_000)] {
+        tx.insert_checkpoint(&CheckpointRow {
+            seq,
+            head_hash: "00".repeat(32),
+            at: ts(at),
+            signature: vec![0; 64],
+            key_id: "k".into(),
+        })
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let figures = store.ops_figures(&[]).await.unwrap();
+    assert_eq!(figures.last_checkpoint_at, Some(ts(6_000)));
 }

@@ -91,23 +91,24 @@ pub enum SettingsCommand {
     Check,
 }
 
-/// Logging to stderr (coloured only on a terminal). `HIPPO_LOG` sets the filter (default `info`),
-/// `HIPPO_LOG_FORMAT=json` selects JSON lines. Nothing identifying is
-/// logged: see docs/LOGGING.md.
-pub fn init_logging() {
+/// Logging to stderr (coloured only on a terminal) as the `log` and
+/// `log_format` settings say (`HIPPO_LOG`, `HIPPO_LOG_FORMAT` or the
+/// config file). Nothing identifying is logged: see docs/LOGGING.md.
+pub fn init_logging(config: &crate::settings::Config) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("HIPPO_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // Checked when the settings were read.
+    let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
     // Colour only for a person at a terminal: never escape codes in files
     // or journald.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
-    let result = if std::env::var("HIPPO_LOG_FORMAT").is_ok_and(|v| v == "json") {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
+    let result = match config.log_format {
+        crate::settings::LogFormat::Json => builder.json().try_init(),
+        crate::settings::LogFormat::Text => builder.try_init(),
     };
+    // Already set (a test harness): keep that one.
     let _ = result;
 }
 
@@ -171,7 +172,7 @@ pub fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    init_logging();
+    init_logging(&config);
     for var in crate::settings::unknown_env_vars() {
         tracing::warn!(variable = %var, "unknown HIPPO_* environment variable ignored (typo?)");
     }

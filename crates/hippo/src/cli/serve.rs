@@ -146,6 +146,26 @@ pub fn spawn_alert_forwarder(
     )))
 }
 
+/// Serves `/metrics` alone, in plain HTTP, on `addr` (for Prometheus on an
+/// internal network: the figures name no one, but say much about the
+/// service, so keep the address off the public network).
+async fn spawn_metrics_listener(
+    addr: std::net::SocketAddr,
+    router: axum::Router,
+) -> Result<tokio::task::JoinHandle<()>> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} for metrics"))?;
+    let bound = listener.local_addr()?;
+    println!("metrics on http://{bound}/metrics");
+    tracing::info!(addr = %bound, "metrics listener on");
+    Ok(tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    }))
+}
+
 pub async fn run(config: Config) -> Result<()> {
     let app = crate::app::open(&config).await?;
     if app.created_master_key {
@@ -176,8 +196,15 @@ pub async fn run(config: Config) -> Result<()> {
         &app.hippo,
     )
     .await?;
-    let (router, hub) =
-        hippo_http::router_and_hub(app.hippo.clone(), crate::app::http_options(&config));
+    let hippo_http::Http {
+        router,
+        hub,
+        metrics,
+    } = hippo_http::http(app.hippo.clone(), crate::app::http_options(&config));
+    let metrics_listener = match config.metrics_listen {
+        Some(addr) => Some(spawn_metrics_listener(addr, metrics).await?),
+        None => None,
+    };
     // Automatic logoff also for idle sockets: end expired sessions even when
     // no request arrives for them.
     let sweeper = {
@@ -356,6 +383,9 @@ pub async fn run(config: Config) -> Result<()> {
     app.hippo.ops().release_leases().await;
     sweeper.abort();
     call_timer.abort();
+    if let Some(m) = metrics_listener {
+        m.abort();
+    }
     for task in relay.into_iter().flatten() {
         task.abort();
     }

@@ -68,6 +68,15 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Where outgoing webhooks may go, and their time-out.
     pub webhooks: hippo_service::webhooks::WebhookConfig,
+    /// Reverse proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<hippo_service::net::IpNet>,
+    /// The tracing filter of the log.
+    pub log: String,
+    pub log_format: super::parse::LogFormat,
+    /// A log line per HTTP request.
+    pub access_log: bool,
+    /// A separate plain-HTTP listener for `/metrics`.
+    pub metrics_listen: Option<SocketAddr>,
     /// Settings given that this version accepts but does not act on yet.
     pub inactive: Vec<&'static str>,
 }
@@ -221,6 +230,11 @@ impl TryFrom<Settings> for Config {
                 allowed_networks: s.webhook_allowed_networks.unwrap_or_default(),
                 timeout: s.webhook_timeout,
             },
+            trusted_proxies: s.trusted_proxies.unwrap_or_default(),
+            log: s.log,
+            log_format: s.log_format,
+            access_log: s.access_log,
+            metrics_listen: s.metrics_listen,
             inactive: Vec::new(),
         })
     }

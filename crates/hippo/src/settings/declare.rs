@@ -18,6 +18,7 @@ pub enum Group {
     Whatsapp,
     Calls,
     Integrations,
+    Logs,
 }
 
 impl Group {
@@ -32,6 +33,7 @@ impl Group {
         Group::Whatsapp,
         Group::Calls,
         Group::Integrations,
+        Group::Logs,
     ];
 
     /// The heading in `--help` and in the example file.
@@ -46,6 +48,7 @@ impl Group {
             Group::Whatsapp => "WhatsApp channel",
             Group::Calls => "Voice and video calls",
             Group::Integrations => "Integrations (browser apps of other origins, webhooks)",
+            Group::Logs => "Logs and metrics",
         }
     }
 }

@@ -72,6 +72,14 @@ settings! {
         group: Server, kind: Switch, value_name: "BOOL",
         default: Value("false"), parse: required(parse::boolean),
     }
+    /// Reverse proxies (CIDR, comma-separated, such as 10.0.0.5/32) whose
+    /// X-Forwarded-For names the client: a request from one of them is
+    /// recorded with the address the proxy saw (the right-most untrusted
+    /// entry). Empty: the peer's own address, and the header is ignored.
+    trusted_proxies: Option<Vec<hippo_service::net::IpNet>> {
+        group: Server, kind: Plain, value_name: "CIDRS",
+        default: Unset, parse: optional(parse::network_list),
+    }
 
     /// How cluster events travel between nodes: postgres (LISTEN/NOTIFY on
     /// the database) or nats://HOST:PORT. Needs PostgreSQL (refused with
@@ -273,5 +281,33 @@ settings! {
     webhook_timeout: Duration {
         group: Integrations, kind: Plain, value_name: "DURATION",
         default: Value("10s"), parse: required(parse::duration),
+    }
+
+    /// What is logged to stderr: a level (error, warn, info, debug) or
+    /// tracing directives such as info,hippo::access=off. Nothing
+    /// identifying is logged at any level (docs/LOGGING.md).
+    log: String {
+        group: Logs, kind: Plain, value_name: "FILTER",
+        default: Value("info"), parse: required(parse::log_filter),
+    }
+    /// text (one line per event) or json (one JSON object per line, for a
+    /// log collector).
+    log_format: parse::LogFormat {
+        group: Logs, kind: Plain, value_name: "FORMAT",
+        default: Value("text"), parse: required(parse::log_format),
+    }
+    /// A log line per HTTP request: method, route template, status,
+    /// latency and request id (never a path with ids, a query, an address
+    /// or a body).
+    access_log: bool {
+        group: Logs, kind: Switch, value_name: "BOOL",
+        default: Value("true"), parse: required(parse::boolean),
+    }
+    /// Serve /metrics on this address (plain HTTP, for Prometheus on an
+    /// internal network), such as 127.0.0.1:9464, and no longer on the
+    /// API's listener. Empty: /metrics is on the API's listener.
+    metrics_listen: Option<SocketAddr> {
+        group: Logs, kind: Plain, value_name: "ADDR",
+        default: Unset, parse: optional(parse::addr),
     }
 }

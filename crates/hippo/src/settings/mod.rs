@@ -19,7 +19,7 @@ pub use cli::{add_to_command, from_matches};
 pub use config::{Config, WhatsappSettings};
 pub use declare::{Fallback, Group, Kind, SettingDoc};
 pub use list::{SETTINGS, SettingArgs, Settings};
-pub use parse::ClusterBus;
+pub use parse::{ClusterBus, LogFormat};
 pub use report::{check_report, example_toml};
 
 use std::collections::BTreeMap;
@@ -236,7 +236,7 @@ pub fn unknown_env_vars() -> Vec<String> {
         .iter()
         .flat_map(|s| std::iter::once(s.env()).chain(s.env_file()))
         .collect();
-    known.extend(["HIPPO_CONFIG", "HIPPO_LOG", "HIPPO_LOG_FORMAT"].map(String::from));
+    known.extend(["HIPPO_CONFIG"].map(String::from));
     std::env::vars_os()
         .filter_map(|(k, _)| k.into_string().ok())
         .filter(|k| k.starts_with("HIPPO_") && !k.starts_with("HIPPO_TEST_") && !known.contains(k))

@@ -201,6 +201,42 @@ pub fn cluster_bus(v: &str) -> Result<ClusterBus, String> {
     }
 }
 
+/// The `log_format` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl std::fmt::Display for LogFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        })
+    }
+}
+
+pub fn log_format(v: &str) -> Result<LogFormat, String> {
+    match v.trim() {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        other => Err(format!("`{other}` is not text or json")),
+    }
+}
+
+/// A tracing filter (`info`, `warn,hippo::access=off`), checked here so a
+/// typo is a settings error rather than a silently quiet log.
+pub fn log_filter(v: &str) -> Result<String, String> {
+    let v = v.trim();
+    tracing_subscriber::EnvFilter::builder()
+        .parse(v)
+        .map(|_| v.to_owned())
+        .map_err(|e| {
+            format!("`{v}` is not a log filter such as info or warn,hippo::access=off: {e}")
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,6 +32,7 @@ mod http;
 mod keys;
 mod lists;
 mod messaging;
+mod observability;
 mod patient_lookup;
 mod retention;
 mod sandbox;
