@@ -1395,7 +1395,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /metrics`: Prometheus text format. */
+        /**
+         * `GET /metrics`: Prometheus text format (404 when a separate metrics
+         *     listener serves it).
+         */
         get: operations["getMetrics"];
         put?: never;
         post?: never;
@@ -7671,6 +7674,13 @@ export interface operations {
         responses: {
             /** @description Prometheus text */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description served on the metrics listener instead (`metrics_listen`) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
