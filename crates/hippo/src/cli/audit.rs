@@ -41,6 +41,7 @@ pub enum AuditCommand {
     /// Print record N, its inclusion proof and a signed tree head covering
     /// it as one JSON document (for `check-proof`, or any RFC 9162 tool).
     Prove {
+        /// The record's sequence number (`seq` in the trail and exports).
         #[arg(long, value_name = "N")]
         seq: i64,
     },
@@ -49,6 +50,7 @@ pub enum AuditCommand {
     /// file with `first`, `second` and `consistency_path`, the consistency
     /// of two heads). Exit 0 if valid, 1 if not.
     CheckProof {
+        /// The proof file `audit prove` wrote.
         file: std::path::PathBuf,
         /// Base64 raw Ed25519 public key, or a file holding it (`hippo
         /// audit public-key` prints it).

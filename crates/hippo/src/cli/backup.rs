@@ -16,17 +16,25 @@ use std::path::{Path, PathBuf};
 pub enum BackupCommand {
     /// Write a consistent, encrypted, signed backup while the server runs.
     Create {
-        #[arg(long)]
+        /// The backup file to write (its key file goes beside it as
+        /// FILE.keys); neither may exist. Keep it on another volume.
+        #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
     /// Check a backup end to end without restoring it (exit 1 if damaged).
-    Verify { file: PathBuf },
+    Verify {
+        /// The backup file (its FILE.keys beside it).
+        file: PathBuf,
+    },
     /// Restore into an empty data dir (`--data-dir`), or with
     /// `HIPPO_DATABASE_URL` into an empty PostgreSQL database; the key
     /// file `<FILE>.keys` must be beside it. Put the source's master key
     /// and audit signing key in the data dir first (or name them with
     /// `--master-key-file` / `--audit-signing-key-file`).
-    Restore { file: PathBuf },
+    Restore {
+        /// The backup file (its FILE.keys beside it).
+        file: PathBuf,
+    },
 }
 
 fn keys(config: &Config) -> Result<(MasterKey, AuditSigningKey)> {

@@ -14,11 +14,14 @@ use zeroize::Zeroizing;
 pub enum UserCommand {
     /// Create an account and print its id.
     Create {
+        /// The sign-in name: 3 to 64 lowercase letters, digits, `.`, `_` or
+        /// `-`, starting with a letter or digit; unique.
         #[arg(long)]
         username: String,
         /// admin, clinician, staff, auditor or service.
         #[arg(long)]
         role: String,
+        /// The name colleagues see (default: the username).
         #[arg(long)]
         display_name: Option<String>,
         /// Read the password from standard input (first line).
@@ -26,24 +29,38 @@ pub enum UserCommand {
         password_stdin: bool,
     },
     /// End an account's access now: every session ends; history stays.
-    Deactivate { user: String },
+    Deactivate {
+        /// The user (id or username).
+        user: String,
+    },
     /// Restore a deactivated account.
-    Reactivate { user: String },
+    Reactivate {
+        /// The user (id or username).
+        user: String,
+    },
     /// List accounts (a table, or with --json a JSON array for scripts).
     List {
+        /// A JSON array instead of the table.
         #[arg(long)]
         json: bool,
     },
     /// Set a temporary password (printed) that must be changed at next sign-in.
-    ResetPassword { user: String },
+    ResetPassword {
+        /// The user (id or username).
+        user: String,
+    },
     /// Remove the user's authenticator and recovery codes (a lost phone):
     /// every session ends; the next sign-in enrols MFA again.
-    MfaReset { user: String },
+    MfaReset {
+        /// The user (id or username).
+        user: String,
+    },
     /// API keys of a service account.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
     /// List a user's live sign-in sessions (API keys: `api-key list`).
     Sessions {
+        /// The user (id or username).
         user: String,
         /// A JSON array instead of the table.
         #[arg(long)]
@@ -84,9 +101,13 @@ pub enum ApiKeyCommand {
         client_cert_sha256: Option<String>,
     },
     /// Revoke a key now (its sockets close within seconds).
-    Revoke { id: String },
+    Revoke {
+        /// The key's id (from `api-key list`; not the key itself).
+        id: String,
+    },
     /// List a service account's keys (never the keys themselves).
     List {
+        /// The service account (id or username).
         user: String,
         /// A JSON array instead of the table.
         #[arg(long)]

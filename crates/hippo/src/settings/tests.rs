@@ -376,3 +376,74 @@ fn defaults_in_the_operations_guide_match_the_declarations() {
     }
     assert!(checked >= 10, "only {checked} rows checked");
 }
+
+/// Every flag and argument of every command says what it is in `--help`.
+#[test]
+fn every_flag_and_argument_is_described() {
+    fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if matches!(id, "help" | "version") {
+                continue;
+            }
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("{path} {id}"));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, &format!("{path} {}", sub.get_name()), missing);
+        }
+    }
+    let mut cmd = crate::cli::command();
+    cmd.build();
+    let mut missing = Vec::new();
+    walk(&cmd, "hippo", &mut missing);
+    assert_eq!(missing, Vec::<String>::new(), "arguments without help");
+}
+
+/// The log settings come from the file like any other (the environment
+/// still beats it), and a filter that does not parse is refused.
+#[test]
+fn log_settings_are_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hippo.toml");
+    std::fs::write(
+        &file,
+        "log = \"warn,hippo::access=info\"\nlog_format = \"json\"\naccess_log = false\nmetrics_listen = \"127.0.0.1:9464\"\ntrusted_proxies = \"10.0.0.5, 10.1.0.0/16\"\n",
+    )
+    .unwrap();
+    let mut a = args();
+    a.config = Some(file.clone());
+    let c = a.resolve().unwrap();
+    assert_eq!(c.log, "warn,hippo::access=info");
+    assert_eq!(c.log_format, LogFormat::Json);
+    assert!(!c.access_log);
+    assert_eq!(c.metrics_listen.unwrap().to_string(), "127.0.0.1:9464");
+    assert_eq!(
+        c.trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["10.0.0.5/32", "10.1.0.0/16"]
+    );
+    let mut a = args();
+    a.config = Some(file);
+    a.log = Some("debug".into());
+    assert_eq!(a.resolve().unwrap().log, "debug");
+
+    let d = args().resolve().unwrap();
+    assert_eq!(
+        (d.log.as_str(), d.log_format, d.access_log),
+        ("info", LogFormat::Text, true)
+    );
+    assert_eq!(d.metrics_listen, None);
+    for bad in ["hippo=lots", "info,,=="] {
+        let mut a = args();
+        a.log = Some(bad.into());
+        let err = a.resolve().unwrap_err().to_string();
+        assert!(err.contains("log"), "{bad}: {err}");
+    }
+    let mut a = args();
+    a.log_format = Some("xml".into());
+    assert!(a.resolve().is_err());
+}
