@@ -1,93 +1,75 @@
 //! Parsing of the human units used in settings: durations such as `15m`,
-//! `2s`, `12h`, `30d`, `7y` and sizes such as `100MiB`.
+//! `2s`, `12h`, `30d`, `7y` and sizes such as `100MiB`. The grammar is the
+//! libraries' (`humantime`, `bytesize`); hippo adds the error messages, which
+//! name the value and the units, and refuses what the libraries would let
+//! through unnoticed (months as `M`, sizes past `u64`).
 
 use std::time::Duration;
 
+/// The units a duration may use, for error messages.
+const DURATION_UNITS: &str = "ms, s, m, h, d, w, y";
+
 /// Parses `<number><unit>` where unit is one of `ms`, `s`, `m`, `h`, `d`, `w`,
-/// `y`. A year is 365.25 days, so `6y` never falls short of six calendar years.
-/// Several parts may be joined: `1h30m`.
+/// `y` (or their spelled-out forms, `15 minutes`). A year is 365.25 days, so
+/// `6y` never falls short of six calendar years. Several parts may be joined:
+/// `1h30m`.
 pub fn parse_duration(input: &str) -> Result<Duration, String> {
+    use humantime::DurationError as E;
     let s = input.trim();
-    if s.is_empty() {
-        return Err("empty duration".into());
+    // humantime reads `M` as a month of 30.44 days: one shift-key slip from
+    // `m`, minutes. Retention is written in days or years.
+    if s.contains('M') {
+        return Err(format!(
+            "`{input}`: unknown unit `M` (minutes are `m`; months are not a unit, use days: {DURATION_UNITS})"
+        ));
     }
-    let mut total: u128 = 0;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return Err(format!("`{input}` is not a duration like 15m, 12h or 7y"));
+    humantime::parse_duration(s).map_err(|e| match e {
+        E::Empty => "empty duration".to_owned(),
+        E::UnknownUnit { unit, .. } if unit.is_empty() => {
+            format!("`{input}`: missing unit ({DURATION_UNITS})")
         }
-        let n: u128 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("`{input}`: number too large"))?;
-        rest = &rest[digits..];
-        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        let ms: u128 = match unit {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            "w" => 7 * 86_400_000,
-            "y" => 31_557_600_000,
-            "" => return Err(format!("`{input}`: missing unit (ms, s, m, h, d, w, y)")),
-            other => return Err(format!("`{input}`: unknown unit `{other}`")),
-        };
-        total = n
-            .checked_mul(ms)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| format!("`{input}`: too large"))?;
-    }
-    let ms = u64::try_from(total).map_err(|_| format!("`{input}`: too large"))?;
-    Ok(Duration::from_millis(ms))
+        E::UnknownUnit { unit, .. } => {
+            format!("`{input}`: unknown unit `{unit}` ({DURATION_UNITS})")
+        }
+        E::NumberOverflow => format!("`{input}`: too large"),
+        E::InvalidCharacter(_) | E::NumberExpected(_) => {
+            format!("`{input}` is not a duration like 15m, 12h or 7y")
+        }
+    })
 }
 
-/// Parses a byte size: `100MiB`, `2GB`, `512KiB`, `1024` (bytes).
+/// Parses a byte size: `100MiB`, `2GB`, `512KiB`, `1024` (bytes). Binary
+/// units (`KiB`, `MiB`, `GiB`, …) are powers of 1024, decimal ones (`KB`,
+/// `MB`, `GB`, …) powers of 1000; case does not matter.
 pub fn parse_size(input: &str) -> Result<u64, String> {
     let s = input.trim();
-    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 {
-        return Err(format!("`{input}` is not a size like 100MiB"));
+    // bytesize's own messages speak of floats and SI units; say it plainly.
+    let size: bytesize::ByteSize = s.parse().map_err(|_| {
+        if s.starts_with(|c: char| c.is_ascii_digit()) {
+            format!("`{input}`: unknown size unit (B, KB, KiB, MB, MiB, GB, GiB, TB, TiB)")
+        } else {
+            format!("`{input}` is not a size like 100MiB")
+        }
+    })?;
+    // bytesize saturates instead of failing: u64::MAX bytes means the value
+    // did not fit.
+    match size.as_u64() {
+        u64::MAX => Err(format!("`{input}`: too large")),
+        n => Ok(n),
     }
-    let n: u64 = s[..digits]
-        .parse()
-        .map_err(|_| format!("`{input}`: number too large"))?;
-    let mult: u64 = match s[digits..].trim() {
-        "" | "B" => 1,
-        "KB" | "kB" => 1_000,
-        "KiB" => 1 << 10,
-        "MB" => 1_000_000,
-        "MiB" => 1 << 20,
-        "GB" => 1_000_000_000,
-        "GiB" => 1 << 30,
-        other => return Err(format!("`{input}`: unknown size unit `{other}`")),
-    };
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("`{input}`: too large"))
 }
 
-/// Formats a duration back into the settings notation (largest exact unit).
+/// Formats a duration back into a form [`parse_duration`] reads
+/// (`15m`, `1h 30m`, `30days`, `7years`).
 pub fn format_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    for (unit, size) in [
-        ("d", 86_400_000u128),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1_000),
-    ] {
-        if ms >= size && ms.is_multiple_of(size) {
-            return format!("{}{unit}", ms / size);
-        }
-    }
-    format!("{ms}ms")
+    humantime::format_duration(d).to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const DAY: u64 = 86_400;
 
     #[test]
     fn durations() {
@@ -99,19 +81,99 @@ mod tests {
             parse_duration("7y"),
             Ok(Duration::from_millis(7 * 31_557_600_000))
         );
-        assert!(parse_duration("15").is_err());
+        assert_eq!(parse_duration("15 minutes"), Ok(Duration::from_secs(900)));
+        assert_eq!(
+            parse_duration("15"),
+            Err("`15`: missing unit (ms, s, m, h, d, w, y)".into())
+        );
+        assert_eq!(
+            parse_duration("soon"),
+            Err("`soon` is not a duration like 15m, 12h or 7y".into())
+        );
         assert!(parse_duration("m").is_err());
-        assert!(parse_duration("15 minutes").is_err());
+        assert!(parse_duration("").is_err());
+        assert!(
+            parse_duration("15x")
+                .unwrap_err()
+                .contains("unknown unit `x`")
+        );
         assert!(parse_duration("99999999999999999999999y").is_err());
+        // `M` would be months to humantime; hippo refuses it.
+        assert!(
+            parse_duration("15M")
+                .unwrap_err()
+                .contains("minutes are `m`")
+        );
+    }
+
+    /// Every duration the example configuration, the settings' defaults and
+    /// the docs show reads as it always has.
+    #[test]
+    fn documented_durations_keep_their_values() {
+        for (text, secs) in [
+            ("2s", 2),
+            ("10s", 10),
+            ("30s", 30),
+            ("5m", 300),
+            ("10m", 600),
+            ("15m", 900),
+            ("101m", 6_060),
+            ("1h", 3_600),
+            ("12h", 12 * 3_600),
+            ("24h", 24 * 3_600),
+            ("1h30m", 5_400),
+            ("30d", 30 * DAY),
+            ("90d", 90 * DAY),
+            ("180d", 180 * DAY),
+            ("365d", 365 * DAY),
+            ("366d", 366 * DAY),
+            ("2w", 14 * DAY),
+            ("6y", 6 * 31_557_600),
+            ("7y", 7 * 31_557_600),
+        ] {
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration::from_secs(secs)),
+                "{text}"
+            );
+        }
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn formatted_durations_read_back() {
         assert_eq!(format_duration(Duration::from_secs(900)), "15m");
+        for secs in [1, 900, 5_400, 30 * DAY, 7 * 31_557_600] {
+            let d = Duration::from_secs(secs);
+            assert_eq!(parse_duration(&format_duration(d)), Ok(d), "{d:?}");
+        }
     }
 
     #[test]
     fn sizes() {
         assert_eq!(parse_size("100MiB"), Ok(100 * 1024 * 1024));
+        assert_eq!(parse_size("100MB"), Ok(100 * 1_000_000));
+        assert_eq!(parse_size("101MB"), Ok(101_000_000));
         assert_eq!(parse_size("2GB"), Ok(2_000_000_000));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("512KiB"), Ok(512 * 1024));
+        assert_eq!(parse_size("2kB"), Ok(2_000));
+        assert_eq!(parse_size("2B"), Ok(2));
         assert_eq!(parse_size("512"), Ok(512));
-        assert!(parse_size("lots").is_err());
-        assert!(parse_size("5PB").is_err());
+        assert_eq!(parse_size(" 100MiB "), Ok(100 * 1024 * 1024));
+        assert!(
+            parse_size("lots")
+                .unwrap_err()
+                .contains("not a size like 100MiB")
+        );
+        assert_eq!(
+            parse_size("5 parsecs"),
+            Err("`5 parsecs`: unknown size unit (B, KB, KiB, MB, MiB, GB, GiB, TB, TiB)".into())
+        );
+        assert!(parse_size("-1MB").is_err());
+        assert_eq!(
+            parse_size("99999999999EiB"),
+            Err("`99999999999EiB`: too large".into())
+        );
     }
 }
