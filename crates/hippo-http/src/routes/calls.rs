@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::extract::{ApiJson, Auth};
 use crate::problem::{ApiResult, Problem};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hippo_protocol::CallResponse;
 use serde::{Deserialize, Serialize};
@@ -63,8 +63,9 @@ pub struct IceQuery {
 pub async fn ice_servers(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Query(q): Query<IceQuery>,
+    q: crate::routes::audit::QueryResult<IceQuery>,
 ) -> ApiResult<Json<IceServersResponse>> {
+    let q = crate::routes::audit::query(q)?;
     let ice = state
         .hippo
         .calls()

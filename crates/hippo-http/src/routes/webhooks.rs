@@ -8,7 +8,7 @@ use crate::extract::{ApiJson, Auth};
 use crate::problem::{ApiResult, Problem};
 use crate::routes::enums;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hippo_service::webhooks::{DeliveryView, NewWebhook, WebhookView};
 use serde::{Deserialize, Serialize};
@@ -241,8 +241,9 @@ pub async fn list_webhook_deliveries(
     State(state): State<AppState>,
     Auth(actor): Auth,
     Path(id): Path<String>,
-    Query(q): Query<DeliveryQuery>,
+    q: crate::routes::audit::QueryResult<DeliveryQuery>,
 ) -> ApiResult<Json<DeliveryListResponse>> {
+    let q = crate::routes::audit::query(q)?;
     let page = state
         .hippo
         .webhooks()

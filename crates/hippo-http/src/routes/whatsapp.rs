@@ -174,8 +174,9 @@ pub struct OutboxResponse {
 pub async fn list_outbox(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    Query(params): Query<OutboxParams>,
+    params: crate::routes::audit::QueryResult<OutboxParams>,
 ) -> ApiResult<Json<OutboxResponse>> {
+    let params = crate::routes::audit::query(params)?;
     let jobs = state
         .hippo
         .whatsapp()

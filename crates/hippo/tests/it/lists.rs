@@ -83,8 +83,11 @@ async fn every_list_pages_with_limit_and_cursor() {
         "/api/v1/conversations?cursor=%21%21",
         "/api/v1/users?cursor=nope",
         "/api/v1/directory?q=nurse&cursor=-1",
+        "/api/v1/webhooks/00000000-0000-7000-8000-000000000000/deliveries?limit=x",
+        "/api/v1/calls/ice-servers?ttl_seconds=soon",
+        "/api/v1/whatsapp/outbox?state=1&state=2",
     ] {
-        let token = if path.contains("users") {
+        let token = if path.contains("users") || path.contains("webhooks") {
             &admin
         } else {
             &ana.token
