@@ -6,6 +6,16 @@
 //! checked against its signature ("magic bytes"), so a renamed executable or
 //! an HTML page declared as a PDF is refused. Text must be UTF-8 without NUL
 //! bytes all the way through ([`TextCheck`]).
+//!
+//! The signatures are hippo's own, not the `infer` crate's (0.22): its
+//! matchers are looser where a looser one lets through what hippo refuses
+//! (`%PDF` anywhere in the first KiB, so an HTML page quoting it passes as a
+//! PDF; PNG on 4 of its 8 bytes, GIF on `GIF`, WebP without `RIFF`), and
+//! stricter where hippo accepts real files (TIFFs whose ninth byte is `C`,
+//! HEIC with major brand `hevc`, ISO media brands outside its MP4 list); and
+//! using `infer::get` to keep binaries out of text would refuse clinical notes
+//! (a CSV starting `BMI` is a BMP to it, `%!` PostScript, `BZh` bzip2). The
+//! tests below hold these cases.
 
 /// How many leading bytes [`FileKind::matches_head`] needs at most.
 pub const HEAD_LEN: usize = 132;
@@ -255,6 +265,28 @@ mod tests {
         assert!(!FileKind::Text.matches_head(b"%PDF-1.4"));
         assert!(!FileKind::Text.matches_head(b"MZ\x90\0"));
         assert!(!FileKind::Text.matches_head(b"\x7fELF\x02"));
+    }
+
+    /// Where a general-purpose sniffer (the `infer` crate) decides
+    /// otherwise, hippo's answer stands.
+    #[test]
+    fn signatures_are_exact_where_sniffers_guess() {
+        // Refused: a signature must be whole and where the format puts it.
+        assert!(!FileKind::Pdf.matches_head(b"<html><body>%PDF-1.7 attached</body></html>"));
+        assert!(!FileKind::Png.matches_head(b"\x89PNGnot-a-png-at-all"));
+        assert!(!FileKind::Gif.matches_head(b"GIF is how I feel"));
+        assert!(!FileKind::Webp.matches_head(b"XXXX\0\0\0\0WEBPVP8 "));
+        // Accepted: real files and real notes.
+        assert!(FileKind::Tiff.matches_head(b"II*\0\x08\0\0\0C\0\x01\0"));
+        assert!(FileKind::Heic.matches_head(b"\0\0\0\x18ftyphevc\0\0\0\0mif1hevc"));
+        for note in [
+            &b"BMI,BP\n31.2,140/90\n"[..],
+            b"%! urgent",
+            b"BZh tube",
+            b"CWS 4h",
+        ] {
+            assert!(FileKind::Text.matches_head(note), "{note:?}");
+        }
     }
 
     #[test]
