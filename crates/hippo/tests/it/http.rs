@@ -49,7 +49,10 @@ async fn bad_input_gets_problem_details_never_a_500() {
         ("missing field", json_ct, br#"{"username":"x"}"#.to_vec(), 422, "validation_failed"),
         ("absurd length", json_ct, format!(r#"{{"username":"{}","role":"staff","password":"long-enough-pw"}}"#, "a".repeat(10_000)).into_bytes(), 422, "validation_failed"),
         ("control characters", json_ct, br#"{"username":"ok.name","display_name":"a\u0000b","role":"staff","password":"long-enough-pw"}"#.to_vec(), 422, "validation_failed"),
+        ("an array for an object", json_ct, br#"["x","staff","long-enough-pw"]"#.to_vec(), 422, "validation_failed"),
+        ("a string for an object", json_ct, br#" "x" "#.to_vec(), 422, "validation_failed"),
         ("no content type", None, br#"{"username":"x"}"#.to_vec(), 415, "unsupported_media_type"),
+        ("not a JSON type", Some("text/plain"), br#"{"username":"x"}"#.to_vec(), 415, "unsupported_media_type"),
         ("oversize body", json_ct, vec![b' '; 2 * 1024 * 1024], 413, "payload_too_large"),
     ];
     for (what, ct, body, status, code) in cases {
@@ -60,6 +63,22 @@ async fn bad_input_gets_problem_details_never_a_500() {
     // Nothing was half-written: only alice exists.
     let (_, body) = s.get("/api/v1/users", &admin).await;
     assert_eq!(body["users"].as_array().unwrap().len(), 1);
+    // An array read by position would set the name and role past the
+    // field allow-list.
+    let alice = body["users"][0]["id"].as_str().unwrap().to_owned();
+    let (got, problem) = raw(
+        &s,
+        Method::PATCH,
+        &format!("/api/v1/users/{alice}"),
+        Some(&admin),
+        json_ct,
+        br#"["Renamed by array","staff"]"#.to_vec(),
+    )
+    .await;
+    assert_eq!(got.as_u16(), 422, "{problem}");
+    let (_, body) = s.get("/api/v1/users", &admin).await;
+    assert_eq!(body["users"][0]["role"], json!("admin"));
+    assert_ne!(body["users"][0]["display_name"], json!("Renamed by array"));
     s.stop().await;
 }
 
