@@ -245,9 +245,12 @@ async fn fake_whatsapp(config: &Config, args: FakeWhatsappArgs) -> Result<()> {
     println!("ready (Ctrl-C stops)");
 
     control.connect_in_background(target);
-    let watcher = tokio::spawn(watch_sends(Arc::clone(&fake), args.auto_status));
+    let (stop_watch, stopping) = tokio::sync::watch::channel(false);
+    let watcher = tokio::spawn(watch_sends(Arc::clone(&fake), args.auto_status, stopping));
     super::serve::shutdown_signal().await;
-    watcher.abort();
+    // The watcher reports what came in since its last look, then ends.
+    let _ = stop_watch.send(true);
+    let _ = watcher.await;
     control.stop();
     println!("stopped");
     Ok(())
@@ -287,11 +290,20 @@ fn webhook_target(config: &Config, args: &FakeWhatsappArgs) -> Target {
 }
 
 /// Prints each accepted send (its wamid and hippo's message id, nothing of
-/// its content) and reports the `--auto-status` ones.
-async fn watch_sends(fake: Arc<FakeCloudApi>, auto: AutoStatus) {
+/// its content) and reports the `--auto-status` ones; once `stopping`
+/// turns true, prints the sends it has not printed yet (a send just
+/// before the stop is never left out) and ends.
+async fn watch_sends(
+    fake: Arc<FakeCloudApi>,
+    auto: AutoStatus,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) {
     let mut seen = 0;
     loop {
-        tokio::time::sleep(WATCH_INTERVAL).await;
+        let last = tokio::select! {
+            () = tokio::time::sleep(WATCH_INTERVAL) => false,
+            _ = stopping.wait_for(|stop| *stop) => true,
+        };
         let sent = fake.sent();
         for record in sent.iter().skip(seen) {
             println!(
@@ -304,7 +316,7 @@ async fn watch_sends(fake: Arc<FakeCloudApi>, auto: AutoStatus) {
                 AutoStatus::Delivered => &["delivered"],
                 AutoStatus::Read => &["delivered", "read"],
             };
-            if steps.is_empty() {
+            if steps.is_empty() || last {
                 continue;
             }
             let fake = Arc::clone(&fake);
@@ -318,5 +330,8 @@ async fn watch_sends(fake: Arc<FakeCloudApi>, auto: AutoStatus) {
             });
         }
         seen = sent.len();
+        if last {
+            return;
+        }
     }
 }
