@@ -16,14 +16,44 @@ pub(super) struct Figures {
     slow_sockets_dropped: u64,
     login_failures: Vec<(&'static str, u64)>,
     lockouts: u64,
-    webhooks: [u64; 3],
+    webhooks: [u64; WEBHOOK_COUNTERS.len()],
     whatsapp: Option<Whatsapp>,
     /// `None`: the database did not answer.
     ops: Option<hippo_service::ops::Figures>,
 }
 
+/// `hippo_webhooks_{name}_total`: names and help, in the order of
+/// `Figures::webhooks`.
+const WEBHOOK_COUNTERS: [(&str, &str); 3] = [
+    ("delivered", "Webhook deliveries a receiver took (2xx)"),
+    (
+        "failed_attempts",
+        "Webhook attempts that failed (non-2xx, time-out, no connection) and were retried or given up",
+    ),
+    ("dead", "Webhook deliveries given up after their last retry"),
+];
+
+/// `hippo_whatsapp_{name}_total`: names and help, in the order of
+/// `Whatsapp::counters`.
+const WHATSAPP_COUNTERS: [(&str, &str); 8] = [
+    ("sends_accepted", "Sends the Cloud API accepted"),
+    (
+        "sends_retried",
+        "Sends that failed and were scheduled again",
+    ),
+    ("sends_failed", "Messages that failed for good"),
+    ("status_sent", "sent reports applied"),
+    ("status_delivered", "delivered reports applied"),
+    ("status_read", "read reports applied"),
+    ("inbound", "Messages received from patients"),
+    (
+        "webhooks_rejected",
+        "Webhook deliveries with a bad signature",
+    ),
+];
+
 struct Whatsapp {
-    counters: [(&'static str, u64); 8],
+    counters: [u64; WHATSAPP_COUNTERS.len()],
     outbox: Option<hippo_service::whatsapp::OutboxCounts>,
     now: Timestamp,
 }
@@ -39,16 +69,22 @@ pub(super) async fn gather(state: &AppState) -> Figures {
             let st = &channel.stats;
             Some(Whatsapp {
                 counters: [
-                    ("sends_accepted", st.accepted.load(Relaxed)),
-                    ("sends_retried", st.retried.load(Relaxed)),
-                    ("sends_failed", st.failed.load(Relaxed)),
-                    ("status_sent", st.sent.load(Relaxed)),
-                    ("status_delivered", st.delivered.load(Relaxed)),
-                    ("status_read", st.read.load(Relaxed)),
-                    ("inbound", st.inbound.load(Relaxed)),
-                    ("webhooks_rejected", st.webhooks_rejected.load(Relaxed)),
+                    st.accepted.load(Relaxed),
+                    st.retried.load(Relaxed),
+                    st.failed.load(Relaxed),
+                    st.sent.load(Relaxed),
+                    st.delivered.load(Relaxed),
+                    st.read.load(Relaxed),
+                    st.inbound.load(Relaxed),
+                    st.webhooks_rejected.load(Relaxed),
                 ],
-                outbox: hippo.whatsapp().outbox_counts().await.ok(),
+                outbox: match hippo.whatsapp().outbox_counts().await {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "metrics: the WhatsApp outbox could not be counted");
+                        None
+                    }
+                },
                 now: hippo.now(),
             })
         }
@@ -108,14 +144,7 @@ pub(super) fn describe() {
         "hippo_account_lockouts_total",
         "Accounts locked on this node after repeated failed sign-ins."
     );
-    for (name, help) in [
-        ("delivered", "Webhook deliveries a receiver took (2xx)"),
-        (
-            "failed_attempts",
-            "Webhook attempts that failed (non-2xx, time-out, no connection) and were retried or given up",
-        ),
-        ("dead", "Webhook deliveries given up after their last retry"),
-    ] {
+    for (name, help) in WEBHOOK_COUNTERS {
         describe_counter!(format!("hippo_webhooks_{name}_total"), format!("{help}."));
     }
     describe_gauge!(
@@ -127,22 +156,7 @@ pub(super) fn describe() {
         Unit::Seconds,
         "Age of the oldest pending outgoing webhook delivery (0 when none)."
     );
-    for (name, help) in [
-        ("sends_accepted", "Sends the Cloud API accepted"),
-        (
-            "sends_retried",
-            "Sends that failed and were scheduled again",
-        ),
-        ("sends_failed", "Messages that failed for good"),
-        ("status_sent", "sent reports applied"),
-        ("status_delivered", "delivered reports applied"),
-        ("status_read", "read reports applied"),
-        ("inbound", "Messages received from patients"),
-        (
-            "webhooks_rejected",
-            "Webhook deliveries with a bad signature",
-        ),
-    ] {
+    for (name, help) in WHATSAPP_COUNTERS {
         describe_counter!(format!("hippo_whatsapp_{name}_total"), format!("{help}."));
     }
     describe_gauge!(
@@ -207,14 +221,11 @@ impl Figures {
             counter!("hippo_login_failures_total", "code" => *code).absolute(*n);
         }
         counter!("hippo_account_lockouts_total").absolute(self.lockouts);
-        for (name, n) in ["delivered", "failed_attempts", "dead"]
-            .iter()
-            .zip(self.webhooks)
-        {
+        for ((name, _), n) in WEBHOOK_COUNTERS.iter().zip(self.webhooks) {
             counter!(format!("hippo_webhooks_{name}_total")).absolute(n);
         }
         if let Some(w) = &self.whatsapp {
-            for (name, n) in w.counters {
+            for ((name, _), n) in WHATSAPP_COUNTERS.iter().zip(w.counters) {
                 counter!(format!("hippo_whatsapp_{name}_total")).absolute(n);
             }
             if let Some(c) = &w.outbox {

@@ -55,12 +55,6 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
-        Self::new(true, false)
-    }
-}
-
 impl Metrics {
     /// `on_main_listener`: `/metrics` is answered on the API's listener
     /// (off when a separate metrics listener serves it). `access_log`: a
