@@ -3,12 +3,14 @@
 //! the TLS transport. It calls
 //! `hippo-service` and never touches a store directly.
 
+pub mod body_deadline;
 pub mod browser;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
+pub mod server;
 pub mod stream;
 pub mod tls;
 pub mod web;
@@ -126,7 +128,7 @@ pub fn http(hippo: Arc<Hippo>, options: HttpOptions) -> Http {
     let (routes, _) = openapi::api().split_for_parts();
     let mut app = routes
         // Browsers open WebSockets over HTTP/2 as an extended CONNECT
-        // (RFC 8441), which `axum::serve` offers; the documented GET route
+        // (RFC 8441), which `server::serve` enables; the documented GET route
         // covers HTTP/1.1 only.
         .route("/api/v1/stream", axum::routing::connect(stream::stream))
         .fallback(not_found)

@@ -22,8 +22,7 @@ use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
-/// How long a client may take to complete the TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::server::{AddressSlots, Conn, Limits};
 
 /// Who is on the other end of a connection; handlers read it through
 /// `ConnectInfo<Peer>`.
@@ -213,12 +212,37 @@ async fn accept_backoff(e: &std::io::Error) {
 /// An `axum::serve` listener over TLS.
 pub struct TlsListener {
     local: SocketAddr,
-    rx: mpsc::Receiver<(TlsStream<TcpStream>, Peer)>,
+    rx: mpsc::Receiver<(Conn<TlsStream<TcpStream>>, Peer)>,
     accept_task: tokio::task::JoinHandle<()>,
 }
 
+/// A slot for a connection from `addr` under `limits`, or `None` (the
+/// connection is dropped) when its address has its fill.
+fn slot(
+    slots: &Arc<AddressSlots>,
+    addr: SocketAddr,
+    limits: &Limits,
+) -> Option<crate::server::Slot> {
+    let ip = addr.ip();
+    let exempt = limits
+        .exempt
+        .iter()
+        .any(|net| net.contains(&hippo_service::net::unmapped(ip)));
+    let slot = slots.take(ip, limits.max_connections_per_address, exempt);
+    if slot.is_none() {
+        tracing::debug!("refused a connection: its address has too many open");
+    }
+    slot
+}
+
 impl TlsListener {
-    pub async fn bind(addr: SocketAddr, config: Arc<ServerConfig>) -> std::io::Result<Self> {
+    pub async fn bind(
+        addr: SocketAddr,
+        config: Arc<ServerConfig>,
+        limits: &Limits,
+    ) -> std::io::Result<Self> {
+        let limits = limits.clone();
+        let slots = Arc::new(AddressSlots::default());
         let tcp = TcpListener::bind(addr).await?;
         let local = tcp.local_addr()?;
         let acceptor = TlsAcceptor::from(config);
@@ -232,11 +256,15 @@ impl TlsListener {
                         continue;
                     }
                 };
+                let Some(slot) = slot(&slots, addr, &limits) else {
+                    continue;
+                };
                 let acceptor = acceptor.clone();
                 let tx = tx.clone();
+                let handshake_timeout = limits.handshake_timeout;
                 tokio::spawn(async move {
                     let _ = sock.set_nodelay(true);
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(sock)).await {
+                    match tokio::time::timeout(handshake_timeout, acceptor.accept(sock)).await {
                         Ok(Ok(stream)) => {
                             let client_cert_sha256 = stream
                                 .get_ref()
@@ -246,7 +274,7 @@ impl TlsListener {
                                 .map(|c| hex_lower(c.as_ref()));
                             let _ = tx
                                 .send((
-                                    stream,
+                                    Conn::new(stream, slot),
                                     Peer {
                                         addr,
                                         client_cert_sha256,
@@ -279,7 +307,7 @@ impl Drop for TlsListener {
 }
 
 impl Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
+    type Io = Conn<TlsStream<TcpStream>>;
     type Addr = Peer;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
@@ -307,12 +335,16 @@ impl Connected<IncomingStream<'_, TlsListener>> for Peer {
 /// A plain TCP listener, for `--insecure-http` behind a TLS proxy.
 pub struct PlainListener {
     tcp: TcpListener,
+    limits: Limits,
+    slots: Arc<AddressSlots>,
 }
 
 impl PlainListener {
-    pub async fn bind(addr: SocketAddr) -> std::io::Result<Self> {
+    pub async fn bind(addr: SocketAddr, limits: &Limits) -> std::io::Result<Self> {
         Ok(Self {
             tcp: TcpListener::bind(addr).await?,
+            limits: limits.clone(),
+            slots: Arc::new(AddressSlots::default()),
         })
     }
 
@@ -322,16 +354,19 @@ impl PlainListener {
 }
 
 impl Listener for PlainListener {
-    type Io = TcpStream;
+    type Io = Conn<TcpStream>;
     type Addr = Peer;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
             match self.tcp.accept().await {
                 Ok((sock, addr)) => {
+                    let Some(slot) = slot(&self.slots, addr, &self.limits) else {
+                        continue;
+                    };
                     let _ = sock.set_nodelay(true);
                     return (
-                        sock,
+                        Conn::new(sock, slot),
                         Peer {
                             addr,
                             client_cert_sha256: None,
@@ -366,9 +401,13 @@ mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     async fn serve(config: Arc<ServerConfig>) -> SocketAddr {
-        let listener = TlsListener::bind("127.0.0.1:0".parse().unwrap(), config)
-            .await
-            .unwrap();
+        let listener = TlsListener::bind(
+            "127.0.0.1:0".parse().unwrap(),
+            config,
+            &crate::server::Limits::default(),
+        )
+        .await
+        .unwrap();
         let addr = listener.local_addr().unwrap();
         let app = Router::new().route(
             "/who",

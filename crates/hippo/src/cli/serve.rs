@@ -4,9 +4,8 @@
 
 use crate::settings::Config;
 use anyhow::{Context, Result};
-use hippo_http::Peer;
 use hippo_http::tls::{PlainListener, TlsFiles, TlsListener, load_server_tls};
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::time::Duration;
 
 /// After a shutdown signal, how long in-flight requests and idle keep-alive
@@ -23,13 +22,11 @@ pub const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
 pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(300);
 
 /// Runs a server future; once `shutdown` fires, gives it [`DRAIN_TIMEOUT`].
-async fn with_drain<F, E>(
+async fn with_drain<F>(
     serve: impl FnOnce(std::pin::Pin<Box<dyn Future<Output = ()> + Send>>) -> F,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<()>
-where
-    F: Future<Output = Result<(), E>>,
-    E: std::error::Error + Send + Sync + 'static,
+) where
+    F: Future<Output = ()>,
 {
     let (tx, mut rx) = tokio::sync::watch::channel(false);
     let signal = Box::pin(async move {
@@ -41,10 +38,9 @@ where
         tokio::time::sleep(DRAIN_TIMEOUT).await;
     };
     tokio::select! {
-        result = serve(signal) => result?,
+        () = serve(signal) => {},
         () = deadline => tracing::warn!("connections still open after the drain timeout; stopping anyway"),
     }
-    Ok(())
 }
 
 /// Waits for SIGTERM or SIGINT.
@@ -78,22 +74,18 @@ pub async fn serve_until(
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_listening: impl FnOnce(std::net::SocketAddr, Option<&str>),
 ) -> Result<()> {
-    let app = router.into_make_service_with_connect_info::<Peer>();
+    let limits = config.connection_limits.clone();
     if config.insecure_http {
-        let listener = PlainListener::bind(config.listen)
+        let listener = PlainListener::bind(config.listen, &limits)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
         on_listening(addr, None);
         with_drain(
-            |signal| {
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(signal)
-                    .into_future()
-            },
+            |signal| hippo_http::server::serve(listener, router, limits, signal),
             shutdown,
         )
-        .await?;
+        .await;
     } else {
         let files = TlsFiles {
             cert: config.tls_cert.clone(),
@@ -101,7 +93,7 @@ pub async fn serve_until(
             client_ca: config.tls_client_ca.clone(),
         };
         let tls = load_server_tls(&config.data_dir, &files)?;
-        let listener = TlsListener::bind(config.listen, tls.config.clone())
+        let listener = TlsListener::bind(config.listen, tls.config.clone(), &limits)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
@@ -112,14 +104,10 @@ pub async fn serve_until(
             );
         }
         with_drain(
-            |signal| {
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(signal)
-                    .into_future()
-            },
+            |signal| hippo_http::server::serve(listener, router, limits, signal),
             shutdown,
         )
-        .await?;
+        .await;
     }
     Ok(())
 }

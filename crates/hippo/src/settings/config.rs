@@ -70,6 +70,8 @@ pub struct Config {
     pub webhooks: hippo_service::webhooks::WebhookConfig,
     /// Reverse proxies whose X-Forwarded-For is believed.
     pub trusted_proxies: Vec<hippo_service::net::IpNet>,
+    /// The connection loop's deadlines and limits.
+    pub connection_limits: hippo_http::server::Limits,
     /// The tracing filter of the log.
     pub log: String,
     pub log_format: super::parse::LogFormat,
@@ -229,6 +231,17 @@ impl TryFrom<Settings> for Config {
             webhooks: hippo_service::webhooks::WebhookConfig {
                 allowed_networks: s.webhook_allowed_networks.unwrap_or_default(),
                 timeout: s.webhook_timeout,
+            },
+            connection_limits: hippo_http::server::Limits {
+                handshake_timeout: s.handshake_timeout,
+                header_timeout: s.header_timeout,
+                idle_timeout: s.idle_timeout,
+                max_connections_per_address: s.max_connections_per_address as usize,
+                body: hippo_http::body_deadline::BodyRate {
+                    grace: s.body_timeout,
+                    min_rate: s.min_body_rate,
+                },
+                exempt: s.trusted_proxies.clone().unwrap_or_default(),
             },
             trusted_proxies: s.trusted_proxies.unwrap_or_default(),
             log: s.log,

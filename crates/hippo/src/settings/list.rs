@@ -80,6 +80,42 @@ settings! {
         group: Server, kind: Plain, value_name: "CIDRS",
         default: Unset, parse: optional(parse::network_list),
     }
+    /// A client must finish the TLS handshake within this.
+    handshake_timeout: Duration {
+        group: Server, kind: Plain, value_name: "DURATION",
+        default: Value("10s"), parse: required(parse::duration),
+    }
+    /// A request head must arrive within this once the connection waits
+    /// for one: after the handshake and after each response, so it also
+    /// ends idle HTTP/1.1 keep-alive connections.
+    header_timeout: Duration {
+        group: Server, kind: Plain, value_name: "DURATION",
+        default: Value("10s"), parse: required(parse::duration),
+    }
+    /// A connection (HTTP/2 included) that moves no byte either way for
+    /// this long is closed.
+    idle_timeout: Duration {
+        group: Server, kind: Plain, value_name: "DURATION",
+        default: Value("60s"), parse: required(parse::duration),
+    }
+    /// A request body may take this long before it must keep up with
+    /// min_body_rate.
+    body_timeout: Duration {
+        group: Server, kind: Plain, value_name: "DURATION",
+        default: Value("10s"), parse: required(parse::duration),
+    }
+    /// After body_timeout, a request body must have arrived at this many
+    /// bytes per second on average, or reading it fails.
+    min_body_rate: u32 {
+        group: Server, kind: Plain, value_name: "BYTES",
+        default: Value("1024"), parse: required(parse::number::<1>),
+    }
+    /// Open connections one address may hold (trusted proxies exempt).
+    /// Raise it when many clients share one address (a hospital's NAT).
+    max_connections_per_address: u32 {
+        group: Server, kind: Plain, value_name: "N",
+        default: Value("256"), parse: required(parse::number::<1>),
+    }
 
     /// How cluster events travel between nodes: postgres (LISTEN/NOTIFY on
     /// the database) or nats://HOST:PORT. Needs PostgreSQL (refused with

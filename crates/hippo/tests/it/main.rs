@@ -36,6 +36,7 @@ mod observability;
 mod patient_lookup;
 mod retention;
 mod sandbox;
+mod slow_clients;
 mod stream;
 mod support;
 mod users;

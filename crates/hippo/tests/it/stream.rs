@@ -366,6 +366,17 @@ async fn bad_frames_get_errors_and_floods_or_huge_frames_are_closed() {
         }
     }
     assert_eq!(close_code(&mut ws).await, Some(1008));
+
+    // WebSocket pings count too: a tight loop of them no longer gets
+    // thousands of pongs a second, it gets closed (issue 19, finding 6).
+    let mut ws = s.ws(Some(&a)).await;
+    frame_of(&mut ws, "ready").await;
+    for _ in 0..300 {
+        if ws.send(Message::Ping(b"p".to_vec().into())).await.is_err() {
+            break;
+        }
+    }
+    assert_eq!(close_code(&mut ws).await, Some(1008));
 }
 
 /// Reads until the close frame; its code.
