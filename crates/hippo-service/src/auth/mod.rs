@@ -120,17 +120,6 @@ impl Auth {
                 .detail(serde_json::json!({ "reason": reason }))
         };
 
-        if let Some(wait) = self.throttled(&source, now).await {
-            self.core
-                .audit_alone(event(Outcome::Denied, "throttled"))
-                .await?;
-            return Err(ServiceError::Public {
-                code: ErrorCode::RateLimited,
-                detail: "too many failed sign-ins from this address; wait and retry".into(),
-                retry_after: Some(wait),
-            });
-        }
-
         let row = match Username::parse(&input.username) {
             Ok(name) => {
                 self.core
@@ -144,10 +133,38 @@ impl Auth {
             .core
             .keys
             .username_index(&input.username.trim().to_lowercase());
+        // Failures are counted per (address, username) and per address.
+        // The pair's count refuses that pair; the address's count refuses
+        // unknown usernames and accounts with recent failures from it, but
+        // lets an account with none try its password — so anonymous noise
+        // from a proxy's or a NAT's address cannot stop everyone behind it
+        // (OWASP: throttle per account and per source, not per source only).
+        let pair = format!("{source}#{account_key}");
+        let throttled = |wait| ServiceError::Public {
+            code: ErrorCode::RateLimited,
+            detail: "too many failed sign-ins from this address; wait and retry".into(),
+            retry_after: Some(wait),
+        };
+        let pair_wait = self.throttled(&pair, self.core.pair_throttle, now).await;
+        let address_wait = self.throttled(&source, self.core.throttle, now).await;
+        let clean_account = row
+            .as_ref()
+            .is_some_and(|r| r.failed_logins == 0 && r.locked_until.is_none_or(|u| now >= u));
+        if let Some(wait) = pair_wait.or(address_wait.filter(|_| !clean_account)) {
+            // The same work as a real check: the answer's timing says
+            // nothing about whether the username exists.
+            self.core.verify_password(&input.password, None).await?;
+            self.core
+                .audit_alone(event(Outcome::Denied, "throttled"))
+                .await?;
+            return Err(throttled(wait));
+        }
+
         let Some(row) = row else {
             // Same work as a real check, same answer.
             self.core.verify_password(&input.password, None).await?;
             self.note_failed_source(&source, now).await;
+            self.note_failed_source(&pair, now).await;
             self.core
                 .audit_alone(event(Outcome::Failure, "invalid_credentials"))
                 .await?;
@@ -168,6 +185,7 @@ impl Auth {
 
         if locked {
             self.note_failed_source(&source, now).await;
+            self.note_failed_source(&pair, now).await;
             self.core
                 .audit_alone(actor_event(Outcome::Denied, "account_locked"))
                 .await?;
@@ -183,6 +201,7 @@ impl Auth {
         }
         if !password_ok {
             self.note_failed_source(&source, now).await;
+            self.note_failed_source(&pair, now).await;
             self.record_failed_login(
                 &row.id,
                 actor_event(Outcome::Failure, "invalid_credentials"),
@@ -190,7 +209,12 @@ impl Auth {
             )
             .await?;
             self.watch_for_stuffing(account_key, now).await;
-            return Err(invalid_credentials());
+            // From a throttled address a wrong password gets the same
+            // answer as an unknown username.
+            return Err(match address_wait {
+                Some(wait) => throttled(wait),
+                None => invalid_credentials(),
+            });
         }
         if row.status == UserStatus::Deactivated {
             self.core
@@ -238,6 +262,7 @@ impl Auth {
                 }
                 None => {
                     self.note_failed_source(&source, now).await;
+                    self.note_failed_source(&pair, now).await;
                     self.record_failed_login(&row.id, mfa_failed("invalid_code"), meta)
                         .await?;
                     return Err(invalid_credentials());
@@ -287,6 +312,7 @@ impl Auth {
             let Some(left) = self.spend_recovery_code(&mut tx, &row, code).await? else {
                 drop(tx);
                 self.note_failed_source(&source, now).await;
+                self.note_failed_source(&pair, now).await;
                 self.record_failed_login(&row.id, mfa_failed("invalid_recovery_code"), meta)
                     .await?;
                 return Err(invalid_credentials());

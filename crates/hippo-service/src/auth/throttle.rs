@@ -1,6 +1,7 @@
-//! Per-source-address login throttling: after too many failed logins from
-//! one address within a window, further attempts from it are refused with
-//! 429 until the window passes. The counts live in the database
+//! Sign-in throttling: failed logins are counted per source address and
+//! per (address, username) within a window; past their limits attempts
+//! are refused with 429 until the window passes (`Auth::login` decides
+//! which count applies to whom). The counts live in the database
 //! (`login_failures`), so every node of a cluster sees the same ones.
 //! Account lockout (per user) is separate, also in the database.
 
@@ -35,9 +36,14 @@ impl LoginThrottle {
 impl Auth {
     /// `Some(seconds to wait)` if `source` is throttled at `now`. A store
     /// error does not throttle (logged): account lockout still protects.
-    pub(crate) async fn throttled(&self, source: &str, now: Timestamp) -> Option<u64> {
+    pub(crate) async fn throttled(
+        &self,
+        source: &str,
+        policy: LoginThrottle,
+        now: Timestamp,
+    ) -> Option<u64> {
         match self.core.store.login_failures(source).await {
-            Ok(Some((start, count))) => self.core.throttle.wait(start, count, now),
+            Ok(Some((start, count))) => policy.wait(start, count, now),
             Ok(None) => None,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the sign-in throttle");

@@ -41,6 +41,9 @@ pub struct Core {
     pub(crate) hash_permits: Semaphore,
     pub(crate) events: EventBus,
     pub(crate) throttle: throttle::LoginThrottle,
+    /// Failures per (address, username): twice as many as lock an account
+    /// (so the account's owner first learns it is locked, with 423).
+    pub(crate) pair_throttle: throttle::LoginThrottle,
     /// Security alerts as they are raised.
     pub(crate) alerts: tokio::sync::broadcast::Sender<alerts::Alert>,
     /// Signed audit tree heads as this node signs them (for witnesses).
@@ -83,6 +86,8 @@ impl Core {
         let permits = std::thread::available_parallelism().map_or(2, usize::from);
         let throttle =
             throttle::LoginThrottle::new(config.login_ip_max_failures, config.login_ip_window);
+        let pair_throttle =
+            throttle::LoginThrottle::new(config.login_max_failures * 2, config.login_ip_window);
         Self {
             store,
             blobs,
@@ -93,6 +98,7 @@ impl Core {
             hash_permits: Semaphore::new(permits),
             events: EventBus::new(),
             throttle,
+            pair_throttle,
             alerts: tokio::sync::broadcast::channel(1024).0,
             tree_heads: tokio::sync::broadcast::channel(256).0,
             stuffing: alerts::StuffingDetector::default(),

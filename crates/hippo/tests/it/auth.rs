@@ -152,6 +152,58 @@ async fn a_source_address_is_throttled_after_many_failures() {
     s.stop().await;
 }
 
+/// Issue 19, finding 2: 51 failures for made-up usernames from one address
+/// (a proxy's, a hospital NAT's) used to refuse every sign-in from it. Now
+/// a user whose account has no recent failures still signs in with the
+/// right password; unknown names, wrong passwords and the accounts
+/// attacked from that address stay throttled.
+#[tokio::test]
+async fn noise_from_a_shared_address_does_not_lock_out_the_users_behind_it() {
+    let s = TestServer::start().await;
+    let (_, _, erin_secret) = s.signed_in("erin", "clinician").await;
+    let (_, _, _) = s.signed_in("frank", "clinician").await;
+    for i in 0..51 {
+        let _ = s
+            .login_raw(&format!("made-up-{i}"), "wrong-password-1", None)
+            .await;
+    }
+    let (status, body) = s.login_raw("made-up-99", "wrong-password-1", None).await;
+    assert_problem(status, &body, 429, "rate_limited");
+
+    // Erin, no recent failures, right password: signed in.
+    let token = s.login_after_step("erin", &erin_secret).await;
+    let (status, _) = s.get("/api/v1/me", &token).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Frank's wrong password from this address: the same 429 as an unknown
+    // name (nothing learnt about who exists), and now his account has a
+    // failure, so the address's throttle applies to him too.
+    let (status, body) = s.login_raw("frank", "wrong-password-1", None).await;
+    assert_problem(status, &body, 429, "rate_limited");
+    let (status, body) = s.login_raw("frank", PASSWORD, None).await;
+    assert_problem(status, &body, 429, "rate_limited");
+    s.stop().await;
+}
+
+/// Failures per (address, username): ten wrong passwords (twice what locks
+/// the account) for one account from one address throttle that pair,
+/// whatever the address's own count.
+#[tokio::test]
+async fn one_account_attacked_from_one_address_throttles_that_pair() {
+    let s = TestServer::start().await;
+    let (_, _, _) = s.signed_in("gina", "clinician").await;
+    for _ in 0..10 {
+        let _ = s.login_raw("gina", "wrong-password-1", None).await;
+    }
+    s.clock.advance(Duration::from_secs(4 * 60));
+    let (status, body) = s.login_raw("gina", "wrong-password-1", None).await;
+    assert_problem(status, &body, 429, "rate_limited");
+    // Another name from the same address is not throttled by gina's pair.
+    let (status, body) = s.login_raw("nobody-here", "wrong-password-1", None).await;
+    assert_problem(status, &body, 401, "invalid_credentials");
+    s.stop().await;
+}
+
 #[tokio::test]
 async fn idle_timeout_and_absolute_lifetime_end_sessions() {
     let s = TestServer::start().await;
