@@ -62,6 +62,10 @@ pub trait OpsStore {
     /// count).
     async fn login_failures(&self, source: &str) -> Result<Option<(Timestamp, i64)>>;
 
+    /// Over every source whose key starts with `prefix` and whose window
+    /// started after `since`: (how many sources, their failures in all).
+    async fn login_failure_totals(&self, prefix: &str, since: Timestamp) -> Result<(i64, i64)>;
+
     /// Key files of backups that erasure must reach.
     async fn list_backup_key_files(&self) -> Result<Vec<BackupKeyFileRow>>;
 

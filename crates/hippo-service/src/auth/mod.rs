@@ -40,6 +40,10 @@ pub struct TotpEnrollment {
     pub otpauth_uri: Zeroizing<String>,
 }
 
+/// `login_failures` keys counting towards credential stuffing (one per
+/// keyed username hash; never an address).
+const STUFFING_PREFIX: &str = "stuffing#";
+
 /// The same answer for an unknown user and a wrong password.
 fn invalid_credentials() -> ServiceError {
     ServiceError::public(
@@ -360,8 +364,32 @@ impl Auth {
     /// Counts a failed sign-in against the account and locks it at the limit.
     /// Feeds the cross-account failure detector; raises an alert when a
     /// burst of failures spans many accounts.
+    /// Counts a failure towards credential stuffing in the database, so the
+    /// count is the cluster's, and raises the alert when it crosses the
+    /// threshold (once per window on this node).
     async fn watch_for_stuffing(&self, account_key: String, now: hippo_core::Timestamp) {
-        if let Some((failures, accounts)) = self.core.stuffing.failure(account_key, now) {
+        use crate::alerts::{STUFFING_ACCOUNTS, STUFFING_FAILURES, STUFFING_WINDOW};
+        let since = now.minus(STUFFING_WINDOW);
+        let counted = async {
+            let mut tx = self.core.store.begin_write().await?;
+            tx.record_login_failure(&format!("{STUFFING_PREFIX}{account_key}"), now, since)
+                .await?;
+            tx.commit().await?;
+            self.core
+                .store
+                .login_failure_totals(STUFFING_PREFIX, since)
+                .await
+        }
+        .await;
+        let (accounts, failures) = match counted {
+            Ok(totals) => totals,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot count a failed sign-in towards credential stuffing");
+                return;
+            }
+        };
+        let crossed = failures >= STUFFING_FAILURES as i64 && accounts >= STUFFING_ACCOUNTS as i64;
+        if crossed && self.core.stuffing.claim(now) {
             self.core
                 .raise_alert(
                     crate::alerts::AlertKind::CredentialStuffing,

@@ -49,6 +49,21 @@ impl OpsStore for DbStore {
         Ok(row.map(|(start, n)| (ts(start), n)))
     }
 
+    async fn login_failure_totals(&self, prefix: &str, since: Timestamp) -> Result<(i64, i64)> {
+        // The prefix is matched with substr, not LIKE: keys may hold `_`.
+        let row: (i64, i64) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(failures), 0) AS BIGINT) \
+             FROM login_failures WHERE substr(source, 1, CAST($1 AS INTEGER)) = $2 AND window_start > $3",
+        )
+        .bind(i64::try_from(prefix.len()).unwrap_or(i64::MAX))
+        .bind(prefix)
+        .bind(since.as_millis())
+        .fetch_one(self.reader())
+        .await
+        .db()?;
+        Ok(row)
+    }
+
     async fn list_backup_key_files(&self) -> Result<Vec<BackupKeyFileRow>> {
         let rows = sqlx::query(
             "SELECT path, backup_id, created_at FROM backup_key_files ORDER BY created_at, path",

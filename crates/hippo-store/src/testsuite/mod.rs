@@ -67,6 +67,7 @@ macro_rules! storage_suite {
             ops::meta_upserts,
             ops::job_leases_have_one_holder_until_they_expire,
             ops::login_failures_count_per_source_and_window,
+            ops::login_failure_totals_sum_a_prefix_within_a_window,
             ops::ops_figures_name_the_newest_record_of_each_outcome,
             channel::patients_round_trip_and_phones_are_unique,
             channel::templates_keep_their_phi_free_mark_across_syncs,

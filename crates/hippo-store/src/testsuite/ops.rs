@@ -92,6 +92,44 @@ pub async fn login_failures_count_per_source_and_window(store: Arc<dyn Store>) {
     assert!(store.login_failures("10.0.0.1").await.unwrap().is_some());
 }
 
+/// Failures summed over the sources sharing a key prefix (the
+/// credential-stuffing count every node sees).
+pub async fn login_failure_totals_sum_a_prefix_within_a_window(store: Arc<dyn Store>) {
+    let fail = |source: &'static str, now: i64| {
+        let store = store.clone();
+        async move {
+            let mut tx = store.begin_write().await.unwrap();
+            tx.record_login_failure(source, ts(now), ts(0))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    fail("stuffing#a_1", 1_000).await;
+    fail("stuffing#a_1", 1_100).await;
+    fail("stuffing#b", 2_000).await;
+    fail("stuffingXb", 2_000).await;
+    fail("10.0.0.9", 2_000).await;
+    assert_eq!(
+        store
+            .login_failure_totals("stuffing#", ts(0))
+            .await
+            .unwrap(),
+        (2, 3)
+    );
+    assert_eq!(
+        store
+            .login_failure_totals("stuffing#", ts(1_500))
+            .await
+            .unwrap(),
+        (1, 1)
+    );
+    assert_eq!(
+        store.login_failure_totals("nothing#", ts(0)).await.unwrap(),
+        (0, 0)
+    );
+}
+
 /// The newest record of an action per outcome, sequenced or still
 /// pending, and nothing for actions that never happened.
 pub async fn ops_figures_name_the_newest_record_of_each_outcome(store: Arc<dyn Store>) {

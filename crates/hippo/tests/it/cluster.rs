@@ -134,6 +134,34 @@ async fn two_nodes_exchange_events(bus: Option<&'static str>) {
     node_a.stop().await;
 }
 
+/// Credential stuffing is counted across the cluster: ten failures on each
+/// of two nodes (twenty accounts) raise the alert, which neither node's
+/// ten alone would.
+#[tokio::test]
+async fn credential_stuffing_is_counted_across_nodes() {
+    let node_a = TestServer::builder().postgres().start().await;
+    let node_b = node_a.second_node(|_| {}).await;
+    let auditor = node_a.auditor().await.token;
+    for i in 0..20 {
+        let node = if i < 10 { &node_a } else { &node_b };
+        let (status, _) = node
+            .login_raw(&format!("ghost{i}"), "wrong-password-1", None)
+            .await;
+        assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED);
+    }
+    let (status, body) = node_a.get("/api/v1/alerts", &auditor).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    let stuffing: Vec<&serde_json::Value> = body["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == json!("credential_stuffing"))
+        .collect();
+    assert_eq!(stuffing.len(), 1, "{body}");
+    node_b.stop().await;
+    node_a.stop().await;
+}
+
 /// Records the `seq` of every `message.created` a socket receives, until
 /// it closes.
 fn collect_seqs(
