@@ -15,19 +15,25 @@ use serde::de::DeserializeOwned;
 #[derive(Clone, Copy, Debug)]
 pub struct ClientAddr(pub std::net::IpAddr);
 
+/// The reverse proxies whose forwarded header is believed, and which
+/// header that is.
+#[derive(Debug)]
+pub struct Proxies {
+    pub trusted: Vec<hippo_service::net::IpNet>,
+    pub header: hippo_service::net::ForwardedHeader,
+}
+
 /// Middleware: notes the client's address on the request — the peer's,
 /// or behind a trusted reverse proxy the one it forwarded (see
 /// `hippo_service::net::client_address`).
 pub async fn client_address(
-    axum::extract::State(trusted): axum::extract::State<
-        std::sync::Arc<Vec<hippo_service::net::IpNet>>,
-    >,
+    axum::extract::State(proxies): axum::extract::State<std::sync::Arc<Proxies>>,
     mut req: Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     // Nobody trusted: the peer is the client, which `request_meta` reads
     // itself.
-    if trusted.is_empty() {
+    if proxies.trusted.is_empty() {
         return next.run(req).await;
     }
     if let Some(peer) = req
@@ -35,13 +41,14 @@ pub async fn client_address(
         .get::<ConnectInfo<Peer>>()
         .map(|c| c.0.addr.ip())
     {
-        let forwarded: Vec<&str> = req
+        let values: Vec<&str> = req
             .headers()
-            .get_all("x-forwarded-for")
+            .get_all(proxies.header.name())
             .iter()
             .filter_map(|v| v.to_str().ok())
             .collect();
-        let ip = hippo_service::net::client_address(peer, &forwarded, &trusted);
+        let hops = proxies.header.hops(&values);
+        let ip = hippo_service::net::client_address(peer, &hops, &proxies.trusted);
         req.extensions_mut().insert(ClientAddr(ip));
     }
     next.run(req).await

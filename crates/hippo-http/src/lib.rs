@@ -13,6 +13,7 @@ pub mod routes;
 pub mod server;
 pub mod stream;
 pub mod tls;
+pub mod unauthenticated;
 pub mod web;
 
 use axum::Router;
@@ -55,6 +56,11 @@ pub struct HttpOptions {
     /// Reverse proxies whose `X-Forwarded-For` names the client (see
     /// [`extract::client_address`]).
     pub trusted_proxies: Vec<hippo_service::net::IpNet>,
+    /// Which header a trusted proxy names the client in.
+    pub forwarded_header: hippo_service::net::ForwardedHeader,
+    /// The per-address budget of requests without a credential (see
+    /// [`unauthenticated`]).
+    pub unauthenticated_rate: unauthenticated::UnauthenticatedRate,
 }
 
 /// The HTTP application of one server.
@@ -170,23 +176,33 @@ pub fn http(hippo: Arc<Hippo>, options: HttpOptions) -> Http {
     // to exactly one of them.
     let client = web::router(options.tls);
     let request_id = HeaderName::from_static("x-request-id");
-    let router = Router::new()
-        .fallback(move |mut req: Request| {
-            let (api, client) = (app.clone(), client.clone());
-            async move {
-                if web::take_for_client(&mut req) {
-                    client.oneshot(req).await
-                } else {
-                    api.oneshot(req).await
-                }
+    let router = Router::new().fallback(move |mut req: Request| {
+        let (api, client) = (app.clone(), client.clone());
+        async move {
+            if web::take_for_client(&mut req) {
+                client.oneshot(req).await
+            } else {
+                api.oneshot(req).await
             }
-        })
+        }
+    });
+    let router = match unauthenticated::Gate::new(options.unauthenticated_rate) {
+        Some(gate) => router.layer(axum::middleware::from_fn_with_state(
+            gate,
+            unauthenticated::gate,
+        )),
+        None => router,
+    };
+    let router = router
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::record,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(options.trusted_proxies.clone()),
+            Arc::new(extract::Proxies {
+                trusted: options.trusted_proxies.clone(),
+                header: options.forwarded_header,
+            }),
             extract::client_address,
         ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -65,6 +65,12 @@ pub fn router(tls: bool) -> Router {
     app
 }
 
+/// Whether `path` is the API's whatever the method (else a GET of it is
+/// the web client's).
+pub fn is_api_path(path: &str) -> bool {
+    API_PATHS.contains(&path) || API_PREFIXES.iter().any(|p| path.starts_with(p))
+}
+
 /// Whether the web client answers `req` (else the API does). A page other
 /// than `/` is rewritten to `/`, that is `index.html`.
 pub fn take_for_client(req: &mut Request) -> bool {
@@ -72,7 +78,7 @@ pub fn take_for_client(req: &mut Request) -> bool {
         return false;
     }
     let path = req.uri().path();
-    if API_PATHS.contains(&path) || API_PREFIXES.iter().any(|p| path.starts_with(p)) {
+    if is_api_path(path) {
         return false;
     }
     if path == "/" || path.starts_with("/assets/") {

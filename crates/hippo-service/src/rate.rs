@@ -1,11 +1,13 @@
 //! Rate limits on tokio's clock: governor's GCRA limiter, timed by
 //! `tokio::time`, so a test with a paused clock (`start_paused`,
 //! `tokio::time::advance`) drives it exactly as it drives the sleeps around
-//! it. The WhatsApp send pacing and the WebSocket flood gate use it.
+//! it. The WhatsApp send pacing, the WebSocket flood gate and the
+//! per-address gate on unauthenticated requests use it.
 
 use governor::clock::Clock;
 use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
+use governor::state::keyed::HashMapStateStore;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::{Quota, RateLimiter};
 use std::num::NonZeroU32;
@@ -68,6 +70,63 @@ impl Limiter {
     }
 }
 
+/// A limiter per key (a client's address, say) on [`TokioClock`]: each key
+/// has its own `per_second` rate and `burst`. Keys whose state is back to
+/// fresh are forgotten every [`KeyedLimiter::SWEEP_EVERY`] checks, so the
+/// map holds only keys seen within about one burst's time.
+pub struct KeyedLimiter<K: std::hash::Hash + Eq + Clone> {
+    inner: RateLimiter<K, HashMapStateStore<K>, TokioClock, NoOpMiddleware<Nanos>>,
+    checks: std::sync::atomic::AtomicU32,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> std::fmt::Debug for KeyedLimiter<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyedLimiter").finish_non_exhaustive()
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone> KeyedLimiter<K> {
+    /// Checks between two sweeps of forgotten keys.
+    pub const SWEEP_EVERY: u32 = 4096;
+
+    /// `per_second` cells a second per key, up to `burst` saved up (both at
+    /// least 1).
+    pub fn per_second(per_second: u32, burst: u32) -> Self {
+        let quota = Quota::per_second(NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
+        let clock = TokioClock {
+            start: tokio::time::Instant::now(),
+        };
+        Self {
+            inner: RateLimiter::hashmap_with_clock(quota, clock),
+            checks: std::sync::atomic::AtomicU32::new(0),
+        }
+    }
+
+    /// Takes one of `key`'s cells, or says how long until one is there.
+    pub fn try_take(&self, key: &K) -> Result<(), std::time::Duration> {
+        use std::sync::atomic::Ordering;
+        if self.checks.fetch_add(1, Ordering::Relaxed) % Self::SWEEP_EVERY == Self::SWEEP_EVERY - 1
+        {
+            self.inner.retain_recent();
+            self.inner.shrink_to_fit();
+        }
+        self.inner
+            .check_key(key)
+            .map_err(|not_until| not_until.wait_time_from(self.inner.clock().now()))
+    }
+
+    /// Keys remembered now (for tests and metrics).
+    pub fn len(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// No key is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +157,24 @@ mod tests {
         }
         // The first at once, then one every 250 ms.
         assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_key_has_its_own_cells_and_fresh_keys_are_forgotten() {
+        let gate = KeyedLimiter::<u32>::per_second(2, 3);
+        assert_eq!((0..10).filter(|_| gate.try_take(&1).is_ok()).count(), 3);
+        // Another key is not held back by the first.
+        assert!(gate.try_take(&2).is_ok());
+        // The wait is until the next cell: 500 ms at 2 a second.
+        assert_eq!(gate.try_take(&1), Err(Duration::from_millis(500)));
+        tokio::time::advance(Duration::from_millis(500)).await;
+        assert!(gate.try_take(&1).is_ok());
+        // Long idle: a sweep forgets both keys, and they start fresh.
+        tokio::time::advance(Duration::from_secs(60)).await;
+        for i in 0..KeyedLimiter::<u32>::SWEEP_EVERY {
+            let _ = gate.try_take(&(1000 + i % 2));
+        }
+        assert!(gate.len() <= 2, "{} keys kept", gate.len());
+        assert_eq!((0..10).filter(|_| gate.try_take(&1).is_ok()).count(), 3);
     }
 }

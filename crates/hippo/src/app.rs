@@ -295,6 +295,8 @@ pub fn http_options(config: &Config) -> hippo_http::HttpOptions {
         metrics_listener: config.metrics_listen.is_some(),
         access_log: config.access_log,
         trusted_proxies: config.trusted_proxies.clone(),
+        forwarded_header: config.forwarded_header,
+        unauthenticated_rate: config.unauthenticated_rate,
     }
 }
 

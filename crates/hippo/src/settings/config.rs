@@ -70,6 +70,8 @@ pub struct Config {
     pub webhooks: hippo_service::webhooks::WebhookConfig,
     /// Reverse proxies whose X-Forwarded-For is believed.
     pub trusted_proxies: Vec<hippo_service::net::IpNet>,
+    pub forwarded_header: hippo_service::net::ForwardedHeader,
+    pub unauthenticated_rate: hippo_http::unauthenticated::UnauthenticatedRate,
     /// The connection loop's deadlines and limits.
     pub connection_limits: hippo_http::server::Limits,
     /// The tracing filter of the log.
@@ -244,6 +246,11 @@ impl TryFrom<Settings> for Config {
                 exempt: s.trusted_proxies.clone().unwrap_or_default(),
             },
             trusted_proxies: s.trusted_proxies.unwrap_or_default(),
+            forwarded_header: s.forwarded_header,
+            unauthenticated_rate: hippo_http::unauthenticated::UnauthenticatedRate {
+                per_second: s.unauthenticated_rate,
+                burst: s.unauthenticated_rate.saturating_mul(10),
+            },
             log: s.log,
             log_format: s.log_format,
             access_log: s.access_log,

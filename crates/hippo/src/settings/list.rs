@@ -73,12 +73,27 @@ settings! {
         default: Value("false"), parse: required(parse::boolean),
     }
     /// Reverse proxies (CIDR, comma-separated, such as 10.0.0.5/32) whose
-    /// X-Forwarded-For names the client: a request from one of them is
+    /// forwarded_header names the client: a request from one of them is
     /// recorded with the address the proxy saw (the right-most untrusted
     /// entry). Empty: the peer's own address, and the header is ignored.
     trusted_proxies: Option<Vec<hippo_service::net::IpNet>> {
         group: Server, kind: Plain, value_name: "CIDRS",
         default: Unset, parse: optional(parse::network_list),
+    }
+    /// The header the trusted proxies name the client in: x-forwarded-for
+    /// or forwarded (RFC 7239). Only this one is read: set the one your
+    /// proxy overwrites.
+    forwarded_header: hippo_service::net::ForwardedHeader {
+        group: Server, kind: Plain, value_name: "HEADER",
+        default: Value("x-forwarded-for"), parse: required(parse::forwarded_header),
+    }
+    /// API requests a second one client address (IPv6: its /64) may send
+    /// without a credential (sign-in, say) or with one that is refused,
+    /// with ten seconds' worth saved up; more get 429. Requests with a
+    /// credential are always served. 0 turns the limit off.
+    unauthenticated_rate: u32 {
+        group: Server, kind: Plain, value_name: "N",
+        default: Value("20"), parse: required(parse::number::<0>),
     }
     /// A client must finish the TLS handshake within this.
     handshake_timeout: Duration {

@@ -217,6 +217,15 @@ impl std::fmt::Display for LogFormat {
     }
 }
 
+pub fn forwarded_header(v: &str) -> Result<hippo_service::net::ForwardedHeader, String> {
+    use hippo_service::net::ForwardedHeader;
+    match v.trim().to_ascii_lowercase().as_str() {
+        "x-forwarded-for" => Ok(ForwardedHeader::XForwardedFor),
+        "forwarded" => Ok(ForwardedHeader::Forwarded),
+        other => Err(format!("`{other}` is not x-forwarded-for or forwarded")),
+    }
+}
+
 pub fn log_format(v: &str) -> Result<LogFormat, String> {
     match v.trim() {
         "text" => Ok(LogFormat::Text),

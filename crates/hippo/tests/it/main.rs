@@ -39,6 +39,7 @@ mod sandbox;
 mod slow_clients;
 mod stream;
 mod support;
+mod unauthenticated;
 mod users;
 mod webhook_receiver;
 mod webhooks;

@@ -236,10 +236,14 @@ async fn a_trusted_proxy_forwards_the_client_address_and_nobody_else_can() {
     let login_ip = |s: &TestServer, forwarded: &'static str| {
         let client = s.client.clone();
         let url = s.url("/api/v1/auth/login");
+        let (name, value) = match forwarded.strip_prefix("Forwarded: ") {
+            Some(rfc7239) => ("forwarded", rfc7239),
+            None => ("x-forwarded-for", forwarded),
+        };
         async move {
             let resp = client
                 .post(url)
-                .header("x-forwarded-for", forwarded)
+                .header(name, value)
                 .json(&json!({ "username": "nora", "password": "wrong" }))
                 .send()
                 .await
@@ -262,6 +266,30 @@ async fn a_trusted_proxy_forwards_the_client_address_and_nobody_else_can() {
         last_login_ip(trusting.audit().await).as_deref(),
         Some("203.0.113.7"),
         "the address the proxy saw, not what the client wrote left of it"
+    );
+
+    // RFC 7239 when the proxy is said to write it; then X-Forwarded-For,
+    // which such a proxy passes through from the client, is not believed.
+    let rfc7239 = TestServer::start_with(|a| {
+        a.trusted_proxies = Some("127.0.0.0/8".into());
+        a.forwarded_header = Some("forwarded".into());
+    })
+    .await;
+    rfc7239.create_user("nora", "clinician").await;
+    login_ip(
+        &rfc7239,
+        r#"Forwarded: for=198.51.100.1, for="[2001:db8:cafe::17]:4711";proto=https"#,
+    )
+    .await;
+    assert_eq!(
+        last_login_ip(rfc7239.audit().await).as_deref(),
+        Some("2001:db8:cafe::17")
+    );
+    login_ip(&rfc7239, "203.0.113.7").await;
+    assert_eq!(
+        last_login_ip(rfc7239.audit().await).as_deref(),
+        Some("127.0.0.1"),
+        "X-Forwarded-For is ignored when the proxy writes Forwarded"
     );
 
     let plain = TestServer::start().await;
