@@ -61,6 +61,8 @@ pub struct ServiceConfig {
     pub login_max_failures: u32,
     pub login_lockout: Duration,
     pub require_mfa: bool,
+    /// The organisation's name, which new passwords may not contain.
+    pub organisation_name: Option<String>,
     /// Failed logins tolerated from one source address per window before
     /// further attempts from it get 429.
     pub login_ip_max_failures: u32,
@@ -85,6 +87,7 @@ impl Default for ServiceConfig {
             login_max_failures: 5,
             login_lockout: Duration::from_secs(15 * 60),
             require_mfa: true,
+            organisation_name: None,
             login_ip_max_failures: 50,
             login_ip_window: Duration::from_secs(5 * 60),
             totp_issuer: "hippo".into(),

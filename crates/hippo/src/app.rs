@@ -81,6 +81,7 @@ pub fn service_config(config: &Config) -> ServiceConfig {
         login_max_failures: config.login_max_failures,
         login_lockout: config.login_lockout,
         require_mfa: config.require_mfa,
+        organisation_name: config.organisation_name.clone(),
         max_upload: config.max_upload,
         break_glass_duration: config.break_glass_duration,
         retention: config.retention,

@@ -478,7 +478,11 @@ impl Auth {
             ));
         }
         PasswordPolicy::for_mfa(self.core.config.require_mfa)
-            .check(new, &actor.user.username)
+            .check_in_context(
+                new,
+                &actor.user.username,
+                self.core.config.organisation_name.as_deref(),
+            )
             .map_err(|e| ServiceError::validation(e.to_string()))?;
         if current == new {
             return Err(ServiceError::validation(

@@ -88,7 +88,11 @@ impl Users {
             )
         })?;
         PasswordPolicy::for_mfa(self.core.config.require_mfa)
-            .check(&input.password, username.as_str())
+            .check_in_context(
+                &input.password,
+                username.as_str(),
+                self.core.config.organisation_name.as_deref(),
+            )
             .map_err(|e| ServiceError::validation(e.to_string()))?;
         let password_hash = self.core.hash_password(&input.password).await?;
         let now = self.core.clock.now();

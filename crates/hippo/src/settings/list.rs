@@ -166,6 +166,12 @@ settings! {
         group: Policy, kind: Switch, value_name: "BOOL",
         default: Value("true"), parse: required(parse::boolean),
     }
+    /// The organisation's name (a hospital's, say). New passwords may not
+    /// contain it, as they may not contain hippo or the username.
+    organisation_name: Option<String> {
+        group: Policy, kind: Plain, value_name: "NAME",
+        default: Unset, parse: optional(parse::text),
+    }
     /// How long emergency (break-glass) access to a conversation lasts.
     break_glass_duration: Duration {
         group: Policy, kind: Plain, value_name: "DURATION",

@@ -33,6 +33,7 @@ mod keys;
 mod lists;
 mod messaging;
 mod observability;
+mod passwords;
 mod patient_lookup;
 mod retention;
 mod sandbox;
