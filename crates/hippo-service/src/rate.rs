@@ -28,6 +28,21 @@ impl Clock for TokioClock {
     }
 }
 
+impl TokioClock {
+    /// A clock starting now.
+    fn starting_now() -> Self {
+        Self {
+            start: tokio::time::Instant::now(),
+        }
+    }
+}
+
+/// `per_second` cells a second with up to `burst` saved up, each at least 1.
+fn quota(per_second: u32, burst: u32) -> Quota {
+    Quota::per_second(NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN))
+        .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
+}
+
 /// A direct (un-keyed) limiter on [`TokioClock`].
 pub struct Limiter {
     inner: RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Nanos>>,
@@ -44,13 +59,11 @@ impl Limiter {
     /// up after an idle spell (both at least 1). A burst of 1 keeps any
     /// one-second window to at most `per_second` + 1 cells.
     pub fn per_second(per_second: u32, burst: u32) -> Self {
-        let quota = Quota::per_second(NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN))
-            .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
-        let clock = TokioClock {
-            start: tokio::time::Instant::now(),
-        };
         Self {
-            inner: RateLimiter::direct_with_clock(quota, clock),
+            inner: RateLimiter::direct_with_clock(
+                quota(per_second, burst),
+                TokioClock::starting_now(),
+            ),
         }
     }
 
@@ -92,13 +105,11 @@ impl<K: std::hash::Hash + Eq + Clone> KeyedLimiter<K> {
     /// `per_second` cells a second per key, up to `burst` saved up (both at
     /// least 1).
     pub fn per_second(per_second: u32, burst: u32) -> Self {
-        let quota = Quota::per_second(NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN))
-            .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN));
-        let clock = TokioClock {
-            start: tokio::time::Instant::now(),
-        };
         Self {
-            inner: RateLimiter::hashmap_with_clock(quota, clock),
+            inner: RateLimiter::hashmap_with_clock(
+                quota(per_second, burst),
+                TokioClock::starting_now(),
+            ),
             checks: std::sync::atomic::AtomicU32::new(0),
         }
     }

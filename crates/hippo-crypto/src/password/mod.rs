@@ -91,9 +91,10 @@ impl PasswordPolicy {
         if blocklist::is_listed(&lower) {
             return Err(PasswordError::Common);
         }
+        let candidates = patterns::candidates(&lower, 1);
         let forms = [
-            patterns::candidates(&lower, 1),
-            vec![lower.replace(char::is_whitespace, "")],
+            candidates.as_slice(),
+            &[lower.replace(char::is_whitespace, "")],
         ]
         .concat();
         if contains_word(&lower, &forms, username) {
@@ -114,7 +115,10 @@ impl PasswordPolicy {
         if patterns::is_sequential(&lower) {
             return Err(PasswordError::Sequential);
         }
-        let cores = patterns::candidates(&lower, MIN_CORE_CHARS);
+        let cores: Vec<&String> = candidates
+            .iter()
+            .filter(|c| c.chars().count() >= MIN_CORE_CHARS)
+            .collect();
         if cores
             .iter()
             .any(|c| patterns::is_repeated_chunk(c) || patterns::is_sequential(c))
