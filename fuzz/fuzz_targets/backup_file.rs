@@ -6,8 +6,8 @@
 //! The reader is the real one; the keys are made once per process (a fixed
 //! data key, so that committed seeds stay meaningful, a fresh master key
 //! and audit signing key) and its key file is made in memory with
-//! [`KeyFile::new`]. The key file's own parser (`KeyFile::read`) is not
-//! covered here.
+//! [`KeyFile::new`] and written once with `KeyFile::write`, whose parser
+//! (`KeyFile::read`, also run by verify and restore) modes 3 and 4 fuzz.
 //!
 //! The first input byte picks a mode, the rest is its input:
 //! - `0`, raw: the bytes are the file. Nobody without the keys can make a
@@ -18,6 +18,11 @@
 //!   reaches the section, chunk (zstd), manifest and signature checks.
 //!   The reader must not panic, and what it accepts must agree with what
 //!   it handed its sink.
+//! - `3`, key file: the bytes are the backup's key file, read with
+//!   `KeyFile::read`: one made without the master key is always refused.
+//! - `4`, damaged key file: the real key file with one byte changed or cut
+//!   short: refused, or (a change in its unsealed header) read with the
+//!   very same keys.
 //! - anything else, valid: sections (name and bytes) written as a real
 //!   backup is (chunks stored or zstd-compressed, the manifest, the
 //!   signature), then optionally one byte changed or the file cut short.
@@ -48,8 +53,11 @@ struct Keys {
     signer: AuditSigningKey,
     data: DataKey,
     file: KeyFile,
+    /// `file` as `KeyFile::write` wrote it.
+    key_file_bytes: Vec<u8>,
     /// Where each input is written for the reader, one file per process.
     path: PathBuf,
+    key_path: PathBuf,
 }
 
 fn keys() -> &'static Keys {
@@ -71,14 +79,45 @@ fn keys() -> &'static Keys {
         let data = DataKey::from_bytes(zeroize::Zeroizing::new([0x42; 32])).expect("a data key");
         let file = KeyFile::new(BACKUP_ID, "2026-12-03T00:00:00Z", &data, &master, Vec::new())
             .expect("a key file");
+        let key_path = dir.join("input.keys");
+        file.write(&key_path, &master).expect("writing the key file");
+        let key_file_bytes = std::fs::read(&key_path).expect("reading the key file");
+        let back = KeyFile::read(&key_path, &master).expect("the key file reads back");
+        assert!(same_keys(&back, &file), "the key file changed on a round trip");
+        assert_eq!(back.created_at, file.created_at);
         Keys {
             master,
             signer,
             data,
             file,
+            key_file_bytes,
             path: dir.join("input.backup"),
+            key_path,
         }
     })
+}
+
+/// The parts of a key file that its seal and wrapping protect.
+fn same_keys(a: &KeyFile, b: &KeyFile) -> bool {
+    a.backup_id == b.backup_id
+        && a.backup_key == b.backup_key
+        && a.keys.len() == b.keys.len()
+        && a.shredded == b.shredded
+}
+
+/// The key file's own parser on `bytes`: a file made without the master
+/// key is refused; one that is accepted protects the same keys.
+fn key_file_mode(bytes: &[u8], damaged_real: bool) {
+    let k = keys();
+    std::fs::write(&k.key_path, bytes).expect("writing the input");
+    match KeyFile::read(&k.key_path, &k.master) {
+        Ok(back) => {
+            assert!(damaged_real, "a key file made without the master key was accepted");
+            // Only `created_at`, in the unsealed header, may differ.
+            assert!(same_keys(&back, &k.file), "a damaged key file gave other keys");
+        }
+        Err(_) => {}
+    }
 }
 
 fn aad(index: u64, kind: u8) -> Aad {
@@ -202,6 +241,24 @@ enum Damage {
     Cut(u32),
 }
 
+impl Damage {
+    /// Damages `bytes`; whether anything changed.
+    fn apply(&self, bytes: &mut Vec<u8>) -> bool {
+        match *self {
+            Damage::Flip(at, mask) if mask != 0 && !bytes.is_empty() => {
+                let at = at as usize % bytes.len();
+                bytes[at] ^= mask;
+                true
+            }
+            Damage::Cut(at) if !bytes.is_empty() => {
+                bytes.truncate(at as usize % bytes.len());
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 /// A chunk as the server stores it: `0` + bytes, or `1` + zstd when smaller.
 fn pack(chunk: &[u8]) -> Vec<u8> {
     let compressed = zstd::bulk::compress(chunk, 3).expect("compression");
@@ -255,18 +312,7 @@ fn valid_mode(input: Valid) {
     let frames = w.frames + 1;
     w.frame(3, &serde_json::to_vec(&serde_json::json!({"sections": manifest, "frames": frames})).expect("json"));
     let mut bytes = w.sign();
-    let damaged = match input.damage {
-        Some(Damage::Flip(at, mask)) if mask != 0 => {
-            let at = at as usize % bytes.len();
-            bytes[at] ^= mask;
-            true
-        }
-        Some(Damage::Cut(at)) => {
-            bytes.truncate(at as usize % bytes.len());
-            true
-        }
-        _ => false,
-    };
+    let damaged = input.damage.as_ref().is_some_and(|d| d.apply(&mut bytes));
     let (result, seen) = read_back(&bytes);
     if damaged {
         assert!(result.is_err(), "a damaged backup was accepted: {:?}", input.damage);
@@ -290,6 +336,15 @@ fuzz_target!(|data: &[u8]| {
         0 => {
             let (result, _) = read_back(rest);
             assert!(result.is_err(), "a file made without the keys was accepted");
+        }
+        3 => key_file_mode(rest, false),
+        4 => {
+            let mut bytes = keys().key_file_bytes.clone();
+            if let Ok(damage) = Damage::arbitrary_take_rest(Unstructured::new(rest))
+                && damage.apply(&mut bytes)
+            {
+                key_file_mode(&bytes, true);
+            }
         }
         1 => {
             if let Ok(input) = Frames::arbitrary_take_rest(Unstructured::new(rest)) {
