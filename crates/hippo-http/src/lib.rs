@@ -9,6 +9,7 @@ pub mod extract;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
+pub mod rejections;
 pub mod routes;
 pub mod server;
 pub mod stream;
@@ -141,6 +142,9 @@ pub fn http(hippo: Arc<Hippo>, options: HttpOptions) -> Http {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         .layer(axum::middleware::from_fn(metrics::tag_route))
+        // Outermost of the API's own layers: whatever refused the request,
+        // the client gets a problem document.
+        .layer(axum::middleware::from_fn(rejections::as_problems))
         .with_state(state.clone());
 
     let headers: [(HeaderName, &'static str); 6] = [

@@ -84,7 +84,7 @@ pub fn api() -> OpenApiRouter<AppState> {
 /// The finished document, as served.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = api().into_openapi();
-    for item in doc.paths.paths.values_mut() {
+    for (path, item) in doc.paths.paths.iter_mut() {
         for op in [
             &mut item.get,
             &mut item.put,
@@ -95,7 +95,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .into_iter()
         .flatten()
         {
-            finish_operation(op);
+            finish_operation(path, op);
         }
     }
     doc
@@ -104,8 +104,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
 /// Paths that never touch the store, so never answer 503 `unavailable`.
 const STORELESS: &[&str] = &["checkLiveness", "getMetrics", "getOpenApi", "getAsyncApi"];
 
-fn finish_operation(op: &mut Operation) {
+fn finish_operation(path: &str, op: &mut Operation) {
     let id = op.operation_id.clone().unwrap_or_default();
+    framework_refusals(path, op);
     let signed_in = op.security.as_ref().is_some_and(|s| !s.is_empty());
     if signed_in && id != "getBrowserSession" {
         // Everything a bearer token reaches, a browser session reaches too.
@@ -152,6 +153,55 @@ fn finish_operation(op: &mut Operation) {
     if id == "uploadAttachment" {
         accepted_upload_types(op);
     }
+    if id == "downloadAttachment" {
+        served_file_types(op);
+    }
+}
+
+/// The refusals that can meet any request of an operation's shape, before
+/// its handler decides anything (see `rejections`): a body that is too
+/// large, of another type, not JSON or not an object; a query string that
+/// does not parse; an id that names nothing; an address past its budget of
+/// requests without a credential (see `unauthenticated`). Under `/fhir/`
+/// each is an OperationOutcome.
+fn framework_refusals(path: &str, op: &mut Operation) {
+    use utoipa::openapi::path::ParameterIn;
+    let has_query = op.parameters.iter().flatten().any(|p| {
+        matches!(p, RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query | ParameterIn::Header))
+    });
+    let body = op.request_body.as_ref().map(|b| match b {
+        RefOr::T(b) => b.content.keys().any(|ct| ct.ends_with("json")),
+        RefOr::Ref(_) => true,
+    });
+    let mut statuses = Vec::new();
+    if has_query || body == Some(true) {
+        statuses.push("400");
+    }
+    if path.contains('{') {
+        statuses.push("404");
+    }
+    if body.is_some() {
+        statuses.extend(["413", "415"]);
+    }
+    if has_query || body == Some(true) {
+        statuses.push("422");
+    }
+    if !crate::unauthenticated::EXEMPT_PATHS.contains(&path) {
+        statuses.push("429");
+    }
+    let fhir = path.starts_with("/fhir/");
+    for status in statuses {
+        op.responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| {
+                if fhir {
+                    operation_outcome(standard_description(status))
+                } else {
+                    problem(standard_description(status))
+                }
+            });
+    }
 }
 
 /// The upload's body is the file itself, in any accepted type (the
@@ -170,6 +220,22 @@ fn accepted_upload_types(op: &mut Operation) {
     }
 }
 
+/// A download is served in the type it was accepted as (see
+/// [`accepted_upload_types`]); `application/octet-stream` stays for a
+/// stored type that is no longer a valid header.
+fn served_file_types(op: &mut Operation) {
+    let Some(RefOr::T(ok)) = op.responses.responses.get_mut("200") else {
+        return;
+    };
+    let Some(binary) = ok.content.values().next().cloned() else {
+        return;
+    };
+    for (content_type, _) in hippo_core::filetype::ACCEPTED {
+        ok.content
+            .insert((*content_type).to_owned(), binary.clone());
+    }
+}
+
 fn problem(description: &str) -> RefOr<Response> {
     ResponseBuilder::new()
         .description(description)
@@ -183,6 +249,19 @@ fn problem(description: &str) -> RefOr<Response> {
         .into()
 }
 
+fn operation_outcome(description: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(format!("OperationOutcome: {description}"))
+        .content(
+            "application/fhir+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("OperationOutcome")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
 /// What a status means across the API, with the `code`s it carries.
 fn standard_description(status: &str) -> &'static str {
     match status {
@@ -190,18 +269,20 @@ fn standard_description(status: &str) -> &'static str {
         "201" => "Created.",
         "202" => "Accepted.",
         "204" => "Done; no content.",
-        "400" => "Malformed JSON.",
+        "400" => "`validation_failed`: malformed JSON, or a query string that cannot be read.",
         "401" => "`unauthenticated` or `session_expired`: no valid bearer token.",
         "403" => {
             "`forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls)."
         }
         "404" => "`not_found`: no such resource, or not visible to the caller.",
         "409" => "`conflict`: the resource's state does not allow this now.",
-        "413" => "`payload_too_large`.",
-        "415" => "`unsupported_media_type`.",
+        "413" => "`payload_too_large`: the body is over the operation's limit (64 KiB for JSON).",
+        "415" => "`unsupported_media_type`: the body is not of a type the operation takes.",
         "422" => "`validation_failed` (the detail names the field), or a channel rule.",
         "423" => "`account_locked`.",
-        "429" => "`rate_limited`: wait for `Retry-After` seconds.",
+        "429" => {
+            "`rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds."
+        }
         "503" => "`unavailable`: storage is unreachable or the master key is being rotated; retry.",
         _ => "See the problem details.",
     }
@@ -322,6 +403,47 @@ mod tests {
         }
         let login = &doc["paths"]["/api/v1/auth/login"]["post"]["responses"];
         assert!(login.get("429").is_some());
+    }
+
+    #[test]
+    fn framework_refusals_are_documented_where_they_occur() {
+        let doc = doc();
+        for (method, path, op) in operations(&doc) {
+            let responses = op["responses"].as_object().unwrap();
+            let json_body = op["requestBody"]["content"]
+                .as_object()
+                .is_some_and(|c| c.keys().any(|k| k.ends_with("json")));
+            let mut expected = Vec::new();
+            if json_body {
+                expected.extend(["400", "413", "415", "422"]);
+            }
+            if op["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"))
+            {
+                expected.extend(["400", "422"]);
+            }
+            if path.contains('{') {
+                expected.push("404");
+            }
+            if !crate::unauthenticated::EXEMPT_PATHS.contains(&path.as_str()) {
+                expected.push("429");
+            }
+            for status in expected {
+                let r = responses
+                    .get(status)
+                    .unwrap_or_else(|| panic!("{method} {path}: {status} undocumented"));
+                let media = if path.starts_with("/fhir/") {
+                    "application/fhir+json"
+                } else {
+                    "application/problem+json"
+                };
+                assert!(
+                    r["content"].get(media).is_some(),
+                    "{method} {path} {status}: not {media}"
+                );
+            }
+        }
     }
 
     #[test]

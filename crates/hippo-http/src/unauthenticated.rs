@@ -79,13 +79,13 @@ fn has_credential(req: &Request) -> bool {
         || crate::browser::session_cookie(req.headers()).is_some()
 }
 
+/// Paths never charged: probes, scrapes and Meta's signed deliveries.
+pub const EXEMPT_PATHS: &[&str] = &["/healthz", "/readyz", "/metrics", "/webhooks/whatsapp"];
+
 /// Requests never charged up front (see the module's notes).
 fn exempt(req: &Request) -> bool {
     let path = req.uri().path();
-    if matches!(
-        path,
-        "/healthz" | "/readyz" | "/metrics" | "/webhooks/whatsapp"
-    ) {
+    if EXEMPT_PATHS.contains(&path) {
         return true;
     }
     matches!(*req.method(), Method::GET | Method::HEAD) && !crate::web::is_api_path(path)

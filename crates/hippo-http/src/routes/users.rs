@@ -121,7 +121,7 @@ pub struct UpdateUserRequest {
 #[utoipa::path(patch, operation_id = "updateUser", path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = UpdateUserRequest, responses(
     (status = 200, description = "The updated user.", body = UserResponse), (status = 403, body = Problem),
-    (status = 404, body = Problem), (status = 422, body = Problem)))]
+    (status = 404, body = Problem), (status = 409, description = "`conflict`: the caller's own account (another administrator must do this).", body = Problem), (status = 422, body = Problem)))]
 pub async fn update_user(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -144,7 +144,7 @@ pub async fn update_user(
 /// ends now; their history stays.
 #[utoipa::path(post, operation_id = "deactivateUser", path = "/api/v1/users/{id}/deactivate", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path)), responses(
-    (status = 204, description = "Deactivated; every session and socket of the user ended."), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    (status = 204, description = "Deactivated; every session and socket of the user ended."), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, description = "`conflict`: the caller's own account (another administrator must do this).", body = Problem)))]
 pub async fn deactivate_user(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -184,7 +184,7 @@ pub struct PasswordResetResponse {
 /// `POST /api/v1/users/{id}/password-reset`
 #[utoipa::path(post, operation_id = "resetUserPassword", path = "/api/v1/users/{id}/password-reset", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path)), responses(
-    (status = 200, description = "A temporary password, to give the user out of band.", body = PasswordResetResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    (status = 200, description = "A temporary password, to give the user out of band.", body = PasswordResetResponse), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, description = "`conflict`: the caller's own account (another administrator must do this).", body = Problem)))]
 pub async fn reset_password(
     State(state): State<AppState>,
     Auth(actor): Auth,

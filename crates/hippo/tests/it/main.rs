@@ -35,6 +35,7 @@ mod messaging;
 mod observability;
 mod passwords;
 mod patient_lookup;
+mod rejections;
 mod retention;
 mod sandbox;
 mod slow_clients;

@@ -2504,6 +2504,15 @@ export interface operations {
                     "application/json": components["schemas"]["AlertsResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -2524,6 +2533,15 @@ export interface operations {
             };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2587,6 +2605,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -2614,6 +2641,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2658,6 +2694,15 @@ export interface operations {
                     "application/json": components["schemas"]["AttachmentResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -2676,7 +2721,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large`. */
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2685,7 +2730,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `unsupported_media_type`. */
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2696,6 +2741,15 @@ export interface operations {
             };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2731,7 +2785,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/dicom": string;
                     "application/octet-stream": string;
+                    "application/pdf": string;
+                    "application/vnd.openxmlformats-officedocument.presentationml.presentation": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                    "image/gif": string;
+                    "image/heic": string;
+                    "image/heif": string;
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/tiff": string;
+                    "image/webp": string;
+                    "text/csv": string;
+                    "text/plain": string;
+                    "video/mp4": string;
                 };
             };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
@@ -2754,6 +2823,15 @@ export interface operations {
             };
             /** @description `not_found`: no such resource, or not visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2805,6 +2883,15 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPageResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -2825,6 +2912,15 @@ export interface operations {
             };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2869,6 +2965,15 @@ export interface operations {
                     "text/csv": string;
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -2889,6 +2994,15 @@ export interface operations {
             };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2928,6 +3042,15 @@ export interface operations {
                     "application/json": components["schemas"]["ConsistencyResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -2948,6 +3071,15 @@ export interface operations {
             };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2988,6 +3120,15 @@ export interface operations {
                     "application/json": components["schemas"]["InclusionResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -3008,6 +3149,15 @@ export interface operations {
             };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3071,6 +3221,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -3118,6 +3277,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -3151,6 +3319,15 @@ export interface operations {
                     "application/json": components["schemas"]["LoginResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description invalid_credentials, mfa_required */
             401: {
                 headers: {
@@ -3162,6 +3339,33 @@ export interface operations {
             };
             /** @description account_deactivated */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3232,6 +3436,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -3279,6 +3492,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -3311,6 +3533,15 @@ export interface operations {
                     "application/json": components["schemas"]["QueueResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -3322,6 +3553,24 @@ export interface operations {
             };
             /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3364,6 +3613,15 @@ export interface operations {
                     "application/json": components["schemas"]["GrantResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -3393,6 +3651,42 @@ export interface operations {
             };
             /** @description `conflict`: the resource's state does not allow this now. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3440,6 +3734,15 @@ export interface operations {
             };
             /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3498,6 +3801,15 @@ export interface operations {
             };
             /** @description `not_found`: no such resource, or not visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3572,6 +3884,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -3639,6 +3960,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -3697,6 +4027,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -3729,6 +4068,15 @@ export interface operations {
                     "application/json": components["schemas"]["IceServersResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -3749,6 +4097,15 @@ export interface operations {
             };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3790,6 +4147,15 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationList"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -3810,6 +4176,15 @@ export interface operations {
             };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3859,6 +4234,15 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -3877,8 +4261,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3944,6 +4355,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -3979,6 +4399,15 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -4006,8 +4435,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4050,6 +4506,15 @@ export interface operations {
                     "application/json": components["schemas"]["GrantResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -4086,8 +4551,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4139,6 +4631,15 @@ export interface operations {
                     "application/json": components["schemas"]["CallResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -4175,8 +4676,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4217,6 +4745,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -4253,8 +4790,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4295,6 +4859,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -4322,8 +4895,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4396,6 +4996,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -4431,6 +5040,15 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -4458,8 +5076,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4524,6 +5169,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -4558,6 +5212,15 @@ export interface operations {
                     "application/json": components["schemas"]["MessagePageResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -4587,6 +5250,15 @@ export interface operations {
             };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4629,6 +5301,15 @@ export interface operations {
                     "application/json": components["schemas"]["MessageResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -4656,8 +5337,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4698,6 +5406,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -4725,8 +5442,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4770,6 +5514,15 @@ export interface operations {
                     "application/json": components["schemas"]["DirectoryResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -4790,6 +5543,15 @@ export interface operations {
             };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4837,6 +5599,15 @@ export interface operations {
             };
             /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4900,6 +5671,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -4933,6 +5713,15 @@ export interface operations {
                     "application/json": components["schemas"]["TotpConfirmResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -4951,8 +5740,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4991,6 +5807,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -5009,8 +5834,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5058,6 +5910,15 @@ export interface operations {
             };
             /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5121,6 +5982,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -5177,6 +6047,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -5212,6 +6091,15 @@ export interface operations {
                     "application/json": components["schemas"]["MessageResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -5232,6 +6120,42 @@ export interface operations {
             };
             /** @description `not_found`: no such resource, or not visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5297,6 +6221,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -5326,6 +6259,15 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listPatients: {
@@ -5351,6 +6293,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PatientsResponse"];
+                };
+            };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
@@ -5382,6 +6333,15 @@ export interface operations {
             };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5422,6 +6382,15 @@ export interface operations {
                     "application/json": components["schemas"]["PatientResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -5449,8 +6418,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5516,6 +6512,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -5549,6 +6554,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PatientResponse"];
+                };
+            };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
@@ -5587,8 +6601,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5631,6 +6672,15 @@ export interface operations {
                     "application/json": components["schemas"]["MessageResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -5658,8 +6708,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5699,6 +6776,15 @@ export interface operations {
                     "application/json": components["schemas"]["PatientMatchesResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -5719,6 +6805,15 @@ export interface operations {
             };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5761,6 +6856,15 @@ export interface operations {
                     "application/json": components["schemas"]["ReportResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -5781,6 +6885,15 @@ export interface operations {
             };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5822,6 +6935,15 @@ export interface operations {
                     "application/json": components["schemas"]["ReportResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -5840,8 +6962,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5883,6 +7023,15 @@ export interface operations {
                     "application/json": components["schemas"]["ReportResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -5901,8 +7050,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5950,6 +7117,15 @@ export interface operations {
             };
             /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6011,6 +7187,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -6045,6 +7230,15 @@ export interface operations {
                     "application/json": components["schemas"]["UserList"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -6065,6 +7259,15 @@ export interface operations {
             };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6105,6 +7308,15 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -6132,8 +7344,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6199,6 +7438,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -6234,6 +7482,15 @@ export interface operations {
                     "application/json": components["schemas"]["UserResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -6261,8 +7518,44 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `conflict`: the caller's own account (another administrator must do this). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6328,6 +7621,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -6362,6 +7664,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CreatedApiKeyResponse"];
+                };
+            };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
@@ -6400,8 +7711,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not a service account, or a bad name, lifetime, network or fingerprint. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6458,6 +7796,24 @@ export interface operations {
             };
             /** @description `not_found`: no such resource, or not visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: the caller's own account (another administrator must do this). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6530,6 +7886,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -6581,6 +7946,24 @@ export interface operations {
             };
             /** @description `not_found`: no such resource, or not visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: the caller's own account (another administrator must do this). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6644,6 +8027,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -6695,6 +8087,15 @@ export interface operations {
             };
             /** @description `not_found`: no such resource, or not visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6769,6 +8170,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -6816,6 +8226,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -6849,6 +8268,15 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedWebhookResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -6867,8 +8295,35 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Not https, a private address, unknown event types, or a malformed secret. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6934,6 +8389,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -6990,6 +8454,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -7026,6 +8499,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryListResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -7055,6 +8537,15 @@ export interface operations {
             };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7128,6 +8619,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
             503: {
                 headers: {
@@ -7160,6 +8660,15 @@ export interface operations {
                     "application/json": components["schemas"]["OutboxResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -7180,6 +8689,15 @@ export interface operations {
             };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7252,6 +8770,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description channel_not_configured: the WhatsApp channel is not set up (or unavailable: storage or the Cloud API cannot be reached; retry). */
             503: {
                 headers: {
@@ -7299,6 +8826,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description channel_not_configured: the WhatsApp channel is not set up (or unavailable: storage or the Cloud API cannot be reached; retry). */
             503: {
                 headers: {
@@ -7335,6 +8871,15 @@ export interface operations {
                     "application/json": components["schemas"]["TemplateResponse"];
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -7355,6 +8900,42 @@ export interface operations {
             };
             /** @description `not_found`: no such resource, or not visible to the caller. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7402,6 +8983,15 @@ export interface operations {
             };
             /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7489,6 +9079,24 @@ export interface operations {
             };
             /** @description OperationOutcome: the caller does not accept FHIR JSON. */
             406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description OperationOutcome: `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description OperationOutcome: `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7593,6 +9201,15 @@ export interface operations {
                     "application/fhir+json": components["schemas"]["OperationOutcome"];
                 };
             };
+            /** @description OperationOutcome: `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
             /** @description OperationOutcome: storage is unreachable; retry. */
             503: {
                 headers: {
@@ -7625,8 +9242,35 @@ export interface operations {
                     "application/fhir+json": components["schemas"]["FhirResource"];
                 };
             };
+            /** @description OperationOutcome: `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
             /** @description OperationOutcome: the caller does not accept FHIR JSON. */
             406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description OperationOutcome: `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["OperationOutcome"];
+                };
+            };
+            /** @description OperationOutcome: `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7735,8 +9379,26 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7776,6 +9438,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
             401: {
                 headers: {
@@ -7785,8 +9456,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `payload_too_large`. */
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -38,10 +38,25 @@ def _parse_response(
 
         return response_200
 
+    if response.status_code == 400:
+        response_400 = OperationOutcome.from_dict(response.json())
+
+        return response_400
+
     if response.status_code == 406:
         response_406 = OperationOutcome.from_dict(response.json())
 
         return response_406
+
+    if response.status_code == 422:
+        response_422 = OperationOutcome.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = OperationOutcome.from_dict(response.json())
+
+        return response_429
 
     if response.status_code == 503:
         response_503 = OperationOutcome.from_dict(response.json())

@@ -82,6 +82,16 @@ def _parse_response(
 
         return response_406
 
+    if response.status_code == 422:
+        response_422 = OperationOutcome.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = OperationOutcome.from_dict(response.json())
+
+        return response_429
+
     if response.status_code == 503:
         response_503 = OperationOutcome.from_dict(response.json())
 

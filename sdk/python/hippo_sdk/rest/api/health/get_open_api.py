@@ -6,6 +6,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.get_open_api_response_200 import GetOpenApiResponse200
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -19,11 +20,18 @@ def _get_kwargs() -> dict[str, Any]:
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> GetOpenApiResponse200 | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> GetOpenApiResponse200 | Problem | None:
     if response.status_code == 200:
         response_200 = GetOpenApiResponse200.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -33,7 +41,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[GetOpenApiResponse200]:
+) -> Response[GetOpenApiResponse200 | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -45,7 +53,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[GetOpenApiResponse200]:
+) -> Response[GetOpenApiResponse200 | Problem]:
     """`GET /api/v1/openapi.json`: this document.
 
     Raises:
@@ -53,7 +61,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GetOpenApiResponse200]
+        Response[GetOpenApiResponse200 | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -68,7 +76,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> GetOpenApiResponse200 | None:
+) -> GetOpenApiResponse200 | Problem | None:
     """`GET /api/v1/openapi.json`: this document.
 
     Raises:
@@ -76,7 +84,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GetOpenApiResponse200
+        GetOpenApiResponse200 | Problem
     """
 
     return sync_detailed(
@@ -87,7 +95,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[GetOpenApiResponse200]:
+) -> Response[GetOpenApiResponse200 | Problem]:
     """`GET /api/v1/openapi.json`: this document.
 
     Raises:
@@ -95,7 +103,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GetOpenApiResponse200]
+        Response[GetOpenApiResponse200 | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -108,7 +116,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> GetOpenApiResponse200 | None:
+) -> GetOpenApiResponse200 | Problem | None:
     """`GET /api/v1/openapi.json`: this document.
 
     Raises:
@@ -116,7 +124,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GetOpenApiResponse200
+        GetOpenApiResponse200 | Problem
     """
 
     return (

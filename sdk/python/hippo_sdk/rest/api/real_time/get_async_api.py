@@ -6,6 +6,7 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.get_async_api_response_200 import GetAsyncApiResponse200
+from ...models.problem import Problem
 from ...types import Response
 
 
@@ -19,11 +20,18 @@ def _get_kwargs() -> dict[str, Any]:
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> GetAsyncApiResponse200 | None:
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> GetAsyncApiResponse200 | Problem | None:
     if response.status_code == 200:
         response_200 = GetAsyncApiResponse200.from_dict(response.json())
 
         return response_200
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -33,7 +41,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[GetAsyncApiResponse200]:
+) -> Response[GetAsyncApiResponse200 | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -45,7 +53,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[GetAsyncApiResponse200]:
+) -> Response[GetAsyncApiResponse200 | Problem]:
     """`GET /api/v1/asyncapi.json`: the AsyncAPI 3 document of the stream's
     frames, both ways, each with its JSON Schema.
 
@@ -54,7 +62,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GetAsyncApiResponse200]
+        Response[GetAsyncApiResponse200 | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -69,7 +77,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> GetAsyncApiResponse200 | None:
+) -> GetAsyncApiResponse200 | Problem | None:
     """`GET /api/v1/asyncapi.json`: the AsyncAPI 3 document of the stream's
     frames, both ways, each with its JSON Schema.
 
@@ -78,7 +86,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GetAsyncApiResponse200
+        GetAsyncApiResponse200 | Problem
     """
 
     return sync_detailed(
@@ -89,7 +97,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[GetAsyncApiResponse200]:
+) -> Response[GetAsyncApiResponse200 | Problem]:
     """`GET /api/v1/asyncapi.json`: the AsyncAPI 3 document of the stream's
     frames, both ways, each with its JSON Schema.
 
@@ -98,7 +106,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[GetAsyncApiResponse200]
+        Response[GetAsyncApiResponse200 | Problem]
     """
 
     kwargs = _get_kwargs()
@@ -111,7 +119,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> GetAsyncApiResponse200 | None:
+) -> GetAsyncApiResponse200 | Problem | None:
     """`GET /api/v1/asyncapi.json`: the AsyncAPI 3 document of the stream's
     frames, both ways, each with its JSON Schema.
 
@@ -120,7 +128,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        GetAsyncApiResponse200
+        GetAsyncApiResponse200 | Problem
     """
 
     return (
