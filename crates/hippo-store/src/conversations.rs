@@ -189,11 +189,27 @@ pub trait ConversationWriteTx {
         body_enc: &[u8],
         at: Timestamp,
     ) -> Result<()>;
-    /// Removes the body, every earlier version and the attachment links; the
-    /// row stays as a tombstone.
-    async fn recall_message(&mut self, id: &MessageId, at: Timestamp) -> Result<()>;
-    /// Number of earlier versions kept for a message.
+    /// Recalls a message: the body and the attachment links go and the row
+    /// stays as a tombstone. When its conversation is on legal hold, the
+    /// body is kept as version `original.0` (`original.1`, sealed by the
+    /// caller) behind the tombstone, with every earlier version, until
+    /// [`Self::destroy_recalled_versions`]; otherwise every version is
+    /// destroyed too. The hold is read in the same statement, so a hold set
+    /// concurrently either precedes the recall or follows it. Returns
+    /// whether the versions were kept.
+    async fn recall_message(
+        &mut self,
+        id: &MessageId,
+        at: Timestamp,
+        original: (i64, &[u8]),
+    ) -> Result<bool>;
+    /// Destroys the versions kept behind the conversation's recalled
+    /// messages (its hold was cleared); returns how many.
+    async fn destroy_recalled_versions(&mut self, conversation: &ConversationId) -> Result<u64>;
+    /// Number of earlier versions recorded for a message.
     async fn count_versions(&mut self, id: &MessageId) -> Result<i64>;
+    /// Number of those whose body is still kept.
+    async fn kept_versions(&mut self, id: &MessageId) -> Result<i64>;
     /// Raises a member's watermark; false if it was already at or above.
     async fn raise_mark(
         &mut self,

@@ -125,7 +125,9 @@ impl Governance {
         Ok(())
     }
 
-    /// Clears a legal hold (administrators).
+    /// Clears a legal hold (administrators). Recalls made during the hold
+    /// take effect now: what the hold kept behind their tombstones is
+    /// destroyed, and the audit record says how many versions.
     pub async fn clear_legal_hold(&self, actor: &Actor, conversation: &str) -> Result<()> {
         let id = self
             .require_admin_for(actor, AuditAction::LegalHoldClear, conversation)
@@ -145,10 +147,12 @@ impl Governance {
         let now = self.core.clock.now();
         let mut tx = self.core.store.begin_write().await?;
         tx.set_legal_hold(&id, None).await?;
+        let destroyed = tx.destroy_recalled_versions(&id).await?;
         tx.append_audit(
             &actor
                 .event(now, AuditAction::LegalHoldClear, Outcome::Success)
-                .resource("conversation", id.as_str()),
+                .resource("conversation", id.as_str())
+                .detail(serde_json::json!({ "recalled_versions_destroyed": destroyed })),
         )
         .await?;
         tx.commit().await?;

@@ -449,7 +449,9 @@ impl Messages {
     }
 
     /// Recalls a message (sender only): its body and earlier versions are
-    /// destroyed; the tombstone keeps its `seq`.
+    /// destroyed; the tombstone keeps its `seq`. Under legal hold, the body
+    /// and versions stay sealed behind the tombstone (members see it
+    /// recalled) until the hold is cleared.
     pub async fn delete(&self, actor: &Actor, id: &str) -> Result<()> {
         let (conv, members, msg) = self
             .member_message(actor, id, AuditAction::MessageDelete)
@@ -471,14 +473,30 @@ impl Messages {
         if msg.deleted_at.is_some() {
             return Ok(());
         }
+        let key = self.core.conversation_key(&conv).await?;
         let now = self.core.clock.now();
         let mut tx = self.core.store.begin_write().await?;
-        tx.recall_message(&msg.id, now).await?;
+        let current = tx
+            .get_message_for_update(&msg.id)
+            .await?
+            .ok_or_else(ServiceError::not_found)?;
+        let Some(body_enc) = current.body_enc.as_deref() else {
+            return Ok(()); // recalled meanwhile
+        };
+        // Sealed as a version now; the store keeps it only under a hold.
+        let original = key.open(&body_aad(&conv.id, &msg.id), body_enc)?;
+        let version = tx.count_versions(&msg.id).await? + 1;
+        let kept = key.seal(&version_aad(&conv.id, &msg.id, version), &original)?;
+        let held = tx.recall_message(&msg.id, now, (version, &kept)).await?;
         tx.append_audit(
             &actor
                 .event(now, AuditAction::MessageDelete, Outcome::Success)
                 .resource("message", msg.id.as_str())
-                .detail(serde_json::json!({ "conversation_id": conv.id.as_str(), "seq": msg.seq })),
+                .detail(serde_json::json!({
+                    "conversation_id": conv.id.as_str(),
+                    "seq": msg.seq,
+                    "kept_under_legal_hold": held,
+                })),
         )
         .await?;
         crate::webhooks::enqueue(

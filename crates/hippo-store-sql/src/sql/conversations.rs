@@ -472,24 +472,69 @@ impl ConversationWriteTx for Tx {
         Ok(())
     }
 
-    async fn recall_message(&mut self, id: &MessageId, at: Timestamp) -> Result<()> {
+    async fn recall_message(
+        &mut self,
+        id: &MessageId,
+        at: Timestamp,
+        original: (i64, &[u8]),
+    ) -> Result<bool> {
         sqlx::query("DELETE FROM message_attachments WHERE message_id = $1")
             .bind(id.as_str())
             .execute(&mut *self.tx)
             .await
             .db()?;
-        sqlx::query("UPDATE message_versions SET body_enc = NULL WHERE message_id = $1")
-            .bind(id.as_str())
-            .execute(&mut *self.tx)
-            .await
-            .db()?;
+        sqlx::query(
+            "INSERT INTO message_versions (message_id, version, body_enc, replaced_at) VALUES ($1, \
+             $2, $3, $4)",
+        )
+        .bind(id.as_str())
+        .bind(original.0)
+        .bind(original.1)
+        .bind(at.as_millis())
+        .execute(&mut *self.tx)
+        .await
+        .db()?;
+        // One statement decides: destroyed unless the conversation is held.
+        let destroyed = sqlx::query(
+            "UPDATE message_versions SET body_enc = NULL WHERE message_id = $1 AND NOT EXISTS \
+             (SELECT 1 FROM conversations c JOIN messages m ON m.conversation_id = c.id \
+             WHERE m.id = $1 AND c.legal_hold_since IS NOT NULL)",
+        )
+        .bind(id.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .db()?;
         sqlx::query("UPDATE messages SET body_enc = NULL, deleted_at = $2 WHERE id = $1")
             .bind(id.as_str())
             .bind(at.as_millis())
             .execute(&mut *self.tx)
             .await
             .db()?;
-        Ok(())
+        Ok(destroyed.rows_affected() == 0)
+    }
+
+    async fn destroy_recalled_versions(&mut self, conversation: &ConversationId) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE message_versions SET body_enc = NULL WHERE body_enc IS NOT NULL AND \
+             message_id IN (SELECT id FROM messages WHERE conversation_id = $1 AND deleted_at IS \
+             NOT NULL)",
+        )
+        .bind(conversation.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .db()?;
+        Ok(done.rows_affected())
+    }
+
+    async fn kept_versions(&mut self, id: &MessageId) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) FROM message_versions WHERE message_id = $1 AND body_enc IS NOT NULL",
+        )
+        .bind(id.as_str())
+        .fetch_one(&mut *self.tx)
+        .await
+        .db()?;
+        row.try_get(0).db()
     }
 
     async fn count_versions(&mut self, id: &MessageId) -> Result<i64> {

@@ -82,7 +82,9 @@ pub async fn attachments_are_shared_by_messages(store: Arc<dyn Store>) {
 
     // Removal from the conversation and recall of the message both end it.
     let mut tx = store.begin_write().await.unwrap();
-    tx.recall_message(&messages[0].id, ts(200)).await.unwrap();
+    tx.recall_message(&messages[0].id, ts(200), (1, &[1; 4]))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert!(!store.attachment_shared_with(&f1.id, &b.id).await.unwrap());
     assert!(store.attachment_shared_with(&f3.id, &b.id).await.unwrap());

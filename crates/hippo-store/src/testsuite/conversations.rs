@@ -94,7 +94,13 @@ pub async fn conversations_members_and_messages(store: Arc<dyn Store>) {
     assert_eq!(edited.body_enc, Some(vec![9; 5]));
     assert_eq!(edited.edited_at, Some(ts(200)));
     let mut tx = store.begin_write().await.unwrap();
-    tx.recall_message(&m1.id, ts(300)).await.unwrap();
+    let held = tx
+        .recall_message(&m1.id, ts(300), (2, &[9; 5]))
+        .await
+        .unwrap();
+    assert!(!held, "no hold: every version goes");
+    assert_eq!(tx.count_versions(&m1.id).await.unwrap(), 2);
+    assert_eq!(tx.kept_versions(&m1.id).await.unwrap(), 0);
     tx.commit().await.unwrap();
     let recalled = store.get_message(&m1.id).await.unwrap().unwrap();
     assert_eq!(recalled.body_enc, None);
@@ -245,7 +251,9 @@ pub async fn unread_counts_last_message_and_direct_pairs(store: Arc<dyn Store>) 
     tx.commit().await.unwrap();
     let third = store.list_messages(&c.id, 2, 1).await.unwrap().remove(0);
     let mut tx = store.begin_write().await.unwrap();
-    tx.recall_message(&third.id, ts(300)).await.unwrap();
+    tx.recall_message(&third.id, ts(300), (1, &[1; 4]))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let only = store.conversation_stats(&b.id, Some(&c.id)).await.unwrap();
     assert_eq!(only.len(), 1);

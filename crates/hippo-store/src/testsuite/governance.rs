@@ -233,6 +233,54 @@ pub async fn retention_and_legal_hold_are_per_conversation(store: Arc<dyn Store>
     );
 }
 
+/// A recall under legal hold keeps the body and versions behind the
+/// tombstone; clearing the hold destroys them, in that conversation only.
+pub async fn a_hold_keeps_what_recalls_remove_until_it_is_cleared(store: Arc<dyn Store>) {
+    let (held, a, _) = conversation_of_two(&store).await;
+    let (free, b, _) = conversation_of_two(&store).await;
+    let kept = send(&store, &held, &a.id, 2).await;
+    let other = send(&store, &free, &b.id, 1).await;
+    let mut tx = store.begin_write().await.unwrap();
+    tx.set_legal_hold(&held.id, Some((ts(150), &[4; 12])))
+        .await
+        .unwrap();
+    tx.edit_message(&kept[0].id, 1, &[7; 5], &[8; 5], ts(160))
+        .await
+        .unwrap();
+    assert!(
+        tx.recall_message(&kept[0].id, ts(170), (2, &[8; 5]))
+            .await
+            .unwrap()
+    );
+    let other_held = tx
+        .recall_message(&other[0].id, ts(170), (1, &[6; 5]))
+        .await
+        .unwrap();
+    assert!(!other_held, "the other conversation has no hold");
+    assert_eq!(tx.kept_versions(&kept[0].id).await.unwrap(), 2);
+    assert_eq!(tx.kept_versions(&other[0].id).await.unwrap(), 0);
+    tx.commit().await.unwrap();
+    let tombstone = store.get_message(&kept[0].id).await.unwrap().unwrap();
+    assert_eq!(tombstone.body_enc, None, "members see it recalled");
+    assert!(tombstone.deleted_at.is_some());
+
+    let mut tx = store.begin_write().await.unwrap();
+    tx.set_legal_hold(&held.id, None).await.unwrap();
+    assert_eq!(tx.destroy_recalled_versions(&held.id).await.unwrap(), 2);
+    assert_eq!(tx.kept_versions(&kept[0].id).await.unwrap(), 0);
+    assert_eq!(
+        tx.destroy_recalled_versions(&held.id).await.unwrap(),
+        0,
+        "once"
+    );
+    tx.commit().await.unwrap();
+    let live = store.get_message(&kept[1].id).await.unwrap().unwrap();
+    assert!(
+        live.body_enc.is_some(),
+        "messages not recalled are untouched"
+    );
+}
+
 /// Messages created before the cut go, with their versions, attachment
 /// links and outbox jobs; files go with their keys once shared nowhere.
 pub async fn purge_removes_old_messages_and_files_shared_nowhere_else(store: Arc<dyn Store>) {

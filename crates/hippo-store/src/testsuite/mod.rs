@@ -62,6 +62,7 @@ macro_rules! storage_suite {
             governance::break_glass_grants_expire_and_are_reviewed_once,
             governance::alerts_are_listed_newest_first,
             governance::retention_and_legal_hold_are_per_conversation,
+            governance::a_hold_keeps_what_recalls_remove_until_it_is_cleared,
             governance::purge_removes_old_messages_and_files_shared_nowhere_else,
             governance::erasure_leaves_a_tombstone_and_destroys_the_key,
             ops::meta_upserts,

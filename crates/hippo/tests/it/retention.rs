@@ -276,3 +276,104 @@ async fn uploads_never_shared_are_removed_after_a_day() {
     ));
     s.stop().await;
 }
+
+/// Issue 20, integrity under hold: a sender's recall during a legal hold
+/// shows members a tombstone, but the sealed body and its earlier versions
+/// stay until the hold is cleared; then the recall takes full effect.
+#[tokio::test]
+async fn a_recall_under_legal_hold_keeps_the_original_until_the_hold_is_cleared() {
+    let s = TestServer::start().await;
+    let [ana, ben] = s.clinicians(["ana", "ben"]).await;
+    let root = s.admin().await;
+    let conv = s.group(&ana, [&ben], "Ward 7").await;
+    let sent = s.send(&ana, &conv, "potassium 6.1, repeat").await;
+    let id = sent["id"].as_str().unwrap().to_owned();
+    let message = format!("/api/v1/messages/{id}");
+    let (status, body) = s
+        .call(
+            Method::PATCH,
+            &message,
+            Some(&ana.token),
+            Some(json!({ "body": "potassium 6.1, repeat stat" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let hold = format!("/api/v1/conversations/{conv}/legal-hold");
+    let (status, _) = s
+        .post(
+            &hold,
+            Some(&root.token),
+            json!({ "reason": "Claim 2026-201" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    let (status, _) = s
+        .call(Method::DELETE, &message, Some(&ana.token), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // Members see a recalled message, nothing of its text.
+    let (_, page) = s
+        .get(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            &ben.token,
+        )
+        .await;
+    let shown = &page["messages"][0];
+    assert_eq!(shown["id"], json!(id));
+    assert_eq!(shown["deleted"], json!(true), "{shown}");
+    assert!(!page.to_string().contains("potassium"), "{page}");
+    // Behind the tombstone: the original and the current body, sealed.
+    let message_id = hippo_core::MessageId::from_stored(id.clone());
+    let kept = |s: &TestServer| {
+        let store = s.hippo.store().clone();
+        let message_id = message_id.clone();
+        async move {
+            let mut tx = store.begin_write().await.unwrap();
+            tx.kept_versions(&message_id).await.unwrap()
+        }
+    };
+    assert_eq!(kept(&s).await, 2, "both versions kept under the hold");
+
+    // Clearing the hold completes the recall, and says so in the trail.
+    let (status, _) = s.call(Method::DELETE, &hold, Some(&root.token), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(kept(&s).await, 0, "destroyed once the hold is cleared");
+    let trail = s.audit().await;
+    let recall = trail
+        .iter()
+        .find(|r| r.action.as_str() == "message.delete")
+        .unwrap();
+    assert!(
+        recall.detail.contains("\"kept_under_legal_hold\":true"),
+        "{}",
+        recall.detail
+    );
+    let cleared = trail
+        .iter()
+        .find(|r| r.action.as_str() == "legal_hold.clear")
+        .unwrap();
+    assert!(
+        cleared.detail.contains("\"recalled_versions_destroyed\":2"),
+        "{}",
+        cleared.detail
+    );
+
+    // Without a hold, a recall destroys everything at once.
+    let other = s.send(&ana, &conv, "call me").await;
+    let other_id = other["id"].as_str().unwrap();
+    let (status, _) = s
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/messages/{other_id}"),
+            Some(&ana.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let mut tx = s.hippo.store().begin_write().await.unwrap();
+    let other_id = hippo_core::MessageId::from_stored(other_id.to_owned());
+    assert_eq!(tx.kept_versions(&other_id).await.unwrap(), 0);
+    drop(tx);
+    s.stop().await;
+}
