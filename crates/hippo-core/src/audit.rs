@@ -81,6 +81,7 @@ actions! {
     BackupCreate => "backup.create",
     BackupVerify => "backup.verify",
     BackupRestore => "backup.restore",
+    BackupDrill => "backup.drill",
     RetentionPurge => "retention.purge",
     ConversationErase => "conversation.erase",
     LegalHoldSet => "legal_hold.set",

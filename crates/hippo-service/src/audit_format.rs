@@ -199,6 +199,7 @@ pub fn fhir_action(a: AuditAction) -> &'static str {
         | A::ApiKeyUse
         | A::SessionExpired
         | A::BackupRestore
+        | A::BackupDrill
         | A::SystemInit
         | A::CallJoin
         | A::CallDecline

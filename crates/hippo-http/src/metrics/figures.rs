@@ -185,7 +185,7 @@ pub(super) fn describe() {
     describe_gauge!(
         "hippo_operation_last_timestamp_seconds",
         Unit::Seconds,
-        "When an operation (backup.create, backup.verify, backup.restore, audit.verify, key.rotate) last ended with an outcome (Unix time), from the audit trail."
+        "When an operation (backup.create, backup.verify, backup.restore, backup.drill, audit.verify, key.rotate) last ended with an outcome (Unix time), from the audit trail."
     );
     describe_gauge!(
         "hippo_db_connections",

@@ -117,6 +117,7 @@ pub const MONITORED_ACTIONS: &[AuditAction] = &[
     AuditAction::BackupCreate,
     AuditAction::BackupVerify,
     AuditAction::BackupRestore,
+    AuditAction::BackupDrill,
     AuditAction::AuditVerify,
     AuditAction::KeyRotate,
 ];

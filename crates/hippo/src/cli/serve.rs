@@ -275,6 +275,22 @@ pub async fn run(config: Config) -> Result<()> {
             config.backup_keep,
         ))
     });
+    let drills = match (&config.backup_dir, config.backup_drill_interval) {
+        (Some(_), Some(every)) => {
+            tracing::info!(every = ?every, "scheduled restore drills on");
+            Some(tokio::spawn(crate::cli::backup::scheduled_drills(
+                app.clone(),
+                config.clone(),
+                every,
+            )))
+        }
+        (None, Some(_)) => {
+            anyhow::bail!(
+                "backup_drill_interval drills the backups in backup_dir: set backup_dir too"
+            )
+        }
+        _ => None,
+    };
     // Erasures whose key-file rewrite was cut off (a crash, a backup
     // volume away) reach the backups now.
     {
@@ -381,6 +397,9 @@ pub async fn run(config: Config) -> Result<()> {
     retention.abort();
     if let Some(b) = backups {
         b.abort();
+    }
+    if let Some(d) = drills {
+        d.abort();
     }
     if let Some(f) = forwarder {
         f.abort();

@@ -58,6 +58,8 @@ pub struct Config {
     pub backup_dir: Option<PathBuf>,
     pub backup_interval: Duration,
     pub backup_keep: u32,
+    /// `None`: no scheduled restore drills.
+    pub backup_drill_interval: Option<Duration>,
     /// `None`: the WhatsApp endpoints answer 503 `channel_not_configured`.
     pub whatsapp: Option<WhatsappSettings>,
     /// ICE servers, the TURN secret (read from its file) and relay-only.
@@ -227,6 +229,7 @@ impl TryFrom<Settings> for Config {
             backup_dir: s.backup_dir,
             backup_interval: s.backup_interval,
             backup_keep: s.backup_keep,
+            backup_drill_interval: s.backup_drill_interval,
             whatsapp,
             calls: calls(s.turn_urls, s.turn_secret_file, s.calls_relay_only)?,
             media_listen: s.media_listen,

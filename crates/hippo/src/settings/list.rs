@@ -227,6 +227,13 @@ settings! {
         group: Backups, kind: Plain, value_name: "N",
         default: Value("14"), parse: required(parse::number::<1>),
     }
+    /// Time between restore drills from serve: the newest scheduled backup
+    /// restored into a scratch copy and verified, as `hippo backup drill`
+    /// does, and recorded (`backup.drill`); empty: no drills.
+    backup_drill_interval: Option<Duration> {
+        group: Backups, kind: Plain, value_name: "DURATION",
+        default: Unset, parse: optional(parse::duration),
+    }
 
     /// WhatsApp Cloud API host (Meta's Graph API).
     whatsapp_api_base: String {

@@ -273,7 +273,8 @@ async fn serve_prints_fingerprint_accepts_cli_changes_and_drains_on_sigterm() {
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .arg("--backup-dir")
         .arg(&backups)
-        .args(["--backup-interval", "1s", "--backup-keep", "2", "serve"])
+        .args(["--backup-interval", "1s", "--backup-keep", "2"])
+        .args(["--backup-drill-interval", "2s", "serve"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -385,6 +386,25 @@ async fn serve_prints_fingerprint_accepts_cli_changes_and_drains_on_sigterm() {
         String::from_utf8_lossy(&out.stderr)
     );
 
+    // Scheduled restore drills of the newest backup, in the trail.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = hippo(&data)
+            .args(["audit", "export", "--format", "jsonl"])
+            .output()
+            .unwrap();
+        let trail = String::from_utf8_lossy(&out.stdout);
+        let drilled = trail.lines().any(|l| {
+            l.contains("\"backup.drill\"")
+                && l.contains("\"success\"")
+                && l.contains("audit_records_verified")
+        });
+        if drilled {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no passed drill in the trail");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     drop(client);
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -403,6 +423,16 @@ async fn serve_prints_fingerprint_accepts_cli_changes_and_drains_on_sigterm() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // However the last drill ended (done, or cut off by the shutdown), its
+    // scratch copy is gone.
+    assert!(
+        !std::fs::read_dir(&data).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".drill-")),
+        "a drill's scratch copy was left behind"
+    );
 }
 
 #[test]

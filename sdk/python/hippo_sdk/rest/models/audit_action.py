@@ -15,6 +15,7 @@ class AuditAction(StrEnum):
     AUTH_LOGOUT = "auth.logout"
     AUTH_MFA = "auth.mfa"
     BACKUP_CREATE = "backup.create"
+    BACKUP_DRILL = "backup.drill"
     BACKUP_RESTORE = "backup.restore"
     BACKUP_VERIFY = "backup.verify"
     BREAK_GLASS_OPEN = "break_glass.open"
