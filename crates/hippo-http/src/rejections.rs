@@ -46,6 +46,8 @@ pub async fn as_problems(req: Request, next: Next) -> Response {
     } else {
         error.into_response()
     };
+    // The route the metrics and the access log label it with, and the rest.
+    replaced.extensions_mut().extend(parts.extensions);
     for name in [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE] {
         if let Some(value) = parts.headers.get(&name) {
             replaced.headers_mut().insert(name, value.clone());

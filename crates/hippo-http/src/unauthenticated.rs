@@ -111,6 +111,11 @@ pub async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Re
             "too many unauthenticated requests from this address; try again later",
         );
         refusal.retry_after = Some(wait.as_secs().max(1));
+        // FHIR clients get every refusal as an OperationOutcome.
+        let path = req.uri().path();
+        if path == "/fhir" || path.starts_with("/fhir/") {
+            return crate::routes::fhir::FhirFailure::from(refusal).into_response();
+        }
         return refusal.into_response();
     }
     let response = next.run(req).await;

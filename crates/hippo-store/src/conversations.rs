@@ -194,9 +194,9 @@ pub trait ConversationWriteTx {
     /// body is kept as version `original.0` (`original.1`, sealed by the
     /// caller) behind the tombstone, with every earlier version, until
     /// [`Self::destroy_recalled_versions`]; otherwise every version is
-    /// destroyed too. The hold is read in the same statement, so a hold set
-    /// concurrently either precedes the recall or follows it. Returns
-    /// whether the versions were kept.
+    /// destroyed too. The hold is read under a lock, so a hold set or
+    /// cleared concurrently either precedes the recall or follows it.
+    /// Returns whether the versions were kept.
     async fn recall_message(
         &mut self,
         id: &MessageId,

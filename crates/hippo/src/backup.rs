@@ -220,7 +220,11 @@ fn remove_stale_scratch(data_dir: &Path) {
             .ok()
             .and_then(|t| t.elapsed().ok())
             .is_some_and(|age| age > std::time::Duration::from_secs(24 * 3600));
-        if (name.starts_with(".backup-") || name.starts_with(".restore-")) && old {
+        if (name.starts_with(".backup-")
+            || name.starts_with(".restore-")
+            || name.starts_with(".drill-"))
+            && old
+        {
             match std::fs::remove_dir_all(entry.path()) {
                 Ok(()) => {
                     tracing::warn!(dir = %name, "removed a scratch directory left by an interrupted backup or restore")

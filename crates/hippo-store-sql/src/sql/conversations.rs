@@ -435,7 +435,15 @@ impl ConversationWriteTx for Tx {
     }
 
     async fn get_message_for_update(&mut self, id: &MessageId) -> Result<Option<MessageRow>> {
-        let row = sqlx::query(select_messages!("WHERE id = $1"))
+        // PostgreSQL: the row stays locked until commit, so an edit and a
+        // recall of one message run one after the other (SQLite has one
+        // writer at a time anyway).
+        let sql = if BACKEND == "postgres" {
+            select_messages!("WHERE id = $1 FOR UPDATE")
+        } else {
+            select_messages!("WHERE id = $1")
+        };
+        let row = sqlx::query(sql)
             .bind(id.as_str())
             .fetch_optional(&mut *self.tx)
             .await
@@ -494,23 +502,37 @@ impl ConversationWriteTx for Tx {
         .execute(&mut *self.tx)
         .await
         .db()?;
-        // One statement decides: destroyed unless the conversation is held.
-        let destroyed = sqlx::query(
-            "UPDATE message_versions SET body_enc = NULL WHERE message_id = $1 AND NOT EXISTS \
-             (SELECT 1 FROM conversations c JOIN messages m ON m.conversation_id = c.id \
-             WHERE m.id = $1 AND c.legal_hold_since IS NOT NULL)",
-        )
-        .bind(id.as_str())
-        .execute(&mut *self.tx)
-        .await
-        .db()?;
+        // The hold, read under a share lock on PostgreSQL: a transaction
+        // setting or clearing it is waited for (and waits for this one),
+        // so the hold either precedes the recall or follows it. SQLite has
+        // one writer at a time.
+        let sql = if BACKEND == "postgres" {
+            "SELECT c.legal_hold_since FROM conversations c JOIN messages m \
+             ON m.conversation_id = c.id WHERE m.id = $1 FOR SHARE OF c"
+        } else {
+            "SELECT c.legal_hold_since FROM conversations c JOIN messages m \
+             ON m.conversation_id = c.id WHERE m.id = $1"
+        };
+        let hold: Option<Option<i64>> = sqlx::query_scalar(sql)
+            .bind(id.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .db()?;
+        let held = hold.flatten().is_some();
+        if !held {
+            sqlx::query("UPDATE message_versions SET body_enc = NULL WHERE message_id = $1")
+                .bind(id.as_str())
+                .execute(&mut *self.tx)
+                .await
+                .db()?;
+        }
         sqlx::query("UPDATE messages SET body_enc = NULL, deleted_at = $2 WHERE id = $1")
             .bind(id.as_str())
             .bind(at.as_millis())
             .execute(&mut *self.tx)
             .await
             .db()?;
-        Ok(destroyed.rows_affected() == 0)
+        Ok(held)
     }
 
     async fn destroy_recalled_versions(&mut self, conversation: &ConversationId) -> Result<u64> {

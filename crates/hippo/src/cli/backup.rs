@@ -338,6 +338,15 @@ async fn restore(config: &Config, file: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Whether `name` is a scheduled backup's: `hippo-<13-digit unix ms>.backup`
+/// (so that the newest sorts last, and an operator's own file in the
+/// directory is never taken for one).
+fn is_scheduled_name(name: &str) -> bool {
+    name.strip_prefix("hippo-")
+        .and_then(|n| n.strip_suffix(".backup"))
+        .is_some_and(|ms| ms.len() == 13 && ms.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// The newest `hippo-<unix ms>.backup` in `backup_dir`.
 fn newest_scheduled(config: &Config) -> Result<PathBuf> {
     let Some(dir) = &config.backup_dir else {
@@ -349,7 +358,7 @@ fn newest_scheduled(config: &Config) -> Result<PathBuf> {
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("hippo-") && n.ends_with(".backup"))
+                .is_some_and(is_scheduled_name)
         })
         .collect();
     backups.sort();
@@ -428,8 +437,8 @@ async fn drill_and_record(app: &crate::app::App, config: &Config, file: &Path) -
 
 /// `serve`'s restore drills (`backup_drill_interval`): every `every`, the
 /// newest scheduled backup is drilled, once per cluster (a lease), and the
-/// outcome recorded; a failure is logged and raised at the next drill's
-/// record, never fatal to the server.
+/// outcome recorded, also when there is no backup to drill; a failure is
+/// logged, never fatal to the server.
 pub async fn scheduled_drills(
     app: std::sync::Arc<crate::app::App>,
     config: Config,
@@ -451,7 +460,22 @@ pub async fn scheduled_drills(
             Ok(file) => drill_and_record(&app, &config, &file)
                 .await
                 .map(|d| (file, d)),
-            Err(e) => Err(e),
+            Err(e) => {
+                let recorded = app
+                    .hippo
+                    .ops()
+                    .record(
+                        Principal::Operator,
+                        AuditAction::BackupDrill,
+                        Outcome::Failure,
+                        serde_json::json!({ "reason": format!("{e:#}") }),
+                    )
+                    .await;
+                if let Err(r) = recorded {
+                    tracing::error!(error = %r, "a failed restore drill could not be recorded");
+                }
+                Err(e)
+            }
         };
         match result {
             Ok((file, drilled)) => tracing::info!(
@@ -469,13 +493,21 @@ pub async fn scheduled_drills(
 /// `restore` would, short of moving it into place; the directory is
 /// removed however it ends.
 async fn drill_in_scratch(config: &Config, file: &Path) -> Result<Drilled> {
-    let (master, signer) = keys(config)?;
-    let keys = read_key_file(file, &master)?;
-    let scratch = tempfile::Builder::new()
-        .prefix(".drill-")
-        .tempdir_in(&config.data_dir)
-        .context("cannot create a scratch directory")?;
-    let contents = unpack_into(file, &keys, &master, &signer, scratch.path())?;
+    // Reading, decrypting and writing the whole backup is blocking work:
+    // off the runtime, which keeps serving meanwhile.
+    let (unpack_config, unpack_file) = (config.clone(), file.to_path_buf());
+    let (master, keys, scratch, contents) = tokio::task::spawn_blocking(move || -> Result<_> {
+        let (master, signer) = keys(&unpack_config)?;
+        let keys = read_key_file(&unpack_file, &master)?;
+        let scratch = tempfile::Builder::new()
+            .prefix(".drill-")
+            .tempdir_in(&unpack_config.data_dir)
+            .context("cannot create a scratch directory")?;
+        let contents = unpack_into(&unpack_file, &keys, &master, &signer, scratch.path())?;
+        Ok((master, keys, scratch, contents))
+    })
+    .await
+    .map_err(|e| anyhow!("the drill stopped: {e}"))??;
     if contents.backend != "sqlite" {
         bail!(
             "this backup was taken from PostgreSQL; the drill restores SQLite backups (restore it into a scratch database with `hippo backup restore` and HIPPO_DATABASE_URL)"

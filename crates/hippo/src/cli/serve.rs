@@ -276,6 +276,9 @@ pub async fn run(config: Config) -> Result<()> {
         ))
     });
     let drills = match (&config.backup_dir, config.backup_drill_interval) {
+        (Some(_), Some(_)) if config.database_url.is_some() => anyhow::bail!(
+            "backup_drill_interval restores SQLite backups; on PostgreSQL, drill with `hippo backup restore` into a scratch database"
+        ),
         (Some(_), Some(every)) => {
             tracing::info!(every = ?every, "scheduled restore drills on");
             Some(tokio::spawn(crate::cli::backup::scheduled_drills(
