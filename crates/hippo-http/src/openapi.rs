@@ -10,8 +10,8 @@
 use crate::AppState;
 use crate::problem::Problem;
 use crate::routes::{
-    api_keys, attachments, audit, auth, break_glass, calls, conversations, directory, enums,
-    health, me, messages, patients, users, webhooks, whatsapp,
+    api_keys, attachments, audit, auth, break_glass, calls, compliance, conversations, directory,
+    enums, health, me, messages, patients, users, webhooks, whatsapp,
 };
 use std::sync::LazyLock;
 use utoipa::OpenApi;
@@ -73,6 +73,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(break_glass::routes())
         .merge(calls::routes())
         .merge(audit::routes())
+        .merge(compliance::routes())
         .merge(patients::routes())
         .merge(whatsapp::routes())
         .merge(crate::routes::fhir::routes())

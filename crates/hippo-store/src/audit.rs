@@ -111,6 +111,14 @@ pub struct PendingAudit {
     pub oldest: Option<Timestamp>,
 }
 
+/// When one account last signed in and last did anything that succeeded,
+/// from its audit records (those waiting for the sequencer included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ActorActivity {
+    pub last_sign_in: Option<Timestamp>,
+    pub last_activity: Option<Timestamp>,
+}
+
 /// Reads of audit (part of every [`crate::Store`]).
 #[async_trait]
 pub trait AuditStore {
@@ -124,6 +132,11 @@ pub trait AuditStore {
         after_seq: i64,
         limit: i64,
     ) -> Result<Vec<AuditRecord>>;
+
+    /// See [`ActorActivity`]; `sign_in` names the sign-in action
+    /// (`auth.login`). Each is the account's newest matching record, found
+    /// through the by-actor index.
+    async fn actor_activity(&self, actor: &UserId, sign_in: &str) -> Result<ActorActivity>;
 
     /// The chain's head as committed: last `seq` and its hash.
     async fn audit_head(&self) -> Result<(i64, String)>;

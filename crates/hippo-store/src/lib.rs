@@ -36,8 +36,8 @@ use async_trait::async_trait;
 pub use api_keys::{ApiKeyRow, ApiKeyStore, ApiKeyWithSession, ApiKeyWriteTx};
 pub use attachments::{AttachmentRow, AttachmentStore, AttachmentWriteTx, MessageAttachmentRow};
 pub use audit::{
-    AuditFilter, AuditRecord, AuditStore, AuditWriteTx, CheckpointRow, KeyEndorsementRow,
-    PendingAudit, Sequenced, TreeHeadRow,
+    ActorActivity, AuditFilter, AuditRecord, AuditStore, AuditWriteTx, CheckpointRow,
+    KeyEndorsementRow, PendingAudit, Sequenced, TreeHeadRow,
 };
 pub use calls::{CallRow, CallStore, CallWriteTx};
 pub use channel::{

@@ -10,6 +10,7 @@ pub mod audit_proofs;
 pub mod auth;
 pub mod break_glass;
 pub mod calls;
+pub mod compliance;
 pub mod conversations;
 pub mod directory;
 pub mod enums;

@@ -7,6 +7,7 @@
 //! the CLI); every reading is itself recorded (`audit.query`,
 //! `audit.export`, `audit.verify`).
 
+pub mod access_review;
 pub mod alerts;
 mod export;
 mod reports;

@@ -6,9 +6,9 @@ use super::{DbRow, DbStore, LIST_AUDIT_JSON, Tx, col, corrupt, ts};
 use crate::DbResult;
 use async_trait::async_trait;
 use hippo_core::{AuditAction, NewAuditEvent, Outcome, SessionId, Timestamp, UserId};
-use hippo_store::Result;
 use hippo_store::merkle::{Hash, TileId};
 use hippo_store::prelude::*;
+use hippo_store::{ActorActivity, Result};
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -45,8 +45,42 @@ pub(super) fn audit_from_row(r: &DbRow) -> Result<AuditRecord> {
     })
 }
 
+/// The newest successful record of an actor (`$1`), optionally of one
+/// action (`$2`): the committed trail through `audit_by_actor`, then the
+/// few records still waiting for the sequencer.
+fn newest_of_actor(one_action: bool) -> String {
+    let action = if one_action { " AND action = $2" } else { "" };
+    format!(
+        "SELECT MAX(at) FROM ( \
+           SELECT at FROM (SELECT at FROM audit_events WHERE actor_id = $1 AND outcome = 'success'{action} \
+             ORDER BY seq DESC LIMIT 1) AS committed \
+           UNION ALL SELECT at FROM audit_pending WHERE actor_id = $1 AND outcome = 'success'{action} \
+         ) AS records"
+    )
+}
+
 #[async_trait]
 impl AuditStore for DbStore {
+    async fn actor_activity(&self, actor: &UserId, sign_in: &str) -> Result<ActorActivity> {
+        let last_sign_in: Option<i64> =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(newest_of_actor(true)))
+                .bind(actor.as_str())
+                .bind(sign_in)
+                .fetch_one(self.reader())
+                .await
+                .db()?;
+        let last_activity: Option<i64> =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(newest_of_actor(false)))
+                .bind(actor.as_str())
+                .fetch_one(self.reader())
+                .await
+                .db()?;
+        Ok(ActorActivity {
+            last_sign_in: last_sign_in.map(ts),
+            last_activity: last_activity.map(ts),
+        })
+    }
+
     async fn list_audit(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRecord>> {
         // The page comes back as one JSON array built by the database:
         // one row to transfer instead of thousands (verification and

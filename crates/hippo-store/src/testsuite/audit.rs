@@ -5,6 +5,7 @@
 //! endorsements are kept.
 
 use super::*;
+use crate::ActorActivity;
 
 pub async fn dropped_transaction_leaves_nothing(store: Arc<dyn Store>) {
     let u = sample_user("ghost");
@@ -424,4 +425,51 @@ pub async fn tree_heads_are_kept_once_per_size(store: Arc<dyn Store>) {
     forged.root_hash = "f".repeat(64);
     let err = tx.insert_tree_head(&forged).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+}
+
+/// An account's last sign-in and last successful action, committed or
+/// still waiting for the sequencer; failures and other accounts' records
+/// do not count.
+pub async fn actor_activity_is_the_newest_success(store: Arc<dyn Store>) {
+    let (ana, ben) = (UserId::generate(), UserId::generate());
+    let at = |actor: &UserId, ms: i64, action: AuditAction, outcome: Outcome| {
+        let mut e = NewAuditEvent::new(ts(ms), action, outcome);
+        e.actor_id = Some(actor.clone());
+        e
+    };
+    assert_eq!(
+        store.actor_activity(&ana, "auth.login").await.unwrap(),
+        ActorActivity::default()
+    );
+    let mut tx = store.begin_write().await.unwrap();
+    for e in [
+        at(&ana, 100, AuditAction::AuthLogin, Outcome::Success),
+        at(&ana, 200, AuditAction::MessageSend, Outcome::Success),
+        at(&ana, 300, AuditAction::AuthLogin, Outcome::Failure),
+        at(&ben, 400, AuditAction::AuthLogin, Outcome::Success),
+    ] {
+        tx.append_audit(&e).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let want = ActorActivity {
+        last_sign_in: Some(ts(100)),
+        last_activity: Some(ts(200)),
+    };
+    // Waiting for the sequencer, then committed to the trail.
+    assert_eq!(
+        store.actor_activity(&ana, "auth.login").await.unwrap(),
+        want
+    );
+    store.sequence_audit(100).await.unwrap();
+    assert_eq!(
+        store.actor_activity(&ana, "auth.login").await.unwrap(),
+        want
+    );
+    assert_eq!(
+        store.actor_activity(&ben, "auth.login").await.unwrap(),
+        ActorActivity {
+            last_sign_in: Some(ts(400)),
+            last_activity: Some(ts(400)),
+        }
+    );
 }

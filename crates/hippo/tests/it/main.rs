@@ -23,6 +23,7 @@ mod calls;
 mod cli;
 mod cluster;
 mod completeness;
+mod compliance;
 mod crash;
 mod directory;
 mod fhir;

@@ -413,6 +413,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/compliance/access-review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * `GET /api/v1/compliance/access-review`: every account with role,
+         *     status, MFA, last sign-in and last activity (administrators and
+         *     auditors); the review is recorded in the trail.
+         */
+        get: operations["getAccessReview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conversations": {
         parameters: {
             query?: never;
@@ -1455,6 +1476,32 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description One account in the access review. */
+        AccessReviewEntryResponse: {
+            /**
+             * @description Active, and nothing succeeded for 90 days (counted from creation
+             *     when it never did anything): review whether it still needs access.
+             */
+            dormant: boolean;
+            /**
+             * Format: date-time
+             * @description The last successful action of any kind; null if never.
+             */
+            last_activity_at?: string | null;
+            /**
+             * Format: date-time
+             * @description The last successful sign-in; null if never.
+             */
+            last_sign_in_at?: string | null;
+            user: components["schemas"]["UserResponse"];
+        };
+        /** @description The access review. */
+        AccessReviewResponse: {
+            /** @description Every account, oldest first. */
+            accounts: components["schemas"]["AccessReviewEntryResponse"][];
+            /** Format: date-time */
+            generated_at: string;
+        };
         AddMemberRequest: {
             user_id: string;
         };
@@ -4097,6 +4144,62 @@ export interface operations {
             };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAccessReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every account, oldest first, dormant ones flagged. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessReviewResponse"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: only administrators and auditors review access. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -718,6 +718,15 @@ async fn every_endpoint_leaves_its_audit_record() {
         ),
         case(
             g.clone(),
+            "/api/v1/compliance/access-review",
+            "/api/v1/compliance/access-review",
+            &auditor,
+            None,
+            Records("user.read"),
+            Some(&ana),
+        ),
+        case(
+            g.clone(),
             "/api/v1/stream",
             "/api/v1/stream",
             &ana,

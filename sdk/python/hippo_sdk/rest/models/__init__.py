@@ -1,5 +1,7 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .access_review_entry_response import AccessReviewEntryResponse
+from .access_review_response import AccessReviewResponse
 from .add_member_request import AddMemberRequest
 from .alert_kind import AlertKind
 from .alert_response import AlertResponse
@@ -119,6 +121,8 @@ from .webhook_response import WebhookResponse
 from .whatsapp_send_request import WhatsappSendRequest
 
 __all__ = (
+    "AccessReviewEntryResponse",
+    "AccessReviewResponse",
     "AddMemberRequest",
     "AlertKind",
     "AlertResponse",
