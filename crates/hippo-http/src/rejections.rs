@@ -56,7 +56,9 @@ pub async fn as_problems(req: Request, next: Next) -> Response {
     replaced
 }
 
-fn is_fhir(path: &str) -> bool {
+/// Whether `path` is under the FHIR base, whose refusals are
+/// OperationOutcomes.
+pub(crate) fn is_fhir(path: &str) -> bool {
     path == "/fhir" || path.starts_with("/fhir/")
 }
 

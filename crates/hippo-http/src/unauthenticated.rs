@@ -112,8 +112,7 @@ pub async fn gate(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Re
         );
         refusal.retry_after = Some(wait.as_secs().max(1));
         // FHIR clients get every refusal as an OperationOutcome.
-        let path = req.uri().path();
-        if path == "/fhir" || path.starts_with("/fhir/") {
+        if crate::rejections::is_fhir(req.uri().path()) {
             return crate::routes::fhir::FhirFailure::from(refusal).into_response();
         }
         return refusal.into_response();
