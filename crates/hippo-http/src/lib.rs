@@ -147,15 +147,17 @@ pub fn http(hippo: Arc<Hippo>, options: HttpOptions) -> Http {
         .layer(axum::middleware::from_fn(rejections::as_problems))
         .with_state(state.clone());
 
-    let headers: [(HeaderName, &'static str); 6] = [
+    // A handler may set a stricter policy of its own (the evidence
+    // report's printable page allows exactly its one style block).
+    app = app.layer(SetResponseHeaderLayer::if_not_present(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    ));
+    let headers: [(HeaderName, &'static str); 5] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::CACHE_CONTROL, "no-store"),
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; frame-ancestors 'none'",
-        ),
         (
             HeaderName::from_static("cross-origin-resource-policy"),
             "same-origin",

@@ -29,7 +29,7 @@ use utoipa_axum::routes;
     info(title = "hippo", description = "Secure messaging for healthcare. Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`."),
     servers((url = "/", description = "This server")),
     // Schemas named only by query parameters (bodies register their own).
-    components(schemas(Problem, enums::AuditAction, enums::Outcome, enums::ExportFormat, enums::GrantFilter, enums::OutboxState)),
+    components(schemas(Problem, enums::AuditAction, enums::Outcome, enums::ExportFormat, enums::ReportFormat, enums::GrantFilter, enums::OutboxState)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;

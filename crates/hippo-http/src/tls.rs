@@ -150,6 +150,13 @@ fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     Ok(certs)
 }
 
+/// The protocol versions the listener offers ([`PROTOCOL_VERSIONS`] in
+/// words, for the evidence report).
+const VERSIONS: &[&rustls::SupportedProtocolVersion] =
+    &[&rustls::version::TLS13, &rustls::version::TLS12];
+/// [`VERSIONS`] as the evidence report states them.
+pub const PROTOCOL_VERSIONS: &[&str] = &["TLS 1.3", "TLS 1.2"];
+
 /// Builds the server configuration: TLS 1.3 and 1.2 only, ALPN h2 and
 /// http/1.1, client certificates required when `client_ca` is given.
 /// Without configured files, serves (generating on first use) a self-signed
@@ -173,7 +180,7 @@ pub fn load_server_tls(data_dir: &Path, files: &TlsFiles) -> Result<ServerTls, T
     let key = PrivateKeyDer::from_pem_file(&key_path).map_err(|e| file_err(&key_path, e))?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = ServerConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .with_protocol_versions(VERSIONS)
         .map_err(|e| TlsError::Config(e.to_string()))?;
     let builder = match &files.client_ca {
         Some(ca_path) => {

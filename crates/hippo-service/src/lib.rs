@@ -77,6 +77,9 @@ pub struct ServiceConfig {
     pub retention: Option<Duration>,
     pub calls: calls::CallsConfig,
     pub webhooks: webhooks::WebhookConfig,
+    /// How the binary serves and keeps data, for the evidence report
+    /// (`None`: not stated, reported as such).
+    pub deployment: Option<audit::evidence::Deployment>,
 }
 
 impl Default for ServiceConfig {
@@ -96,6 +99,7 @@ impl Default for ServiceConfig {
             retention: None,
             calls: calls::CallsConfig::default(),
             webhooks: webhooks::WebhookConfig::default(),
+            deployment: None,
         }
     }
 }

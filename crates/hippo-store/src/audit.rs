@@ -138,6 +138,18 @@ pub trait AuditStore {
     /// through the by-actor index.
     async fn actor_activity(&self, actor: &UserId, sign_in: &str) -> Result<ActorActivity>;
 
+    /// Sequenced records with `outcome` (of `action`, or of any action
+    /// when `None`) at or after `since`, counted per UTC day: `(the day's
+    /// first instant, count)`, oldest first; days without any are absent.
+    /// For charts: with an action it reads `audit_by_action`, without one
+    /// `audit_by_at`.
+    async fn daily_audit_counts(
+        &self,
+        action: Option<&str>,
+        outcome: &str,
+        since: Timestamp,
+    ) -> Result<Vec<(Timestamp, i64)>>;
+
     /// The chain's head as committed: last `seq` and its hash.
     async fn audit_head(&self) -> Result<(i64, String)>;
 

@@ -7,6 +7,7 @@ use crate::settings::Config;
 use anyhow::{Context, Result, bail};
 use hippo_core::Clock;
 use hippo_crypto::{AuditSigningKey, MasterKey, PasswordHasher};
+use hippo_service::audit::evidence::{BackupSchedule, Deployment, TlsMode};
 use hippo_service::whatsapp::{WhatsappChannel, WhatsappConfig};
 use hippo_service::{Hippo, Keyring, KeyringError, ServiceConfig};
 use hippo_store::Store;
@@ -87,7 +88,34 @@ pub fn service_config(config: &Config) -> ServiceConfig {
         retention: config.retention,
         calls: config.calls.clone(),
         webhooks: config.webhooks.clone(),
+        deployment: Some(deployment(config)),
         ..ServiceConfig::default()
+    }
+}
+
+/// What the evidence report states about serving and keeping data.
+fn deployment(config: &Config) -> Deployment {
+    let tls = if config.insecure_http {
+        TlsMode::Off
+    } else if config.tls_cert.is_some() {
+        TlsMode::Configured
+    } else {
+        TlsMode::SelfSigned
+    };
+    Deployment {
+        tls,
+        tls_versions: hippo_http::tls::PROTOCOL_VERSIONS.to_vec(),
+        client_certificates: config.tls_client_ca.is_some() && !config.insecure_http,
+        backups: config.backup_dir.as_ref().map(|_| BackupSchedule {
+            interval: config.backup_interval,
+            keep: config.backup_keep,
+            drill_interval: config.backup_drill_interval,
+        }),
+        database: if config.on_postgres() {
+            "postgres"
+        } else {
+            "sqlite"
+        },
     }
 }
 

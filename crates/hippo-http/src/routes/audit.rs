@@ -431,7 +431,7 @@ pub struct AlertParams {
     pub limit: Option<String>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AlertResponse {
     pub id: String,
     #[schema(format = DateTime)]
@@ -443,6 +443,18 @@ pub struct AlertResponse {
     /// Ids and counts only.
     #[schema(value_type = Object)]
     pub detail: serde_json::Value,
+}
+
+impl From<&hippo_service::alerts::AlertRow> for AlertResponse {
+    fn from(r: &hippo_service::alerts::AlertRow) -> Self {
+        Self {
+            detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
+            id: r.id.clone(),
+            at: r.at.to_rfc3339(),
+            kind: r.kind.clone(),
+            severity: r.severity.clone(),
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -469,15 +481,6 @@ pub async fn alerts(
         .list_alerts(&actor, params.since.as_deref(), limit)
         .await?;
     Ok(Json(AlertsResponse {
-        alerts: rows
-            .into_iter()
-            .map(|r| AlertResponse {
-                detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
-                id: r.id,
-                at: r.at.to_rfc3339(),
-                kind: r.kind,
-                severity: r.severity,
-            })
-            .collect(),
+        alerts: rows.iter().map(AlertResponse::from).collect(),
     }))
 }

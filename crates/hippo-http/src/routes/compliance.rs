@@ -1,19 +1,30 @@
 //! Compliance evidence for administrators and the privacy officer: the
-//! access review (every account, its MFA, last sign-in and last activity).
+//! access review (every account, its MFA, last sign-in and last activity)
+//! and the evidence report (JSON, or the printable page of
+//! `evidence_html`).
 
 use crate::AppState;
 use crate::extract::Auth;
+use crate::problem::ApiError;
 use crate::problem::{ApiResult, Problem};
+use crate::routes::audit::{QueryResult, query};
+use crate::routes::enums;
+use crate::routes::evidence::EvidenceReportResponse;
 use crate::routes::wire::UserResponse;
 use axum::Json;
 use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use hippo_core::ErrorCode;
 use hippo_service::Principal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(access_review))
+    OpenApiRouter::new()
+        .routes(routes!(access_review))
+        .routes(routes!(report))
 }
 
 /// One account in the access review.
@@ -67,4 +78,62 @@ pub async fn access_review(
             })
             .collect(),
     }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportParams {
+    pub format: Option<String>,
+}
+
+/// `GET /api/v1/compliance/report?format=json|html`: the compliance
+/// evidence report (administrators and auditors): each safeguard and its
+/// setting, the findings to act on, and the evidence behind them, as JSON
+/// or as a printable page with charts of the last 30 days. Recorded in the
+/// trail.
+#[utoipa::path(get, operation_id = "getComplianceReport", path = "/api/v1/compliance/report", tag = "audit", security(("bearer" = [])),
+    params(("format" = Option<enums::ReportFormat>, Query, description = "`json` (the default) or `html`, a printable page")),
+    responses((status = 200, description = "The report.", content(
+            (EvidenceReportResponse = "application/json"), (String = "text/html"))),
+        (status = 403, description = "`forbidden`: only administrators and auditors read the report.", body = Problem),
+        (status = 422, description = "`validation_failed`: an unknown format.", body = Problem)))]
+pub async fn report(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    params: QueryResult<ReportParams>,
+) -> ApiResult<Response> {
+    let params = query(params)?;
+    let html = match params.format.as_deref() {
+        None | Some("json") => false,
+        Some("html") => true,
+        Some(_) => {
+            return Err(ApiError::new(
+                ErrorCode::ValidationFailed,
+                "format must be json or html",
+            ));
+        }
+    };
+    let report = state
+        .hippo
+        .audit()
+        .evidence_report(Principal::User(&actor))
+        .await?;
+    let body = EvidenceReportResponse::from(&report);
+    if !html {
+        return Ok(Json(body).into_response());
+    }
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(super::evidence_html::content_security_policy()),
+            ),
+        ],
+        super::evidence_html::render(&body),
+    )
+        .into_response())
 }

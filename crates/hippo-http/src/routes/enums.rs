@@ -20,6 +20,21 @@ hippo_protocol::closed_set! {
 }
 
 hippo_protocol::closed_set! {
+    /// How urgent a finding of the evidence report is.
+    FindingSeverity = hippo_service::audit::evidence::Severity { Critical, High, Medium, Low }
+}
+
+hippo_protocol::literal_set! {
+    /// The evidence report as JSON, or as a printable HTML page with charts.
+    ReportFormat { "json", "html" }
+}
+
+hippo_protocol::literal_set! {
+    /// How a recorded job (backup, restore drill, verification) ended.
+    JobOutcome { "success", "failure" }
+}
+
+hippo_protocol::closed_set! {
     /// The WhatsApp channel's PHI policy: `notify_only` (only PHI-free
     /// templates) or `patient_requested` (also free text to patients who
     /// asked for it after the risk warning).

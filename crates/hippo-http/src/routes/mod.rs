@@ -14,6 +14,8 @@ pub mod compliance;
 pub mod conversations;
 pub mod directory;
 pub mod enums;
+pub mod evidence;
+pub mod evidence_html;
 pub mod fhir;
 pub mod health;
 pub mod me;

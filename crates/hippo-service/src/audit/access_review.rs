@@ -5,7 +5,7 @@
 //! [`DORMANT_AFTER`] is flagged. The review is itself recorded.
 
 use super::*;
-use hippo_core::{Role, User, UserStatus};
+use hippo_core::{User, UserStatus};
 use std::time::Duration;
 
 /// An active account with no successful action for this long is dormant.
@@ -26,21 +26,28 @@ impl Audit {
     /// Every account, oldest first (administrators and auditors).
     pub async fn access_review(&self, by: Principal<'_>) -> Result<Vec<AccessReviewEntry>> {
         let action = AuditAction::UserRead;
-        if let Principal::User(actor) = by {
-            if let Err(e) = actor.require_full() {
-                return Err(self.core.deny(actor, action, None, e).await);
-            }
-            if !(actor.user.role == Role::Admin || actor.user.role.can_read_audit()) {
-                return Err(self
-                    .core
-                    .deny(actor, action, None, ServiceError::forbidden())
-                    .await);
-            }
-        }
+        self.core.require_admin_or_auditor(by, action).await?;
+        let entries = self.review_accounts().await?;
+        let dormant = entries.iter().filter(|e| e.dormant).count();
+        self.record_examination(
+            by,
+            action,
+            serde_json::json!({
+                "report": "access-review",
+                "listed": entries.len(),
+                "dormant": dormant,
+            }),
+        )
+        .await?;
+        Ok(entries)
+    }
+
+    /// Every account with its activity, oldest first (no access check,
+    /// not recorded: for the reports that do both).
+    pub(super) async fn review_accounts(&self) -> Result<Vec<AccessReviewEntry>> {
         // Records still waiting for the sequencer count too (the store
         // reads both), so nothing needs sequencing first.
-        let now = self.core.clock.now();
-        let cutoff = now.minus(DORMANT_AFTER);
+        let cutoff = self.core.clock.now().minus(DORMANT_AFTER);
         let mut entries = Vec::new();
         for row in self.core.store.list_users().await? {
             let activity = self
@@ -57,17 +64,6 @@ impl Audit {
                 last_activity: activity.last_activity,
             });
         }
-        let dormant = entries.iter().filter(|e| e.dormant).count();
-        self.record_examination(
-            by,
-            action,
-            serde_json::json!({
-                "report": "access-review",
-                "listed": entries.len(),
-                "dormant": dormant,
-            }),
-        )
-        .await?;
         Ok(entries)
     }
 }

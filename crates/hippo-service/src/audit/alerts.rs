@@ -8,7 +8,7 @@ use crate::audit::Audit;
 use crate::core::Core;
 use crate::{Actor, Principal, Result, ServiceError};
 use hippo_core::{AuditAction, Outcome, Timestamp};
-use hippo_store::AlertRow;
+pub use hippo_store::AlertRow;
 use std::sync::Mutex;
 use std::time::Duration;
 

@@ -9,6 +9,7 @@
 
 pub mod access_review;
 pub mod alerts;
+pub mod evidence;
 mod export;
 mod reports;
 mod tree;

@@ -165,4 +165,26 @@ impl Core {
         }
         Ok(())
     }
+
+    /// Access rule for compliance reports: a full session and role
+    /// `admin` or `auditor` (the CLI operator and workers always may).
+    pub(crate) async fn require_admin_or_auditor(
+        &self,
+        by: Principal<'_>,
+        action: AuditAction,
+    ) -> Result<()> {
+        let Principal::User(actor) = by else {
+            return Ok(());
+        };
+        if let Err(e) = actor.require_full() {
+            return Err(self.deny(actor, action, None, e).await);
+        }
+        let role = actor.user.role;
+        if !(role == hippo_core::Role::Admin || role.can_read_audit()) {
+            return Err(self
+                .deny(actor, action, None, ServiceError::forbidden())
+                .await);
+        }
+        Ok(())
+    }
 }

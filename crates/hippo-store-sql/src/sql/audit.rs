@@ -81,6 +81,30 @@ impl AuditStore for DbStore {
         })
     }
 
+    async fn daily_audit_counts(
+        &self,
+        action: Option<&str>,
+        outcome: &str,
+        since: Timestamp,
+    ) -> Result<Vec<(Timestamp, i64)>> {
+        const DAY_MS: i64 = 86_400_000;
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT at / 86400000 AS day, COUNT(*) FROM audit_events \
+             WHERE ($1 IS NULL OR action = $1) AND outcome = $2 AND at >= $3 \
+             GROUP BY at / 86400000 ORDER BY day",
+        )
+        .bind(action)
+        .bind(outcome)
+        .bind(since.as_millis())
+        .fetch_all(self.reader())
+        .await
+        .db()?;
+        Ok(rows
+            .into_iter()
+            .map(|(day, count)| (ts(day * DAY_MS), count))
+            .collect())
+    }
+
     async fn list_audit(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRecord>> {
         // The page comes back as one JSON array built by the database:
         // one row to transfer instead of thousands (verification and

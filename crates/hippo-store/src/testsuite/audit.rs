@@ -473,3 +473,48 @@ pub async fn actor_activity_is_the_newest_success(store: Arc<dyn Store>) {
         }
     );
 }
+
+/// Per-day counts for the evidence report's charts: by action and
+/// outcome (or any action), from `since` on, one entry per UTC day.
+pub async fn daily_counts_group_by_utc_day(store: Arc<dyn Store>) {
+    const DAY: i64 = 86_400_000;
+    let base = 20_000 * DAY;
+    let mut tx = store.begin_write().await.unwrap();
+    for (ms, action, outcome) in [
+        (base - 1, AuditAction::AuthLogin, Outcome::Success),
+        (base, AuditAction::AuthLogin, Outcome::Success),
+        (base + DAY - 1, AuditAction::AuthLogin, Outcome::Success),
+        (base + 2 * DAY + 5, AuditAction::AuthLogin, Outcome::Success),
+        (base + 10, AuditAction::AuthLogin, Outcome::Failure),
+        (base + 20, AuditAction::MessageRead, Outcome::Denied),
+        (base + DAY + 20, AuditAction::PatientRead, Outcome::Denied),
+    ] {
+        tx.append_audit(&NewAuditEvent::new(ts(ms), action, outcome))
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    store.sequence_audit(100).await.unwrap();
+    let since = ts(base);
+    assert_eq!(
+        store
+            .daily_audit_counts(Some("auth.login"), "success", since)
+            .await
+            .unwrap(),
+        vec![(ts(base), 2), (ts(base + 2 * DAY), 1)]
+    );
+    assert_eq!(
+        store
+            .daily_audit_counts(None, "denied", since)
+            .await
+            .unwrap(),
+        vec![(ts(base), 1), (ts(base + DAY), 1)]
+    );
+    assert!(
+        store
+            .daily_audit_counts(Some("break_glass.open"), "success", since)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -53,6 +53,7 @@ macro_rules! storage_suite {
             audit::sequencing_passes_build_the_tree_once,
             audit::tree_heads_are_kept_once_per_size,
             audit::actor_activity_is_the_newest_success,
+            audit::daily_counts_group_by_utc_day,
             keys::data_keys_round_trip,
             keys::exports_leave_data_keys_out_and_restores_put_them_back,
             conversations::conversations_members_and_messages,

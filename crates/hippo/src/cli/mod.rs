@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod compliance;
 pub mod dev;
 pub mod keys;
 pub mod proof;
@@ -59,6 +60,9 @@ pub enum Command {
     /// Backups: create (online), verify, restore.
     #[command(subcommand)]
     Backup(backup::BackupCommand),
+    /// The compliance evidence report (`compliance report --format html`).
+    #[command(subcommand)]
+    Compliance(compliance::ComplianceCommand),
     /// Apply retention policies now (serve also does it every hour).
     #[command(subcommand)]
     Retention(retention::RetentionCommand),
@@ -192,6 +196,9 @@ pub fn main() -> ExitCode {
             Command::User(cmd) => user::run(config, cmd).await.map(|()| ExitCode::SUCCESS),
             Command::Audit(cmd) => audit::run(config, cmd).await,
             Command::Backup(cmd) => backup::run(config, cmd).await.map(|()| ExitCode::SUCCESS),
+            Command::Compliance(cmd) => compliance::run(config, cmd)
+                .await
+                .map(|()| ExitCode::SUCCESS),
             Command::Retention(cmd) => retention::run(config, cmd)
                 .await
                 .map(|()| ExitCode::SUCCESS),

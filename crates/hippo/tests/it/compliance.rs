@@ -65,3 +65,242 @@ async fn the_access_review_shows_every_account_and_flags_the_dormant_ones() {
     );
     s.stop().await;
 }
+
+/// The finding ids of a report.
+fn finding_ids(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings in {report}"))
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_evidence_report_lists_what_to_fix_and_forgets_it_once_fixed() {
+    let backups = tempfile::tempdir().unwrap();
+    let s = TestServer::start().await;
+    let [ana, cat] = s.clinicians(["ana", "cat"]).await;
+    let admin = s.admin().await;
+    let auditor = s.auditor().await;
+    // Ben's account was made, never enrolled MFA, and was never used.
+    let ben = s.create_user("ben", "staff").await;
+    let bea = s.user("bea", "staff").await;
+    let conv = s.group(&ana, [&bea], "Bed 9").await;
+    // Cat opens emergency access; nobody reviews it.
+    let (status, grant) = s
+        .post(
+            &format!("/api/v1/conversations/{conv}/break-glass"),
+            Some(&cat.token),
+            json!({ "reason": "Patient in bed 9 deteriorating; need the care plan" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{grant}");
+
+    // A quarter later everyone but ben is back at work.
+    s.clock.advance(91 * DAY);
+    let [ana_now, admin_now, auditor_now, _cat_now, _bea_now] = [
+        s.second_session(&ana).await,
+        s.second_session(&admin).await,
+        s.second_session(&auditor).await,
+        s.second_session(&cat).await,
+        s.second_session(&bea).await,
+    ];
+    let (status, body) = s.get("/api/v1/compliance/report", &ana_now).await;
+    assert_problem(status, &body, 403, "forbidden");
+    let (status, body) = s
+        .get("/api/v1/compliance/report?format=pdf", &auditor_now)
+        .await;
+    assert_problem(status, &body, 422, "validation_failed");
+
+    let (status, report) = s.get("/api/v1/compliance/report", &auditor_now).await;
+    assert_eq!(status, 200, "{report}");
+    let ids = finding_ids(&report);
+    for want in [
+        "accounts_without_mfa",
+        "dormant_accounts",
+        "break_glass_unreviewed",
+        "restore_drill_missing",
+        "backup_missing",
+        "audit_never_verified",
+    ] {
+        assert!(ids.iter().any(|id| id == want), "{want} missing: {ids:?}");
+    }
+    let finding = |id: &str| -> Value {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == json!(id))
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(finding("accounts_without_mfa")["detail"], json!("ben"));
+    assert_eq!(
+        finding("accounts_without_mfa")["hipaa"],
+        json!("164.312(d)")
+    );
+    assert_eq!(finding("break_glass_unreviewed")["severity"], json!("high"));
+    let evidence = &report["evidence"];
+    assert_eq!(evidence["dormant_accounts"][0]["username"], json!("ben"));
+    assert_eq!(
+        evidence["open_break_glass"][0]["user"]["username"],
+        json!("cat")
+    );
+    let mfa = report["safeguards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == json!("mfa"))
+        .cloned()
+        .unwrap();
+    assert_eq!(mfa["setting"], json!("required for every account"));
+    assert_eq!(mfa["ok"], json!(true));
+    // The charts' data: 30 days, today last, with today's five sign-ins
+    // and ana's refusal a moment ago.
+    let daily = evidence["daily"].as_array().unwrap();
+    assert_eq!(daily.len(), 30);
+    let today = &daily[29];
+    assert_eq!(
+        today["date"],
+        json!(&hippo_core::Clock::now(&s.clock).to_rfc3339()[..10])
+    );
+    assert_eq!(today["sign_ins"], json!(5), "{today}");
+    assert!(today["denied"].as_i64().unwrap() >= 1, "{today}");
+    // The break-glass was 91 days ago: outside the charts.
+    assert!(daily.iter().all(|d| d["break_glass"] == json!(0)));
+
+    // The printable page: the same findings, three charts of 30 bars,
+    // and a policy that allows its own style and nothing else.
+    let resp = s
+        .client
+        .get(s.url("/api/v1/compliance/report?format=html"))
+        .bearer_auth(&auditor_now)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(header("content-type"), "text/html; charset=utf-8");
+    let csp = header("content-security-policy");
+    assert!(
+        csp.starts_with("default-src 'none'; style-src 'sha256-"),
+        "{csp}"
+    );
+    let page = resp.text().await.unwrap();
+    assert!(page.starts_with("<!doctype html>"));
+    for chart in ["sign_ins", "denied", "break_glass"] {
+        assert!(page.contains(&format!("data-chart=\"{chart}\"")), "{chart}");
+    }
+    assert_eq!(page.matches("class=\"bar\"").count(), 90);
+    assert!(page.contains("1 active accounts without MFA"), "{page}");
+    assert!(page.contains("data-finding=\"break_glass_unreviewed\""));
+
+    // Fix each: ben's account closed, the access reviewed, the trail
+    // verified, a backup taken and drilled (by the operator).
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/users/{ben}/deactivate"),
+            Some(&admin_now),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    let (status, body) = s
+        .post(
+            &format!(
+                "/api/v1/break-glass/{}/review",
+                grant["id"].as_str().unwrap()
+            ),
+            Some(&auditor_now),
+            json!({ "note": "Confirmed with the charge nurse." }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let cli = |args: &[&str]| {
+        let mut cmd = s.cli();
+        cmd.env("HIPPO_BACKUP_DIR", backups.path()).args(args);
+        async move {
+            tokio::task::spawn_blocking(move || cmd.output().unwrap())
+                .await
+                .unwrap()
+        }
+    };
+    let backup = backups.path().join("hippo-0000000000001.backup");
+    for args in [
+        vec!["audit", "verify"],
+        vec!["backup", "create", "--out", backup.to_str().unwrap()],
+        vec!["backup", "drill"],
+    ] {
+        let out = cli(&args).await;
+        let drill_on_postgres = args[1] == "drill" && crate::support::on_postgres();
+        assert!(
+            out.status.success() || drill_on_postgres,
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (status, report) = s.get("/api/v1/compliance/report", &auditor_now).await;
+    assert_eq!(status, 200, "{report}");
+    let ids = finding_ids(&report);
+    for gone in [
+        "accounts_without_mfa",
+        "dormant_accounts",
+        "break_glass_unreviewed",
+        "restore_drill_missing",
+        "backup_missing",
+        "audit_never_verified",
+    ] {
+        assert!(
+            !ids.iter().any(|id| id == gone),
+            "{gone} still listed: {ids:?}"
+        );
+    }
+    // PostgreSQL backups are not drilled by hippo: the failed attempt is
+    // what the report shows.
+    assert_eq!(
+        ids.iter().any(|id| id == "restore_drill_failed"),
+        crate::support::on_postgres(),
+        "{ids:?}"
+    );
+    assert_eq!(
+        report["evidence"]["last_backup"]["outcome"],
+        json!("success")
+    );
+
+    // The operator's copy is the same document.
+    let out = cli(&["compliance", "report"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let from_cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        from_cli["evidence"]["accounts"],
+        report["evidence"]["accounts"]
+    );
+    assert!(from_cli["safeguards"].as_array().unwrap().len() >= 10);
+    let out = cli(&["compliance", "report", "--format", "html"]).await;
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("<!doctype html>"));
+    let out = cli(&["compliance", "report", "--format", "pdf"]).await;
+    assert_eq!(out.status.code(), Some(1));
+
+    // Every report is in the trail, the refusal too.
+    let trail = s.audit().await;
+    let reports = trail
+        .iter()
+        .filter(|r| r.action.as_str() == "audit.query" && r.detail.contains("\"evidence\""))
+        .count();
+    assert_eq!(reports, 5, "API json, html, json; CLI json, html");
+    assert!(trail.iter().any(|r| r.action.as_str() == "audit.query"
+        && r.outcome.as_str() == "denied"
+        && r.actor_id.as_ref().map(|a| a.as_str()) == Some(ana.id.as_str())));
+    s.stop().await;
+}

@@ -434,6 +434,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/compliance/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * `GET /api/v1/compliance/report?format=json|html`: the compliance
+         *     evidence report (administrators and auditors): each safeguard and its
+         *     setting, the findings to act on, and the evidence behind them, as JSON
+         *     or as a printable page with charts of the last 30 days. Recorded in the
+         *     trail.
+         */
+        get: operations["getComplianceReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conversations": {
         parameters: {
             query?: never;
@@ -1502,6 +1525,11 @@ export interface components {
             /** Format: date-time */
             generated_at: string;
         };
+        /** @description How many accounts there are. */
+        AccountCountsResponse: {
+            active: number;
+            total: number;
+        };
         AddMemberRequest: {
             user_id: string;
         };
@@ -1860,6 +1888,29 @@ export interface components {
              */
             url: string;
         };
+        /** @description One UTC day of the charts. */
+        DayCountsResponse: {
+            /**
+             * Format: int64
+             * @description Break-glass openings.
+             */
+            break_glass: number;
+            /**
+             * Format: date
+             * @description `YYYY-MM-DD`, UTC.
+             */
+            date: string;
+            /**
+             * Format: int64
+             * @description Denied accesses, of any kind.
+             */
+            denied: number;
+            /**
+             * Format: int64
+             * @description Successful sign-ins.
+             */
+            sign_ins: number;
+        };
         DeliveryListResponse: {
             deliveries: components["schemas"]["DeliveryResponse"][];
             /** @description Pass as `cursor` for older deliveries; null when there are none. */
@@ -1907,6 +1958,46 @@ export interface components {
             /** @description Why (3 to 500 characters); stored encrypted, not in the audit trail. */
             reason: string;
         };
+        /** @description An account named in the evidence. */
+        EvidenceAccountResponse: {
+            display_name: string;
+            id: string;
+            /**
+             * Format: date-time
+             * @description Its last successful action; null if never.
+             */
+            last_activity_at?: string | null;
+            role: components["schemas"]["Role"];
+            username: string;
+        };
+        /** @description The compliance evidence report. */
+        EvidenceReportResponse: {
+            evidence: components["schemas"]["EvidenceResponse"];
+            /** @description Most severe first; empty when there is nothing to act on. */
+            findings: components["schemas"]["FindingResponse"][];
+            /** Format: date-time */
+            generated_at: string;
+            safeguards: components["schemas"]["SafeguardResponse"][];
+        };
+        /** @description What the findings rest on. */
+        EvidenceResponse: {
+            accounts: components["schemas"]["AccountCountsResponse"];
+            /** @description Active accounts without MFA. */
+            accounts_without_mfa: components["schemas"]["EvidenceAccountResponse"][];
+            /** @description The last 30 UTC days, oldest first, today last. */
+            daily: components["schemas"]["DayCountsResponse"][];
+            /** @description Active accounts unused for 90 days. */
+            dormant_accounts: components["schemas"]["EvidenceAccountResponse"][];
+            last_audit_verification?: components["schemas"]["JobRunResponse"] | null;
+            last_backup?: components["schemas"]["JobRunResponse"] | null;
+            last_restore_drill?: components["schemas"]["JobRunResponse"] | null;
+            master_key?: components["schemas"]["KeyAgeResponse"] | null;
+            /** @description Break-glass accesses awaiting review. */
+            open_break_glass: components["schemas"]["OpenBreakGlassResponse"][];
+            /** @description Security alerts of the last 30 days, newest first. */
+            security_alerts: components["schemas"]["AlertResponse"][];
+            signing_key?: components["schemas"]["KeyAgeResponse"] | null;
+        };
         /**
          * @description The audit export's format: JSON lines, CSV, or a FHIR R4 Bundle of
          *      AuditEvent.
@@ -1944,6 +2035,24 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** @description Something to act on. */
+        FindingResponse: {
+            detail: string;
+            /** @description The HIPAA section concerned. */
+            hipaa: string;
+            /**
+             * @description Stable: the same condition has the same id in every report
+             *     (`accounts_without_mfa`, `restore_drill_missing`, …).
+             */
+            id: string;
+            severity: components["schemas"]["FindingSeverity"];
+            title: string;
+        };
+        /**
+         * @description How urgent a finding of the evidence report is.
+         * @enum {string}
+         */
+        FindingSeverity: "critical" | "high" | "medium" | "low";
         /**
          * @description Which break-glass grants to list: those awaiting review, or all.
          * @enum {string}
@@ -1995,6 +2104,31 @@ export interface components {
          * @enum {string}
          */
         IssueSeverity: "fatal" | "error" | "warning" | "information";
+        /**
+         * @description How a recorded job (backup, restore drill, verification) ended.
+         * @enum {string}
+         */
+        JobOutcome: "success" | "failure";
+        /** @description The newest run of a recorded job. */
+        JobRunResponse: {
+            /** Format: date-time */
+            at: string;
+            /**
+             * Format: date-time
+             * @description The newest run that succeeded; null if none did.
+             */
+            last_success_at?: string | null;
+            outcome: components["schemas"]["JobOutcome"];
+        };
+        /** @description Since when a key has been in use. */
+        KeyAgeResponse: {
+            /** Format: int64 */
+            age_days: number;
+            /** @description The key's id (the audit signing key); null for the master key. */
+            key_id?: string | null;
+            /** Format: date-time */
+            since: string;
+        };
         LegalHoldRequest: {
             /** @description Why the conversation must be preserved (3 to 500 characters). */
             reason: string;
@@ -2086,6 +2220,14 @@ export interface components {
          * @enum {string}
          */
         NewConversationKind: "direct" | "group";
+        /** @description An emergency access not yet reviewed. */
+        OpenBreakGlassResponse: {
+            conversation_id: string;
+            id: string;
+            /** Format: date-time */
+            opened_at: string;
+            user?: components["schemas"]["EvidenceAccountResponse"] | null;
+        };
         OpenRequest: {
             /** @description Why access is needed (10 to 500 characters); shown to auditors. */
             reason: string;
@@ -2238,6 +2380,11 @@ export interface components {
             read_at?: string | null;
             user_id: string;
         };
+        /**
+         * @description The evidence report as JSON, or as a printable HTML page with charts.
+         * @enum {string}
+         */
+        ReportFormat: "json" | "html";
         ReportResponse: {
             by_action: components["schemas"]["TallyResponse"][];
             by_actor: components["schemas"]["TallyResponse"][];
@@ -2264,6 +2411,17 @@ export interface components {
          * @enum {string}
          */
         Role: "admin" | "clinician" | "staff" | "auditor" | "service";
+        /** @description One safeguard as configured. */
+        SafeguardResponse: {
+            /** @description The HIPAA Security Rule section it implements (`164.312(d)`). */
+            hipaa: string;
+            id: string;
+            /** @description The setting meets hippo's recommendation. */
+            ok: boolean;
+            /** @description The setting in words. */
+            setting: string;
+            title: string;
+        };
         SendMessageRequest: {
             /**
              * @description Files uploaded with `POST /api/v1/attachments` (yours, or shared
@@ -4200,6 +4358,84 @@ export interface operations {
             };
             /** @description `forbidden`: only administrators and auditors review access. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getComplianceReport: {
+        parameters: {
+            query?: {
+                /** @description `json` (the default) or `html`, a printable page */
+                format?: components["schemas"]["ReportFormat"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceReportResponse"];
+                    "text/html": string;
+                };
+            };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: only administrators and auditors read the report. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: an unknown format. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -727,6 +727,15 @@ async fn every_endpoint_leaves_its_audit_record() {
         ),
         case(
             g.clone(),
+            "/api/v1/compliance/report",
+            "/api/v1/compliance/report",
+            &auditor,
+            None,
+            Records("audit.query"),
+            Some(&ana),
+        ),
+        case(
+            g.clone(),
             "/api/v1/stream",
             "/api/v1/stream",
             &ana,

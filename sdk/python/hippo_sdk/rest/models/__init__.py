@@ -2,6 +2,7 @@
 
 from .access_review_entry_response import AccessReviewEntryResponse
 from .access_review_response import AccessReviewResponse
+from .account_counts_response import AccountCountsResponse
 from .add_member_request import AddMemberRequest
 from .alert_kind import AlertKind
 from .alert_response import AlertResponse
@@ -39,17 +40,23 @@ from .create_user_request import CreateUserRequest
 from .create_webhook_request import CreateWebhookRequest
 from .created_api_key_response import CreatedApiKeyResponse
 from .created_webhook_response import CreatedWebhookResponse
+from .day_counts_response import DayCountsResponse
 from .delivery_list_response import DeliveryListResponse
 from .delivery_response import DeliveryResponse
 from .delivery_state import DeliveryState
 from .directory_response import DirectoryResponse
 from .edit_message_request import EditMessageRequest
 from .erase_request import EraseRequest
+from .evidence_account_response import EvidenceAccountResponse
+from .evidence_report_response import EvidenceReportResponse
+from .evidence_response import EvidenceResponse
 from .export_format import ExportFormat
 from .fhir_bundle import FhirBundle
 from .fhir_bundle_entry import FhirBundleEntry
 from .fhir_bundle_link import FhirBundleLink
 from .fhir_resource import FhirResource
+from .finding_response import FindingResponse
+from .finding_severity import FindingSeverity
 from .get_async_api_response_200 import GetAsyncApiResponse200
 from .get_open_api_response_200 import GetOpenApiResponse200
 from .grant_filter import GrantFilter
@@ -58,6 +65,9 @@ from .ice_server_response import IceServerResponse
 from .ice_servers_response import IceServersResponse
 from .inclusion_response import InclusionResponse
 from .issue_severity import IssueSeverity
+from .job_outcome import JobOutcome
+from .job_run_response import JobRunResponse
+from .key_age_response import KeyAgeResponse
 from .legal_hold_request import LegalHoldRequest
 from .login_request import LoginRequest
 from .login_response import LoginResponse
@@ -66,6 +76,7 @@ from .member_response import MemberResponse
 from .message_page_response import MessagePageResponse
 from .message_response import MessageResponse
 from .new_conversation_kind import NewConversationKind
+from .open_break_glass_response import OpenBreakGlassResponse
 from .open_request import OpenRequest
 from .operation_outcome import OperationOutcome
 from .operation_outcome_issue import OperationOutcomeIssue
@@ -88,9 +99,11 @@ from .queue_response import QueueResponse
 from .receipt_list import ReceiptList
 from .receipt_response import ReceiptResponse
 from .receive_whatsapp_webhook_body import ReceiveWhatsappWebhookBody
+from .report_format import ReportFormat
 from .report_response import ReportResponse
 from .review_request import ReviewRequest
 from .role import Role
+from .safeguard_response import SafeguardResponse
 from .send_message_request import SendMessageRequest
 from .session_list import SessionList
 from .session_response import SessionResponse
@@ -123,6 +136,7 @@ from .whatsapp_send_request import WhatsappSendRequest
 __all__ = (
     "AccessReviewEntryResponse",
     "AccessReviewResponse",
+    "AccountCountsResponse",
     "AddMemberRequest",
     "AlertKind",
     "AlertResponse",
@@ -160,17 +174,23 @@ __all__ = (
     "CreatePatientRequest",
     "CreateUserRequest",
     "CreateWebhookRequest",
+    "DayCountsResponse",
     "DeliveryListResponse",
     "DeliveryResponse",
     "DeliveryState",
     "DirectoryResponse",
     "EditMessageRequest",
     "EraseRequest",
+    "EvidenceAccountResponse",
+    "EvidenceReportResponse",
+    "EvidenceResponse",
     "ExportFormat",
     "FhirBundle",
     "FhirBundleEntry",
     "FhirBundleLink",
     "FhirResource",
+    "FindingResponse",
+    "FindingSeverity",
     "GetAsyncApiResponse200",
     "GetOpenApiResponse200",
     "GrantFilter",
@@ -179,6 +199,9 @@ __all__ = (
     "IceServersResponse",
     "InclusionResponse",
     "IssueSeverity",
+    "JobOutcome",
+    "JobRunResponse",
+    "KeyAgeResponse",
     "LegalHoldRequest",
     "LoginRequest",
     "LoginResponse",
@@ -187,6 +210,7 @@ __all__ = (
     "MessagePageResponse",
     "MessageResponse",
     "NewConversationKind",
+    "OpenBreakGlassResponse",
     "OpenRequest",
     "OperationOutcome",
     "OperationOutcomeIssue",
@@ -209,9 +233,11 @@ __all__ = (
     "ReceiptList",
     "ReceiptResponse",
     "ReceiveWhatsappWebhookBody",
+    "ReportFormat",
     "ReportResponse",
     "ReviewRequest",
     "Role",
+    "SafeguardResponse",
     "SendMessageRequest",
     "SessionList",
     "SessionResponse",
