@@ -75,6 +75,8 @@ pub struct ServiceConfig {
     pub break_glass_duration: Duration,
     /// The organisation's default message retention (`None`: keep).
     pub retention: Option<Duration>,
+    /// Active accounts unused this long are deactivated (`None`: never).
+    pub deactivate_after: Option<Duration>,
     pub calls: calls::CallsConfig,
     pub webhooks: webhooks::WebhookConfig,
     /// How the binary serves and keeps data, for the evidence report
@@ -97,6 +99,7 @@ impl Default for ServiceConfig {
             max_upload: 100 * 1024 * 1024,
             break_glass_duration: Duration::from_secs(3600),
             retention: None,
+            deactivate_after: None,
             calls: calls::CallsConfig::default(),
             webhooks: webhooks::WebhookConfig::default(),
             deployment: None,

@@ -86,6 +86,7 @@ pub fn service_config(config: &Config) -> ServiceConfig {
         max_upload: config.max_upload,
         break_glass_duration: config.break_glass_duration,
         retention: config.retention,
+        deactivate_after: config.deactivate_after,
         calls: config.calls.clone(),
         webhooks: config.webhooks.clone(),
         deployment: Some(deployment(config)),

@@ -13,6 +13,7 @@ use hippo_store::UserRow;
 use zeroize::Zeroizing;
 
 mod api_keys;
+mod dormant;
 mod sessions;
 pub(crate) use api_keys::address_allowed;
 pub use api_keys::{ApiKeyView, CreatedApiKey, NewApiKey};
@@ -301,6 +302,17 @@ impl Users {
     /// Termination: the account can no longer sign in and every session
     /// (and so every socket) ends now. Nothing else is removed.
     pub async fn deactivate(&self, by: Principal<'_>, id: &str) -> Result<User> {
+        self.deactivate_noting(by, id, serde_json::json!({})).await
+    }
+
+    /// [`Self::deactivate`], with `note` (ids and counts only) added to
+    /// the record's detail.
+    async fn deactivate_noting(
+        &self,
+        by: Principal<'_>,
+        id: &str,
+        note: serde_json::Value,
+    ) -> Result<User> {
         self.require_admin(by, AuditAction::UserDeactivate, Some(id))
             .await?;
         let current = self.find_user(id).await?;
@@ -324,7 +336,13 @@ impl Users {
                 Outcome::Success,
             )
             .resource("user", row.id.as_str())
-            .detail(by.with_via(serde_json::json!({ "sessions_ended": ended.len() }))),
+            .detail(by.with_via({
+                let mut detail = note;
+                if let Some(map) = detail.as_object_mut() {
+                    map.insert("sessions_ended".into(), ended.len().into());
+                }
+                detail
+            })),
         )
         .await?;
         tx.commit().await?;

@@ -311,7 +311,7 @@ pub async fn run(config: Config) -> Result<()> {
             }
         });
     }
-    // Disposal by policy.
+    // Disposal by policy, and the closing of dormant accounts.
     let retention = {
         let hippo = app.hippo.clone();
         tokio::spawn(async move {
@@ -339,6 +339,19 @@ pub async fn run(config: Config) -> Result<()> {
                     ),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "retention purge failed"),
+                }
+                // Dormant accounts, on the same hourly round (a no-op
+                // without deactivate_after).
+                match hippo
+                    .users()
+                    .deactivate_dormant(hippo_service::Principal::System("dormant_accounts"))
+                    .await
+                {
+                    Ok(done) if !done.is_empty() => {
+                        tracing::info!(accounts = done.len(), "dormant accounts deactivated");
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "dormant account check failed"),
                 }
             }
         })

@@ -190,6 +190,15 @@ settings! {
         group: Policy, kind: Plain, value_name: "DURATION",
         default: Unset, parse: optional(parse::retention),
     }
+    /// Deactivate active accounts with no successful action for this long
+    /// (counted from creation if never used), such as 90d, checked every
+    /// hour; each is recorded (`user.deactivate`, `reason: dormant`). The
+    /// last active administrator is kept. Empty: never (the compliance
+    /// report still lists dormant accounts).
+    deactivate_after: Option<Duration> {
+        group: Policy, kind: Plain, value_name: "DURATION",
+        default: Unset, parse: optional(parse::deactivate_after),
+    }
 
     /// Forward security alerts to a SIEM as RFC 5424 syslog: tcp://host:port
     /// or tls://host:port. Empty: alerts are only stored and logged.

@@ -129,6 +129,16 @@ pub fn retention(v: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// How long an account may go unused before it is deactivated: at least
+/// a day (a shorter one would close accounts over a weekend's leave).
+pub fn deactivate_after(v: &str) -> Result<Duration, String> {
+    let d = parse_duration(v)?;
+    if d < Duration::from_secs(86_400) {
+        return Err("must be at least 1d".into());
+    }
+    Ok(d)
+}
+
 /// A whole number of at least `MIN`.
 pub fn number<const MIN: u32>(v: &str) -> Result<u32, String> {
     match v.trim().parse::<u32>() {

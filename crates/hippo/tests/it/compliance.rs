@@ -304,3 +304,71 @@ async fn the_evidence_report_lists_what_to_fix_and_forgets_it_once_fixed() {
         && r.actor_id.as_ref().map(|a| a.as_str()) == Some(ana.id.as_str())));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn dormant_accounts_are_deactivated_after_the_setting_but_never_the_last_admin() {
+    let s = TestServer::start_with(|a| a.deactivate_after = Some("90d".into())).await;
+    let ana = s.clinician("ana").await;
+    let admin = s.admin().await;
+    let auditor = s.auditor().await;
+    let ben = s.create_user("ben", "staff").await;
+    let second_admin = s.create_user("root2", "admin").await;
+    let job = || {
+        s.hippo
+            .users()
+            .deactivate_dormant(hippo_service::Principal::System("dormant_accounts"))
+    };
+
+    // Nobody has been away long enough yet.
+    s.clock.advance(89 * DAY);
+    let _ana_now = s.second_session(&ana).await;
+    assert_eq!(job().await.unwrap(), vec![]);
+
+    // Two more days: ben never came; both administrators stayed away.
+    // Ana and the auditor are at work.
+    s.clock.advance(2 * DAY);
+    let _auditor_now = s.second_session(&auditor).await;
+    let done: Vec<String> = job()
+        .await
+        .unwrap()
+        .iter()
+        .map(|id| id.to_string())
+        .collect();
+    assert!(done.contains(&ben), "{done:?}");
+    assert_eq!(done.len(), 2, "ben and one administrator: {done:?}");
+    let admins_left = [&admin.id, &second_admin]
+        .into_iter()
+        .filter(|id| !done.contains(id))
+        .count();
+    assert_eq!(admins_left, 1, "the last administrator stays active");
+    // Done is done: the next round finds nothing.
+    assert_eq!(job().await.unwrap(), vec![]);
+
+    // Ben can no longer sign in; each deactivation is recorded by the
+    // system with its reason.
+    let trail = s.audit().await;
+    let closed: Vec<_> = trail
+        .iter()
+        .filter(|r| r.action.as_str() == "user.deactivate")
+        .collect();
+    assert_eq!(closed.len(), 2);
+    for r in &closed {
+        assert!(r.actor_id.is_none(), "{r:?}");
+        assert!(r.detail.contains("\"reason\":\"dormant\""), "{}", r.detail);
+        assert!(r.detail.contains("\"idle_days\":91"), "{}", r.detail);
+    }
+    assert!(
+        closed
+            .iter()
+            .any(|r| r.resource_id.as_deref() == Some(ben.as_str()))
+    );
+    let (status, _) = s
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({ "username": "ben", "password": crate::support::PASSWORD }),
+        )
+        .await;
+    assert_ne!(status, 200);
+    s.stop().await;
+}

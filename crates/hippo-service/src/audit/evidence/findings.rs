@@ -125,6 +125,21 @@ pub(super) fn safeguards(config: &ServiceConfig, signing_key: bool) -> Vec<Safeg
             config.login_max_failures > 0,
         ),
         safeguard(
+            "access_termination",
+            "Termination of unused access",
+            "164.308(a)(3)(ii)(C)",
+            config.deactivate_after.map_or_else(
+                || "dormant accounts listed in this report; none deactivated automatically".into(),
+                |after| {
+                    format!(
+                        "accounts unused for {} are deactivated",
+                        format_duration(after)
+                    )
+                },
+            ),
+            true,
+        ),
+        safeguard(
             "transmission_security",
             "Transmission security",
             "164.312(e)(1)",
