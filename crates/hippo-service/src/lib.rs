@@ -77,6 +77,8 @@ pub struct ServiceConfig {
     pub retention: Option<Duration>,
     /// Active accounts unused this long are deactivated (`None`: never).
     pub deactivate_after: Option<Duration>,
+    /// The activity review's window and thresholds.
+    pub activity: audit::activity::ActivityThresholds,
     pub calls: calls::CallsConfig,
     pub webhooks: webhooks::WebhookConfig,
     /// How the binary serves and keeps data, for the evidence report
@@ -100,6 +102,7 @@ impl Default for ServiceConfig {
             break_glass_duration: Duration::from_secs(3600),
             retention: None,
             deactivate_after: None,
+            activity: audit::activity::ActivityThresholds::default(),
             calls: calls::CallsConfig::default(),
             webhooks: webhooks::WebhookConfig::default(),
             deployment: None,

@@ -119,6 +119,33 @@ pub struct ActorActivity {
     pub last_activity: Option<Timestamp>,
 }
 
+/// One account's activity within a window, for the activity review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowActivity {
+    pub actor_id: UserId,
+    /// Successful reads of records: messages, patients, files,
+    /// conversations (the actions in [`READ_ACTIONS`]).
+    pub reads: i64,
+    /// Distinct patients its successful records concern.
+    pub patients: i64,
+    /// Denied attempts of any kind.
+    pub denied: i64,
+    /// Break-glass openings.
+    pub break_glass: i64,
+    /// The window's first and last record of the account (links to them).
+    pub first_seq: i64,
+    pub last_seq: i64,
+}
+
+/// The actions counted as reads by [`WindowActivity::reads`].
+pub const READ_ACTIONS: &[&str] = &[
+    "message.read",
+    "conversation.read",
+    "attachment.download",
+    "patient.read",
+    "patient.lookup",
+];
+
 /// Reads of audit (part of every [`crate::Store`]).
 #[async_trait]
 pub trait AuditStore {
@@ -143,6 +170,14 @@ pub trait AuditStore {
     /// first instant, count)`, oldest first; days without any are absent.
     /// For charts: with an action it reads `audit_by_action`, without one
     /// `audit_by_at`.
+    /// Each account's activity in the sequenced records with `since <= at
+    /// < until` (accounts with no record there are absent), by actor id.
+    async fn window_activity(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<WindowActivity>>;
+
     async fn daily_audit_counts(
         &self,
         action: Option<&str>,

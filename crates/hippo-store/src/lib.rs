@@ -37,7 +37,7 @@ pub use api_keys::{ApiKeyRow, ApiKeyStore, ApiKeyWithSession, ApiKeyWriteTx};
 pub use attachments::{AttachmentRow, AttachmentStore, AttachmentWriteTx, MessageAttachmentRow};
 pub use audit::{
     ActorActivity, AuditFilter, AuditRecord, AuditStore, AuditWriteTx, CheckpointRow,
-    KeyEndorsementRow, PendingAudit, Sequenced, TreeHeadRow,
+    KeyEndorsementRow, PendingAudit, READ_ACTIONS, Sequenced, TreeHeadRow, WindowActivity,
 };
 pub use calls::{CallRow, CallStore, CallWriteTx};
 pub use channel::{

@@ -87,6 +87,7 @@ pub fn service_config(config: &Config) -> ServiceConfig {
         break_glass_duration: config.break_glass_duration,
         retention: config.retention,
         deactivate_after: config.deactivate_after,
+        activity: config.activity,
         calls: config.calls.clone(),
         webhooks: config.webhooks.clone(),
         deployment: Some(deployment(config)),

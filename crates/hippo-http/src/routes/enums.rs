@@ -15,7 +15,7 @@ hippo_protocol::closed_set! {
     /// What raised the security alert.
     AlertKind = hippo_service::alerts::AlertKind {
         AccountLocked, CredentialStuffing, BreakGlass, AuditVerificationFailed,
-        AuditSequencingStalled
+        AuditSequencingStalled, BulkRead, ManyPatients, RepeatedDenials, BreakGlassRepeated
     }
 }
 
@@ -79,6 +79,11 @@ mod tests {
             hippo_service::alerts::AlertKind::CredentialStuffing,
             hippo_service::alerts::AlertKind::BreakGlass,
             hippo_service::alerts::AlertKind::AuditVerificationFailed,
+            hippo_service::alerts::AlertKind::AuditSequencingStalled,
+            hippo_service::alerts::AlertKind::BulkRead,
+            hippo_service::alerts::AlertKind::ManyPatients,
+            hippo_service::alerts::AlertKind::RepeatedDenials,
+            hippo_service::alerts::AlertKind::BreakGlassRepeated,
         ] {
             assert!(AlertSeverity::values().contains(&kind.severity()));
         }

@@ -1,6 +1,7 @@
 //! Security alerts: account lockouts, bursts of failed sign-ins across many
 //! accounts (credential stuffing), break-glass openings, failed audit
-//! verifications and a stalled audit sequencer. Each is stored (auditors list them through the API) and
+//! verifications, a stalled audit sequencer, and the activity review's
+//! patterns (`activity.rs`). Each is stored (auditors list them through the API) and
 //! broadcast to subscribers (the syslog forwarder). Alerts carry ids and
 //! counts only, never names, usernames or content.
 
@@ -20,6 +21,14 @@ pub enum AlertKind {
     BreakGlass,
     AuditVerificationFailed,
     AuditSequencingStalled,
+    /// The activity review: one account read many records in one window.
+    BulkRead,
+    /// … touched many different patients in one window.
+    ManyPatients,
+    /// … was denied many times in one window.
+    RepeatedDenials,
+    /// … opened break-glass repeatedly in one window.
+    BreakGlassRepeated,
 }
 
 impl AlertKind {
@@ -30,16 +39,25 @@ impl AlertKind {
             Self::BreakGlass => "break_glass",
             Self::AuditVerificationFailed => "audit_verification_failed",
             Self::AuditSequencingStalled => "audit_sequencing_stalled",
+            Self::BulkRead => "bulk_read",
+            Self::ManyPatients => "many_patients",
+            Self::RepeatedDenials => "repeated_denials",
+            Self::BreakGlassRepeated => "break_glass_repeated",
         }
     }
 
     /// `warning` or `critical` (syslog severities 4 and 2).
     pub fn severity(self) -> &'static str {
         match self {
-            Self::AccountLocked | Self::BreakGlass => "warning",
+            Self::AccountLocked
+            | Self::BreakGlass
+            | Self::ManyPatients
+            | Self::RepeatedDenials
+            | Self::BreakGlassRepeated => "warning",
             Self::CredentialStuffing
             | Self::AuditVerificationFailed
-            | Self::AuditSequencingStalled => "critical",
+            | Self::AuditSequencingStalled
+            | Self::BulkRead => "critical",
         }
     }
 
@@ -53,6 +71,10 @@ impl AlertKind {
             Self::AuditSequencingStalled => {
                 "audit records have waited over a minute to enter the tree"
             }
+            Self::BulkRead => "one account read an unusual number of records",
+            Self::ManyPatients => "one account touched an unusual number of patients",
+            Self::RepeatedDenials => "one account was denied access repeatedly",
+            Self::BreakGlassRepeated => "one account opened emergency access repeatedly",
         }
     }
 }

@@ -8,6 +8,7 @@
 //! `audit.export`, `audit.verify`).
 
 pub mod access_review;
+pub mod activity;
 pub mod alerts;
 pub mod evidence;
 mod export;

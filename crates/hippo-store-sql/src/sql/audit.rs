@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use hippo_core::{AuditAction, NewAuditEvent, Outcome, SessionId, Timestamp, UserId};
 use hippo_store::merkle::{Hash, TileId};
 use hippo_store::prelude::*;
-use hippo_store::{ActorActivity, Result};
+use hippo_store::{ActorActivity, READ_ACTIONS, Result, WindowActivity};
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -79,6 +79,52 @@ impl AuditStore for DbStore {
             last_sign_in: last_sign_in.map(ts),
             last_activity: last_activity.map(ts),
         })
+    }
+
+    async fn window_activity(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<WindowActivity>> {
+        // The read actions are constants of this crate, not input.
+        let reads = READ_ACTIONS
+            .iter()
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT actor_id, \
+               SUM(CASE WHEN outcome = 'success' AND action IN ({reads}) THEN 1 ELSE 0 END), \
+               COUNT(DISTINCT CASE WHEN outcome = 'success' THEN patient_id END), \
+               SUM(CASE WHEN outcome = 'denied' THEN 1 ELSE 0 END), \
+               SUM(CASE WHEN outcome = 'success' AND action = 'break_glass.open' THEN 1 ELSE 0 END), \
+               MIN(seq), MAX(seq) \
+             FROM audit_events WHERE at >= $1 AND at < $2 AND actor_id IS NOT NULL \
+             GROUP BY actor_id ORDER BY actor_id"
+        );
+        let rows: Vec<(String, i64, i64, i64, i64, i64, i64)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(since.as_millis())
+                .bind(until.as_millis())
+                .fetch_all(self.reader())
+                .await
+                .db()?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(actor, reads, patients, denied, break_glass, first_seq, last_seq)| {
+                    WindowActivity {
+                        actor_id: UserId::from_stored(actor),
+                        reads,
+                        patients,
+                        denied,
+                        break_glass,
+                        first_seq,
+                        last_seq,
+                    }
+                },
+            )
+            .collect())
     }
 
     async fn daily_audit_counts(

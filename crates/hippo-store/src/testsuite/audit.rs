@@ -518,3 +518,89 @@ pub async fn daily_counts_group_by_utc_day(store: Arc<dyn Store>) {
             .is_empty()
     );
 }
+
+/// An account's reads, distinct patients, denials and break-glass
+/// openings in a window, with its first and last record there.
+pub async fn window_activity_counts_per_account(store: Arc<dyn Store>) {
+    let (ana, ben) = (UserId::generate(), UserId::generate());
+    let rec =
+        |actor: &UserId, ms: i64, action: AuditAction, outcome: Outcome, patient: Option<&str>| {
+            let mut e = NewAuditEvent::new(ts(ms), action, outcome);
+            e.actor_id = Some(actor.clone());
+            e.patient_id = patient.map(str::to_owned);
+            e
+        };
+    let mut tx = store.begin_write().await.unwrap();
+    for e in [
+        rec(&ana, 99, AuditAction::MessageRead, Outcome::Success, None),
+        rec(&ana, 100, AuditAction::MessageRead, Outcome::Success, None),
+        rec(
+            &ana,
+            110,
+            AuditAction::PatientRead,
+            Outcome::Success,
+            Some("p1"),
+        ),
+        rec(
+            &ana,
+            120,
+            AuditAction::PatientRead,
+            Outcome::Success,
+            Some("p1"),
+        ),
+        rec(
+            &ana,
+            130,
+            AuditAction::PatientRead,
+            Outcome::Success,
+            Some("p2"),
+        ),
+        rec(
+            &ana,
+            140,
+            AuditAction::PatientRead,
+            Outcome::Denied,
+            Some("p3"),
+        ),
+        rec(
+            &ana,
+            150,
+            AuditAction::BreakGlassOpen,
+            Outcome::Success,
+            None,
+        ),
+        rec(&ana, 160, AuditAction::MessageSend, Outcome::Success, None),
+        rec(&ana, 200, AuditAction::MessageRead, Outcome::Success, None),
+        rec(&ben, 150, AuditAction::AuthLogin, Outcome::Denied, None),
+    ] {
+        tx.append_audit(&e).await.unwrap();
+    }
+    tx.append_audit(&NewAuditEvent::new(
+        ts(150),
+        AuditAction::RetentionPurge,
+        Outcome::Success,
+    ))
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    store.sequence_audit(100).await.unwrap();
+    let got = store.window_activity(ts(100), ts(200)).await.unwrap();
+    assert_eq!(got.len(), 2, "{got:?}");
+    let of = |id: &UserId| got.iter().find(|w| &w.actor_id == id).unwrap();
+    let a = of(&ana);
+    assert_eq!(
+        (a.reads, a.patients, a.denied, a.break_glass),
+        (4, 2, 1, 1),
+        "{a:?}"
+    );
+    assert!(a.first_seq < a.last_seq);
+    let b = of(&ben);
+    assert_eq!((b.reads, b.patients, b.denied, b.break_glass), (0, 0, 1, 0));
+    assert!(
+        store
+            .window_activity(ts(300), ts(400))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

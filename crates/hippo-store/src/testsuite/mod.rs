@@ -54,6 +54,7 @@ macro_rules! storage_suite {
             audit::tree_heads_are_kept_once_per_size,
             audit::actor_activity_is_the_newest_success,
             audit::daily_counts_group_by_utc_day,
+            audit::window_activity_counts_per_account,
             keys::data_keys_round_trip,
             keys::exports_leave_data_keys_out_and_restores_put_them_back,
             conversations::conversations_members_and_messages,

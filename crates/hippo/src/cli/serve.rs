@@ -18,6 +18,9 @@ pub const SWEEP_INTERVAL: Duration = Duration::from_secs(15);
 /// How often retention policies are applied.
 pub const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
 
+/// How often the activity review looks for complete windows.
+pub const ACTIVITY_REVIEW_EVERY: Duration = Duration::from_secs(60);
+
 /// How often the audit chain's head is signed (when it moved).
 pub const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(300);
 
@@ -356,6 +359,32 @@ pub async fn run(config: Config) -> Result<()> {
             }
         })
     };
+    // The activity review, once per cluster.
+    let activity = (!config.activity.window.is_zero()).then(|| {
+        let hippo = app.hippo.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(ACTIVITY_REVIEW_EVERY);
+            loop {
+                tick.tick().await;
+                if !hippo
+                    .ops()
+                    .lead("activity_review", ACTIVITY_REVIEW_EVERY.mul_f32(2.0))
+                    .await
+                {
+                    continue;
+                }
+                match hippo.audit().review_activity().await {
+                    Ok(r) if r.alerts > 0 => tracing::warn!(
+                        windows = r.windows,
+                        alerts = r.alerts,
+                        "activity review raised alerts"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "activity review failed"),
+                }
+            }
+        })
+    });
     let scheme = if config.insecure_http {
         "http"
     } else {
@@ -411,6 +440,9 @@ pub async fn run(config: Config) -> Result<()> {
     }
     checkpointer.abort();
     retention.abort();
+    if let Some(a) = activity {
+        a.abort();
+    }
     if let Some(b) = backups {
         b.abort();
     }

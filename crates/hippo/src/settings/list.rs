@@ -206,6 +206,37 @@ settings! {
         group: Alerts, kind: Plain, value_name: "URL",
         default: Unset, parse: optional(parse::syslog_target),
     }
+    /// The activity review reads the audit trail in windows this long and
+    /// raises an alert for each account that, within one, reaches one of
+    /// the activity_* thresholds below. 0: no review.
+    activity_review_window: Duration {
+        group: Alerts, kind: Plain, value_name: "DURATION",
+        default: Value("1h"), parse: required(parse::activity_window),
+    }
+    /// Alert (`bulk_read`) when one account reads this many messages,
+    /// files, conversations or patient records in one window; 0: never.
+    activity_bulk_reads: u32 {
+        group: Alerts, kind: Plain, value_name: "N",
+        default: Value("500"), parse: required(parse::number::<0>),
+    }
+    /// Alert (`many_patients`) when one account's records concern this many
+    /// different patients in one window; 0: never.
+    activity_many_patients: u32 {
+        group: Alerts, kind: Plain, value_name: "N",
+        default: Value("50"), parse: required(parse::number::<0>),
+    }
+    /// Alert (`repeated_denials`) when one account is denied this many
+    /// times in one window; 0: never.
+    activity_denied: u32 {
+        group: Alerts, kind: Plain, value_name: "N",
+        default: Value("20"), parse: required(parse::number::<0>),
+    }
+    /// Alert (`break_glass_repeated`) when one account opens break-glass
+    /// this many times in one window; 0: never.
+    activity_break_glass: u32 {
+        group: Alerts, kind: Plain, value_name: "N",
+        default: Value("3"), parse: required(parse::number::<0>),
+    }
     /// PEM CA certificate(s) that signed the syslog collector's certificate
     /// (required for tls://).
     syslog_ca_file: Option<PathBuf> {

@@ -139,6 +139,18 @@ pub fn deactivate_after(v: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// The activity review's window: `0` (no review), or at least a minute.
+pub fn activity_window(v: &str) -> Result<Duration, String> {
+    if v.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let d = parse_duration(v)?;
+    if d < Duration::from_secs(60) {
+        return Err("must be 0 (off) or at least 1m".into());
+    }
+    Ok(d)
+}
+
 /// A whole number of at least `MIN`.
 pub fn number<const MIN: u32>(v: &str) -> Result<u32, String> {
     match v.trim().parse::<u32>() {

@@ -1537,7 +1537,7 @@ export interface components {
          * @description What raised the security alert.
          * @enum {string}
          */
-        AlertKind: "account_locked" | "credential_stuffing" | "break_glass" | "audit_verification_failed" | "audit_sequencing_stalled";
+        AlertKind: "account_locked" | "credential_stuffing" | "break_glass" | "audit_verification_failed" | "audit_sequencing_stalled" | "bulk_read" | "many_patients" | "repeated_denials" | "break_glass_repeated";
         AlertResponse: {
             /** Format: date-time */
             at: string;

@@ -6,7 +6,11 @@ class AlertKind(StrEnum):
     AUDIT_SEQUENCING_STALLED = "audit_sequencing_stalled"
     AUDIT_VERIFICATION_FAILED = "audit_verification_failed"
     BREAK_GLASS = "break_glass"
+    BREAK_GLASS_REPEATED = "break_glass_repeated"
+    BULK_READ = "bulk_read"
     CREDENTIAL_STUFFING = "credential_stuffing"
+    MANY_PATIENTS = "many_patients"
+    REPEATED_DENIALS = "repeated_denials"
 
     def __str__(self) -> str:
         return str(self.value)
