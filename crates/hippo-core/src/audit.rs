@@ -66,6 +66,7 @@ actions! {
     AuditExport => "audit.export",
     AuditVerify => "audit.verify",
     BreakGlassReview => "break_glass.review",
+    AlertReview => "alert.review",
     PatientCreate => "patient.create",
     PatientRead => "patient.read",
     PatientLookup => "patient.lookup",

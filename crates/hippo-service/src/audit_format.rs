@@ -185,7 +185,8 @@ pub fn fhir_action(a: AuditAction) -> &'static str {
         | A::LegalHoldClear
         | A::KeyRotate
         | A::WebhookRedeliver
-        | A::BreakGlassReview => "U",
+        | A::BreakGlassReview
+        | A::AlertReview => "U",
         A::MessageDelete
         | A::ConversationErase
         | A::RetentionPurge

@@ -29,6 +29,9 @@ pub struct AlertRow {
     pub kind: String,
     pub severity: String,
     pub detail: String,
+    /// When an auditor reviewed it (`None`: open).
+    pub reviewed_at: Option<Timestamp>,
+    pub reviewed_by: Option<UserId>,
 }
 
 /// A conversation's retention and legal hold.
@@ -78,6 +81,9 @@ pub trait GovernanceStore {
 
     /// Alerts at or after `since`, newest first.
     async fn list_alerts(&self, since: Option<Timestamp>, limit: i64) -> Result<Vec<AlertRow>>;
+    /// Alerts not yet reviewed, newest first.
+    async fn list_open_alerts(&self, limit: i64) -> Result<Vec<AlertRow>>;
+    async fn get_alert(&self, id: &str) -> Result<Option<AlertRow>>;
 }
 
 /// Writes of governance (part of every [`crate::WriteTx`]).
@@ -93,6 +99,9 @@ pub trait GovernanceWriteTx {
         at: Timestamp,
     ) -> Result<bool>;
     async fn insert_alert(&mut self, alert: &AlertRow) -> Result<()>;
+    /// Marks an open alert reviewed; false if it is not open (reviewed
+    /// already, or unknown).
+    async fn review_alert(&mut self, id: &str, at: Timestamp, by: &UserId) -> Result<bool>;
     /// `None`: back to the organisation default.
     async fn set_retention(&mut self, id: &ConversationId, secs: Option<i64>) -> Result<()>;
     /// `Some((since, sealed reason))` sets a hold, `None` clears it.

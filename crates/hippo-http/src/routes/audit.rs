@@ -30,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(user_activity))
         .routes(routes!(breach_scope))
         .routes(routes!(alerts))
+        .routes(routes!(review_alert))
         .merge(super::audit_proofs::routes())
 }
 
@@ -443,6 +444,11 @@ pub struct AlertResponse {
     /// Ids and counts only.
     #[schema(value_type = Object)]
     pub detail: serde_json::Value,
+    /// When an auditor reviewed it; null while it is open.
+    #[schema(format = DateTime)]
+    pub reviewed_at: Option<String>,
+    /// The auditor who reviewed it.
+    pub reviewed_by: Option<String>,
 }
 
 impl From<&hippo_service::alerts::AlertRow> for AlertResponse {
@@ -453,8 +459,25 @@ impl From<&hippo_service::alerts::AlertRow> for AlertResponse {
             at: r.at.to_rfc3339(),
             kind: r.kind.clone(),
             severity: r.severity.clone(),
+            reviewed_at: r.reviewed_at.map(|t| t.to_rfc3339()),
+            reviewed_by: r.reviewed_by.as_ref().map(ToString::to_string),
         }
     }
+}
+
+/// `POST /api/v1/alerts/{id}/review` (auditors): marks an alert reviewed,
+/// which closes it (the compliance report lists open alerts).
+#[utoipa::path(post, operation_id = "reviewAlert", path = "/api/v1/alerts/{id}/review", tag = "audit", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The reviewed alert.", body = AlertResponse), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, description = "`conflict`: already reviewed.", body = Problem)))]
+pub async fn review_alert(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> ApiResult<Json<AlertResponse>> {
+    let row = state.hippo.audit().review_alert(&actor, &id).await?;
+    Ok(Json(AlertResponse::from(&row)))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -122,8 +122,8 @@ pub struct EvidenceResponse {
     pub master_key: Option<KeyAgeResponse>,
     /// Null when no audit signing key is loaded.
     pub signing_key: Option<KeyAgeResponse>,
-    /// Security alerts of the last 30 days, newest first.
-    pub security_alerts: Vec<AlertResponse>,
+    /// Security alerts not yet reviewed, newest first.
+    pub open_alerts: Vec<AlertResponse>,
     /// The last 30 UTC days, oldest first, today last.
     pub daily: Vec<DayCountsResponse>,
 }
@@ -224,7 +224,7 @@ impl From<&EvidenceReport> for EvidenceReportResponse {
                 last_restore_drill: e.last_restore_drill.as_ref().map(run),
                 master_key: e.master_key.as_ref().map(|k| key(k, now)),
                 signing_key: e.signing_key.as_ref().map(|k| key(k, now)),
-                security_alerts: e.recent_alerts.iter().map(AlertResponse::from).collect(),
+                open_alerts: e.open_alerts.iter().map(AlertResponse::from).collect(),
                 daily: e
                     .daily
                     .iter()

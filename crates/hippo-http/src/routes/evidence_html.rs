@@ -292,14 +292,14 @@ pub fn render(r: &EvidenceReportResponse) -> String {
 
     let _ = write!(
         out,
-        "<h3>Security alerts, last 30 days ({})</h3>",
-        e.security_alerts.len()
+        "<h3>Security alerts not reviewed ({})</h3>",
+        e.open_alerts.len()
     );
-    if e.security_alerts.is_empty() {
+    if e.open_alerts.is_empty() {
         out.push_str("<p class=\"muted\">None.</p>");
     } else {
         out.push_str("<table><tr><th>Raised</th><th>Kind</th><th>Severity</th></tr>");
-        for a in &e.security_alerts {
+        for a in &e.open_alerts {
             let _ = write!(
                 out,
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",

@@ -145,6 +145,8 @@ impl Core {
             kind: kind.as_str().to_owned(),
             severity: kind.severity().to_owned(),
             detail: alert.detail.to_string(),
+            reviewed_at: None,
+            reviewed_by: None,
         };
         let stored = async {
             let mut tx = self.store.begin_write().await?;
@@ -202,6 +204,42 @@ impl Audit {
             )
             .await?;
         Ok(rows)
+    }
+}
+
+impl Audit {
+    /// Marks an alert reviewed (auditors): it leaves the open alerts, and
+    /// with them the compliance report's findings. Recorded as
+    /// `alert.review`; 409 if it was reviewed already.
+    pub async fn review_alert(&self, actor: &Actor, id: &str) -> Result<AlertRow> {
+        let action = AuditAction::AlertReview;
+        self.core
+            .require_auditor(Principal::User(actor), action)
+            .await?;
+        let Some(alert) = self.core.store.get_alert(id).await? else {
+            return Err(ServiceError::not_found());
+        };
+        let now = self.core.clock.now();
+        let mut tx = self.core.store.begin_write().await?;
+        if !tx.review_alert(&alert.id, now, &actor.user.id).await? {
+            return Err(ServiceError::public(
+                hippo_core::ErrorCode::Conflict,
+                "this alert was already reviewed",
+            ));
+        }
+        tx.append_audit(
+            &actor
+                .event(now, action, Outcome::Success)
+                .resource("alert", alert.id.as_str())
+                .detail(serde_json::json!({ "kind": alert.kind })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(AlertRow {
+            reviewed_at: Some(now),
+            reviewed_by: Some(actor.user.id.clone()),
+            ..alert
+        })
     }
 }
 

@@ -1,7 +1,8 @@
 //! The compliance evidence report: each safeguard with its setting and the
 //! HIPAA section it answers, the findings an officer must act on (accounts
 //! without MFA, dormant accounts, unreviewed break-glass, stale or failed
-//! verification, backups and restore drills, old keys, open alerts), the
+//! verification, backups and restore drills, old keys, alerts not yet
+//! reviewed), the
 //! evidence behind them, and 30 days of sign-ins, denied accesses and
 //! break-glass openings per day. Read by administrators and auditors (and
 //! the operator through `hippo compliance report`); each report is itself
@@ -130,8 +131,8 @@ pub struct Evidence {
     pub master_key: Option<KeyAge>,
     /// `None` without a signing key.
     pub signing_key: Option<KeyAge>,
-    /// Alerts of the last [`REPORT_DAYS`] days, newest first.
-    pub recent_alerts: Vec<hippo_store::AlertRow>,
+    /// Alerts not yet reviewed, newest first.
+    pub open_alerts: Vec<hippo_store::AlertRow>,
     /// The last [`REPORT_DAYS`] days, oldest first, today last.
     pub daily: Vec<DayCounts>,
 }
@@ -146,7 +147,7 @@ pub struct EvidenceReport {
     pub evidence: Evidence,
 }
 
-/// Days the charts and the alert list cover.
+/// Days the charts cover.
 pub const REPORT_DAYS: i64 = 30;
 const DAY_MS: i64 = 86_400_000;
 
@@ -249,7 +250,7 @@ impl Audit {
             last_restore_drill: last_run(AuditAction::BackupDrill),
             master_key: self.master_key_since().await?,
             signing_key: self.signing_key_since().await?,
-            recent_alerts: store.list_alerts(Some(since), alerts::MAX_ALERTS).await?,
+            open_alerts: store.list_open_alerts(alerts::MAX_ALERTS).await?,
             daily: self.daily_counts(since, now).await?,
         })
     }

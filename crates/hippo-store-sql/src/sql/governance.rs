@@ -105,7 +105,7 @@ impl GovernanceStore for DbStore {
 
     async fn list_alerts(&self, since: Option<Timestamp>, limit: i64) -> Result<Vec<AlertRow>> {
         let rows = sqlx::query(
-            "SELECT id, at, kind, severity, detail FROM security_alerts \
+            "SELECT id, at, kind, severity, detail, reviewed_at, reviewed_by FROM security_alerts \
              WHERE ($1 IS NULL OR at >= $1) ORDER BY at DESC, id DESC LIMIT $2",
         )
         .bind(since.map(Timestamp::as_millis))
@@ -113,17 +113,31 @@ impl GovernanceStore for DbStore {
         .fetch_all(self.reader())
         .await
         .db()?;
-        rows.iter()
-            .map(|r| {
-                Ok(AlertRow {
-                    id: col(r, "id")?,
-                    at: ts(col(r, "at")?),
-                    kind: col(r, "kind")?,
-                    severity: col(r, "severity")?,
-                    detail: col(r, "detail")?,
-                })
-            })
-            .collect()
+        rows.iter().map(alert_from_row).collect()
+    }
+
+    async fn list_open_alerts(&self, limit: i64) -> Result<Vec<AlertRow>> {
+        let rows = sqlx::query(
+            "SELECT id, at, kind, severity, detail, reviewed_at, reviewed_by FROM security_alerts \
+             WHERE reviewed_at IS NULL ORDER BY at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.reader())
+        .await
+        .db()?;
+        rows.iter().map(alert_from_row).collect()
+    }
+
+    async fn get_alert(&self, id: &str) -> Result<Option<AlertRow>> {
+        let row = sqlx::query(
+            "SELECT id, at, kind, severity, detail, reviewed_at, reviewed_by FROM security_alerts \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await
+        .db()?;
+        row.as_ref().map(alert_from_row).transpose()
     }
 }
 
@@ -166,6 +180,20 @@ impl GovernanceWriteTx for Tx {
         .bind(at.as_millis())
         .bind(by.as_str())
         .bind(note_enc)
+        .execute(&mut *self.tx)
+        .await
+        .db()?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn review_alert(&mut self, id: &str, at: Timestamp, by: &UserId) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE security_alerts SET reviewed_at = $1, reviewed_by = $2 \
+             WHERE id = $3 AND reviewed_at IS NULL",
+        )
+        .bind(at.as_millis())
+        .bind(by.as_str())
+        .bind(id)
         .execute(&mut *self.tx)
         .await
         .db()?;
@@ -309,4 +337,16 @@ impl GovernanceWriteTx for Tx {
         .db()?;
         Ok(result)
     }
+}
+
+fn alert_from_row(r: &DbRow) -> Result<AlertRow> {
+    Ok(AlertRow {
+        id: col(r, "id")?,
+        at: ts(col(r, "at")?),
+        kind: col(r, "kind")?,
+        severity: col(r, "severity")?,
+        detail: col(r, "detail")?,
+        reviewed_at: col::<Option<i64>>(r, "reviewed_at")?.map(ts),
+        reviewed_by: col::<Option<String>>(r, "reviewed_by")?.map(UserId::from_stored),
+    })
 }

@@ -141,6 +141,8 @@ pub async fn alerts_are_listed_newest_first(store: Arc<dyn Store>) {
         kind: "login.lockout".into(),
         severity: if at > 250 { "high" } else { "medium" }.into(),
         detail: format!(r#"{{"n":{at}}}"#),
+        reviewed_at: None,
+        reviewed_by: None,
     };
     let rows = [
         alert("a1", 100),
@@ -176,6 +178,27 @@ pub async fn alerts_are_listed_newest_first(store: Arc<dyn Store>) {
         store.list_alerts(None, 1).await.unwrap(),
         vec![rows[3].clone()]
     );
+    // Reviewed once; the open list leaves it out.
+    let auditor = UserId::generate();
+    let mut tx = store.begin_write().await.unwrap();
+    assert!(tx.review_alert("a3", ts(400), &auditor).await.unwrap());
+    assert!(!tx.review_alert("a3", ts(500), &auditor).await.unwrap());
+    assert!(!tx.review_alert("nope", ts(500), &auditor).await.unwrap());
+    tx.commit().await.unwrap();
+    let open: Vec<_> = store
+        .list_open_alerts(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(open, vec!["a4", "a2", "a1"]);
+    let a3 = store.get_alert("a3").await.unwrap().unwrap();
+    assert_eq!(
+        (a3.reviewed_at, a3.reviewed_by),
+        (Some(ts(400)), Some(auditor))
+    );
+    assert_eq!(store.get_alert("nope").await.unwrap(), None);
 }
 
 pub async fn retention_and_legal_hold_are_per_conversation(store: Arc<dyn Store>) {

@@ -1,7 +1,8 @@
 //! Issue 20, the activity review: seeded patterns (bulk reads, many
 //! patients, repeated denials, repeated break-glass) each raise their alert,
 //! linked to the account's records; seeded normal traffic raises none; a
-//! window is reviewed once; the evidence report lists the alerts.
+//! window is reviewed once; the evidence report lists the alerts until an
+//! auditor reviews them.
 
 use crate::support::{SignedIn, TestServer};
 use serde_json::{Value, json};
@@ -178,6 +179,52 @@ async fn seeded_patterns_raise_their_alerts_and_normal_work_raises_none() {
         "{finding}"
     );
     assert_eq!(finding["severity"], json!("high"));
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/alerts/{}/review", bulk[0]["id"].as_str().unwrap()),
+            Some(&s.second_session(&mallory).await),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+
+    // The auditor reviews every open alert; the finding is gone.
+    let (_, open) = s.get("/api/v1/alerts?limit=1000", &auditor_now).await;
+    for alert in open["alerts"].as_array().unwrap() {
+        let review = format!("/api/v1/alerts/{}/review", alert["id"].as_str().unwrap());
+        let (status, body) = s.post(&review, Some(&auditor_now), json!({})).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body["reviewed_at"].is_string(), "{body}");
+        assert_eq!(body["reviewed_by"], json!(auditor.id));
+        let (status, _) = s.post(&review, Some(&auditor_now), json!({})).await;
+        assert_eq!(status, 409);
+    }
+    let (status, _) = s
+        .post(
+            "/api/v1/alerts/no-such-alert/review",
+            Some(&auditor_now),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (_, report) = s.get("/api/v1/compliance/report", &auditor_now).await;
+    assert!(
+        !report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == json!("security_alerts")),
+        "{report}"
+    );
+    assert_eq!(report["evidence"]["open_alerts"], json!([]));
+    let trail = s.audit().await;
+    assert!(
+        trail
+            .iter()
+            .filter(|r| r.action.as_str() == "alert.review")
+            .count()
+            >= 4
+    );
     s.stop().await;
 }
 

@@ -24,6 +24,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alerts/{id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `POST /api/v1/alerts/{id}/review` (auditors): marks an alert reviewed,
+         *     which closes it (the compliance report lists open alerts).
+         */
+        post: operations["reviewAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/api-keys/{id}": {
         parameters: {
             query?: never;
@@ -1545,6 +1565,13 @@ export interface components {
             detail: Record<string, never>;
             id: string;
             kind: components["schemas"]["AlertKind"];
+            /**
+             * Format: date-time
+             * @description When an auditor reviewed it; null while it is open.
+             */
+            reviewed_at?: string | null;
+            /** @description The auditor who reviewed it. */
+            reviewed_by?: string | null;
             severity: components["schemas"]["AlertSeverity"];
         };
         /**
@@ -1624,7 +1651,7 @@ export interface components {
          * @description What was done, as recorded in the audit trail.
          * @enum {string}
          */
-        AuditAction: "auth.login" | "auth.logout" | "auth.mfa" | "auth.lockout" | "session.expired" | "session.revoke" | "user.create" | "user.read" | "directory.search" | "user.update" | "user.deactivate" | "user.reactivate" | "user.password_reset" | "user.mfa_reset" | "user.password_change" | "api_key.create" | "api_key.revoke" | "api_key.use" | "webhook.create" | "webhook.delete" | "webhook.read" | "webhook.redeliver" | "conversation.create" | "conversation.read" | "conversation.update" | "conversation.member_add" | "conversation.member_remove" | "message.send" | "message.edit" | "message.delete" | "message.read" | "attachment.upload" | "attachment.download" | "break_glass.open" | "audit.query" | "audit.export" | "audit.verify" | "break_glass.review" | "patient.create" | "patient.read" | "patient.lookup" | "patient.update" | "patient.consent" | "whatsapp.send" | "whatsapp.status" | "whatsapp.inbound" | "whatsapp.webhook" | "whatsapp.template_sync" | "whatsapp.template_update" | "whatsapp.retry" | "backup.create" | "backup.verify" | "backup.restore" | "backup.drill" | "retention.purge" | "conversation.erase" | "legal_hold.set" | "legal_hold.clear" | "key.rotate" | "call.start" | "call.join" | "call.decline" | "call.leave" | "call.end" | "system.init";
+        AuditAction: "auth.login" | "auth.logout" | "auth.mfa" | "auth.lockout" | "session.expired" | "session.revoke" | "user.create" | "user.read" | "directory.search" | "user.update" | "user.deactivate" | "user.reactivate" | "user.password_reset" | "user.mfa_reset" | "user.password_change" | "api_key.create" | "api_key.revoke" | "api_key.use" | "webhook.create" | "webhook.delete" | "webhook.read" | "webhook.redeliver" | "conversation.create" | "conversation.read" | "conversation.update" | "conversation.member_add" | "conversation.member_remove" | "message.send" | "message.edit" | "message.delete" | "message.read" | "attachment.upload" | "attachment.download" | "break_glass.open" | "audit.query" | "audit.export" | "audit.verify" | "break_glass.review" | "alert.review" | "patient.create" | "patient.read" | "patient.lookup" | "patient.update" | "patient.consent" | "whatsapp.send" | "whatsapp.status" | "whatsapp.inbound" | "whatsapp.webhook" | "whatsapp.template_sync" | "whatsapp.template_update" | "whatsapp.retry" | "backup.create" | "backup.verify" | "backup.restore" | "backup.drill" | "retention.purge" | "conversation.erase" | "legal_hold.set" | "legal_hold.clear" | "key.rotate" | "call.start" | "call.join" | "call.decline" | "call.leave" | "call.end" | "system.init";
         /**
          * @description One audit record, as `hippo_service::audit_format::record_json` writes
          *     it (the same shape as a line of the JSON-lines export).
@@ -1992,10 +2019,10 @@ export interface components {
             last_backup?: components["schemas"]["JobRunResponse"] | null;
             last_restore_drill?: components["schemas"]["JobRunResponse"] | null;
             master_key?: components["schemas"]["KeyAgeResponse"] | null;
+            /** @description Security alerts not yet reviewed, newest first. */
+            open_alerts: components["schemas"]["AlertResponse"][];
             /** @description Break-glass accesses awaiting review. */
             open_break_glass: components["schemas"]["OpenBreakGlassResponse"][];
-            /** @description Security alerts of the last 30 days, newest first. */
-            security_alerts: components["schemas"]["AlertResponse"][];
             signing_key?: components["schemas"]["KeyAgeResponse"] | null;
         };
         /**
@@ -2738,6 +2765,82 @@ export interface operations {
             };
             /** @description `validation_failed` (the detail names the field), or a channel rule. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reviewAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reviewed alert. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertResponse"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: already reviewed. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -464,10 +464,10 @@ pub(super) fn findings(config: &ServiceConfig, e: &Evidence, now: Timestamp) -> 
             ),
         ));
     }
-    if !e.recent_alerts.is_empty() {
-        let critical = e.recent_alerts.iter().any(|a| a.severity == "critical");
+    if !e.open_alerts.is_empty() {
+        let critical = e.open_alerts.iter().any(|a| a.severity == "critical");
         let mut kinds: Vec<(&str, usize)> = Vec::new();
-        for a in &e.recent_alerts {
+        for a in &e.open_alerts {
             match kinds.iter_mut().find(|(k, _)| *k == a.kind) {
                 Some((_, n)) => *n += 1,
                 None => kinds.push((&a.kind, 1)),
@@ -477,11 +477,7 @@ pub(super) fn findings(config: &ServiceConfig, e: &Evidence, now: Timestamp) -> 
             "security_alerts",
             if critical { High } else { Medium },
             "164.308(a)(6)(ii)",
-            format!(
-                "{} security alerts in the last {} days",
-                e.recent_alerts.len(),
-                super::REPORT_DAYS
-            ),
+            format!("{} security alerts not reviewed", e.open_alerts.len()),
             kinds
                 .iter()
                 .map(|(k, n)| format!("{k}: {n}"))

@@ -59,7 +59,7 @@ fn clean() -> Evidence {
             key_id: Some("k".into()),
             since: now().minus(30 * DAY),
         }),
-        recent_alerts: vec![],
+        open_alerts: vec![],
         daily: vec![],
     }
 }

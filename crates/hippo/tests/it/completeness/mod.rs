@@ -79,6 +79,9 @@ async fn every_endpoint_leaves_its_audit_record() {
         )
         .await;
     let grant = grant["id"].as_str().unwrap().to_owned();
+    // … which raised an alert, to review.
+    let (_, alerts) = s.get("/api/v1/alerts", &auditor).await;
+    let alert = alerts["alerts"][0]["id"].as_str().unwrap().to_owned();
     let logout_token = s.second_session(&ana_user).await;
 
     let since = "since=2020-01-01T00:00:00Z&until=2100-01-01T00:00:00Z";
@@ -606,6 +609,15 @@ async fn every_endpoint_leaves_its_audit_record() {
             &auditor,
             Some(json!({ "note": "justified" })),
             Records("break_glass.review"),
+            Some(&admin),
+        ),
+        case(
+            p.clone(),
+            "/api/v1/alerts/{id}/review",
+            format!("/api/v1/alerts/{alert}/review"),
+            &auditor,
+            None,
+            Records("alert.review"),
             Some(&admin),
         ),
         case(

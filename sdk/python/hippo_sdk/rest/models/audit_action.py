@@ -2,6 +2,7 @@ from enum import StrEnum
 
 
 class AuditAction(StrEnum):
+    ALERT_REVIEW = "alert.review"
     API_KEY_CREATE = "api_key.create"
     API_KEY_REVOKE = "api_key.revoke"
     API_KEY_USE = "api_key.use"

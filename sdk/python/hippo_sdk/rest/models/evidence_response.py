@@ -30,8 +30,8 @@ class EvidenceResponse:
         accounts_without_mfa (list[EvidenceAccountResponse]): Active accounts without MFA.
         daily (list[DayCountsResponse]): The last 30 UTC days, oldest first, today last.
         dormant_accounts (list[EvidenceAccountResponse]): Active accounts unused for 90 days.
+        open_alerts (list[AlertResponse]): Security alerts not yet reviewed, newest first.
         open_break_glass (list[OpenBreakGlassResponse]): Break-glass accesses awaiting review.
-        security_alerts (list[AlertResponse]): Security alerts of the last 30 days, newest first.
         last_audit_verification (JobRunResponse | None | Unset):
         last_backup (JobRunResponse | None | Unset):
         last_restore_drill (JobRunResponse | None | Unset):
@@ -43,8 +43,8 @@ class EvidenceResponse:
     accounts_without_mfa: list[EvidenceAccountResponse]
     daily: list[DayCountsResponse]
     dormant_accounts: list[EvidenceAccountResponse]
+    open_alerts: list[AlertResponse]
     open_break_glass: list[OpenBreakGlassResponse]
-    security_alerts: list[AlertResponse]
     last_audit_verification: JobRunResponse | None | Unset = UNSET
     last_backup: JobRunResponse | None | Unset = UNSET
     last_restore_drill: JobRunResponse | None | Unset = UNSET
@@ -73,15 +73,15 @@ class EvidenceResponse:
             dormant_accounts_item = dormant_accounts_item_data.to_dict()
             dormant_accounts.append(dormant_accounts_item)
 
+        open_alerts = []
+        for open_alerts_item_data in self.open_alerts:
+            open_alerts_item = open_alerts_item_data.to_dict()
+            open_alerts.append(open_alerts_item)
+
         open_break_glass = []
         for open_break_glass_item_data in self.open_break_glass:
             open_break_glass_item = open_break_glass_item_data.to_dict()
             open_break_glass.append(open_break_glass_item)
-
-        security_alerts = []
-        for security_alerts_item_data in self.security_alerts:
-            security_alerts_item = security_alerts_item_data.to_dict()
-            security_alerts.append(security_alerts_item)
 
         last_audit_verification: dict[str, Any] | None | Unset
         if isinstance(self.last_audit_verification, Unset):
@@ -131,8 +131,8 @@ class EvidenceResponse:
                 "accounts_without_mfa": accounts_without_mfa,
                 "daily": daily,
                 "dormant_accounts": dormant_accounts,
+                "open_alerts": open_alerts,
                 "open_break_glass": open_break_glass,
-                "security_alerts": security_alerts,
             }
         )
         if last_audit_verification is not UNSET:
@@ -182,19 +182,19 @@ class EvidenceResponse:
 
             dormant_accounts.append(dormant_accounts_item)
 
+        open_alerts = []
+        _open_alerts = d.pop("open_alerts")
+        for open_alerts_item_data in _open_alerts:
+            open_alerts_item = AlertResponse.from_dict(open_alerts_item_data)
+
+            open_alerts.append(open_alerts_item)
+
         open_break_glass = []
         _open_break_glass = d.pop("open_break_glass")
         for open_break_glass_item_data in _open_break_glass:
             open_break_glass_item = OpenBreakGlassResponse.from_dict(open_break_glass_item_data)
 
             open_break_glass.append(open_break_glass_item)
-
-        security_alerts = []
-        _security_alerts = d.pop("security_alerts")
-        for security_alerts_item_data in _security_alerts:
-            security_alerts_item = AlertResponse.from_dict(security_alerts_item_data)
-
-            security_alerts.append(security_alerts_item)
 
         def _parse_last_audit_verification(data: object) -> JobRunResponse | None | Unset:
             if data is None:
@@ -286,8 +286,8 @@ class EvidenceResponse:
             accounts_without_mfa=accounts_without_mfa,
             daily=daily,
             dormant_accounts=dormant_accounts,
+            open_alerts=open_alerts,
             open_break_glass=open_break_glass,
-            security_alerts=security_alerts,
             last_audit_verification=last_audit_verification,
             last_backup=last_backup,
             last_restore_drill=last_restore_drill,
