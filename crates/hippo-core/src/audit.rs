@@ -69,6 +69,7 @@ actions! {
     AlertReview => "alert.review",
     PatientCreate => "patient.create",
     PatientRead => "patient.read",
+    PatientExport => "patient.export",
     PatientLookup => "patient.lookup",
     PatientUpdate => "patient.update",
     PatientConsent => "patient.consent",

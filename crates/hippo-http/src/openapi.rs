@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::problem::Problem;
 use crate::routes::{
     api_keys, attachments, audit, auth, break_glass, calls, compliance, conversations, directory,
-    enums, health, me, messages, patients, users, webhooks, whatsapp,
+    enums, health, me, messages, patient_export, patients, users, webhooks, whatsapp,
 };
 use std::sync::LazyLock;
 use utoipa::OpenApi;
@@ -29,7 +29,7 @@ use utoipa_axum::routes;
     info(title = "hippo", description = "Secure messaging for healthcare. Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`."),
     servers((url = "/", description = "This server")),
     // Schemas named only by query parameters (bodies register their own).
-    components(schemas(Problem, enums::AuditAction, enums::Outcome, enums::ExportFormat, enums::ReportFormat, enums::GrantFilter, enums::OutboxState)),
+    components(schemas(Problem, enums::AuditAction, enums::Outcome, enums::ExportFormat, enums::ReportFormat, enums::PatientExportFormat, enums::GrantFilter, enums::OutboxState)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
@@ -75,6 +75,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(audit::routes())
         .merge(compliance::routes())
         .merge(patients::routes())
+        .merge(patient_export::routes())
         .merge(whatsapp::routes())
         .merge(crate::routes::fhir::routes())
         .routes(routes!(crate::stream::stream))

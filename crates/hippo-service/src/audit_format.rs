@@ -159,6 +159,7 @@ pub fn fhir_action(a: AuditAction) -> &'static str {
         | A::AttachmentDownload
         | A::AuditQuery
         | A::AuditExport
+        | A::PatientExport
         | A::AuditVerify
         | A::BackupVerify
         | A::PatientRead
@@ -215,7 +216,7 @@ fn fhir_type(a: AuditAction) -> Value {
         Some("auth" | "session") => {
             json!({ "system": DCM, "code": "110114", "display": "User Authentication" })
         }
-        _ if a == AuditAction::AuditExport => {
+        _ if matches!(a, AuditAction::AuditExport | AuditAction::PatientExport) => {
             json!({ "system": DCM, "code": "110106", "display": "Export" })
         }
         Some("audit") => json!({ "system": DCM, "code": "110101", "display": "Audit Log Used" }),

@@ -30,6 +30,11 @@ hippo_protocol::literal_set! {
 }
 
 hippo_protocol::literal_set! {
+    /// The patient export as a FHIR R4 Bundle, or as a readable page.
+    PatientExportFormat { "fhir", "html" }
+}
+
+hippo_protocol::literal_set! {
     /// How a recorded job (backup, restore drill, verification) ended.
     JobOutcome { "success", "failure" }
 }

@@ -26,19 +26,23 @@ svg .bar{fill:#3b6ea8}svg .axis{stroke:#8a94a0;stroke-width:1}svg text{font-size
 
 /// The page's Content-Security-Policy: nothing but its own style block.
 pub fn content_security_policy() -> &'static str {
-    static CSP: LazyLock<String> = LazyLock::new(|| {
-        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, STYLE.as_bytes());
-        let hash = base64::engine::general_purpose::STANDARD.encode(digest.as_ref());
-        format!(
-            "default-src 'none'; style-src 'sha256-{hash}'; base-uri 'none'; \
-             form-action 'none'; frame-ancestors 'none'"
-        )
-    });
+    static CSP: LazyLock<String> = LazyLock::new(|| style_only_csp(STYLE));
     &CSP
 }
 
+/// A policy for a page with one `<style>` block and nothing else: the
+/// block allowed by its hash.
+pub(crate) fn style_only_csp(style: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, style.as_bytes());
+    let hash = base64::engine::general_purpose::STANDARD.encode(digest.as_ref());
+    format!(
+        "default-src 'none'; style-src 'sha256-{hash}'; base-uri 'none'; \
+         form-action 'none'; frame-ancestors 'none'"
+    )
+}
+
 /// Escapes text for HTML element content and quoted attributes.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -21,6 +21,7 @@ pub mod health;
 pub mod me;
 pub mod messages;
 pub mod page;
+pub mod patient_export;
 pub mod patients;
 pub mod users;
 pub mod webhooks;

@@ -12,6 +12,7 @@
 //! as `OperationOutcome`s: FHIR clients do not read problem details.
 
 mod capability;
+pub mod export;
 mod intake;
 pub mod patterns;
 pub mod resources;
@@ -92,6 +93,7 @@ pub struct Fhir {
     core: std::sync::Arc<crate::core::Core>,
     patients: crate::patients::Patients,
     messages: crate::messages::Messages,
+    files: crate::files::Files,
 }
 
 impl Fhir {
@@ -99,6 +101,7 @@ impl Fhir {
         Self {
             patients: crate::patients::Patients::new(core.clone()),
             messages: crate::messages::Messages::new(core.clone()),
+            files: crate::files::Files::new(core.clone()),
             core,
         }
     }

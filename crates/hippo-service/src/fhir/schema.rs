@@ -21,7 +21,8 @@ use serde_json::{Map, Value};
 use std::sync::LazyLock;
 
 /// The vendored schema: the definitions reachable from CommunicationRequest,
-/// Communication, Bundle, OperationOutcome and CapabilityStatement.
+/// Communication, Bundle, OperationOutcome, CapabilityStatement and
+/// Patient (the patient export).
 pub const R4_SCHEMA_JSON: &str = include_str!("schema/fhir-r4-subset.schema.json");
 
 /// Stop after this many violations (the first ones are the useful ones).

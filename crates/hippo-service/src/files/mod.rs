@@ -481,9 +481,7 @@ impl Files {
                 )
                 .await);
         };
-        let info = self.attachment_info(&row).await?;
-        let key = self.attachment_key(&row).await?;
-        let reader = self.core.blobs.open(row.id.as_str()).await?;
+        let download = self.open_download(row).await?;
         self.core
             .audit_alone(
                 actor
@@ -492,25 +490,51 @@ impl Files {
                         AuditAction::AttachmentDownload,
                         Outcome::Success,
                     )
-                    .resource("attachment", row.id.as_str())
+                    .resource("attachment", download.id.as_str())
                     .detail(match &break_glass {
                         Some(grant) => serde_json::json!({ "break_glass": grant }),
                         None => serde_json::json!({}),
                     }),
             )
             .await?;
+        Ok(download)
+    }
+
+    /// Opens a stored attachment for reading (no access check, no record:
+    /// the callers do both).
+    async fn open_download(&self, row: AttachmentRow) -> Result<Download> {
+        let info = self.attachment_info(&row).await?;
+        let key = self.attachment_key(&row).await?;
+        let reader = self.core.blobs.open(row.id.as_str()).await?;
         Ok(Download {
             remaining: info.size,
             info,
             reader,
             key,
-            id: row.id,
-            index: 0,
             chunk_size: usize::try_from(row.chunk_size)
                 .ok()
                 .filter(|&n| n > 0)
                 .unwrap_or(CHUNK_SIZE),
+            id: row.id,
+            index: 0,
         })
+    }
+
+    /// An attachment's bytes, whole (the patient export, which checks
+    /// access and records the disclosure once for everything it reads).
+    pub(crate) async fn read_whole(&self, id: &AttachmentId) -> Result<Vec<u8>> {
+        let row = self
+            .core
+            .store
+            .get_attachment(id)
+            .await?
+            .ok_or_else(ServiceError::not_found)?;
+        let mut download = self.open_download(row).await?;
+        let mut bytes = Vec::with_capacity(usize::try_from(download.info.size).unwrap_or(0));
+        while let Some(chunk) = download.next_chunk().await? {
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
     }
 }
 

@@ -7,6 +7,7 @@ pub mod backup;
 pub mod compliance;
 pub mod dev;
 pub mod keys;
+pub mod patient;
 pub mod proof;
 pub mod retention;
 pub mod serve;
@@ -63,6 +64,9 @@ pub enum Command {
     /// The compliance evidence report (`compliance report --format html`).
     #[command(subcommand)]
     Compliance(compliance::ComplianceCommand),
+    /// A patient's copy of her messages (`patient export --id ID`).
+    #[command(subcommand)]
+    Patient(patient::PatientCommand),
     /// Apply retention policies now (serve also does it every hour).
     #[command(subcommand)]
     Retention(retention::RetentionCommand),
@@ -199,6 +203,7 @@ pub fn main() -> ExitCode {
             Command::Compliance(cmd) => compliance::run(config, cmd)
                 .await
                 .map(|()| ExitCode::SUCCESS),
+            Command::Patient(cmd) => patient::run(config, cmd).await.map(|()| ExitCode::SUCCESS),
             Command::Retention(cmd) => retention::run(config, cmd)
                 .await
                 .map(|()| ExitCode::SUCCESS),

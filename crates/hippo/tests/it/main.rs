@@ -36,6 +36,7 @@ mod lists;
 mod messaging;
 mod observability;
 mod passwords;
+mod patient_export;
 mod patient_lookup;
 mod rejections;
 mod retention;

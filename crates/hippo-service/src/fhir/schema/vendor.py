@@ -2,7 +2,7 @@
 """Writes fhir-r4-subset.schema.json: the parts of HL7's FHIR R4 (4.0.1)
 JSON schema that hippo needs, unchanged except that descriptions are
 dropped and the list of every resource type (`ResourceList`) names only the
-five resources below.
+six resources below.
 
 The official file is fhir.schema.json from the R4 specification
 (hl7.org/fhir/R4/fhir.schema.json.zip). The copy used here came from the npm
@@ -22,7 +22,7 @@ import pathlib
 import sys
 
 SOURCE_SHA256 = "73bc879b1476fea7e096fd71c5fb5967d8c48cc9ffc28706f66613f6a82af3cb"
-ROOTS = ["CommunicationRequest", "Communication", "Bundle", "OperationOutcome", "CapabilityStatement"]
+ROOTS = ["CommunicationRequest", "Communication", "Bundle", "OperationOutcome", "CapabilityStatement", "Patient"]
 OUT = pathlib.Path(__file__).with_name("fhir-r4-subset.schema.json")
 
 

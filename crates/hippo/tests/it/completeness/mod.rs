@@ -157,6 +157,15 @@ async fn every_endpoint_leaves_its_audit_record() {
         ),
         case(
             g.clone(),
+            "/api/v1/patients/{id}/export",
+            format!("/api/v1/patients/{patient}/export"),
+            &ana,
+            None,
+            Records("patient.export"),
+            Some(&cat),
+        ),
+        case(
+            g.clone(),
             "/api/v1/patients/{id}",
             format!("/api/v1/patients/{patient}"),
             &ana,

@@ -51,6 +51,7 @@ from .evidence_account_response import EvidenceAccountResponse
 from .evidence_report_response import EvidenceReportResponse
 from .evidence_response import EvidenceResponse
 from .export_format import ExportFormat
+from .export_patient_response_200 import ExportPatientResponse200
 from .fhir_bundle import FhirBundle
 from .fhir_bundle_entry import FhirBundleEntry
 from .fhir_bundle_link import FhirBundleLink
@@ -86,6 +87,7 @@ from .outbox_state import OutboxState
 from .outcome import Outcome
 from .participant_state import ParticipantState
 from .password_reset_response import PasswordResetResponse
+from .patient_export_format import PatientExportFormat
 from .patient_match_response import PatientMatchResponse
 from .patient_matches_response import PatientMatchesResponse
 from .patient_response import PatientResponse
@@ -185,6 +187,7 @@ __all__ = (
     "EvidenceReportResponse",
     "EvidenceResponse",
     "ExportFormat",
+    "ExportPatientResponse200",
     "FhirBundle",
     "FhirBundleEntry",
     "FhirBundleLink",
@@ -220,6 +223,7 @@ __all__ = (
     "Outcome",
     "ParticipantState",
     "PasswordResetResponse",
+    "PatientExportFormat",
     "PatientMatchesResponse",
     "PatientMatchResponse",
     "PatientResponse",

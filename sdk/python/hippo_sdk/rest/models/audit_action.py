@@ -42,6 +42,7 @@ class AuditAction(StrEnum):
     MESSAGE_SEND = "message.send"
     PATIENT_CONSENT = "patient.consent"
     PATIENT_CREATE = "patient.create"
+    PATIENT_EXPORT = "patient.export"
     PATIENT_LOOKUP = "patient.lookup"
     PATIENT_READ = "patient.read"
     PATIENT_UPDATE = "patient.update"
