@@ -1,7 +1,7 @@
 //! Compliance evidence for administrators and the privacy officer: the
 //! access review (every account, its MFA, last sign-in and last activity)
-//! and the evidence report (JSON, or the printable page of
-//! `evidence_html`).
+//! the evidence report (JSON, or the printable page of `evidence_html`),
+//! and the accounting of a patient's disclosures.
 
 use crate::AppState;
 use crate::extract::Auth;
@@ -25,6 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(access_review))
         .routes(routes!(report))
+        .routes(routes!(disclosures))
 }
 
 /// One account in the access review.
@@ -136,4 +137,100 @@ pub async fn report(
         super::evidence_html::render(&body),
     )
         .into_response())
+}
+
+/// Who made a disclosure.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiscloserResponse {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    #[schema(value_type = enums::Role)]
+    pub role: String,
+}
+
+/// One disclosure of the patient's information.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DisclosureResponse {
+    /// The audit record's `seq` (its inclusion proof proves the entry).
+    pub seq: i64,
+    #[schema(format = DateTime)]
+    pub at: String,
+    /// `patient.export`, `whatsapp.send`, or the read an integration made.
+    #[schema(value_type = enums::AuditAction)]
+    pub action: String,
+    /// `patient_copy` (a copy given to her), `whatsapp` (a message to her
+    /// through Meta's WhatsApp Cloud API) or `integration` (read by a
+    /// service account).
+    #[schema(value_type = enums::DisclosureKind)]
+    pub kind: String,
+    /// Who made it; null for the operator or the server itself.
+    pub by: Option<DiscloserResponse>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+}
+
+/// The accounting of disclosures.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DisclosuresResponse {
+    pub patient_id: String,
+    #[schema(format = DateTime)]
+    pub since: String,
+    #[schema(format = DateTime)]
+    pub until: String,
+    /// Oldest first, at most 10,000.
+    pub disclosures: Vec<DisclosureResponse>,
+    pub truncated: bool,
+}
+
+/// `GET /api/v1/reports/disclosures/{patient_id}?since=&until=` (auditors):
+/// the accounting of disclosures of a patient's information, six years by
+/// default. Recorded in the trail.
+#[utoipa::path(get, operation_id = "reportDisclosures", path = "/api/v1/reports/disclosures/{patient_id}", tag = "audit", security(("bearer" = [])),
+    params(("patient_id" = String, Path),
+        ("since" = Option<String>, Query, format = DateTime, description = "inclusive; default six years ago"),
+        ("until" = Option<String>, Query, format = DateTime, description = "exclusive; default now")),
+    responses((status = 200, description = "Every disclosure, oldest first.", body = DisclosuresResponse),
+        (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn disclosures(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    axum::extract::Path(patient_id): axum::extract::Path<String>,
+    params: QueryResult<super::audit::WindowParams>,
+) -> ApiResult<Json<DisclosuresResponse>> {
+    let params = query(params)?;
+    let a = state
+        .hippo
+        .audit()
+        .disclosures_report(
+            &actor,
+            &patient_id,
+            params.since.as_deref(),
+            params.until.as_deref(),
+        )
+        .await?;
+    Ok(Json(DisclosuresResponse {
+        patient_id: a.patient_id.to_string(),
+        since: a.since.to_rfc3339(),
+        until: a.until.to_rfc3339(),
+        truncated: a.truncated,
+        disclosures: a
+            .disclosures
+            .into_iter()
+            .map(|d| DisclosureResponse {
+                seq: d.record.seq,
+                at: d.record.at.to_rfc3339(),
+                action: d.record.action.as_str().into(),
+                kind: d.kind.as_str().into(),
+                by: d.by.map(|u| DiscloserResponse {
+                    id: u.id.to_string(),
+                    username: u.username,
+                    display_name: u.display_name,
+                    role: u.role.as_str().into(),
+                }),
+                resource_type: d.record.resource_type,
+                resource_id: d.record.resource_id,
+            })
+            .collect(),
+    }))
 }

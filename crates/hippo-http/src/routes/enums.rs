@@ -29,6 +29,12 @@ hippo_protocol::literal_set! {
     ReportFormat { "json", "html" }
 }
 
+hippo_protocol::closed_set! {
+    /// How a patient's information left hippo: a copy given to her, a
+    /// WhatsApp message to her, or a read by an integration.
+    DisclosureKind = hippo_service::audit::disclosures::DisclosureKind { PatientCopy, Whatsapp, Integration }
+}
+
 hippo_protocol::literal_set! {
     /// The patient export as a FHIR R4 Bundle, or as a readable page.
     PatientExportFormat { "fhir", "html" }

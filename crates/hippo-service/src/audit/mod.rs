@@ -10,6 +10,7 @@
 pub mod access_review;
 pub mod activity;
 pub mod alerts;
+pub mod disclosures;
 pub mod evidence;
 mod export;
 mod reports;

@@ -197,3 +197,123 @@ async fn a_patients_export_holds_exactly_her_messages_and_files() {
     assert!(exports.iter().all(|r| !r.detail.contains("Maria")));
     s.stop().await;
 }
+
+/// The accounting of disclosures: her copies, WhatsApp messages to her and
+/// an integration's reads, by name; her care team's reads are uses and stay
+/// out; only auditors read it, and reading it is recorded.
+#[tokio::test]
+async fn the_accounting_lists_copies_whatsapp_and_integration_reads_by_name() {
+    let fake = FakeCloudApi::start(FakeConfig::default()).await;
+    fake.add_template(
+        "reminder",
+        "en_US",
+        "UTILITY",
+        "APPROVED",
+        "See you on {{1}}",
+    );
+    let s = TestServer::builder().whatsapp(&fake).start().await;
+    let ana = s.clinician("ana").await;
+    let admin = s.admin().await;
+    let auditor = s.auditor().await;
+    let (ehr_id, ehr) = crate::fhir_r4::ehr_key(&s, &admin.token, "ehr").await;
+    let (status, patient) = s
+        .post(
+            "/api/v1/patients",
+            Some(&ana.token),
+            json!({
+                "display_name": "Maria Lopez", "phone": PHONE, "whatsapp_opt_in": true,
+                "member_ids": [ehr_id],
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{patient}");
+    let pid = patient["id"].as_str().unwrap().to_owned();
+    // Uses by her care team: not disclosures.
+    assert_eq!(
+        s.get(&format!("/api/v1/patients/{pid}"), &ana.token)
+            .await
+            .0,
+        200
+    );
+    // A reminder over WhatsApp, the EHR reading her messages, a copy.
+    s.post(
+        "/api/v1/whatsapp/templates/sync",
+        Some(&ana.token),
+        json!({}),
+    )
+    .await;
+    s.call(
+        Method::PATCH,
+        "/api/v1/whatsapp/templates/reminder/en_US",
+        Some(&ana.token),
+        Some(json!({ "phi_free": true })),
+    )
+    .await;
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/patients/{pid}/whatsapp"),
+            Some(&ana.token),
+            json!({ "template": { "name": "reminder", "language": "en_US", "parameters": ["May 3"] } }),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let (status, _) = s
+        .get(&format!("/fhir/r4/Communication?patient={pid}"), &ehr)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        s.get(&format!("/api/v1/patients/{pid}/export"), &ana.token)
+            .await
+            .0,
+        200
+    );
+
+    let report = format!("/api/v1/reports/disclosures/{pid}");
+    assert_eq!(s.get(&report, &ana.token).await.0, 403);
+    let (status, body) = s
+        .get("/api/v1/reports/disclosures/not-a-patient", &auditor.token)
+        .await;
+    assert_eq!(status, 422, "{body}");
+    // The reminder leaves when Meta accepts it, in the outbox's time.
+    let mut body = Value::Null;
+    for _ in 0..200 {
+        let (status, page) = s.get(&report, &auditor.token).await;
+        assert_eq!(status, 200, "{page}");
+        body = page;
+        if body["disclosures"].as_array().unwrap().len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let of = |kind: &str| -> Vec<Value> {
+        body["disclosures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["kind"] == json!(kind))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(body["disclosures"].as_array().unwrap().len(), 3, "{body:#}");
+    let (whatsapp, integration, copy) = (of("whatsapp"), of("integration"), of("patient_copy"));
+    assert_eq!(whatsapp.len(), 1, "{body:#}");
+    assert_eq!(
+        whatsapp[0]["by"]["username"],
+        json!("ana"),
+        "the sender, not the worker"
+    );
+    assert_eq!(integration[0]["by"]["username"], json!("ehr"));
+    assert_eq!(integration[0]["by"]["role"], json!("service"));
+    assert_eq!(copy[0]["action"], json!("patient.export"));
+    assert_eq!(body["truncated"], json!(false));
+    // Six years back by default.
+    let since = hippo_core::Timestamp::parse_rfc3339(body["since"].as_str().unwrap()).unwrap();
+    let until = hippo_core::Timestamp::parse_rfc3339(body["until"].as_str().unwrap()).unwrap();
+    assert!(until.since(since) >= Duration::from_secs(6 * 365 * 86_400));
+
+    let trail = s.audit().await;
+    assert!(trail.iter().any(|r| r.action.as_str() == "audit.query"
+        && r.detail.contains("\"disclosures\"")
+        && r.detail.contains(&pid)));
+    s.stop().await;
+}

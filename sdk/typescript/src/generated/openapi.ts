@@ -975,6 +975,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/disclosures/{patient_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * `GET /api/v1/reports/disclosures/{patient_id}?since=&until=` (auditors):
+         *     the accounting of disclosures of a patient's information, six years by
+         *     default. Recorded in the trail.
+         */
+        get: operations["reportDisclosures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/patient-access/{patient_id}": {
         parameters: {
             query?: never;
@@ -1999,6 +2020,51 @@ export interface components {
             next_cursor?: string | null;
             /** @description Matches, by name. */
             users: components["schemas"]["MemberResponse"][];
+        };
+        /** @description Who made a disclosure. */
+        DiscloserResponse: {
+            display_name: string;
+            id: string;
+            role: components["schemas"]["Role"];
+            username: string;
+        };
+        /**
+         * @description How a patient's information left hippo: a copy given to her, a
+         *      WhatsApp message to her, or a read by an integration.
+         * @enum {string}
+         */
+        DisclosureKind: "patient_copy" | "whatsapp" | "integration";
+        /** @description One disclosure of the patient's information. */
+        DisclosureResponse: {
+            /** @description `patient.export`, `whatsapp.send`, or the read an integration made. */
+            action: components["schemas"]["AuditAction"];
+            /** Format: date-time */
+            at: string;
+            by?: components["schemas"]["DiscloserResponse"] | null;
+            /**
+             * @description `patient_copy` (a copy given to her), `whatsapp` (a message to her
+             *     through Meta's WhatsApp Cloud API) or `integration` (read by a
+             *     service account).
+             */
+            kind: components["schemas"]["DisclosureKind"];
+            resource_id?: string | null;
+            resource_type?: string | null;
+            /**
+             * Format: int64
+             * @description The audit record's `seq` (its inclusion proof proves the entry).
+             */
+            seq: number;
+        };
+        /** @description The accounting of disclosures. */
+        DisclosuresResponse: {
+            /** @description Oldest first, at most 10,000. */
+            disclosures: components["schemas"]["DisclosureResponse"][];
+            patient_id: string;
+            /** Format: date-time */
+            since: string;
+            truncated: boolean;
+            /** Format: date-time */
+            until: string;
         };
         EditMessageRequest: {
             body: string;
@@ -7443,6 +7509,96 @@ export interface operations {
             };
             /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reportDisclosures: {
+        parameters: {
+            query?: {
+                /** @description inclusive; default six years ago */
+                since?: string;
+                /** @description exclusive; default now */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                patient_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every disclosure, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DisclosuresResponse"];
+                };
+            };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

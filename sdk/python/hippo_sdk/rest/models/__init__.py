@@ -45,6 +45,10 @@ from .delivery_list_response import DeliveryListResponse
 from .delivery_response import DeliveryResponse
 from .delivery_state import DeliveryState
 from .directory_response import DirectoryResponse
+from .discloser_response import DiscloserResponse
+from .disclosure_kind import DisclosureKind
+from .disclosure_response import DisclosureResponse
+from .disclosures_response import DisclosuresResponse
 from .edit_message_request import EditMessageRequest
 from .erase_request import EraseRequest
 from .evidence_account_response import EvidenceAccountResponse
@@ -181,6 +185,10 @@ __all__ = (
     "DeliveryResponse",
     "DeliveryState",
     "DirectoryResponse",
+    "DiscloserResponse",
+    "DisclosureKind",
+    "DisclosureResponse",
+    "DisclosuresResponse",
     "EditMessageRequest",
     "EraseRequest",
     "EvidenceAccountResponse",
