@@ -4,6 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { client } from "../api.ts";
 import { CallError, CallPanel, IncomingCallDialog } from "../calls/CallUi.tsx";
 import { AdminScreen } from "../admin/AdminScreen.tsx";
+import { ComplianceScreen } from "../compliance/ComplianceScreen.tsx";
 import { BreakGlassScreen } from "../patients/BreakGlassScreen.tsx";
 import {
   askNotificationPermission,
@@ -69,6 +70,16 @@ export function Main() {
         <Header messaging={false} />
         <main class="adminmain">
           <AdminScreen client={client} me={s.user} />
+        </main>
+      </div>
+    );
+  }
+  if (role === "auditor") {
+    return (
+      <div class="app">
+        <Header messaging={false} />
+        <main class="adminmain">
+          <ComplianceScreen client={client} canReview={true} />
         </main>
       </div>
     );

@@ -1,0 +1,82 @@
+// The compliance console: an auditor signs in and lands on it; the
+// findings, safeguards and 30-day charts come from the server's evidence
+// report; an open security alert is marked reviewed from the page and
+// leaves it (and the report); nothing of it is kept in the browser.
+
+import assert from "node:assert/strict";
+import { suite } from "../lib/suite.mjs";
+import { signIn } from "../lib/ui.mjs";
+import { assertAccessible } from "../lib/axe.mjs";
+import { assertNoPhiInStorage } from "../lib/storage.mjs";
+
+suite("compliance", { "require-mfa": "true", "login-max-failures": "3" }, (s) => {
+  const srv = s.server;
+  /** @type {Record<string, import("../lib/server.mjs").User>} */
+  const users = {};
+
+  s.test("arrange: an auditor, a clinician, an account without MFA, a lockout alert", async () => {
+    users.olga = await srv.createUser({ username: "olga", displayName: "Olga Officer", role: "auditor" });
+    users.bob = await srv.createUser({ username: "bob", displayName: "Bob Baker" });
+    users.cara = await srv.createUser({ username: "cara", displayName: "Cara Cruz", role: "staff" });
+    for (const u of [users.olga, users.bob]) await srv.enrolMfa(u);
+    // Cara's password guessed three times: her account locks, an alert.
+    for (let i = 0; i < 3; i++) {
+      const r = await srv.request("POST", "/api/v1/auth/login", { json: { username: "cara", password: "not-her-password-1" } });
+      assert.ok(r.status === 401 || r.status === 423, `a wrong password: ${r.status} ${r.text}`);
+    }
+  });
+
+  s.test("the auditor reads the findings and charts and reviews an alert", async (t) => {
+    const olga = await t.newContext("olga");
+    const page = olga.page;
+    await signIn(page, srv.origin, users.olga, { until: "none" });
+    await page.getByRole("heading", { name: "Compliance", level: 1 }).waitFor();
+
+    // What the server's report says is what the page shows.
+    const token = await srv.token(users.olga, { recovery: true });
+    const report = await srv.api("GET", "/api/v1/compliance/report", { token });
+    const noMfa = report.findings.find((/** @type {any} */ f) => f.id === "accounts_without_mfa");
+    assert.ok(noMfa, `the report finds cara without MFA: ${JSON.stringify(report.findings)}`);
+    assert.match(noMfa.detail, /cara/);
+    await page.getByRole("listitem", { name: `High: ${noMfa.title}` }).waitFor();
+    await page.getByRole("heading", { name: `Findings (${report.findings.length})` }).waitFor();
+
+    // Three charts of 30 days, labelled with the API's totals.
+    const total = (/** @type {string} */ key) =>
+      report.evidence.daily.reduce((/** @type {number} */ n, /** @type {any} */ d) => n + d[key], 0);
+    assert.equal(report.evidence.daily.length, 30);
+    assert.ok(total("sign_ins") >= 2, "olga's sign-ins are counted");
+    for (const [title, key] of [
+      ["Sign-ins", "sign_ins"],
+      ["Denied accesses", "denied"],
+      ["Break-glass openings", "break_glass"],
+    ]) {
+      const chart = page.getByRole("img", { name: new RegExp(`^${title}, last 30 days: \\d+$`) });
+      await chart.waitFor();
+      const label = (await chart.getAttribute("aria-label")) ?? "";
+      const shown = Number(label.split(": ").pop());
+      // The page loaded its report a moment before ours: sign-ins may have grown by ours.
+      assert.ok(shown <= total(key) && shown >= total(key) - 1, `${title}: page ${shown}, API ${total(key)}`);
+      assert.equal(await chart.locator("rect").count(), 30, `${title} has a bar per day`);
+    }
+    const safeguards = page.getByRole("table").filter({ has: page.getByRole("columnheader", { name: "Safeguard" }) });
+    await safeguards.getByRole("cell", { name: "Multi-factor authentication" }).waitFor();
+    const printable = page.getByRole("link", { name: "Printable report" });
+    assert.equal(await printable.getAttribute("href"), "/api/v1/compliance/report?format=html");
+    await assertAccessible(page, "compliance console");
+
+    // The lockout alert is open; marking it reviewed closes it.
+    await page.getByRole("heading", { name: /^Open security alerts \([1-9]\d*\)$/ }).waitFor();
+    const review = page.getByRole("button", { name: /^Mark reviewed: account locked alert of / });
+    await review.first().click();
+    await page.getByRole("heading", { name: "Open security alerts (0)" }).waitFor();
+    await page.getByText("No alert is waiting for review.").waitFor();
+    const alerts = await srv.api("GET", "/api/v1/alerts", { token });
+    const locked = alerts.alerts.filter((/** @type {any} */ a) => a.kind === "account_locked");
+    assert.ok(locked.length >= 1 && locked.every((/** @type {any} */ a) => a.reviewed_by === users.olga.id), JSON.stringify(locked));
+    const after = await srv.api("GET", "/api/v1/compliance/report", { token });
+    assert.ok(!after.findings.some((/** @type {any} */ f) => f.id === "security_alerts"), "the finding is gone");
+
+    await assertNoPhiInStorage(page, ["Cara Cruz", "cara", "Bob Baker"]);
+  });
+});

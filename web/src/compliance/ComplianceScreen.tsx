@@ -1,0 +1,250 @@
+// The compliance console for auditors (and, for the report, administrators):
+// the evidence report's findings and safeguards, charts of the last 30 days
+// drawn from the API's daily counts, the security alerts still open with
+// "Mark reviewed", and a link to the printable report. Everything shown
+// comes from the server; nothing is kept in the browser.
+
+import type { JSX } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import type { HippoClient } from "../sdk.ts";
+import type { components } from "../../../sdk/typescript/src/generated/openapi.ts";
+import { attempt } from "../admin/ui.tsx";
+import "../admin/admin.css";
+import "./compliance.css";
+
+type Report = components["schemas"]["EvidenceReportResponse"];
+type Day = components["schemas"]["DayCountsResponse"];
+type Alert = components["schemas"]["AlertResponse"];
+
+const SEVERITY_LABEL: Record<string, string> = {
+  critical: "Critical",
+  high: "High",
+  medium: "Medium",
+  low: "Low",
+};
+
+function when(iso: string | null | undefined): string {
+  if (!iso) return "never";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** One bar chart of a daily series; each bar names its day and count. */
+function Chart(props: { title: string; days: Day[]; value(d: Day): number }): JSX.Element {
+  const { days, value } = props;
+  const w = 300;
+  const h = 90;
+  const max = Math.max(1, ...days.map(value));
+  const total = days.reduce((n, d) => n + value(d), 0);
+  const slot = w / Math.max(1, days.length);
+  const label = `${props.title}, last ${days.length} days: ${total}`;
+  return (
+    <figure class="cmp-chart">
+      <figcaption>
+        {props.title} <span class="adm-hint">({total})</span>
+      </figcaption>
+      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={label} width="100%">
+        {days.map((d, i) => {
+          const v = value(d);
+          const bh = ((h - 12) * v) / max;
+          return (
+            <rect
+              key={d.date}
+              class="cmp-bar"
+              data-value={v}
+              x={i * slot + 0.5}
+              y={h - 10 - bh}
+              width={Math.max(1, slot - 1)}
+              height={bh}
+            >
+              <title>{`${d.date}: ${v}`}</title>
+            </rect>
+          );
+        })}
+        <line class="cmp-axis" x1="0" y1={h - 10} x2={w} y2={h - 10} />
+      </svg>
+    </figure>
+  );
+}
+
+function Alerts(props: { client: HippoClient; alerts: Alert[]; onReviewed(): void }): JSX.Element {
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState<string | null>(null);
+  async function review(a: Alert) {
+    setBusy(a.id);
+    setError("");
+    const r = await attempt(() =>
+      props.client.api.POST("/api/v1/alerts/{id}/review", { params: { path: { id: a.id } } }),
+    );
+    setBusy(null);
+    if (!r.ok) {
+      setError(`The alert could not be marked reviewed: ${r.message}`);
+      return;
+    }
+    props.onReviewed();
+  }
+  return (
+    <section aria-labelledby="cmp-alerts">
+      <h2 id="cmp-alerts">Open security alerts ({props.alerts.length})</h2>
+      {error && (
+        <p class="adm-error" role="alert">
+          {error}
+        </p>
+      )}
+      {props.alerts.length === 0 ? (
+        <p class="adm-hint">No alert is waiting for review.</p>
+      ) : (
+        <table class="cmp-table">
+          <thead>
+            <tr>
+              <th scope="col">Raised</th>
+              <th scope="col">Alert</th>
+              <th scope="col">Severity</th>
+              <th scope="col">Details</th>
+              <th scope="col">
+                <span class="cmp-sr">Action</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.alerts.map((a) => (
+              <tr key={a.id}>
+                <td>{when(a.at)}</td>
+                <td>{a.kind.replaceAll("_", " ")}</td>
+                <td>{a.severity}</td>
+                <td class="cmp-detail">
+                  {Object.entries(a.detail ?? {})
+                    .map(([k, v]) => `${k}: ${String(v)}`)
+                    .join(", ")}
+                </td>
+                <td>
+                  <button
+                    type="button"
+                    disabled={busy !== null}
+                    aria-label={`Mark reviewed: ${a.kind.replaceAll("_", " ")} alert of ${when(a.at)}`}
+                    onClick={() => void review(a)}
+                  >
+                    Mark reviewed
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+export function ComplianceScreen(props: { client: HippoClient; canReview: boolean }): JSX.Element {
+  const { client } = props;
+  const [report, setReport] = useState<Report | null>(null);
+  const [error, setError] = useState("");
+
+  async function load() {
+    const r = await attempt(() => client.api.GET("/api/v1/compliance/report"));
+    if (!r.ok) {
+      setError(`The compliance report could not be loaded: ${r.message}`);
+      return;
+    }
+    setError("");
+    setReport(r.data as Report);
+  }
+  useEffect(() => {
+    void load();
+  }, []);
+
+  const e = report?.evidence;
+  return (
+    <div class="adm-screen cmp-screen">
+      <div class="adm-header">
+        <h1>Compliance</h1>
+        <a href="/api/v1/compliance/report?format=html" target="_blank" rel="noopener noreferrer">
+          Printable report
+        </a>
+      </div>
+      {error && (
+        <p class="adm-error" role="alert">
+          {error}
+        </p>
+      )}
+      {!report ? (
+        !error && <p class="adm-hint">Loading the report…</p>
+      ) : (
+        <>
+          <p class="adm-hint">Generated {when(report.generated_at)}. Sections refer to the HIPAA Security Rule.</p>
+          <section aria-labelledby="cmp-findings">
+            <h2 id="cmp-findings">Findings ({report.findings.length})</h2>
+            {report.findings.length === 0 ? (
+              <p class="adm-notice">Nothing to act on.</p>
+            ) : (
+              <ul class="cmp-findings">
+                {report.findings.map((f) => (
+                  <li key={f.id} class={`cmp-finding cmp-${f.severity}`} aria-label={`${SEVERITY_LABEL[f.severity] ?? f.severity}: ${f.title}`}>
+                    <span class="cmp-sev">{SEVERITY_LABEL[f.severity] ?? f.severity}</span>
+                    <strong>{f.title}</strong>
+                    <span class="cmp-detail">{f.detail}</span>
+                    <span class="adm-hint">§{f.hipaa}</span>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+          {e && (
+            <section aria-labelledby="cmp-activity">
+              <h2 id="cmp-activity">The last 30 days</h2>
+              <div class="cmp-charts">
+                <Chart title="Sign-ins" days={e.daily} value={(d) => d.sign_ins} />
+                <Chart title="Denied accesses" days={e.daily} value={(d) => d.denied} />
+                <Chart title="Break-glass openings" days={e.daily} value={(d) => d.break_glass} />
+              </div>
+            </section>
+          )}
+          {e && props.canReview && <Alerts client={client} alerts={e.open_alerts} onReviewed={() => void load()} />}
+          <section aria-labelledby="cmp-safeguards">
+            <h2 id="cmp-safeguards">Safeguards</h2>
+            <table class="cmp-table">
+              <thead>
+                <tr>
+                  <th scope="col">Safeguard</th>
+                  <th scope="col">Setting</th>
+                  <th scope="col">HIPAA</th>
+                  <th scope="col">Status</th>
+                </tr>
+              </thead>
+              <tbody>
+                {report.safeguards.map((g) => (
+                  <tr key={g.id}>
+                    <td>{g.title}</td>
+                    <td>{g.setting}</td>
+                    <td>§{g.hipaa}</td>
+                    <td class={g.ok ? "cmp-ok" : "cmp-review"}>{g.ok ? "Meets" : "Review"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </section>
+          {e && (
+            <section aria-labelledby="cmp-evidence">
+              <h2 id="cmp-evidence">Evidence</h2>
+              <dl class="cmp-evidence">
+                <dt>Accounts</dt>
+                <dd>
+                  {e.accounts.active} active of {e.accounts.total}
+                </dd>
+                <dt>Last audit verification</dt>
+                <dd>{e.last_audit_verification ? `${e.last_audit_verification.outcome} ${when(e.last_audit_verification.at)}` : "none on record"}</dd>
+                <dt>Last backup</dt>
+                <dd>{e.last_backup ? `${e.last_backup.outcome} ${when(e.last_backup.at)}` : "none on record"}</dd>
+                <dt>Last restore drill</dt>
+                <dd>{e.last_restore_drill ? `${e.last_restore_drill.outcome} ${when(e.last_restore_drill.at)}` : "none on record"}</dd>
+                <dt>Break-glass awaiting review</dt>
+                <dd>{e.open_break_glass.length}</dd>
+              </dl>
+            </section>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
