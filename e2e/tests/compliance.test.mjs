@@ -1,7 +1,8 @@
 // The compliance console: an auditor signs in and lands on it; the
 // findings, safeguards and 30-day charts come from the server's evidence
 // report; an open security alert is marked reviewed from the page and
-// leaves it (and the report); nothing of it is kept in the browser.
+// leaves it (and the report), so does a break-glass access once reviewed
+// with a note; nothing of it is kept in the browser.
 
 import assert from "node:assert/strict";
 import { suite } from "../lib/suite.mjs";
@@ -14,11 +15,23 @@ suite("compliance", { "require-mfa": "true", "login-max-failures": "3" }, (s) =>
   /** @type {Record<string, import("../lib/server.mjs").User>} */
   const users = {};
 
-  s.test("arrange: an auditor, a clinician, an account without MFA, a lockout alert", async () => {
+  s.test("arrange: an auditor, clinicians, an account without MFA, a lockout alert, a break-glass", async () => {
     users.olga = await srv.createUser({ username: "olga", displayName: "Olga Officer", role: "auditor" });
     users.bob = await srv.createUser({ username: "bob", displayName: "Bob Baker" });
     users.cara = await srv.createUser({ username: "cara", displayName: "Cara Cruz", role: "staff" });
-    for (const u of [users.olga, users.bob]) await srv.enrolMfa(u);
+    users.dan = await srv.createUser({ username: "dan", displayName: "Dan Doyle" });
+    for (const u of [users.olga, users.bob, users.dan]) await srv.enrolMfa(u);
+    // Dan breaks the glass on a conversation of Bob's he is not in.
+    const bobToken = await srv.token(users.bob, { recovery: true });
+    const conv = await srv.api("POST", "/api/v1/conversations", {
+      token: bobToken,
+      json: { kind: "group", title: "Bed 12", member_ids: [users.cara.id] },
+    });
+    const danToken = await srv.token(users.dan, { recovery: true });
+    await srv.api("POST", `/api/v1/conversations/${conv.id}/break-glass`, {
+      token: danToken,
+      json: { reason: "Covering bed 12 overnight; need the handover" },
+    });
     // Cara's password guessed three times: her account locks, an alert.
     for (let i = 0; i < 3; i++) {
       const r = await srv.request("POST", "/api/v1/auth/login", { json: { username: "cara", password: "not-her-password-1" } });
@@ -26,7 +39,7 @@ suite("compliance", { "require-mfa": "true", "login-max-failures": "3" }, (s) =>
     }
   });
 
-  s.test("the auditor reads the findings and charts and reviews an alert", async (t) => {
+  s.test("the auditor reads the findings and charts and reviews an alert and a break-glass", async (t) => {
     const olga = await t.newContext("olga");
     const page = olga.page;
     await signIn(page, srv.origin, users.olga, { until: "none" });
@@ -76,9 +89,14 @@ suite("compliance", { "require-mfa": "true", "login-max-failures": "3" }, (s) =>
 
     // The lockout alert is open; marking it reviewed closes it.
     await page.getByRole("heading", { name: /^Open security alerts \([1-9]\d*\)$/ }).waitFor();
-    const review = page.getByRole("button", { name: /^Mark reviewed: account locked alert of / });
-    await review.first().click();
-    await page.getByRole("heading", { name: "Open security alerts (0)" }).waitFor();
+    // (The break-glass raised one too.)
+    await page.getByRole("button", { name: /^Mark reviewed: account locked alert of / }).waitFor();
+    await page.getByRole("button", { name: /^Mark reviewed: break glass alert of / }).waitFor();
+    const reviews = page.getByRole("button", { name: /^Mark reviewed: / });
+    for (let open = await reviews.count(); open > 0; open--) {
+      await reviews.first().click();
+      await page.getByRole("heading", { name: `Open security alerts (${open - 1})` }).waitFor();
+    }
     await page.getByText("No alert is waiting for review.").waitFor();
     const alerts = await srv.api("GET", "/api/v1/alerts", { token });
     const locked = alerts.alerts.filter((/** @type {any} */ a) => a.kind === "account_locked");
@@ -86,6 +104,23 @@ suite("compliance", { "require-mfa": "true", "login-max-failures": "3" }, (s) =>
     const after = await srv.api("GET", "/api/v1/compliance/report", { token });
     assert.ok(!after.findings.some((/** @type {any} */ f) => f.id === "security_alerts"), "the finding is gone");
 
-    await assertNoPhiInStorage(page, ["Cara Cruz", "cara", "Bob Baker"]);
+    // The emergency access, with its reason and who opened it, by name;
+    // a note closes it.
+    await page.getByRole("heading", { name: "Break-glass awaiting review (1)" }).waitFor();
+    const grant = page.getByRole("article", { name: "Emergency access by Dan Doyle" });
+    await grant.getByText("Covering bed 12 overnight; need the handover").waitFor();
+    const save = grant.getByRole("button", { name: "Save review" });
+    assert.equal(await save.isDisabled(), true, "no review without a note");
+    await grant.getByRole("textbox", { name: "Review note for the access by Dan Doyle" }).fill("Confirmed with the night charge nurse.");
+    await save.click();
+    await page.getByRole("heading", { name: "Break-glass awaiting review (0)" }).waitFor();
+    const queue = await srv.api("GET", "/api/v1/break-glass?status=all", { token });
+    assert.equal(queue.grants.length, 1);
+    assert.equal(queue.grants[0].review_note, "Confirmed with the night charge nurse.");
+    assert.equal(queue.grants[0].reviewed_by, users.olga.id);
+    const last = await srv.api("GET", "/api/v1/compliance/report", { token });
+    assert.ok(!last.findings.some((/** @type {any} */ f) => f.id === "break_glass_unreviewed"), "the finding is gone");
+
+    await assertNoPhiInStorage(page, ["Cara Cruz", "cara", "Bob Baker", "bed 12", "night charge nurse"]);
   });
 });

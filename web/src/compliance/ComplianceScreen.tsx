@@ -1,7 +1,7 @@
 // The compliance console for auditors (and, for the report, administrators):
 // the evidence report's findings and safeguards, charts of the last 30 days
 // drawn from the API's daily counts, the security alerts still open with
-// "Mark reviewed", and the server's printable report as a download.
+// "Mark reviewed", the break-glass review queue with a note per access, and the server's printable report as a download.
 // Everything shown comes from the server; nothing is kept in the browser.
 
 import type { JSX } from "preact";
@@ -15,6 +15,8 @@ import "./compliance.css";
 type Report = components["schemas"]["EvidenceReportResponse"];
 type Day = components["schemas"]["DayCountsResponse"];
 type Alert = components["schemas"]["AlertResponse"];
+type Grant = components["schemas"]["GrantResponse"];
+type OpenGrant = components["schemas"]["OpenBreakGlassResponse"];
 
 const SEVERITY_LABEL: Record<string, string> = {
   critical: "Critical",
@@ -136,6 +138,83 @@ function Alerts(props: { client: HippoClient; alerts: Alert[]; onReviewed(): voi
   );
 }
 
+/** The break-glass review queue: each emergency access with its reason,
+ * who opened it (by name, from the report) and a note to close it. */
+function BreakGlassQueue(props: { client: HippoClient; named: OpenGrant[]; onReviewed(): void }): JSX.Element {
+  const { client } = props;
+  const [grants, setGrants] = useState<Grant[] | null>(null);
+  const [notes, setNotes] = useState<Record<string, string>>({});
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  async function load() {
+    const r = await attempt(() => client.api.GET("/api/v1/break-glass", { params: { query: { status: "pending" } } }));
+    if (!r.ok) {
+      setError(`The break-glass queue could not be loaded: ${r.message}`);
+      return;
+    }
+    setGrants((r.data as { grants: Grant[] }).grants);
+  }
+  useEffect(() => {
+    void load();
+  }, []);
+  const who = (g: Grant) => props.named.find((n) => n.id === g.id)?.user?.display_name ?? "a former account";
+  async function review(g: Grant) {
+    setBusy(true);
+    setError("");
+    const r = await attempt(() =>
+      client.api.POST("/api/v1/break-glass/{id}/review", {
+        params: { path: { id: g.id } },
+        body: { note: (notes[g.id] ?? "").trim() },
+      }),
+    );
+    setBusy(false);
+    if (!r.ok) {
+      setError(`The review was not saved: ${r.message}`);
+      return;
+    }
+    await load();
+    props.onReviewed();
+  }
+  return (
+    <section aria-labelledby="cmp-glass">
+      <h2 id="cmp-glass">Break-glass awaiting review ({grants?.length ?? "…"})</h2>
+      {error && (
+        <p class="adm-error" role="alert">
+          {error}
+        </p>
+      )}
+      {grants?.length === 0 && <p class="adm-hint">No emergency access is waiting for review.</p>}
+      {grants?.map((g) => {
+        const name = who(g);
+        const noteId = `cmp-note-${g.id}`;
+        return (
+          <article key={g.id} class="cmp-grant" aria-label={`Emergency access by ${name}`}>
+            <p>
+              <strong>{name}</strong> opened emergency access on {when(g.opened_at)} (until {when(g.expires_at)}).
+            </p>
+            <blockquote>{g.reason}</blockquote>
+            <label for={noteId}>Review note for the access by {name}</label>
+            <textarea
+              id={noteId}
+              rows={2}
+              maxLength={2000}
+              value={notes[g.id] ?? ""}
+              onInput={(e) => setNotes({ ...notes, [g.id]: (e.target as HTMLTextAreaElement).value })}
+            />
+            <button
+              type="button"
+              disabled={busy || (notes[g.id] ?? "").trim() === ""}
+              onClick={() => void review(g)}
+            >
+              Save review
+            </button>
+          </article>
+        );
+      })}
+    </section>
+  );
+}
+
 export function ComplianceScreen(props: { client: HippoClient; canReview: boolean }): JSX.Element {
   const { client } = props;
   const [report, setReport] = useState<Report | null>(null);
@@ -220,6 +299,9 @@ export function ComplianceScreen(props: { client: HippoClient; canReview: boolea
             </section>
           )}
           {e && props.canReview && <Alerts client={client} alerts={e.open_alerts} onReviewed={() => void load()} />}
+          {e && props.canReview && (
+            <BreakGlassQueue client={client} named={e.open_break_glass} onReviewed={() => void load()} />
+          )}
           <section aria-labelledby="cmp-safeguards">
             <h2 id="cmp-safeguards">Safeguards</h2>
             <table class="cmp-table">
