@@ -1,12 +1,15 @@
-//! Forwarding security alerts (and signed audit tree heads, as a witness)
-//! to a SIEM as RFC 5424 syslog messages over
+//! Forwarding security alerts, signed audit tree heads (as a witness) and
+//! the whole audit trail to a SIEM as RFC 5424 syslog messages over
 //! TCP (RFC 6587 octet counting) or TLS (RFC 5425).
 //!
 //! `--syslog-target tcp://host:port` or `tls://host:port` (with
 //! `--syslog-ca-file` naming the CA that signed the collector's
-//! certificate). The forwarder reconnects with backoff; while the collector
+//! certificate, and `--syslog-client-cert`/`--syslog-client-key` when it
+//! asks for one). The forwarder reconnects with backoff; while the collector
 //! is down, alerts wait in a bounded queue (the oldest are dropped, and
-//! counted, past 1,024) and are always also kept in the database.
+//! counted, past 1,024) and are always also kept in the database. The
+//! trail (`--syslog-forward-trail`, on by default) is read from the
+//! database after the position it last wrote, so nothing of it is lost.
 
 use anyhow::{Context, Result, bail};
 use hippo_service::alerts::{Alert, AlertKind};
@@ -112,6 +115,51 @@ pub fn format(alert: &Alert, hostname: &str, pid: u32) -> String {
     )
 }
 
+/// One audit record as an RFC 5424 message: ids, action and outcome (the
+/// trail holds no names or content), its chain hash so the collector can
+/// check it; notice for successes, warning for denials and failures.
+pub fn format_record(r: &hippo_store::AuditRecord, hostname: &str, pid: u32) -> String {
+    let severity = match r.outcome {
+        hippo_core::Outcome::Success => 5,
+        _ => 4,
+    };
+    let mut sd = format!(
+        "[hippo@32473 seq=\"{}\" action=\"{}\" outcome=\"{}\"",
+        r.seq,
+        r.action.as_str(),
+        r.outcome.as_str()
+    );
+    for (name, value) in [
+        ("actor_id", r.actor_id.as_ref().map(|a| a.as_str())),
+        ("session_id", r.session_id.as_ref().map(|s| s.as_str())),
+        ("ip", r.ip.as_deref()),
+        ("request_id", r.request_id.as_deref()),
+        ("resource_type", r.resource_type.as_deref()),
+        ("resource_id", r.resource_id.as_deref()),
+        ("patient_id", r.patient_id.as_deref()),
+        (
+            "detail",
+            Some(r.detail.as_str()).filter(|d| !d.is_empty() && *d != "{}"),
+        ),
+        ("hash", Some(r.hash.as_str())),
+    ] {
+        if let Some(v) = value {
+            sd.push_str(&format!(" {name}=\"{}\"", sd_escape(v)));
+        }
+    }
+    sd.push(']');
+    format!(
+        "<{}>1 {} {} hippo {} audit_record {} {} {}",
+        10 * 8 + severity,
+        r.at.to_rfc3339(),
+        hostname,
+        pid,
+        sd,
+        r.action.as_str(),
+        r.outcome.as_str()
+    )
+}
+
 /// A signed audit tree head as an RFC 5424 message (informational): a
 /// witness outside hippo's reach keeps what the trail committed to.
 pub fn format_head(head: &hippo_store::TreeHeadRow, hostname: &str, pid: u32) -> String {
@@ -140,8 +188,12 @@ fn hostname() -> String {
         .unwrap_or_else(|| "-".to_owned())
 }
 
-/// TLS settings for a `tls://` target: trust only the given CA.
-pub fn tls_config(ca_file: &Path) -> Result<Arc<rustls::ClientConfig>> {
+/// TLS settings for a `tls://` target: trust only the given CA; present
+/// `client` (certificate and key files) when given.
+pub fn tls_config(
+    ca_file: &Path,
+    client: Option<&(std::path::PathBuf, std::path::PathBuf)>,
+) -> Result<Arc<rustls::ClientConfig>> {
     let mut roots = rustls::RootCertStore::empty();
     let certs: Vec<CertificateDer<'static>> =
         rustls::pki_types::pem::PemObject::pem_file_iter(ca_file)
@@ -157,21 +209,76 @@ pub fn tls_config(ca_file: &Path) -> Result<Arc<rustls::ClientConfig>> {
             .context("syslog CA certificate is not usable")?;
     }
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .context("TLS setup")?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_root_certificates(roots);
+    let config = match client {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => {
+            use rustls::pki_types::pem::PemObject;
+            let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+                .with_context(|| {
+                    format!("cannot read syslog client certificate {}", cert.display())
+                })?
+                .collect::<Result<_, _>>()
+                .with_context(|| format!("{} is not PEM", cert.display()))?;
+            let key = rustls::pki_types::PrivateKeyDer::from_pem_file(key)
+                .with_context(|| format!("cannot read syslog client key {}", key.display()))?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .context("the syslog client certificate and key do not fit")?
+        }
+    };
     Ok(Arc::new(config))
 }
 
-type Stream = Box<dyn AsyncWrite + Send + Unpin>;
+/// A connection's byte stream, TLS or not.
+trait Io: tokio::io::AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: tokio::io::AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 
-async fn connect(target: &Target, tls: Option<&Arc<rustls::ClientConfig>>) -> Result<Stream> {
-    match target {
+/// An open connection to the collector: the writing half, and whether the
+/// collector has closed it (a task reads the other half, which a collector
+/// never writes to, until the end).
+struct Conn {
+    writer: tokio::io::WriteHalf<Box<dyn Io>>,
+    closed: Arc<std::sync::atomic::AtomicBool>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Conn {
+    fn new(stream: Box<dyn Io>) -> Self {
+        let (mut read, writer) = tokio::io::split(stream);
+        let closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = closed.clone();
+        let reader = tokio::spawn(async move {
+            use tokio::io::AsyncReadExt;
+            let mut buf = [0u8; 512];
+            while matches!(read.read(&mut buf).await, Ok(n) if n > 0) {}
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        Self {
+            writer,
+            closed,
+            reader,
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+async fn connect(target: &Target, tls: Option<&Arc<rustls::ClientConfig>>) -> Result<Conn> {
+    let stream: Box<dyn Io> = match target {
         Target::Tcp { host, port } => {
-            let tcp = tokio::net::TcpStream::connect((host.as_str(), *port)).await?;
-            Ok(Box::new(tcp))
+            Box::new(tokio::net::TcpStream::connect((host.as_str(), *port)).await?)
         }
         Target::Tls { host, port } => {
             let Some(config) = tls else {
@@ -179,30 +286,55 @@ async fn connect(target: &Target, tls: Option<&Arc<rustls::ClientConfig>>) -> Re
             };
             let tcp = tokio::net::TcpStream::connect((host.as_str(), *port)).await?;
             let name = ServerName::try_from(host.clone()).context("syslog host name")?;
-            let stream = tokio_rustls::TlsConnector::from(config.clone())
-                .connect(name, tcp)
-                .await?;
-            Ok(Box::new(stream))
+            Box::new(
+                tokio_rustls::TlsConnector::from(config.clone())
+                    .connect(name, tcp)
+                    .await?,
+            )
         }
-    }
+    };
+    Ok(Conn::new(stream))
 }
 
-/// Forwards alerts and signed tree heads until the alerts close.
+/// How often the trail forwarder looks for new records.
+const TRAIL_EVERY: Duration = Duration::from_secs(1);
+/// Records forwarded per round at most.
+const TRAIL_BATCH: i64 = 2000;
+
+/// RFC 6587 octet counting.
+fn framed(message: &str) -> String {
+    format!("{} {message}", message.len())
+}
+
+/// Forwards alerts, signed tree heads and (given `trail`) every audit
+/// record until the alerts close.
+///
+/// TCP says a write was buffered, not that the collector has it. So a
+/// trail batch counts as forwarded (its position saved) only when the
+/// connection is still open at the next round, a second later; a batch
+/// written into a connection the collector closed is sent again on the
+/// next one. Delivery is at least once: a SIEM may see a `seq` twice.
 pub fn spawn(
     target: Target,
     tls: Option<Arc<rustls::ClientConfig>>,
     mut alerts: broadcast::Receiver<Alert>,
     mut heads: broadcast::Receiver<hippo_store::TreeHeadRow>,
+    trail: Option<hippo_service::audit::Audit>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let host = hostname();
         let pid = std::process::id();
-        let mut conn: Option<Stream> = None;
+        let mut conn: Option<Conn> = None;
         let mut backoff = Duration::from_secs(1);
+        let mut tick = tokio::time::interval(TRAIL_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // The last trail batch written and not yet known to have arrived.
+        let mut unconfirmed: Option<i64> = None;
         loop {
-            let message = tokio::select! {
+            // What to write, and the last record's seq when it is the trail.
+            let (frames, batch_end): (String, Option<i64>) = tokio::select! {
                 alert = alerts.recv() => match alert {
-                    Ok(a) => format(&a, &host, pid),
+                    Ok(a) => (framed(&format(&a, &host, pid)), None),
                     Err(broadcast::error::RecvError::Lagged(n)) => {
                         tracing::warn!(
                             dropped = n,
@@ -213,7 +345,7 @@ pub fn spawn(
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
                 head = heads.recv() => match head {
-                    Ok(h) => format_head(&h, &host, pid),
+                    Ok(h) => (framed(&format_head(&h, &host, pid)), None),
                     Err(broadcast::error::RecvError::Lagged(n)) => {
                         tracing::warn!(
                             dropped = n,
@@ -227,9 +359,44 @@ pub fn spawn(
                         continue;
                     }
                 },
+                _ = tick.tick(), if trail.is_some() => {
+                    let Some(audit) = trail.as_ref() else { continue };
+                    // The last batch arrived if the connection outlived it;
+                    // if the collector closed it, the batch goes again.
+                    if conn.as_ref().is_some_and(Conn::is_closed) {
+                        tracing::warn!("the syslog collector closed the connection; reconnecting");
+                        conn = None;
+                        unconfirmed = None;
+                    }
+                    if let Some(seq) = unconfirmed.take()
+                        && let Err(e) = audit.forwarded_through(seq).await
+                    {
+                        tracing::warn!(error = %e, seq, "cannot record the forwarded position; records will be resent");
+                    }
+                    // One node of a cluster forwards the trail.
+                    if !audit.lead_forwarding(TRAIL_EVERY * 10).await {
+                        continue;
+                    }
+                    match audit.records_to_forward(TRAIL_BATCH).await {
+                        Ok(records) => match records.last() {
+                            None => continue,
+                            Some(last) => (
+                                records.iter().map(|r| framed(&format_record(r, &host, pid))).collect(),
+                                Some(last.seq),
+                            ),
+                        },
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot read the audit trail to forward; retrying");
+                            continue;
+                        }
+                    }
+                }
             };
-            let frame = format!("{} {message}", message.len());
             loop {
+                if conn.as_ref().is_some_and(Conn::is_closed) {
+                    conn = None;
+                    unconfirmed = None;
+                }
                 if conn.is_none() {
                     match connect(&target, tls.as_ref()).await {
                         Ok(c) => {
@@ -246,15 +413,21 @@ pub fn spawn(
                 }
                 if let Some(c) = conn.as_mut() {
                     let sent = async {
-                        c.write_all(frame.as_bytes()).await?;
-                        c.flush().await
+                        c.writer.write_all(frames.as_bytes()).await?;
+                        c.writer.flush().await
                     }
                     .await;
                     match sent {
-                        Ok(()) => break,
+                        Ok(()) => {
+                            if batch_end.is_some() {
+                                unconfirmed = batch_end;
+                            }
+                            break;
+                        }
                         Err(e) => {
                             tracing::warn!(error = %e, "syslog connection lost; reconnecting");
                             conn = None;
+                            unconfirmed = None;
                         }
                     }
                 }

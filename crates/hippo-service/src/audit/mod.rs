@@ -13,12 +13,14 @@ pub mod alerts;
 pub mod disclosures;
 pub mod evidence;
 mod export;
+mod forward;
 mod reports;
 mod tree;
 mod tree_verify;
 mod verify;
 
 pub use export::AuditExport;
+pub use forward::FORWARD_JOB;
 pub use reports::{MAX_REPORT_RECORDS, Report, Tally};
 pub use tree::{
     HEAD_EVERY, InclusionProof, RecordProof, Round, SEQUENCE_EVERY, SEQUENCER_JOB, STALL_AFTER,

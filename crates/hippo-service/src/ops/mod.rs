@@ -31,6 +31,7 @@ impl Ops {
             "whatsapp_outbox",
             "whatsapp_inbox",
             crate::audit::SEQUENCER_JOB,
+            crate::audit::FORWARD_JOB,
         ] {
             let released = async {
                 let mut tx = self.core.store.begin_write().await?;

@@ -125,15 +125,23 @@ pub fn spawn_alert_forwarder(
         return Ok(None);
     };
     let tls = match (&target, &config.syslog_ca_file) {
-        (crate::syslog::Target::Tls { .. }, Some(ca)) => Some(crate::syslog::tls_config(ca)?),
+        (crate::syslog::Target::Tls { .. }, Some(ca)) => Some(crate::syslog::tls_config(
+            ca,
+            config.syslog_client.as_ref(),
+        )?),
         _ => None,
     };
-    tracing::info!(?target, "forwarding security alerts to syslog");
+    tracing::info!(
+        ?target,
+        trail = config.syslog_forward_trail,
+        "forwarding security alerts to syslog"
+    );
     Ok(Some(crate::syslog::spawn(
         target,
         tls,
         hippo.audit().subscribe_alerts(),
         hippo.audit().subscribe_tree_heads(),
+        config.syslog_forward_trail.then(|| hippo.audit().clone()),
     )))
 }
 

@@ -46,6 +46,9 @@ pub struct Config {
     pub break_glass_duration: Duration,
     pub syslog_target: Option<crate::syslog::Target>,
     pub syslog_ca_file: Option<PathBuf>,
+    /// The client certificate and key for a tls:// collector.
+    pub syslog_client: Option<(PathBuf, PathBuf)>,
+    pub syslog_forward_trail: bool,
     pub audit_witness_file: Option<PathBuf>,
     pub session_idle_timeout: Duration,
     pub session_max_lifetime: Duration,
@@ -110,6 +113,14 @@ impl Config {
             ("tls_key", self.tls_key.as_ref()),
             ("tls_client_ca", self.tls_client_ca.as_ref()),
             ("syslog_ca_file", self.syslog_ca_file.as_ref()),
+            (
+                "syslog_client_cert",
+                self.syslog_client.as_ref().map(|(cert, _)| cert),
+            ),
+            (
+                "syslog_client_key",
+                self.syslog_client.as_ref().map(|(_, key)| key),
+            ),
             ("master_key_file", explicit_master),
         ];
         for (key, path) in files {
@@ -150,6 +161,12 @@ impl TryFrom<Settings> for Config {
                 "tls_key"
             };
             return Err(bad(missing, "tls_cert and tls_key must be given together"));
+        }
+        if s.syslog_client_cert.is_some() != s.syslog_client_key.is_some() {
+            return Err(bad(
+                "syslog_client_cert",
+                "syslog_client_cert and syslog_client_key must be given together",
+            ));
         }
         if matches!(s.syslog_target, Some(crate::syslog::Target::Tls { .. }))
             && s.syslog_ca_file.is_none()
@@ -219,6 +236,8 @@ impl TryFrom<Settings> for Config {
             break_glass_duration: s.break_glass_duration,
             syslog_target: s.syslog_target,
             syslog_ca_file: s.syslog_ca_file,
+            syslog_client: s.syslog_client_cert.zip(s.syslog_client_key),
+            syslog_forward_trail: s.syslog_forward_trail,
             audit_witness_file: s.audit_witness_file,
             session_idle_timeout: s.session_idle_timeout,
             session_max_lifetime: s.session_max_lifetime,

@@ -243,6 +243,24 @@ settings! {
         group: Alerts, kind: Plain, value_name: "PEM",
         default: Unset, parse: optional(parse::path),
     }
+    /// PEM certificate hippo presents to a tls:// collector that asks for
+    /// one (with syslog_client_key).
+    syslog_client_cert: Option<PathBuf> {
+        group: Alerts, kind: Plain, value_name: "PEM",
+        default: Unset, parse: optional(parse::path),
+    }
+    /// PEM private key of syslog_client_cert (mode 0600).
+    syslog_client_key: Option<PathBuf> {
+        group: Alerts, kind: Plain, value_name: "PEM",
+        default: Unset, parse: optional(parse::path),
+    }
+    /// Forward every audit record to syslog_target too (`audit_record`
+    /// messages, from where the last forwarding stopped, so a restart or an
+    /// unreachable collector loses none), not only alerts and tree heads.
+    syslog_forward_trail: bool {
+        group: Alerts, kind: Switch, value_name: "BOOL",
+        default: Value("true"), parse: required(parse::boolean),
+    }
     /// Append every audit tree head this node signs to FILE (one JSON line
     /// each, synced): a witness out of the database's reach, for `hippo
     /// audit verify --witness FILE`. Put it on another volume or host.
