@@ -20,7 +20,8 @@ suite("compliance", { "require-mfa": "true", "login-max-failures": "3" }, (s) =>
     users.bob = await srv.createUser({ username: "bob", displayName: "Bob Baker" });
     users.cara = await srv.createUser({ username: "cara", displayName: "Cara Cruz", role: "staff" });
     users.dan = await srv.createUser({ username: "dan", displayName: "Dan Doyle" });
-    for (const u of [users.olga, users.bob, users.dan]) await srv.enrolMfa(u);
+    users.ada = await srv.createUser({ username: "ada", displayName: "Ada Admin", role: "admin" });
+    for (const u of [users.olga, users.bob, users.dan, users.ada]) await srv.enrolMfa(u);
     // Dan breaks the glass on a conversation of Bob's he is not in.
     const bobToken = await srv.token(users.bob, { recovery: true });
     const conv = await srv.api("POST", "/api/v1/conversations", {
@@ -122,5 +123,21 @@ suite("compliance", { "require-mfa": "true", "login-max-failures": "3" }, (s) =>
     assert.ok(!last.findings.some((/** @type {any} */ f) => f.id === "break_glass_unreviewed"), "the finding is gone");
 
     await assertNoPhiInStorage(page, ["Cara Cruz", "cara", "Bob Baker", "bed 12", "night charge nurse"]);
+  });
+
+  s.test("an administrator reads the report beside the accounts, without the auditors' reviews", async (t) => {
+    const ada = await t.newContext("ada");
+    const page = ada.page;
+    await signIn(page, srv.origin, users.ada, { until: "none" });
+    await page.getByRole("heading", { name: /^(Users|Accounts)$/ }).first().waitFor();
+    await page.getByRole("navigation", { name: "Administration" }).getByRole("button", { name: "Compliance" }).click();
+    await page.getByRole("heading", { name: "Compliance", level: 1 }).waitFor();
+    await page.getByRole("heading", { name: /^Findings \(\d+\)$/ }).waitFor();
+    await page.getByRole("img", { name: /^Sign-ins, last 30 days: \d+$/ }).waitFor();
+    assert.equal(await page.getByRole("button", { name: /^Mark reviewed/ }).count(), 0, "alerts are reviewed by auditors");
+    assert.equal(await page.getByRole("heading", { name: /^Break-glass awaiting review/ }).count(), 0);
+    await assertAccessible(page, "compliance for an administrator");
+    await page.getByRole("button", { name: "Accounts" }).click();
+    await page.getByRole("heading", { name: /^(Users|Accounts)$/ }).first().waitFor();
   });
 });

@@ -64,16 +64,7 @@ export function Main() {
   const s = session.value;
   if (!s) return null;
   const role = s.user.role;
-  if (role === "admin") {
-    return (
-      <div class="app">
-        <Header messaging={false} />
-        <main class="adminmain">
-          <AdminScreen client={client} me={s.user} />
-        </main>
-      </div>
-    );
-  }
+  if (role === "admin") return <AdminLayout />;
   if (role === "auditor") {
     return (
       <div class="app">
@@ -96,6 +87,35 @@ export function Main() {
     );
   }
   return <Messaging />;
+}
+
+/** Administrators: their accounts screen, and the compliance report
+ * (read only: reviewing alerts and break-glass is for auditors). */
+function AdminLayout() {
+  const s = session.value;
+  const [view, setView] = useState<"accounts" | "compliance">("accounts");
+  if (!s) return null;
+  const tab = (id: typeof view, label: string) => (
+    <button type="button" aria-pressed={view === id} onClick={() => setView(id)}>
+      {label}
+    </button>
+  );
+  return (
+    <div class="app">
+      <Header messaging={false} />
+      <nav class="admintabs" aria-label="Administration">
+        {tab("accounts", "Accounts")}
+        {tab("compliance", "Compliance")}
+      </nav>
+      <main class="adminmain">
+        {view === "accounts" ? (
+          <AdminScreen client={client} me={s.user} />
+        ) : (
+          <ComplianceScreen client={client} canReview={false} />
+        )}
+      </main>
+    </div>
+  );
 }
 
 function Messaging() {
