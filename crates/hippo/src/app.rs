@@ -113,11 +113,6 @@ fn deployment(config: &Config) -> Deployment {
             keep: config.backup_keep,
             drill_interval: config.backup_drill_interval,
         }),
-        database: if config.on_postgres() {
-            "postgres"
-        } else {
-            "sqlite"
-        },
     }
 }
 

@@ -13,7 +13,6 @@ use crate::routes::evidence::EvidenceReportResponse;
 use crate::routes::wire::UserResponse;
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use hippo_core::ErrorCode;
 use hippo_service::Principal;
@@ -123,20 +122,10 @@ pub async fn report(
     if !html {
         return Ok(Json(body).into_response());
     }
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            ),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(super::evidence_html::content_security_policy()),
-            ),
-        ],
+    Ok(super::evidence_html::html_response(
+        super::evidence_html::content_security_policy(),
         super::evidence_html::render(&body),
-    )
-        .into_response())
+    ))
 }
 
 /// Who made a disclosure.

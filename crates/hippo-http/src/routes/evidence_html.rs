@@ -41,6 +41,26 @@ pub(crate) fn style_only_csp(style: &str) -> String {
     )
 }
 
+/// A page of ours as an answer: HTML with its own policy `csp`.
+pub(crate) fn html_response(csp: &'static str, page: String) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(csp),
+            ),
+        ],
+        page,
+    )
+        .into_response()
+}
+
 /// Escapes text for HTML element content and quoted attributes.
 pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -75,21 +75,11 @@ pub async fn export_patient(
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
     };
     if html {
-        return Ok((
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/html; charset=utf-8"),
-                ),
-                (
-                    header::CONTENT_SECURITY_POLICY,
-                    HeaderValue::from_static(content_security_policy()),
-                ),
-                (header::CONTENT_DISPOSITION, disposition("html")),
-            ],
-            render(&record),
-        )
-            .into_response());
+        let mut page =
+            super::evidence_html::html_response(content_security_policy(), render(&record));
+        page.headers_mut()
+            .insert(header::CONTENT_DISPOSITION, disposition("html"));
+        return Ok(page);
     }
     // The headers replace Json's content type with FHIR's.
     let body = axum::Json(record.fhir_bundle());

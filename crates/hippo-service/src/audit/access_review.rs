@@ -11,6 +11,16 @@ use std::time::Duration;
 /// An active account with no successful action for this long is dormant.
 pub const DORMANT_AFTER: Duration = Duration::from_secs(90 * 86_400);
 
+/// Since when an account has been idle: its last successful action, or
+/// its creation when it never did anything (the access review's dormancy
+/// and `deactivate_after` both count from here).
+pub(crate) fn idle_since(
+    activity: &hippo_store::ActorActivity,
+    created_at: Timestamp,
+) -> Timestamp {
+    activity.last_activity.unwrap_or(created_at)
+}
+
 /// One account in the review.
 #[derive(Debug, Clone)]
 pub struct AccessReviewEntry {
@@ -56,7 +66,7 @@ impl Audit {
                 .actor_activity(&row.id, AuditAction::AuthLogin.as_str())
                 .await?;
             let user = self.core.user_from_row(&row)?;
-            let last_seen = activity.last_activity.unwrap_or(user.created_at);
+            let last_seen = idle_since(&activity, user.created_at);
             entries.push(AccessReviewEntry {
                 dormant: user.status == UserStatus::Active && last_seen < cutoff,
                 user,

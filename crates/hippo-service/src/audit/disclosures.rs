@@ -98,14 +98,8 @@ impl Audit {
         let patient_id = PatientId::parse(patient_id)
             .ok_or_else(|| ServiceError::validation("patient_id is not a patient id"))?;
         let now = self.core.clock.now();
-        let time = |v: Option<&str>, name: &str, default: Timestamp| match v {
-            None => Ok(default),
-            Some(s) => Timestamp::parse_rfc3339(s).ok_or_else(|| {
-                ServiceError::validation(format!("{name} must be an RFC 3339 time"))
-            }),
-        };
-        let since = time(since, "since", now.minus(ACCOUNTING_PERIOD))?;
-        let until = time(until, "until", now.plus(Duration::from_millis(1)))?;
+        let since = parse_time("since", since)?.unwrap_or(now.minus(ACCOUNTING_PERIOD));
+        let until = parse_time("until", until)?.unwrap_or(now.plus(Duration::from_millis(1)));
         self.sequence_now().await?;
         let users: HashMap<UserId, User> = self
             .core

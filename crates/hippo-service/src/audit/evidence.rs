@@ -32,8 +32,6 @@ pub struct Deployment {
     pub client_certificates: bool,
     /// Scheduled backups, if any.
     pub backups: Option<BackupSchedule>,
-    /// `sqlite` or `postgres`.
-    pub database: &'static str,
 }
 
 /// How the listener protects transmission.

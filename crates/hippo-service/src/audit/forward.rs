@@ -14,10 +14,9 @@ const META_POSITION: &str = "syslog_trail_seq";
 pub const FORWARD_JOB: &str = "syslog_trail";
 
 impl Audit {
-    /// Up to `limit` sequenced records after the forwarded position
-    /// (records waiting for the sequencer are sequenced first).
+    /// Up to `limit` sequenced records after the forwarded position (the
+    /// sequencer adds new ones every 200 ms).
     pub async fn records_to_forward(&self, limit: i64) -> Result<Vec<AuditRecord>> {
-        self.sequence_now().await?;
         let after = match self.core.store.get_meta(META_POSITION).await? {
             Some(v) => v
                 .parse::<i64>()

@@ -31,7 +31,7 @@ impl Users {
                 .store
                 .actor_activity(&row.id, AuditAction::AuthLogin.as_str())
                 .await?;
-            let last_seen = activity.last_activity.unwrap_or(row.created_at);
+            let last_seen = crate::audit::access_review::idle_since(&activity, row.created_at);
             if last_seen >= cutoff {
                 continue;
             }

@@ -20,7 +20,6 @@ fn deployment() -> Deployment {
             keep: 7,
             drill_interval: Some(7 * DAY),
         }),
-        database: "sqlite",
     }
 }
 
