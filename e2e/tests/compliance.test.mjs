@@ -2,7 +2,9 @@
 // findings, safeguards and 30-day charts come from the server's evidence
 // report; an open security alert is marked reviewed from the page and
 // leaves it (and the report), so does a break-glass access once reviewed
-// with a note; nothing of it is kept in the browser.
+// with a note; a breach incident is recorded from a scope, charted per
+// state, its notices recorded and closed; nothing of it is kept in the
+// browser.
 
 import assert from "node:assert/strict";
 import { suite } from "../lib/suite.mjs";
@@ -125,6 +127,79 @@ suite("compliance", { "require-mfa": "true", "login-max-failures": "3" }, (s) =>
     await assertNoPhiInStorage(page, ["Cara Cruz", "cara", "Bob Baker", "bed 12", "night charge nurse"]);
   });
 
+  s.test("the auditor records a breach incident, sees whom it touched per state, records its notices and closes it", async (t) => {
+    // Bob registers three patients: two in California, one in New York.
+    const bobToken = await srv.token(users.bob, { recovery: true });
+    for (const [n, state] of [
+      [1, "CA"],
+      [2, "CA"],
+      [3, "NY"],
+    ]) {
+      await srv.api("POST", "/api/v1/patients", {
+        token: bobToken,
+        json: { display_name: `Incident Patient ${n}`, phone: `+1650555020${n}`, whatsapp_opt_in: false, residence_state: state },
+      });
+    }
+    const olga = await t.newContext("olga-incident");
+    const page = olga.page;
+    await signIn(page, srv.origin, users.olga, { until: "none" });
+    await page.getByRole("heading", { name: "Breach incidents (0)" }).waitFor();
+
+    // Bob's laptop went missing yesterday.
+    const pad = (/** @type {number} */ n) => String(n).padStart(2, "0");
+    const y = new Date(Date.now() - 86_400_000);
+    const yesterday = `${y.getFullYear()}-${pad(y.getMonth() + 1)}-${pad(y.getDate())}T08:00`;
+    const form = page.getByRole("form", { name: "Record an incident" });
+    await form.getByRole("textbox", { name: "What happened" }).fill("Bob's laptop was left unlocked on a bus");
+    await form.getByLabel("Discovered").fill(yesterday);
+    await form.getByRole("combobox", { name: "Account involved" }).selectOption({ label: "Bob Baker (bob)" });
+    await form.getByLabel("Window from").fill("2020-01-01T00:00");
+    await form.getByLabel("Window to").fill("2099-12-31T00:00");
+    await form.getByRole("button", { name: "Record incident" }).click();
+    await page.getByRole("heading", { name: "Breach incidents (1)" }).waitFor();
+
+    // The chart and the deadlines are the server's.
+    const token = await srv.token(users.olga, { recovery: true });
+    const [listed] = (await srv.api("GET", "/api/v1/incidents", { token })).incidents;
+    assert.deepEqual(listed.by_state, { CA: 2, NY: 1 });
+    assert.equal(listed.affected_count, 3);
+    const card = page.getByRole("article", { name: /^Incident discovered / });
+    await card.getByRole("img", { name: "Affected patients by state: CA 2, NY 1" }).waitFor();
+    assert.equal(await card.locator("rect.cmp-bar").count(), 2, "a bar per state");
+    const individuals = listed.notices.find((/** @type {any} */ n) => n.audience === "individuals");
+    const due = new Date(individuals.due_at).toLocaleDateString(undefined, { dateStyle: "medium" });
+    await card.getByRole("row", { name: new RegExp(`^Individuals §164\\.404 due ${due}`) }).waitFor();
+    assert.equal(await card.getByRole("button", { name: "Record Media notice sent" }).count(), 0, "no state over 500");
+    // The report's finding, on the page once it reloads.
+    await page.getByRole("listitem", { name: "High: 2 breach notices to send" }).waitFor();
+    await assertAccessible(page, "compliance console with an incident");
+
+    // Closing as notified waits for the notices.
+    olga.guard.expectHttp({
+      method: "POST",
+      path: /^\/api\/v1\/incidents\/[^/]+\/close$/,
+      status: 409,
+      code: "conflict",
+      times: 1,
+      why: "closing as notified before the notices are recorded",
+    });
+    await card.getByRole("textbox", { name: "Closing note" }).fill("Letters mailed; logged for HHS.");
+    await card.getByRole("button", { name: "Close incident" }).click();
+    await card.getByRole("alert").getByText(/notices still to record before closing as notified: individuals, hhs/i).waitFor();
+    await card.getByRole("button", { name: "Record Individuals notice sent" }).click();
+    await card.getByRole("button", { name: "Record Individuals notice sent" }).waitFor({ state: "detached" });
+    await card.getByRole("button", { name: "Record HHS notice sent" }).click();
+    await card.getByRole("button", { name: "Record HHS notice sent" }).waitFor({ state: "detached" });
+    await card.getByRole("textbox", { name: "Closing note" }).fill("Letters mailed; logged for HHS.");
+    await card.getByRole("button", { name: "Close incident" }).click();
+    await card.getByText(/Closed as notified\./).waitFor();
+    const closed = await srv.api("GET", `/api/v1/incidents/${listed.id}`, { token });
+    assert.equal(closed.status, "closed");
+    assert.ok(closed.notices.every((/** @type {any} */ n) => n.notified_at), JSON.stringify(closed.notices));
+    await page.getByRole("listitem", { name: "High: 2 breach notices to send" }).waitFor({ state: "detached" });
+    await assertNoPhiInStorage(page, ["Incident Patient", "laptop", "Letters mailed"]);
+  });
+
   s.test("an administrator reads the report beside the accounts, without the auditors' reviews", async (t) => {
     const ada = await t.newContext("ada");
     const page = ada.page;
@@ -136,6 +211,7 @@ suite("compliance", { "require-mfa": "true", "login-max-failures": "3" }, (s) =>
     await page.getByRole("img", { name: /^Sign-ins, last 30 days: \d+$/ }).waitFor();
     assert.equal(await page.getByRole("button", { name: /^Mark reviewed/ }).count(), 0, "alerts are reviewed by auditors");
     assert.equal(await page.getByRole("heading", { name: /^Break-glass awaiting review/ }).count(), 0);
+    assert.equal(await page.getByRole("heading", { name: /^Breach incidents/ }).count(), 0, "incidents are the auditors'");
     await assertAccessible(page, "compliance for an administrator");
     await page.getByRole("button", { name: "Accounts" }).click();
     await page.getByRole("heading", { name: /^(Users|Accounts)$/ }).first().waitFor();

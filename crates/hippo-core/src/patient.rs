@@ -56,6 +56,26 @@ pub fn parse_mrn(input: &str) -> Result<String, String> {
     Ok(t.to_owned())
 }
 
+/// The US states and jurisdictions by postal code: where a patient lives
+/// decides which state's media hear of a breach of more than 500 of its
+/// residents (45 CFR 164.406).
+pub const US_STATES: &[&str] = &[
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS",
+    "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY",
+    "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV",
+    "WI", "WY", "DC", "PR", "GU", "VI", "AS", "MP",
+];
+
+/// A state of residence: a US postal code (`ca` is read as `CA`).
+pub fn parse_residence_state(input: &str) -> Result<String, String> {
+    let code = input.trim().to_ascii_uppercase();
+    if US_STATES.contains(&code.as_str()) {
+        Ok(code)
+    } else {
+        Err("residence_state must be a US state or jurisdiction postal code such as CA".into())
+    }
+}
+
 /// What may travel over WhatsApp (setting `HIPPO_WHATSAPP_PHI_MODE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PhiMode {
@@ -194,6 +214,8 @@ pub struct Patient {
     pub phi_request_warning_version: Option<String>,
     pub phi_request_at: Option<Timestamp>,
     pub last_inbound_at: Option<Timestamp>,
+    /// State of residence (a US postal code), where known.
+    pub residence_state: Option<String>,
     pub conversation_id: ConversationId,
     pub member_ids: Vec<UserId>,
     pub created_at: Timestamp,
@@ -202,6 +224,16 @@ pub struct Patient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn residence_states_are_postal_codes() {
+        assert_eq!(parse_residence_state(" ca ").unwrap(), "CA");
+        assert_eq!(parse_residence_state("PR").unwrap(), "PR");
+        assert!(parse_residence_state("California").is_err());
+        assert!(parse_residence_state("ZZ").is_err());
+        assert!(parse_residence_state("").is_err());
+        assert_eq!(US_STATES.len(), 56);
+    }
 
     #[test]
     fn phone_numbers() {

@@ -52,6 +52,16 @@ impl Timestamp {
         }
     }
 
+    /// The first instant of the UTC calendar year after this one's (for
+    /// deadlines counted from a year's end).
+    pub fn next_utc_year_start(self) -> Self {
+        let year = time::OffsetDateTime::from_unix_timestamp(self.0.div_euclid(1000))
+            .map_or(1970, |t| t.year());
+        time::Date::from_calendar_date(year + 1, time::Month::January, 1)
+            .map(|d| Self(d.midnight().assume_utc().unix_timestamp() * 1000))
+            .unwrap_or(Self(i64::MAX))
+    }
+
     /// Parses an RFC 3339 timestamp (any offset).
     pub fn parse_rfc3339(s: &str) -> Option<Self> {
         let t =
@@ -126,6 +136,23 @@ mod tests {
         assert_eq!(s, "2025-11-24T16:00:00.123Z");
         assert_eq!(Timestamp::parse_rfc3339(&s), Some(t));
         assert_eq!(Timestamp::parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn next_year_starts_on_the_first_of_january_utc() {
+        let at = |s: &str| Timestamp::parse_rfc3339(s).unwrap();
+        assert_eq!(
+            at("2026-03-04T10:00:00Z").next_utc_year_start(),
+            at("2027-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            at("2026-12-31T23:59:59.999Z").next_utc_year_start(),
+            at("2027-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            at("2027-01-01T00:00:00Z").next_utc_year_start(),
+            at("2028-01-01T00:00:00Z")
+        );
     }
 
     #[test]

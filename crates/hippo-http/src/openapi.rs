@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::problem::Problem;
 use crate::routes::{
     api_keys, attachments, audit, auth, break_glass, calls, compliance, conversations, directory,
-    enums, health, me, messages, patient_export, patients, users, webhooks, whatsapp,
+    enums, health, incidents, me, messages, patient_export, patients, users, webhooks, whatsapp,
 };
 use std::sync::LazyLock;
 use utoipa::OpenApi;
@@ -74,6 +74,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(calls::routes())
         .merge(audit::routes())
         .merge(compliance::routes())
+        .merge(incidents::routes())
         .merge(patients::routes())
         .merge(patient_export::routes())
         .merge(whatsapp::routes())

@@ -152,7 +152,8 @@ pub fn fhir_action(a: AuditAction) -> &'static str {
         | A::BackupCreate
         | A::ApiKeyCreate
         | A::WebhookCreate
-        | A::CallStart => "C",
+        | A::CallStart
+        | A::IncidentCreate => "C",
         A::UserRead
         | A::DirectorySearch
         | A::ConversationRead
@@ -164,7 +165,8 @@ pub fn fhir_action(a: AuditAction) -> &'static str {
         | A::BackupVerify
         | A::PatientRead
         | A::WebhookRead
-        | A::PatientLookup => "R",
+        | A::PatientLookup
+        | A::IncidentRead => "R",
         A::UserUpdate
         | A::UserDeactivate
         | A::UserReactivate
@@ -187,7 +189,8 @@ pub fn fhir_action(a: AuditAction) -> &'static str {
         | A::KeyRotate
         | A::WebhookRedeliver
         | A::BreakGlassReview
-        | A::AlertReview => "U",
+        | A::AlertReview
+        | A::IncidentUpdate => "U",
         A::MessageDelete
         | A::ConversationErase
         | A::RetentionPurge

@@ -112,6 +112,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "alert review",
         include_str!("../migrations/sqlite/0020_alert_review.sql"),
     ),
+    (
+        21,
+        "incidents",
+        include_str!("../migrations/sqlite/0021_incidents.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -214,6 +219,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         20,
         "alert review",
         include_str!("../migrations/postgres/0020_alert_review.sql"),
+    ),
+    (
+        21,
+        "incidents",
+        include_str!("../migrations/postgres/0021_incidents.sql"),
     ),
 ];
 

@@ -24,6 +24,8 @@ pub struct PatientRow {
     pub phi_request_warning_version: Option<String>,
     pub phi_request_at: Option<Timestamp>,
     pub last_inbound_at: Option<Timestamp>,
+    /// State of residence, a US postal code (`CA`), where known.
+    pub residence_state: Option<String>,
     pub created_by: UserId,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

@@ -4,7 +4,8 @@
 //!
 //! The API is cut by area, one file each with its rows, a read trait and a
 //! write-transaction trait (`users`, `sessions`, `audit`, `keys`,
-//! `conversations`, `attachments`, `governance`, `ops`, `channel`, `calls`);
+//! `conversations`, `attachments`, `governance`, `incidents`, `ops`, `channel`,
+//! `calls`);
 //! [`Store`] and [`WriteTx`] are the sum of them. `use hippo_store::prelude::*`
 //! brings every trait and row into scope.
 //!
@@ -21,6 +22,7 @@ pub mod chain;
 pub mod channel;
 pub mod conversations;
 pub mod governance;
+pub mod incidents;
 pub mod keys;
 pub mod merkle;
 pub mod ops;
@@ -51,6 +53,7 @@ pub use conversations::{
 pub use governance::{
     AlertRow, BreakGlassRow, ConversationPolicy, GovernanceStore, GovernanceWriteTx, PurgeResult,
 };
+pub use incidents::{IncidentRow, IncidentStore, IncidentWriteTx};
 pub use keys::{DataKeyRow, KeyStore, KeyWriteTx};
 pub use ops::{ACCESS_VERSION_KEY, BackupKeyFileRow, OpsFigures, OpsStore, OpsWriteTx, PoolStats};
 pub use sessions::{SessionStore, SessionWriteTx};
@@ -69,12 +72,12 @@ pub mod prelude {
         BackupKeyFileRow, BreakGlassRow, CallRow, CallStore, CallWriteTx, ChannelStore,
         ChannelWriteTx, CheckpointRow, ConversationPolicy, ConversationRow, ConversationStats,
         ConversationStore, ConversationWriteTx, DataKeyRow, DeliveryState, GovernanceStore,
-        GovernanceWriteTx, KeyEndorsementRow, KeyStore, KeyWriteTx, MarkKind, MessageAttachmentRow,
-        MessageRow, OpsStore, OpsWriteTx, OutboxCounts, OutboxJob, OutboxState, PatientRow,
-        PendingAudit, PurgeResult, ReceiptRow, Sequenced, SessionStore, SessionWriteTx, Store,
-        StoreError, TemplateRow, TreeHeadRow, UserRow, UserStore, UserWriteTx, WebhookAttemptRow,
-        WebhookDeliveryRow, WebhookEndpointRow, WebhookEvent, WebhookRow, WebhookStore,
-        WebhookWriteTx, WhatsappDelivery, WriteTx,
+        GovernanceWriteTx, IncidentRow, IncidentStore, IncidentWriteTx, KeyEndorsementRow,
+        KeyStore, KeyWriteTx, MarkKind, MessageAttachmentRow, MessageRow, OpsStore, OpsWriteTx,
+        OutboxCounts, OutboxJob, OutboxState, PatientRow, PendingAudit, PurgeResult, ReceiptRow,
+        Sequenced, SessionStore, SessionWriteTx, Store, StoreError, TemplateRow, TreeHeadRow,
+        UserRow, UserStore, UserWriteTx, WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow,
+        WebhookEvent, WebhookRow, WebhookStore, WebhookWriteTx, WhatsappDelivery, WriteTx,
     };
 }
 
@@ -108,6 +111,7 @@ pub trait Store:
     + ConversationStore
     + AttachmentStore
     + GovernanceStore
+    + IncidentStore
     + OpsStore
     + ChannelStore
     + CallStore
@@ -163,6 +167,7 @@ pub trait WriteTx:
     + ConversationWriteTx
     + AttachmentWriteTx
     + GovernanceWriteTx
+    + IncidentWriteTx
     + OpsWriteTx
     + ChannelWriteTx
     + CallWriteTx

@@ -61,6 +61,8 @@ export const WEBHOOK_EVENTS: { readonly [K in WebhookEventType]: string } = {
   "message.deleted": "A message was recalled.",
   "whatsapp.status": "A WhatsApp message to a patient was sent, delivered, read or failed.",
   "patient.inbound": "A patient wrote in on WhatsApp.",
+  "incident.opened": "A breach incident was recorded (for the covered entity; organisation-wide endpoints only).",
+  "incident.updated": "A breach incident's notice was recorded, or it was closed.",
 };
 
 export const WEBHOOK_EVENT_TYPES = Object.keys(WEBHOOK_EVENTS) as WebhookEventType[];

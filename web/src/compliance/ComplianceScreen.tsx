@@ -1,7 +1,9 @@
 // The compliance console for auditors (and, for the report, administrators):
 // the evidence report's findings and safeguards, charts of the last 30 days
 // drawn from the API's daily counts, the security alerts still open with
-// "Mark reviewed", the break-glass review queue with a note per access, and the server's printable report as a download.
+// "Mark reviewed", the break-glass review queue with a note per access,
+// breach incidents with their notices (Incidents.tsx), and the server's
+// printable report as a download.
 // Everything shown comes from the server; nothing is kept in the browser.
 
 import type { JSX } from "preact";
@@ -9,6 +11,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { HippoClient } from "../sdk.ts";
 import type { components } from "../../../sdk/typescript/src/generated/openapi.ts";
 import { attempt } from "../admin/ui.tsx";
+import { Incidents } from "./Incidents.tsx";
 import "../admin/admin.css";
 import "./compliance.css";
 
@@ -302,6 +305,7 @@ export function ComplianceScreen(props: { client: HippoClient; canReview: boolea
           {e && props.canReview && (
             <BreakGlassQueue client={client} named={e.open_break_glass} onReviewed={() => void load()} />
           )}
+          {e && props.canReview && <Incidents client={client} onChanged={() => void load()} />}
           <section aria-labelledby="cmp-safeguards">
             <h2 id="cmp-safeguards">Safeguards</h2>
             <table class="cmp-table">

@@ -64,8 +64,26 @@ hippo_protocol::literal_set! {
     /// An event type outgoing webhooks report.
     WebhookEventType {
         "message.created", "message.updated", "message.deleted", "whatsapp.status",
-        "patient.inbound"
+        "patient.inbound", "incident.opened", "incident.updated"
     }
+}
+
+hippo_protocol::closed_set! {
+    /// Who must hear of a breach: the individuals (164.404), HHS (164.408)
+    /// or a state's media (164.406).
+    NoticeAudience = hippo_service::audit::incidents::Audience { Individuals, Hhs, Media }
+}
+
+hippo_protocol::closed_set! {
+    /// How an incident closed: a breach whose every notice went out, or a
+    /// low probability of compromise by the risk assessment (not a breach).
+    IncidentOutcome = hippo_service::audit::incidents::IncidentOutcome { Notified, LowProbability }
+}
+
+hippo_protocol::literal_set! {
+    /// Where an incident stands: open, overdue (a notice past its
+    /// deadline) or closed.
+    IncidentStatus { "open", "overdue", "closed" }
 }
 
 hippo_protocol::literal_set! {

@@ -99,6 +99,30 @@ pub struct DayCountsResponse {
     pub break_glass: i64,
 }
 
+/// A breach incident not yet closed: its clock and notices (no summary,
+/// no patient ids; auditors read those at `/api/v1/incidents/{id}`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpenIncidentResponse {
+    pub id: String,
+    #[schema(format = DateTime)]
+    pub discovered_at: String,
+    #[schema(value_type = enums::IncidentStatus)]
+    pub status: String,
+    pub affected_count: usize,
+    /// The notices still owed, with their deadlines.
+    pub pending: Vec<PendingNoticeResponse>,
+}
+
+/// A notice still owed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PendingNoticeResponse {
+    #[schema(value_type = enums::NoticeAudience)]
+    pub audience: String,
+    #[schema(format = DateTime)]
+    pub due_at: String,
+    pub overdue: bool,
+}
+
 /// How many accounts there are.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccountCountsResponse {
@@ -124,6 +148,8 @@ pub struct EvidenceResponse {
     pub signing_key: Option<KeyAgeResponse>,
     /// Security alerts not yet reviewed, newest first.
     pub open_alerts: Vec<AlertResponse>,
+    /// Breach incidents not yet closed, newest discovery first.
+    pub open_incidents: Vec<OpenIncidentResponse>,
     /// The last 30 UTC days, oldest first, today last.
     pub daily: Vec<DayCountsResponse>,
 }
@@ -225,6 +251,24 @@ impl From<&EvidenceReport> for EvidenceReportResponse {
                 master_key: e.master_key.as_ref().map(|k| key(k, now)),
                 signing_key: e.signing_key.as_ref().map(|k| key(k, now)),
                 open_alerts: e.open_alerts.iter().map(AlertResponse::from).collect(),
+                open_incidents: e
+                    .open_incidents
+                    .iter()
+                    .map(|i| OpenIncidentResponse {
+                        id: i.id.clone(),
+                        discovered_at: i.discovered_at.to_rfc3339(),
+                        status: i.status(now).into(),
+                        affected_count: i.affected_patients.len(),
+                        pending: i
+                            .pending()
+                            .map(|o| PendingNoticeResponse {
+                                audience: o.audience.as_str().into(),
+                                due_at: o.due.to_rfc3339(),
+                                overdue: o.overdue(now),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
                 daily: e
                     .daily
                     .iter()

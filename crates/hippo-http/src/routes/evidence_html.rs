@@ -62,6 +62,11 @@ pub(crate) fn html_response(csp: &'static str, page: String) -> axum::response::
 }
 
 /// Escapes text for HTML element content and quoted attributes.
+/// `YYYY-MM-DD` of an RFC 3339 time.
+fn utc_date_of(rfc3339: &str) -> &str {
+    rfc3339.get(..10).unwrap_or(rfc3339)
+}
+
 pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -330,6 +335,40 @@ pub fn render(r: &EvidenceReportResponse) -> String {
                 esc(&a.at),
                 esc(&a.kind),
                 esc(&a.severity)
+            );
+        }
+        out.push_str("</table>");
+    }
+
+    let _ = write!(
+        out,
+        "<h3>Breach incidents open ({})</h3>",
+        e.open_incidents.len()
+    );
+    if e.open_incidents.is_empty() {
+        out.push_str("<p class=\"muted\">None.</p>");
+    } else {
+        out.push_str("<table><tr><th>Discovered</th><th>Incident</th><th>Affected</th><th>Notices owed</th></tr>");
+        for i in &e.open_incidents {
+            let owed = if i.pending.is_empty() {
+                "none (close it with its outcome)".to_owned()
+            } else {
+                i.pending
+                    .iter()
+                    .map(|p| {
+                        let late = if p.overdue { ", OVERDUE" } else { "" };
+                        format!("{} by {}{late}", p.audience, utc_date_of(&p.due_at))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                esc(&i.discovered_at),
+                esc(&i.id),
+                i.affected_count,
+                esc(&owed)
             );
         }
         out.push_str("</table>");

@@ -18,6 +18,7 @@ pub mod evidence;
 pub mod evidence_html;
 pub mod fhir;
 pub mod health;
+pub mod incidents;
 pub mod me;
 pub mod messages;
 pub mod page;

@@ -37,6 +37,9 @@ pub struct CreatePatientRequest {
     pub whatsapp_opt_in: bool,
     /// How consent was given (e.g. "signed form at front desk").
     pub opt_in_source: Option<String>,
+    /// State of residence, a US postal code such as `CA` (counts the
+    /// patients a breach touched per state).
+    pub residence_state: Option<String>,
     /// The care team besides the caller.
     #[serde(default)]
     pub member_ids: Vec<String>,
@@ -59,6 +62,10 @@ pub struct UpdatePatientRequest {
     pub mrn: Option<Option<String>>,
     pub whatsapp_opt_in: Option<bool>,
     pub opt_in_source: Option<String>,
+    /// A US postal code such as `CA`; `null` removes it.
+    #[serde(default, deserialize_with = "crate::routes::conversations::present")]
+    #[schema(value_type = Option<String>)]
+    pub residence_state: Option<Option<String>>,
     /// The whole care team (replaces the members).
     pub member_ids: Option<Vec<String>>,
     /// The patient asked for WhatsApp after the risk warning; `null`
@@ -92,6 +99,8 @@ pub struct PatientResponse {
     /// When the patient last wrote (opens the 24-hour window for free text).
     #[schema(format = DateTime)]
     pub last_inbound_at: Option<String>,
+    /// State of residence (a US postal code), where known.
+    pub residence_state: Option<String>,
     pub conversation_id: String,
     pub member_ids: Vec<String>,
     #[schema(format = DateTime)]
@@ -115,6 +124,7 @@ impl From<Patient> for PatientResponse {
                 at: p.phi_request_at.map(|t| t.to_rfc3339()),
             }),
             last_inbound_at: p.last_inbound_at.map(|t| t.to_rfc3339()),
+            residence_state: p.residence_state,
             conversation_id: p.conversation_id.to_string(),
             member_ids: p.member_ids.iter().map(ToString::to_string).collect(),
             created_at: p.created_at.to_rfc3339(),
@@ -150,6 +160,7 @@ pub async fn create_patient(
                 mrn: req.mrn,
                 whatsapp_opt_in: req.whatsapp_opt_in,
                 opt_in_source: req.opt_in_source,
+                residence_state: req.residence_state,
                 member_ids: req.member_ids,
             },
         )
@@ -287,6 +298,7 @@ pub async fn update_patient(
                 mrn: req.mrn,
                 whatsapp_opt_in: req.whatsapp_opt_in,
                 opt_in_source: req.opt_in_source,
+                residence_state: req.residence_state,
                 member_ids: req.member_ids,
                 whatsapp_phi_request: req
                     .whatsapp_phi_request

@@ -2,7 +2,7 @@
 //! HIPAA section it answers, the findings an officer must act on (accounts
 //! without MFA, dormant accounts, unreviewed break-glass, stale or failed
 //! verification, backups and restore drills, old keys, alerts not yet
-//! reviewed), the
+//! reviewed, breach notices due or overdue), the
 //! evidence behind them, and 30 days of sign-ins, denied accesses and
 //! break-glass openings per day. Read by administrators and auditors (and
 //! the operator through `hippo compliance report`); each report is itself
@@ -131,6 +131,8 @@ pub struct Evidence {
     pub signing_key: Option<KeyAge>,
     /// Alerts not yet reviewed, newest first.
     pub open_alerts: Vec<hippo_store::AlertRow>,
+    /// Breach incidents not yet closed, newest discovery first.
+    pub open_incidents: Vec<super::incidents::Incident>,
     /// The last [`REPORT_DAYS`] days, oldest first, today last.
     pub daily: Vec<DayCounts>,
 }
@@ -249,6 +251,7 @@ impl Audit {
             master_key: self.master_key_since().await?,
             signing_key: self.signing_key_since().await?,
             open_alerts: store.list_open_alerts(alerts::MAX_ALERTS).await?,
+            open_incidents: self.open_incidents().await?,
             daily: self.daily_counts(since, now).await?,
         })
     }

@@ -14,6 +14,7 @@ pub mod disclosures;
 pub mod evidence;
 mod export;
 mod forward;
+pub mod incidents;
 mod reports;
 mod tree;
 mod tree_verify;

@@ -113,6 +113,9 @@ fn patient_resource(p: &Patient) -> Value {
             "value": mrn,
         }]);
     }
+    if let Some(state) = &p.residence_state {
+        r["address"] = json!([{ "use": "home", "state": state, "country": "US" }]);
+    }
     r
 }
 

@@ -27,7 +27,9 @@ pub struct BreakGlassGrant {
     pub review_note: Option<String>,
 }
 
-fn parse_text(value: &str, name: &str, min: usize, max: usize) -> Result<String> {
+/// Free text a person typed (a reason, a note, a summary): trimmed, `min` to
+/// `max` characters, no control characters but newlines.
+pub(crate) fn parse_text(value: &str, name: &str, min: usize, max: usize) -> Result<String> {
     let v = value.trim();
     let n = v.chars().count();
     if n < min || n > max {

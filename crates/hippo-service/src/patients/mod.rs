@@ -8,7 +8,7 @@
 //! change is audited with the patient's id.
 
 use crate::{Actor, Event, Result, ServiceError};
-use hippo_core::patient::parse_mrn;
+use hippo_core::patient::{parse_mrn, parse_residence_state};
 use hippo_core::{
     AuditAction, Conversation, ConversationId, ConversationKind, DisplayName, Outcome, Patient,
     PatientId, PhoneNumber, UserId,
@@ -36,6 +36,8 @@ pub struct NewPatient {
     pub mrn: Option<String>,
     pub whatsapp_opt_in: bool,
     pub opt_in_source: Option<String>,
+    /// A US postal code (`CA`), where known.
+    pub residence_state: Option<String>,
     /// The care team besides the caller.
     pub member_ids: Vec<String>,
 }
@@ -49,6 +51,8 @@ pub struct PatientPatch {
     pub mrn: Option<Option<String>>,
     pub whatsapp_opt_in: Option<bool>,
     pub opt_in_source: Option<String>,
+    /// `Some(None)` removes the state of residence.
+    pub residence_state: Option<Option<String>>,
     /// The whole care team (replaces the members).
     pub member_ids: Option<Vec<String>>,
     /// `Some(Some(v))`: the patient asked for WhatsApp after seeing risk
@@ -115,6 +119,7 @@ impl Patients {
             phi_request_warning_version: row.phi_request_warning_version.clone(),
             phi_request_at: row.phi_request_at,
             last_inbound_at: row.last_inbound_at,
+            residence_state: row.residence_state.clone(),
             conversation_id: row.conversation_id.clone(),
             member_ids: members,
             created_at: row.created_at,
@@ -196,6 +201,12 @@ impl Patients {
             .transpose()
             .map_err(ServiceError::validation)?;
         let source = parse_source(input.opt_in_source.as_deref())?;
+        let residence_state = input
+            .residence_state
+            .as_deref()
+            .map(parse_residence_state)
+            .transpose()
+            .map_err(ServiceError::validation)?;
         let members = self.care_team(actor, &input.member_ids).await?;
         let phone_index = self.core.keys.phone_index(phone.as_str());
         if self
@@ -252,6 +263,7 @@ impl Patients {
             phi_request_warning_version: None,
             phi_request_at: None,
             last_inbound_at: None,
+            residence_state,
             created_by: actor.user.id.clone(),
             created_at: now,
             updated_at: now,
@@ -481,6 +493,14 @@ impl Patients {
             row.mrn_enc = mrn.as_deref().map(|m| seal("mrn", m)).transpose()?;
             row.mrn_index = mrn.as_deref().map(|m| self.core.keys.mrn_index(m));
             changed.push("mrn");
+        }
+        if let Some(state) = &patch.residence_state {
+            row.residence_state = state
+                .as_deref()
+                .map(parse_residence_state)
+                .transpose()
+                .map_err(ServiceError::validation)?;
+            changed.push("residence_state");
         }
         let source = parse_source(patch.opt_in_source.as_deref())?;
         let mut consent: Option<bool> = None;

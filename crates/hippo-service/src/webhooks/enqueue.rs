@@ -3,11 +3,15 @@
 //! its deliveries and a rolled-back one has none), with a body of ids and
 //! states only: never message bodies, names, phone numbers or MRNs. The
 //! integrator fetches content with its API key, and that read is audited.
+//! Incident events (the business associate's notice to the covered entity,
+//! 164.410) go to organisation-wide endpoints only, never to a service
+//! account's.
 
 use crate::Result;
 use hippo_core::{ConversationId, MessageId, PatientId, Timestamp, UserId};
 use hippo_store::{WebhookEvent, WriteTx};
 use serde_json::json;
+use std::collections::BTreeMap;
 
 /// Every event type an endpoint may subscribe to.
 pub const EVENT_TYPES: &[&str] = &[
@@ -16,6 +20,8 @@ pub const EVENT_TYPES: &[&str] = &[
     "message.deleted",
     "whatsapp.status",
     "patient.inbound",
+    "incident.opened",
+    "incident.updated",
 ];
 
 /// An event to report.
@@ -58,7 +64,29 @@ pub(crate) enum Outgoing<'a> {
         patient_id: &'a PatientId,
         seq: i64,
     },
+    /// A breach incident was recorded: when it was discovered, by when the
+    /// individuals must hear of it, and whom it touched (patient ids and
+    /// counts per state; no names).
+    IncidentOpened {
+        incident_id: &'a str,
+        discovered_at: Timestamp,
+        notify_by: Timestamp,
+        patient_ids: &'a [String],
+        by_state: &'a BTreeMap<String, u64>,
+    },
+    /// An incident's notification was recorded, or it was closed.
+    IncidentUpdated {
+        incident_id: &'a str,
+        status: &'static str,
+        /// `individuals`, `hhs`, `media` → when notified.
+        notified: BTreeMap<&'static str, Timestamp>,
+        outcome: Option<&'a str>,
+    },
 }
+
+/// Patient ids an `incident.opened` body lists at most (the count is
+/// always whole; the incident itself holds every id).
+pub const MAX_INCIDENT_PATIENT_IDS: usize = 10_000;
 
 impl Outgoing<'_> {
     fn kind(&self) -> &'static str {
@@ -68,11 +96,16 @@ impl Outgoing<'_> {
             Outgoing::MessageDeleted { .. } => "message.deleted",
             Outgoing::WhatsappStatus { .. } => "whatsapp.status",
             Outgoing::PatientInbound { .. } => "patient.inbound",
+            Outgoing::IncidentOpened { .. } => "incident.opened",
+            Outgoing::IncidentUpdated { .. } => "incident.updated",
         }
     }
 
-    fn conversation(&self) -> &ConversationId {
-        match self {
+    /// The conversation the event belongs to (its order line and the
+    /// service accounts that may hear of it); `None` for organisation-wide
+    /// events.
+    fn conversation(&self) -> Option<&ConversationId> {
+        let c = match self {
             Outgoing::MessageCreated {
                 conversation_id, ..
             }
@@ -88,7 +121,9 @@ impl Outgoing<'_> {
             | Outgoing::PatientInbound {
                 conversation_id, ..
             } => conversation_id,
-        }
+            Outgoing::IncidentOpened { .. } | Outgoing::IncidentUpdated { .. } => return None,
+        };
+        Some(c)
     }
 
     /// The `data` of the body: ids and states.
@@ -152,6 +187,35 @@ impl Outgoing<'_> {
                 "patient_id": patient_id.as_str(),
                 "seq": seq,
             }),
+            Outgoing::IncidentOpened {
+                incident_id,
+                discovered_at,
+                notify_by,
+                patient_ids,
+                by_state,
+            } => json!({
+                "incident_id": incident_id,
+                "discovered_at": discovered_at.to_rfc3339(),
+                "notify_individuals_by": notify_by.to_rfc3339(),
+                "affected_patients": patient_ids.len(),
+                "by_state": by_state,
+                "patient_ids": patient_ids.iter().take(MAX_INCIDENT_PATIENT_IDS).collect::<Vec<_>>(),
+                "patient_ids_complete": patient_ids.len() <= MAX_INCIDENT_PATIENT_IDS,
+            }),
+            Outgoing::IncidentUpdated {
+                incident_id,
+                status,
+                notified,
+                outcome,
+            } => json!({
+                "incident_id": incident_id,
+                "status": status,
+                "notified": notified
+                    .iter()
+                    .map(|(k, t)| (*k, t.to_rfc3339()))
+                    .collect::<BTreeMap<_, _>>(),
+                "outcome": outcome,
+            }),
         }
     }
 }
@@ -180,7 +244,7 @@ pub(crate) async fn enqueue(
     tx.enqueue_webhook_event(&WebhookEvent {
         event_id: &id,
         event_type: event.kind(),
-        conversation_id: Some(event.conversation()),
+        conversation_id: event.conversation(),
         payload: &body,
         at,
     })

@@ -34,6 +34,7 @@ macro_rules! bind_patient {
             .bind($p.created_by.as_str())
             .bind($p.created_at.as_millis())
             .bind($p.updated_at.as_millis())
+            .bind(&$p.residence_state)
     };
 }
 
@@ -46,9 +47,9 @@ impl ChannelWriteTx for Tx {
              conversation_id, whatsapp_opt_in, opt_in_at, opt_in_source_enc, opt_in_by, \
              opted_out_at, \
              phi_request_warning_version, phi_request_at, last_inbound_at, created_by, created_at, \
-             updated_at) \
+             updated_at, residence_state) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18)",
+             $18, $19)",
         );
         bind_patient!(q, p).execute(&mut *self.tx).await.db()?;
         Ok(())
@@ -62,7 +63,7 @@ impl ChannelWriteTx for Tx {
              opt_in_source_enc = $10, opt_in_by = $11, opted_out_at = $12, \
              phi_request_warning_version = $13, \
              phi_request_at = $14, last_inbound_at = $15, created_by = $16, created_at = $17, \
-             updated_at = $18 \
+             updated_at = $18, residence_state = $19 \
              WHERE id = $1",
         );
         bind_patient!(q, p).execute(&mut *self.tx).await.db()?;

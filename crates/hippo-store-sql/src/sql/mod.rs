@@ -94,6 +94,7 @@ mod channel;
 mod channel_write;
 mod conversations;
 mod governance;
+mod incidents;
 mod keys;
 mod ops;
 mod sessions;

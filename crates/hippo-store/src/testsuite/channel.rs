@@ -22,6 +22,7 @@ fn patient(c: &ConversationRow, by: &UserId, phone_index: &str) -> PatientRow {
         phi_request_warning_version: Some("v1".into()),
         phi_request_at: Some(ts(25)),
         last_inbound_at: Some(ts(30)),
+        residence_state: Some("CA".into()),
         created_by: by.clone(),
         created_at: ts(10),
         updated_at: ts(10),
@@ -115,6 +116,7 @@ pub async fn patients_round_trip_and_phones_are_unique(store: Arc<dyn Store>) {
     p.opted_out_at = Some(ts(40));
     p.opt_in_source_enc = None;
     p.last_inbound_at = Some(ts(45));
+    p.residence_state = None;
     p.updated_at = ts(50);
     let mut tx = store.begin_write().await.unwrap();
     tx.update_patient(&p).await.unwrap();

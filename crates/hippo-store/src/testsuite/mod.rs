@@ -15,6 +15,7 @@ pub mod calls;
 pub mod channel;
 pub mod conversations;
 pub mod governance;
+pub mod incidents;
 pub mod keys;
 pub mod ops;
 pub mod outbox;
@@ -80,6 +81,7 @@ macro_rules! storage_suite {
             channel::status_reports_apply_once_and_delivery_is_compare_and_set,
             channel::webhooks_wait_in_the_inbox_until_processed,
             calls::calls_are_one_live_per_conversation_and_change_by_compare_and_swap,
+            incidents::incidents_are_listed_newest_first_and_change_by_compare_and_swap,
             webhooks::events_enqueue_for_subscribers_in_the_changes_transaction,
             webhooks::deliveries_are_claimed_in_order_per_conversation_and_settle,
             webhooks::concurrent_claimers_never_share_a_delivery,

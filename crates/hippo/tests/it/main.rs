@@ -31,6 +31,7 @@ mod fhir;
 mod fhir_r4;
 mod files;
 mod http;
+mod incidents;
 mod keys;
 mod lists;
 mod messaging;

@@ -688,6 +688,93 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * `GET /api/v1/incidents` (auditors): every incident, newest discovery
+         *     first; with the ones of earlier years, the breach log HHS asks for.
+         */
+        get: operations["listIncidents"];
+        put?: never;
+        /**
+         * `POST /api/v1/incidents` (auditors): records an incident, with the
+         *     patients the breach scope shows touched, and tells the covered entity
+         *     (webhook `incident.opened`).
+         */
+        post: operations["createIncident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * `GET /api/v1/incidents/{id}` (auditors): one incident with the ids of
+         *     the affected patients.
+         */
+        get: operations["getIncident"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `POST /api/v1/incidents/{id}/close` (auditors): closes an incident as
+         *     `notified` (every required notice recorded) or `low_probability` (the
+         *     risk assessment of 164.402(2)).
+         */
+        post: operations["closeIncident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `POST /api/v1/incidents/{id}/notices` (auditors): records that the
+         *     individuals, HHS or the media were notified (webhook
+         *     `incident.updated`).
+         */
+        post: operations["recordIncidentNotice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -1694,7 +1781,7 @@ export interface components {
          * @description What was done, as recorded in the audit trail.
          * @enum {string}
          */
-        AuditAction: "auth.login" | "auth.logout" | "auth.mfa" | "auth.lockout" | "session.expired" | "session.revoke" | "user.create" | "user.read" | "directory.search" | "user.update" | "user.deactivate" | "user.reactivate" | "user.password_reset" | "user.mfa_reset" | "user.password_change" | "api_key.create" | "api_key.revoke" | "api_key.use" | "webhook.create" | "webhook.delete" | "webhook.read" | "webhook.redeliver" | "conversation.create" | "conversation.read" | "conversation.update" | "conversation.member_add" | "conversation.member_remove" | "message.send" | "message.edit" | "message.delete" | "message.read" | "attachment.upload" | "attachment.download" | "break_glass.open" | "audit.query" | "audit.export" | "audit.verify" | "break_glass.review" | "alert.review" | "patient.create" | "patient.read" | "patient.export" | "patient.lookup" | "patient.update" | "patient.consent" | "whatsapp.send" | "whatsapp.status" | "whatsapp.inbound" | "whatsapp.webhook" | "whatsapp.template_sync" | "whatsapp.template_update" | "whatsapp.retry" | "backup.create" | "backup.verify" | "backup.restore" | "backup.drill" | "retention.purge" | "conversation.erase" | "legal_hold.set" | "legal_hold.clear" | "key.rotate" | "call.start" | "call.join" | "call.decline" | "call.leave" | "call.end" | "system.init";
+        AuditAction: "auth.login" | "auth.logout" | "auth.mfa" | "auth.lockout" | "session.expired" | "session.revoke" | "user.create" | "user.read" | "directory.search" | "user.update" | "user.deactivate" | "user.reactivate" | "user.password_reset" | "user.mfa_reset" | "user.password_change" | "api_key.create" | "api_key.revoke" | "api_key.use" | "webhook.create" | "webhook.delete" | "webhook.read" | "webhook.redeliver" | "conversation.create" | "conversation.read" | "conversation.update" | "conversation.member_add" | "conversation.member_remove" | "message.send" | "message.edit" | "message.delete" | "message.read" | "attachment.upload" | "attachment.download" | "break_glass.open" | "audit.query" | "audit.export" | "audit.verify" | "break_glass.review" | "alert.review" | "incident.create" | "incident.read" | "incident.update" | "patient.create" | "patient.read" | "patient.export" | "patient.lookup" | "patient.update" | "patient.consent" | "whatsapp.send" | "whatsapp.status" | "whatsapp.inbound" | "whatsapp.webhook" | "whatsapp.template_sync" | "whatsapp.template_update" | "whatsapp.retry" | "backup.create" | "backup.verify" | "backup.restore" | "backup.drill" | "retention.purge" | "conversation.erase" | "legal_hold.set" | "legal_hold.clear" | "key.rotate" | "call.start" | "call.join" | "call.decline" | "call.leave" | "call.end" | "system.init";
         /**
          * @description One audit record, as `hippo_service::audit_format::record_json` writes
          *     it (the same shape as a line of the JSON-lines export).
@@ -1834,6 +1921,14 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        CloseIncidentRequest: {
+            /**
+             * @description The risk assessment, or how the notices went (1 to 2000
+             *     characters; sealed).
+             */
+            note: string;
+            outcome: components["schemas"]["IncidentOutcome"];
+        };
         ConsistencyResponse: {
             /** @description Hex hashes (RFC 9162 §2.1.4); empty when `first` = `second`. */
             consistency_path: string[];
@@ -1923,6 +2018,27 @@ export interface components {
             secret: string;
             webhook: components["schemas"]["WebhookResponse"];
         };
+        CreateIncidentRequest: {
+            /**
+             * @description The scope to search the trail in: an account, a session or an
+             *     address (at least one), and the window.
+             */
+            actor_id?: string | null;
+            /**
+             * Format: date-time
+             * @description The first day anyone in the organisation knew of it (or should
+             *     have): the 60-day clock runs from here.
+             */
+            discovered_at: string;
+            ip?: string | null;
+            session_id?: string | null;
+            /** Format: date-time */
+            since: string;
+            /** @description What happened, for the record (10 to 2000 characters; sealed). */
+            summary: string;
+            /** Format: date-time */
+            until: string;
+        };
         CreatePatientRequest: {
             display_name: string;
             /** @description The care team besides the caller. */
@@ -1932,6 +2048,11 @@ export interface components {
             opt_in_source?: string | null;
             /** @description E.164, e.g. `+16505551234`. */
             phone: string;
+            /**
+             * @description State of residence, a US postal code such as `CA` (counts the
+             *     patients a breach touched per state).
+             */
+            residence_state?: string | null;
             whatsapp_opt_in: boolean;
         };
         CreateUserRequest: {
@@ -2111,6 +2232,8 @@ export interface components {
             open_alerts: components["schemas"]["AlertResponse"][];
             /** @description Break-glass accesses awaiting review. */
             open_break_glass: components["schemas"]["OpenBreakGlassResponse"][];
+            /** @description Breach incidents not yet closed, newest discovery first. */
+            open_incidents: components["schemas"]["OpenIncidentResponse"][];
             signing_key?: components["schemas"]["KeyAgeResponse"] | null;
         };
         /**
@@ -2203,6 +2326,60 @@ export interface components {
             expires_at: string;
             ice_servers: components["schemas"]["IceServerResponse"][];
         };
+        /**
+         * @description How an incident closed: a breach whose every notice went out, or a
+         *      low probability of compromise by the risk assessment (not a breach).
+         * @enum {string}
+         */
+        IncidentOutcome: "notified" | "low_probability";
+        /** @description An incident. */
+        IncidentResponse: {
+            /** @description Patients whose records the scope shows were touched. */
+            affected_count: number;
+            /** @description Their ids (in `GET /api/v1/incidents/{id}` only; null in lists). */
+            affected_patient_ids?: string[] | null;
+            /**
+             * @description Affected patients per state of residence (`unknown` for those
+             *     without one).
+             */
+            by_state: {
+                [key: string]: number;
+            };
+            close_note?: string | null;
+            /** Format: date-time */
+            closed_at?: string | null;
+            closed_by?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            /** Format: date-time */
+            discovered_at: string;
+            id: string;
+            notices: components["schemas"]["NoticeResponse"][];
+            outcome?: components["schemas"]["IncidentOutcome"] | null;
+            scope: components["schemas"]["IncidentScopeResponse"];
+            status: components["schemas"]["IncidentStatus"];
+            summary: string;
+        };
+        /** @description Where the trail was searched. */
+        IncidentScopeResponse: {
+            actor_id?: string | null;
+            ip?: string | null;
+            session_id?: string | null;
+            /** Format: date-time */
+            since: string;
+            /** Format: date-time */
+            until: string;
+        };
+        IncidentsResponse: {
+            incidents: components["schemas"]["IncidentResponse"][];
+        };
+        /**
+         * @description Where an incident stands: open, overdue (a notice past its
+         *      deadline) or closed.
+         * @enum {string}
+         */
+        IncidentStatus: "open" | "overdue" | "closed";
         InclusionResponse: {
             /** @description Hex hashes, from the leaf's sibling up (RFC 9162 §2.1.3). */
             audit_path: string[];
@@ -2335,6 +2512,37 @@ export interface components {
          * @enum {string}
          */
         NewConversationKind: "direct" | "group";
+        /**
+         * @description Who must hear of a breach: the individuals (164.404), HHS (164.408)
+         *      or a state's media (164.406).
+         * @enum {string}
+         */
+        NoticeAudience: "individuals" | "hhs" | "media";
+        NoticeRequest: {
+            audience: components["schemas"]["NoticeAudience"];
+            /**
+             * Format: date-time
+             * @description When it went out; now when left out.
+             */
+            notified_at?: string | null;
+        };
+        /** @description One notice: required by the law or sent anyway. */
+        NoticeResponse: {
+            audience: components["schemas"]["NoticeAudience"];
+            /**
+             * Format: date-time
+             * @description The deadline, when required.
+             */
+            due_at?: string | null;
+            /** @description The section behind it (`164.404`, `164.406`, `164.408`). */
+            hipaa: string;
+            /** Format: date-time */
+            notified_at?: string | null;
+            /** @description Required, not sent, and past its deadline. */
+            overdue: boolean;
+            /** @description Whether the law calls for it for this incident. */
+            required: boolean;
+        };
         /** @description An emergency access not yet reviewed. */
         OpenBreakGlassResponse: {
             conversation_id: string;
@@ -2342,6 +2550,19 @@ export interface components {
             /** Format: date-time */
             opened_at: string;
             user?: components["schemas"]["EvidenceAccountResponse"] | null;
+        };
+        /**
+         * @description A breach incident not yet closed: its clock and notices (no summary,
+         *     no patient ids; auditors read those at `/api/v1/incidents/{id}`).
+         */
+        OpenIncidentResponse: {
+            affected_count: number;
+            /** Format: date-time */
+            discovered_at: string;
+            id: string;
+            /** @description The notices still owed, with their deadlines. */
+            pending: components["schemas"]["PendingNoticeResponse"][];
+            status: components["schemas"]["IncidentStatus"];
         };
         OpenRequest: {
             /** @description Why access is needed (10 to 500 characters); shown to auditors. */
@@ -2449,6 +2670,8 @@ export interface components {
             /** Format: date-time */
             opted_out_at?: string | null;
             phone: string;
+            /** @description State of residence (a US postal code), where known. */
+            residence_state?: string | null;
             whatsapp_opt_in: boolean;
             whatsapp_phi_request?: components["schemas"]["PhiRequestResponse"] | null;
         };
@@ -2456,6 +2679,13 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last. */
             next_cursor?: string | null;
             patients: components["schemas"]["PatientResponse"][];
+        };
+        /** @description A notice still owed. */
+        PendingNoticeResponse: {
+            audience: components["schemas"]["NoticeAudience"];
+            /** Format: date-time */
+            due_at: string;
+            overdue: boolean;
         };
         /**
          * @description The WhatsApp channel's PHI policy: `notify_only` (only PHI-free
@@ -2691,6 +2921,8 @@ export interface components {
             mrn?: string | null;
             opt_in_source?: string | null;
             phone?: string | null;
+            /** @description A US postal code such as `CA`; `null` removes it. */
+            residence_state?: string | null;
             whatsapp_opt_in?: boolean | null;
             whatsapp_phi_request?: components["schemas"]["PhiRequest"] | null;
         };
@@ -2779,7 +3011,7 @@ export interface components {
          * @description An event type outgoing webhooks report.
          * @enum {string}
          */
-        WebhookEventType: "message.created" | "message.updated" | "message.deleted" | "whatsapp.status" | "patient.inbound";
+        WebhookEventType: "message.created" | "message.updated" | "message.deleted" | "whatsapp.status" | "patient.inbound" | "incident.opened" | "incident.updated";
         WebhookListResponse: {
             webhooks: components["schemas"]["WebhookResponse"][];
         };
@@ -6069,6 +6301,457 @@ export interface operations {
             };
             /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listIncidents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The incidents. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentsResponse"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateIncidentRequest"];
+            };
+        };
+        responses: {
+            /** @description The incident, with its notices and deadlines. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentResponse"];
+                };
+            };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The incident. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentResponse"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    closeIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CloseIncidentRequest"];
+            };
+        };
+        responses: {
+            /** @description The closed incident. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentResponse"];
+                };
+            };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: the resource's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordIncidentNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoticeRequest"];
+            };
+        };
+        responses: {
+            /** @description The incident. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentResponse"];
+                };
+            };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such resource, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `conflict`: the resource's state does not allow this now. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

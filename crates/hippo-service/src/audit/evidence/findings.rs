@@ -5,6 +5,7 @@
 
 use super::{Deployment, Evidence, LastRun, Safeguard, TlsMode};
 use crate::ServiceConfig;
+use crate::audit::incidents::{Incident, Obligation};
 use hippo_core::Timestamp;
 use hippo_core::units::format_duration;
 use std::time::Duration;
@@ -485,8 +486,57 @@ pub(super) fn findings(config: &ServiceConfig, e: &Evidence, now: Timestamp) -> 
                 .join(", "),
         ));
     }
+    incident_findings(&mut out, &e.open_incidents, now);
     out.sort_by_key(|f| (f.severity, f.id));
     out
+}
+
+/// Breach notices past their deadline, and those still to send.
+fn incident_findings(out: &mut Vec<Finding>, open: &[Incident], now: Timestamp) {
+    let owed: Vec<(&Incident, &Obligation)> = open
+        .iter()
+        .flat_map(|i| i.pending().map(move |o| (i, o)))
+        .collect();
+    let describe = |list: &[&(&Incident, &Obligation)]| {
+        list.iter()
+            .map(|(i, o)| {
+                format!(
+                    "incident {} ({} affected): {} notice ({}) due {}",
+                    i.id,
+                    i.affected_patients.len(),
+                    o.audience.as_str(),
+                    o.audience.hipaa(),
+                    o.due.to_rfc3339()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let (late, due): (Vec<_>, Vec<_>) = owed.iter().partition(|(_, o)| o.overdue(now));
+    if !late.is_empty() {
+        out.push(finding(
+            "breach_notice_overdue",
+            Severity::Critical,
+            "164.404(b), 164.406, 164.408",
+            format!("{} breach notices are past their deadline", late.len()),
+            format!(
+                "{}. Send them now and record each on the incident.",
+                describe(&late)
+            ),
+        ));
+    }
+    if !due.is_empty() {
+        out.push(finding(
+            "breach_notice_due",
+            Severity::High,
+            "164.404(b), 164.406, 164.408",
+            format!("{} breach notices to send", due.len()),
+            format!(
+                "{}. Record each as it goes out, or close the incident with its risk assessment.",
+                describe(&due)
+            ),
+        ));
+    }
 }
 
 #[cfg(test)]

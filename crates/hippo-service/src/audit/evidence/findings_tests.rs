@@ -2,6 +2,7 @@
 
 use super::super::{AccountRef, BackupSchedule, KeyAge, OpenBreakGlass};
 use super::*;
+use crate::audit::incidents::{Audience, IncidentScope};
 use hippo_core::{Role, UserId};
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -59,6 +60,7 @@ fn clean() -> Evidence {
             since: now().minus(30 * DAY),
         }),
         open_alerts: vec![],
+        open_incidents: vec![],
         daily: vec![],
     }
 }
@@ -205,4 +207,69 @@ fn long_lists_name_twenty_accounts_and_count_the_rest() {
         "{}",
         got[0].detail
     );
+}
+
+/// An open incident discovered `ago` before now, with `affected` patients
+/// and the notices recorded in `notified`.
+fn incident(ago: Duration, affected: usize, notified: &[Audience]) -> Incident {
+    let discovered_at = now().minus(ago);
+    let by_state = std::collections::BTreeMap::from([("CA".to_owned(), affected as u64)]);
+    Incident {
+        id: "inc-1".into(),
+        summary: "a lost laptop".into(),
+        discovered_at,
+        created_at: discovered_at,
+        created_by: UserId::generate(),
+        scope: IncidentScope {
+            actor_id: Some("u".into()),
+            session_id: None,
+            ip: None,
+            since: String::new(),
+            until: String::new(),
+        },
+        affected_patients: (0..affected).map(|i| format!("p{i}")).collect(),
+        obligations: crate::audit::incidents::obligations(discovered_at, affected, &by_state)
+            .into_iter()
+            .map(|(audience, due)| Obligation {
+                audience,
+                due,
+                notified_at: notified.contains(&audience).then_some(discovered_at),
+            })
+            .collect(),
+        by_state,
+        notified: std::collections::BTreeMap::new(),
+        closed_at: None,
+        closed_by: None,
+        outcome: None,
+        close_note: None,
+        version: 1,
+    }
+}
+
+#[test]
+fn breach_notices_are_due_then_overdue_and_gone_once_recorded() {
+    let mut e = clean();
+    e.open_incidents = vec![incident(10 * DAY, 600, &[])];
+    // 600 in one state: individuals, HHS and the media, all within 60 days.
+    let got = findings(&config(), &e, now());
+    assert_eq!(got[0].id, "breach_notice_due");
+    assert_eq!(got[0].title, "3 breach notices to send");
+    assert!(
+        got[0].detail.contains("media notice (164.406)"),
+        "{}",
+        got[0].detail
+    );
+
+    e.open_incidents = vec![incident(61 * DAY, 600, &[Audience::Individuals])];
+    let got = findings(&config(), &e, now());
+    assert_eq!(got[0].id, "breach_notice_overdue");
+    assert_eq!(got[0].severity, Severity::Critical);
+    assert_eq!(got[0].title, "2 breach notices are past their deadline");
+
+    e.open_incidents = vec![incident(
+        61 * DAY,
+        600,
+        &[Audience::Individuals, Audience::Hhs, Audience::Media],
+    )];
+    assert!(ids(&config(), &e).is_empty());
 }

@@ -1,11 +1,14 @@
 //! The compliance rows of the completeness table: the access review, the
-//! evidence report, alert review, the patient export and the accounting
-//! of disclosures.
+//! evidence report, alert review, the patient export, the accounting of
+//! disclosures and breach incidents.
 
 use super::cases::{Case, Expect, case};
+use crate::support::TestServer;
 use reqwest::Method;
+use serde_json::json;
 
-pub(super) fn cases(
+pub(super) async fn cases(
+    s: &TestServer,
     auditor: &str,
     ana: &str,
     cat: &str,
@@ -15,7 +18,63 @@ pub(super) fn cases(
 ) -> Vec<Case> {
     use Expect::Records;
     let (g, p) = (Method::GET, Method::POST);
+    let incident_body = json!({
+        "summary": "A shared password was found on a sticky note",
+        "discovered_at": "2020-01-02T00:00:00Z",
+        "actor_id": ana_id(s, ana).await,
+        "since": "2020-01-01T00:00:00Z",
+        "until": "2100-01-01T00:00:00Z",
+    });
+    let (_, incident) = s
+        .post("/api/v1/incidents", Some(auditor), incident_body.clone())
+        .await;
+    let incident = incident["id"].as_str().unwrap().to_owned();
     vec![
+        case(
+            p.clone(),
+            "/api/v1/incidents",
+            "/api/v1/incidents",
+            auditor,
+            Some(incident_body),
+            Records("incident.create"),
+            Some(ana),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/incidents",
+            "/api/v1/incidents",
+            auditor,
+            None,
+            Records("incident.read"),
+            Some(admin),
+        ),
+        case(
+            g.clone(),
+            "/api/v1/incidents/{id}",
+            format!("/api/v1/incidents/{incident}"),
+            auditor,
+            None,
+            Records("incident.read"),
+            Some(ana),
+        ),
+        case(
+            p.clone(),
+            "/api/v1/incidents/{id}/notices",
+            format!("/api/v1/incidents/{incident}/notices"),
+            auditor,
+            Some(json!({ "audience": "individuals" })),
+            Records("incident.update"),
+            Some(admin),
+        ),
+        case(
+            p.clone(),
+            "/api/v1/incidents/{id}/close",
+            format!("/api/v1/incidents/{incident}/close"),
+            auditor,
+            Some(json!({ "outcome": "low_probability", "note": "assessed" })),
+            Records("incident.update"),
+            Some(ana),
+        ),
         case(
             g.clone(),
             "/api/v1/compliance/access-review",
@@ -62,4 +121,10 @@ pub(super) fn cases(
             Some(ana),
         ),
     ]
+}
+
+/// The account id behind a token.
+async fn ana_id(s: &TestServer, token: &str) -> String {
+    let (_, me) = s.get("/api/v1/me", token).await;
+    me["id"].as_str().unwrap().to_owned()
 }

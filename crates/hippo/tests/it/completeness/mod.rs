@@ -129,7 +129,8 @@ async fn every_endpoint_leaves_its_audit_record() {
 
     let call_cases = calls::cases(&s, &ana_user, &ben_user, &cat, &conv, &other_conv).await;
     let integration_cases = integrations::cases(&s, &admin, &cat, &ana).await;
-    let compliance_cases = compliance::cases(&auditor, &ana, &cat, &admin, &patient, &alert);
+    let compliance_cases =
+        compliance::cases(&s, &auditor, &ana, &cat, &admin, &patient, &alert).await;
     let fhir_cases = fhir::cases(&s, &ana, &cat, &auditor).await;
     let session_cases = sessions::cases(&s, &admin, &ana).await;
     // Last of the set-up: signing users in moves the clock a TOTP step.

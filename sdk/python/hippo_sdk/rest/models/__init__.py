@@ -29,12 +29,14 @@ from .change_password_request import ChangePasswordRequest
 from .channel import Channel
 from .channel_state import ChannelState
 from .channel_status_response import ChannelStatusResponse
+from .close_incident_request import CloseIncidentRequest
 from .consistency_response import ConsistencyResponse
 from .conversation_kind import ConversationKind
 from .conversation_list import ConversationList
 from .conversation_response import ConversationResponse
 from .create_api_key_request import CreateApiKeyRequest
 from .create_conversation_request import CreateConversationRequest
+from .create_incident_request import CreateIncidentRequest
 from .create_patient_request import CreatePatientRequest
 from .create_user_request import CreateUserRequest
 from .create_webhook_request import CreateWebhookRequest
@@ -68,6 +70,12 @@ from .grant_filter import GrantFilter
 from .grant_response import GrantResponse
 from .ice_server_response import IceServerResponse
 from .ice_servers_response import IceServersResponse
+from .incident_outcome import IncidentOutcome
+from .incident_response import IncidentResponse
+from .incident_response_by_state import IncidentResponseByState
+from .incident_scope_response import IncidentScopeResponse
+from .incident_status import IncidentStatus
+from .incidents_response import IncidentsResponse
 from .inclusion_response import InclusionResponse
 from .issue_severity import IssueSeverity
 from .job_outcome import JobOutcome
@@ -81,7 +89,11 @@ from .member_response import MemberResponse
 from .message_page_response import MessagePageResponse
 from .message_response import MessageResponse
 from .new_conversation_kind import NewConversationKind
+from .notice_audience import NoticeAudience
+from .notice_request import NoticeRequest
+from .notice_response import NoticeResponse
 from .open_break_glass_response import OpenBreakGlassResponse
+from .open_incident_response import OpenIncidentResponse
 from .open_request import OpenRequest
 from .operation_outcome import OperationOutcome
 from .operation_outcome_issue import OperationOutcomeIssue
@@ -96,6 +108,7 @@ from .patient_match_response import PatientMatchResponse
 from .patient_matches_response import PatientMatchesResponse
 from .patient_response import PatientResponse
 from .patients_response import PatientsResponse
+from .pending_notice_response import PendingNoticeResponse
 from .phi_mode import PhiMode
 from .phi_request import PhiRequest
 from .phi_request_response import PhiRequestResponse
@@ -169,6 +182,7 @@ __all__ = (
     "Channel",
     "ChannelState",
     "ChannelStatusResponse",
+    "CloseIncidentRequest",
     "ConsistencyResponse",
     "ConversationKind",
     "ConversationList",
@@ -177,6 +191,7 @@ __all__ = (
     "CreateConversationRequest",
     "CreatedApiKeyResponse",
     "CreatedWebhookResponse",
+    "CreateIncidentRequest",
     "CreatePatientRequest",
     "CreateUserRequest",
     "CreateWebhookRequest",
@@ -208,6 +223,12 @@ __all__ = (
     "GrantResponse",
     "IceServerResponse",
     "IceServersResponse",
+    "IncidentOutcome",
+    "IncidentResponse",
+    "IncidentResponseByState",
+    "IncidentScopeResponse",
+    "IncidentsResponse",
+    "IncidentStatus",
     "InclusionResponse",
     "IssueSeverity",
     "JobOutcome",
@@ -221,7 +242,11 @@ __all__ = (
     "MessagePageResponse",
     "MessageResponse",
     "NewConversationKind",
+    "NoticeAudience",
+    "NoticeRequest",
+    "NoticeResponse",
     "OpenBreakGlassResponse",
+    "OpenIncidentResponse",
     "OpenRequest",
     "OperationOutcome",
     "OperationOutcomeIssue",
@@ -236,6 +261,7 @@ __all__ = (
     "PatientMatchResponse",
     "PatientResponse",
     "PatientsResponse",
+    "PendingNoticeResponse",
     "PhiMode",
     "PhiRequest",
     "PhiRequestResponse",

@@ -20,6 +20,8 @@ class CreatePatientRequest:
         member_ids (list[str] | Unset): The care team besides the caller.
         mrn (None | str | Unset):
         opt_in_source (None | str | Unset): How consent was given (e.g. "signed form at front desk").
+        residence_state (None | str | Unset): State of residence, a US postal code such as `CA` (counts the
+            patients a breach touched per state).
     """
 
     display_name: str
@@ -28,6 +30,7 @@ class CreatePatientRequest:
     member_ids: list[str] | Unset = UNSET
     mrn: None | str | Unset = UNSET
     opt_in_source: None | str | Unset = UNSET
+    residence_state: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         display_name = self.display_name
@@ -52,6 +55,12 @@ class CreatePatientRequest:
         else:
             opt_in_source = self.opt_in_source
 
+        residence_state: None | str | Unset
+        if isinstance(self.residence_state, Unset):
+            residence_state = UNSET
+        else:
+            residence_state = self.residence_state
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -67,6 +76,8 @@ class CreatePatientRequest:
             field_dict["mrn"] = mrn
         if opt_in_source is not UNSET:
             field_dict["opt_in_source"] = opt_in_source
+        if residence_state is not UNSET:
+            field_dict["residence_state"] = residence_state
 
         return field_dict
 
@@ -99,6 +110,15 @@ class CreatePatientRequest:
 
         opt_in_source = _parse_opt_in_source(d.pop("opt_in_source", UNSET))
 
+        def _parse_residence_state(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        residence_state = _parse_residence_state(d.pop("residence_state", UNSET))
+
         create_patient_request = cls(
             display_name=display_name,
             phone=phone,
@@ -106,6 +126,7 @@ class CreatePatientRequest:
             member_ids=member_ids,
             mrn=mrn,
             opt_in_source=opt_in_source,
+            residence_state=residence_state,
         )
 
         return create_patient_request

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..models.job_run_response import JobRunResponse
     from ..models.key_age_response import KeyAgeResponse
     from ..models.open_break_glass_response import OpenBreakGlassResponse
+    from ..models.open_incident_response import OpenIncidentResponse
 
 
 T = TypeVar("T", bound="EvidenceResponse")
@@ -32,6 +33,7 @@ class EvidenceResponse:
         dormant_accounts (list[EvidenceAccountResponse]): Active accounts unused for 90 days.
         open_alerts (list[AlertResponse]): Security alerts not yet reviewed, newest first.
         open_break_glass (list[OpenBreakGlassResponse]): Break-glass accesses awaiting review.
+        open_incidents (list[OpenIncidentResponse]): Breach incidents not yet closed, newest discovery first.
         last_audit_verification (JobRunResponse | None | Unset):
         last_backup (JobRunResponse | None | Unset):
         last_restore_drill (JobRunResponse | None | Unset):
@@ -45,6 +47,7 @@ class EvidenceResponse:
     dormant_accounts: list[EvidenceAccountResponse]
     open_alerts: list[AlertResponse]
     open_break_glass: list[OpenBreakGlassResponse]
+    open_incidents: list[OpenIncidentResponse]
     last_audit_verification: JobRunResponse | None | Unset = UNSET
     last_backup: JobRunResponse | None | Unset = UNSET
     last_restore_drill: JobRunResponse | None | Unset = UNSET
@@ -82,6 +85,11 @@ class EvidenceResponse:
         for open_break_glass_item_data in self.open_break_glass:
             open_break_glass_item = open_break_glass_item_data.to_dict()
             open_break_glass.append(open_break_glass_item)
+
+        open_incidents = []
+        for open_incidents_item_data in self.open_incidents:
+            open_incidents_item = open_incidents_item_data.to_dict()
+            open_incidents.append(open_incidents_item)
 
         last_audit_verification: dict[str, Any] | None | Unset
         if isinstance(self.last_audit_verification, Unset):
@@ -133,6 +141,7 @@ class EvidenceResponse:
                 "dormant_accounts": dormant_accounts,
                 "open_alerts": open_alerts,
                 "open_break_glass": open_break_glass,
+                "open_incidents": open_incidents,
             }
         )
         if last_audit_verification is not UNSET:
@@ -157,6 +166,7 @@ class EvidenceResponse:
         from ..models.job_run_response import JobRunResponse  # noqa: PLC0415
         from ..models.key_age_response import KeyAgeResponse  # noqa: PLC0415
         from ..models.open_break_glass_response import OpenBreakGlassResponse  # noqa: PLC0415
+        from ..models.open_incident_response import OpenIncidentResponse  # noqa: PLC0415
 
         d = dict(src_dict)
         accounts = AccountCountsResponse.from_dict(d.pop("accounts"))
@@ -195,6 +205,13 @@ class EvidenceResponse:
             open_break_glass_item = OpenBreakGlassResponse.from_dict(open_break_glass_item_data)
 
             open_break_glass.append(open_break_glass_item)
+
+        open_incidents = []
+        _open_incidents = d.pop("open_incidents")
+        for open_incidents_item_data in _open_incidents:
+            open_incidents_item = OpenIncidentResponse.from_dict(open_incidents_item_data)
+
+            open_incidents.append(open_incidents_item)
 
         def _parse_last_audit_verification(data: object) -> JobRunResponse | None | Unset:
             if data is None:
@@ -288,6 +305,7 @@ class EvidenceResponse:
             dormant_accounts=dormant_accounts,
             open_alerts=open_alerts,
             open_break_glass=open_break_glass,
+            open_incidents=open_incidents,
             last_audit_verification=last_audit_verification,
             last_backup=last_backup,
             last_restore_drill=last_restore_drill,

@@ -34,6 +34,7 @@ class PatientResponse:
         opt_in_by (None | str | Unset):
         opt_in_source (None | str | Unset):
         opted_out_at (datetime.datetime | None | Unset):
+        residence_state (None | str | Unset): State of residence (a US postal code), where known.
         whatsapp_phi_request (None | PhiRequestResponse | Unset):
     """
 
@@ -50,6 +51,7 @@ class PatientResponse:
     opt_in_by: None | str | Unset = UNSET
     opt_in_source: None | str | Unset = UNSET
     opted_out_at: datetime.datetime | None | Unset = UNSET
+    residence_state: None | str | Unset = UNSET
     whatsapp_phi_request: None | PhiRequestResponse | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -112,6 +114,12 @@ class PatientResponse:
         else:
             opted_out_at = self.opted_out_at
 
+        residence_state: None | str | Unset
+        if isinstance(self.residence_state, Unset):
+            residence_state = UNSET
+        else:
+            residence_state = self.residence_state
+
         whatsapp_phi_request: dict[str, Any] | None | Unset
         if isinstance(self.whatsapp_phi_request, Unset):
             whatsapp_phi_request = UNSET
@@ -145,6 +153,8 @@ class PatientResponse:
             field_dict["opt_in_source"] = opt_in_source
         if opted_out_at is not UNSET:
             field_dict["opted_out_at"] = opted_out_at
+        if residence_state is not UNSET:
+            field_dict["residence_state"] = residence_state
         if whatsapp_phi_request is not UNSET:
             field_dict["whatsapp_phi_request"] = whatsapp_phi_request
 
@@ -247,6 +257,15 @@ class PatientResponse:
 
         opted_out_at = _parse_opted_out_at(d.pop("opted_out_at", UNSET))
 
+        def _parse_residence_state(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        residence_state = _parse_residence_state(d.pop("residence_state", UNSET))
+
         def _parse_whatsapp_phi_request(data: object) -> None | PhiRequestResponse | Unset:
             if data is None:
                 return data
@@ -278,6 +297,7 @@ class PatientResponse:
             opt_in_by=opt_in_by,
             opt_in_source=opt_in_source,
             opted_out_at=opted_out_at,
+            residence_state=residence_state,
             whatsapp_phi_request=whatsapp_phi_request,
         )
 

@@ -23,6 +23,7 @@ class UpdatePatientRequest:
         mrn (None | str | Unset):
         opt_in_source (None | str | Unset):
         phone (None | str | Unset):
+        residence_state (None | str | Unset): A US postal code such as `CA`; `null` removes it.
         whatsapp_opt_in (bool | None | Unset):
         whatsapp_phi_request (None | PhiRequest | Unset):
     """
@@ -32,6 +33,7 @@ class UpdatePatientRequest:
     mrn: None | str | Unset = UNSET
     opt_in_source: None | str | Unset = UNSET
     phone: None | str | Unset = UNSET
+    residence_state: None | str | Unset = UNSET
     whatsapp_opt_in: bool | None | Unset = UNSET
     whatsapp_phi_request: None | PhiRequest | Unset = UNSET
 
@@ -71,6 +73,12 @@ class UpdatePatientRequest:
         else:
             phone = self.phone
 
+        residence_state: None | str | Unset
+        if isinstance(self.residence_state, Unset):
+            residence_state = UNSET
+        else:
+            residence_state = self.residence_state
+
         whatsapp_opt_in: bool | None | Unset
         if isinstance(self.whatsapp_opt_in, Unset):
             whatsapp_opt_in = UNSET
@@ -98,6 +106,8 @@ class UpdatePatientRequest:
             field_dict["opt_in_source"] = opt_in_source
         if phone is not UNSET:
             field_dict["phone"] = phone
+        if residence_state is not UNSET:
+            field_dict["residence_state"] = residence_state
         if whatsapp_opt_in is not UNSET:
             field_dict["whatsapp_opt_in"] = whatsapp_opt_in
         if whatsapp_phi_request is not UNSET:
@@ -164,6 +174,15 @@ class UpdatePatientRequest:
 
         phone = _parse_phone(d.pop("phone", UNSET))
 
+        def _parse_residence_state(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        residence_state = _parse_residence_state(d.pop("residence_state", UNSET))
+
         def _parse_whatsapp_opt_in(data: object) -> bool | None | Unset:
             if data is None:
                 return data
@@ -196,6 +215,7 @@ class UpdatePatientRequest:
             mrn=mrn,
             opt_in_source=opt_in_source,
             phone=phone,
+            residence_state=residence_state,
             whatsapp_opt_in=whatsapp_opt_in,
             whatsapp_phi_request=whatsapp_phi_request,
         )

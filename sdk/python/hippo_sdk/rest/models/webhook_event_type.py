@@ -2,6 +2,8 @@ from enum import StrEnum
 
 
 class WebhookEventType(StrEnum):
+    INCIDENT_OPENED = "incident.opened"
+    INCIDENT_UPDATED = "incident.updated"
     MESSAGE_CREATED = "message.created"
     MESSAGE_DELETED = "message.deleted"
     MESSAGE_UPDATED = "message.updated"
