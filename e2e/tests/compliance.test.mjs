@@ -3,7 +3,8 @@
 // report; an open security alert is marked reviewed from the page and
 // leaves it (and the report), so does a break-glass access once reviewed
 // with a note; a breach incident is recorded from a scope, charted per
-// state, its notices recorded and closed; nothing of it is kept in the
+// state, its notices recorded and closed; the trail is searched with names
+// and a record's proof checked in the page; nothing of it is kept in the
 // browser.
 
 import assert from "node:assert/strict";
@@ -198,6 +199,61 @@ suite("compliance", { "require-mfa": "true", "login-max-failures": "3" }, (s) =>
     assert.ok(closed.notices.every((/** @type {any} */ n) => n.notified_at), JSON.stringify(closed.notices));
     await page.getByRole("listitem", { name: "High: 2 breach notices to send" }).waitFor({ state: "detached" });
     await assertNoPhiInStorage(page, ["Incident Patient", "laptop", "Letters mailed"]);
+  });
+
+  s.test("the auditor searches the trail by name and checks a record's proof in the browser", async (t) => {
+    const bobToken = await srv.token(users.bob, { recovery: true });
+    const patient = await srv.api("POST", "/api/v1/patients", {
+      token: bobToken,
+      json: { display_name: "Audit Patient", phone: "+16505550301", mrn: "MRN-555", whatsapp_opt_in: false },
+    });
+    const token = await srv.token(users.olga, { recovery: true });
+    // Wait until the record is under a signed tree head (one is signed every few seconds).
+    const [created] = (
+      await srv.api("GET", `/api/v1/audit?action=patient.create&patient_id=${patient.id}`, { token })
+    ).events;
+    for (let i = 0; i < 100; i++) {
+      const head = await srv.api("GET", "/api/v1/audit/tree-head", { token });
+      if (head.tree_size >= created.seq) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    const olga = await t.newContext("olga-audit");
+    const page = olga.page;
+    await signIn(page, srv.origin, users.olga, { until: "none" });
+    const form = page.getByRole("form", { name: "Search the audit trail" });
+    await form.getByRole("combobox", { name: "Account" }).selectOption({ label: "Bob Baker (bob)" });
+    await form.getByRole("textbox", { name: "Action (such as patient.read)" }).fill("patient.create");
+    await form.getByRole("button", { name: "Search" }).click();
+    const records = page.getByRole("table", { name: "Audit records" });
+    const row = records.getByRole("row").filter({ has: page.getByRole("cell", { name: "Audit Patient, MRN MRN-555" }) });
+    await row.getByRole("cell", { name: "Bob Baker (bob)" }).waitFor();
+    await row.getByRole("cell", { name: String(created.seq), exact: true }).waitFor();
+
+    // The proof, checked by the page against the signed head.
+    await row.getByRole("button", { name: `Check proof of record ${created.seq}` }).click();
+    await row.getByRole("status").getByText(/^Verified: in the signed tree of \d+ records \(key [0-9a-f]{16}…\)$/).waitFor();
+    await assertAccessible(page, "audit search");
+
+    // A proof altered on the way is refused: the check can fail.
+    await page.route("**/api/v1/audit/proof/inclusion*", async (route) => {
+      const response = await route.fetch();
+      const proof = await response.json();
+      proof.audit_path[0] = (proof.audit_path[0][0] === "0" ? "1" : "0") + proof.audit_path[0].slice(1);
+      await route.fulfill({ response, json: proof });
+    });
+    const other = records.getByRole("row").nth(1);
+    const otherSeq = await other.getByRole("cell").first().innerText();
+    await other.getByRole("button", { name: `Check proof of record ${otherSeq}` }).click();
+    await other.getByRole("status").getByText("Not verified: the inclusion path does not lead to the signed root").waitFor();
+
+    // Looking her up is in her access report.
+    const access = await srv.api("GET", `/api/v1/reports/patient-access/${patient.id}`, { token });
+    assert.ok(
+      access.events.some((/** @type {any} */ e) => e.action === "patient.read" && e.actor_id === users.olga.id && e.detail.resolved_for === "audit"),
+      JSON.stringify(access.events.map((/** @type {any} */ e) => [e.action, e.actor_id])),
+    );
+    await assertNoPhiInStorage(page, ["Audit Patient", "MRN-555", "Bob Baker"]);
   });
 
   s.test("an administrator reads the report beside the accounts, without the auditors' reviews", async (t) => {

@@ -2,7 +2,8 @@
 // the evidence report's findings and safeguards, charts of the last 30 days
 // drawn from the API's daily counts, the security alerts still open with
 // "Mark reviewed", the break-glass review queue with a note per access,
-// breach incidents with their notices (Incidents.tsx), and the server's
+// breach incidents with their notices (Incidents.tsx), audit search with
+// names and in-browser proof checks (AuditSearch.tsx), and the server's
 // printable report as a download.
 // Everything shown comes from the server; nothing is kept in the browser.
 
@@ -12,6 +13,7 @@ import type { HippoClient } from "../sdk.ts";
 import type { components } from "../../../sdk/typescript/src/generated/openapi.ts";
 import { attempt } from "../admin/ui.tsx";
 import { Incidents } from "./Incidents.tsx";
+import { AuditSearch } from "./AuditSearch.tsx";
 import "../admin/admin.css";
 import "./compliance.css";
 
@@ -306,6 +308,7 @@ export function ComplianceScreen(props: { client: HippoClient; canReview: boolea
             <BreakGlassQueue client={client} named={e.open_break_glass} onReviewed={() => void load()} />
           )}
           {e && props.canReview && <Incidents client={client} onChanged={() => void load()} />}
+          {e && props.canReview && <AuditSearch client={client} />}
           <section aria-labelledby="cmp-safeguards">
             <h2 id="cmp-safeguards">Safeguards</h2>
             <table class="cmp-table">

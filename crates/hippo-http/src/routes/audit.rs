@@ -2,7 +2,7 @@
 //! itself recorded in the trail.
 
 use crate::AppState;
-use crate::extract::Auth;
+use crate::extract::{ApiJson, Auth};
 use crate::problem::{ApiError, ApiResult, Problem};
 use crate::routes::enums;
 use axum::Json;
@@ -31,6 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(breach_scope))
         .routes(routes!(alerts))
         .routes(routes!(review_alert))
+        .routes(routes!(resolve))
         .merge(super::audit_proofs::routes())
 }
 
@@ -505,5 +506,85 @@ pub async fn alerts(
         .await?;
     Ok(Json(AlertsResponse {
         alerts: rows.iter().map(AlertResponse::from).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveRequest {
+    /// Account ids from the trail (at most 200).
+    #[serde(default)]
+    pub user_ids: Vec<String>,
+    /// Patient ids from the trail (at most 200).
+    #[serde(default)]
+    pub patient_ids: Vec<String>,
+}
+
+/// An account named in the trail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResolvedUserResponse {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    #[schema(value_type = enums::Role)]
+    pub role: String,
+    #[schema(value_type = enums::UserStatus)]
+    pub status: String,
+}
+
+/// A patient named in the trail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResolvedPatientResponse {
+    pub id: String,
+    pub display_name: String,
+    pub mrn: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResolveResponse {
+    /// Ids that name no account are left out.
+    pub users: Vec<ResolvedUserResponse>,
+    /// Ids that name no patient are left out.
+    pub patients: Vec<ResolvedPatientResponse>,
+}
+
+/// `POST /api/v1/audit/resolve` (auditors): the names behind the trail's
+/// ids (accounts: username, name, role, status; patients: name and MRN).
+/// Recorded: one `user.read` for the accounts, a `patient.read` per
+/// patient (so her patient-access report shows the lookup).
+#[utoipa::path(post, operation_id = "resolveAuditNames", path = "/api/v1/audit/resolve", tag = "audit", security(("bearer" = [])),
+    request_body = ResolveRequest,
+    responses((status = 200, description = "The accounts and patients found.", body = ResolveResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn resolve(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(req): ApiJson<ResolveRequest>,
+) -> ApiResult<Json<ResolveResponse>> {
+    let r = state
+        .hippo
+        .audit()
+        .resolve_names(&actor, &req.user_ids, &req.patient_ids)
+        .await?;
+    Ok(Json(ResolveResponse {
+        users: r
+            .users
+            .into_iter()
+            .map(|u| ResolvedUserResponse {
+                id: u.id.to_string(),
+                username: u.username,
+                display_name: u.display_name,
+                role: u.role.as_str().into(),
+                status: u.status.as_str().into(),
+            })
+            .collect(),
+        patients: r
+            .patients
+            .into_iter()
+            .map(|p| ResolvedPatientResponse {
+                id: p.id.to_string(),
+                display_name: p.display_name,
+                mrn: p.mrn,
+            })
+            .collect(),
     }))
 }

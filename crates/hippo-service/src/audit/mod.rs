@@ -16,6 +16,7 @@ mod export;
 mod forward;
 pub mod incidents;
 mod reports;
+pub mod resolve;
 mod tree;
 mod tree_verify;
 mod verify;

@@ -372,3 +372,68 @@ async fn dormant_accounts_are_deactivated_after_the_setting_but_never_the_last_a
     assert_ne!(status, 200);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn auditors_see_the_trails_ids_by_name_and_each_lookup_is_recorded() {
+    let s = TestServer::start().await;
+    let ana = s.clinician("ana").await;
+    let auditor = s.auditor().await;
+    let (status, patient) = s
+        .post(
+            "/api/v1/patients",
+            Some(&ana.token),
+            json!({ "display_name": "Maria Lopez", "phone": "+16505550142",
+                    "whatsapp_opt_in": false, "mrn": "MRN-77" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{patient}");
+    let pid = patient["id"].as_str().unwrap();
+    let body = json!({ "user_ids": [ana.id, "nobody", ana.id], "patient_ids": [pid, "x"] });
+
+    let (status, refused) = s
+        .post("/api/v1/audit/resolve", Some(&ana.token), body.clone())
+        .await;
+    assert_problem(status, &refused, 403, "forbidden");
+    let (status, names) = s
+        .post("/api/v1/audit/resolve", Some(&auditor.token), body)
+        .await;
+    assert_eq!(status, 200, "{names}");
+    assert_eq!(names["users"].as_array().unwrap().len(), 1, "{names}");
+    assert_eq!(names["users"][0]["username"], json!("ana"));
+    assert_eq!(names["users"][0]["role"], json!("clinician"));
+    assert_eq!(
+        names["patients"],
+        json!([{ "id": pid, "display_name": "Maria Lopez", "mrn": "MRN-77" }])
+    );
+    let many: Vec<String> = (0..201).map(|i| format!("id-{i}")).collect();
+    let (status, body) = s
+        .post(
+            "/api/v1/audit/resolve",
+            Some(&auditor.token),
+            json!({ "user_ids": many }),
+        )
+        .await;
+    assert_problem(status, &body, 422, "validation_failed");
+
+    // Maria's access report shows the auditor looked her up.
+    let (status, report) = s
+        .get(
+            &format!("/api/v1/reports/patient-access/{pid}"),
+            &auditor.token,
+        )
+        .await;
+    assert_eq!(status, 200, "{report}");
+    let lookups: Vec<&Value> = report["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == json!("patient.read") && e["actor_id"] == json!(auditor.id))
+        .collect();
+    assert_eq!(lookups.len(), 1, "{report}");
+    assert_eq!(lookups[0]["detail"]["resolved_for"], json!("audit"));
+    let trail = s.audit().await;
+    assert!(trail.iter().any(|r| r.action.as_str() == "user.read"
+        && r.detail.contains("resolved_for")
+        && r.detail.contains(&ana.id)));
+    s.stop().await;
+}

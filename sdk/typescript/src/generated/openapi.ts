@@ -199,6 +199,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * `POST /api/v1/audit/resolve` (auditors): the names behind the trail's
+         *     ids (accounts: username, name, role, status; patients: name and MRN).
+         *     Recorded: one `user.read` for the accounts, a `patient.read` per
+         *     patient (so her patient-access report shows the lookup).
+         */
+        post: operations["resolveAuditNames"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit/tree-head": {
         parameters: {
             query?: never;
@@ -2750,6 +2772,32 @@ export interface components {
             /** @description True when `events` stops at 10,000 (the tallies count everything). */
             truncated: boolean;
         };
+        /** @description A patient named in the trail. */
+        ResolvedPatientResponse: {
+            display_name: string;
+            id: string;
+            mrn?: string | null;
+        };
+        /** @description An account named in the trail. */
+        ResolvedUserResponse: {
+            display_name: string;
+            id: string;
+            role: components["schemas"]["Role"];
+            status: components["schemas"]["UserStatus"];
+            username: string;
+        };
+        ResolveRequest: {
+            /** @description Patient ids from the trail (at most 200). */
+            patient_ids?: string[];
+            /** @description Account ids from the trail (at most 200). */
+            user_ids?: string[];
+        };
+        ResolveResponse: {
+            /** @description Ids that name no patient are left out. */
+            patients: components["schemas"]["ResolvedPatientResponse"][];
+            /** @description Ids that name no account are left out. */
+            users: components["schemas"]["ResolvedUserResponse"][];
+        };
         ReviewRequest: {
             /** @description The auditor's finding (1 to 2000 characters). */
             note: string;
@@ -3773,6 +3821,102 @@ export interface operations {
             };
             /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed` (the detail names the field), or a channel rule. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `rate_limited`: too many sign-in attempts, or too many requests without a credential from one address; wait for `Retry-After` seconds. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unavailable`: storage is unreachable or the master key is being rotated; retry. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resolveAuditNames: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResolveRequest"];
+            };
+        };
+        responses: {
+            /** @description The accounts and patients found. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResolveResponse"];
+                };
+            };
+            /** @description `validation_failed`: malformed JSON, or a query string that cannot be read. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unauthenticated` or `session_expired`: no valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden` (the caller's role may not do this), `mfa_enrollment_required` or `password_change_required` (the token reaches only those calls). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `payload_too_large`: the body is over the operation's limit (64 KiB for JSON). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `unsupported_media_type`: the body is not of a type the operation takes. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

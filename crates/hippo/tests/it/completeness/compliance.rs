@@ -29,7 +29,17 @@ pub(super) async fn cases(
         .post("/api/v1/incidents", Some(auditor), incident_body.clone())
         .await;
     let incident = incident["id"].as_str().unwrap().to_owned();
+    let ana_uid = ana_id(s, ana).await;
     vec![
+        case(
+            p.clone(),
+            "/api/v1/audit/resolve",
+            "/api/v1/audit/resolve",
+            auditor,
+            Some(json!({ "user_ids": [ana_uid], "patient_ids": [patient] })),
+            Records("user.read"),
+            Some(ana),
+        ),
         case(
             p.clone(),
             "/api/v1/incidents",

@@ -120,6 +120,10 @@ from .receipt_response import ReceiptResponse
 from .receive_whatsapp_webhook_body import ReceiveWhatsappWebhookBody
 from .report_format import ReportFormat
 from .report_response import ReportResponse
+from .resolve_request import ResolveRequest
+from .resolve_response import ResolveResponse
+from .resolved_patient_response import ResolvedPatientResponse
+from .resolved_user_response import ResolvedUserResponse
 from .review_request import ReviewRequest
 from .role import Role
 from .safeguard_response import SafeguardResponse
@@ -273,6 +277,10 @@ __all__ = (
     "ReceiveWhatsappWebhookBody",
     "ReportFormat",
     "ReportResponse",
+    "ResolvedPatientResponse",
+    "ResolvedUserResponse",
+    "ResolveRequest",
+    "ResolveResponse",
     "ReviewRequest",
     "Role",
     "SafeguardResponse",
