@@ -156,6 +156,17 @@ pub struct NewAuditEvent {
 }
 
 impl NewAuditEvent {
+    /// The conversation the record is about: its resource when that is a
+    /// conversation, else the `conversation_id` its detail names (messages,
+    /// files). The store names the patient of a patient conversation from
+    /// it, so "who looked at her record" includes her messages.
+    pub fn conversation_id(&self) -> Option<&str> {
+        if self.resource_type == Some("conversation") {
+            return self.resource_id.as_deref();
+        }
+        self.detail.get("conversation_id").and_then(|c| c.as_str())
+    }
+
     pub fn new(at: Timestamp, action: AuditAction, outcome: Outcome) -> Self {
         Self {
             at,

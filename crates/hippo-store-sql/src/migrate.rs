@@ -117,6 +117,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "incidents",
         include_str!("../migrations/sqlite/0021_incidents.sql"),
     ),
+    (
+        22,
+        "held attachments",
+        include_str!("../migrations/sqlite/0022_held_attachments.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -224,6 +229,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         21,
         "incidents",
         include_str!("../migrations/postgres/0021_incidents.sql"),
+    ),
+    (
+        22,
+        "held attachments",
+        include_str!("../migrations/postgres/0022_held_attachments.sql"),
     ),
 ];
 

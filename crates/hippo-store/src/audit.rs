@@ -232,6 +232,11 @@ pub trait AuditWriteTx {
     /// Appends to the audit trail, pending: the record commits with the
     /// transaction and is sequenced (given its `seq`, chain hash and place
     /// in the tree) after. Takes no lock shared with other writers.
+    ///
+    /// A record without a `patient_id` about a patient's conversation
+    /// ([`NewAuditEvent::conversation_id`]) is stored with that patient's
+    /// id, so the patient-access and breach-scope reports see every
+    /// reading and sending of her messages and files.
     async fn append_audit(&mut self, event: &NewAuditEvent) -> Result<()>;
     /// Stores a signed tree head; [`crate::StoreError::Conflict`] if one
     /// exists for its size.

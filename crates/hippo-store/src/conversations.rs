@@ -192,9 +192,10 @@ pub trait ConversationWriteTx {
     /// Recalls a message: the body and the attachment links go and the row
     /// stays as a tombstone. When its conversation is on legal hold, the
     /// body is kept as version `original.0` (`original.1`, sealed by the
-    /// caller) behind the tombstone, with every earlier version, until
-    /// [`Self::destroy_recalled_versions`]; otherwise every version is
-    /// destroyed too. The hold is read under a lock, so a hold set or
+    /// caller) behind the tombstone, with every earlier version and its
+    /// files (kept from the sweep of unshared uploads, members no longer
+    /// see them), until [`Self::destroy_recalled_versions`]; otherwise
+    /// every version is destroyed too. The hold is read under a lock, so a hold set or
     /// cleared concurrently either precedes the recall or follows it.
     /// Returns whether the versions were kept.
     async fn recall_message(
@@ -204,7 +205,8 @@ pub trait ConversationWriteTx {
         original: (i64, &[u8]),
     ) -> Result<bool>;
     /// Destroys the versions kept behind the conversation's recalled
-    /// messages (its hold was cleared); returns how many.
+    /// messages (its hold was cleared), and lets their files go to the
+    /// sweep of unshared uploads; returns how many versions.
     async fn destroy_recalled_versions(&mut self, conversation: &ConversationId) -> Result<u64>;
     /// Number of earlier versions recorded for a message.
     async fn count_versions(&mut self, id: &MessageId) -> Result<i64>;

@@ -34,12 +34,14 @@ impl Tx {
         for attachment in linked {
             // Only whether a row exists: PostgreSQL's `1` is an INT4, which
             // does not decode as i64.
-            let still_shared =
-                sqlx::query("SELECT 1 FROM message_attachments WHERE attachment_id = $1 LIMIT 1")
-                    .bind(&attachment)
-                    .fetch_optional(&mut *self.tx)
-                    .await
-                    .db()?;
+            let still_shared = sqlx::query(
+                "SELECT 1 FROM message_attachments WHERE attachment_id = $1 UNION ALL \
+                 SELECT 1 FROM held_attachments WHERE attachment_id = $1 LIMIT 1",
+            )
+            .bind(&attachment)
+            .fetch_optional(&mut *self.tx)
+            .await
+            .db()?;
             if still_shared.is_some() {
                 continue;
             }
@@ -186,6 +188,7 @@ impl AttachmentWriteTx for Tx {
             for attachment in found {
                 for sql in [
                     "DELETE FROM message_attachments WHERE attachment_id = $1",
+                    "DELETE FROM held_attachments WHERE attachment_id = $1",
                     "DELETE FROM attachments WHERE id = $1",
                 ] {
                     sqlx::query(sql)
@@ -211,7 +214,8 @@ impl AttachmentWriteTx for Tx {
     async fn purge_unshared_attachments(&mut self, before: Timestamp) -> Result<Vec<AttachmentId>> {
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT a.id FROM attachments a WHERE a.created_at < $1 AND NOT EXISTS \
-             (SELECT 1 FROM message_attachments ma WHERE ma.attachment_id = a.id) ORDER BY a.id \
+             (SELECT 1 FROM message_attachments ma WHERE ma.attachment_id = a.id) AND NOT EXISTS \
+             (SELECT 1 FROM held_attachments h WHERE h.attachment_id = a.id) ORDER BY a.id \
              LIMIT 10000",
         )
         .bind(before.as_millis())

@@ -287,10 +287,19 @@ impl AuditWriteTx for Tx {
         // Pending: the sequencer gives it its seq, chain hash and leaf.
         // No row shared with other writers is touched.
         let detail = hippo_store::chain::detail_text(e);
+        // The patient of a patient conversation, looked up in the same
+        // transaction (patients.conversation_id is unique, so indexed).
+        let conversation = e
+            .patient_id
+            .is_none()
+            .then(|| e.conversation_id())
+            .flatten();
         sqlx::query(
             "INSERT INTO audit_pending (at, actor_id, session_id, ip, user_agent, request_id, \
              action, resource_type, resource_id, patient_id, outcome, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             COALESCE($10, (SELECT p.id FROM patients p WHERE p.conversation_id = $13)), \
+             $11, $12)",
         )
         .bind(e.at.as_millis())
         .bind(e.actor_id.as_ref().map(UserId::as_str))
@@ -304,6 +313,7 @@ impl AuditWriteTx for Tx {
         .bind(&e.patient_id)
         .bind(e.outcome.as_str())
         .bind(&detail)
+        .bind(conversation)
         .execute(&mut *self.tx)
         .await
         .db()?;

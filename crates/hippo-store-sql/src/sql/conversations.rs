@@ -486,11 +486,6 @@ impl ConversationWriteTx for Tx {
         at: Timestamp,
         original: (i64, &[u8]),
     ) -> Result<bool> {
-        sqlx::query("DELETE FROM message_attachments WHERE message_id = $1")
-            .bind(id.as_str())
-            .execute(&mut *self.tx)
-            .await
-            .db()?;
         sqlx::query(
             "INSERT INTO message_versions (message_id, version, body_enc, replaced_at) VALUES ($1, \
              $2, $3, $4)",
@@ -519,6 +514,24 @@ impl ConversationWriteTx for Tx {
             .await
             .db()?;
         let held = hold.flatten().is_some();
+        // Members no longer see its files; under a hold they are kept.
+        if held {
+            sqlx::query(
+                "INSERT INTO held_attachments (message_id, attachment_id, conversation_id, \
+                 held_at) SELECT message_id, attachment_id, conversation_id, $2 \
+                 FROM message_attachments WHERE message_id = $1",
+            )
+            .bind(id.as_str())
+            .bind(at.as_millis())
+            .execute(&mut *self.tx)
+            .await
+            .db()?;
+        }
+        sqlx::query("DELETE FROM message_attachments WHERE message_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .db()?;
         if !held {
             sqlx::query("UPDATE message_versions SET body_enc = NULL WHERE message_id = $1")
                 .bind(id.as_str())
@@ -536,6 +549,12 @@ impl ConversationWriteTx for Tx {
     }
 
     async fn destroy_recalled_versions(&mut self, conversation: &ConversationId) -> Result<u64> {
+        // Their files are unshared again: the sweep removes them.
+        sqlx::query("DELETE FROM held_attachments WHERE conversation_id = $1")
+            .bind(conversation.as_str())
+            .execute(&mut *self.tx)
+            .await
+            .db()?;
         let done = sqlx::query(
             "UPDATE message_versions SET body_enc = NULL WHERE body_enc IS NOT NULL AND \
              message_id IN (SELECT id FROM messages WHERE conversation_id = $1 AND deleted_at IS \

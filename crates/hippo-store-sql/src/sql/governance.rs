@@ -251,15 +251,22 @@ impl GovernanceWriteTx for Tx {
     ) -> Result<PurgeResult> {
         let before = before.as_millis();
         let linked: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT ma.attachment_id FROM message_attachments ma JOIN messages m \
-             ON m.id = ma.message_id WHERE m.conversation_id = $1 AND m.created_at < $2",
+            "SELECT ma.attachment_id FROM message_attachments ma JOIN messages m \
+             ON m.id = ma.message_id WHERE m.conversation_id = $1 AND m.created_at < $2 \
+             UNION SELECT h.attachment_id FROM held_attachments h JOIN messages m \
+             ON m.id = h.message_id WHERE m.conversation_id = $1 AND m.created_at < $2",
         )
         .bind(id.as_str())
         .bind(before)
         .fetch_all(&mut *self.tx)
         .await
         .db()?;
-        for table in ["message_attachments", "message_versions", "whatsapp_outbox"] {
+        for table in [
+            "message_attachments",
+            "held_attachments",
+            "message_versions",
+            "whatsapp_outbox",
+        ] {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE message_id IN \
                  (SELECT id FROM messages WHERE conversation_id = $1 AND created_at < $2)"

@@ -348,3 +348,49 @@ pub async fn webhooks_wait_in_the_inbox_until_processed(store: Arc<dyn Store>) {
     tx.commit().await.unwrap();
     assert_eq!(pending(10).await, vec![("w1".to_owned(), 2)]);
 }
+
+/// A record about a patient's conversation names her: by the conversation
+/// as its resource, or by the `conversation_id` in its detail. Other
+/// conversations' records, and records that name a patient, stay as written.
+pub async fn records_about_a_patients_conversation_name_her(store: Arc<dyn Store>) {
+    use hippo_core::{AuditAction, NewAuditEvent, Outcome};
+    let (c, a, _) = conversation_of_two(&store).await;
+    let (group, _, _) = conversation_of_two(&store).await;
+    let p = patient(&c, &a.id, "phone-9");
+    let mut tx = store.begin_write().await.unwrap();
+    tx.insert_patient(&p).await.unwrap();
+    let read = |conv: &str| {
+        NewAuditEvent::new(ts(500), AuditAction::ConversationRead, Outcome::Success)
+            .resource("conversation", conv.to_owned())
+    };
+    let sent = |conv: &str| {
+        NewAuditEvent::new(ts(501), AuditAction::MessageSend, Outcome::Success)
+            .resource("message", "m1")
+            .detail(serde_json::json!({ "conversation_id": conv }))
+    };
+    let mut named = read(c.id.as_str());
+    named.patient_id = Some("someone-else".into());
+    for e in [
+        read(c.id.as_str()),
+        sent(c.id.as_str()),
+        read(group.id.as_str()),
+        named,
+        read("not-a-conversation"),
+    ] {
+        tx.append_audit(&e).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    store.sequence_audit(100).await.unwrap();
+    let got: Vec<Option<String>> = store
+        .list_audit(0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.patient_id)
+        .collect();
+    let her = Some(p.id.to_string());
+    assert_eq!(
+        got,
+        vec![her.clone(), her, None, Some("someone-else".into()), None]
+    );
+}

@@ -263,7 +263,15 @@ pub async fn a_hold_keeps_what_recalls_remove_until_it_is_cleared(store: Arc<dyn
     let (free, b, _) = conversation_of_two(&store).await;
     let kept = send(&store, &held, &a.id, 2).await;
     let other = send(&store, &free, &b.id, 1).await;
+    let (_, held_file) = insert_file(&store, &a.id, 50).await;
+    let (_, free_file) = insert_file(&store, &b.id, 50).await;
     let mut tx = store.begin_write().await.unwrap();
+    tx.link_attachment(&kept[0], &held_file.id, 0)
+        .await
+        .unwrap();
+    tx.link_attachment(&other[0], &free_file.id, 0)
+        .await
+        .unwrap();
     tx.set_legal_hold(&held.id, Some((ts(150), &[4; 12])))
         .await
         .unwrap();
@@ -286,6 +294,26 @@ pub async fn a_hold_keeps_what_recalls_remove_until_it_is_cleared(store: Arc<dyn
     let tombstone = store.get_message(&kept[0].id).await.unwrap().unwrap();
     assert_eq!(tombstone.body_enc, None, "members see it recalled");
     assert!(tombstone.deleted_at.is_some());
+    // Members no longer reach either file; the sweep of unshared uploads
+    // takes the free one and keeps the held one.
+    assert!(
+        !store
+            .attachment_shared_with(&held_file.id, &a.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .list_message_attachments(&held.id, 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mut tx = store.begin_write().await.unwrap();
+    let swept = tx.purge_unshared_attachments(ts(10_000)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(swept, vec![free_file.id.clone()]);
+    assert!(store.get_attachment(&held_file.id).await.unwrap().is_some());
 
     let mut tx = store.begin_write().await.unwrap();
     tx.set_legal_hold(&held.id, None).await.unwrap();
@@ -297,6 +325,11 @@ pub async fn a_hold_keeps_what_recalls_remove_until_it_is_cleared(store: Arc<dyn
         "once"
     );
     tx.commit().await.unwrap();
+    // The hold cleared, its file is an unshared upload like any other.
+    let mut tx = store.begin_write().await.unwrap();
+    let swept = tx.purge_unshared_attachments(ts(10_000)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(swept, vec![held_file.id.clone()]);
     let live = store.get_message(&kept[1].id).await.unwrap().unwrap();
     assert!(
         live.body_enc.is_some(),

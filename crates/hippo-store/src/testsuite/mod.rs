@@ -80,6 +80,7 @@ macro_rules! storage_suite {
             outbox::concurrent_claimers_never_get_the_same_job,
             channel::status_reports_apply_once_and_delivery_is_compare_and_set,
             channel::webhooks_wait_in_the_inbox_until_processed,
+            channel::records_about_a_patients_conversation_name_her,
             calls::calls_are_one_live_per_conversation_and_change_by_compare_and_swap,
             incidents::incidents_are_listed_newest_first_and_change_by_compare_and_swap,
             webhooks::events_enqueue_for_subscribers_in_the_changes_transaction,

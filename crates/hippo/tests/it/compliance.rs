@@ -388,6 +388,17 @@ async fn auditors_see_the_trails_ids_by_name_and_each_lookup_is_recorded() {
         .await;
     assert_eq!(status, 201, "{patient}");
     let pid = patient["id"].as_str().unwrap();
+    let conv = patient["conversation_id"].as_str().unwrap();
+    // Ana writes in Maria's conversation and reads it back.
+    s.send_json(&ana.token, conv, json!({ "body": "Labs are back" }))
+        .await;
+    let (status, _) = s
+        .get(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            &ana.token,
+        )
+        .await;
+    assert_eq!(status, 200);
     let body = json!({ "user_ids": [ana.id, "nobody", ana.id], "patient_ids": [pid, "x"] });
 
     let (status, refused) = s
@@ -431,6 +442,17 @@ async fn auditors_see_the_trails_ids_by_name_and_each_lookup_is_recorded() {
         .collect();
     assert_eq!(lookups.len(), 1, "{report}");
     assert_eq!(lookups[0]["detail"]["resolved_for"], json!("audit"));
+    // Her messages count as her record: ana's sending and reading are there.
+    let by_ana: Vec<&str> = report["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor_id"] == json!(ana.id))
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for action in ["patient.create", "message.send", "conversation.read"] {
+        assert!(by_ana.contains(&action), "{action} missing: {by_ana:?}");
+    }
     let trail = s.audit().await;
     assert!(trail.iter().any(|r| r.action.as_str() == "user.read"
         && r.detail.contains("resolved_for")

@@ -377,3 +377,69 @@ async fn a_recall_under_legal_hold_keeps_the_original_until_the_hold_is_cleared(
     drop(tx);
     s.stop().await;
 }
+
+/// Issue 20, integrity under hold, for files: a file of a message recalled
+/// during a legal hold disappears for members but outlives the sweep of
+/// unshared uploads until the hold is cleared; then the sweep takes it.
+#[tokio::test]
+async fn a_file_recalled_under_legal_hold_is_kept_until_the_hold_is_cleared() {
+    let s = TestServer::start().await;
+    let [ana, ben] = s.clinicians(["ana", "ben"]).await;
+    let root = s.admin().await;
+    let conv = s.group(&ana, [&ben], "Ward 7").await;
+    let file = s
+        .upload_text(&ana.token, "ecg.txt", "ST elevation V2-V4")
+        .await;
+    let sent = s
+        .send_json(
+            &ana.token,
+            &conv,
+            json!({ "body": "ECG attached", "attachment_ids": [file] }),
+        )
+        .await;
+    let hold = format!("/api/v1/conversations/{conv}/legal-hold");
+    let (status, _) = s
+        .post(
+            &hold,
+            Some(&root.token),
+            json!({ "reason": "Claim 2026-202" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = s
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/messages/{}", sent["id"].as_str().unwrap()),
+            Some(&ana.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = s
+        .get(&format!("/api/v1/attachments/{file}"), &ben.token)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "members no longer reach it");
+
+    // Two days on, the sweep of unshared uploads leaves it alone.
+    s.clock.advance(Duration::from_secs(2 * 86_400));
+    let governance = s.hippo.governance();
+    let report = governance
+        .run_retention(Principal::System("retention"))
+        .await
+        .unwrap();
+    assert_eq!(report.unshared_files, 0);
+    let id = hippo_core::AttachmentId::parse(&file).unwrap();
+    assert!(s.hippo.store().get_attachment(&id).await.unwrap().is_some());
+
+    // The hold cleared, the next sweep removes it.
+    let root_now = s.second_session(&root).await;
+    let (status, _) = s.call(Method::DELETE, &hold, Some(&root_now), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let report = governance
+        .run_retention(Principal::System("retention"))
+        .await
+        .unwrap();
+    assert_eq!(report.unshared_files, 1);
+    assert!(s.hippo.store().get_attachment(&id).await.unwrap().is_none());
+    s.stop().await;
+}
