@@ -216,6 +216,10 @@ pub struct Patient {
     pub last_inbound_at: Option<Timestamp>,
     /// State of residence (a US postal code), where known.
     pub residence_state: Option<String>,
+    /// Flagged as a VIP or a workforce member: reads from outside the
+    /// care team raise an alert.
+    pub vip: bool,
+    pub workforce_member: bool,
     pub conversation_id: ConversationId,
     pub member_ids: Vec<UserId>,
     pub created_at: Timestamp,

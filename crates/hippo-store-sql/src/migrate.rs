@@ -122,6 +122,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "held attachments",
         include_str!("../migrations/sqlite/0022_held_attachments.sql"),
     ),
+    (
+        23,
+        "patient flags",
+        include_str!("../migrations/sqlite/0023_patient_flags.sql"),
+    ),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -234,6 +239,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         22,
         "held attachments",
         include_str!("../migrations/postgres/0022_held_attachments.sql"),
+    ),
+    (
+        23,
+        "patient flags",
+        include_str!("../migrations/postgres/0023_patient_flags.sql"),
     ),
 ];
 

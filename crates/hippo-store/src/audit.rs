@@ -137,6 +137,30 @@ pub struct WindowActivity {
     pub last_seq: i64,
 }
 
+/// Reads of a flagged patient's records by one account from outside her
+/// care team, within a window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlaggedRead {
+    pub actor_id: UserId,
+    pub patient_id: String,
+    /// `vip`, `workforce` or `vip,workforce`.
+    pub flags: String,
+    pub count: i64,
+    pub first_seq: i64,
+    pub last_seq: i64,
+}
+
+/// One account's successful reads in one UTC hour of day of a window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HourReads {
+    pub actor_id: UserId,
+    /// 0 to 23, UTC.
+    pub hour: i64,
+    pub count: i64,
+    pub first_seq: i64,
+    pub last_seq: i64,
+}
+
 /// The actions counted as reads by [`WindowActivity::reads`].
 pub const READ_ACTIONS: &[&str] = &[
     "message.read",
@@ -165,11 +189,6 @@ pub trait AuditStore {
     /// through the by-actor index.
     async fn actor_activity(&self, actor: &UserId, sign_in: &str) -> Result<ActorActivity>;
 
-    /// Sequenced records with `outcome` (of `action`, or of any action
-    /// when `None`) at or after `since`, counted per UTC day: `(the day's
-    /// first instant, count)`, oldest first; days without any are absent.
-    /// For charts: with an action it reads `audit_by_action`, without one
-    /// `audit_by_at`.
     /// Each account's activity in the sequenced records with `since <= at
     /// < until` (accounts with no record there are absent), by actor id.
     async fn window_activity(
@@ -178,6 +197,34 @@ pub trait AuditStore {
         until: Timestamp,
     ) -> Result<Vec<WindowActivity>>;
 
+    /// Successful reads ([`READ_ACTIONS`] and break-glass openings) in the
+    /// window of patients flagged VIP or workforce member, by accounts that
+    /// are not on the patient's care team now, per account and patient.
+    async fn flagged_patient_reads(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<FlaggedRead>>;
+
+    /// Successful reads ([`READ_ACTIONS`]) in the window per account and
+    /// UTC hour of day.
+    async fn reads_by_hour(&self, since: Timestamp, until: Timestamp) -> Result<Vec<HourReads>>;
+
+    /// One account's successful records in the window: per UTC hour of
+    /// day, on how many distinct UTC days it was active then (hours without
+    /// any are absent). Its usual hours, for the after-hours review.
+    async fn active_hours(
+        &self,
+        actor: &UserId,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<(i64, i64)>>;
+
+    /// Sequenced records with `outcome` (of `action`, or of any action
+    /// when `None`) at or after `since`, counted per UTC day: `(the day's
+    /// first instant, count)`, oldest first; days without any are absent.
+    /// For charts: with an action it reads `audit_by_action`, without one
+    /// `audit_by_at`.
     async fn daily_audit_counts(
         &self,
         action: Option<&str>,

@@ -26,6 +26,10 @@ pub struct PatientRow {
     pub last_inbound_at: Option<Timestamp>,
     /// State of residence, a US postal code (`CA`), where known.
     pub residence_state: Option<String>,
+    /// A VIP: reads from outside the care team raise an alert.
+    pub vip: bool,
+    /// A member of the organisation's workforce: likewise.
+    pub workforce_member: bool,
     pub created_by: UserId,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

@@ -38,8 +38,9 @@ use async_trait::async_trait;
 pub use api_keys::{ApiKeyRow, ApiKeyStore, ApiKeyWithSession, ApiKeyWriteTx};
 pub use attachments::{AttachmentRow, AttachmentStore, AttachmentWriteTx, MessageAttachmentRow};
 pub use audit::{
-    ActorActivity, AuditFilter, AuditRecord, AuditStore, AuditWriteTx, CheckpointRow,
-    KeyEndorsementRow, PendingAudit, READ_ACTIONS, Sequenced, TreeHeadRow, WindowActivity,
+    ActorActivity, AuditFilter, AuditRecord, AuditStore, AuditWriteTx, CheckpointRow, FlaggedRead,
+    HourReads, KeyEndorsementRow, PendingAudit, READ_ACTIONS, Sequenced, TreeHeadRow,
+    WindowActivity,
 };
 pub use calls::{CallRow, CallStore, CallWriteTx};
 pub use channel::{

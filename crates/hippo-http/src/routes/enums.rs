@@ -15,7 +15,8 @@ hippo_protocol::closed_set! {
     /// What raised the security alert.
     AlertKind = hippo_service::alerts::AlertKind {
         AccountLocked, CredentialStuffing, BreakGlass, AuditVerificationFailed,
-        AuditSequencingStalled, BulkRead, ManyPatients, RepeatedDenials, BreakGlassRepeated
+        AuditSequencingStalled, BulkRead, ManyPatients, RepeatedDenials, BreakGlassRepeated,
+        AfterHours, FlaggedPatientAccess
     }
 }
 
@@ -113,6 +114,8 @@ mod tests {
             hippo_service::alerts::AlertKind::ManyPatients,
             hippo_service::alerts::AlertKind::RepeatedDenials,
             hippo_service::alerts::AlertKind::BreakGlassRepeated,
+            hippo_service::alerts::AlertKind::AfterHours,
+            hippo_service::alerts::AlertKind::FlaggedPatientAccess,
         ] {
             assert!(AlertSeverity::values().contains(&kind.severity()));
         }

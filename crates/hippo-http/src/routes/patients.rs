@@ -40,6 +40,12 @@ pub struct CreatePatientRequest {
     /// State of residence, a US postal code such as `CA` (counts the
     /// patients a breach touched per state).
     pub residence_state: Option<String>,
+    /// A VIP: reads from outside the care team raise an alert.
+    #[serde(default)]
+    pub vip: bool,
+    /// A member of the organisation's workforce: likewise.
+    #[serde(default)]
+    pub workforce_member: bool,
     /// The care team besides the caller.
     #[serde(default)]
     pub member_ids: Vec<String>,
@@ -66,6 +72,8 @@ pub struct UpdatePatientRequest {
     #[serde(default, deserialize_with = "crate::routes::conversations::present")]
     #[schema(value_type = Option<String>)]
     pub residence_state: Option<Option<String>>,
+    pub vip: Option<bool>,
+    pub workforce_member: Option<bool>,
     /// The whole care team (replaces the members).
     pub member_ids: Option<Vec<String>>,
     /// The patient asked for WhatsApp after the risk warning; `null`
@@ -101,6 +109,9 @@ pub struct PatientResponse {
     pub last_inbound_at: Option<String>,
     /// State of residence (a US postal code), where known.
     pub residence_state: Option<String>,
+    /// Reads from outside the care team raise an alert.
+    pub vip: bool,
+    pub workforce_member: bool,
     pub conversation_id: String,
     pub member_ids: Vec<String>,
     #[schema(format = DateTime)]
@@ -125,6 +136,8 @@ impl From<Patient> for PatientResponse {
             }),
             last_inbound_at: p.last_inbound_at.map(|t| t.to_rfc3339()),
             residence_state: p.residence_state,
+            vip: p.vip,
+            workforce_member: p.workforce_member,
             conversation_id: p.conversation_id.to_string(),
             member_ids: p.member_ids.iter().map(ToString::to_string).collect(),
             created_at: p.created_at.to_rfc3339(),
@@ -161,6 +174,8 @@ pub async fn create_patient(
                 whatsapp_opt_in: req.whatsapp_opt_in,
                 opt_in_source: req.opt_in_source,
                 residence_state: req.residence_state,
+                vip: req.vip,
+                workforce_member: req.workforce_member,
                 member_ids: req.member_ids,
             },
         )
@@ -299,6 +314,8 @@ pub async fn update_patient(
                 whatsapp_opt_in: req.whatsapp_opt_in,
                 opt_in_source: req.opt_in_source,
                 residence_state: req.residence_state,
+                vip: req.vip,
+                workforce_member: req.workforce_member,
                 member_ids: req.member_ids,
                 whatsapp_phi_request: req
                     .whatsapp_phi_request

@@ -29,6 +29,11 @@ pub enum AlertKind {
     RepeatedDenials,
     /// … opened break-glass repeatedly in one window.
     BreakGlassRepeated,
+    /// … read records at hours it does not usually work.
+    AfterHours,
+    /// … read a VIP's or a workforce member's records from outside her
+    /// care team.
+    FlaggedPatientAccess,
 }
 
 impl AlertKind {
@@ -43,6 +48,8 @@ impl AlertKind {
             Self::ManyPatients => "many_patients",
             Self::RepeatedDenials => "repeated_denials",
             Self::BreakGlassRepeated => "break_glass_repeated",
+            Self::AfterHours => "after_hours",
+            Self::FlaggedPatientAccess => "flagged_patient_access",
         }
     }
 
@@ -53,7 +60,9 @@ impl AlertKind {
             | Self::BreakGlass
             | Self::ManyPatients
             | Self::RepeatedDenials
-            | Self::BreakGlassRepeated => "warning",
+            | Self::BreakGlassRepeated
+            | Self::AfterHours
+            | Self::FlaggedPatientAccess => "warning",
             Self::CredentialStuffing
             | Self::AuditVerificationFailed
             | Self::AuditSequencingStalled
@@ -75,6 +84,10 @@ impl AlertKind {
             Self::ManyPatients => "one account touched an unusual number of patients",
             Self::RepeatedDenials => "one account was denied access repeatedly",
             Self::BreakGlassRepeated => "one account opened emergency access repeatedly",
+            Self::AfterHours => "one account read records outside its usual hours",
+            Self::FlaggedPatientAccess => {
+                "a VIP's or workforce member's record was read from outside the care team"
+            }
         }
     }
 }

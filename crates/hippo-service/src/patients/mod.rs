@@ -38,6 +38,8 @@ pub struct NewPatient {
     pub opt_in_source: Option<String>,
     /// A US postal code (`CA`), where known.
     pub residence_state: Option<String>,
+    pub vip: bool,
+    pub workforce_member: bool,
     /// The care team besides the caller.
     pub member_ids: Vec<String>,
 }
@@ -53,6 +55,8 @@ pub struct PatientPatch {
     pub opt_in_source: Option<String>,
     /// `Some(None)` removes the state of residence.
     pub residence_state: Option<Option<String>>,
+    pub vip: Option<bool>,
+    pub workforce_member: Option<bool>,
     /// The whole care team (replaces the members).
     pub member_ids: Option<Vec<String>>,
     /// `Some(Some(v))`: the patient asked for WhatsApp after seeing risk
@@ -120,6 +124,8 @@ impl Patients {
             phi_request_at: row.phi_request_at,
             last_inbound_at: row.last_inbound_at,
             residence_state: row.residence_state.clone(),
+            vip: row.vip,
+            workforce_member: row.workforce_member,
             conversation_id: row.conversation_id.clone(),
             member_ids: members,
             created_at: row.created_at,
@@ -264,6 +270,8 @@ impl Patients {
             phi_request_at: None,
             last_inbound_at: None,
             residence_state,
+            vip: input.vip,
+            workforce_member: input.workforce_member,
             created_by: actor.user.id.clone(),
             created_at: now,
             updated_at: now,
@@ -285,6 +293,8 @@ impl Patients {
                 "members": members.len(),
                 "whatsapp_opt_in": input.whatsapp_opt_in,
                 "mrn": mrn.is_some(),
+                "vip": input.vip,
+                "workforce_member": input.workforce_member,
             }));
         ev.patient_id = Some(pid.to_owned());
         tx.append_audit(&ev).await?;
@@ -501,6 +511,14 @@ impl Patients {
                 .transpose()
                 .map_err(ServiceError::validation)?;
             changed.push("residence_state");
+        }
+        if let Some(vip) = patch.vip {
+            row.vip = vip;
+            changed.push("vip");
+        }
+        if let Some(workforce) = patch.workforce_member {
+            row.workforce_member = workforce;
+            changed.push("workforce_member");
         }
         let source = parse_source(patch.opt_in_source.as_deref())?;
         let mut consent: Option<bool> = None;

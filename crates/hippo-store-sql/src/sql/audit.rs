@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use hippo_core::{AuditAction, NewAuditEvent, Outcome, SessionId, Timestamp, UserId};
 use hippo_store::merkle::{Hash, TileId};
 use hippo_store::prelude::*;
-use hippo_store::{ActorActivity, READ_ACTIONS, Result, WindowActivity};
+use hippo_store::{ActorActivity, FlaggedRead, HourReads, READ_ACTIONS, Result, WindowActivity};
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -125,6 +125,27 @@ impl AuditStore for DbStore {
                 },
             )
             .collect())
+    }
+
+    async fn flagged_patient_reads(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<FlaggedRead>> {
+        super::activity::flagged_patient_reads(self, since, until).await
+    }
+
+    async fn reads_by_hour(&self, since: Timestamp, until: Timestamp) -> Result<Vec<HourReads>> {
+        super::activity::reads_by_hour(self, since, until).await
+    }
+
+    async fn active_hours(
+        &self,
+        actor: &UserId,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<(i64, i64)>> {
+        super::activity::active_hours(self, actor, since, until).await
     }
 
     async fn daily_audit_counts(

@@ -14,7 +14,7 @@ const SELECT_PATIENTS: &str = "SELECT id, display_name_enc, phone_enc, phone_ind
      mrn_index, \
     conversation_id, whatsapp_opt_in, opt_in_at, opt_in_source_enc, opt_in_by, opted_out_at, \
     phi_request_warning_version, phi_request_at, last_inbound_at, created_by, created_at, \
-    updated_at, residence_state \
+    updated_at, residence_state, vip, workforce_member \
     FROM patients ";
 
 const SELECT_TEMPLATES: &str = "SELECT name, language, category, status, parameter_count, \
@@ -44,6 +44,8 @@ fn patient_from_row(r: &DbRow) -> Result<PatientRow> {
         phi_request_at: opt_ts(r, "phi_request_at")?,
         last_inbound_at: opt_ts(r, "last_inbound_at")?,
         residence_state: col(r, "residence_state")?,
+        vip: col(r, "vip")?,
+        workforce_member: col(r, "workforce_member")?,
         created_by: UserId::from_stored(col(r, "created_by")?),
         created_at: ts(col(r, "created_at")?),
         updated_at: ts(col(r, "updated_at")?),

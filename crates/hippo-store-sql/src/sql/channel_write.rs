@@ -35,6 +35,8 @@ macro_rules! bind_patient {
             .bind($p.created_at.as_millis())
             .bind($p.updated_at.as_millis())
             .bind(&$p.residence_state)
+            .bind($p.vip)
+            .bind($p.workforce_member)
     };
 }
 
@@ -47,9 +49,9 @@ impl ChannelWriteTx for Tx {
              conversation_id, whatsapp_opt_in, opt_in_at, opt_in_source_enc, opt_in_by, \
              opted_out_at, \
              phi_request_warning_version, phi_request_at, last_inbound_at, created_by, created_at, \
-             updated_at, residence_state) \
+             updated_at, residence_state, vip, workforce_member) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-             $18, $19)",
+             $18, $19, $20, $21)",
         );
         bind_patient!(q, p).execute(&mut *self.tx).await.db()?;
         Ok(())
@@ -63,7 +65,7 @@ impl ChannelWriteTx for Tx {
              opt_in_source_enc = $10, opt_in_by = $11, opted_out_at = $12, \
              phi_request_warning_version = $13, \
              phi_request_at = $14, last_inbound_at = $15, created_by = $16, created_at = $17, \
-             updated_at = $18, residence_state = $19 \
+             updated_at = $18, residence_state = $19, vip = $20, workforce_member = $21 \
              WHERE id = $1",
         );
         bind_patient!(q, p).execute(&mut *self.tx).await.db()?;

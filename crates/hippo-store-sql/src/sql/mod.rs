@@ -85,6 +85,7 @@ macro_rules! select_attachments {
     };
 }
 
+mod activity;
 mod api_keys;
 mod attachments;
 mod audit;

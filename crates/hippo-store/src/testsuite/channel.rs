@@ -23,6 +23,8 @@ fn patient(c: &ConversationRow, by: &UserId, phone_index: &str) -> PatientRow {
         phi_request_at: Some(ts(25)),
         last_inbound_at: Some(ts(30)),
         residence_state: Some("CA".into()),
+        vip: true,
+        workforce_member: false,
         created_by: by.clone(),
         created_at: ts(10),
         updated_at: ts(10),
@@ -117,6 +119,8 @@ pub async fn patients_round_trip_and_phones_are_unique(store: Arc<dyn Store>) {
     p.opt_in_source_enc = None;
     p.last_inbound_at = Some(ts(45));
     p.residence_state = None;
+    p.vip = false;
+    p.workforce_member = true;
     p.updated_at = ts(50);
     let mut tx = store.begin_write().await.unwrap();
     tx.update_patient(&p).await.unwrap();

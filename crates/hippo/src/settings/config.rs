@@ -254,6 +254,8 @@ impl TryFrom<Settings> for Config {
                 many_patients: s.activity_many_patients,
                 denied: s.activity_denied,
                 break_glass: s.activity_break_glass,
+                after_hours: s.activity_after_hours,
+                flagged_patients: s.activity_flagged_patients,
             },
             backup_dir: s.backup_dir,
             backup_interval: s.backup_interval,

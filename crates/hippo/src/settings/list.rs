@@ -237,6 +237,21 @@ settings! {
         group: Alerts, kind: Plain, value_name: "N",
         default: Value("3"), parse: required(parse::number::<0>),
     }
+    /// Alert (`after_hours`) when one account reads this many records in
+    /// one window at hours (UTC) it does not usually work, learned from its
+    /// last 28 days (an account with under 5 days of history is not
+    /// judged); 0: never.
+    activity_after_hours: u32 {
+        group: Alerts, kind: Plain, value_name: "N",
+        default: Value("5"), parse: required(parse::number::<0>),
+    }
+    /// Alert (`flagged_patient_access`) when one account reads a patient
+    /// flagged vip or workforce_member this many times in one window from
+    /// outside her care team (break-glass included); 0: never.
+    activity_flagged_patients: u32 {
+        group: Alerts, kind: Plain, value_name: "N",
+        default: Value("1"), parse: required(parse::number::<0>),
+    }
     /// PEM CA certificate(s) that signed the syslog collector's certificate
     /// (required for tls://).
     syslog_ca_file: Option<PathBuf> {

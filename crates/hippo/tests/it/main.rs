@@ -9,6 +9,7 @@
 )]
 
 mod access_cache;
+mod activity_hours;
 mod activity_review;
 mod admin_sessions;
 mod alerts;

@@ -1709,7 +1709,7 @@ export interface components {
          * @description What raised the security alert.
          * @enum {string}
          */
-        AlertKind: "account_locked" | "credential_stuffing" | "break_glass" | "audit_verification_failed" | "audit_sequencing_stalled" | "bulk_read" | "many_patients" | "repeated_denials" | "break_glass_repeated";
+        AlertKind: "account_locked" | "credential_stuffing" | "break_glass" | "audit_verification_failed" | "audit_sequencing_stalled" | "bulk_read" | "many_patients" | "repeated_denials" | "break_glass_repeated" | "after_hours" | "flagged_patient_access";
         AlertResponse: {
             /** Format: date-time */
             at: string;
@@ -2075,7 +2075,11 @@ export interface components {
              *     patients a breach touched per state).
              */
             residence_state?: string | null;
+            /** @description A VIP: reads from outside the care team raise an alert. */
+            vip?: boolean;
             whatsapp_opt_in: boolean;
+            /** @description A member of the organisation's workforce: likewise. */
+            workforce_member?: boolean;
         };
         CreateUserRequest: {
             display_name?: string | null;
@@ -2694,8 +2698,11 @@ export interface components {
             phone: string;
             /** @description State of residence (a US postal code), where known. */
             residence_state?: string | null;
+            /** @description Reads from outside the care team raise an alert. */
+            vip: boolean;
             whatsapp_opt_in: boolean;
             whatsapp_phi_request?: components["schemas"]["PhiRequestResponse"] | null;
+            workforce_member: boolean;
         };
         PatientsResponse: {
             /** @description Pass as `cursor` for the next page; null on the last. */
@@ -2971,8 +2978,10 @@ export interface components {
             phone?: string | null;
             /** @description A US postal code such as `CA`; `null` removes it. */
             residence_state?: string | null;
+            vip?: boolean | null;
             whatsapp_opt_in?: boolean | null;
             whatsapp_phi_request?: components["schemas"]["PhiRequest"] | null;
+            workforce_member?: boolean | null;
         };
         UpdateUserRequest: {
             display_name?: string | null;

@@ -22,6 +22,8 @@ class CreatePatientRequest:
         opt_in_source (None | str | Unset): How consent was given (e.g. "signed form at front desk").
         residence_state (None | str | Unset): State of residence, a US postal code such as `CA` (counts the
             patients a breach touched per state).
+        vip (bool | Unset): A VIP: reads from outside the care team raise an alert.
+        workforce_member (bool | Unset): A member of the organisation's workforce: likewise.
     """
 
     display_name: str
@@ -31,6 +33,8 @@ class CreatePatientRequest:
     mrn: None | str | Unset = UNSET
     opt_in_source: None | str | Unset = UNSET
     residence_state: None | str | Unset = UNSET
+    vip: bool | Unset = UNSET
+    workforce_member: bool | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         display_name = self.display_name
@@ -61,6 +65,10 @@ class CreatePatientRequest:
         else:
             residence_state = self.residence_state
 
+        vip = self.vip
+
+        workforce_member = self.workforce_member
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -78,6 +86,10 @@ class CreatePatientRequest:
             field_dict["opt_in_source"] = opt_in_source
         if residence_state is not UNSET:
             field_dict["residence_state"] = residence_state
+        if vip is not UNSET:
+            field_dict["vip"] = vip
+        if workforce_member is not UNSET:
+            field_dict["workforce_member"] = workforce_member
 
         return field_dict
 
@@ -119,6 +131,10 @@ class CreatePatientRequest:
 
         residence_state = _parse_residence_state(d.pop("residence_state", UNSET))
 
+        vip = d.pop("vip", UNSET)
+
+        workforce_member = d.pop("workforce_member", UNSET)
+
         create_patient_request = cls(
             display_name=display_name,
             phone=phone,
@@ -127,6 +143,8 @@ class CreatePatientRequest:
             mrn=mrn,
             opt_in_source=opt_in_source,
             residence_state=residence_state,
+            vip=vip,
+            workforce_member=workforce_member,
         )
 
         return create_patient_request

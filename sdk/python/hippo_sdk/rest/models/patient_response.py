@@ -26,7 +26,9 @@ class PatientResponse:
         id (str):
         member_ids (list[str]):
         phone (str):
+        vip (bool): Reads from outside the care team raise an alert.
         whatsapp_opt_in (bool):
+        workforce_member (bool):
         last_inbound_at (datetime.datetime | None | Unset): When the patient last wrote (opens the 24-hour window for
             free text).
         mrn (None | str | Unset):
@@ -44,7 +46,9 @@ class PatientResponse:
     id: str
     member_ids: list[str]
     phone: str
+    vip: bool
     whatsapp_opt_in: bool
+    workforce_member: bool
     last_inbound_at: datetime.datetime | None | Unset = UNSET
     mrn: None | str | Unset = UNSET
     opt_in_at: datetime.datetime | None | Unset = UNSET
@@ -70,7 +74,11 @@ class PatientResponse:
 
         phone = self.phone
 
+        vip = self.vip
+
         whatsapp_opt_in = self.whatsapp_opt_in
+
+        workforce_member = self.workforce_member
 
         last_inbound_at: None | str | Unset
         if isinstance(self.last_inbound_at, Unset):
@@ -138,7 +146,9 @@ class PatientResponse:
                 "id": id,
                 "member_ids": member_ids,
                 "phone": phone,
+                "vip": vip,
                 "whatsapp_opt_in": whatsapp_opt_in,
+                "workforce_member": workforce_member,
             }
         )
         if last_inbound_at is not UNSET:
@@ -177,7 +187,11 @@ class PatientResponse:
 
         phone = d.pop("phone")
 
+        vip = d.pop("vip")
+
         whatsapp_opt_in = d.pop("whatsapp_opt_in")
+
+        workforce_member = d.pop("workforce_member")
 
         def _parse_last_inbound_at(data: object) -> datetime.datetime | None | Unset:
             if data is None:
@@ -290,7 +304,9 @@ class PatientResponse:
             id=id,
             member_ids=member_ids,
             phone=phone,
+            vip=vip,
             whatsapp_opt_in=whatsapp_opt_in,
+            workforce_member=workforce_member,
             last_inbound_at=last_inbound_at,
             mrn=mrn,
             opt_in_at=opt_in_at,

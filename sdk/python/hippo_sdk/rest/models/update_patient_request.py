@@ -24,8 +24,10 @@ class UpdatePatientRequest:
         opt_in_source (None | str | Unset):
         phone (None | str | Unset):
         residence_state (None | str | Unset): A US postal code such as `CA`; `null` removes it.
+        vip (bool | None | Unset):
         whatsapp_opt_in (bool | None | Unset):
         whatsapp_phi_request (None | PhiRequest | Unset):
+        workforce_member (bool | None | Unset):
     """
 
     display_name: None | str | Unset = UNSET
@@ -34,8 +36,10 @@ class UpdatePatientRequest:
     opt_in_source: None | str | Unset = UNSET
     phone: None | str | Unset = UNSET
     residence_state: None | str | Unset = UNSET
+    vip: bool | None | Unset = UNSET
     whatsapp_opt_in: bool | None | Unset = UNSET
     whatsapp_phi_request: None | PhiRequest | Unset = UNSET
+    workforce_member: bool | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.phi_request import PhiRequest  # noqa: PLC0415
@@ -79,6 +83,12 @@ class UpdatePatientRequest:
         else:
             residence_state = self.residence_state
 
+        vip: bool | None | Unset
+        if isinstance(self.vip, Unset):
+            vip = UNSET
+        else:
+            vip = self.vip
+
         whatsapp_opt_in: bool | None | Unset
         if isinstance(self.whatsapp_opt_in, Unset):
             whatsapp_opt_in = UNSET
@@ -92,6 +102,12 @@ class UpdatePatientRequest:
             whatsapp_phi_request = self.whatsapp_phi_request.to_dict()
         else:
             whatsapp_phi_request = self.whatsapp_phi_request
+
+        workforce_member: bool | None | Unset
+        if isinstance(self.workforce_member, Unset):
+            workforce_member = UNSET
+        else:
+            workforce_member = self.workforce_member
 
         field_dict: dict[str, Any] = {}
 
@@ -108,10 +124,14 @@ class UpdatePatientRequest:
             field_dict["phone"] = phone
         if residence_state is not UNSET:
             field_dict["residence_state"] = residence_state
+        if vip is not UNSET:
+            field_dict["vip"] = vip
         if whatsapp_opt_in is not UNSET:
             field_dict["whatsapp_opt_in"] = whatsapp_opt_in
         if whatsapp_phi_request is not UNSET:
             field_dict["whatsapp_phi_request"] = whatsapp_phi_request
+        if workforce_member is not UNSET:
+            field_dict["workforce_member"] = workforce_member
 
         return field_dict
 
@@ -183,6 +203,15 @@ class UpdatePatientRequest:
 
         residence_state = _parse_residence_state(d.pop("residence_state", UNSET))
 
+        def _parse_vip(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        vip = _parse_vip(d.pop("vip", UNSET))
+
         def _parse_whatsapp_opt_in(data: object) -> bool | None | Unset:
             if data is None:
                 return data
@@ -209,6 +238,15 @@ class UpdatePatientRequest:
 
         whatsapp_phi_request = _parse_whatsapp_phi_request(d.pop("whatsapp_phi_request", UNSET))
 
+        def _parse_workforce_member(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        workforce_member = _parse_workforce_member(d.pop("workforce_member", UNSET))
+
         update_patient_request = cls(
             display_name=display_name,
             member_ids=member_ids,
@@ -216,8 +254,10 @@ class UpdatePatientRequest:
             opt_in_source=opt_in_source,
             phone=phone,
             residence_state=residence_state,
+            vip=vip,
             whatsapp_opt_in=whatsapp_opt_in,
             whatsapp_phi_request=whatsapp_phi_request,
+            workforce_member=workforce_member,
         )
 
         return update_patient_request
