@@ -247,13 +247,38 @@ suite("compliance", { "require-mfa": "true", "login-max-failures": "3" }, (s) =>
     await other.getByRole("button", { name: `Check proof of record ${otherSeq}` }).click();
     await other.getByRole("status").getByText("Not verified: the inclusion path does not lead to the signed root").waitFor();
 
+    // Her access report as a page: the API's counts, by name, charted.
+    const api = await srv.api("GET", `/api/v1/reports/patient-access/${patient.id}`, { token });
+    const reports = page.getByRole("form", { name: "Make a report" });
+    await reports.getByRole("combobox", { name: "Report" }).selectOption({ label: "Patient access" });
+    await reports.getByRole("textbox", { name: "Patient id" }).fill(patient.id);
+    await reports.getByRole("button", { name: "Make report" }).click();
+    const shown = page.getByRole("article", { name: "Patient access report" });
+    const heading = await shown.getByRole("heading", { name: /^Patient access: \d+ records$/ }).innerText();
+    assert.ok(Number(heading.match(/(\d+) records/)?.[1]) >= api.total, `${heading} vs API ${api.total}`);
+    const bob = api.by_actor.find((/** @type {any} */ t) => t.key === users.bob.id);
+    await shown.getByRole("img", { name: new RegExp(`^Records by account: .*Bob Baker \\(bob\\) ${bob.count}`) }).waitFor();
+    await shown.getByRole("img", { name: /^Records by action: .*patient\.create 1/ }).waitFor();
+    await shown.getByRole("table", { name: "Records by patient" }).getByRole("cell", { name: "Audit Patient, MRN MRN-555" }).waitFor();
+    // The breach scope of Bob's account names every patient he touched.
+    await reports.getByRole("combobox", { name: "Report" }).selectOption({ label: "Breach scope" });
+    await reports.getByRole("combobox", { name: "Account" }).selectOption({ label: "Bob Baker (bob)" });
+    await reports.getByLabel("From").fill("2020-01-01T00:00");
+    await reports.getByLabel("To").fill("2099-12-31T00:00");
+    await reports.getByRole("button", { name: "Make report" }).click();
+    const scope = page.getByRole("article", { name: "Breach scope report" }).getByRole("table", { name: "Records by patient" });
+    for (const name of ["Audit Patient, MRN MRN-555", "Incident Patient 1", "Incident Patient 3"]) {
+      await scope.getByRole("cell", { name }).waitFor();
+    }
+    await assertAccessible(page, "reports");
+
     // Looking her up is in her access report.
     const access = await srv.api("GET", `/api/v1/reports/patient-access/${patient.id}`, { token });
     assert.ok(
       access.events.some((/** @type {any} */ e) => e.action === "patient.read" && e.actor_id === users.olga.id && e.detail.resolved_for === "audit"),
       JSON.stringify(access.events.map((/** @type {any} */ e) => [e.action, e.actor_id])),
     );
-    await assertNoPhiInStorage(page, ["Audit Patient", "MRN-555", "Bob Baker"]);
+    await assertNoPhiInStorage(page, ["Audit Patient", "MRN-555", "Bob Baker", "Incident Patient"]);
   });
 
   s.test("an administrator reads the report beside the accounts, without the auditors' reviews", async (t) => {

@@ -3,7 +3,8 @@
 // drawn from the API's daily counts, the security alerts still open with
 // "Mark reviewed", the break-glass review queue with a note per access,
 // breach incidents with their notices (Incidents.tsx), audit search with
-// names and in-browser proof checks (AuditSearch.tsx), and the server's
+// names and in-browser proof checks (AuditSearch.tsx), the patient-access,
+// user-activity and breach-scope reports with charts (Reports.tsx), and the server's
 // printable report as a download.
 // Everything shown comes from the server; nothing is kept in the browser.
 
@@ -14,6 +15,7 @@ import type { components } from "../../../sdk/typescript/src/generated/openapi.t
 import { attempt } from "../admin/ui.tsx";
 import { Incidents } from "./Incidents.tsx";
 import { AuditSearch } from "./AuditSearch.tsx";
+import { Reports } from "./Reports.tsx";
 import "../admin/admin.css";
 import "./compliance.css";
 
@@ -309,6 +311,7 @@ export function ComplianceScreen(props: { client: HippoClient; canReview: boolea
           )}
           {e && props.canReview && <Incidents client={client} onChanged={() => void load()} />}
           {e && props.canReview && <AuditSearch client={client} />}
+          {e && props.canReview && <Reports client={client} />}
           <section aria-labelledby="cmp-safeguards">
             <h2 id="cmp-safeguards">Safeguards</h2>
             <table class="cmp-table">

@@ -10,6 +10,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { HippoClient } from "../sdk.ts";
 import type { components } from "../../../sdk/typescript/src/generated/openapi.ts";
 import { attempt } from "../admin/ui.tsx";
+import { BarChart } from "./charts.tsx";
 
 type Incident = components["schemas"]["IncidentResponse"];
 type Notice = components["schemas"]["NoticeResponse"];
@@ -39,38 +40,7 @@ function rfc3339(local: string): string {
 /** Affected patients per state, one bar each, labelled with the counts. */
 function StateChart(props: { incident: Incident }): JSX.Element {
   const entries = Object.entries(props.incident.by_state).sort(([a], [b]) => a.localeCompare(b));
-  const w = 300;
-  const bar = 18;
-  const h = Math.max(1, entries.length) * (bar + 4);
-  const max = Math.max(1, ...entries.map(([, n]) => n));
-  const label = `Affected patients by state: ${entries.map(([s, n]) => `${s} ${n}`).join(", ") || "none"}`;
-  return (
-    <figure class="cmp-chart">
-      <figcaption>Affected patients by state</figcaption>
-      <svg viewBox={`0 0 ${w} ${h}`} role="img" aria-label={label} width="100%">
-        {entries.map(([state, n], i) => (
-          <g key={state}>
-            <text x="0" y={i * (bar + 4) + bar - 5} class="cmp-bar-label">
-              {state}
-            </text>
-            <rect
-              class="cmp-bar"
-              data-value={n}
-              x="70"
-              y={i * (bar + 4)}
-              width={Math.max(1, ((w - 110) * n) / max)}
-              height={bar}
-            >
-              <title>{`${state}: ${n}`}</title>
-            </rect>
-            <text x={75 + ((w - 110) * n) / max} y={i * (bar + 4) + bar - 5} class="cmp-bar-label">
-              {n}
-            </text>
-          </g>
-        ))}
-      </svg>
-    </figure>
-  );
+  return <BarChart title="Affected patients by state" entries={entries} />;
 }
 
 function noticeWords(n: Notice): string {
