@@ -168,7 +168,7 @@ suite("compliance", { "require-mfa": "true", "login-max-failures": "3" }, (s) =>
     await card.getByRole("img", { name: "Affected patients by state: CA 2, NY 1" }).waitFor();
     assert.equal(await card.locator("rect.cmp-bar").count(), 2, "a bar per state");
     const individuals = listed.notices.find((/** @type {any} */ n) => n.audience === "individuals");
-    const due = new Date(individuals.due_at).toLocaleDateString(undefined, { dateStyle: "medium" });
+    const due = new Date(Date.parse(individuals.due_at) - 1).toLocaleDateString(undefined, { dateStyle: "medium" });
     await card.getByRole("row", { name: new RegExp(`^Individuals §164\\.404 due ${due}`) }).waitFor();
     assert.equal(await card.getByRole("button", { name: "Record Media notice sent" }).count(), 0, "no state over 500");
     // The report's finding, on the page once it reloads.
@@ -275,7 +275,7 @@ suite("compliance", { "require-mfa": "true", "login-max-failures": "3" }, (s) =>
     // Looking her up is in her access report.
     const access = await srv.api("GET", `/api/v1/reports/patient-access/${patient.id}`, { token });
     assert.ok(
-      access.events.some((/** @type {any} */ e) => e.action === "patient.read" && e.actor_id === users.olga.id && e.detail.resolved_for === "audit"),
+      access.events.some((/** @type {any} */ e) => e.action === "audit.resolve" && e.actor_id === users.olga.id && e.detail.resolved_for === "audit"),
       JSON.stringify(access.events.map((/** @type {any} */ e) => [e.action, e.actor_id])),
     );
     await assertNoPhiInStorage(page, ["Audit Patient", "MRN-555", "Bob Baker", "Incident Patient"]);

@@ -65,6 +65,7 @@ actions! {
     AuditQuery => "audit.query",
     AuditExport => "audit.export",
     AuditVerify => "audit.verify",
+    AuditResolve => "audit.resolve",
     BreakGlassReview => "break_glass.review",
     AlertReview => "alert.review",
     IncidentCreate => "incident.create",

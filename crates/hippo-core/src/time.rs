@@ -52,14 +52,30 @@ impl Timestamp {
         }
     }
 
-    /// The first instant of the UTC calendar year after this one's (for
-    /// deadlines counted from a year's end).
-    pub fn next_utc_year_start(self) -> Self {
-        let year = time::OffsetDateTime::from_unix_timestamp(self.0.div_euclid(1000))
+    /// The first instant of the calendar year after this one's, in the
+    /// local time `offset_minutes` east of UTC (for deadlines counted from
+    /// a year's end, which is local).
+    pub fn next_year_start(self, offset_minutes: i64) -> Self {
+        let local_ms = self.0.saturating_add(offset_minutes.saturating_mul(60_000));
+        let year = time::OffsetDateTime::from_unix_timestamp(local_ms.div_euclid(1000))
             .map_or(1970, |t| t.year());
         time::Date::from_calendar_date(year + 1, time::Month::January, 1)
-            .map(|d| Self(d.midnight().assume_utc().unix_timestamp() * 1000))
+            .map(|d| {
+                Self(
+                    (d.midnight().assume_utc().unix_timestamp() * 1000)
+                        .saturating_sub(offset_minutes.saturating_mul(60_000)),
+                )
+            })
             .unwrap_or(Self(i64::MAX))
+    }
+
+    /// Parses an RFC 3339 timestamp and keeps the UTC offset it was
+    /// written in (minutes east of UTC; `Z` is 0).
+    pub fn parse_rfc3339_with_offset(s: &str) -> Option<(Self, i64)> {
+        let t =
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+        let at = i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()?;
+        Some((Self(at), i64::from(t.offset().whole_minutes())))
     }
 
     /// Parses an RFC 3339 timestamp (any offset).
@@ -139,20 +155,31 @@ mod tests {
     }
 
     #[test]
-    fn next_year_starts_on_the_first_of_january_utc() {
+    fn next_year_starts_on_the_first_of_january_in_local_time() {
         let at = |s: &str| Timestamp::parse_rfc3339(s).unwrap();
         assert_eq!(
-            at("2026-03-04T10:00:00Z").next_utc_year_start(),
+            at("2026-03-04T10:00:00Z").next_year_start(0),
             at("2027-01-01T00:00:00Z")
         );
         assert_eq!(
-            at("2026-12-31T23:59:59.999Z").next_utc_year_start(),
+            at("2026-12-31T23:59:59.999Z").next_year_start(0),
             at("2027-01-01T00:00:00Z")
         );
         assert_eq!(
-            at("2027-01-01T00:00:00Z").next_utc_year_start(),
+            at("2027-01-01T00:00:00Z").next_year_start(0),
             at("2028-01-01T00:00:00Z")
         );
+        // 31 December, 20:00 in New York is 1 January in UTC: still 2026
+        // there, whose year ends at midnight New York time.
+        let (nye, offset) =
+            Timestamp::parse_rfc3339_with_offset("2026-12-31T20:00:00-05:00").unwrap();
+        assert_eq!(offset, -300);
+        assert_eq!(nye, at("2027-01-01T01:00:00Z"));
+        assert_eq!(nye.next_year_start(offset), at("2027-01-01T05:00:00Z"));
+        // And 1 January, 08:00 in Tokyo is still 31 December in UTC.
+        let (tokyo, offset) =
+            Timestamp::parse_rfc3339_with_offset("2027-01-01T08:00:00+09:00").unwrap();
+        assert_eq!(tokyo.next_year_start(offset), at("2027-12-31T15:00:00Z"));
     }
 
     #[test]

@@ -162,6 +162,7 @@ pub fn fhir_action(a: AuditAction) -> &'static str {
         | A::AuditExport
         | A::PatientExport
         | A::AuditVerify
+        | A::AuditResolve
         | A::BackupVerify
         | A::PatientRead
         | A::WebhookRead

@@ -16,6 +16,9 @@ pub struct IncidentRow {
     /// The first day the breach was known (or knowable) to anyone in the
     /// organisation: the 60-day clock runs from here.
     pub discovered_at: Timestamp,
+    /// The UTC offset (minutes) `discovered_at` was given in: the calendar
+    /// year of discovery is the organisation's local one.
+    pub discovered_offset_minutes: i64,
     pub created_at: Timestamp,
     pub created_by: UserId,
     /// JSON: the breach scope as asked (`actor_id`, `session_id`, `ip`,

@@ -37,16 +37,36 @@ function rfc3339(local: string): string {
   return Number.isNaN(d.getTime()) ? local : d.toISOString();
 }
 
+/** A `datetime-local` value as RFC 3339 in this browser's offset, which
+ * the server keeps: the calendar year of a discovery is the local one. */
+function localRfc3339(local: string): string {
+  const d = new Date(local);
+  if (!local || Number.isNaN(d.getTime())) return local;
+  const off = -d.getTimezoneOffset();
+  const pad = (n: number) => String(Math.trunc(Math.abs(n))).padStart(2, "0");
+  const sign = off >= 0 ? "+" : "-";
+  const seconds = local.length === 16 ? ":00" : "";
+  return `${local}${seconds}${sign}${pad(off / 60)}:${pad(off % 60)}`;
+}
+
 /** Affected patients per state, one bar each, labelled with the counts. */
 function StateChart(props: { incident: Incident }): JSX.Element {
   const entries = Object.entries(props.incident.by_state).sort(([a], [b]) => a.localeCompare(b));
   return <BarChart title="Affected patients by state" entries={entries} />;
 }
 
+/** The last day a notice may go out: one due at midnight is due by the
+ * end of the day before. */
+function lastDay(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? iso : day(new Date(t - 1).toISOString());
+}
+
 function noticeWords(n: Notice): string {
   if (n.notified_at) return `sent ${day(n.notified_at)}`;
   if (!n.required) return "not required";
-  return `${n.overdue ? "OVERDUE, was due" : "due"} ${day(n.due_at)}`;
+  return `${n.overdue ? "OVERDUE, was due" : "due"} ${lastDay(n.due_at)}`;
 }
 
 /** One incident: its clock, notices, chart and the actions still open. */
@@ -180,7 +200,7 @@ function NewIncident(props: { client: HippoClient; onCreated(): void }): JSX.Ele
       client.api.POST("/api/v1/incidents", {
         body: {
           summary: form.summary.trim(),
-          discovered_at: rfc3339(form.discovered),
+          discovered_at: localRfc3339(form.discovered),
           actor_id: form.actor || null,
           session_id: form.session.trim() || null,
           ip: form.ip.trim() || null,

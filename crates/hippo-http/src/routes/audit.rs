@@ -550,7 +550,7 @@ pub struct ResolveResponse {
 
 /// `POST /api/v1/audit/resolve` (auditors): the names behind the trail's
 /// ids (accounts: username, name, role, status; patients: name and MRN).
-/// Recorded: one `user.read` for the accounts, a `patient.read` per
+/// Recorded as `audit.resolve`: one record for the accounts, one per
 /// patient (so her patient-access report shows the lookup).
 #[utoipa::path(post, operation_id = "resolveAuditNames", path = "/api/v1/audit/resolve", tag = "audit", security(("bearer" = [])),
     request_body = ResolveRequest,

@@ -10,6 +10,7 @@ use super::evidence::{
     KeyAgeResponse,
 };
 use base64::Engine as _;
+use hippo_core::Timestamp;
 use std::fmt::Write as _;
 use std::sync::LazyLock;
 
@@ -61,12 +62,22 @@ pub(crate) fn html_response(csp: &'static str, page: String) -> axum::response::
         .into_response()
 }
 
-/// Escapes text for HTML element content and quoted attributes.
-/// `YYYY-MM-DD` of an RFC 3339 time.
-fn utc_date_of(rfc3339: &str) -> &str {
-    rfc3339.get(..10).unwrap_or(rfc3339)
+/// The last day (UTC, `YYYY-MM-DD`) before a deadline: one due at
+/// midnight is due by the end of the day before.
+fn last_day_before(rfc3339: &str) -> String {
+    Timestamp::parse_rfc3339(rfc3339).map_or_else(
+        || rfc3339.to_owned(),
+        |t| {
+            Timestamp::from_millis(t.as_millis() - 1)
+                .to_rfc3339()
+                .chars()
+                .take(10)
+                .collect()
+        },
+    )
 }
 
+/// Escapes text for HTML element content and quoted attributes.
 pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -357,7 +368,7 @@ pub fn render(r: &EvidenceReportResponse) -> String {
                     .iter()
                     .map(|p| {
                         let late = if p.overdue { ", OVERDUE" } else { "" };
-                        format!("{} by {}{late}", p.audience, utc_date_of(&p.due_at))
+                        format!("{} by {}{late}", p.audience, last_day_before(&p.due_at))
                     })
                     .collect::<Vec<_>>()
                     .join("; ")

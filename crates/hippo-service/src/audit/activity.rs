@@ -252,7 +252,6 @@ impl Audit {
                     serde_json::json!({
                         "actor_id": f.actor_id.as_str(),
                         "patient_id": f.patient_id,
-                        "flags": f.flags,
                         "count": f.count,
                         "threshold": t.flagged_patients,
                         "since": since.to_rfc3339(),

@@ -121,9 +121,12 @@ impl Obligation {
 }
 
 /// The notices a breach discovered at `discovered_at` calls for, with their
-/// deadlines: none when the trail shows no one affected.
+/// deadlines: none when the trail shows no one affected. The calendar year
+/// of discovery is local to `offset_minutes` (the offset `discovered_at`
+/// was given in).
 pub fn obligations(
     discovered_at: Timestamp,
+    offset_minutes: i64,
     affected: usize,
     by_state: &BTreeMap<String, u64>,
 ) -> Vec<(Audience, Timestamp)> {
@@ -134,7 +137,9 @@ pub fn obligations(
     let hhs = if affected >= HHS_WITH_INDIVIDUALS_FROM {
         within
     } else {
-        discovered_at.next_utc_year_start().plus(NOTIFY_WITHIN)
+        discovered_at
+            .next_year_start(offset_minutes)
+            .plus(NOTIFY_WITHIN)
     };
     let mut out = vec![(Audience::Individuals, within), (Audience::Hhs, hhs)];
     if by_state
@@ -245,14 +250,19 @@ impl Audit {
         let obligations = if outcome == Some(IncidentOutcome::LowProbability) {
             Vec::new()
         } else {
-            obligations(row.discovered_at, affected.len(), &by_state)
-                .into_iter()
-                .map(|(audience, due)| Obligation {
-                    audience,
-                    due,
-                    notified_at: notified_at(row, audience),
-                })
-                .collect()
+            obligations(
+                row.discovered_at,
+                row.discovered_offset_minutes,
+                affected.len(),
+                &by_state,
+            )
+            .into_iter()
+            .map(|(audience, due)| Obligation {
+                audience,
+                due,
+                notified_at: notified_at(row, audience),
+            })
+            .collect()
         };
         Ok(Incident {
             id: row.id.clone(),
@@ -290,8 +300,12 @@ impl Audit {
             .await?;
         let summary = parse_text(&input.summary, "summary", MIN_SUMMARY, MAX_SUMMARY)?;
         let now = self.core.clock.now();
-        let Some(discovered_at) = parse_time("discovered_at", Some(&input.discovered_at))? else {
-            return Err(ServiceError::validation("discovered_at is required"));
+        let Some((discovered_at, offset_minutes)) =
+            Timestamp::parse_rfc3339_with_offset(input.discovered_at.trim())
+        else {
+            return Err(ServiceError::validation(
+                "discovered_at must be an RFC 3339 time with its UTC offset, such as 2026-11-01T09:00:00-05:00",
+            ));
         };
         if discovered_at > now {
             return Err(ServiceError::validation(
@@ -342,6 +356,7 @@ impl Audit {
                 .seal_directory_field(TABLE, "summary", &id, &summary)?,
             id,
             discovered_at,
+            discovered_offset_minutes: offset_minutes,
             created_at: now,
             created_by: actor.user.id.clone(),
             scope: serde_json::to_string(&scope)
@@ -613,7 +628,7 @@ mod tests {
     #[test]
     fn a_small_breach_tells_individuals_in_60_days_and_hhs_in_the_annual_log() {
         let found = at("2026-11-10T09:00:00Z");
-        let due = obligations(found, 3, &states(&[("CA", 2), ("unknown", 1)]));
+        let due = obligations(found, 0, 3, &states(&[("CA", 2), ("unknown", 1)]));
         assert_eq!(
             due,
             vec![
@@ -625,9 +640,19 @@ mod tests {
     }
 
     #[test]
+    fn the_annual_log_counts_from_the_end_of_the_local_year() {
+        // Discovered on New Year's Eve in New York (1 January in UTC): the
+        // 2026 log, due 60 days after midnight New York time.
+        let (found, offset) =
+            Timestamp::parse_rfc3339_with_offset("2026-12-31T20:00:00-05:00").unwrap();
+        let due = obligations(found, offset, 1, &states(&[("NY", 1)]));
+        assert_eq!(due[1], (Audience::Hhs, at("2027-03-02T05:00:00Z")));
+    }
+
+    #[test]
     fn from_500_affected_hhs_hears_with_the_individuals() {
         let found = at("2026-02-01T00:00:00Z");
-        let due = obligations(found, 500, &states(&[("NY", 250), ("NJ", 250)]));
+        let due = obligations(found, 0, 500, &states(&[("NY", 250), ("NJ", 250)]));
         assert_eq!(
             due,
             vec![
@@ -636,7 +661,7 @@ mod tests {
             ]
         );
         // 499 go in the log, due 60 days after the year's end.
-        let log = obligations(found, 499, &states(&[("NY", 499)]));
+        let log = obligations(found, 0, 499, &states(&[("NY", 499)]));
         assert_eq!(log[1], (Audience::Hhs, at("2027-03-02T00:00:00Z")));
     }
 
@@ -644,7 +669,7 @@ mod tests {
     fn media_notice_needs_more_than_500_residents_of_one_state() {
         let found = at("2026-05-01T00:00:00Z");
         let media = |by: &[(&str, u64)]| {
-            obligations(found, 2000, &states(by))
+            obligations(found, 0, 2000, &states(by))
                 .iter()
                 .any(|(a, _)| *a == Audience::Media)
         };
@@ -656,7 +681,7 @@ mod tests {
 
     #[test]
     fn no_one_affected_calls_for_no_notice() {
-        assert!(obligations(at("2026-05-01T00:00:00Z"), 0, &BTreeMap::new()).is_empty());
+        assert!(obligations(at("2026-05-01T00:00:00Z"), 0, 0, &BTreeMap::new()).is_empty());
     }
 
     #[test]

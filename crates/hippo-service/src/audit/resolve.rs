@@ -2,9 +2,10 @@
 //! reports list accounts and patients by id, and an auditor's job needs to
 //! know who they are (the minimum necessary: a workforce member's username,
 //! name, role and status; a patient's name and MRN, nothing of her
-//! messages). Every resolution is itself recorded: the accounts in one
-//! `user.read`, and each patient in a `patient.read` carrying her id, so her
-//! patient-access report shows that an auditor looked her up.
+//! messages). Every resolution is itself recorded as `audit.resolve`: the
+//! accounts in one record, and each patient in one carrying her id, so her
+//! patient-access report shows that an auditor looked her up. It is not a
+//! read of her record, so the activity review does not count it.
 
 use super::Audit;
 use crate::{Actor, Principal, Result, ServiceError};
@@ -41,16 +42,16 @@ pub struct Resolved {
 /// `ids` without blanks and repeats, in their order, at most
 /// [`MAX_RESOLVE`].
 fn distinct(ids: &[String], what: &str) -> Result<Vec<String>> {
+    if ids.len() > MAX_RESOLVE {
+        return Err(ServiceError::validation(format!(
+            "at most {MAX_RESOLVE} {what} per call"
+        )));
+    }
     let mut out: Vec<String> = Vec::new();
     for id in ids.iter().map(|i| i.trim()).filter(|i| !i.is_empty()) {
         if !out.iter().any(|o| o == id) {
             out.push(id.to_owned());
         }
-    }
-    if out.len() > MAX_RESOLVE {
-        return Err(ServiceError::validation(format!(
-            "at most {MAX_RESOLVE} {what} per call"
-        )));
     }
     Ok(out)
 }
@@ -65,7 +66,7 @@ impl Audit {
         patient_ids: &[String],
     ) -> Result<Resolved> {
         self.core
-            .require_auditor(Principal::User(actor), AuditAction::UserRead)
+            .require_auditor(Principal::User(actor), AuditAction::AuditResolve)
             .await?;
         let user_ids = distinct(user_ids, "user_ids")?;
         let patient_ids = distinct(patient_ids, "patient_ids")?;
@@ -108,7 +109,7 @@ impl Audit {
         if !out.users.is_empty() {
             tx.append_audit(
                 &actor
-                    .event(now, AuditAction::UserRead, Outcome::Success)
+                    .event(now, AuditAction::AuditResolve, Outcome::Success)
                     .detail(serde_json::json!({
                         "resolved_for": "audit",
                         "users": out.users.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
@@ -118,7 +119,7 @@ impl Audit {
         }
         for p in &out.patients {
             let mut ev = actor
-                .event(now, AuditAction::PatientRead, Outcome::Success)
+                .event(now, AuditAction::AuditResolve, Outcome::Success)
                 .resource("patient", p.id.as_str())
                 .detail(serde_json::json!({ "resolved_for": "audit" }));
             ev.patient_id = Some(p.id.to_string());

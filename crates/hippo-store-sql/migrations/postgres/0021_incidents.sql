@@ -9,6 +9,9 @@ CREATE TABLE incidents (
     id                      TEXT PRIMARY KEY,
     summary_enc             BYTEA NOT NULL,
     discovered_at           BIGINT NOT NULL,
+    -- The UTC offset discovered_at was written in (minutes): the calendar
+    -- year of discovery, whose end starts HHS's annual-log clock, is local.
+    discovered_offset_minutes BIGINT NOT NULL,
     created_at              BIGINT NOT NULL,
     created_by              TEXT NOT NULL REFERENCES users(id),
     scope                   TEXT NOT NULL,

@@ -9,6 +9,9 @@ CREATE TABLE incidents (
     id                      TEXT PRIMARY KEY NOT NULL,
     summary_enc             BLOB NOT NULL,
     discovered_at           INTEGER NOT NULL,
+    -- The UTC offset discovered_at was written in (minutes): the calendar
+    -- year of discovery, whose end starts HHS's annual-log clock, is local.
+    discovered_offset_minutes INTEGER NOT NULL,
     created_at              INTEGER NOT NULL,
     created_by              TEXT NOT NULL REFERENCES users(id),
     scope                   TEXT NOT NULL,

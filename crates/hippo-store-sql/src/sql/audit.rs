@@ -95,7 +95,8 @@ impl AuditStore for DbStore {
         let sql = format!(
             "SELECT actor_id, \
                SUM(CASE WHEN outcome = 'success' AND action IN ({reads}) THEN 1 ELSE 0 END), \
-               COUNT(DISTINCT CASE WHEN outcome = 'success' THEN patient_id END), \
+               COUNT(DISTINCT CASE WHEN outcome = 'success' AND action <> 'audit.resolve' \
+                 THEN patient_id END), \
                SUM(CASE WHEN outcome = 'denied' THEN 1 ELSE 0 END), \
                SUM(CASE WHEN outcome = 'success' AND action = 'break_glass.open' THEN 1 ELSE 0 END), \
                MIN(seq), MAX(seq) \

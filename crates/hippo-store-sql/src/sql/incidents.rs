@@ -8,7 +8,8 @@ use hippo_core::{Timestamp, UserId};
 use hippo_store::Result;
 use hippo_store::prelude::*;
 
-const SELECT_INCIDENTS: &str = "SELECT id, summary_enc, discovered_at, created_at, created_by, \
+const SELECT_INCIDENTS: &str = "SELECT id, summary_enc, discovered_at, discovered_offset_minutes, \
+     created_at, created_by, \
      scope, affected, by_state, individuals_notified_at, hhs_notified_at, media_notified_at, \
      closed_at, closed_by, outcome, close_note_enc, version FROM incidents ";
 
@@ -17,6 +18,7 @@ fn incident_from_row(r: &DbRow) -> Result<IncidentRow> {
         id: col(r, "id")?,
         summary_enc: col(r, "summary_enc")?,
         discovered_at: ts(col(r, "discovered_at")?),
+        discovered_offset_minutes: col(r, "discovered_offset_minutes")?,
         created_at: ts(col(r, "created_at")?),
         created_by: UserId::from_stored(col(r, "created_by")?),
         scope: col(r, "scope")?,
@@ -63,8 +65,9 @@ impl IncidentWriteTx for Tx {
         sqlx::query(
             "INSERT INTO incidents (id, summary_enc, discovered_at, created_at, created_by, \
              scope, affected, by_state, individuals_notified_at, hhs_notified_at, \
-             media_notified_at, closed_at, closed_by, outcome, close_note_enc, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             media_notified_at, closed_at, closed_by, outcome, close_note_enc, version, \
+             discovered_offset_minutes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(&i.id)
         .bind(&i.summary_enc)
@@ -82,6 +85,7 @@ impl IncidentWriteTx for Tx {
         .bind(&i.outcome)
         .bind(&i.close_note_enc)
         .bind(i.version)
+        .bind(i.discovered_offset_minutes)
         .execute(&mut *self.tx)
         .await
         .db()?;

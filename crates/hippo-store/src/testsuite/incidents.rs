@@ -13,6 +13,7 @@ pub async fn incidents_are_listed_newest_first_and_change_by_compare_and_swap(
         id: "inc-1".into(),
         summary_enc: vec![5; 40],
         discovered_at: ts(1_000),
+        discovered_offset_minutes: -300,
         created_at: ts(2_000),
         created_by: a.id.clone(),
         scope: r#"{"actor_id":"u1"}"#.into(),

@@ -438,7 +438,7 @@ async fn auditors_see_the_trails_ids_by_name_and_each_lookup_is_recorded() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["action"] == json!("patient.read") && e["actor_id"] == json!(auditor.id))
+        .filter(|e| e["action"] == json!("audit.resolve") && e["actor_id"] == json!(auditor.id))
         .collect();
     assert_eq!(lookups.len(), 1, "{report}");
     assert_eq!(lookups[0]["detail"]["resolved_for"], json!("audit"));
@@ -454,7 +454,7 @@ async fn auditors_see_the_trails_ids_by_name_and_each_lookup_is_recorded() {
         assert!(by_ana.contains(&action), "{action} missing: {by_ana:?}");
     }
     let trail = s.audit().await;
-    assert!(trail.iter().any(|r| r.action.as_str() == "user.read"
+    assert!(trail.iter().any(|r| r.action.as_str() == "audit.resolve"
         && r.detail.contains("resolved_for")
         && r.detail.contains(&ana.id)));
     s.stop().await;

@@ -228,7 +228,7 @@ fn incident(ago: Duration, affected: usize, notified: &[Audience]) -> Incident {
             until: String::new(),
         },
         affected_patients: (0..affected).map(|i| format!("p{i}")).collect(),
-        obligations: crate::audit::incidents::obligations(discovered_at, affected, &by_state)
+        obligations: crate::audit::incidents::obligations(discovered_at, 0, affected, &by_state)
             .into_iter()
             .map(|(audience, due)| Obligation {
                 audience,

@@ -37,7 +37,7 @@ pub(super) async fn cases(
             "/api/v1/audit/resolve",
             auditor,
             Some(json!({ "user_ids": [ana_uid], "patient_ids": [patient] })),
-            Records("user.read"),
+            Records("audit.resolve"),
             Some(ana),
         ),
         case(

@@ -10,6 +10,7 @@ class AuditAction(StrEnum):
     ATTACHMENT_UPLOAD = "attachment.upload"
     AUDIT_EXPORT = "audit.export"
     AUDIT_QUERY = "audit.query"
+    AUDIT_RESOLVE = "audit.resolve"
     AUDIT_VERIFY = "audit.verify"
     AUTH_LOCKOUT = "auth.lockout"
     AUTH_LOGIN = "auth.login"

@@ -102,7 +102,7 @@ def sync_detailed(
 ) -> Response[Problem | ResolveResponse]:
     """`POST /api/v1/audit/resolve` (auditors): the names behind the trail's
     ids (accounts: username, name, role, status; patients: name and MRN).
-    Recorded: one `user.read` for the accounts, a `patient.read` per
+    Recorded as `audit.resolve`: one record for the accounts, one per
     patient (so her patient-access report shows the lookup).
 
     Args:
@@ -134,7 +134,7 @@ def sync(
 ) -> Problem | ResolveResponse | None:
     """`POST /api/v1/audit/resolve` (auditors): the names behind the trail's
     ids (accounts: username, name, role, status; patients: name and MRN).
-    Recorded: one `user.read` for the accounts, a `patient.read` per
+    Recorded as `audit.resolve`: one record for the accounts, one per
     patient (so her patient-access report shows the lookup).
 
     Args:
@@ -161,7 +161,7 @@ async def asyncio_detailed(
 ) -> Response[Problem | ResolveResponse]:
     """`POST /api/v1/audit/resolve` (auditors): the names behind the trail's
     ids (accounts: username, name, role, status; patients: name and MRN).
-    Recorded: one `user.read` for the accounts, a `patient.read` per
+    Recorded as `audit.resolve`: one record for the accounts, one per
     patient (so her patient-access report shows the lookup).
 
     Args:
@@ -191,7 +191,7 @@ async def asyncio(
 ) -> Problem | ResolveResponse | None:
     """`POST /api/v1/audit/resolve` (auditors): the names behind the trail's
     ids (accounts: username, name, role, status; patients: name and MRN).
-    Recorded: one `user.read` for the accounts, a `patient.read` per
+    Recorded as `audit.resolve`: one record for the accounts, one per
     patient (so her patient-access report shows the lookup).
 
     Args:
