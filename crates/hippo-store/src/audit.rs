@@ -143,8 +143,6 @@ pub struct WindowActivity {
 pub struct FlaggedRead {
     pub actor_id: UserId,
     pub patient_id: String,
-    /// `vip`, `workforce` or `vip,workforce`.
-    pub flags: String,
     pub count: i64,
     pub first_seq: i64,
     pub last_seq: i64,

@@ -6,45 +6,27 @@
 // (proof.ts). Nothing is kept in the browser.
 
 import type { JSX } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import type { HippoClient } from "../sdk.ts";
 import type { components } from "../../../sdk/typescript/src/generated/openapi.ts";
 import { attempt } from "../admin/ui.tsx";
 import { checkInclusion, type ProofResult } from "./proof.ts";
+import { AccountOptions, NO_NAMES, type Names, patientLabel, resolveNames, toRfc3339, useAccounts, userLabel, when } from "./shared.tsx";
 
 type AuditEvent = components["schemas"]["AuditEvent"];
-type Account = components["schemas"]["AccessReviewEntryResponse"];
-type Resolved = components["schemas"]["ResolveResponse"];
 type Query = Record<string, string | number>;
 
 const PAGE = 50;
 
-function when(iso: string): string {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
-}
-
-function rfc3339(local: string): string | undefined {
-  if (!local) return undefined;
-  const d = new Date(local);
-  return Number.isNaN(d.getTime()) ? local : d.toISOString();
-}
-
 export function AuditSearch(props: { client: HippoClient }): JSX.Element {
   const { client } = props;
-  const [accounts, setAccounts] = useState<Account[]>([]);
+  const accounts = useAccounts(client);
   const [form, setForm] = useState({ actor: "", patient: "", action: "", outcome: "", since: "", until: "" });
   const [events, setEvents] = useState<AuditEvent[] | null>(null);
   const [next, setNext] = useState<number | null>(null);
-  const [names, setNames] = useState<Resolved>({ users: [], patients: [] });
+  const [names, setNames] = useState<Names>(NO_NAMES);
   const [proofs, setProofs] = useState<Record<number, ProofResult | "checking">>({});
   const [error, setError] = useState("");
-  useEffect(() => {
-    void (async () => {
-      const r = await attempt(() => client.api.GET("/api/v1/compliance/access-review"));
-      if (r.ok) setAccounts((r.data as { accounts: Account[] }).accounts);
-    })();
-  }, []);
   const set = (k: keyof typeof form) => (e: Event) =>
     setForm({ ...form, [k]: (e.target as HTMLInputElement | HTMLSelectElement).value });
 
@@ -55,8 +37,8 @@ export function AuditSearch(props: { client: HippoClient }): JSX.Element {
     if (form.patient.trim()) query.patient_id = form.patient.trim();
     if (form.action.trim()) query.action = form.action.trim();
     if (form.outcome) query.outcome = form.outcome;
-    const since = rfc3339(form.since);
-    const until = rfc3339(form.until);
+    const since = toRfc3339(form.since);
+    const until = toRfc3339(form.until);
     if (since) query.since = since;
     if (until) query.until = until;
     const r = await attempt(() =>
@@ -69,12 +51,9 @@ export function AuditSearch(props: { client: HippoClient }): JSX.Element {
     setNext(page.events.length === PAGE ? page.next_after_seq : null);
     const userIds = [...new Set(page.events.map((e) => e.actor_id).filter((x): x is string => !!x))];
     const patientIds = [...new Set(page.events.map((e) => e.patient_id).filter((x): x is string => !!x))];
-    if (userIds.length + patientIds.length === 0) return setNames({ users: [], patients: [] });
-    const n = await attempt(() =>
-      client.api.POST("/api/v1/audit/resolve", { body: { user_ids: userIds, patient_ids: patientIds } }),
-    );
+    const n = await resolveNames(client, userIds, patientIds);
     if (!n.ok) return setError(`Names could not be resolved: ${n.message}`);
-    setNames(n.data as Resolved);
+    setNames(n.names);
   }
 
   async function prove(e: AuditEvent) {
@@ -93,16 +72,6 @@ export function AuditSearch(props: { client: HippoClient }): JSX.Element {
     setProofs((p) => ({ ...p, [e.seq]: result }));
   }
 
-  const user = (id: string | null | undefined) => {
-    if (!id) return "hippo (system)";
-    const u = names.users.find((x) => x.id === id);
-    return u ? `${u.display_name} (${u.username})` : id;
-  };
-  const patient = (id: string | null | undefined) => {
-    if (!id) return "";
-    const p = names.patients.find((x) => x.id === id);
-    return p ? `${p.display_name}${p.mrn ? `, MRN ${p.mrn}` : ""}` : id;
-  };
   const proofWords = (r: ProofResult | "checking" | undefined) =>
     r === undefined
       ? ""
@@ -126,11 +95,7 @@ export function AuditSearch(props: { client: HippoClient }): JSX.Element {
         <label for="cmp-aud-actor">Account</label>
         <select id="cmp-aud-actor" value={form.actor} onChange={set("actor")}>
           <option value="">(any)</option>
-          {accounts.map((a) => (
-            <option key={a.user.id} value={a.user.id}>
-              {a.user.display_name} ({a.user.username})
-            </option>
-          ))}
+          <AccountOptions accounts={accounts} />
         </select>
         <label for="cmp-aud-patient">Patient id</label>
         <input id="cmp-aud-patient" value={form.patient} onInput={set("patient")} />
@@ -172,11 +137,11 @@ export function AuditSearch(props: { client: HippoClient }): JSX.Element {
             {events.map((e) => (
               <tr key={e.seq}>
                 <td>{e.seq}</td>
-                <td>{when(e.at)}</td>
-                <td>{user(e.actor_id)}</td>
+                <td>{when(e.at, true)}</td>
+                <td>{userLabel(names, e.actor_id)}</td>
                 <td>{e.action}</td>
                 <td>{e.outcome}</td>
-                <td>{patient(e.patient_id)}</td>
+                <td>{patientLabel(names, e.patient_id)}</td>
                 <td>
                   {proofs[e.seq] === undefined ? (
                     <button type="button" aria-label={`Check proof of record ${e.seq}`} onClick={() => void prove(e)}>

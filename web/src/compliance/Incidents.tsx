@@ -11,10 +11,10 @@ import type { HippoClient } from "../sdk.ts";
 import type { components } from "../../../sdk/typescript/src/generated/openapi.ts";
 import { attempt } from "../admin/ui.tsx";
 import { BarChart } from "./charts.tsx";
+import { AccountOptions, toRfc3339, useAccounts } from "./shared.tsx";
 
 type Incident = components["schemas"]["IncidentResponse"];
 type Notice = components["schemas"]["NoticeResponse"];
-type Account = components["schemas"]["AccessReviewEntryResponse"];
 
 const AUDIENCE: Record<string, string> = {
   individuals: "Individuals",
@@ -28,13 +28,6 @@ function day(iso: string | null | undefined): string {
   if (!iso) return "";
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(undefined, { dateStyle: "medium" });
-}
-
-/** A `datetime-local` value as RFC 3339 (UTC); empty stays empty. */
-function rfc3339(local: string): string {
-  if (!local) return "";
-  const d = new Date(local);
-  return Number.isNaN(d.getTime()) ? local : d.toISOString();
 }
 
 /** A `datetime-local` value as RFC 3339 in this browser's offset, which
@@ -180,16 +173,10 @@ function IncidentCard(props: { client: HippoClient; incident: Incident; onChange
 /** The form that records an incident from a breach scope. */
 function NewIncident(props: { client: HippoClient; onCreated(): void }): JSX.Element {
   const { client } = props;
-  const [accounts, setAccounts] = useState<Account[]>([]);
+  const accounts = useAccounts(client);
   const [form, setForm] = useState({ summary: "", discovered: "", actor: "", session: "", ip: "", since: "", until: "" });
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    void (async () => {
-      const r = await attempt(() => client.api.GET("/api/v1/compliance/access-review"));
-      if (r.ok) setAccounts((r.data as { accounts: Account[] }).accounts);
-    })();
-  }, []);
   const set = (k: keyof typeof form) => (e: Event) =>
     setForm({ ...form, [k]: (e.target as HTMLInputElement | HTMLSelectElement).value });
   async function submit(e: Event) {
@@ -204,8 +191,8 @@ function NewIncident(props: { client: HippoClient; onCreated(): void }): JSX.Ele
           actor_id: form.actor || null,
           session_id: form.session.trim() || null,
           ip: form.ip.trim() || null,
-          since: rfc3339(form.since),
-          until: rfc3339(form.until),
+          since: toRfc3339(form.since) ?? "",
+          until: toRfc3339(form.until) ?? "",
         },
       }),
     );
@@ -224,11 +211,7 @@ function NewIncident(props: { client: HippoClient; onCreated(): void }): JSX.Ele
       <label for="cmp-inc-actor">Account involved</label>
       <select id="cmp-inc-actor" value={form.actor} onChange={set("actor")}>
         <option value="">(none: scope by session or address)</option>
-        {accounts.map((a) => (
-          <option key={a.user.id} value={a.user.id}>
-            {a.user.display_name} ({a.user.username})
-          </option>
-        ))}
+        <AccountOptions accounts={accounts} />
       </select>
       <label for="cmp-inc-session">Session id</label>
       <input id="cmp-inc-session" value={form.session} onInput={set("session")} />

@@ -6,16 +6,15 @@
 // kept in the browser.
 
 import type { JSX } from "preact";
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import type { HippoClient } from "../sdk.ts";
 import type { components } from "../../../sdk/typescript/src/generated/openapi.ts";
 import { attempt } from "../admin/ui.tsx";
 import { BarChart } from "./charts.tsx";
+import { AccountOptions, NO_NAMES, type Names, patientLabel, resolveNames, toRfc3339, useAccounts, userLabel, when } from "./shared.tsx";
 
 type Report = components["schemas"]["ReportResponse"];
 type Tally = components["schemas"]["TallyResponse"];
-type Account = components["schemas"]["AccessReviewEntryResponse"];
-type Resolved = components["schemas"]["ResolveResponse"];
 type Kind = "patient-access" | "user-activity" | "breach-scope";
 
 const TITLE: Record<Kind, string> = {
@@ -27,17 +26,6 @@ const TITLE: Record<Kind, string> = {
 const SHOWN = 50;
 /** Bars a chart shows. */
 const BARS = 10;
-
-function when(iso: string): string {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-}
-
-function rfc3339(local: string): string | undefined {
-  if (!local) return undefined;
-  const d = new Date(local);
-  return Number.isNaN(d.getTime()) ? local : d.toISOString();
-}
 
 function TallyTable(props: { caption: string; tallies: Tally[]; name(key: string): string }): JSX.Element {
   return (
@@ -67,26 +55,20 @@ function TallyTable(props: { caption: string; tallies: Tally[]; name(key: string
 
 export function Reports(props: { client: HippoClient }): JSX.Element {
   const { client } = props;
-  const [accounts, setAccounts] = useState<Account[]>([]);
+  const accounts = useAccounts(client);
   const [kind, setKind] = useState<Kind>("patient-access");
   const [form, setForm] = useState({ patient: "", actor: "", session: "", ip: "", since: "", until: "" });
   const [report, setReport] = useState<{ kind: Kind; data: Report } | null>(null);
-  const [names, setNames] = useState<Resolved>({ users: [], patients: [] });
+  const [names, setNames] = useState<Names>(NO_NAMES);
   const [error, setError] = useState("");
-  useEffect(() => {
-    void (async () => {
-      const r = await attempt(() => client.api.GET("/api/v1/compliance/access-review"));
-      if (r.ok) setAccounts((r.data as { accounts: Account[] }).accounts);
-    })();
-  }, []);
   const set = (k: keyof typeof form) => (e: Event) =>
     setForm({ ...form, [k]: (e.target as HTMLInputElement | HTMLSelectElement).value });
 
   async function run(e: Event) {
     e.preventDefault();
     setError("");
-    const since = rfc3339(form.since);
-    const until = rfc3339(form.until);
+    const since = toRfc3339(form.since);
+    const until = toRfc3339(form.until);
     const window = { ...(since ? { since } : {}), ...(until ? { until } : {}) };
     const r =
       kind === "patient-access"
@@ -119,23 +101,13 @@ export function Reports(props: { client: HippoClient }): JSX.Element {
     setReport({ kind, data });
     const userIds = data.by_actor.slice(0, 200).map((t) => t.key).filter((k) => k !== "system");
     const patientIds = data.patients.slice(0, 200).map((t) => t.key);
-    if (userIds.length + patientIds.length === 0) return setNames({ users: [], patients: [] });
-    const n = await attempt(() =>
-      client.api.POST("/api/v1/audit/resolve", { body: { user_ids: userIds, patient_ids: patientIds } }),
-    );
+    const n = await resolveNames(client, userIds, patientIds);
     if (!n.ok) return setError(`Names could not be resolved: ${n.message}`);
-    setNames(n.data as Resolved);
+    setNames(n.names);
   }
 
-  const user = (key: string) => {
-    if (key === "system") return "hippo (system)";
-    const u = names.users.find((x) => x.id === key);
-    return u ? `${u.display_name} (${u.username})` : key;
-  };
-  const patient = (key: string) => {
-    const p = names.patients.find((x) => x.id === key);
-    return p ? `${p.display_name}${p.mrn ? `, MRN ${p.mrn}` : ""}` : key;
-  };
+  const user = (key: string) => userLabel(names, key);
+  const patient = (key: string) => patientLabel(names, key);
   const d = report?.data;
   return (
     <section aria-labelledby="cmp-reports">
@@ -160,11 +132,7 @@ export function Reports(props: { client: HippoClient }): JSX.Element {
             <label for="cmp-rep-actor">Account</label>
             <select id="cmp-rep-actor" value={form.actor} onChange={set("actor")}>
               <option value="">{kind === "breach-scope" ? "(none: scope by session or address)" : "(choose)"}</option>
-              {accounts.map((a) => (
-                <option key={a.user.id} value={a.user.id}>
-                  {a.user.display_name} ({a.user.username})
-                </option>
-              ))}
+              <AccountOptions accounts={accounts} />
             </select>
           </>
         )}

@@ -231,6 +231,11 @@ fn notified_at(row: &IncidentRow, audience: Audience) -> Option<Timestamp> {
     }
 }
 
+/// A column's JSON text.
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
 fn corrupt(what: &str) -> ServiceError {
     ServiceError::Internal(format!("stored incident {what} is not valid JSON"))
 }
@@ -359,12 +364,9 @@ impl Audit {
             discovered_offset_minutes: offset_minutes,
             created_at: now,
             created_by: actor.user.id.clone(),
-            scope: serde_json::to_string(&scope)
-                .map_err(|e| ServiceError::Internal(e.to_string()))?,
-            affected: serde_json::to_string(&affected)
-                .map_err(|e| ServiceError::Internal(e.to_string()))?,
-            by_state: serde_json::to_string(&by_state)
-                .map_err(|e| ServiceError::Internal(e.to_string()))?,
+            scope: to_json(&scope)?,
+            affected: to_json(&affected)?,
+            by_state: to_json(&by_state)?,
             individuals_notified_at: None,
             hhs_notified_at: None,
             media_notified_at: None,

@@ -27,35 +27,30 @@ pub(super) async fn flagged_patient_reads(
 ) -> Result<Vec<FlaggedRead>> {
     let reads = read_list(&["break_glass.open"]);
     // `p.vip` and `p.workforce_member` are booleans on PostgreSQL and 0/1
-    // on SQLite: compared as such, both read the same.
+    // on SQLite: as conditions, both read the same.
     let sql = format!(
-        "SELECT e.actor_id, e.patient_id, \
-           CASE WHEN p.vip AND p.workforce_member THEN 'vip,workforce' \
-                WHEN p.vip THEN 'vip' ELSE 'workforce' END, \
-           COUNT(*), MIN(e.seq), MAX(e.seq) \
+        "SELECT e.actor_id, e.patient_id, COUNT(*), MIN(e.seq), MAX(e.seq) \
          FROM audit_events e JOIN patients p ON p.id = e.patient_id \
          WHERE e.at >= $1 AND e.at < $2 AND e.outcome = 'success' \
            AND e.actor_id IS NOT NULL AND e.action IN ({reads}) \
            AND (p.vip OR p.workforce_member) \
            AND NOT EXISTS (SELECT 1 FROM conversation_members m \
                            WHERE m.conversation_id = p.conversation_id AND m.user_id = e.actor_id) \
-         GROUP BY e.actor_id, e.patient_id, p.vip, p.workforce_member \
+         GROUP BY e.actor_id, e.patient_id \
          ORDER BY e.actor_id, e.patient_id"
     );
-    let rows: Vec<(String, String, String, i64, i64, i64)> =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(since.as_millis())
-            .bind(until.as_millis())
-            .fetch_all(store.reader())
-            .await
-            .db()?;
+    let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(since.as_millis())
+        .bind(until.as_millis())
+        .fetch_all(store.reader())
+        .await
+        .db()?;
     Ok(rows
         .into_iter()
         .map(
-            |(actor, patient_id, flags, count, first_seq, last_seq)| FlaggedRead {
+            |(actor, patient_id, count, first_seq, last_seq)| FlaggedRead {
                 actor_id: UserId::from_stored(actor),
                 patient_id,
-                flags,
                 count,
                 first_seq,
                 last_seq,
